@@ -1,0 +1,158 @@
+namespace NanoBanana.Catalog;
+
+/// <summary>Output dimensions in pixels.</summary>
+/// <param name="Width">Width in pixels.</param>
+/// <param name="Height">Height in pixels.</param>
+public readonly record struct PixelSize(int Width, int Height)
+{
+    /// <summary>"1376x768".</summary>
+    public override string ToString() => $"{Width}x{Height}";
+}
+
+/// <summary>
+/// One Nano Banana model as the catalog describes it: its id, what it can do, what it costs and how long it takes.
+/// Instances are immutable; build them through <see cref="ModelCatalog"/>.
+/// </summary>
+public sealed class ImageModel
+{
+    private readonly int _sizeMask;
+    private readonly long _ratioMask;
+    private readonly decimal[] _prices; // indexed like ImageSize.All; -1 = not offered
+    private readonly Dictionary<(ImageSize, AspectRatio), PixelSize> _pixels;
+
+    internal ImageModel(
+        ImageTier tier,
+        string id,
+        string displayName,
+        string waveSpeedSlug,
+        IReadOnlyList<ImageSize> sizes,
+        IReadOnlyList<AspectRatio> aspectRatios,
+        int maxReferenceImages,
+        int maxObjectReferences,
+        int maxFaceReferences,
+        bool supportsImageSearchGrounding,
+        string thinking,
+        TimeSpan typicalLatencyMin,
+        TimeSpan typicalLatencyMax,
+        IReadOnlyDictionary<ImageSize, decimal> pricesUsd,
+        Dictionary<(ImageSize, AspectRatio), PixelSize> pixels)
+    {
+        Tier = tier;
+        Id = id;
+        DisplayName = displayName;
+        WaveSpeedSlug = waveSpeedSlug;
+        Sizes = sizes;
+        AspectRatios = aspectRatios;
+        MaxReferenceImages = maxReferenceImages;
+        MaxObjectReferences = maxObjectReferences;
+        MaxFaceReferences = maxFaceReferences;
+        SupportsImageSearchGrounding = supportsImageSearchGrounding;
+        Thinking = thinking;
+        TypicalLatencyMin = typicalLatencyMin;
+        TypicalLatencyMax = typicalLatencyMax;
+        PricesUsd = pricesUsd;
+        _pixels = pixels;
+        foreach (var s in sizes)
+        {
+            _sizeMask |= 1 << SizeIndex(s);
+        }
+
+        foreach (var r in aspectRatios)
+        {
+            _ratioMask |= 1L << RatioIndex(r);
+        }
+
+        _prices = new decimal[ImageSize.All.Count];
+        for (var i = 0; i < _prices.Length; i++)
+        {
+            _prices[i] = pricesUsd.TryGetValue(ImageSize.All[i], out var p) ? p : -1m;
+        }
+    }
+
+    /// <summary>The tier this model fills.</summary>
+    public ImageTier Tier { get; }
+
+    /// <summary>The model id sent to GPT Proto, e.g. <c>gemini-3.1-flash-image-preview</c>.</summary>
+    public string Id { get; }
+
+    /// <summary>A human name: "Nano Banana 2".</summary>
+    public string DisplayName { get; }
+
+    /// <summary>The route slug WaveSpeedAI uses for this model, e.g. <c>nano-banana-2</c>.</summary>
+    public string WaveSpeedSlug { get; }
+
+    /// <summary>The output sizes the model offers.</summary>
+    public IReadOnlyList<ImageSize> Sizes { get; }
+
+    /// <summary>The aspect ratios the model offers.</summary>
+    public IReadOnlyList<AspectRatio> AspectRatios { get; }
+
+    /// <summary>The most reference images (of any kind) one request may carry.</summary>
+    public int MaxReferenceImages { get; }
+
+    /// <summary>The most object references kept at high fidelity.</summary>
+    public int MaxObjectReferences { get; }
+
+    /// <summary>The most face / portrait references kept on-model.</summary>
+    public int MaxFaceReferences { get; }
+
+    /// <summary>Whether the model can ground on Google Image Search.</summary>
+    public bool SupportsImageSearchGrounding { get; }
+
+    /// <summary>How the model thinks: "none", "optional" or "always".</summary>
+    public string Thinking { get; }
+
+    /// <summary>The low end of the typical generation time.</summary>
+    public TimeSpan TypicalLatencyMin { get; }
+
+    /// <summary>The high end of the typical generation time.</summary>
+    public TimeSpan TypicalLatencyMax { get; }
+
+    /// <summary>List price in USD per output image, by size.</summary>
+    public IReadOnlyDictionary<ImageSize, decimal> PricesUsd { get; }
+
+    /// <summary>Whether the model offers this output size.</summary>
+    public bool Supports(ImageSize size) => (_sizeMask & (1 << SizeIndex(size))) != 0;
+
+    /// <summary>Whether the model offers this aspect ratio.</summary>
+    public bool Supports(AspectRatio ratio) => (_ratioMask & (1L << RatioIndex(ratio))) != 0;
+
+    /// <summary>The price per image at a size, when the model offers it.</summary>
+    public bool TryGetPrice(ImageSize size, out decimal priceUsd)
+    {
+        priceUsd = _prices[SizeIndex(size)];
+        return priceUsd >= 0;
+    }
+
+    /// <summary>The pixel dimensions of an output at this size and ratio.</summary>
+    /// <exception cref="ArgumentException">The model does not offer that size or ratio.</exception>
+    public PixelSize GetPixelSize(ImageSize size, AspectRatio ratio) =>
+        _pixels.TryGetValue((size, ratio), out var px)
+            ? px
+            : throw new ArgumentException($"{DisplayName} does not produce {size} images at {ratio}.", nameof(size));
+
+    /// <summary>"Nano Banana 2 (gemini-3.1-flash-image-preview)".</summary>
+    public override string ToString() => $"{DisplayName} ({Id})";
+
+    internal static int SizeIndex(ImageSize size) => size.NominalPixels switch
+    {
+        512 => 0,
+        1024 => 1,
+        2048 => 2,
+        _ => 3,
+    };
+
+    internal static int RatioIndex(AspectRatio ratio)
+    {
+        var all = AspectRatio.All;
+        for (var i = 0; i < all.Count; i++)
+        {
+            if (all[i] == ratio)
+            {
+                return i;
+            }
+        }
+
+        return 63;
+    }
+}

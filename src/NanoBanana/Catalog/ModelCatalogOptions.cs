@@ -1,0 +1,54 @@
+namespace NanoBanana.Catalog;
+
+/// <summary>
+/// Overrides of the built-in catalog, usually bound from configuration (<c>NanoBanana:Catalog</c>).
+/// Anything left unset keeps the default of the built-in catalog.
+/// </summary>
+public sealed class ModelCatalogOptions
+{
+    /// <summary>Overrides keyed by tier name: <c>NanoBanana</c>, <c>NanoBanana2</c>, <c>NanoBananaPro</c>.</summary>
+    public Dictionary<string, ModelOverrideOptions> Models { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Tiers to leave out of the catalog (for a provider that does not offer them).</summary>
+    public List<string> Disabled { get; } = [];
+}
+
+/// <summary>The overridable facts about one model. Null means "keep the default".</summary>
+public sealed class ModelOverrideOptions
+{
+    /// <summary>The model id, e.g. <c>gemini-3.1-flash-image</c> once the GA id replaces the preview.</summary>
+    public string? Id { get; set; }
+
+    /// <summary>The WaveSpeedAI slug.</summary>
+    public string? WaveSpeedSlug { get; set; }
+
+    /// <summary>The display name.</summary>
+    public string? DisplayName { get; set; }
+
+    /// <summary>Prices in USD per image keyed by size ("0.5K", "1K", "2K", "4K"); replaces the whole table.</summary>
+    public Dictionary<string, decimal>? Prices { get; set; }
+
+    /// <summary>Offered sizes; replaces the default list. Each needs a price.</summary>
+    public List<string>? Sizes { get; set; }
+
+    /// <summary>Offered aspect ratios; replaces the default list.</summary>
+    public List<string>? AspectRatios { get; set; }
+
+    /// <summary>Maximum reference images.</summary>
+    public int? MaxReferenceImages { get; set; }
+
+    /// <summary>Maximum object references.</summary>
+    public int? MaxObjectReferences { get; set; }
+
+    /// <summary>Maximum face references.</summary>
+    public int? MaxFaceReferences { get; set; }
+
+    /// <summary>Image-search grounding support.</summary>
+    public bool? SupportsImageSearchGrounding { get; set; }
+
+    /// <summary>Low end of the typical latency, in seconds.</summary>
+    public double? TypicalLatencyMinSeconds { get; set; }
+
+    /// <summary>High end of the typical latency, in seconds.</summary>
+    public double? TypicalLatencyMaxSeconds { get; set; }
+}

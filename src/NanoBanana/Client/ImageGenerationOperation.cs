@@ -1,0 +1,170 @@
+using NanoBanana.Catalog;
+using NanoBanana.Diagnostics;
+using NanoBanana.Polling;
+using NanoBanana.Protocol;
+using NanoBanana.Routing;
+
+namespace NanoBanana;
+
+/// <summary>
+/// A prediction in flight, modelled on Azure's <c>Operation&lt;T&gt;</c>: check its <see cref="Status"/>, poll it once with
+/// <see cref="UpdateStatusAsync"/>, or wait with <see cref="WaitForCompletionAsync(CancellationToken)"/>. Re-attach to
+/// an existing prediction after a restart with <see cref="NanoBananaClient.GetOperation"/>.
+/// </summary>
+public class ImageGenerationOperation
+{
+    private readonly NanoBananaClient _client;
+    private readonly PollState _state;
+
+    internal PollState State => _state;
+    private readonly ImageJob? _job;
+    private readonly List<GenerationAttempt> _priorAttempts;
+    private ImageResult? _value;
+
+    internal ImageGenerationOperation(NanoBananaClient client, PollState state, ImageJob? job, RoutingDecision? decision, IEnumerable<GenerationAttempt>? priorAttempts)
+    {
+        _client = client;
+        _state = state;
+        _job = job;
+        Decision = decision;
+        _priorAttempts = priorAttempts?.ToList() ?? [];
+    }
+
+    /// <summary>For mocking.</summary>
+    protected ImageGenerationOperation()
+    {
+        _client = null!;
+        _state = null!;
+        _priorAttempts = [];
+    }
+
+    /// <summary>The prediction id. Keep it: it is all you need to resume.</summary>
+    public virtual string Id => _state.Id;
+
+    /// <summary>The model running the prediction.</summary>
+    public virtual ImageModel Model => _state.Model;
+
+    /// <summary>The routing decision, when the operation was started by this client.</summary>
+    public virtual RoutingDecision? Decision { get; }
+
+    /// <summary>The latest known status.</summary>
+    public virtual PredictionStatus Status => _state.Status;
+
+    /// <summary>The latest prediction as the service reported it.</summary>
+    public virtual Prediction? LatestPrediction => _state.Latest;
+
+    /// <summary>Whether the prediction reached a terminal status.</summary>
+    public virtual bool HasCompleted => _state.Status.IsTerminal;
+
+    /// <summary>Whether <see cref="Value"/> is available.</summary>
+    public virtual bool HasValue => _value is not null;
+
+    /// <summary>Polls sent so far.</summary>
+    public virtual int PollCount => _state.PollCount;
+
+    /// <summary>The result.</summary>
+    /// <exception cref="InvalidOperationException">The prediction has not completed.</exception>
+    /// <exception cref="PredictionFailedException">The prediction failed.</exception>
+    public virtual ImageResult Value
+    {
+        get
+        {
+            if (_value is not null)
+            {
+                return _value;
+            }
+
+            if (_state.Latest is { Status.IsTerminal: true } p)
+            {
+                throw Failure(p);
+            }
+
+            throw new InvalidOperationException($"Prediction {Id} has not completed yet (status {Status}). Call WaitForCompletionAsync or UpdateStatusAsync.");
+        }
+    }
+
+    /// <summary>Polls once and returns the new status.</summary>
+    public virtual async Task<PredictionStatus> UpdateStatusAsync(CancellationToken cancellationToken = default)
+    {
+        if (!HasCompleted)
+        {
+            await _client.Waiter.PollOnceAsync(_state, cancellationToken).ConfigureAwait(false);
+            TryBuildValue();
+        }
+
+        return Status;
+    }
+
+    /// <summary>Waits with the client's default (adaptive) schedule and deadline.</summary>
+    public virtual Task<ImageResult> WaitForCompletionAsync(CancellationToken cancellationToken = default) =>
+        WaitForCompletionAsync(_client.DefaultSchedule, null, cancellationToken);
+
+    /// <summary>Waits polling at a fixed interval.</summary>
+    public virtual Task<ImageResult> WaitForCompletionAsync(TimeSpan pollingInterval, CancellationToken cancellationToken = default) =>
+        WaitForCompletionAsync(new FixedPollSchedule(pollingInterval), null, cancellationToken);
+
+    /// <summary>Waits with a schedule of your choice, reporting progress.</summary>
+    /// <exception cref="PredictionTimeoutException">The deadline passed (the id is in the exception: resume later).</exception>
+    /// <exception cref="PredictionFailedException">The prediction failed.</exception>
+    public virtual async Task<ImageResult> WaitForCompletionAsync(IPollSchedule schedule, IProgress<GenerationProgress>? progress, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        var deadline = _job?.Deadline ?? _client.Options.Deadline;
+        var deadlineTimestamp = _client.Waiter.Time.GetTimestamp() + (long)(deadline.TotalSeconds * _client.Waiter.Time.TimestampFrequency);
+        return await WaitCoreAsync(schedule, progress, deadlineTimestamp, cancellationToken).ConfigureAwait(false);
+    }
+
+    internal async Task<ImageResult> WaitCoreAsync(IPollSchedule schedule, IProgress<GenerationProgress>? progress, long deadlineTimestamp, CancellationToken cancellationToken)
+    {
+        if (_value is not null)
+        {
+            return _value;
+        }
+
+        var prediction = await _client.Waiter.WaitAsync(_state, schedule, deadlineTimestamp, progress, cancellationToken).ConfigureAwait(false);
+        progress?.Report(new GenerationProgress(Id, Model, prediction.Status, _client.Waiter.Elapsed(_state), _state.PollCount, _state.Attempt));
+        return TryBuildValue() ?? throw Failure(prediction);
+    }
+
+    internal ImageResult? TryBuildValue()
+    {
+        if (_value is not null || _state.Latest is not { Status.IsCompleted: true, Outputs.Count: > 0 } p)
+        {
+            return _value;
+        }
+
+        var duration = _client.Waiter.Elapsed(_state);
+        PixelSize? expected = _job is not null && Model.Supports(_job.Size) && Model.Supports(_job.AspectRatio) ? Model.GetPixelSize(_job.Size, _job.AspectRatio) : null;
+        var images = p.Outputs.Select((o, i) => new GeneratedImage(_client.Protocol, o, i < p.HasNsfwContents.Count && p.HasNsfwContents[i], expected)).ToArray();
+        var attempts = _priorAttempts.Append(new GenerationAttempt(Model, Id, AttemptOutcome.Completed, null, duration)).ToArray();
+        var cost = Model.TryGetPrice(_job?.Size ?? ImageSize.OneK, out var price) ? price : 0m;
+        _value = new ImageResult(images, Model, Id, Decision, attempts, duration, p.ExecutionTime, _state.PollCount, cost);
+        var tags = new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, Model.Id);
+        NanoBananaTelemetry.JobsCompleted.Add(1, tags);
+        NanoBananaTelemetry.Latency.Record(duration.TotalSeconds, tags);
+        Log.Completed(_client.Logger, Id, Model.Id, duration.TotalMilliseconds, _state.PollCount);
+        return _value;
+    }
+
+    internal PredictionFailedException Failure(Prediction p)
+    {
+        NanoBananaTelemetry.JobsFailed.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, Model.Id));
+        Log.PredictionFailed(_client.Logger, Id, Model.Id, p.Error, p.ErrorCode);
+        var outputsMissing = p.Status.IsCompleted && p.Outputs.Count == 0;
+        return new PredictionFailedException(
+            outputsMissing
+                ? $"Prediction {Id} on {Model.DisplayName} completed without outputs."
+                : $"Prediction {Id} on {Model.DisplayName} ended {p.Status}{(p.ErrorCode is { } c ? $" (code {c})" : "")}: {p.Error ?? "no error message"}.")
+        {
+            PredictionId = Id,
+            TaskErrorCode = p.ErrorCode,
+            ErrorCode = p.ErrorCode?.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ProviderMessage = p.Error,
+            IsCallerError = p.IsCallerError,
+            Status = p.Status.Value,
+        };
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"Operation {Id} on {Model.DisplayName}: {Status}";
+}

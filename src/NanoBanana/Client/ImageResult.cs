@@ -1,0 +1,187 @@
+using NanoBanana.Catalog;
+using NanoBanana.Protocol;
+using NanoBanana.Routing;
+
+namespace NanoBanana;
+
+/// <summary>How one attempt of a job ended.</summary>
+public enum AttemptOutcome
+{
+    /// <summary>Completed with outputs.</summary>
+    Completed,
+
+    /// <summary>Accepted, then failed at the service (refunded).</summary>
+    Failed,
+
+    /// <summary>The service refused the submit (nothing billed).</summary>
+    NotAccepted,
+}
+
+/// <summary>One model tried for a job.</summary>
+/// <param name="Model">The model.</param>
+/// <param name="PredictionId">The prediction id, if the submit was accepted.</param>
+/// <param name="Outcome">How it ended.</param>
+/// <param name="Error">The error, if any.</param>
+/// <param name="Duration">Time spent on this attempt.</param>
+public sealed record GenerationAttempt(ImageModel Model, string? PredictionId, AttemptOutcome Outcome, string? Error, TimeSpan Duration);
+
+/// <summary>A finished image: a URL to download, or inline bytes.</summary>
+public sealed class GeneratedImage
+{
+    private readonly NanoBananaProtocolClient? _protocol;
+    private readonly string _output;
+
+    internal GeneratedImage(NanoBananaProtocolClient? protocol, string output, bool isNsfw, PixelSize? expectedSize)
+    {
+        _protocol = protocol;
+        _output = output;
+        IsNsfw = isNsfw;
+        ExpectedSize = expectedSize;
+        if (Uri.TryCreate(output, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp))
+        {
+            Uri = uri;
+        }
+        else
+        {
+            Data = OutputDecoder.DecodeBase64(output);
+            MediaType = OutputDecoder.SniffMediaType(Data.Span);
+        }
+    }
+
+    /// <summary>The output URL (CDN); null for inline outputs. Providers keep outputs for a limited time: download promptly.</summary>
+    public Uri? Uri { get; }
+
+    /// <summary>The bytes of an inline (base64) output; empty for URL outputs.</summary>
+    public ReadOnlyMemory<byte> Data { get; }
+
+    /// <summary>Whether the bytes are inline.</summary>
+    public bool IsInline => Uri is null;
+
+    /// <summary>The media type when known (inline outputs are sniffed; URL outputs learn it on download).</summary>
+    public string? MediaType { get; private set; }
+
+    /// <summary>The service's NSFW flag for this output.</summary>
+    public bool IsNsfw { get; }
+
+    /// <summary>The pixel size the catalog expects for this model, size and ratio.</summary>
+    public PixelSize? ExpectedSize { get; }
+
+    /// <summary>Writes the image to a stream without buffering it whole; returns the media type.</summary>
+    public async Task<string> CopyToAsync(Stream destination, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        if (IsInline)
+        {
+            await destination.WriteAsync(Data, cancellationToken).ConfigureAwait(false);
+            return MediaType ?? "application/octet-stream";
+        }
+
+        if (_protocol is null)
+        {
+            throw new InvalidOperationException("This image has no client to download it with.");
+        }
+
+        MediaType = await _protocol.DownloadAsync(_output, destination, cancellationToken).ConfigureAwait(false);
+        return MediaType;
+    }
+
+    /// <summary>Saves the image to a file; returns the media type.</summary>
+    public async Task<string> SaveAsync(string path, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        await using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 81920, useAsync: true);
+        return await CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The image bytes (downloads URL outputs).</summary>
+    public async Task<byte[]> GetBytesAsync(CancellationToken cancellationToken = default)
+    {
+        if (IsInline)
+        {
+            return Data.ToArray();
+        }
+
+        using var buffer = new MemoryStream();
+        await CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+        return buffer.ToArray();
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => IsInline ? $"inline {MediaType} ({Data.Length} bytes)" : Uri!.ToString();
+}
+
+/// <summary>The result of a job: the images, the routing decision, the model used, the prediction id, timings and attempts.</summary>
+public sealed class ImageResult
+{
+    /// <summary>Creates a result (also useful to fake results in tests of your own code).</summary>
+    public ImageResult(IReadOnlyList<GeneratedImage> images, ImageModel model, string predictionId, RoutingDecision? decision, IReadOnlyList<GenerationAttempt> attempts, TimeSpan duration, TimeSpan? serverExecutionTime, int pollCount, decimal estimatedCostUsd)
+    {
+        Images = images;
+        Model = model;
+        PredictionId = predictionId;
+        Decision = decision;
+        Attempts = attempts;
+        Duration = duration;
+        ServerExecutionTime = serverExecutionTime;
+        PollCount = pollCount;
+        EstimatedCostUsd = estimatedCostUsd;
+    }
+
+    /// <summary>The generated images.</summary>
+    public IReadOnlyList<GeneratedImage> Images { get; }
+
+    /// <summary>The model that produced the images (differs from <see cref="Decision"/>'s model after a fallback).</summary>
+    public ImageModel Model { get; }
+
+    /// <summary>The prediction id that produced the images.</summary>
+    public string PredictionId { get; }
+
+    /// <summary>The routing decision (null for a resumed prediction).</summary>
+    public RoutingDecision? Decision { get; }
+
+    /// <summary>Every attempt made, in order (more than one after a fallback).</summary>
+    public IReadOnlyList<GenerationAttempt> Attempts { get; }
+
+    /// <summary>Time from the first submit to the result.</summary>
+    public TimeSpan Duration { get; }
+
+    /// <summary>The service's reported execution time, when given.</summary>
+    public TimeSpan? ServerExecutionTime { get; }
+
+    /// <summary>Polls sent for the successful prediction.</summary>
+    public int PollCount { get; }
+
+    /// <summary>The catalog price of the model used at the requested size (USD per image).</summary>
+    public decimal EstimatedCostUsd { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Images.Count} image(s) from {Model.DisplayName}, prediction {PredictionId}, {Duration.TotalSeconds:0.0} s, ~${EstimatedCostUsd}";
+}
+
+/// <summary>A prediction ended <c>failed</c> (or another non-success terminal status). Failed runs are refunded.</summary>
+public sealed class PredictionFailedException : NanoBananaApiException
+{
+    /// <summary>Creates the exception.</summary>
+    public PredictionFailedException() { }
+
+    /// <summary>Creates the exception with a message.</summary>
+    public PredictionFailedException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with a message and the cause.</summary>
+    public PredictionFailedException(string message, Exception? innerException) : base(message, innerException) { }
+
+    /// <summary>The task error code (1200 moderation, 1400/1401 invalid input, 1402 media fetch, 1403/1405, 5000, 5003, 5004).</summary>
+    public int? TaskErrorCode { get; init; }
+
+    /// <summary>Whether the cause is the request itself (moderation or bad input): another model will not help.</summary>
+    public bool IsCallerError { get; init; }
+
+    /// <summary>The terminal status.</summary>
+    public string? Status { get; init; }
+}

@@ -1,0 +1,291 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using NanoBanana.Catalog;
+using NanoBanana.Diagnostics;
+using NanoBanana.Polling;
+using NanoBanana.Protocol;
+using NanoBanana.Routing;
+
+namespace NanoBanana;
+
+/// <summary>
+/// The facade: <c>var result = await client.GenerateAsync(new ImageJob("a cat"), ct);</c>. Validates, routes with the
+/// tier policy, submits without ever repeating a submit that may have been accepted, waits with the adaptive
+/// schedule under a deadline, falls back on service failures, and returns images with the explanation.
+/// </summary>
+public class NanoBananaClient : INanoBananaClient, IDisposable
+{
+    private readonly HttpClient? _ownedHttp;
+    private bool _disposed;
+
+    /// <summary>Creates a client with its own <see cref="HttpClient"/> (with the resilience handler). One line, no DI.</summary>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
+    public NanoBananaClient(NanoBananaOptions options)
+        : this(options, httpClient: null)
+    {
+    }
+
+    /// <summary>Creates a client. With <paramref name="httpClient"/> null, the client builds and owns one.</summary>
+    /// <param name="options">The options.</param>
+    /// <param name="httpClient">An HttpClient whose pipeline includes <see cref="NanoBananaResilienceHandler"/> (as the DI registration does), or null.</param>
+    /// <param name="loggerFactory">Logging; null for none.</param>
+    /// <param name="timeProvider">Time; null for the system clock.</param>
+    /// <param name="policy">A custom tier policy; null for <see cref="TierPolicy"/> over the configured catalog.</param>
+    public NanoBananaClient(NanoBananaOptions options, HttpClient? httpClient, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null, ITierPolicy? policy = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("Invalid NanoBanana options: " + string.Join(" ", errors), nameof(options));
+        }
+
+        Options = options;
+        var time = timeProvider ?? TimeProvider.System;
+        Logger = (ILogger?)loggerFactory?.CreateLogger<NanoBananaClient>() ?? NullLogger.Instance;
+        Catalog = ModelCatalog.Create(options.Catalog);
+        LatencyStatistics = new LatencyStatistics(options.Polling.LatencyWindow, options.Polling.MinLiveSamples);
+        Policy = policy ?? new TierPolicy(Catalog, LatencyStatistics);
+        if (httpClient is null)
+        {
+            _ownedHttp = CreateHttpClient(options, time);
+            httpClient = _ownedHttp;
+        }
+
+        Protocol = new NanoBananaProtocolClient(httpClient, options);
+        DefaultSchedule = new AdaptivePollSchedule(LatencyStatistics, options.Polling);
+        Waiter = new PredictionWaiter(Protocol, LatencyStatistics, options.Polling, time, Logger);
+    }
+
+    /// <summary>For mocking.</summary>
+    protected NanoBananaClient()
+    {
+        Options = new NanoBananaOptions();
+        Catalog = ModelCatalog.Default;
+        LatencyStatistics = new LatencyStatistics();
+        Policy = TierPolicy.Default;
+        Protocol = null!;
+        DefaultSchedule = new FixedPollSchedule(TimeSpan.FromSeconds(1));
+        Waiter = null!;
+        Logger = NullLogger.Instance;
+    }
+
+    /// <summary>Builds an <see cref="HttpClient"/> with the resilience handler, as the client does for itself.</summary>
+    public static HttpClient CreateHttpClient(NanoBananaOptions options, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var handler = new NanoBananaResilienceHandler(options.Retry, timeProvider)
+        {
+            InnerHandler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), MaxConnectionsPerServer = 256 },
+        };
+        return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    /// <summary>The options.</summary>
+    public NanoBananaOptions Options { get; }
+
+    /// <summary>The model catalog in use.</summary>
+    public ModelCatalog Catalog { get; }
+
+    /// <summary>The tier policy in use.</summary>
+    public ITierPolicy Policy { get; }
+
+    /// <summary>Live completion-time statistics (feed the schedule and the Speed priority).</summary>
+    public LatencyStatistics LatencyStatistics { get; }
+
+    /// <summary>The raw protocol client.</summary>
+    public NanoBananaProtocolClient Protocol { get; }
+
+    /// <summary>The default poll schedule (adaptive).</summary>
+    public IPollSchedule DefaultSchedule { get; }
+
+    internal PredictionWaiter Waiter { get; }
+
+    internal ILogger Logger { get; }
+
+    /// <inheritdoc />
+    public virtual RoutingDecision Route(ImageJob job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        job.Validate();
+        using var activity = NanoBananaTelemetry.ActivitySource.StartActivity("nanobanana.route");
+        var decision = Policy.Route(job.ToRequirements());
+        activity?.SetTag(NanoBananaTelemetry.TagModel, decision.Model.Id);
+        activity?.SetTag(NanoBananaTelemetry.TagTier, decision.Model.Tier.ToString());
+        Log.Routed(Logger, decision.Model.Id, decision.Model.Tier.ToString(), decision.EstimatedCostUsd, decision.Fallbacks.Count == 0 ? "none" : string.Join(", ", decision.Fallbacks.Select(f => f.Id)), decision.Reasons[0]);
+        Log.Prompt(Logger, job.Prompt);
+        return decision;
+    }
+
+    /// <inheritdoc />
+    public virtual Task<ImageResult> GenerateAsync(ImageJob job, CancellationToken cancellationToken = default) =>
+        GenerateAsync(job, null, cancellationToken);
+
+    /// <inheritdoc />
+    public virtual async Task<ImageResult> GenerateAsync(ImageJob job, IProgress<GenerationProgress>? progress, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        using var activity = NanoBananaTelemetry.ActivitySource.StartActivity("nanobanana.generate");
+        var decision = Route(job);
+        var deadline = job.Deadline ?? Options.Deadline;
+        var deadlineTimestamp = Waiter.Time.GetTimestamp() + (long)(deadline.TotalSeconds * Waiter.Time.TimestampFrequency);
+        var allowFallback = job.AllowFallback ?? true;
+        var attempts = new List<GenerationAttempt>();
+        var models = new List<ImageModel> { decision.Model };
+        models.AddRange(decision.Fallbacks);
+        var index = 0;
+        while (true)
+        {
+            var operation = await SubmitWithFallbackAsync(job, decision, models, index, attempts, allowFallback, cancellationToken).ConfigureAwait(false);
+            index = models.IndexOf(operation.Model);
+            try
+            {
+                var result = await operation.WaitCoreAsync(DefaultSchedule, progress, deadlineTimestamp, cancellationToken).ConfigureAwait(false);
+                activity?.SetTag(NanoBananaTelemetry.TagModel, result.Model.Id);
+                activity?.SetTag(NanoBananaTelemetry.TagPrediction, result.PredictionId);
+                return result;
+            }
+            catch (PredictionFailedException ex) when (!ex.IsCallerError && allowFallback && Options.FallbackOnServiceError && index + 1 < models.Count)
+            {
+                // A failed run is refunded, so moving to the next model does not pay twice for the job.
+                attempts.Add(new GenerationAttempt(operation.Model, operation.Id, AttemptOutcome.Failed, ex.Message, Waiter.Elapsed(operation.State)));
+                NanoBananaTelemetry.Fallbacks.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, models[index + 1].Id));
+                Log.FallingBack(Logger, operation.Model.Id, models[index + 1].Id, ex.Message);
+                index++;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public virtual Task<ImageResult> EditAsync(ImageJob job, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        if (job.ReferenceImages.Count == 0)
+        {
+            throw new ArgumentException($"An edit needs at least one entry in {nameof(ImageJob.ReferenceImages)}.", nameof(job));
+        }
+
+        return GenerateAsync(job, null, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public virtual async Task<ImageGenerationOperation> StartGenerationAsync(ImageJob job, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var decision = Route(job);
+        var models = new List<ImageModel> { decision.Model };
+        models.AddRange(decision.Fallbacks);
+        return await SubmitWithFallbackAsync(job, decision, models, 0, [], job.AllowFallback ?? true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public virtual ImageGenerationOperation GetOperation(string predictionId, string? model = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(predictionId);
+        var resolved = model is null ? Catalog.Models.FirstOrDefault(m => m.Tier == ImageTier.NanoBanana2) ?? Catalog.Models[0]
+            : Catalog.Find(model) ?? throw new ArgumentException($"Unknown model '{model}'. Known: {string.Join(", ", Catalog.Models.Select(m => m.Id))}.", nameof(model));
+
+        // A resumed prediction started at an unknown time: assume it has run at least its model's typical minimum,
+        // so the first wait is short.
+        var start = Waiter.Time.GetTimestamp() - (long)(resolved.TypicalLatencyMin.TotalSeconds * Waiter.Time.TimestampFrequency);
+        var state = new PollState { Id = predictionId, Model = resolved, StartTimestamp = start, LastPendingElapsed = 0 };
+        return new ImageGenerationOperation(this, state, null, null, null);
+    }
+
+    /// <inheritdoc />
+    public virtual async Task<ImageResult> ResumeAsync(string predictionId, string? model = null, CancellationToken cancellationToken = default)
+    {
+        var operation = GetOperation(predictionId, model);
+        await operation.UpdateStatusAsync(cancellationToken).ConfigureAwait(false);
+        return await operation.WaitForCompletionAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<ImageGenerationOperation> SubmitWithFallbackAsync(ImageJob job, RoutingDecision decision, List<ImageModel> models, int start, List<GenerationAttempt> attempts, bool allowFallback, CancellationToken cancellationToken)
+    {
+        var sync = job.UseSyncMode ?? Options.UseSyncMode;
+
+        // Validate against the first model before anything is sent (the router already checked capabilities).
+        job.ToSubmitRequest(models[start], sync).Validate();
+        for (var i = start; i < models.Count; i++)
+        {
+            var model = models[i];
+            var request = job.ToSubmitRequest(model, sync);
+            var startTimestamp = Waiter.Time.GetTimestamp();
+            Prediction prediction;
+            using (var activity = NanoBananaTelemetry.ActivitySource.StartActivity("nanobanana.submit", ActivityKind.Client))
+            {
+                activity?.SetTag(NanoBananaTelemetry.TagModel, model.Id);
+                activity?.SetTag(NanoBananaTelemetry.TagTier, model.Tier.ToString());
+                try
+                {
+                    prediction = await Protocol.SubmitAsync(request, cancellationToken).ConfigureAwait(false);
+                }
+                catch (NanoBananaApiException ex) when (IsNotAcceptedServiceSide(ex) && allowFallback && Options.FallbackWhenNotAccepted && i + 1 < models.Count)
+                {
+                    attempts.Add(new GenerationAttempt(model, null, AttemptOutcome.NotAccepted, ex.Message, Waiter.Time.GetElapsedTime(startTimestamp)));
+                    NanoBananaTelemetry.Fallbacks.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, models[i + 1].Id));
+                    Log.NotAccepted(Logger, model.Id, ex.Message);
+                    Log.FallingBack(Logger, model.Id, models[i + 1].Id, ex.Message);
+                    continue;
+                }
+                catch (Exception ex) when (ex is NanoBananaException)
+                {
+                    NanoBananaTelemetry.JobsFailed.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, model.Id));
+                    throw;
+                }
+
+                activity?.SetTag(NanoBananaTelemetry.TagPrediction, prediction.Id);
+                activity?.SetTag(NanoBananaTelemetry.TagStatus, prediction.Status.Value);
+            }
+
+            var tags = new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, model.Id);
+            NanoBananaTelemetry.JobsStarted.Add(1, tags);
+            NanoBananaTelemetry.EstimatedCost.Record((double)(model.TryGetPrice(job.Size, out var price) ? price : 0m), tags);
+            Log.Submitted(Logger, prediction.Id, model.Id, attempts.Count + 1, sync);
+            var state = new PollState { Id = prediction.Id, Model = model, StartTimestamp = startTimestamp, PollUrl = prediction.PollUrl, Attempt = attempts.Count + 1 };
+            var operation = new ImageGenerationOperation(this, state, job, decision, attempts);
+            state.Latest = prediction;
+            if (prediction.Status.IsTerminal)
+            {
+                Waiter.RecordImmediate(state, prediction);
+                operation.TryBuildValue();
+            }
+            else if (sync && prediction.IsSyncTimeout)
+            {
+                Log.SyncTimeout(Logger, prediction.Id);
+            }
+
+            return operation;
+        }
+
+        throw new UnreachableException();
+    }
+
+    // The service answered the submit with a refusal that another model might not get: overloaded, unavailable,
+    // rate limited, or unreachable before sending. Bad requests, auth and balance errors are not retried elsewhere.
+    private static bool IsNotAcceptedServiceSide(NanoBananaApiException ex) =>
+        ex.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests || ex.ErrorCode == "connection_failed";
+
+    /// <summary>Disposes the HttpClient the client created for itself (not one it was given).</summary>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Disposes owned resources.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (!_disposed && disposing)
+        {
+            _ownedHttp?.Dispose();
+        }
+
+        _disposed = true;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"NanoBananaClient {{ {Options} }}";
+}

@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Logging;
+
+namespace NanoBanana.Diagnostics;
+
+// Source-generated log methods. Prompts appear only at Trace; the API key never appears anywhere.
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "Routed to {Model} ({Tier}), estimated ${Cost} per image; fallbacks: {Fallbacks}. {Reason}")]
+    public static partial void Routed(ILogger logger, string model, string tier, decimal cost, string fallbacks, string reason);
+
+    [LoggerMessage(2, LogLevel.Information, "Submitted prediction {PredictionId} to {Model} (attempt {Attempt}, sync {Sync})")]
+    public static partial void Submitted(ILogger logger, string predictionId, string model, int attempt, bool sync);
+
+    [LoggerMessage(3, LogLevel.Debug, "Poll {PollCount} of prediction {PredictionId}: {Status} after {ElapsedMs:0} ms")]
+    public static partial void Polled(ILogger logger, string predictionId, int pollCount, string status, double elapsedMs);
+
+    [LoggerMessage(4, LogLevel.Information, "Prediction {PredictionId} on {Model} completed in {ElapsedMs:0} ms after {PollCount} polls")]
+    public static partial void Completed(ILogger logger, string predictionId, string model, double elapsedMs, int pollCount);
+
+    [LoggerMessage(5, LogLevel.Warning, "Prediction {PredictionId} on {Model} failed: {Error} (code {ErrorCode})")]
+    public static partial void PredictionFailed(ILogger logger, string predictionId, string model, string? error, int? errorCode);
+
+    [LoggerMessage(6, LogLevel.Warning, "Falling back from {FromModel} to {ToModel}: {Reason}")]
+    public static partial void FallingBack(ILogger logger, string fromModel, string toModel, string reason);
+
+    [LoggerMessage(7, LogLevel.Trace, "Prompt: {Prompt}")]
+    public static partial void Prompt(ILogger logger, string prompt);
+
+    [LoggerMessage(8, LogLevel.Warning, "Poll of {PredictionId} failed ({Error}); retrying on schedule")]
+    public static partial void PollRetry(ILogger logger, string predictionId, string error);
+
+    [LoggerMessage(9, LogLevel.Warning, "The service's poll URL for {PredictionId} is on host {Host}, not the configured API host; polling by id instead")]
+    public static partial void ForeignPollUrl(ILogger logger, string predictionId, string host);
+
+    [LoggerMessage(10, LogLevel.Information, "Sync mode timed out for {PredictionId}; polling the same id (not resubmitting)")]
+    public static partial void SyncTimeout(ILogger logger, string predictionId);
+
+    [LoggerMessage(11, LogLevel.Warning, "Prediction {PredictionId} passed its deadline of {Deadline}; it may still finish, resume with its id")]
+    public static partial void DeadlineExceeded(ILogger logger, string predictionId, TimeSpan deadline);
+
+    [LoggerMessage(12, LogLevel.Warning, "Submit to {Model} not accepted: {Error}")]
+    public static partial void NotAccepted(ILogger logger, string model, string error);
+}

@@ -1,0 +1,33 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace NanoBanana.Diagnostics;
+
+/// <summary>
+/// The SDK's <see cref="ActivitySource"/> and <see cref="Meter"/>, both named "NanoBanana". Subscribe with
+/// OpenTelemetry (<c>AddSource("NanoBanana")</c>, <c>AddMeter("NanoBanana")</c>) or a listener.
+/// </summary>
+public static class NanoBananaTelemetry
+{
+    /// <summary>The name of the activity source and the meter.</summary>
+    public const string Name = "NanoBanana";
+
+    /// <summary>Spans: <c>nanobanana.route</c>, <c>nanobanana.submit</c>, <c>nanobanana.poll</c>, <c>nanobanana.download</c>, <c>nanobanana.generate</c>.</summary>
+    public static ActivitySource ActivitySource { get; } = new(Name, typeof(NanoBananaTelemetry).Assembly.GetName().Version?.ToString());
+
+    /// <summary>The meter.</summary>
+    public static Meter Meter { get; } = new(Name, typeof(NanoBananaTelemetry).Assembly.GetName().Version?.ToString());
+
+    internal static readonly Counter<long> JobsStarted = Meter.CreateCounter<long>("nanobanana.jobs.started", "{job}", "Jobs submitted and accepted.");
+    internal static readonly Counter<long> JobsCompleted = Meter.CreateCounter<long>("nanobanana.jobs.completed", "{job}", "Jobs that completed with outputs.");
+    internal static readonly Counter<long> JobsFailed = Meter.CreateCounter<long>("nanobanana.jobs.failed", "{job}", "Jobs that ended failed, timed out or could not be submitted.");
+    internal static readonly Counter<long> Polls = Meter.CreateCounter<long>("nanobanana.polls", "{request}", "Poll requests sent.");
+    internal static readonly Counter<long> Fallbacks = Meter.CreateCounter<long>("nanobanana.fallbacks", "{attempt}", "Attempts moved to a fallback model.");
+    internal static readonly Histogram<double> Latency = Meter.CreateHistogram<double>("nanobanana.job.duration", "s", "Submit-to-result time per model.");
+    internal static readonly Histogram<double> EstimatedCost = Meter.CreateHistogram<double>("nanobanana.job.estimated_cost", "USD", "Estimated cost per accepted job.");
+
+    internal const string TagModel = "nanobanana.model";
+    internal const string TagTier = "nanobanana.tier";
+    internal const string TagPrediction = "nanobanana.prediction_id";
+    internal const string TagStatus = "nanobanana.status";
+}

@@ -1,0 +1,89 @@
+using NanoBanana.Catalog;
+using NanoBanana.Protocol;
+
+namespace NanoBanana.Polling;
+
+/// <summary>What a schedule knows when it picks the next poll.</summary>
+/// <param name="Model">The model running the prediction.</param>
+/// <param name="Elapsed">Time since the submit was sent (estimated for a resumed prediction).</param>
+/// <param name="PollCount">Polls sent so far for this prediction.</param>
+/// <param name="LastStatus">The last status seen.</param>
+public readonly record struct PollScheduleContext(ImageModel Model, TimeSpan Elapsed, int PollCount, PredictionStatus LastStatus);
+
+/// <summary>Decides when to poll next. Implementations must be thread-safe: one instance serves every job.</summary>
+public interface IPollSchedule
+{
+    /// <summary>The delay before the next poll.</summary>
+    TimeSpan GetNextDelay(in PollScheduleContext context);
+}
+
+/// <summary>Polls at a fixed interval (what most hand-written loops do).</summary>
+public sealed class FixedPollSchedule : IPollSchedule
+{
+    /// <summary>Creates the schedule.</summary>
+    public FixedPollSchedule(TimeSpan interval)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero);
+        Interval = interval;
+    }
+
+    /// <summary>The interval.</summary>
+    public TimeSpan Interval { get; }
+
+    /// <inheritdoc />
+    public TimeSpan GetNextDelay(in PollScheduleContext context) => Interval;
+}
+
+/// <summary>
+/// The default, model-aware schedule. It learns each model's completion-time distribution (seeded by the catalog's
+/// typical range, then from live completions) and spaces polls by the rule that minimises requests for a given mean
+/// detection lag: the gap at time t is proportional to 1/sqrt(hazard(t)), where hazard is the chance per second that
+/// a job still running at t completes now. No poll is sent before the earliest expected completion; gaps shrink where
+/// completions bunch up and grow in a long tail. The constant is solved so the expected mean lag equals
+/// <see cref="PollingOptions.TargetMeanLag"/>.
+/// </summary>
+public sealed class AdaptivePollSchedule : IPollSchedule
+{
+    private readonly LatencyStatistics _stats;
+    private readonly PollingOptions _options;
+
+    /// <summary>Creates the schedule over live statistics.</summary>
+    public AdaptivePollSchedule(LatencyStatistics statistics, PollingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(statistics);
+        ArgumentNullException.ThrowIfNull(options);
+        _stats = statistics;
+        _options = options;
+    }
+
+    /// <summary>The options in use.</summary>
+    public PollingOptions Options => _options;
+
+    /// <inheritdoc />
+    public TimeSpan GetNextDelay(in PollScheduleContext context)
+    {
+        var d = _stats.GetDistribution(context.Model);
+        var t = context.Elapsed.TotalSeconds;
+        var c = 2 * _options.TargetMeanLag.TotalSeconds / d.MeanShape;
+        double delay;
+        if (t < d.Earliest)
+        {
+            // Nothing completes before the earliest observed time: wait until then, plus half a gap.
+            delay = d.Earliest - t + (0.5 * c * d.Shape(d.Earliest));
+        }
+        else if (d.Survival(t) <= 0)
+        {
+            // Past everything seen so far: a long tail. Back off in proportion to the time already spent.
+            delay = Math.Max(0.1 * t, 2 * _options.TargetMeanLag.TotalSeconds);
+        }
+        else
+        {
+            var shape = d.Shape(t);
+            delay = double.IsPositiveInfinity(shape) ? d.NextSampleAfter(t) - t : c * shape;
+        }
+
+        var min = _options.MinInterval.TotalSeconds;
+        var max = _options.MaxInterval.TotalSeconds;
+        return TimeSpan.FromSeconds(Math.Clamp(double.IsFinite(delay) ? delay : max, min, max));
+    }
+}

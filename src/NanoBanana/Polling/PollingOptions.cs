@@ -1,0 +1,60 @@
+namespace NanoBanana.Polling;
+
+/// <summary>How the SDK waits for a prediction.</summary>
+public sealed class PollingOptions
+{
+    /// <summary>
+    /// The mean detection lag (completion at the service → result in the caller) the default schedule aims for.
+    /// Smaller means more polls. Default 0.4 s, a little better than a fixed 1 s loop, with far fewer requests.
+    /// </summary>
+    public TimeSpan TargetMeanLag { get; set; } = TimeSpan.FromMilliseconds(400);
+
+    /// <summary>The shortest gap between two polls of one job. Default 250 ms.</summary>
+    public TimeSpan MinInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The longest gap between two polls of one job. Default 10 s.</summary>
+    public TimeSpan MaxInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Completion times remembered per model to learn the schedule. Default 200.</summary>
+    public int LatencyWindow { get; set; } = 200;
+
+    /// <summary>Live samples needed before the catalog's latency range stops seeding the schedule. Default 16.</summary>
+    public int MinLiveSamples { get; set; } = 16;
+
+    /// <summary>Consecutive unreadable poll bodies tolerated before the error is reported. Default 3.</summary>
+    public int MaxConsecutiveMalformed { get; set; } = 3;
+
+    /// <summary>Consecutive failed polls (after transport retries) tolerated before the error is reported. Default 3.</summary>
+    public int MaxConsecutivePollFailures { get; set; } = 3;
+
+    /// <summary>A frugal preset: mean lag about 0.55 s with fewer requests than a fixed 2 s loop.</summary>
+    public static PollingOptions Frugal() => new() { TargetMeanLag = TimeSpan.FromMilliseconds(550) };
+
+    internal IEnumerable<string> Validate(string path)
+    {
+        if (TargetMeanLag <= TimeSpan.Zero)
+        {
+            yield return $"{path}:TargetMeanLag must be positive.";
+        }
+
+        if (MinInterval <= TimeSpan.Zero || MaxInterval < MinInterval)
+        {
+            yield return $"{path}: need 0 < MinInterval <= MaxInterval (got {MinInterval} and {MaxInterval}).";
+        }
+
+        if (LatencyWindow < 8)
+        {
+            yield return $"{path}:LatencyWindow must be at least 8.";
+        }
+
+        if (MinLiveSamples < 1 || MinLiveSamples > LatencyWindow)
+        {
+            yield return $"{path}:MinLiveSamples must be between 1 and LatencyWindow.";
+        }
+
+        if (MaxConsecutiveMalformed < 0 || MaxConsecutivePollFailures < 0)
+        {
+            yield return $"{path}: MaxConsecutiveMalformed and MaxConsecutivePollFailures must be zero or more.";
+        }
+    }
+}

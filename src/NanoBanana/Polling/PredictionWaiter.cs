@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using NanoBanana.Catalog;
+using NanoBanana.Diagnostics;
+using NanoBanana.Protocol;
+
+namespace NanoBanana.Polling;
+
+/// <summary>Progress of one generation, for progress bars.</summary>
+/// <param name="PredictionId">The prediction being waited on.</param>
+/// <param name="Model">The model running it.</param>
+/// <param name="Status">The latest status.</param>
+/// <param name="Elapsed">Time since submit.</param>
+/// <param name="PollCount">Polls sent so far.</param>
+/// <param name="Attempt">1 for the first model, 2 for the first fallback, …</param>
+public sealed record GenerationProgress(string PredictionId, ImageModel Model, PredictionStatus Status, TimeSpan Elapsed, int PollCount, int Attempt);
+
+/// <summary>The mutable state of one prediction being waited on.</summary>
+internal sealed class PollState
+{
+    public required string Id { get; init; }
+
+    public required ImageModel Model { get; init; }
+
+    public Uri? PollUrl { get; set; }
+
+    /// <summary>TimeProvider timestamp of the submit (or the estimated one for a resumed prediction).</summary>
+    public long StartTimestamp { get; init; }
+
+    public int PollCount { get; set; }
+
+    public int Attempt { get; init; } = 1;
+
+    public double LastPendingElapsed { get; set; }
+
+    public Prediction? Latest { get; set; }
+
+    public PredictionStatus Status => Latest?.Status ?? PredictionStatus.Created;
+}
+
+/// <summary>
+/// Our own poll loop (Polly's docs advise against retry-as-scheduler): schedule → wait → one poll (whose transport
+/// faults the resilience handler retries) → repeat, under a deadline and the caller's cancellation token.
+/// </summary>
+internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, LatencyStatistics statistics, PollingOptions options, TimeProvider time, ILogger logger)
+{
+    public TimeProvider Time => time;
+
+    public TimeSpan Elapsed(PollState state) => time.GetElapsedTime(state.StartTimestamp);
+
+    /// <summary>Sends one poll and updates the state.</summary>
+    public async Task<Prediction> PollOnceAsync(PollState state, CancellationToken cancellationToken)
+    {
+        using var activity = NanoBananaTelemetry.ActivitySource.StartActivity("nanobanana.poll", ActivityKind.Client);
+        activity?.SetTag(NanoBananaTelemetry.TagPrediction, state.Id);
+        activity?.SetTag(NanoBananaTelemetry.TagModel, state.Model.Id);
+        NanoBananaTelemetry.Polls.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, state.Model.Id));
+        state.PollCount++;
+        Prediction prediction;
+        if (state.PollUrl is { } url && protocol.IsApiHost(url))
+        {
+            prediction = await protocol.GetPredictionAsync(url, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            if (state.PollUrl is { } foreign)
+            {
+                Log.ForeignPollUrl(logger, state.Id, foreign.Host);
+                state.PollUrl = null;
+            }
+
+            prediction = await protocol.GetPredictionAsync(state.Id, cancellationToken).ConfigureAwait(false);
+        }
+
+        var elapsed = Elapsed(state).TotalSeconds;
+        activity?.SetTag(NanoBananaTelemetry.TagStatus, prediction.Status.Value);
+        Log.Polled(logger, state.Id, state.PollCount, prediction.Status.Value, elapsed * 1000);
+        if (prediction.Status.IsTerminal && state.Latest?.Status.IsTerminal != true)
+        {
+            RecordLatency(state, prediction, elapsed);
+        }
+        else if (!prediction.Status.IsTerminal)
+        {
+            state.LastPendingElapsed = elapsed;
+        }
+
+        state.Latest = prediction;
+        return prediction;
+    }
+
+    /// <summary>Records a completion time from an immediate (sync-mode) answer.</summary>
+    public void RecordImmediate(PollState state, Prediction prediction) => RecordLatency(state, prediction, Elapsed(state).TotalSeconds);
+
+    private void RecordLatency(PollState state, Prediction prediction, double observedAt)
+    {
+        if (!prediction.Status.IsCompleted)
+        {
+            return;
+        }
+
+        // The completion happened between the last "still running" answer and this one. The service's execution
+        // time, when plausible, is more precise.
+        var sample = prediction.ExecutionTime is { } exec && exec.TotalSeconds <= observedAt && exec.TotalSeconds >= state.LastPendingElapsed
+            ? exec.TotalSeconds
+            : (state.LastPendingElapsed + observedAt) / 2;
+        statistics.Record(state.Model, TimeSpan.FromSeconds(sample));
+    }
+
+    /// <summary>Waits until the prediction is terminal or the deadline passes.</summary>
+    /// <exception cref="PredictionTimeoutException">The deadline passed; the exception carries the id.</exception>
+    /// <exception cref="OperationCanceledException">The caller cancelled.</exception>
+    public async Task<Prediction> WaitAsync(PollState state, IPollSchedule schedule, long deadlineTimestamp, IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var malformed = 0;
+        var failures = 0;
+        var lastReported = state.Status;
+        var deadline = time.GetElapsedTime(state.StartTimestamp, deadlineTimestamp);
+        while (true)
+        {
+            if (state.Latest is { Status.IsTerminal: true } done)
+            {
+                return done;
+            }
+
+            var elapsed = Elapsed(state);
+            var remaining = deadline - elapsed;
+            if (remaining <= TimeSpan.Zero)
+            {
+                throw Timeout(state, deadline);
+            }
+
+            var delay = schedule.GetNextDelay(new PollScheduleContext(state.Model, elapsed, state.PollCount, state.Status));
+            if (failures > 0 || malformed > 0)
+            {
+                // After a failed poll, back off at least as much as the minimum interval grows.
+                var backoff = TimeSpan.FromTicks(options.MinInterval.Ticks * (1L << Math.Min(failures + malformed, 6)));
+                delay = delay > backoff ? delay : backoff;
+            }
+
+            if (delay >= remaining)
+            {
+                await DelayAsync(remaining, cancellationToken).ConfigureAwait(false);
+                throw Timeout(state, deadline);
+            }
+
+            await DelayAsync(delay, cancellationToken).ConfigureAwait(false);
+            using var deadlineCts = new CancellationTokenSource(deadline - Elapsed(state) is var left && left > TimeSpan.Zero ? left : TimeSpan.FromTicks(1), time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadlineCts.Token);
+            try
+            {
+                await PollOnceAsync(state, linked.Token).ConfigureAwait(false);
+                malformed = 0;
+                failures = 0;
+            }
+            catch (OperationCanceledException) when (deadlineCts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw Timeout(state, deadline);
+            }
+            catch (MalformedResponseException ex) when (++malformed <= options.MaxConsecutiveMalformed)
+            {
+                Log.PollRetry(logger, state.Id, ex.Message);
+                continue;
+            }
+            catch (NanoBananaApiException ex) when (IsRetryablePollFailure(ex) && ++failures <= options.MaxConsecutivePollFailures)
+            {
+                Log.PollRetry(logger, state.Id, ex.Message);
+                continue;
+            }
+
+            if (progress is not null && state.Status != lastReported)
+            {
+                lastReported = state.Status;
+                progress.Report(new GenerationProgress(state.Id, state.Model, state.Status, Elapsed(state), state.PollCount, state.Attempt));
+            }
+        }
+    }
+
+    private Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken) =>
+        delay <= TimeSpan.Zero ? Task.CompletedTask : Task.Delay(delay, time, cancellationToken);
+
+    private static bool IsRetryablePollFailure(NanoBananaApiException ex) =>
+        ex is not MalformedResponseException
+        && (ex.StatusCode is null || ex.StatusCode == HttpStatusCode.NotFound || NanoBananaResilienceHandler.IsTransientStatus(ex.StatusCode.Value));
+
+    private PredictionTimeoutException Timeout(PollState state, TimeSpan deadline)
+    {
+        Log.DeadlineExceeded(logger, state.Id, deadline);
+        return new PredictionTimeoutException(
+            $"Prediction {state.Id} on {state.Model.DisplayName} did not finish within its deadline of {deadline} (last status: {state.Status}). " +
+            "It may still complete and is billed if it does: resume waiting with its id (client.ResumeAsync or client.GetOperation).")
+        {
+            PredictionId = state.Id,
+            LastStatus = state.Status.Value,
+            ModelId = state.Model.Id,
+        };
+    }
+}

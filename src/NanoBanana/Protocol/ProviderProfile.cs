@@ -1,0 +1,64 @@
+using NanoBanana.Catalog;
+
+namespace NanoBanana.Protocol;
+
+/// <summary>How one provider spells routes and fields. Derived from <see cref="NanoBananaOptions"/>.</summary>
+internal sealed class ProviderProfile
+{
+    private ProviderProfile(ApiProvider provider, Uri baseUrl, AuthScheme scheme, string halfK)
+    {
+        Provider = provider;
+        BaseUrl = baseUrl;
+        AuthScheme = scheme;
+        HalfKValue = halfK;
+    }
+
+    public ApiProvider Provider { get; }
+
+    public Uri BaseUrl { get; }
+
+    public AuthScheme AuthScheme { get; }
+
+    public string HalfKValue { get; }
+
+    public static ProviderProfile From(NanoBananaOptions options) =>
+        new(options.Provider, options.EffectiveBaseUrl, options.EffectiveAuthScheme, options.HalfKSizeValue);
+
+    /// <summary>The relative submit route, e.g. <c>google/gemini-3-pro-image-preview/text-to-image</c>.</summary>
+    public string SubmitPath(ImageModel model, bool edit) => Provider switch
+    {
+        ApiProvider.WaveSpeed => $"google/{model.WaveSpeedSlug}/{(edit ? "edit" : "text-to-image")}",
+        _ => $"google/{model.Id}/{(edit ? "image-edit" : "text-to-image")}",
+    };
+
+    public static string PollPath(string predictionId) => $"predictions/{Uri.EscapeDataString(predictionId)}/result";
+
+    public string SizeValue(ImageSize size)
+    {
+        var text = size == ImageSize.HalfK ? HalfKValue : size.ToString();
+        return Provider == ApiProvider.WaveSpeed ? text.ToLowerInvariant() : text;
+    }
+
+    public SubmitBodyDto Body(SubmitRequest request)
+    {
+        var size = SizeValue(request.Size);
+        return new SubmitBodyDto
+        {
+            Prompt = request.Prompt,
+            Images = request.IsEdit ? request.Images.Select(u => u.AbsoluteUri).ToList() : null,
+            Size = Provider == ApiProvider.WaveSpeed ? null : size,
+            Resolution = Provider == ApiProvider.WaveSpeed ? size : null,
+            AspectRatio = request.AspectRatio.ToString(),
+            OutputFormat = request.OutputFormat == OutputFormat.Jpeg ? "jpeg" : "png",
+            EnableSyncMode = request.SyncMode ? true : null,
+            EnableBase64Output = request.Base64Output ? true : null,
+        };
+    }
+
+    /// <summary>Whether a URL is on the configured API origin (scheme, host and port), the only place the key may go.</summary>
+    public bool IsApiOrigin(Uri? uri) =>
+        uri is { IsAbsoluteUri: true }
+        && string.Equals(uri.Scheme, BaseUrl.Scheme, StringComparison.OrdinalIgnoreCase)
+        && string.Equals(uri.IdnHost, BaseUrl.IdnHost, StringComparison.OrdinalIgnoreCase)
+        && uri.Port == BaseUrl.Port;
+}

@@ -1,0 +1,147 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace NanoBanana.Protocol;
+
+/// <summary>
+/// Transport resilience for single HTTP exchanges: a <see cref="DelegatingHandler"/> around Polly.Core pipelines.
+/// Idempotent requests (GET) are retried on 408/429/5xx, dropped connections and per-attempt timeouts, with
+/// exponential backoff, jitter and Retry-After as a capped floor. A POST (a billable submit) is retried only when
+/// it surely was not accepted: the connection could not be established, or (opt-in) a 429 answer.
+/// </summary>
+public sealed class NanoBananaResilienceHandler : DelegatingHandler
+{
+    private static readonly ResiliencePropertyKey<TimeSpan> TimeoutKey = new("NanoBanana.AttemptTimeout");
+
+    /// <summary>The request option that overrides the per-attempt timeout of one request.</summary>
+    public static readonly HttpRequestOptionsKey<TimeSpan> AttemptTimeoutOption = new("NanoBanana.AttemptTimeout");
+
+    private readonly RetryOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ResiliencePipeline<HttpResponseMessage> _idempotent;
+    private readonly ResiliencePipeline<HttpResponseMessage> _submit;
+
+    /// <summary>Creates the handler.</summary>
+    public NanoBananaResilienceHandler(RetryOptions options, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _time = timeProvider ?? TimeProvider.System;
+        _idempotent = Build(options.MaxRetries, IsTransientForIdempotent);
+        _submit = Build(options.MaxSubmitRetries, IsSafeToRetrySubmit);
+    }
+
+    /// <summary>Raised before each retry, for logging and tests: the request, the attempt number and the delay.</summary>
+    public event Action<HttpRequestMessage, int, TimeSpan>? Retrying;
+
+    /// <inheritdoc />
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var pipeline = request.Method == HttpMethod.Get || request.Method == HttpMethod.Head ? _idempotent : _submit;
+        var timeout = request.Options.TryGetValue(AttemptTimeoutOption, out var t) ? t
+            : request.Method == HttpMethod.Post ? _options.SubmitTimeout : _options.AttemptTimeout;
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(TimeoutKey, timeout);
+        context.Properties.Set(RequestKey, request);
+        try
+        {
+            return await pipeline.ExecuteAsync(
+                static async (ctx, state) => await state.Self.SendCoreAsync(state.Request, ctx.CancellationToken).ConfigureAwait(false),
+                context,
+                (Self: this, Request: request)).ConfigureAwait(false);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private static readonly ResiliencePropertyKey<HttpRequestMessage> RequestKey = new("NanoBanana.Request");
+
+    private Task<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, CancellationToken cancellationToken) => base.SendAsync(request, cancellationToken);
+
+    private ResiliencePipeline<HttpResponseMessage> Build(int retries, Func<Outcome<HttpResponseMessage>, bool> shouldRetry)
+    {
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = _time };
+        if (retries > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                MaxRetryAttempts = retries,
+                ShouldHandle = args => ValueTask.FromResult(shouldRetry(args.Outcome)),
+                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(ComputeDelay(args.AttemptNumber, args.Outcome)),
+                OnRetry = args =>
+                {
+                    if (args.Context.Properties.TryGetValue(RequestKey, out var req))
+                    {
+                        Retrying?.Invoke(req, args.AttemptNumber + 1, args.RetryDelay);
+                    }
+
+                    return default;
+                },
+            });
+        }
+
+        builder.AddTimeout(new TimeoutStrategyOptions
+        {
+            TimeoutGenerator = args => ValueTask.FromResult(args.Context.Properties.TryGetValue(TimeoutKey, out var t) ? t : _options.AttemptTimeout),
+        });
+        return builder.Build();
+    }
+
+    /// <summary>max(min(Retry-After, cap), jittered exponential backoff capped at MaxDelay).</summary>
+    internal TimeSpan ComputeDelay(int attempt, Outcome<HttpResponseMessage> outcome)
+    {
+        var exponential = _options.BaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 16));
+        var capped = Math.Min(exponential, _options.MaxDelay.TotalMilliseconds);
+        var jittered = TimeSpan.FromMilliseconds(capped * (0.5 + (Random.Shared.NextDouble() * 0.5)));
+        var retryAfter = RetryAfter(outcome.Result?.Headers.RetryAfter, _time);
+        if (retryAfter is { } ra)
+        {
+            var floor = ra > _options.MaxRetryAfter ? _options.MaxRetryAfter : ra;
+            return floor > jittered ? floor : jittered;
+        }
+
+        return jittered;
+    }
+
+    internal static TimeSpan? RetryAfter(RetryConditionHeaderValue? header, TimeProvider time)
+    {
+        if (header?.Delta is { } delta)
+        {
+            return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
+        }
+
+        if (header?.Date is { } date)
+        {
+            var wait = date - time.GetUtcNow();
+            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+        }
+
+        return null;
+    }
+
+    private static bool IsTransientForIdempotent(Outcome<HttpResponseMessage> outcome) => outcome switch
+    {
+        { Exception: HttpRequestException or TimeoutRejectedException } => true,
+        { Result: { } r } => IsTransientStatus(r.StatusCode),
+        _ => false,
+    };
+
+    private bool IsSafeToRetrySubmit(Outcome<HttpResponseMessage> outcome) => outcome switch
+    {
+        { Exception: HttpRequestException ex } => _options.RetrySubmitWhenNotSent && SurelyNotSent(ex),
+        { Result: { StatusCode: HttpStatusCode.TooManyRequests } } => _options.RetrySubmitOnRateLimit,
+        _ => false,
+    };
+
+    internal static bool IsTransientStatus(HttpStatusCode status) =>
+        status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests or >= HttpStatusCode.InternalServerError;
+
+    /// <summary>Whether the request certainly never reached the server (no connection was made).</summary>
+    internal static bool SurelyNotSent(HttpRequestException ex) =>
+        ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.ProxyTunnelError or HttpRequestError.SecureConnectionError;
+}

@@ -1,0 +1,92 @@
+using NanoBanana.Catalog;
+
+namespace NanoBanana.Protocol;
+
+/// <summary>The output file format.</summary>
+public enum OutputFormat
+{
+    /// <summary>PNG (default).</summary>
+    Png,
+
+    /// <summary>JPEG.</summary>
+    Jpeg,
+}
+
+/// <summary>One submit on the wire: a concrete model, a prompt, optional input images and output options.</summary>
+public sealed record SubmitRequest
+{
+    /// <summary>The model to run.</summary>
+    public required ImageModel Model { get; init; }
+
+    /// <summary>The prompt; required, non-empty.</summary>
+    public required string Prompt { get; init; }
+
+    /// <summary>Input / reference image URLs. Non-empty makes this an image edit.</summary>
+    public IReadOnlyList<Uri> Images { get; init; } = [];
+
+    /// <summary>Output size.</summary>
+    public ImageSize Size { get; init; } = ImageSize.OneK;
+
+    /// <summary>Aspect ratio.</summary>
+    public AspectRatio AspectRatio { get; init; } = AspectRatio.Square;
+
+    /// <summary>Output format.</summary>
+    public OutputFormat OutputFormat { get; init; } = OutputFormat.Png;
+
+    /// <summary>Ask for the finished prediction in the submit response.</summary>
+    public bool SyncMode { get; init; }
+
+    /// <summary>Ask for outputs as base64 instead of URLs.</summary>
+    public bool Base64Output { get; init; }
+
+    /// <summary>Whether this is an image edit (it has input images).</summary>
+    public bool IsEdit => Images.Count > 0;
+
+    /// <summary>The most prompt characters accepted before sending (the services' own limit is not published).</summary>
+    public const int MaxPromptLength = 32_000;
+
+    /// <summary>Checks the request against the model's limits before anything is sent.</summary>
+    /// <exception cref="ArgumentException">A property breaks a limit; the message names it and the limit.</exception>
+    public void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Model, nameof(Model));
+        if (string.IsNullOrWhiteSpace(Prompt))
+        {
+            throw new ArgumentException($"{nameof(Prompt)} must not be empty or whitespace.", nameof(Prompt));
+        }
+
+        if (Prompt.Length > MaxPromptLength)
+        {
+            throw new ArgumentException($"{nameof(Prompt)} has {Prompt.Length} characters; the limit is {MaxPromptLength}.", nameof(Prompt));
+        }
+
+        if (!Model.Supports(Size))
+        {
+            throw new ArgumentException($"{nameof(Size)} {Size} is not offered by {Model.DisplayName}; it offers {string.Join(", ", Model.Sizes)}.", nameof(Size));
+        }
+
+        if (!Model.Supports(AspectRatio))
+        {
+            throw new ArgumentException($"{nameof(AspectRatio)} {AspectRatio} is not offered by {Model.DisplayName}; it offers {string.Join(", ", Model.AspectRatios)}.", nameof(AspectRatio));
+        }
+
+        if (Images.Count > Model.MaxReferenceImages)
+        {
+            throw new ArgumentException($"{nameof(Images)} has {Images.Count} images; {Model.DisplayName} takes at most {Model.MaxReferenceImages}.", nameof(Images));
+        }
+
+        for (var i = 0; i < Images.Count; i++)
+        {
+            var uri = Images[i];
+            if (uri is null || !uri.IsAbsoluteUri || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+            {
+                throw new ArgumentException($"{nameof(Images)}[{i}] must be an absolute http(s) URL the service can fetch.", nameof(Images));
+            }
+        }
+
+        if (!Enum.IsDefined(OutputFormat))
+        {
+            throw new ArgumentException($"{nameof(OutputFormat)} must be Png or Jpeg.", nameof(OutputFormat));
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace NanoBanana.Protocol;
+
+// Wire shapes. Fields whose type varies between providers and relays are JsonElement and are read leniently.
+internal class PredictionDto
+{
+    [JsonPropertyName("id")] public JsonElement Id { get; set; }
+    [JsonPropertyName("model")] public string? Model { get; set; }
+    [JsonPropertyName("outputs")] public List<string?>? Outputs { get; set; }
+    [JsonPropertyName("urls")] public JsonElement Urls { get; set; }
+    [JsonPropertyName("status")] public string? Status { get; set; }
+    [JsonPropertyName("error")] public JsonElement Error { get; set; }
+    [JsonPropertyName("code")] public JsonElement Code { get; set; }
+    [JsonPropertyName("executionTime")] public JsonElement ExecutionTime { get; set; }
+    [JsonPropertyName("timings")] public JsonElement Timings { get; set; }
+    [JsonPropertyName("has_nsfw_contents")] public List<bool?>? HasNsfwContents { get; set; }
+    [JsonPropertyName("created_at")] public JsonElement CreatedAt { get; set; }
+}
+
+// The envelope {"code":200,"message":"success","data":{...}}. It derives from PredictionDto so that a bare
+// prediction (webhooks, some relays) parses with the same call.
+internal sealed class EnvelopeDto : PredictionDto
+{
+    [JsonPropertyName("message")] public JsonElement Message { get; set; }
+    [JsonPropertyName("data")] public PredictionDto? Data { get; set; }
+}
+
+internal sealed class SubmitBodyDto
+{
+    [JsonPropertyName("prompt")] public required string Prompt { get; set; }
+    [JsonPropertyName("images")] public List<string>? Images { get; set; }
+    [JsonPropertyName("size")] public string? Size { get; set; }
+    [JsonPropertyName("resolution")] public string? Resolution { get; set; }
+    [JsonPropertyName("aspect_ratio")] public string? AspectRatio { get; set; }
+    [JsonPropertyName("output_format")] public string? OutputFormat { get; set; }
+    [JsonPropertyName("enable_sync_mode")] public bool? EnableSyncMode { get; set; }
+    [JsonPropertyName("enable_base64_output")] public bool? EnableBase64Output { get; set; }
+}
+
+[JsonSourceGenerationOptions(
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    NumberHandling = JsonNumberHandling.AllowReadingFromString,
+    ReadCommentHandling = JsonCommentHandling.Skip,
+    AllowTrailingCommas = true)]
+[JsonSerializable(typeof(EnvelopeDto))]
+[JsonSerializable(typeof(SubmitBodyDto))]
+internal sealed partial class NanoBananaJsonContext : JsonSerializerContext;

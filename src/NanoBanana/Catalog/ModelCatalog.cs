@@ -211,7 +211,9 @@ public sealed class ModelCatalog
 
     // Pixel sizes from Google's tables. Nano Banana 2 and Pro share one table; Nano Banana (2.5) has its own 1K row.
     // Columns: ratio, 0.5K, 1K, 2K, 4K, NB 1K.
-    private static readonly (string Ratio, int W05, int H05, int W1, int H1, int W2, int H2, int W4, int H4, int WNb, int HNb)[] PixelRows =
+    private static class PixelData
+    {
+        internal static readonly (string Ratio, int W05, int H05, int W1, int H1, int W2, int H2, int W4, int H4, int WNb, int HNb)[] Rows =
     [
         ("1:1", 512, 512, 1024, 1024, 2048, 2048, 4096, 4096, 1024, 1024),
         ("2:3", 424, 632, 848, 1264, 1696, 2528, 3392, 5056, 832, 1248),
@@ -228,11 +230,12 @@ public sealed class ModelCatalog
         ("1:8", 192, 1536, 384, 3072, 768, 6144, 1536, 12288, 0, 0),
         ("8:1", 1536, 192, 3072, 384, 6144, 768, 12288, 1536, 0, 0),
     ];
+    }
 
     private static Dictionary<(ImageSize, AspectRatio), PixelSize> PixelTable(ImageTier tier, IReadOnlyList<ImageSize> sizes, IReadOnlyList<AspectRatio> ratios)
     {
         var table = new Dictionary<(ImageSize, AspectRatio), PixelSize>();
-        foreach (var row in PixelRows)
+        foreach (var row in PixelData.Rows)
         {
             var ratio = AspectRatio.Parse(row.Ratio);
             if (!ratios.Contains(ratio))

@@ -122,7 +122,6 @@ public class ImageGenerationOperation
         }
 
         var prediction = await _client.Waiter.WaitAsync(_state, schedule, deadlineTimestamp, progress, cancellationToken).ConfigureAwait(false);
-        progress?.Report(new GenerationProgress(Id, Model, prediction.Status, _client.Waiter.Elapsed(_state), _state.PollCount, _state.Attempt));
         return TryBuildValue() ?? throw Failure(prediction);
     }
 

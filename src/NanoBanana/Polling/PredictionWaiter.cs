@@ -115,11 +115,18 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         var malformed = 0;
         var failures = 0;
         var lastReported = state.Status;
+        var pollsHere = 0;
         var deadline = time.GetElapsedTime(state.StartTimestamp, deadlineTimestamp);
         while (true)
         {
             if (state.Latest is { Status.IsTerminal: true } done)
             {
+                if (pollsHere == 0)
+                {
+                    // Finished before any poll here (sync mode, or already known): still tell the progress bar.
+                    progress?.Report(new GenerationProgress(state.Id, state.Model, state.Status, Elapsed(state), state.PollCount, state.Attempt));
+                }
+
                 return done;
             }
 
@@ -149,6 +156,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadlineCts.Token);
             try
             {
+                pollsHere++;
                 await PollOnceAsync(state, linked.Token).ConfigureAwait(false);
                 malformed = 0;
                 failures = 0;

@@ -1,0 +1,63 @@
+using NanoBanana;
+using NanoBanana.Emulator;
+using NanoBanana.Polling;
+
+// QuickStart: one job, routed, generated, explained and written to disk.
+// Without NANOBANANA_API_KEY it runs against the built-in emulator (real HTTP on 127.0.0.1, real PNG output).
+var prompt = args.Length > 0 ? string.Join(' ', args) : "A poster for a summer jazz festival with the title 'BLUE NOTES' in bold art-deco letters";
+var outputDir = Path.Combine(Environment.CurrentDirectory, "output");
+using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
+
+var options = new NanoBananaOptions();
+NanoBananaEmulator? emulator = null;
+if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(NanoBananaOptions.ApiKeyEnvironmentVariable)))
+{
+    // Time scale 0.2: a Pro job that takes 10-20 s on the real service takes 2-4 s here.
+    emulator = await NanoBananaEmulator.StartAsync(new EmulatorOptions { TimeScale = 0.2 }, cts.Token);
+    emulator.ConfigureClient(options);
+    Console.WriteLine($"No {NanoBananaOptions.ApiKeyEnvironmentVariable} set: using the local emulator at {emulator.ApiBaseUrl}");
+}
+else
+{
+    Console.WriteLine($"Using {options.EffectiveBaseUrl}");
+}
+
+try
+{
+    using var client = new NanoBananaClient(options);
+    var job = new ImageJob(prompt) { Size = ImageSize.TwoK, AspectRatio = AspectRatio.Parse("3:4"), TypographyCritical = true };
+
+    var decision = client.Route(job);
+    Console.WriteLine();
+    Console.WriteLine(decision.Explain());
+    Console.WriteLine();
+
+    var progress = new Progress<GenerationProgress>(p => Console.WriteLine($"  {p.PredictionId}: {p.Status} after {p.Elapsed.TotalSeconds:0.0} s ({p.PollCount} polls)"));
+    var result = await client.GenerateAsync(job, progress, cts.Token);
+
+    Directory.CreateDirectory(outputDir);
+    var path = Path.Combine(outputDir, $"quickstart-{result.PredictionId}.png");
+    var mediaType = await result.Images[0].SaveAsync(path, cts.Token);
+    Console.WriteLine();
+    Console.WriteLine($"{result}");
+    Console.WriteLine($"Wrote {mediaType} {result.Images[0].ExpectedSize} to {path} ({new FileInfo(path).Length:N0} bytes)");
+    return 0;
+}
+catch (NanoBananaException ex)
+{
+    Console.Error.WriteLine($"Failed: {ex.Message}");
+    if (ex.PredictionId is { } id)
+    {
+        Console.Error.WriteLine($"Resume later with prediction id {id}.");
+    }
+
+    return 1;
+}
+finally
+{
+    if (emulator is not null)
+    {
+        await emulator.DisposeAsync();
+    }
+}

@@ -1,0 +1,154 @@
+using NanoBanana.Catalog;
+
+namespace NanoBanana.Emulator;
+
+/// <summary>The faults the emulator can inject.</summary>
+public enum FaultKind
+{
+    /// <summary>429 without Retry-After. On a submit: not accepted.</summary>
+    RateLimited,
+
+    /// <summary>429 with <c>Retry-After</c> (<see cref="EmulatorOptions.RetryAfterSeconds"/>). On a submit: not accepted.</summary>
+    RateLimitedWithRetryAfter,
+
+    /// <summary>500. On a submit the job IS created (the ambiguous case: the client must not resubmit).</summary>
+    InternalError,
+
+    /// <summary>503. On a submit: not accepted.</summary>
+    Unavailable,
+
+    /// <summary>The connection is aborted without a response. On a submit the job IS created first.</summary>
+    DropConnection,
+
+    /// <summary>200 with a body that is not JSON. On a submit the job IS created.</summary>
+    MalformedJson,
+
+    /// <summary>Submit target only: the job is accepted and ends <c>failed</c> with task code 5000 (service error).</summary>
+    JobFails,
+
+    /// <summary>Submit target only: the job is accepted and ends <c>failed</c> with task code 1200 (moderation).</summary>
+    JobFailsModeration,
+
+    /// <summary>Submit target only: the job is accepted and never finishes.</summary>
+    JobNeverFinishes,
+
+    /// <summary>Submit target only, sync mode: the submit answers <c>processing</c> with "Sync mode timed out" (code 5004); the job keeps running.</summary>
+    SyncTimeout,
+
+    /// <summary>Submit target only, sync mode: a gateway 504 whose body carries the job id; the job keeps running.</summary>
+    GatewayTimeout,
+
+    /// <summary>Submit target only: the poll URL (<c>urls.get</c>) points at a foreign host.</summary>
+    ForeignPollUrl,
+
+    /// <summary>Submit target only: the job is accepted but the response is held for <see cref="EmulatorOptions.SlowSubmitDelay"/> (a client timeout).</summary>
+    SlowSubmit,
+}
+
+/// <summary>Which exchanges a fault applies to.</summary>
+public enum FaultTarget
+{
+    /// <summary>Submits and polls.</summary>
+    Any,
+
+    /// <summary>Submits only.</summary>
+    Submit,
+
+    /// <summary>Polls only.</summary>
+    Poll,
+}
+
+/// <summary>How the emulator behaves.</summary>
+public sealed class EmulatorOptions
+{
+    /// <summary>Multiplies every latency: 0.001 makes a 4–8 s job take 4–8 ms. Default 1 (real time).</summary>
+    public double TimeScale { get; set; } = 1.0;
+
+    /// <summary>The port; 0 picks a free one. The emulator binds to 127.0.0.1 only.</summary>
+    public int Port { get; set; }
+
+    /// <summary>The key the emulator expects; null accepts any non-empty key. Raw and Bearer are both accepted.</summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>The catalog (models, sizes, ratios, pixel sizes, latency ranges).</summary>
+    public ModelCatalog Catalog { get; set; } = ModelCatalog.Default;
+
+    /// <summary>Samples a job's latency in unscaled seconds; null samples uniformly over the catalog's typical range.</summary>
+    public Func<ImageModel, Random, double>? LatencySampler { get; set; }
+
+    /// <summary>Random seed for latencies and random faults; null for a random seed.</summary>
+    public int? Seed { get; set; }
+
+    /// <summary>How long sync mode waits (unscaled) before answering "Sync mode timed out". Default 60 s.</summary>
+    public TimeSpan SyncModeTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The Retry-After value sent with <see cref="FaultKind.RateLimitedWithRetryAfter"/>. Default 1.</summary>
+    public int RetryAfterSeconds { get; set; } = 1;
+
+    /// <summary>How long a <see cref="FaultKind.SlowSubmit"/> holds the response (real time). Default 30 s.</summary>
+    public TimeSpan SlowSubmitDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The host used in poll URLs by <see cref="FaultKind.ForeignPollUrl"/>.</summary>
+    public Uri ForeignPollBaseUrl { get; set; } = new("https://foreign.example.invalid/");
+
+    /// <summary>Chance (0..1) that any submit or poll exchange is hit by a random fault from <see cref="RandomFaults"/>.</summary>
+    public double FaultRate { get; set; }
+
+    /// <summary>The faults drawn when <see cref="FaultRate"/> is above 0.</summary>
+    public IList<FaultKind> RandomFaults { get; } = [];
+
+    /// <summary>Send <c>urls</c> as an array of objects (as some relays do) instead of an object.</summary>
+    public bool UrlsAsArray { get; set; }
+
+    /// <summary>Send <c>created_at</c> as ISO-8601 with 8 fractional digits instead of "yyyy-MM-dd HH:mm:ss".</summary>
+    public bool IsoTimestamps { get; set; }
+
+    /// <summary>Keep request bodies in the log (truncated to 4 KB). Default true.</summary>
+    public bool LogBodies { get; set; } = true;
+
+    /// <summary>Maximum log entries kept (oldest dropped). Default 100,000.</summary>
+    public int MaxLogEntries { get; set; } = 100_000;
+}
+
+/// <summary>One request the emulator received.</summary>
+public sealed record EmulatorRequest
+{
+    /// <summary>When it arrived (UTC).</summary>
+    public required DateTimeOffset Time { get; init; }
+
+    /// <summary>HTTP method.</summary>
+    public required string Method { get; init; }
+
+    /// <summary>Request path.</summary>
+    public required string Path { get; init; }
+
+    /// <summary>"submit", "poll", "output" or "other".</summary>
+    public required string Kind { get; init; }
+
+    /// <summary>Whether an Authorization header was present.</summary>
+    public bool HasAuthorization { get; init; }
+
+    /// <summary>"Bearer", "Raw" or null.</summary>
+    public string? AuthorizationScheme { get; init; }
+
+    /// <summary>Whether the key matched the expected one.</summary>
+    public bool AuthorizationValid { get; init; }
+
+    /// <summary>The request body (submits), truncated.</summary>
+    public string? Body { get; init; }
+
+    /// <summary>The model route segment of a submit.</summary>
+    public string? Model { get; init; }
+
+    /// <summary>The prediction id concerned.</summary>
+    public string? PredictionId { get; set; }
+
+    /// <summary>Whether a submit created a (billable) job.</summary>
+    public bool Accepted { get; set; }
+
+    /// <summary>The status code sent (0 when the connection was dropped).</summary>
+    public int StatusCode { get; set; }
+
+    /// <summary>The injected fault, if any.</summary>
+    public FaultKind? Fault { get; set; }
+}

@@ -1,0 +1,680 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using NanoBanana.Catalog;
+
+namespace NanoBanana.Emulator;
+
+/// <summary>A prediction held by the emulator.</summary>
+public sealed class EmulatedJob
+{
+    internal EmulatedJob(string id, ImageModel model, long createdTimestamp, long completeTimestamp, DateTimeOffset createdAt)
+    {
+        Id = id;
+        Model = model;
+        CreatedTimestamp = createdTimestamp;
+        CompleteTimestamp = completeTimestamp;
+        CreatedAt = createdAt;
+    }
+
+    /// <summary>The prediction id.</summary>
+    public string Id { get; }
+
+    /// <summary>The model.</summary>
+    public ImageModel Model { get; }
+
+    /// <summary>Stopwatch timestamp when the job was accepted.</summary>
+    public long CreatedTimestamp { get; }
+
+    /// <summary>Stopwatch timestamp when the job finishes (completed or failed).</summary>
+    public long CompleteTimestamp { get; }
+
+    /// <summary>Wall-clock creation time.</summary>
+    public DateTimeOffset CreatedAt { get; }
+
+    /// <summary>How the job ends: "completed", "failed" or "never".</summary>
+    public string Fate { get; internal set; } = "completed";
+
+    /// <summary>The task error code of a failed job.</summary>
+    public int? ErrorCode { get; internal set; }
+
+    /// <summary>Output size.</summary>
+    public PixelSize Pixels { get; internal set; }
+
+    /// <summary>Outputs as base64.</summary>
+    public bool Base64 { get; internal set; }
+
+    /// <summary>The poll URL points to a foreign host.</summary>
+    public bool ForeignPollUrl { get; internal set; }
+
+    /// <summary>Polls received for this job.</summary>
+    public int Polls => _polls;
+
+    internal int _polls;
+
+    /// <summary>Stopwatch timestamp of the first poll (or sync answer) that reported the job terminal; 0 if none yet.</summary>
+    public long FirstTerminalReportTimestamp { get; internal set; }
+
+    internal bool IsDone(long now) => Fate != "never" && now >= CompleteTimestamp;
+}
+
+/// <summary>
+/// A local emulator of the /api/v3 image API (GPT Proto and WaveSpeedAI routes) on a real Kestrel server bound to
+/// 127.0.0.1: status progression with per-model latency, real PNG outputs at the catalog's pixel sizes, request
+/// validation, auth checks, fault injection and a request log.
+/// </summary>
+public sealed class NanoBananaEmulator : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly EmulatorOptions _options;
+    private readonly ConcurrentDictionary<string, EmulatedJob> _jobs = new();
+    private readonly ConcurrentQueue<EmulatorRequest> _log = new();
+    private readonly List<(FaultKind Kind, FaultTarget Target)> _scripted = [];
+    private readonly ConcurrentDictionary<(int, int, ImageTier), byte[]> _pngs = new();
+    private readonly Random _random;
+    private readonly object _gate = new();
+    private int _accepted;
+    private long _idCounter;
+
+    private NanoBananaEmulator(WebApplication app, EmulatorOptions options)
+    {
+        _app = app;
+        _options = options;
+        _random = options.Seed is { } seed ? new Random(seed) : new Random();
+    }
+
+    /// <summary>The server root, e.g. <c>http://127.0.0.1:5123/</c>.</summary>
+    public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>The API base URL to configure the client with: <c>http://127.0.0.1:5123/api/v3/</c>.</summary>
+    public Uri ApiBaseUrl => new(BaseAddress, "api/v3/");
+
+    /// <summary>The options.</summary>
+    public EmulatorOptions Options => _options;
+
+    /// <summary>Every request received, oldest first.</summary>
+    public IReadOnlyList<EmulatorRequest> Requests => [.. _log];
+
+    /// <summary>Submits that created a (billable) job.</summary>
+    public int AcceptedSubmits => Volatile.Read(ref _accepted);
+
+    /// <summary>The jobs created so far.</summary>
+    public IReadOnlyCollection<EmulatedJob> Jobs => [.. _jobs.Values];
+
+    /// <summary>Looks up a job.</summary>
+    public EmulatedJob? GetJob(string id) => _jobs.TryGetValue(id, out var job) ? job : null;
+
+    /// <summary>Clears the request log.</summary>
+    public void ClearLog() => _log.Clear();
+
+    /// <summary>Injects the next <paramref name="count"/> faults of a kind on matching exchanges (deterministic, in order).</summary>
+    public void EnqueueFault(FaultKind kind, FaultTarget target = FaultTarget.Any, int count = 1)
+    {
+        lock (_gate)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                _scripted.Add((kind, target));
+            }
+        }
+    }
+
+    /// <summary>Starts an emulator on 127.0.0.1 (a free port unless <see cref="EmulatorOptions.Port"/> is set).</summary>
+    public static async Task<NanoBananaEmulator> StartAsync(EmulatorOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new EmulatorOptions();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{options.Port.ToString(CultureInfo.InvariantCulture)}");
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxConcurrentConnections = null);
+        var app = builder.Build();
+        var emulator = new NanoBananaEmulator(app, options);
+        app.MapPost("/api/v3/google/{model}/{action}", emulator.SubmitAsync);
+        app.MapGet("/api/v3/predictions/{id}/result", emulator.PollAsync);
+        app.MapGet("/outputs/{id}/{index}", emulator.OutputAsync);
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        emulator.BaseAddress = new Uri(address.EndsWith('/') ? address : address + "/");
+        return emulator;
+    }
+
+    /// <summary>
+    /// Points client options at this emulator: base URL, a key, and — when the emulator is time-scaled — the catalog
+    /// latencies and poll intervals scaled the same way, so the client's schedule sees the same world in miniature.
+    /// </summary>
+    public NanoBananaOptions ConfigureClient(NanoBananaOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.BaseUrl = ApiBaseUrl;
+        options.ApiKey ??= _options.ApiKey ?? "emulator-key";
+        var scale = _options.TimeScale;
+        if (Math.Abs(scale - 1.0) > 1e-9)
+        {
+            foreach (var model in _options.Catalog.Models)
+            {
+                var key = model.Tier.ToString();
+                if (!options.Catalog.Models.TryGetValue(key, out var o))
+                {
+                    o = new ModelOverrideOptions();
+                    options.Catalog.Models[key] = o;
+                }
+
+                o.TypicalLatencyMinSeconds = model.TypicalLatencyMin.TotalSeconds * scale;
+                o.TypicalLatencyMaxSeconds = model.TypicalLatencyMax.TotalSeconds * scale;
+            }
+
+            options.Polling.TargetMeanLag *= scale;
+            options.Polling.MinInterval = TimeSpan.FromTicks(Math.Max(1, (long)(options.Polling.MinInterval.Ticks * scale)));
+            options.Polling.MaxInterval = TimeSpan.FromTicks(Math.Max(options.Polling.MinInterval.Ticks, (long)(options.Polling.MaxInterval.Ticks * scale)));
+        }
+
+        return options;
+    }
+
+    /// <summary>Stops the server.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        await _app.StopAsync(cts.Token).ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async Task SubmitAsync(HttpContext ctx)
+    {
+        var modelSegment = (string)ctx.Request.RouteValues["model"]!;
+        var action = (string)ctx.Request.RouteValues["action"]!;
+        string body;
+        using (var reader = new StreamReader(ctx.Request.Body, Encoding.UTF8))
+        {
+            body = await reader.ReadToEndAsync(ctx.RequestAborted).ConfigureAwait(false);
+        }
+
+        var entry = NewEntry(ctx, "submit", _options.LogBodies ? Truncate(body, 4096) : null, modelSegment);
+        if (!CheckAuth(ctx, entry))
+        {
+            await Error(ctx, entry, 401, """{"error":{"message":"Invalid signature","type":"401"}}""").ConfigureAwait(false);
+            return;
+        }
+
+        var model = _options.Catalog.Find(modelSegment);
+        if (model is null || action is not ("text-to-image" or "image-edit" or "edit"))
+        {
+            await Error(ctx, entry, 404, $$"""{"code":404,"message":"model or route not found: google/{{Escape(modelSegment)}}/{{Escape(action)}}","data":null}""").ConfigureAwait(false);
+            return;
+        }
+
+        var isEdit = action is "image-edit" or "edit";
+        var (request, problem) = Parse(body, model, isEdit);
+        if (problem is not null)
+        {
+            await Error(ctx, entry, 400, "{\"error\":{\"message\":\"" + Escape(problem) + "\",\"code\":\"invalid_parameter\"}}").ConfigureAwait(false);
+            return;
+        }
+
+        var fault = DrawFault(FaultTarget.Submit);
+        entry.Fault = fault;
+        switch (fault)
+        {
+            case FaultKind.RateLimited:
+                await Error(ctx, entry, 429, """{"error":{"message":"Rate limit exceeded","code":"rate_limit_exceeded"}}""").ConfigureAwait(false);
+                return;
+            case FaultKind.RateLimitedWithRetryAfter:
+                ctx.Response.Headers.RetryAfter = _options.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                await Error(ctx, entry, 429, """{"error":"Too many requests, retry later"}""").ConfigureAwait(false);
+                return;
+            case FaultKind.Unavailable:
+                await Error(ctx, entry, 503, """{"error":{"message":"Upstream unavailable","code":"service_unavailable"}}""").ConfigureAwait(false);
+                return;
+        }
+
+        // From here on the job exists and is billable.
+        var job = CreateJob(model, request);
+        entry.Accepted = true;
+        entry.PredictionId = job.Id;
+        switch (fault)
+        {
+            case FaultKind.JobFails:
+                job.Fate = "failed";
+                job.ErrorCode = 5000;
+                break;
+            case FaultKind.JobFailsModeration:
+                job.Fate = "failed";
+                job.ErrorCode = 1200;
+                break;
+            case FaultKind.JobNeverFinishes:
+                job.Fate = "never";
+                break;
+            case FaultKind.ForeignPollUrl:
+                job.ForeignPollUrl = true;
+                break;
+        }
+
+        switch (fault)
+        {
+            case FaultKind.InternalError:
+                await Error(ctx, entry, 500, """{"error":{"message":"Internal server error","type":"500"}}""").ConfigureAwait(false);
+                return;
+            case FaultKind.DropConnection:
+                entry.StatusCode = 0;
+                ctx.Abort();
+                return;
+            case FaultKind.MalformedJson:
+                await Raw(ctx, entry, 200, "{\"code\":200,\"data\":{\"id\":\"" + job.Id + "\",\"status\":").ConfigureAwait(false);
+                return;
+            case FaultKind.SlowSubmit:
+                try
+                {
+                    await Task.Delay(_options.SlowSubmitDelay, ctx.RequestAborted).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    entry.StatusCode = 0;
+                    return;
+                }
+
+                break;
+        }
+
+        if (request.Sync)
+        {
+            if (fault == FaultKind.GatewayTimeout)
+            {
+                await Error(ctx, entry, 504, "{\"code\":504,\"message\":\"Gateway Timeout\",\"data\":{\"id\":\"" + job.Id + "\"}}").ConfigureAwait(false);
+                return;
+            }
+
+            if (fault != FaultKind.SyncTimeout)
+            {
+                var syncLimit = Stopwatch.GetTimestamp() + Ticks(_options.SyncModeTimeout.TotalSeconds * _options.TimeScale);
+                var wait = Math.Min(job.CompleteTimestamp, syncLimit) - Stopwatch.GetTimestamp();
+                if (job.Fate != "never" && wait > 0)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency), ctx.RequestAborted).ConfigureAwait(false);
+                }
+                else if (job.Fate == "never")
+                {
+                    await Task.Delay(TimeSpan.FromSeconds((double)(syncLimit - Stopwatch.GetTimestamp()) / Stopwatch.Frequency), ctx.RequestAborted).ConfigureAwait(false);
+                }
+            }
+
+            var now = Stopwatch.GetTimestamp();
+            if (job.IsDone(now))
+            {
+                await Envelope(ctx, entry, job, now, syncTimeout: false).ConfigureAwait(false);
+            }
+            else
+            {
+                await Envelope(ctx, entry, job, now, syncTimeout: true).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        await Envelope(ctx, entry, job, Stopwatch.GetTimestamp(), syncTimeout: false).ConfigureAwait(false);
+    }
+
+    private async Task PollAsync(HttpContext ctx)
+    {
+        var id = (string)ctx.Request.RouteValues["id"]!;
+        var entry = NewEntry(ctx, "poll", null, null);
+        entry.PredictionId = id;
+        if (!CheckAuth(ctx, entry))
+        {
+            await Error(ctx, entry, 401, """{"error":{"message":"Invalid signature","type":"401"}}""").ConfigureAwait(false);
+            return;
+        }
+
+        var fault = DrawFault(FaultTarget.Poll);
+        entry.Fault = fault;
+        if (_jobs.TryGetValue(id, out var counted))
+        {
+            Interlocked.Increment(ref counted._polls);
+        }
+
+        switch (fault)
+        {
+            case FaultKind.RateLimited:
+                await Error(ctx, entry, 429, """{"error":{"message":"Rate limit exceeded","code":"rate_limit_exceeded"}}""").ConfigureAwait(false);
+                return;
+            case FaultKind.RateLimitedWithRetryAfter:
+                ctx.Response.Headers.RetryAfter = _options.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                await Error(ctx, entry, 429, """{"error":"Too many requests, retry later"}""").ConfigureAwait(false);
+                return;
+            case FaultKind.InternalError:
+                await Error(ctx, entry, 500, """{"error":{"message":"Internal server error","type":"500"}}""").ConfigureAwait(false);
+                return;
+            case FaultKind.Unavailable:
+                await Error(ctx, entry, 503, """{"error":{"message":"Service unavailable","code":"service_unavailable"}}""").ConfigureAwait(false);
+                return;
+            case FaultKind.DropConnection:
+                entry.StatusCode = 0;
+                ctx.Abort();
+                return;
+            case FaultKind.MalformedJson:
+                await Raw(ctx, entry, 200, "<html><body>502 Bad Gateway</body></html>").ConfigureAwait(false);
+                return;
+        }
+
+        if (!_jobs.TryGetValue(id, out var job))
+        {
+            await Error(ctx, entry, 404, """{"code":404,"message":"prediction not found","data":null}""").ConfigureAwait(false);
+            return;
+        }
+
+        await Envelope(ctx, entry, job, Stopwatch.GetTimestamp(), syncTimeout: false).ConfigureAwait(false);
+    }
+
+    private async Task OutputAsync(HttpContext ctx)
+    {
+        var id = (string)ctx.Request.RouteValues["id"]!;
+        var entry = NewEntry(ctx, "output", null, null);
+        entry.PredictionId = id;
+        if (!_jobs.TryGetValue(id, out var job) || !job.IsDone(Stopwatch.GetTimestamp()) || job.Fate != "completed")
+        {
+            await Error(ctx, entry, 404, """{"error":"output not found"}""").ConfigureAwait(false);
+            return;
+        }
+
+        var png = Png(job);
+        entry.StatusCode = 200;
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = "image/png";
+        ctx.Response.ContentLength = png.Length;
+        await ctx.Response.Body.WriteAsync(png, ctx.RequestAborted).ConfigureAwait(false);
+    }
+
+    private sealed record ParsedRequest(string Prompt, ImageSize Size, AspectRatio Ratio, bool Sync, bool Base64, int Images);
+
+    private static (ParsedRequest Request, string? Problem) Parse(string body, ImageModel model, bool isEdit)
+    {
+        var none = new ParsedRequest("", ImageSize.OneK, AspectRatio.Square, false, false, 0);
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(body);
+        }
+        catch (JsonException)
+        {
+            return (none, "request body is not valid JSON");
+        }
+
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return (none, "request body must be a JSON object");
+            }
+
+            var prompt = root.TryGetProperty("prompt", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
+            if (string.IsNullOrWhiteSpace(prompt))
+            {
+                return (none, "prompt is required");
+            }
+
+            var sizeText = root.TryGetProperty("size", out var s) ? s.GetString() : root.TryGetProperty("resolution", out var r) ? r.GetString() : null;
+            var size = ImageSize.OneK;
+            if (sizeText is not null && !ImageSize.TryParse(sizeText, out size))
+            {
+                return (none, $"unsupported size '{sizeText}'");
+            }
+
+            if (!model.Supports(size))
+            {
+                return (none, $"size {size} is not supported by {model.Id}");
+            }
+
+            var ratio = AspectRatio.Square;
+            if (root.TryGetProperty("aspect_ratio", out var a) && a.ValueKind == JsonValueKind.String && !AspectRatio.TryParse(a.GetString(), out ratio))
+            {
+                return (none, $"unsupported aspect_ratio '{a.GetString()}'");
+            }
+
+            if (!model.Supports(ratio))
+            {
+                return (none, $"aspect_ratio {ratio} is not supported by {model.Id}");
+            }
+
+            var images = root.TryGetProperty("images", out var im) && im.ValueKind == JsonValueKind.Array ? im.GetArrayLength() : 0;
+            if (isEdit && images == 0)
+            {
+                return (none, "images is required for an edit");
+            }
+
+            if (images > model.MaxReferenceImages)
+            {
+                return (none, $"too many images: {images} (max {model.MaxReferenceImages} for {model.Id})");
+            }
+
+            if (root.TryGetProperty("output_format", out var f) && f.GetString() is not ("png" or "jpeg"))
+            {
+                return (none, "output_format must be png or jpeg");
+            }
+
+            var sync = root.TryGetProperty("enable_sync_mode", out var sm) && sm.ValueKind == JsonValueKind.True;
+            var b64 = root.TryGetProperty("enable_base64_output", out var bo) && bo.ValueKind == JsonValueKind.True;
+            return (new ParsedRequest(prompt, size, ratio, sync, b64, images), null);
+        }
+    }
+
+    private EmulatedJob CreateJob(ImageModel model, ParsedRequest request)
+    {
+        double seconds;
+        lock (_gate)
+        {
+            seconds = _options.LatencySampler is { } sampler
+                ? sampler(model, _random)
+                : model.TypicalLatencyMin.TotalSeconds + (_random.NextDouble() * (model.TypicalLatencyMax - model.TypicalLatencyMin).TotalSeconds);
+        }
+
+        var now = Stopwatch.GetTimestamp();
+        var id = Interlocked.Increment(ref _idCounter).ToString("x6", CultureInfo.InvariantCulture) + Guid.NewGuid().ToString("N")[..8];
+        var job = new EmulatedJob(id, model, now, now + Ticks(seconds * _options.TimeScale), DateTimeOffset.UtcNow)
+        {
+            Pixels = model.GetPixelSize(request.Size, request.Ratio),
+            Base64 = request.Base64,
+        };
+        _jobs[id] = job;
+        Interlocked.Increment(ref _accepted);
+        return job;
+    }
+
+    private Task Envelope(HttpContext ctx, EmulatorRequest entry, EmulatedJob job, long now, bool syncTimeout)
+    {
+        var done = job.IsDone(now);
+        var status = done ? job.Fate : now - job.CreatedTimestamp < (job.CompleteTimestamp - job.CreatedTimestamp) / 10 ? "created" : "processing";
+        if (done && job.FirstTerminalReportTimestamp == 0)
+        {
+            job.FirstTerminalReportTimestamp = now;
+        }
+
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("code", 200);
+            w.WriteString("message", "success");
+            w.WriteStartObject("data");
+            w.WriteString("id", job.Id);
+            w.WriteString("model", "google/" + job.Model.Id);
+            w.WriteStartArray("outputs");
+            if (done && job.Fate == "completed")
+            {
+                w.WriteStringValue(job.Base64 ? Convert.ToBase64String(Png(job)) : new Uri(BaseAddress, $"outputs/{job.Id}/0.png").AbsoluteUri);
+            }
+
+            w.WriteEndArray();
+            var pollUrl = new Uri(job.ForeignPollUrl ? _options.ForeignPollBaseUrl : BaseAddress, $"api/v3/predictions/{job.Id}/result").AbsoluteUri;
+            if (_options.UrlsAsArray)
+            {
+                w.WriteStartArray("urls");
+                w.WriteStartObject();
+                w.WriteString("get", pollUrl);
+                w.WriteEndObject();
+                w.WriteEndArray();
+            }
+            else
+            {
+                w.WriteStartObject("urls");
+                w.WriteString("get", pollUrl);
+                w.WriteEndObject();
+            }
+
+            w.WriteString("status", status);
+            if (syncTimeout)
+            {
+                w.WriteString("error", "Sync mode timed out");
+                w.WriteNumber("code", 5004);
+            }
+            else if (done && job.Fate == "failed" && job.ErrorCode == 1200)
+            {
+                w.WriteStartObject("error");
+                w.WriteNumber("code", 1200);
+                w.WriteString("message", "The request was rejected by content moderation");
+                w.WriteEndObject();
+            }
+            else if (done && job.Fate == "failed")
+            {
+                w.WriteString("error", "Task failed: internal error");
+                w.WriteNumber("code", job.ErrorCode ?? 5000);
+            }
+            else
+            {
+                w.WriteString("error", "");
+            }
+
+            var execMs = done ? (job.CompleteTimestamp - job.CreatedTimestamp) * 1000.0 / Stopwatch.Frequency : 0;
+            w.WriteNumber("executionTime", Math.Round(execMs, 3));
+            w.WriteStartObject("timings");
+            w.WriteNumber("inference", Math.Round(execMs, 3));
+            w.WriteEndObject();
+            if (done && job.Fate == "completed")
+            {
+                w.WriteStartArray("has_nsfw_contents");
+                w.WriteBooleanValue(false);
+                w.WriteEndArray();
+            }
+            else
+            {
+                w.WriteNull("has_nsfw_contents");
+            }
+
+            w.WriteString("created_at", _options.IsoTimestamps
+                ? job.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff", CultureInfo.InvariantCulture) + "4Z"
+                : job.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture));
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        entry.StatusCode = 200;
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = "application/json";
+        ctx.Response.ContentLength = buffer.Length;
+        return ctx.Response.Body.WriteAsync(buffer.GetBuffer(), 0, (int)buffer.Length, ctx.RequestAborted);
+    }
+
+    private byte[] Png(EmulatedJob job) => _pngs.GetOrAdd((job.Pixels.Width, job.Pixels.Height, job.Model.Tier), key => key.Item3 switch
+    {
+        ImageTier.NanoBanana => PngWriter.Gradient(key.Item1, key.Item2, (255, 225, 53), (255, 170, 0)),
+        ImageTier.NanoBanana2 => PngWriter.Gradient(key.Item1, key.Item2, (255, 140, 0), (200, 60, 20)),
+        _ => PngWriter.Gradient(key.Item1, key.Item2, (110, 40, 170), (30, 10, 80)),
+    });
+
+    private FaultKind? DrawFault(FaultTarget target)
+    {
+        lock (_gate)
+        {
+            for (var i = 0; i < _scripted.Count; i++)
+            {
+                if (_scripted[i].Target == FaultTarget.Any || _scripted[i].Target == target)
+                {
+                    var kind = _scripted[i].Kind;
+                    _scripted.RemoveAt(i);
+                    return kind;
+                }
+            }
+
+            if (_options.FaultRate > 0 && _options.RandomFaults.Count > 0 && _random.NextDouble() < _options.FaultRate)
+            {
+                var candidates = _options.RandomFaults.Where(k => target == FaultTarget.Submit || IsPollFault(k)).ToArray();
+                return candidates.Length == 0 ? null : candidates[_random.Next(candidates.Length)];
+            }
+
+            return null;
+        }
+    }
+
+    private static bool IsPollFault(FaultKind kind) => kind is FaultKind.RateLimited or FaultKind.RateLimitedWithRetryAfter or FaultKind.InternalError
+        or FaultKind.Unavailable or FaultKind.DropConnection or FaultKind.MalformedJson;
+
+    private bool CheckAuth(HttpContext ctx, EmulatorRequest entry)
+    {
+        if (!entry.HasAuthorization)
+        {
+            return false;
+        }
+
+        if (_options.ApiKey is null)
+        {
+            return true;
+        }
+
+        var header = ctx.Request.Headers.Authorization.ToString();
+        var key = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header[7..] : header;
+        return string.Equals(key, _options.ApiKey, StringComparison.Ordinal);
+    }
+
+    private EmulatorRequest NewEntry(HttpContext ctx, string kind, string? body, string? model)
+    {
+        var header = ctx.Request.Headers.Authorization.ToString();
+        var entry = new EmulatorRequest
+        {
+            Time = DateTimeOffset.UtcNow,
+            Method = ctx.Request.Method,
+            Path = ctx.Request.Path.Value ?? "",
+            Kind = kind,
+            HasAuthorization = header.Length > 0,
+            AuthorizationScheme = header.Length == 0 ? null : header.StartsWith("Bearer ", StringComparison.Ordinal) ? "Bearer" : "Raw",
+            Body = body,
+            Model = model,
+        };
+        entry = entry with { AuthorizationValid = entry.HasAuthorization && (_options.ApiKey is null || (header.StartsWith("Bearer ", StringComparison.Ordinal) ? header[7..] : header) == _options.ApiKey) };
+        _log.Enqueue(entry);
+        while (_log.Count > _options.MaxLogEntries && _log.TryDequeue(out _))
+        {
+        }
+
+        return entry;
+    }
+
+    private static Task Error(HttpContext ctx, EmulatorRequest entry, int status, string json)
+    {
+        entry.StatusCode = status;
+        ctx.Response.StatusCode = status;
+        ctx.Response.ContentType = "application/json";
+        return ctx.Response.WriteAsync(json, ctx.RequestAborted);
+    }
+
+    private static Task Raw(HttpContext ctx, EmulatorRequest entry, int status, string text)
+    {
+        entry.StatusCode = status;
+        ctx.Response.StatusCode = status;
+        ctx.Response.ContentType = "application/json";
+        return ctx.Response.WriteAsync(text, ctx.RequestAborted);
+    }
+
+    private static long Ticks(double seconds) => (long)(seconds * Stopwatch.Frequency);
+
+    private static string Truncate(string text, int max) => text.Length <= max ? text : text[..max];
+
+    private static string Escape(string text) => JsonEncodedText.Encode(text).ToString();
+}

@@ -98,11 +98,6 @@ public sealed record RejectedModel(ImageModel Model, string Reason)
             parts.Add($"{r.AspectRatio} aspect ratio not supported");
         }
 
-        if ((failed & RoutingConstraints.ReferenceImages) != 0)
-        {
-            parts.Add($"{r.EffectiveReferenceCount} reference images exceed its limit of {m.MaxReferenceImages}");
-        }
-
         if ((failed & RoutingConstraints.ObjectReferences) != 0)
         {
             parts.Add($"{r.ObjectCount} object references exceed its limit of {m.MaxObjectReferences}");
@@ -111,6 +106,11 @@ public sealed record RejectedModel(ImageModel Model, string Reason)
         if ((failed & RoutingConstraints.FaceReferences) != 0)
         {
             parts.Add($"{r.FaceCount} face references exceed its limit of {m.MaxFaceReferences}");
+        }
+
+        if ((failed & RoutingConstraints.ReferenceImages) != 0)
+        {
+            parts.Add($"{r.EffectiveReferenceCount} reference images exceed its limit of {m.MaxReferenceImages}");
         }
 
         if ((failed & RoutingConstraints.ImageSearchGrounding) != 0)

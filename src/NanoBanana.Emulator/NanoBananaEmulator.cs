@@ -295,15 +295,7 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
             if (fault != FaultKind.SyncTimeout)
             {
                 var syncLimit = Stopwatch.GetTimestamp() + Ticks(_options.SyncModeTimeout.TotalSeconds * _options.TimeScale);
-                var wait = Math.Min(job.CompleteTimestamp, syncLimit) - Stopwatch.GetTimestamp();
-                if (job.Fate != "never" && wait > 0)
-                {
-                    await Task.Delay(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency), ctx.RequestAborted).ConfigureAwait(false);
-                }
-                else if (job.Fate == "never")
-                {
-                    await Task.Delay(TimeSpan.FromSeconds((double)(syncLimit - Stopwatch.GetTimestamp()) / Stopwatch.Frequency), ctx.RequestAborted).ConfigureAwait(false);
-                }
+                await DelayUntilAsync(job.Fate == "never" ? syncLimit : Math.Min(job.CompleteTimestamp, syncLimit), ctx.RequestAborted).ConfigureAwait(false);
             }
 
             var now = Stopwatch.GetTimestamp();
@@ -670,6 +662,16 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "application/json";
         return ctx.Response.WriteAsync(text, ctx.RequestAborted);
+    }
+
+    // Timers have millisecond granularity and may round down: finish the wait precisely.
+    private static async Task DelayUntilAsync(long timestamp, CancellationToken cancellationToken)
+    {
+        while (Stopwatch.GetTimestamp() < timestamp)
+        {
+            var remaining = TimeSpan.FromSeconds((double)(timestamp - Stopwatch.GetTimestamp()) / Stopwatch.Frequency);
+            await Task.Delay(remaining > TimeSpan.FromMilliseconds(1) ? remaining : TimeSpan.FromMilliseconds(1), cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private static long Ticks(double seconds) => (long)(seconds * Stopwatch.Frequency);

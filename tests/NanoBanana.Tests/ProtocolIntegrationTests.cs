@@ -1,0 +1,361 @@
+using System.Net;
+using System.Net.Sockets;
+using NanoBanana.Catalog;
+using NanoBanana.Emulator;
+using NanoBanana.Protocol;
+
+namespace NanoBanana.Tests;
+
+/// <summary>The protocol client over real loopback HTTP against the Kestrel emulator.</summary>
+public class ProtocolIntegrationTests
+{
+    private static (NanoBananaProtocolClient Client, HttpClient Http) Protocol(NanoBananaEmulator emulator, Action<NanoBananaOptions>? configure = null)
+    {
+        var options = Emu.Options(emulator, configure);
+        var http = NanoBananaClient.CreateHttpClient(options);
+        return (new NanoBananaProtocolClient(http, options), http);
+    }
+
+    private static async Task<Prediction> PollUntilDoneAsync(NanoBananaProtocolClient client, Prediction p)
+    {
+        for (var i = 0; i < 500 && !p.Status.IsTerminal; i++)
+        {
+            await Task.Delay(5);
+            p = p.PollUrl is { } url && client.IsApiHost(url) ? await client.GetPredictionAsync(url) : await client.GetPredictionAsync(p.Id);
+        }
+
+        return p;
+    }
+
+    public static TheoryData<ApiProvider, ImageTier, string, string> ModelsAndProviders() => new()
+    {
+        { ApiProvider.GptProto, ImageTier.NanoBanana, "1K", "16:9" },
+        { ApiProvider.GptProto, ImageTier.NanoBanana2, "0.5K", "1:8" },
+        { ApiProvider.GptProto, ImageTier.NanoBananaPro, "2K", "3:4" },
+        { ApiProvider.WaveSpeed, ImageTier.NanoBanana, "1K", "1:1" },
+        { ApiProvider.WaveSpeed, ImageTier.NanoBanana2, "2K", "21:9" },
+        { ApiProvider.WaveSpeed, ImageTier.NanoBananaPro, "1K", "9:16" },
+    };
+
+    [Theory]
+    [MemberData(nameof(ModelsAndProviders))]
+    public async Task Submit_poll_download_for_each_model_and_provider(ApiProvider provider, ImageTier tier, string size, string ratio)
+    {
+        await using var emulator = await Emu.StartAsync();
+        var (client, http) = Protocol(emulator, o => o.Provider = provider);
+        using var _ = http;
+        var model = ModelCatalog.Default[tier];
+        var accepted = await client.SubmitAsync(new SubmitRequest { Model = model, Prompt = "a lighthouse", Size = ImageSize.Parse(size), AspectRatio = AspectRatio.Parse(ratio) });
+        Assert.False(accepted.Status.IsTerminal);
+        Assert.NotNull(accepted.PollUrl);
+
+        var done = await PollUntilDoneAsync(client, accepted);
+        Assert.Equal(PredictionStatus.Completed, done.Status);
+        Assert.Single(done.Outputs);
+
+        using var png = new MemoryStream();
+        var mediaType = await client.DownloadAsync(done.Outputs[0], png);
+        Assert.Equal("image/png", mediaType);
+        var expected = model.GetPixelSize(ImageSize.Parse(size), AspectRatio.Parse(ratio));
+        Assert.Equal((expected.Width, expected.Height), PngWriter.ReadSize(png.ToArray()));
+
+        var submit = Assert.Single(emulator.Requests, r => r.Kind == "submit");
+        if (provider == ApiProvider.WaveSpeed)
+        {
+            Assert.Equal($"/api/v3/google/{model.WaveSpeedSlug}/text-to-image", submit.Path);
+            Assert.Equal("Bearer", submit.AuthorizationScheme);
+            Assert.Contains($"\"resolution\":\"{(size == "0.5K" ? "512" : size.ToLowerInvariant())}\"", submit.Body);
+            Assert.DoesNotContain("\"size\"", submit.Body);
+        }
+        else
+        {
+            Assert.Equal($"/api/v3/google/{model.Id}/text-to-image", submit.Path);
+            Assert.Equal("Raw", submit.AuthorizationScheme);
+            Assert.Contains($"\"size\":\"{(size == "0.5K" ? "512" : size)}\"", submit.Body);
+        }
+
+        Assert.Contains($"\"aspect_ratio\":\"{ratio}\"", submit.Body);
+        Assert.All(emulator.Requests.Where(r => r.Kind is "submit" or "poll"), r => Assert.True(r.AuthorizationValid));
+        Assert.All(emulator.Requests.Where(r => r.Kind == "output"), r => Assert.False(r.HasAuthorization));
+    }
+
+    [Theory]
+    [InlineData(ApiProvider.GptProto, "image-edit")]
+    [InlineData(ApiProvider.WaveSpeed, "edit")]
+    public async Task Image_edit_sends_input_urls_on_the_provider_route(ApiProvider provider, string route)
+    {
+        await using var emulator = await Emu.StartAsync();
+        var (client, http) = Protocol(emulator, o => o.Provider = provider);
+        using var _ = http;
+        var model = ModelCatalog.Default[ImageTier.NanoBanana2];
+        var p = await client.SubmitAsync(new SubmitRequest { Model = model, Prompt = "put the cat on the sofa", Images = [new Uri("https://img.example/cat.png"), new Uri("https://img.example/sofa.png")] });
+        Assert.Equal(PredictionStatus.Completed, (await PollUntilDoneAsync(client, p)).Status);
+        var submit = Assert.Single(emulator.Requests, r => r.Kind == "submit");
+        Assert.EndsWith("/" + route, submit.Path);
+        Assert.Contains("\"images\":[\"https://img.example/cat.png\",\"https://img.example/sofa.png\"]", submit.Body);
+    }
+
+    [Fact]
+    public async Task Sync_mode_returns_the_finished_prediction_in_one_request()
+    {
+        await using var emulator = await Emu.StartAsync();
+        var (client, http) = Protocol(emulator);
+        using var _ = http;
+        var p = await client.SubmitAsync(new SubmitRequest { Model = ModelCatalog.Default[ImageTier.NanoBanana2], Prompt = "x", SyncMode = true });
+        Assert.Equal(PredictionStatus.Completed, p.Status);
+        Assert.Single(p.Outputs);
+        Assert.Single(emulator.Requests);
+        Assert.Contains("\"enable_sync_mode\":true", emulator.Requests[0].Body);
+    }
+
+    [Fact]
+    public async Task Base64_outputs_decode_to_the_right_png()
+    {
+        await using var emulator = await Emu.StartAsync();
+        var (client, http) = Protocol(emulator);
+        using var _ = http;
+        var model = ModelCatalog.Default[ImageTier.NanoBananaPro];
+        var p = await client.SubmitAsync(new SubmitRequest { Model = model, Prompt = "x", SyncMode = true, Base64Output = true, AspectRatio = AspectRatio.Parse("4:3") });
+        Assert.DoesNotContain("://", p.Outputs[0]);
+        using var png = new MemoryStream();
+        Assert.Equal("image/png", await client.DownloadAsync(p.Outputs[0], png));
+        Assert.Equal((1200, 896), PngWriter.ReadSize(png.ToArray()));
+        Assert.DoesNotContain(emulator.Requests, r => r.Kind == "output");
+    }
+
+    [Fact]
+    public async Task Urls_array_and_iso_timestamps_from_a_relay_parse()
+    {
+        await using var emulator = await Emu.StartAsync(o => { o.UrlsAsArray = true; o.IsoTimestamps = true; });
+        var (client, http) = Protocol(emulator);
+        using var _ = http;
+        var p = await client.SubmitAsync(new SubmitRequest { Model = ModelCatalog.Default[ImageTier.NanoBanana2], Prompt = "x" });
+        Assert.NotNull(p.PollUrl);
+        Assert.True(client.IsApiHost(p.PollUrl));
+        Assert.NotNull(p.CreatedAt);
+    }
+
+    public static TheoryData<string> InvalidRequests() => ["empty prompt", "size", "ratio", "too many images", "relative image"];
+
+    [Theory]
+    [MemberData(nameof(InvalidRequests))]
+    public async Task Invalid_requests_fail_before_anything_is_sent(string what)
+    {
+        await using var emulator = await Emu.StartAsync();
+        var (client, http) = Protocol(emulator);
+        using var _ = http;
+        var nb = ModelCatalog.Default[ImageTier.NanoBanana];
+        var request = what switch
+        {
+            "empty prompt" => new SubmitRequest { Model = nb, Prompt = "  " },
+            "size" => new SubmitRequest { Model = nb, Prompt = "x", Size = ImageSize.TwoK },
+            "ratio" => new SubmitRequest { Model = nb, Prompt = "x", AspectRatio = AspectRatio.Parse("8:1") },
+            "too many images" => new SubmitRequest { Model = nb, Prompt = "x", Images = Enumerable.Range(0, 4).Select(i => new Uri($"https://i.example/{i}.png")).ToArray() },
+            _ => new SubmitRequest { Model = nb, Prompt = "x", Images = [new Uri("/relative.png", UriKind.Relative)] },
+        };
+        var ex = await Assert.ThrowsAnyAsync<ArgumentException>(() => client.SubmitAsync(request));
+        Assert.NotNull(ex.ParamName);
+        Assert.Contains(ex.ParamName!, ex.Message);
+        Assert.Empty(emulator.Requests);
+    }
+
+    [Theory]
+    [InlineData("""{"prompt":""}""", "prompt is required")]
+    [InlineData("""{"prompt":"x","size":"2K"}""", "size 2K is not supported")]
+    [InlineData("""{"prompt":"x","aspect_ratio":"1:8"}""", "aspect_ratio 1:8 is not supported")]
+    [InlineData("""{"prompt":"x","images":["a","b","c","d"]}""", "too many images")]
+    public async Task Emulator_validates_like_the_service_and_errors_map_to_the_api_exception(string body, string expected)
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(emulator.ApiBaseUrl, "google/gemini-2.5-flash-image/text-to-image")) { Content = new StringContent(body) };
+        request.Headers.TryAddWithoutValidation("Authorization", Emu.Key);
+        using var response = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var ex = WireParser.ApiError(response.StatusCode, null, await response.Content.ReadAsByteArrayAsync(), null, null, null, "Submit");
+        Assert.Contains(expected, ex.ProviderMessage);
+        Assert.Equal("invalid_parameter", ex.ErrorCode);
+        Assert.Equal(0, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
+    public async Task Unknown_model_is_a_404_from_the_emulator()
+    {
+        var options = new Catalog.ModelCatalogOptions();
+        options.Models["NanoBanana2"] = new Catalog.ModelOverrideOptions { Id = "gemini-9-imaginary" };
+        await using var emulator = await Emu.StartAsync();
+        var (client, http) = Protocol(emulator);
+        using var _ = http;
+        var ex = await Assert.ThrowsAsync<NanoBananaApiException>(() => client.SubmitAsync(new SubmitRequest { Model = ModelCatalog.Create(options)[ImageTier.NanoBanana2], Prompt = "x" }));
+        Assert.Equal(HttpStatusCode.NotFound, ex.StatusCode);
+        Assert.Contains("gemini-9-imaginary", ex.ProviderMessage);
+    }
+
+    [Fact]
+    public async Task Wrong_key_is_a_401_and_the_key_never_appears_in_the_exception()
+    {
+        await using var emulator = await Emu.StartAsync();
+        var (client, http) = Protocol(emulator, o => o.ApiKey = "sk-wrong-KEY-987");
+        using var _ = http;
+        var ex = await Assert.ThrowsAsync<NanoBananaApiException>(() => client.SubmitAsync(new SubmitRequest { Model = ModelCatalog.Default[ImageTier.NanoBanana2], Prompt = "x" }));
+        Assert.Equal(HttpStatusCode.Unauthorized, ex.StatusCode);
+        Assert.Equal("401", ex.ErrorCode);
+        Assert.Equal("Invalid signature", ex.ProviderMessage);
+        Assert.DoesNotContain("sk-wrong-KEY-987", ex.ToString());
+        Assert.DoesNotContain("sk-wrong-KEY-987", ex.RawBodyExcerpt);
+        Assert.Single(emulator.Requests);
+    }
+
+    [Fact]
+    public async Task A_poll_url_on_a_foreign_host_is_refused_and_the_key_never_goes_there()
+    {
+        await using var foreign = await Emu.StartAsync();
+        await using var emulator = await Emu.StartAsync(o => o.ForeignPollBaseUrl = foreign.BaseAddress);
+        emulator.EnqueueFault(FaultKind.ForeignPollUrl, FaultTarget.Submit);
+        var (client, http) = Protocol(emulator);
+        using var _ = http;
+        var p = await client.SubmitAsync(new SubmitRequest { Model = ModelCatalog.Default[ImageTier.NanoBanana2], Prompt = "x" });
+        Assert.Equal(foreign.BaseAddress.Port, p.PollUrl!.Port);
+        Assert.False(client.IsApiHost(p.PollUrl));
+        var ex = await Assert.ThrowsAsync<NanoBananaException>(() => client.GetPredictionAsync(p.PollUrl));
+        Assert.Contains("Refusing to poll", ex.Message);
+        Assert.Empty(foreign.Requests);
+        Assert.Equal(PredictionStatus.Completed, (await PollUntilDoneAsync(client, new Prediction { Id = p.Id, Status = p.Status })).Status);
+        Assert.Empty(foreign.Requests);
+    }
+
+    [Fact]
+    public void Plain_http_is_only_allowed_for_loopback()
+    {
+        var options = new NanoBananaOptions { ApiKey = "k", BaseUrl = new Uri("http://api.example.com/api/v3/") };
+        Assert.Contains(options.Validate(), e => e.Contains("plain http"));
+        options.BaseUrl = new Uri("http://127.0.0.1:5000/api/v3/");
+        Assert.Empty(options.Validate());
+        Assert.Throws<ArgumentException>(() => new NanoBananaClient(new NanoBananaOptions { ApiKey = "k", BaseUrl = new Uri("http://api.example.com/") }));
+    }
+
+    [Theory]
+    [InlineData(FaultKind.InternalError)]
+    [InlineData(FaultKind.Unavailable)]
+    [InlineData(FaultKind.DropConnection)]
+    [InlineData(FaultKind.RateLimited)]
+    public async Task Transient_poll_faults_are_retried_by_the_transport(FaultKind fault)
+    {
+        await using var emulator = await Emu.StartAsync();
+        var (client, http) = Protocol(emulator);
+        using var _ = http;
+        var p = await client.SubmitAsync(new SubmitRequest { Model = ModelCatalog.Default[ImageTier.NanoBanana2], Prompt = "x" });
+        emulator.EnqueueFault(fault, FaultTarget.Poll);
+        var polled = await client.GetPredictionAsync(p.Id);
+        Assert.Equal(p.Id, polled.Id);
+        Assert.Equal(2, emulator.Count("poll"));
+        Assert.Equal(fault, emulator.Requests.First(r => r.Kind == "poll").Fault);
+    }
+
+    [Fact]
+    public async Task Retry_after_is_a_floor_and_it_is_capped()
+    {
+        await using var emulator = await Emu.StartAsync(o => o.RetryAfterSeconds = 3600);
+        var delays = new List<TimeSpan>();
+        var options = Emu.Options(emulator, o => o.Retry.MaxRetryAfter = TimeSpan.FromMilliseconds(150));
+        var handler = new NanoBananaResilienceHandler(options.Retry) { InnerHandler = new SocketsHttpHandler() };
+        handler.Retrying += (_, _, delay) => delays.Add(delay);
+        using var http = new HttpClient(handler);
+        var client = new NanoBananaProtocolClient(http, options);
+        var p = await client.SubmitAsync(new SubmitRequest { Model = ModelCatalog.Default[ImageTier.NanoBanana2], Prompt = "x" });
+        emulator.EnqueueFault(FaultKind.RateLimitedWithRetryAfter, FaultTarget.Poll);
+        await client.GetPredictionAsync(p.Id);
+        var delay = Assert.Single(delays);
+        Assert.Equal(TimeSpan.FromMilliseconds(150), delay); // a 1-hour Retry-After capped at the configured 150 ms
+
+        // Without a cap in play the header is a floor above the (tiny) backoff.
+        var floor = new NanoBananaResilienceHandler(new RetryOptions { BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(2) });
+        using var response = new HttpResponseMessage(HttpStatusCode.TooManyRequests);
+        response.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromSeconds(2));
+        Assert.Equal(TimeSpan.FromSeconds(2), floor.ComputeDelay(0, Polly.Outcome.FromResult(response)));
+    }
+
+    [Fact]
+    public async Task Malformed_poll_body_is_reported_as_a_typed_exception()
+    {
+        await using var emulator = await Emu.StartAsync();
+        var (client, http) = Protocol(emulator);
+        using var _ = http;
+        var p = await client.SubmitAsync(new SubmitRequest { Model = ModelCatalog.Default[ImageTier.NanoBanana2], Prompt = "x" });
+        emulator.EnqueueFault(FaultKind.MalformedJson, FaultTarget.Poll);
+        var ex = await Assert.ThrowsAsync<MalformedResponseException>(() => client.GetPredictionAsync(p.Id));
+        Assert.Equal(p.Id, ex.PredictionId);
+        Assert.Contains("502 Bad Gateway", ex.RawBodyExcerpt);
+    }
+
+    [Theory]
+    [InlineData(FaultKind.InternalError)]
+    [InlineData(FaultKind.DropConnection)]
+    [InlineData(FaultKind.MalformedJson)]
+    public async Task A_submit_that_may_have_been_accepted_is_never_repeated(FaultKind fault)
+    {
+        await using var emulator = await Emu.StartAsync();
+        emulator.EnqueueFault(fault, FaultTarget.Submit);
+        var (client, http) = Protocol(emulator);
+        using var _ = http;
+        var ex = await Assert.ThrowsAsync<SubmitOutcomeUnknownException>(() => client.SubmitAsync(new SubmitRequest { Model = ModelCatalog.Default[ImageTier.NanoBanana2], Prompt = "x" }));
+        Assert.Contains("NOT repeated", ex.Message);
+        Assert.Equal(1, emulator.Count("submit"));
+        Assert.Equal(1, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
+    public async Task A_submit_that_times_out_is_not_repeated()
+    {
+        await using var emulator = await Emu.StartAsync(o => o.SlowSubmitDelay = TimeSpan.FromSeconds(10));
+        emulator.EnqueueFault(FaultKind.SlowSubmit, FaultTarget.Submit);
+        var (client, http) = Protocol(emulator, o => o.Retry.SubmitTimeout = TimeSpan.FromMilliseconds(300));
+        using var _ = http;
+        var ex = await Assert.ThrowsAsync<SubmitOutcomeUnknownException>(() => client.SubmitAsync(new SubmitRequest { Model = ModelCatalog.Default[ImageTier.NanoBanana2], Prompt = "x" }));
+        Assert.Contains("timed out", ex.Message);
+        Assert.Equal(1, emulator.Count("submit"));
+        Assert.Equal(1, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
+    public async Task A_rate_limited_submit_is_not_retried_unless_configured()
+    {
+        await using var emulator = await Emu.StartAsync();
+        emulator.EnqueueFault(FaultKind.RateLimited, FaultTarget.Submit);
+        var (client, http) = Protocol(emulator);
+        using var _ = http;
+        var ex = await Assert.ThrowsAsync<NanoBananaApiException>(() => client.SubmitAsync(new SubmitRequest { Model = ModelCatalog.Default[ImageTier.NanoBanana2], Prompt = "x" }));
+        Assert.Equal(HttpStatusCode.TooManyRequests, ex.StatusCode);
+        Assert.Equal(1, emulator.Count("submit"));
+        Assert.Equal(0, emulator.AcceptedSubmits);
+
+        emulator.EnqueueFault(FaultKind.RateLimitedWithRetryAfter, FaultTarget.Submit);
+        var (optIn, http2) = Protocol(emulator, o => o.Retry.RetrySubmitOnRateLimit = true);
+        using var __ = http2;
+        var p = await optIn.SubmitAsync(new SubmitRequest { Model = ModelCatalog.Default[ImageTier.NanoBanana2], Prompt = "x" });
+        Assert.NotNull(p.Id);
+        Assert.Equal(3, emulator.Count("submit"));
+        Assert.Equal(1, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
+    public async Task A_submit_to_a_closed_port_is_retried_then_reported_as_not_sent()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var options = new NanoBananaOptions { ApiKey = Emu.Key, BaseUrl = new Uri($"http://127.0.0.1:{port}/api/v3/") };
+        options.Retry.BaseDelay = TimeSpan.FromMilliseconds(1);
+        options.Retry.MaxDelay = TimeSpan.FromMilliseconds(2);
+        var attempts = 0;
+        var handler = new NanoBananaResilienceHandler(options.Retry) { InnerHandler = new SocketsHttpHandler() };
+        handler.Retrying += (_, _, _) => attempts++;
+        using var http = new HttpClient(handler);
+        var client = new NanoBananaProtocolClient(http, options);
+        var ex = await Assert.ThrowsAsync<NanoBananaApiException>(() => client.SubmitAsync(new SubmitRequest { Model = ModelCatalog.Default[ImageTier.NanoBanana2], Prompt = "x" }));
+        Assert.Equal("connection_failed", ex.ErrorCode);
+        Assert.Contains("nothing billed", ex.Message);
+        Assert.Equal(options.Retry.MaxSubmitRetries, attempts);
+    }
+}

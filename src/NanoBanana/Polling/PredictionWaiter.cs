@@ -60,7 +60,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         Prediction prediction;
         if (state.PollUrl is { } url && protocol.IsApiHost(url))
         {
-            prediction = await protocol.GetPredictionAsync(url, cancellationToken).ConfigureAwait(false);
+            prediction = await protocol.GetPredictionAsync(url, state.Id, cancellationToken).ConfigureAwait(false);
         }
         else
         {

@@ -137,6 +137,10 @@ public class NanoBananaProtocolClient
         return GetCoreAsync(pollUrl, null, cancellationToken);
     }
 
+    /// <summary>Polls a URL already checked to be on the API host, for a known prediction id (errors carry the id).</summary>
+    internal Task<Prediction> GetPredictionAsync(Uri pollUrl, string predictionId, CancellationToken cancellationToken) =>
+        IsApiHost(pollUrl) ? GetCoreAsync(pollUrl, predictionId, cancellationToken) : GetPredictionAsync(predictionId, cancellationToken);
+
     /// <summary>Whether a poll URL is on the configured API host (and may therefore be fetched with the key).</summary>
     public bool IsApiHost(Uri? uri) => _profile.IsApiOrigin(uri);
 

@@ -1,0 +1,387 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using NanoBanana.Emulator;
+using NanoBanana.Polling;
+using NanoBanana.Protocol;
+using NanoBanana.Routing;
+
+namespace NanoBanana.Tests;
+
+/// <summary>The facade over real HTTP against the emulator: routing, waiting, fallbacks, deadlines, resume, cancel.</summary>
+public class ClientTests
+{
+    [Theory]
+    [InlineData(ApiProvider.GptProto)]
+    [InlineData(ApiProvider.WaveSpeed)]
+    public async Task GenerateAsync_routes_submits_waits_and_returns_a_real_image(ApiProvider provider)
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator, o => o.Provider = provider);
+        var job = new ImageJob("a jazz poster with the title BLUE NOTES") { Size = ImageSize.TwoK, AspectRatio = AspectRatio.Parse("3:4"), TypographyCritical = true };
+        var result = await client.GenerateAsync(job);
+
+        Assert.Equal(ImageTier.NanoBananaPro, result.Model.Tier);
+        Assert.Same(result.Model, result.Decision!.Model);
+        Assert.Equal(0.134m, result.EstimatedCostUsd);
+        Assert.NotEmpty(result.PredictionId);
+        Assert.True(result.PollCount >= 1);
+        Assert.True(result.Duration > TimeSpan.Zero);
+        var attempt = Assert.Single(result.Attempts);
+        Assert.Equal(AttemptOutcome.Completed, attempt.Outcome);
+        var bytes = await result.Images[0].GetBytesAsync();
+        Assert.Equal((1792, 2400), PngWriter.ReadSize(bytes));
+        Assert.Equal(new Catalog.PixelSize(1792, 2400), result.Images[0].ExpectedSize);
+        Assert.Equal(1, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
+    public async Task Edit_counts_faces_and_objects_from_the_job_and_enforces_limits_before_sending()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        var faces = Enumerable.Range(0, 5).Select(i => ReferenceImage.Face($"https://img.example/face{i}.png")).ToArray();
+        var result = await client.EditAsync(new ImageJob("a group photo") { ReferenceImages = faces });
+        Assert.Equal(ImageTier.NanoBananaPro, result.Model.Tier); // 5 faces: only Pro
+        Assert.Contains("\"images\":[", Assert.Single(emulator.Requests, r => r.Kind == "submit").Body);
+
+        emulator.ClearLog();
+        var tooMany = Enumerable.Range(0, 6).Select(i => ReferenceImage.Face($"https://img.example/face{i}.png")).ToArray();
+        var ex = await Assert.ThrowsAsync<NoCapableModelException>(() => client.EditAsync(new ImageJob("x") { ReferenceImages = tooMany }));
+        Assert.Contains("6 face references", ex.Message);
+        await Assert.ThrowsAsync<ArgumentException>(() => client.EditAsync(new ImageJob("no refs")));
+        Assert.Empty(emulator.Requests);
+    }
+
+    public static TheoryData<string> InvalidJobs() => ["empty prompt", "relative url", "negative deadline", "cost cap", "15 references", "pinned incapable"];
+
+    [Theory]
+    [MemberData(nameof(InvalidJobs))]
+    public async Task Invalid_jobs_fail_with_a_clear_error_and_zero_requests(string what)
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        var job = what switch
+        {
+            "empty prompt" => new ImageJob(""),
+            "relative url" => new ImageJob("x") { ReferenceImages = [new ReferenceImage(new Uri("cat.png", UriKind.Relative))] },
+            "negative deadline" => new ImageJob("x") { Deadline = TimeSpan.FromSeconds(-1) },
+            "cost cap" => new ImageJob("x") { MaxCostUsd = 0m },
+            "15 references" => new ImageJob("x") { ReferenceImages = Enumerable.Range(0, 15).Select(i => ReferenceImage.Other($"https://i.example/{i}.png")).ToArray() },
+            _ => new ImageJob("x") { Size = ImageSize.FourK, PinnedTier = ImageTier.NanoBanana },
+        };
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => client.GenerateAsync(job));
+        Assert.True(ex is ArgumentException or NoCapableModelException, ex.GetType().Name);
+        if (ex is ArgumentException arg)
+        {
+            Assert.NotNull(arg.ParamName);
+            Assert.Contains(arg.ParamName!, arg.Message);
+        }
+
+        Assert.Empty(emulator.Requests);
+    }
+
+    [Fact]
+    public async Task Dry_run_routes_and_explains_without_sending()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        var decision = client.Route(new ImageJob("banner") { AspectRatio = AspectRatio.Parse("8:1"), TypographyCritical = true });
+        Assert.Equal(ImageTier.NanoBanana2, decision.Model.Tier);
+        Assert.Contains("would be preferred", decision.Explain());
+        Assert.Empty(emulator.Requests);
+    }
+
+    [Fact]
+    public async Task A_failed_job_falls_back_to_the_next_model_and_records_both_attempts()
+    {
+        await using var emulator = await Emu.StartAsync();
+        emulator.EnqueueFault(FaultKind.JobFails, FaultTarget.Submit);
+        using var client = Emu.Client(emulator);
+        var result = await client.GenerateAsync(new ImageJob("a product shot"));
+        Assert.Equal(2, result.Attempts.Count);
+        Assert.Equal(ImageTier.NanoBanana2, result.Attempts[0].Model.Tier);
+        Assert.Equal(AttemptOutcome.Failed, result.Attempts[0].Outcome);
+        Assert.Contains("5000", result.Attempts[0].Error);
+        Assert.Equal(ImageTier.NanoBananaPro, result.Model.Tier);
+        Assert.Equal(AttemptOutcome.Completed, result.Attempts[1].Outcome);
+        Assert.Equal(2, emulator.AcceptedSubmits); // the failed run is refunded; the caller allowed the fallback
+    }
+
+    [Fact]
+    public async Task A_moderation_failure_does_not_fall_back()
+    {
+        await using var emulator = await Emu.StartAsync();
+        emulator.EnqueueFault(FaultKind.JobFailsModeration, FaultTarget.Submit);
+        using var client = Emu.Client(emulator);
+        var ex = await Assert.ThrowsAsync<PredictionFailedException>(() => client.GenerateAsync(new ImageJob("x")));
+        Assert.True(ex.IsCallerError);
+        Assert.Equal(1200, ex.TaskErrorCode);
+        Assert.NotNull(ex.PredictionId);
+        Assert.Equal(1, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
+    public async Task Fallback_can_be_turned_off_per_job()
+    {
+        await using var emulator = await Emu.StartAsync();
+        emulator.EnqueueFault(FaultKind.JobFails, FaultTarget.Submit);
+        using var client = Emu.Client(emulator);
+        var ex = await Assert.ThrowsAsync<PredictionFailedException>(() => client.GenerateAsync(new ImageJob("x") { AllowFallback = false }));
+        Assert.False(ex.IsCallerError);
+        Assert.Equal(1, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
+    public async Task A_503_submit_was_not_accepted_and_moves_to_the_next_model()
+    {
+        await using var emulator = await Emu.StartAsync();
+        emulator.EnqueueFault(FaultKind.Unavailable, FaultTarget.Submit);
+        using var client = Emu.Client(emulator);
+        var result = await client.GenerateAsync(new ImageJob("x"));
+        Assert.Equal(AttemptOutcome.NotAccepted, result.Attempts[0].Outcome);
+        Assert.Null(result.Attempts[0].PredictionId);
+        Assert.Equal(ImageTier.NanoBananaPro, result.Model.Tier);
+        Assert.Equal(1, emulator.AcceptedSubmits);
+        Assert.Equal(2, emulator.Count("submit"));
+    }
+
+    [Fact]
+    public async Task A_submit_that_times_out_is_not_repeated_and_no_fallback_is_tried()
+    {
+        await using var emulator = await Emu.StartAsync(o => o.SlowSubmitDelay = TimeSpan.FromSeconds(10));
+        emulator.EnqueueFault(FaultKind.SlowSubmit, FaultTarget.Submit);
+        using var client = Emu.Client(emulator, o => o.Retry.SubmitTimeout = TimeSpan.FromMilliseconds(300));
+        var ex = await Assert.ThrowsAsync<SubmitOutcomeUnknownException>(() => client.GenerateAsync(new ImageJob("x")));
+        Assert.Contains("may have reached the service", ex.Message);
+        Assert.Equal(1, emulator.Count("submit"));
+        Assert.Equal(1, emulator.AcceptedSubmits);
+    }
+
+    [Theory]
+    [InlineData(FaultKind.RateLimitedWithRetryAfter)]
+    [InlineData(FaultKind.InternalError)]
+    [InlineData(FaultKind.Unavailable)]
+    [InlineData(FaultKind.DropConnection)]
+    public async Task Transient_poll_faults_do_not_disturb_the_result(FaultKind fault)
+    {
+        await using var emulator = await Emu.StartAsync(o => o.RetryAfterSeconds = 0);
+        emulator.EnqueueFault(fault, FaultTarget.Poll, count: 2);
+        using var client = Emu.Client(emulator);
+        var result = await client.GenerateAsync(new ImageJob("x"));
+        Assert.Single(result.Attempts);
+        Assert.Equal(2, emulator.Requests.Count(r => r.Fault == fault));
+        Assert.Equal(1, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
+    public async Task A_malformed_poll_body_is_retried_then_reported()
+    {
+        await using var emulator = await Emu.StartAsync();
+        emulator.EnqueueFault(FaultKind.MalformedJson, FaultTarget.Poll, count: 2);
+        using var client = Emu.Client(emulator);
+        var ok = await client.GenerateAsync(new ImageJob("x"));
+        Assert.Single(ok.Attempts);
+
+        emulator.EnqueueFault(FaultKind.MalformedJson, FaultTarget.Poll, count: 50);
+        var ex = await Assert.ThrowsAsync<MalformedResponseException>(() => client.GenerateAsync(new ImageJob("y")));
+        Assert.NotNull(ex.PredictionId);
+        Assert.Equal(client.Options.Polling.MaxConsecutiveMalformed + 1, emulator.Requests.Count(r => r.PredictionId == ex.PredictionId && r.Kind == "poll"));
+    }
+
+    [Fact]
+    public async Task A_stuck_job_hits_the_deadline_with_its_id_and_can_be_resumed()
+    {
+        // Jobs take 1.5 s here (unscaled sampler, time scale 1) and the deadline is 300 ms.
+        await using var emulator = await Emu.StartAsync(o => o.LatencySampler = (_, _) => 1.5, timeScale: 1);
+        using var client = Emu.Client(emulator, o => o.Polling.MinInterval = TimeSpan.FromMilliseconds(20));
+        var ex = await Assert.ThrowsAsync<PredictionTimeoutException>(() => client.GenerateAsync(new ImageJob("x") { Deadline = TimeSpan.FromMilliseconds(300) }));
+        Assert.NotNull(ex.PredictionId);
+        Assert.Contains(ex.PredictionId!, ex.Message);
+        Assert.Equal(client.Catalog[ImageTier.NanoBanana2].Id, ex.ModelId);
+
+        // A new client (as after a restart) resumes the same prediction: no new submit.
+        using var restarted = Emu.Client(emulator);
+        var result = await restarted.ResumeAsync(ex.PredictionId!, ex.ModelId);
+        Assert.Equal(ex.PredictionId, result.PredictionId);
+        Assert.Equal(1, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
+    public async Task A_job_that_never_finishes_times_out_and_stops_polling()
+    {
+        await using var emulator = await Emu.StartAsync();
+        emulator.EnqueueFault(FaultKind.JobNeverFinishes, FaultTarget.Submit);
+        using var client = Emu.Client(emulator);
+        var ex = await Assert.ThrowsAsync<PredictionTimeoutException>(() => client.GenerateAsync(new ImageJob("x") { Deadline = TimeSpan.FromMilliseconds(200) }));
+        Assert.Equal("processing", ex.LastStatus);
+        var polls = emulator.Count("poll");
+        await Task.Delay(100);
+        Assert.Equal(polls, emulator.Count("poll"));
+    }
+
+    [Fact]
+    public async Task Cancellation_mid_wait_ends_promptly_and_leaves_no_request_running()
+    {
+        await using var emulator = await Emu.StartAsync(o => o.LatencySampler = (_, _) => 30, timeScale: 1);
+        using var client = Emu.Client(emulator, o => { o.Polling.MinInterval = TimeSpan.FromMilliseconds(10); o.Polling.MaxInterval = TimeSpan.FromMilliseconds(50); });
+        using var cts = new CancellationTokenSource();
+        var task = client.GenerateAsync(new ImageJob("x"), cts.Token);
+        while (emulator.AcceptedSubmits == 0)
+        {
+            await Task.Delay(10);
+        }
+
+        cts.CancelAfter(100);
+        var watch = Stopwatch.StartNew();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => task);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), "cancellation should end the call promptly");
+        var requests = emulator.Requests.Count;
+        await Task.Delay(300);
+        Assert.Equal(requests, emulator.Requests.Count);
+    }
+
+    [Fact]
+    public async Task Sync_mode_happy_path_needs_one_request()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator, o => o.UseSyncMode = true);
+        var result = await client.GenerateAsync(new ImageJob("x") { Base64Output = true });
+        Assert.True(result.Images[0].IsInline);
+        Assert.Equal("image/png", result.Images[0].MediaType);
+        Assert.Single(emulator.Requests);
+        Assert.Equal(0, result.PollCount);
+    }
+
+    [Theory]
+    [InlineData(FaultKind.SyncTimeout)]
+    [InlineData(FaultKind.GatewayTimeout)]
+    public async Task Sync_timeout_continues_by_polling_the_same_id(FaultKind fault)
+    {
+        await using var emulator = await Emu.StartAsync();
+        emulator.EnqueueFault(fault, FaultTarget.Submit);
+        using var client = Emu.Client(emulator, o => o.UseSyncMode = true);
+        var result = await client.GenerateAsync(new ImageJob("x"));
+        Assert.Equal(1, emulator.AcceptedSubmits);
+        Assert.Equal(1, emulator.Count("submit"));
+        Assert.True(result.PollCount >= 1);
+        Assert.All(emulator.Requests.Where(r => r.Kind == "poll"), r => Assert.Equal(result.PredictionId, r.PredictionId));
+    }
+
+    [Fact]
+    public async Task A_foreign_poll_url_is_never_followed_the_client_polls_by_id()
+    {
+        await using var foreign = await Emu.StartAsync();
+        await using var emulator = await Emu.StartAsync(o => o.ForeignPollBaseUrl = foreign.BaseAddress);
+        emulator.EnqueueFault(FaultKind.ForeignPollUrl, FaultTarget.Submit);
+        using var client = Emu.Client(emulator);
+        var result = await client.GenerateAsync(new ImageJob("x"));
+        Assert.NotNull(result.PredictionId);
+        Assert.Empty(foreign.Requests);
+    }
+
+    [Fact]
+    public async Task The_operation_object_reports_status_and_value_like_azure_operations()
+    {
+        await using var emulator = await Emu.StartAsync(o => o.LatencySampler = (_, _) => 0.3, timeScale: 1);
+        using var client = Emu.Client(emulator);
+        var op = await client.StartGenerationAsync(new ImageJob("x"));
+        Assert.False(op.HasCompleted);
+        Assert.False(op.HasValue);
+        Assert.Throws<InvalidOperationException>(() => op.Value);
+        Assert.NotNull(op.Decision);
+        var status = await op.UpdateStatusAsync();
+        Assert.False(status.IsTerminal);
+        Assert.Equal(1, op.PollCount);
+
+        var result = await op.WaitForCompletionAsync(TimeSpan.FromMilliseconds(50));
+        Assert.True(op.HasCompleted && op.HasValue);
+        Assert.Same(result, op.Value);
+        Assert.Equal(op.Id, result.PredictionId);
+
+        // Rehydrate from the id alone.
+        var again = client.GetOperation(op.Id, op.Model.Id);
+        Assert.Equal(PredictionStatus.Completed, await again.UpdateStatusAsync());
+        Assert.Equal(op.Id, again.Value.PredictionId);
+    }
+
+    [Fact]
+    public async Task A_failed_operation_throws_from_value()
+    {
+        await using var emulator = await Emu.StartAsync();
+        emulator.EnqueueFault(FaultKind.JobFails, FaultTarget.Submit);
+        using var client = Emu.Client(emulator);
+        var op = await client.StartGenerationAsync(new ImageJob("x"));
+        await Assert.ThrowsAsync<PredictionFailedException>(() => op.WaitForCompletionAsync());
+        Assert.True(op.HasCompleted);
+        Assert.Throws<PredictionFailedException>(() => op.Value);
+        Assert.Equal(1, emulator.AcceptedSubmits); // operations never fall back on their own
+    }
+
+    [Fact]
+    public async Task Progress_reports_status_changes()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        var seen = new List<GenerationProgress>();
+        var progress = new SyncProgress<GenerationProgress>(seen.Add);
+        var result = await client.GenerateAsync(new ImageJob("x"), progress);
+        Assert.NotEmpty(seen);
+        Assert.Equal(PredictionStatus.Completed, seen[^1].Status);
+        Assert.All(seen, p => Assert.Equal(result.PredictionId, p.PredictionId));
+    }
+
+    [Fact]
+    public async Task The_first_poll_waits_for_the_models_earliest_completion()
+    {
+        // Manual clock for the client, the real emulator for HTTP. NB2's catalog latency is 4-8 s.
+        await using var emulator = await Emu.StartAsync(timeScale: 0.0001);
+        var time = new ManualTimeProvider();
+        var options = new NanoBananaOptions { ApiKey = Emu.Key, BaseUrl = emulator.ApiBaseUrl };
+        using var client = new NanoBananaClient(options, null, null, time);
+        var op = await client.StartGenerationAsync(new ImageJob("x"));
+        Assert.Equal(ImageTier.NanoBanana2, op.Model.Tier);
+        var wait = op.WaitForCompletionAsync();
+        for (var t = 0; t < 39; t++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            await Task.Delay(1);
+        }
+
+        Assert.Equal(0, emulator.Count("poll")); // nothing before 3.9 s
+        for (var t = 0; t < 200 && !wait.IsCompleted; t++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            await Task.Delay(5);
+        }
+
+        var result = await wait;
+        Assert.True(emulator.Count("poll") >= 1);
+        Assert.True(time.GetElapsedTime(0) >= TimeSpan.FromSeconds(4));
+        Assert.Equal(op.Id, result.PredictionId);
+    }
+
+    [Fact]
+    public async Task Logs_show_the_run_at_the_right_levels_and_never_the_key()
+    {
+        await using var emulator = await Emu.StartAsync();
+        emulator.EnqueueFault(FaultKind.Unavailable, FaultTarget.Poll);
+        var logs = new CapturingLoggerProvider();
+        using var client = Emu.Client(emulator, loggers: logs);
+        await client.GenerateAsync(new ImageJob("a secret prompt about cats"));
+        var all = logs.Entries.ToArray();
+        Assert.DoesNotContain(all, e => e.Message.Contains(Emu.Key));
+        Assert.Contains(all, e => e.Level == LogLevel.Information && e.Message.StartsWith("Routed to"));
+        Assert.Contains(all, e => e.Level == LogLevel.Information && e.Message.StartsWith("Submitted prediction"));
+        Assert.Contains(all, e => e.Level == LogLevel.Information && e.Message.Contains("completed in"));
+        Assert.Contains(all, e => e.Level == LogLevel.Debug && e.Message.StartsWith("Poll "));
+        Assert.All(all.Where(e => e.Message.Contains("secret prompt")), e => Assert.Equal(LogLevel.Trace, e.Level));
+        Assert.DoesNotContain(Emu.Key, client.ToString());
+        Assert.DoesNotContain(Emu.Key, client.Options.ToString());
+    }
+
+    private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}

@@ -138,7 +138,7 @@ public class NanoBananaClient : INanoBananaClient, IDisposable
         var index = 0;
         while (true)
         {
-            var operation = await SubmitWithFallbackAsync(job, decision, models, index, attempts, allowFallback, cancellationToken).ConfigureAwait(false);
+            var operation = await SubmitBeforeDeadlineAsync(job, decision, models, index, attempts, allowFallback, deadlineTimestamp, cancellationToken).ConfigureAwait(false);
             index = models.IndexOf(operation.Model);
             try
             {
@@ -200,6 +200,26 @@ public class NanoBananaClient : INanoBananaClient, IDisposable
         var operation = GetOperation(predictionId, model);
         await operation.UpdateStatusAsync(cancellationToken).ConfigureAwait(false);
         return await operation.WaitForCompletionAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    // The job's deadline also bounds its submits. A submit cut off by the deadline may have reached the service, so
+    // it is reported as an unknown outcome, never repeated.
+    private async Task<ImageGenerationOperation> SubmitBeforeDeadlineAsync(ImageJob job, RoutingDecision decision, List<ImageModel> models, int start, List<GenerationAttempt> attempts, bool allowFallback, long deadlineTimestamp, CancellationToken cancellationToken)
+    {
+        var remaining = Waiter.Time.GetElapsedTime(Waiter.Time.GetTimestamp(), deadlineTimestamp);
+        using var deadlineCts = new CancellationTokenSource(remaining > TimeSpan.Zero ? remaining : TimeSpan.FromTicks(1), Waiter.Time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadlineCts.Token);
+        try
+        {
+            return await SubmitWithFallbackAsync(job, decision, models, start, attempts, allowFallback, linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (deadlineCts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            NanoBananaTelemetry.JobsFailed.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, models[start].Id));
+            throw new SubmitOutcomeUnknownException(
+                $"The job's deadline passed while submitting to {models[start].DisplayName}. The submit may have reached the service and was NOT repeated, " +
+                "because every accepted submit is billed: check the provider's prediction history before submitting again.", ex);
+        }
     }
 
     private async Task<ImageGenerationOperation> SubmitWithFallbackAsync(ImageJob job, RoutingDecision decision, List<ImageModel> models, int start, List<GenerationAttempt> attempts, bool allowFallback, CancellationToken cancellationToken)

@@ -1,0 +1,22 @@
+using NanoBanana.Soak;
+using Xunit.Abstractions;
+
+namespace NanoBanana.Tests;
+
+public class SoakTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Short_fault_soak_loses_nothing_and_never_pays_twice()
+    {
+        var report = await SoakRunner.RunAsync(jobs: 100, faultRate: 0.2, timeScale: 0.05, concurrency: 100);
+        output.WriteLine(report.ToString());
+        Assert.Equal(0, report.Lost);
+        Assert.Equal(0, report.ExtraAcceptedSubmits);
+        Assert.Equal(0, report.UnobservedExceptions);
+        Assert.Equal(0, report.UntypedErrors);
+        Assert.Equal(0, report.DeadlineOverruns);
+        Assert.Equal(100, report.Completed + report.FailedTyped);
+        Assert.True(report.FaultedExchanges > 0, "the soak must actually inject faults");
+        Assert.True(report.Completed > 50, $"most jobs should survive the faults: {report}");
+    }
+}

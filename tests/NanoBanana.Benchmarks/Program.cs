@@ -4,6 +4,8 @@ using NanoBanana.Benchmarks;
 // dotnet run -c Release --project tests/NanoBanana.Benchmarks -- [polling|scale|soak|<BenchmarkDotNet args>]
 return args.FirstOrDefault() switch
 {
+    "schedule-sim" => ScheduleSimulation.Run(),
+    "polling" => await PollingHarness.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1000),
     _ => RunBenchmarks(args),
 };
 

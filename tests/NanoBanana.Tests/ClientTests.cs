@@ -27,6 +27,9 @@ public class ClientTests
         Assert.NotEmpty(result.PredictionId);
         Assert.True(result.PollCount >= 1);
         Assert.True(result.Duration > TimeSpan.Zero);
+        Assert.NotNull(result.ServerExecutionTime);
+        Assert.True(result.ServerExecutionTime <= result.Duration);
+        Assert.True(client.LatencyStatistics.Count(result.Model) == 1);
         var attempt = Assert.Single(result.Attempts);
         Assert.Equal(AttemptOutcome.Completed, attempt.Outcome);
         var bytes = await result.Images[0].GetBytesAsync();

@@ -16,7 +16,7 @@ public sealed class LatencyStatistics : ILatencyEstimator
     private readonly int _minLive;
 
     /// <summary>Creates empty statistics.</summary>
-    public LatencyStatistics(int window = 200, int minLiveSamples = 16)
+    public LatencyStatistics(int window = 1000, int minLiveSamples = 16)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(window, 8);
         ArgumentOutOfRangeException.ThrowIfLessThan(minLiveSamples, 1);
@@ -127,7 +127,8 @@ public sealed class LatencyStatistics : ILatencyEstimator
         {
             lock (_gate)
             {
-                if (_cached is not null && _cachedVersion == _version && ReferenceEquals(_cachedModel, model))
+                // Rebuilding sorts the window: do it when about 3% of the samples are new, not on every completion.
+                if (_cached is not null && ReferenceEquals(_cachedModel, model) && (_version - _cachedVersion) < Math.Max(1, _count / 32))
                 {
                     return _cached;
                 }
@@ -147,64 +148,112 @@ public sealed class LatencyStatistics : ILatencyEstimator
 internal sealed class LatencyDistribution
 {
     private readonly double[] _x; // sorted
-    private readonly double _bandwidth;
+    private readonly int _k;      // neighbours used for the local density estimate
+    private readonly ConcurrentDictionary<(double, double, double), double> _scales = new();
 
     public LatencyDistribution(double[] samples)
     {
         _x = samples;
         Array.Sort(_x);
         var n = _x.Length;
-        var spread = _x[(int)(0.9 * (n - 1))] - _x[(int)(0.1 * (n - 1))];
-        _bandwidth = Math.Max(Math.Max(spread / 6, (_x[^1] - _x[0]) / 50), 1e-3);
-        double sum = 0;
-        var counted = 0;
-        foreach (var xi in _x)
-        {
-            var g = Shape(xi - (_bandwidth / 2));
-            if (double.IsFinite(g))
-            {
-                sum += g;
-                counted++;
-            }
-        }
-
-        MeanShape = counted == 0 ? 1 : Math.Max(sum / counted, 1e-6);
+        _k = Math.Clamp((int)Math.Sqrt(n), 3, 16);
     }
 
     public static LatencyDistribution FromPrior(ImageModel model) => new(LatencyStatistics.PriorSamples(model));
 
     public double Earliest => _x[0];
 
-    /// <summary>The mean of <see cref="Shape"/> over the distribution: scales gaps to the target lag.</summary>
-    public double MeanShape { get; }
+    public double Latest => _x[^1];
+
+    public double Quantile(double q) => _x[(int)Math.Clamp(q * (_x.Length - 1), 0, _x.Length - 1)];
+
+    /// <summary>
+    /// The schedule: the delay before the next poll at elapsed time <paramref name="t"/> for scale <paramref name="c"/>,
+    /// clamped to [<paramref name="min"/>, <paramref name="max"/>].
+    /// </summary>
+    public double Delay(double t, double c, double target, double min, double max)
+    {
+        double delay;
+        if (t < Earliest)
+        {
+            // Nothing completes before the earliest observed time: wait until then, plus half a gap.
+            delay = Earliest - t + (0.5 * c * Shape(Earliest));
+        }
+        else if (t >= Latest)
+        {
+            // Past everything seen so far: keep the target lag at first, then back off in proportion to the overshoot,
+            // so a stuck job does not cost a poll a second for its whole deadline.
+            delay = 2 * target * (1 + ((t - Latest) / Math.Max(Latest, 1e-3)));
+        }
+        else
+        {
+            delay = c * Shape(t);
+        }
+
+        return Math.Clamp(double.IsFinite(delay) ? delay : max, min, max);
+    }
+
+    /// <summary>
+    /// The scale c whose schedule gives a mean detection lag of <paramref name="target"/> over this distribution,
+    /// found by replaying the schedule over (up to 256 of) the samples and bisecting on c. Cached per setting.
+    /// </summary>
+    public double SolveScale(double target, double min, double max) =>
+        _scales.GetOrAdd((target, min, max), key =>
+        {
+            var (tg, mn, mx) = key;
+            var step = Math.Max(1, _x.Length / 256);
+            double lo = 1e-4, hi = 1e3;
+            for (var iteration = 0; iteration < 24; iteration++)
+            {
+                var c = Math.Sqrt(lo * hi);
+                double lag = 0;
+                var count = 0;
+                for (var i = 0; i < _x.Length; i += step)
+                {
+                    var t = 0.0;
+                    for (var polls = 0; t < _x[i] && polls < 10_000; polls++)
+                    {
+                        t += Delay(t, c, tg, mn, mx);
+                    }
+
+                    lag += t - _x[i];
+                    count++;
+                }
+
+                if (lag / count > tg)
+                {
+                    hi = c;
+                }
+                else
+                {
+                    lo = c;
+                }
+            }
+
+            return Math.Sqrt(lo * hi);
+        });
 
     /// <summary>P(T &gt; t).</summary>
     public double Survival(double t) => (double)(_x.Length - UpperBound(t)) / _x.Length;
 
-    /// <summary>sqrt(S(t) / f(t)) = 1/sqrt(hazard); +inf where no completion falls within one bandwidth.</summary>
+    /// <summary>
+    /// sqrt(S(t) / f(t)) = 1/sqrt(hazard). The density is a k-nearest-neighbour estimate: the window reaches the k-th
+    /// sample after t, so it widens by itself in a sparse tail. +inf past the last sample.
+    /// </summary>
     public double Shape(double t)
     {
-        var above = _x.Length - UpperBound(t);
+        var i = UpperBound(t);
+        var above = _x.Length - i;
         if (above == 0)
         {
             return double.PositiveInfinity;
         }
 
-        var inWindow = UpperBound(t + _bandwidth) - UpperBound(t);
-        if (inWindow == 0)
-        {
-            return double.PositiveInfinity;
-        }
-
+        var k = Math.Min(_k, above);
+        var window = Math.Max(_x[i + k - 1] - t, 1e-3);
+        var density = k / (_x.Length * window);
         var survival = (double)above / _x.Length;
-        var density = inWindow / (_x.Length * _bandwidth);
         return Math.Sqrt(survival / density);
-    }
-
-    public double NextSampleAfter(double t)
-    {
-        var i = UpperBound(t);
-        return i < _x.Length ? _x[i] : t;
     }
 
     private int UpperBound(double t)

@@ -39,8 +39,8 @@ public sealed class FixedPollSchedule : IPollSchedule
 /// typical range, then from live completions) and spaces polls by the rule that minimises requests for a given mean
 /// detection lag: the gap at time t is proportional to 1/sqrt(hazard(t)), where hazard is the chance per second that
 /// a job still running at t completes now. No poll is sent before the earliest expected completion; gaps shrink where
-/// completions bunch up and grow in a long tail. The constant is solved so the expected mean lag equals
-/// <see cref="PollingOptions.TargetMeanLag"/>.
+/// completions bunch up and grow in a long tail. The constant is solved by replaying the schedule over the learned
+/// completion times, so the expected mean lag equals <see cref="PollingOptions.TargetMeanLag"/>.
 /// </summary>
 public sealed class AdaptivePollSchedule : IPollSchedule
 {
@@ -63,27 +63,10 @@ public sealed class AdaptivePollSchedule : IPollSchedule
     public TimeSpan GetNextDelay(in PollScheduleContext context)
     {
         var d = _stats.GetDistribution(context.Model);
-        var t = context.Elapsed.TotalSeconds;
-        var c = 2 * _options.TargetMeanLag.TotalSeconds / d.MeanShape;
-        double delay;
-        if (t < d.Earliest)
-        {
-            // Nothing completes before the earliest observed time: wait until then, plus half a gap.
-            delay = d.Earliest - t + (0.5 * c * d.Shape(d.Earliest));
-        }
-        else if (d.Survival(t) <= 0)
-        {
-            // Past everything seen so far: a long tail. Back off in proportion to the time already spent.
-            delay = Math.Max(0.1 * t, 2 * _options.TargetMeanLag.TotalSeconds);
-        }
-        else
-        {
-            var shape = d.Shape(t);
-            delay = double.IsPositiveInfinity(shape) ? d.NextSampleAfter(t) - t : c * shape;
-        }
-
+        var target = _options.TargetMeanLag.TotalSeconds;
         var min = _options.MinInterval.TotalSeconds;
         var max = _options.MaxInterval.TotalSeconds;
-        return TimeSpan.FromSeconds(Math.Clamp(double.IsFinite(delay) ? delay : max, min, max));
+        var c = d.SolveScale(target, min, max);
+        return TimeSpan.FromSeconds(d.Delay(context.Elapsed.TotalSeconds, c, target, min, max));
     }
 }

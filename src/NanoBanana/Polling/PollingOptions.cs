@@ -5,9 +5,9 @@ public sealed class PollingOptions
 {
     /// <summary>
     /// The mean detection lag (completion at the service → result in the caller) the default schedule aims for.
-    /// Smaller means more polls. Default 0.4 s, a little better than a fixed 1 s loop, with far fewer requests.
+    /// Smaller means more polls. Default 0.45 s, a little better than a fixed 1 s loop, with far fewer requests.
     /// </summary>
-    public TimeSpan TargetMeanLag { get; set; } = TimeSpan.FromMilliseconds(400);
+    public TimeSpan TargetMeanLag { get; set; } = TimeSpan.FromMilliseconds(450);
 
     /// <summary>The shortest gap between two polls of one job. Default 250 ms.</summary>
     public TimeSpan MinInterval { get; set; } = TimeSpan.FromMilliseconds(250);
@@ -15,8 +15,11 @@ public sealed class PollingOptions
     /// <summary>The longest gap between two polls of one job. Default 10 s.</summary>
     public TimeSpan MaxInterval { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Completion times remembered per model to learn the schedule. Default 200.</summary>
-    public int LatencyWindow { get; set; } = 200;
+    /// <summary>
+    /// Completion times remembered per model to learn the schedule. Default 1,000. A large window matters for batches:
+    /// the most recent completions of a burst are biased (short ones first, long ones last), a wide window is not.
+    /// </summary>
+    public int LatencyWindow { get; set; } = 1000;
 
     /// <summary>Live samples needed before the catalog's latency range stops seeding the schedule. Default 16.</summary>
     public int MinLiveSamples { get; set; } = 16;
@@ -27,7 +30,7 @@ public sealed class PollingOptions
     /// <summary>Consecutive failed polls (after transport retries) tolerated before the error is reported. Default 3.</summary>
     public int MaxConsecutivePollFailures { get; set; } = 3;
 
-    /// <summary>A frugal preset: mean lag about 0.55 s with fewer requests than a fixed 2 s loop.</summary>
+    /// <summary>A frugal preset: a mean lag target of 0.55 s, with fewer requests than a fixed 2 s loop.</summary>
     public static PollingOptions Frugal() => new() { TargetMeanLag = TimeSpan.FromMilliseconds(550) };
 
     internal IEnumerable<string> Validate(string path)

@@ -100,8 +100,8 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         }
 
         // The completion happened between the last "still running" answer and this one. The service's execution
-        // time, when plausible, is more precise.
-        var sample = prediction.ExecutionTime is { } exec && exec.TotalSeconds <= observedAt && exec.TotalSeconds >= state.LastPendingElapsed
+        // time, when plausible (not longer than we have been waiting), is more precise than the midpoint.
+        var sample = prediction.ExecutionTime is { } exec && exec.TotalSeconds <= observedAt
             ? exec.TotalSeconds
             : (state.LastPendingElapsed + observedAt) / 2;
         statistics.Record(state.Model, TimeSpan.FromSeconds(sample));

@@ -173,6 +173,7 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
             }
 
             options.Polling.TargetMeanLag *= scale;
+            options.Polling.PollBudgetInterval *= scale;
             options.Polling.MinInterval = TimeSpan.FromTicks(Math.Max(1, (long)(options.Polling.MinInterval.Ticks * scale)));
             options.Polling.MaxInterval = TimeSpan.FromTicks(Math.Max(options.Polling.MinInterval.Ticks, (long)(options.Polling.MaxInterval.Ticks * scale)));
         }

@@ -12,10 +12,12 @@ internal static class ScheduleSimulation
     {
         var model = ModelCatalog.Default[ImageTier.NanoBanana2];
         var random = new Random(3);
-        double Sample(string dist) => dist == "uniform" ? 4 + (4 * random.NextDouble()) : 6 * Math.Exp(0.5 * Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
+        var sigma = double.Parse(Environment.GetEnvironmentVariable("NB_SIGMA") ?? "0.5", CultureInfo.InvariantCulture);
+        double Sample(string dist) => dist == "uniform" ? 4 + (4 * random.NextDouble()) : 6 * Math.Exp(sigma * Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
         foreach (var dist in new[] { "uniform", "lognormal" })
         {
-            foreach (var options in new[] { new PollingOptions(), PollingOptions.Frugal() })
+            var target = TimeSpan.FromSeconds(double.Parse(Environment.GetEnvironmentVariable("NB_TARGET") ?? "0.45", CultureInfo.InvariantCulture));
+            foreach (var options in new[] { new PollingOptions { TargetMeanLag = target }, PollingOptions.Frugal() })
             {
                 var stats = new LatencyStatistics(options.LatencyWindow, options.MinLiveSamples);
                 for (var i = 0; i < 1000; i++)
@@ -24,7 +26,7 @@ internal static class ScheduleSimulation
                 }
 
                 var schedule = new AdaptivePollSchedule(stats, options);
-                double lag = 0, polls = 0, fixedPolls = 0, fixedLag = 0;
+                double lag = 0, polls = 0, fixedPolls = 0, fixedLag = 0, fixed2Polls = 0, fixed2Lag = 0;
                 var buckets = new SortedDictionary<int, (int N, double Polls, double Lag)>();
                 const int n = 5000;
                 for (var i = 0; i < n; i++)
@@ -45,10 +47,12 @@ internal static class ScheduleSimulation
                     polls += p;
                     fixedPolls += Math.Ceiling(completion);
                     fixedLag += Math.Ceiling(completion) - completion;
+                    fixed2Polls += Math.Ceiling(completion / 2);
+                    fixed2Lag += (2 * Math.Ceiling(completion / 2)) - completion;
                 }
 
                 Console.WriteLine("    by latency bucket (s: n polls lag): " + string.Join("  ", buckets.Take(14).Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key}: {kv.Value.N} {kv.Value.Polls / kv.Value.N:0.0} {kv.Value.Lag / kv.Value.N:0.00}"))));
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{dist,-9} target {options.TargetMeanLag.TotalSeconds:0.00}: lag {lag / n:0.000} s, requests {1 + (polls / n):0.00} | fixed 1 s: lag {fixedLag / n:0.000}, requests {1 + (fixedPolls / n):0.00}"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{dist,-9} {(options.PollBudgetInterval is null ? "default" : "frugal ")}: lag {lag / n:0.000} s, requests {1 + (polls / n):0.00} | fixed 1 s: lag {fixedLag / n:0.000}, requests {1 + (fixedPolls / n):0.00} | fixed 2 s: lag {fixed2Lag / n:0.000}, requests {1 + (fixed2Polls / n):0.00}"));
             }
         }
 

@@ -169,9 +169,10 @@ internal sealed class LatencyDistribution
 
     /// <summary>
     /// The schedule: the delay before the next poll at elapsed time <paramref name="t"/> for scale <paramref name="c"/>,
-    /// clamped to [<paramref name="min"/>, <paramref name="max"/>].
+    /// clamped to [<paramref name="min"/>, <paramref name="max"/>]. Past the latest sample the gap starts at
+    /// <paramref name="tailGap"/> and grows with the overshoot.
     /// </summary>
-    public double Delay(double t, double c, double target, double min, double max)
+    public double Delay(double t, double c, double tailGap, double min, double max)
     {
         double delay;
         if (t < Earliest)
@@ -183,7 +184,7 @@ internal sealed class LatencyDistribution
         {
             // Past everything seen so far: keep the target lag at first, then back off in proportion to the overshoot,
             // so a stuck job does not cost a poll a second for its whole deadline.
-            delay = 2 * target * (1 + ((t - Latest) / Math.Max(Latest, 1e-3)));
+            delay = tailGap * (1 + ((t - Latest) / Math.Max(Latest, 1e-3)));
         }
         else
         {
@@ -198,40 +199,70 @@ internal sealed class LatencyDistribution
     /// found by replaying the schedule over (up to 256 of) the samples and bisecting on c. Cached per setting.
     /// </summary>
     public double SolveScale(double target, double min, double max) =>
-        _scales.GetOrAdd((target, min, max), key =>
+        _scales.GetOrAdd((target, min, max), key => Bisect(c => Replay(c, 2 * key.Item1, key.Item2, key.Item3).Lag > key.Item1).Below);
+
+    /// <summary>
+    /// The smallest scale c (least lag) whose schedule sends no more polls per job than a fixed loop at
+    /// <paramref name="interval"/> would over this distribution, less a 15% margin (live jobs see timing overheads the replay does not). Cached per setting.
+    /// </summary>
+    public double SolveScaleForBudget(double interval, double min, double max) =>
+        _scales.GetOrAdd((-interval, min, max), key =>
         {
-            var (tg, mn, mx) = key;
-            var step = Math.Max(1, _x.Length / 256);
-            double lo = 1e-4, hi = 1e3;
-            for (var iteration = 0; iteration < 24; iteration++)
+            double budget = 0;
+            var n = 0;
+            for (var i = 0; i < _x.Length; i += ReplayStep)
             {
-                var c = Math.Sqrt(lo * hi);
-                double lag = 0;
-                var count = 0;
-                for (var i = 0; i < _x.Length; i += step)
-                {
-                    var t = 0.0;
-                    for (var polls = 0; t < _x[i] && polls < 10_000; polls++)
-                    {
-                        t += Delay(t, c, tg, mn, mx);
-                    }
-
-                    lag += t - _x[i];
-                    count++;
-                }
-
-                if (lag / count > tg)
-                {
-                    hi = c;
-                }
-                else
-                {
-                    lo = c;
-                }
+                budget += Math.Ceiling(_x[i] / interval);
+                n++;
             }
 
-            return Math.Sqrt(lo * hi);
+            budget = 0.85 * budget / n;
+            return Bisect(c => Replay(c, interval, key.Item2, key.Item3).Polls <= budget).Above;
         });
+
+    private int ReplayStep => Math.Max(1, _x.Length / 256);
+
+    // Geometric bisection on c in [1e-4, 1e3] for the point where the predicate flips from false to true: the last
+    // value below it and the first above it.
+    private static (double Below, double Above) Bisect(Func<double, bool> predicate)
+    {
+        double lo = 1e-4, hi = 1e3;
+        for (var iteration = 0; iteration < 24; iteration++)
+        {
+            var c = Math.Sqrt(lo * hi);
+            if (predicate(c))
+            {
+                hi = c;
+            }
+            else
+            {
+                lo = c;
+            }
+        }
+
+        return (lo, hi);
+    }
+
+    // Replays the schedule for scale c over the samples: mean detection lag and mean polls per job.
+    private (double Lag, double Polls) Replay(double c, double tailGap, double min, double max)
+    {
+        double lag = 0, polls = 0;
+        var count = 0;
+        for (var i = 0; i < _x.Length; i += ReplayStep)
+        {
+            var t = 0.0;
+            for (var p = 0; t < _x[i] && p < 10_000; p++)
+            {
+                t += Delay(t, c, tailGap, min, max);
+                polls++;
+            }
+
+            lag += t - _x[i];
+            count++;
+        }
+
+        return (lag / count, polls / count);
+    }
 
     /// <summary>P(T &gt; t).</summary>
     public double Survival(double t) => (double)(_x.Length - UpperBound(t)) / _x.Length;

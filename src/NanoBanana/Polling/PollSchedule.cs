@@ -15,6 +15,12 @@ public interface IPollSchedule
 {
     /// <summary>The delay before the next poll.</summary>
     TimeSpan GetNextDelay(in PollScheduleContext context);
+
+    /// <summary>
+    /// Whether the delay is meant as the time until the next poll reaches the service, so the poller subtracts the
+    /// last poll's round trip. False (the default) sleeps the delay as given, like a hand-written loop.
+    /// </summary>
+    bool CompensatesRoundTrip => false;
 }
 
 /// <summary>Polls at a fixed interval (what most hand-written loops do).</summary>
@@ -59,14 +65,18 @@ public sealed class AdaptivePollSchedule : IPollSchedule
     /// <summary>The options in use.</summary>
     public PollingOptions Options => _options;
 
+    /// <summary>True: the schedule plans when polls reach the service, so the poller subtracts the round trip.</summary>
+    public bool CompensatesRoundTrip => true;
+
     /// <inheritdoc />
     public TimeSpan GetNextDelay(in PollScheduleContext context)
     {
         var d = _stats.GetDistribution(context.Model);
-        var target = _options.TargetMeanLag.TotalSeconds;
         var min = _options.MinInterval.TotalSeconds;
         var max = _options.MaxInterval.TotalSeconds;
-        var c = d.SolveScale(target, min, max);
-        return TimeSpan.FromSeconds(d.Delay(context.Elapsed.TotalSeconds, c, target, min, max));
+        var (c, tail) = _options.PollBudgetInterval is { } budget
+            ? (d.SolveScaleForBudget(budget.TotalSeconds, min, max), budget.TotalSeconds)
+            : (d.SolveScale(_options.TargetMeanLag.TotalSeconds, min, max), 2 * _options.TargetMeanLag.TotalSeconds);
+        return TimeSpan.FromSeconds(d.Delay(context.Elapsed.TotalSeconds, c, tail, min, max));
     }
 }

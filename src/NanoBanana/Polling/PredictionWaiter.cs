@@ -36,6 +36,9 @@ internal sealed class PollState
 
     public Prediction? Latest { get; set; }
 
+    /// <summary>How long the last poll took (request to parsed response).</summary>
+    public TimeSpan LastRoundTrip { get; set; }
+
     public PredictionStatus Status => Latest?.Status ?? PredictionStatus.Created;
 }
 
@@ -57,6 +60,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         activity?.SetTag(NanoBananaTelemetry.TagModel, state.Model.Id);
         NanoBananaTelemetry.Polls.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, state.Model.Id));
         state.PollCount++;
+        var sent = time.GetTimestamp();
         Prediction prediction;
         if (state.PollUrl is { } url && protocol.IsApiHost(url))
         {
@@ -73,6 +77,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
             prediction = await protocol.GetPredictionAsync(state.Id, cancellationToken).ConfigureAwait(false);
         }
 
+        state.LastRoundTrip = time.GetElapsedTime(sent);
         var elapsed = Elapsed(state).TotalSeconds;
         activity?.SetTag(NanoBananaTelemetry.TagStatus, prediction.Status.Value);
         Log.Polled(logger, state.Id, state.PollCount, prediction.Status.Value, elapsed * 1000);
@@ -138,6 +143,13 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
             }
 
             var delay = schedule.GetNextDelay(new PollScheduleContext(state.Model, elapsed, state.PollCount, state.Status));
+            if (schedule.CompensatesRoundTrip && state.PollCount > 0)
+            {
+                // The schedule plans arrivals at the service; the request takes about one round trip to get there.
+                var compensated = delay - state.LastRoundTrip;
+                delay = compensated > options.MinInterval ? compensated : (delay < options.MinInterval ? delay : options.MinInterval);
+            }
+
             if (failures > 0 || malformed > 0)
             {
                 // After a failed poll, back off at least as much as the minimum interval grows.

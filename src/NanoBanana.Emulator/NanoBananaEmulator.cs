@@ -172,7 +172,7 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
                 o.TypicalLatencyMaxSeconds = model.TypicalLatencyMax.TotalSeconds * scale;
             }
 
-            options.Polling.TargetMeanLag *= scale;
+            options.Polling.TargetMeanLag = TimeSpan.FromTicks(Math.Max(1, (long)(options.Polling.TargetMeanLag.Ticks * scale)));
             options.Polling.PollBudgetInterval *= scale;
             options.Polling.MinInterval = TimeSpan.FromTicks(Math.Max(1, (long)(options.Polling.MinInterval.Ticks * scale)));
             options.Polling.MaxInterval = TimeSpan.FromTicks(Math.Max(options.Polling.MinInterval.Ticks, (long)(options.Polling.MaxInterval.Ticks * scale)));

@@ -5,6 +5,8 @@ using NanoBanana.Benchmarks;
 return args.FirstOrDefault() switch
 {
     "schedule-sim" => ScheduleSimulation.Run(),
+    "scale" => await ScaleHarness.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10_000),
+    "soak" => await SoakCommand.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1000),
     "polling" => await PollingHarness.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1000),
     _ => RunBenchmarks(args),
 };

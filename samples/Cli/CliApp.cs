@@ -1,0 +1,292 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using NanoBanana.Emulator;
+using NanoBanana.Polling;
+using NanoBanana.Routing;
+using Spectre.Console;
+
+namespace NanoBanana.Cli;
+
+/// <summary>The <c>nanobanana</c> command line: route, generate, resume, models, compare.</summary>
+public static class CliApp
+{
+    private static readonly Option<string?> ApiKey = new("--api-key") { Description = "API key (default: NANOBANANA_API_KEY; none: use the built-in emulator)" };
+    private static readonly Option<Uri?> BaseUrl = new("--base-url") { Description = "API base URL ending in /api/v3/" };
+    private static readonly Option<ApiProvider> Provider = new("--provider") { Description = "GptProto or WaveSpeed", DefaultValueFactory = _ => ApiProvider.GptProto };
+    private static readonly Option<double> EmulatorTimeScale = new("--emulator-time-scale") { Description = "Time scale of the built-in emulator (used without a key)", DefaultValueFactory = _ => 0.2 };
+    private static readonly Option<string> Size = new("--size") { Description = "0.5K, 1K, 2K or 4K", DefaultValueFactory = _ => "1K" };
+    private static readonly Option<string> Ratio = new("--ratio") { Description = "Aspect ratio such as 16:9", DefaultValueFactory = _ => "1:1" };
+    private static readonly Option<int> Faces = new("--faces") { Description = "Face reference images" };
+    private static readonly Option<int> Objects = new("--objects") { Description = "Object reference images" };
+    private static readonly Option<int> References = new("--references") { Description = "All reference images (0: faces + objects)" };
+    private static readonly Option<string[]> Images = new("--image") { Description = "Reference image URL (repeat); prefix face: or object: to mark it", AllowMultipleArgumentsPerToken = true };
+    private static readonly Option<bool> Typography = new("--typography") { Description = "Typography-critical" };
+    private static readonly Option<bool> Complex = new("--complex") { Description = "Complex composition" };
+    private static readonly Option<bool> Grounding = new("--grounding") { Description = "Needs image-search grounding" };
+    private static readonly Option<bool> Stylized = new("--stylized") { Description = "Stylized / low-stakes" };
+    private static readonly Option<RoutingPriority> Priority = new("--priority") { Description = "Balanced, Quality, Cost or Speed" };
+    private static readonly Option<decimal?> MaxCost = new("--max-cost") { Description = "Cost cap per image in USD" };
+    private static readonly Option<ImageTier?> Pin = new("--pin") { Description = "Pin a tier: NanoBanana, NanoBanana2, NanoBananaPro" };
+    private static readonly Option<string> Out = new("--out") { Description = "Output folder", DefaultValueFactory = _ => "output" };
+    private static readonly Option<string?> Model = new("--model") { Description = "Model id or tier of the prediction" };
+    private static readonly Option<string[]> Tiers = new("--tiers") { Description = "Tiers to compare", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["NanoBanana2", "NanoBananaPro"] };
+    private static readonly Argument<string> Prompt = new("prompt") { Description = "What to generate" };
+    private static readonly Argument<string> Id = new("id") { Description = "Prediction id" };
+
+    /// <summary>Runs the command line and returns the exit code.</summary>
+    public static Task<int> RunAsync(string[] args, IAnsiConsole console)
+    {
+        var root = new RootCommand("nanobanana: generate and edit images with Google's Nano Banana models, routed to the right tier.");
+        foreach (var option in new Option[] { ApiKey, BaseUrl, Provider, EmulatorTimeScale })
+        {
+            option.Recursive = true;
+            root.Options.Add(option);
+        }
+
+        var models = new Command("models", "The model catalog as a table");
+        models.SetAction(parse => ShowModels(console, parse));
+
+        var route = new Command("route", "Dry run: which model would run this job, and why");
+        AddRequirementOptions(route);
+        route.SetAction(parse => Route(console, parse));
+
+        var generate = new Command("generate", "Generate (or edit, with --image) and write the image file");
+        generate.Arguments.Add(Prompt);
+        AddRequirementOptions(generate);
+        generate.Options.Add(Images);
+        generate.Options.Add(Out);
+        generate.SetAction((parse, ct) => WithClientAsync(console, parse, (client, _) => GenerateAsync(console, client, parse, ct), ct));
+
+        var resume = new Command("resume", "Wait on an existing prediction and write its image");
+        resume.Arguments.Add(Id);
+        resume.Options.Add(Model);
+        resume.Options.Add(Out);
+        resume.SetAction((parse, ct) => WithClientAsync(console, parse, (client, _) => ResumeAsync(console, client, parse, ct), ct));
+
+        var compare = new Command("compare", "The same job on two or three tiers at once: images side by side, latency and cost per tier");
+        compare.Arguments.Add(Prompt);
+        compare.Options.Add(Size);
+        compare.Options.Add(Ratio);
+        compare.Options.Add(Tiers);
+        compare.Options.Add(Out);
+        compare.SetAction((parse, ct) => WithClientAsync(console, parse, (client, _) => CompareAsync(console, client, parse, ct), ct));
+
+        foreach (var command in new[] { models, route, generate, resume, compare })
+        {
+            root.Subcommands.Add(command);
+        }
+
+        return root.Parse(args).InvokeAsync();
+    }
+
+    private static void AddRequirementOptions(Command command)
+    {
+        foreach (var option in new Option[] { Size, Ratio, Faces, Objects, References, Typography, Complex, Grounding, Stylized, Priority, MaxCost, Pin })
+        {
+            command.Options.Add(option);
+        }
+    }
+
+    private static int ShowModels(IAnsiConsole console, ParseResult parse)
+    {
+        var catalog = new NanoBananaClient(Options(parse, null)).Catalog;
+        var table = new Table().AddColumns("Tier", "Id", "Sizes", "Ratios", "Refs / objects / faces", "Grounding", "Latency", "Price per image");
+        foreach (var m in catalog.Models)
+        {
+            table.AddRow(
+                Markup.Escape(m.DisplayName), Markup.Escape(m.Id), string.Join(" ", m.Sizes), m.AspectRatios.Count.ToString(CultureInfo.InvariantCulture),
+                $"{m.MaxReferenceImages} / {m.MaxObjectReferences} / {m.MaxFaceReferences}", m.SupportsImageSearchGrounding ? "yes" : "no",
+                $"{m.TypicalLatencyMin.TotalSeconds:0}-{m.TypicalLatencyMax.TotalSeconds:0} s",
+                Markup.Escape(string.Join(", ", m.PricesUsd.OrderBy(p => p.Key).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} ${p.Value}")))));
+        }
+
+        console.Write(table);
+        return 0;
+    }
+
+    private static int Route(IAnsiConsole console, ParseResult parse)
+    {
+        try
+        {
+            var decision = TierPolicy.Default.Route(Requirements(parse));
+            console.WriteLine(decision.Explain());
+            return 0;
+        }
+        catch (Exception ex) when (ex is NoCapableModelException or ArgumentException or FormatException)
+        {
+            console.MarkupLine($"[red]{Markup.Escape(ex.Message)}[/]");
+            return 1;
+        }
+    }
+
+    private static async Task<int> GenerateAsync(IAnsiConsole console, NanoBananaClient client, ParseResult parse, CancellationToken ct)
+    {
+        var job = Job(parse, parse.GetValue(Prompt)!);
+        var decision = client.Route(job);
+        console.WriteLine(decision.Explain());
+        var result = await WithProgressAsync(console, $"Generating on {decision.Model.DisplayName}", p => client.GenerateAsync(job, p, ct));
+        var path = await SaveAsync(result, parse.GetValue(Out)!, $"{result.PredictionId}.png", ct);
+        console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"[green]Wrote[/] {Markup.Escape(path)} ({result.Model.DisplayName}, {result.Duration.TotalSeconds:0.0} s, ~${result.EstimatedCostUsd}, prediction {result.PredictionId})"));
+        return 0;
+    }
+
+    private static async Task<int> ResumeAsync(IAnsiConsole console, NanoBananaClient client, ParseResult parse, CancellationToken ct)
+    {
+        var id = parse.GetValue(Id)!;
+        var result = await WithProgressAsync(console, $"Waiting for {id}", _ => client.ResumeAsync(id, parse.GetValue(Model), ct));
+        var path = await SaveAsync(result, parse.GetValue(Out)!, $"{result.PredictionId}.png", ct);
+        console.MarkupLine($"[green]Wrote[/] {Markup.Escape(path)} (prediction {Markup.Escape(id)})");
+        return 0;
+    }
+
+    private static async Task<int> CompareAsync(IAnsiConsole console, NanoBananaClient client, ParseResult parse, CancellationToken ct)
+    {
+        var tiers = parse.GetValue(Tiers)!.SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries)).Select(t => Enum.Parse<ImageTier>(t, ignoreCase: true)).Distinct().ToArray();
+        var prompt = parse.GetValue(Prompt)!;
+        var outDir = parse.GetValue(Out)!;
+        var runs = tiers.Select(async tier =>
+        {
+            var job = new ImageJob(prompt) { Size = ImageSize.Parse(parse.GetValue(Size)!), AspectRatio = AspectRatio.Parse(parse.GetValue(Ratio)!), PinnedTier = tier };
+            var watch = Stopwatch.StartNew();
+            try
+            {
+                var result = await client.GenerateAsync(job, ct);
+                var path = await SaveAsync(result, outDir, $"compare-{tier}.png", ct);
+                return (Tier: tier, Result: (ImageResult?)result, Path: path, Error: (string?)null, Elapsed: watch.Elapsed);
+            }
+            catch (Exception ex) when (ex is NanoBananaException or ArgumentException)
+            {
+                return (Tier: tier, Result: (ImageResult?)null, Path: "", Error: ex.Message, Elapsed: watch.Elapsed);
+            }
+        }).ToArray();
+        var results = await Task.WhenAll(runs);
+        var table = new Table().AddColumns("Tier", "Model", "Latency", "Est. cost", "File");
+        foreach (var r in results)
+        {
+            table.AddRow(
+                r.Tier.ToString(),
+                Markup.Escape(r.Result?.Model.Id ?? "-"),
+                string.Create(CultureInfo.InvariantCulture, $"{r.Elapsed.TotalSeconds:0.0} s"),
+                r.Result is null ? "-" : string.Create(CultureInfo.InvariantCulture, $"${r.Result.EstimatedCostUsd}"),
+                Markup.Escape(r.Error ?? r.Path));
+        }
+
+        console.Write(table);
+        return results.All(r => r.Error is null) ? 0 : 1;
+    }
+
+    private static async Task<int> WithClientAsync(IAnsiConsole console, ParseResult parse, Func<NanoBananaClient, NanoBananaEmulator?, Task<int>> run, CancellationToken ct)
+    {
+        NanoBananaEmulator? emulator = null;
+        var key = parse.GetValue(ApiKey) ?? Environment.GetEnvironmentVariable(NanoBananaOptions.ApiKeyEnvironmentVariable);
+        if (string.IsNullOrWhiteSpace(key) && parse.GetValue(BaseUrl) is null)
+        {
+            emulator = await NanoBananaEmulator.StartAsync(new EmulatorOptions { TimeScale = parse.GetValue(EmulatorTimeScale) }, ct);
+            console.MarkupLine($"[grey]No API key: using the built-in emulator at {emulator.ApiBaseUrl}[/]");
+        }
+
+        try
+        {
+            using var client = new NanoBananaClient(Options(parse, emulator));
+            return await run(client, emulator);
+        }
+        catch (Exception ex) when (ex is NanoBananaException or ArgumentException or FormatException)
+        {
+            console.MarkupLine($"[red]{Markup.Escape(ex.Message)}[/]");
+            if (ex is NanoBananaException { PredictionId: { } id })
+            {
+                console.MarkupLine($"Resume with: nanobanana resume {Markup.Escape(id)}");
+            }
+
+            return 1;
+        }
+        finally
+        {
+            if (emulator is not null)
+            {
+                await emulator.DisposeAsync();
+            }
+        }
+    }
+
+    private static NanoBananaOptions Options(ParseResult parse, NanoBananaEmulator? emulator)
+    {
+        var options = new NanoBananaOptions { Provider = parse.GetValue(Provider), ApiKey = parse.GetValue(ApiKey) ?? "not-needed-for-the-catalog" };
+        if (parse.GetValue(ApiKey) is null && Environment.GetEnvironmentVariable(NanoBananaOptions.ApiKeyEnvironmentVariable) is { Length: > 0 } env)
+        {
+            options.ApiKey = env;
+        }
+
+        if (parse.GetValue(BaseUrl) is { } url)
+        {
+            options.BaseUrl = url;
+        }
+
+        if (emulator is not null)
+        {
+            options.ApiKey = null;
+            emulator.ConfigureClient(options);
+        }
+
+        return options;
+    }
+
+    private static JobRequirements Requirements(ParseResult parse) => new()
+    {
+        Size = ImageSize.Parse(parse.GetValue(Size)!),
+        AspectRatio = AspectRatio.Parse(parse.GetValue(Ratio)!),
+        FaceCount = parse.GetValue(Faces),
+        ObjectCount = parse.GetValue(Objects),
+        ReferenceImageCount = parse.GetValue(References),
+        TypographyCritical = parse.GetValue(Typography),
+        ComplexComposition = parse.GetValue(Complex),
+        ImageSearchGrounding = parse.GetValue(Grounding),
+        Stylized = parse.GetValue(Stylized),
+        Priority = parse.GetValue(Priority),
+        MaxCostUsd = parse.GetValue(MaxCost),
+        PinnedTier = parse.GetValue(Pin),
+    };
+
+    private static ImageJob Job(ParseResult parse, string prompt)
+    {
+        var r = Requirements(parse);
+        var images = (parse.GetValue(Images) ?? []).Select(text => text switch
+        {
+            _ when text.StartsWith("face:", StringComparison.OrdinalIgnoreCase) => ReferenceImage.Face(text[5..]),
+            _ when text.StartsWith("object:", StringComparison.OrdinalIgnoreCase) => ReferenceImage.Object(text[7..]),
+            _ => ReferenceImage.Other(text),
+        }).ToArray();
+        return new ImageJob(prompt)
+        {
+            ReferenceImages = images,
+            Size = r.Size,
+            AspectRatio = r.AspectRatio,
+            TypographyCritical = r.TypographyCritical,
+            ComplexComposition = r.ComplexComposition,
+            ImageSearchGrounding = r.ImageSearchGrounding,
+            Stylized = r.Stylized,
+            Priority = r.Priority,
+            MaxCostUsd = r.MaxCostUsd,
+            PinnedTier = r.PinnedTier,
+        };
+    }
+
+    private static async Task<ImageResult> WithProgressAsync(IAnsiConsole console, string title, Func<IProgress<GenerationProgress>, Task<ImageResult>> run)
+    {
+        ImageResult? result = null;
+        await console.Status().StartAsync(title, async ctx =>
+        {
+            var progress = new Progress<GenerationProgress>(p => ctx.Status(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{title}: {p.Status} after {p.Elapsed.TotalSeconds:0.0} s ({p.PollCount} polls)"))));
+            result = await run(progress);
+        });
+        return result!;
+    }
+
+    private static async Task<string> SaveAsync(ImageResult result, string folder, string name, CancellationToken ct)
+    {
+        var path = Path.GetFullPath(Path.Combine(folder, name));
+        await result.Images[0].SaveAsync(path, ct);
+        return path;
+    }
+}

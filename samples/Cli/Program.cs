@@ -1,0 +1,4 @@
+using NanoBanana.Cli;
+using Spectre.Console;
+
+return await CliApp.RunAsync(args, AnsiConsole.Console);

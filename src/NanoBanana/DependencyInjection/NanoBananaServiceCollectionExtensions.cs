@@ -1,0 +1,114 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using NanoBanana.Protocol;
+
+namespace NanoBanana.DependencyInjection;
+
+/// <summary>What <c>AddNanoBanana</c> returns, for further configuration.</summary>
+public interface INanoBananaBuilder
+{
+    /// <summary>The service collection.</summary>
+    IServiceCollection Services { get; }
+
+    /// <summary>The registration name: <see cref="Options.DefaultName"/> (empty) for the default client, or the key of a keyed client.</summary>
+    string Name { get; }
+
+    /// <summary>The HTTP client builder, to add handlers (the resilience handler is already there).</summary>
+    IHttpClientBuilder HttpClient { get; }
+}
+
+internal sealed record NanoBananaBuilder(IServiceCollection Services, string Name, IHttpClientBuilder HttpClient) : INanoBananaBuilder;
+
+/// <summary>Validates <see cref="NanoBananaOptions"/> at startup with messages naming the key and what is allowed.</summary>
+internal sealed class NanoBananaOptionsValidator : IValidateOptions<NanoBananaOptions>
+{
+    public ValidateOptionsResult Validate(string? name, NanoBananaOptions options)
+    {
+        var errors = options.Validate();
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
+/// <summary>Registers the Nano Banana client with dependency injection.</summary>
+public static class NanoBananaServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers <see cref="INanoBananaClient"/> (singleton) bound to a configuration section (usually
+    /// <c>configuration.GetSection("NanoBanana")</c>): <c>ApiKey</c>, <c>BaseUrl</c>, <c>Provider</c>, <c>Catalog</c>,
+    /// <c>Polling</c>, <c>Retry</c>, … Options are validated at startup.
+    /// </summary>
+    public static INanoBananaBuilder AddNanoBanana(this IServiceCollection services, IConfiguration section)
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        return services.AddNanoBananaCore(Options.DefaultName, section, null);
+    }
+
+    /// <summary>Registers <see cref="INanoBananaClient"/> (singleton) configured in code. Options are validated at startup.</summary>
+    public static INanoBananaBuilder AddNanoBanana(this IServiceCollection services, Action<NanoBananaOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        return services.AddNanoBananaCore(Options.DefaultName, null, configure);
+    }
+
+    /// <summary>
+    /// Registers a keyed <see cref="INanoBananaClient"/> for another provider or account, side by side with others:
+    /// resolve it with <c>[FromKeyedServices("name")]</c> or <c>GetRequiredKeyedService&lt;INanoBananaClient&gt;("name")</c>.
+    /// </summary>
+    public static INanoBananaBuilder AddNanoBanana(this IServiceCollection services, string name, IConfiguration? section, Action<NanoBananaOptions>? configure = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        return services.AddNanoBananaCore(name, section, configure);
+    }
+
+    private static NanoBananaBuilder AddNanoBananaCore(this IServiceCollection services, string name, IConfiguration? section, Action<NanoBananaOptions>? configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var options = services.AddOptions<NanoBananaOptions>(name);
+        if (section is not null)
+        {
+            options.Bind(section);
+        }
+
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        options.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<NanoBananaOptions>, NanoBananaOptionsValidator>());
+
+        var httpClientName = string.IsNullOrEmpty(name) ? "NanoBanana" : $"NanoBanana:{name}";
+        var http = services.AddHttpClient(httpClientName)
+            .ConfigureHttpClient(c => c.Timeout = Timeout.InfiniteTimeSpan)
+            // The client is a singleton that keeps its HttpClient: connections are recycled by the primary handler,
+            // not by the factory's handler rotation.
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), MaxConnectionsPerServer = 256 })
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
+            .AddHttpMessageHandler(sp => new NanoBananaResilienceHandler(
+                sp.GetRequiredService<IOptionsMonitor<NanoBananaOptions>>().Get(name).Retry,
+                sp.GetService<TimeProvider>()));
+
+        NanoBananaClient Create(IServiceProvider sp) => new(
+            sp.GetRequiredService<IOptionsMonitor<NanoBananaOptions>>().Get(name),
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(httpClientName),
+            sp.GetService<ILoggerFactory>(),
+            sp.GetService<TimeProvider>());
+
+        if (string.IsNullOrEmpty(name))
+        {
+            services.TryAddSingleton(Create);
+            services.TryAddSingleton<INanoBananaClient>(sp => sp.GetRequiredService<NanoBananaClient>());
+        }
+        else
+        {
+            services.AddKeyedSingleton<NanoBananaClient>(name, (sp, _) => Create(sp));
+            services.AddKeyedSingleton<INanoBananaClient>(name, (sp, key) => sp.GetRequiredKeyedService<NanoBananaClient>(key));
+        }
+
+        return new NanoBananaBuilder(services, name, http);
+    }
+}

@@ -1,0 +1,16 @@
+using NanoBanana.Soak;
+
+namespace NanoBanana.Benchmarks;
+
+internal static class SoakCommand
+{
+    public static async Task<int> RunAsync(int jobs)
+    {
+        Console.WriteLine($"Fault soak: {jobs} jobs, 20% of exchanges hit by injected faults of every kind, time scale 0.05.");
+        var report = await SoakRunner.RunAsync(jobs, faultRate: 0.2, timeScale: 0.05, concurrency: 200);
+        Console.WriteLine(report);
+        var ok = report.Lost == 0 && report.ExtraAcceptedSubmits == 0 && report.UnobservedExceptions == 0 && report.DeadlineOverruns == 0 && report.UntypedErrors == 0;
+        Console.WriteLine(ok ? "goals met: nothing lost, nothing paid twice, no unobserved exceptions, no deadline overrun" : "GOALS MISSED");
+        return ok ? 0 : 1;
+    }
+}

@@ -1,0 +1,227 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Text;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using NanoBanana.DependencyInjection;
+using NanoBanana.Diagnostics;
+using NanoBanana.Emulator;
+using NanoBanana.Extensions.AI;
+
+namespace NanoBanana.Tests;
+
+/// <summary>DI and options, configuration binding, telemetry, and the Microsoft.Extensions.AI adapter.</summary>
+public class EcosystemTests
+{
+    private static IConfiguration Json(string json) =>
+        new ConfigurationBuilder().AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(json))).Build();
+
+    [Fact]
+    public async Task AddNanoBanana_from_configuration_resolves_a_working_singleton_client()
+    {
+        await using var emulator = await Emu.StartAsync();
+        var config = Json("""
+            {"NanoBanana":{"ApiKey":"KEY","BaseUrl":"URL","Provider":"WaveSpeed",
+              "Deadline":"00:00:30",
+              "Catalog":{"Models":{"NanoBananaPro":{"Id":"gemini-3-pro-image","Prices":{"1K":0.0804,"2K":0.1,"4K":0.2}}}},
+              "Polling":{"TargetMeanLag":"00:00:00.0005","MinInterval":"00:00:00.001","MaxInterval":"00:00:00.010"},
+              "Retry":{"MaxRetries":2}}}
+            """.Replace("KEY", Emu.Key).Replace("URL", emulator.ApiBaseUrl.ToString()));
+        var services = new ServiceCollection();
+        services.AddNanoBanana(config.GetSection("NanoBanana"));
+        await using var provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IStartupValidator>().Validate();
+
+        var client = provider.GetRequiredService<INanoBananaClient>();
+        Assert.Same(client, provider.GetRequiredService<INanoBananaClient>());
+        var concrete = Assert.IsType<NanoBananaClient>(client);
+        Assert.Equal(ApiProvider.WaveSpeed, concrete.Options.Provider);
+        Assert.Equal("gemini-3-pro-image", concrete.Catalog[ImageTier.NanoBananaPro].Id);
+        Assert.Equal(0.0804m, concrete.Catalog[ImageTier.NanoBananaPro].PricesUsd[ImageSize.OneK]);
+        Assert.Equal(2, concrete.Options.Retry.MaxRetries);
+        Assert.Equal(TimeSpan.FromSeconds(30), concrete.Options.Deadline);
+
+        var result = await client.GenerateAsync(new ImageJob("x"));
+        Assert.NotNull(result.PredictionId);
+        Assert.Equal("Bearer", emulator.Requests.First(r => r.Kind == "submit").AuthorizationScheme);
+    }
+
+    [Theory]
+    [InlineData("""{"Provider":"Nope","ApiKey":"k"}""", "Provider")]
+    [InlineData("""{"BaseUrl":"http://api.example.com/api/v3/","ApiKey":"k"}""", "plain http")]
+    [InlineData("""{"ApiKey":"k","Deadline":"-00:00:01"}""", "Deadline must be positive")]
+    [InlineData("""{"ApiKey":"k","Catalog":{"Models":{"NanoBanana2":{"Prices":{"1K":-1}}}}}""", "must be zero or more")]
+    [InlineData("""{"ApiKey":"k","Polling":{"MinInterval":"00:00:05","MaxInterval":"00:00:01"}}""", "MinInterval <= MaxInterval")]
+    public void Bad_options_fail_at_startup_with_a_message_naming_the_key(string json, string expected)
+    {
+        var services = new ServiceCollection();
+        var section = Json("{\"NanoBanana\":" + json + "}").GetSection("NanoBanana");
+        try
+        {
+            services.AddNanoBanana(section);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // An enum value the binder cannot convert fails at bind time, also naming the key.
+            Assert.Contains(expected, ex.Message + ex.InnerException?.Message);
+            return;
+        }
+
+        using var provider = services.BuildServiceProvider();
+        var ex2 = Assert.ThrowsAny<Exception>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+        Assert.Contains(expected, ex2.Message + ex2.InnerException?.Message);
+    }
+
+    [Fact]
+    public void Missing_api_key_fails_at_startup_and_names_the_environment_variable()
+    {
+        if (Environment.GetEnvironmentVariable(NanoBananaOptions.ApiKeyEnvironmentVariable) is not null)
+        {
+            return; // a developer machine with a real key set: the fallback applies
+        }
+
+        var services = new ServiceCollection();
+        services.AddNanoBanana(o => o.Provider = ApiProvider.GptProto);
+        using var provider = services.BuildServiceProvider();
+        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+        Assert.Contains("NanoBanana:ApiKey", ex.Message);
+        Assert.Contains("NANOBANANA_API_KEY", ex.Message);
+    }
+
+    [Fact]
+    public async Task Two_providers_side_by_side_as_keyed_clients()
+    {
+        await using var gptProto = await Emu.StartAsync();
+        await using var waveSpeed = await Emu.StartAsync();
+        var services = new ServiceCollection();
+        services.AddNanoBanana("gptproto", null, o => { var e = Emu.Options(gptProto); o.ApiKey = e.ApiKey; o.BaseUrl = e.BaseUrl; });
+        services.AddNanoBanana("wavespeed", null, o => { var e = Emu.Options(waveSpeed); o.ApiKey = e.ApiKey; o.BaseUrl = e.BaseUrl; o.Provider = ApiProvider.WaveSpeed; });
+        await using var provider = services.BuildServiceProvider();
+        var a = provider.GetRequiredKeyedService<INanoBananaClient>("gptproto");
+        var b = provider.GetRequiredKeyedService<INanoBananaClient>("wavespeed");
+        Assert.NotSame(a, b);
+        var job = new ImageJob("x") { Deadline = TimeSpan.FromSeconds(30) };
+        await a.GenerateAsync(job);
+        await b.GenerateAsync(job);
+        Assert.Equal("Raw", gptProto.Requests.First(r => r.Kind == "submit").AuthorizationScheme);
+        Assert.Equal("Bearer", waveSpeed.Requests.First(r => r.Kind == "submit").AuthorizationScheme);
+    }
+
+    [Fact]
+    public async Task Spans_and_metrics_describe_a_run()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        var spans = new List<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == NanoBananaTelemetry.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = a => { lock (spans) { spans.Add(a); } },
+        };
+        ActivitySource.AddActivityListener(listener);
+        var measurements = new List<(string Name, double Value, string? Model)>();
+        using var meter = new MeterListener();
+        meter.InstrumentPublished = (i, l) => { if (i.Meter.Name == NanoBananaTelemetry.Name) { l.EnableMeasurementEvents(i); } };
+        void Record(Instrument i, double v, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            string? model = null;
+            foreach (var t in tags)
+            {
+                if (t.Key == "nanobanana.model") { model = t.Value as string; }
+            }
+
+            lock (measurements) { measurements.Add((i.Name, v, model)); }
+        }
+
+        meter.SetMeasurementEventCallback<long>((i, v, t, _) => Record(i, v, t));
+        meter.SetMeasurementEventCallback<double>((i, v, t, _) => Record(i, v, t));
+        meter.Start();
+
+        var result = await client.GenerateAsync(new ImageJob("x") { ReferenceImages = [ReferenceImage.Face("https://i.example/a.png")] });
+
+        Assert.Contains(spans, s => s.OperationName == "nanobanana.route");
+        var submit = Assert.Single(spans, s => s.OperationName == "nanobanana.submit" && (string?)s.GetTagItem("nanobanana.prediction_id") == result.PredictionId);
+        Assert.Equal(result.Model.Id, submit.GetTagItem("nanobanana.model"));
+        Assert.Contains(spans, s => s.OperationName == "nanobanana.poll" && (string?)s.GetTagItem("nanobanana.status") == "completed");
+        Assert.Contains(spans, s => s.OperationName == "nanobanana.generate");
+        Assert.Contains(measurements, m => m.Name == "nanobanana.jobs.started" && m.Model == result.Model.Id);
+        Assert.Contains(measurements, m => m.Name == "nanobanana.jobs.completed" && m.Model == result.Model.Id);
+        Assert.Contains(measurements, m => m.Name == "nanobanana.polls");
+        Assert.Contains(measurements, m => m.Name == "nanobanana.job.duration" && m.Value > 0);
+        Assert.Contains(measurements, m => m.Name == "nanobanana.job.estimated_cost" && Math.Abs(m.Value - (double)result.EstimatedCostUsd) < 1e-9);
+    }
+
+    [Fact]
+    public async Task Image_generator_generates_through_the_emulator()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        var generator = client.AsImageGenerator();
+        var response = await generator.GenerateImagesAsync("a lighthouse", new ImageGenerationOptions
+        {
+            ImageSize = new System.Drawing.Size(1400, 780),
+            AdditionalProperties = new() { [NanoBananaImageGenerator.TypographyCriticalKey] = true },
+        });
+        var data = Assert.IsType<DataContent>(Assert.Single(response.Contents));
+        Assert.Equal("image/png", data.MediaType);
+        Assert.Equal((1376, 768), PngWriter.ReadSize(data.Data.Span)); // nearest: 16:9 at 1K
+        var result = Assert.IsType<ImageResult>(response.RawRepresentation);
+        Assert.Equal(ImageTier.NanoBananaPro, result.Model.Tier);     // typography-critical via AdditionalProperties
+        Assert.Contains("\"enable_base64_output\":true", emulator.Requests.First(r => r.Kind == "submit").Body);
+
+        var meta = generator.GetService<ImageGeneratorMetadata>()!;
+        Assert.Equal("nanobanana", meta.ProviderName);
+        Assert.Equal("gemini-3.1-flash-image-preview", meta.DefaultModelId);
+        Assert.Same(client, generator.GetService<INanoBananaClient>());
+    }
+
+    [Fact]
+    public async Task Image_generator_maps_model_id_count_uris_and_edits()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        var generator = new NanoBananaImageGenerator(client);
+        var face = new UriContent(new Uri("https://img.example/face.png"), "image/png") { AdditionalProperties = new() { [NanoBananaImageGenerator.ReferenceKindKey] = "face" } };
+        var response = await generator.GenerateAsync(
+            new ImageGenerationRequest("make it a watercolor", [face]),
+            new ImageGenerationOptions { ModelId = "NanoBanana", Count = 2, ResponseFormat = ImageGenerationResponseFormat.Uri });
+        Assert.Equal(2, response.Contents.Count);
+        Assert.All(response.Contents, c => Assert.IsType<UriContent>(c));
+        var submits = emulator.Requests.Where(r => r.Kind == "submit").ToArray();
+        Assert.Equal(2, submits.Length);
+        Assert.All(submits, s => Assert.EndsWith("/gemini-2.5-flash-image/image-edit", s.Path));
+
+        var job = generator.ToJob(new ImageGenerationRequest("x", [face]), null);
+        Assert.Equal(1, job.ToRequirements().FaceCount);
+        Assert.Throws<NotSupportedException>(() => generator.ToJob(new ImageGenerationRequest("x", [new DataContent(new byte[] { 1, 2 }, "image/png")]), null));
+        Assert.Throws<ArgumentException>(() => generator.ToJob(new ImageGenerationRequest("x"), new ImageGenerationOptions { ModelId = "dall-e-3" }));
+    }
+
+    [Fact]
+    public async Task Image_generator_registers_with_di()
+    {
+        await using var emulator = await Emu.StartAsync();
+        var services = new ServiceCollection();
+        services.AddNanoBanana(o => { var e = Emu.Options(emulator); o.ApiKey = e.ApiKey; o.BaseUrl = e.BaseUrl; }).AddImageGenerator();
+        await using var provider = services.BuildServiceProvider();
+        var generator = provider.GetRequiredService<IImageGenerator>();
+        Assert.Same(provider.GetRequiredService<INanoBananaClient>(), generator.GetService<INanoBananaClient>());
+    }
+
+    [Theory]
+    [InlineData(1024, 1024, "1K", "1:1")]
+    [InlineData(512, 512, "0.5K", "1:1")]
+    [InlineData(3840, 2160, "2K", "16:9")]  // nearest long side: 2752 beats 5504
+    [InlineData(5000, 2800, "4K", "16:9")]
+    [InlineData(1000, 8000, "2K", "1:8")]
+    [InlineData(1800, 2400, "2K", "3:4")]
+    public void Nearest_size_and_ratio(int w, int h, string size, string ratio)
+    {
+        var (s, r) = NanoBananaImageGenerator.Nearest(new System.Drawing.Size(w, h));
+        Assert.Equal(size, s.ToString());
+        Assert.Equal(ratio, r.ToString());
+    }
+}

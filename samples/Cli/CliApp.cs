@@ -12,7 +12,7 @@ namespace NanoBanana.Cli;
 public static class CliApp
 {
     private static readonly Option<string?> ApiKey = new("--api-key") { Description = "API key (default: NANOBANANA_API_KEY; none: use the built-in emulator)" };
-    private static readonly Option<Uri?> BaseUrl = new("--base-url") { Description = "API base URL ending in /api/v3/" };
+    private static readonly Option<string?> BaseUrl = new("--base-url") { Description = "API base URL ending in /api/v3/" };
     private static readonly Option<ApiProvider> Provider = new("--provider") { Description = "GptProto or WaveSpeed", DefaultValueFactory = _ => ApiProvider.GptProto };
     private static readonly Option<double> EmulatorTimeScale = new("--emulator-time-scale") { Description = "Time scale of the built-in emulator (used without a key)", DefaultValueFactory = _ => 0.2 };
     private static readonly Option<string> Size = new("--size") { Description = "0.5K, 1K, 2K or 4K", DefaultValueFactory = _ => "1K" };
@@ -77,7 +77,18 @@ public static class CliApp
             root.Subcommands.Add(command);
         }
 
-        return root.Parse(args).InvokeAsync();
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                console.MarkupLine($"[red]{Markup.Escape(error.Message)}[/]");
+            }
+
+            return Task.FromResult(2);
+        }
+
+        return parse.InvokeAsync();
     }
 
     private static void AddRequirementOptions(Command command)
@@ -220,7 +231,7 @@ public static class CliApp
 
         if (parse.GetValue(BaseUrl) is { } url)
         {
-            options.BaseUrl = url;
+            options.BaseUrl = new Uri(url, UriKind.Absolute);
         }
 
         if (emulator is not null)

@@ -1,0 +1,67 @@
+using NanoBanana.Cli;
+using NanoBanana.Emulator;
+using Spectre.Console;
+
+namespace NanoBanana.Tests;
+
+/// <summary>The nanobanana CLI end to end against the emulator.</summary>
+public class CliTests
+{
+    private static (IAnsiConsole Console, StringWriter Output) TestConsole()
+    {
+        var writer = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(writer),
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+        });
+        console.Profile.Width = 200;
+        return (console, writer);
+    }
+
+    [Fact]
+    public async Task Route_explains_the_decision_and_fails_clearly_when_nothing_fits()
+    {
+        var (console, output) = TestConsole();
+        Assert.Equal(0, await CliApp.RunAsync(["route", "--ratio", "1:8", "--typography"], console));
+        Assert.Contains("Chosen: Nano Banana 2", output.ToString());
+        Assert.Contains("Nano Banana Pro would be preferred", output.ToString());
+
+        var (console2, output2) = TestConsole();
+        Assert.Equal(1, await CliApp.RunAsync(["route", "--faces", "5", "--grounding"], console2));
+        var text = string.Join(" ", output2.ToString().Split((char[])['\n', '\r', ' '], StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("Nano Banana 2: 5 face references exceed its limit of 4", text);
+    }
+
+    [Fact]
+    public async Task Generate_and_resume_write_real_pngs_against_the_emulator()
+    {
+        await using var emulator = await Emu.StartAsync();
+        var outDir = Path.Combine(Path.GetTempPath(), "nanobanana-cli-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var (console, output) = TestConsole();
+            var code = await CliApp.RunAsync(["generate", "a jazz poster", "--size", "2K", "--ratio", "3:4", "--typography", "--out", outDir, "--base-url", emulator.ApiBaseUrl.ToString(), "--api-key", Emu.Key], console);
+            Assert.True(code == 0, output.ToString());
+            var file = Assert.Single(Directory.GetFiles(outDir, "*.png"));
+            Assert.Equal((1792, 2400), PngWriter.ReadSize(File.ReadAllBytes(file)));
+            Assert.Contains("Nano Banana Pro", output.ToString());
+
+            var id = emulator.Jobs.Single().Id;
+            File.Delete(file);
+            var (console2, output2) = TestConsole();
+            Assert.Equal(0, await CliApp.RunAsync(["resume", id, "--model", "NanoBananaPro", "--out", outDir, "--base-url", emulator.ApiBaseUrl.ToString(), "--api-key", Emu.Key], console2));
+            Assert.True(File.Exists(Path.Combine(outDir, id + ".png")), output2.ToString());
+            Assert.Equal(1, emulator.AcceptedSubmits);
+        }
+        finally
+        {
+            if (Directory.Exists(outDir))
+            {
+                Directory.Delete(outDir, recursive: true);
+            }
+        }
+    }
+}

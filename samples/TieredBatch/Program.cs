@@ -81,8 +81,7 @@ try
             }));
         });
 
-    var catalog = client.Catalog;
-    var table = new Table().AddColumns("#", "Job", "Routed to", "Cost", "Pro reflex", "Cheapest capable", "Why");
+    var table = new Table().AddColumns("#", "Job", "Routed to", "Cost", "Pro reflex", "Cheapest", "Rule");
     decimal total = 0, proTotal = 0, cheapestTotal = 0;
     var proUnable = 0;
     for (var i = 0; i < routed.Count; i++)
@@ -90,8 +89,8 @@ try
         var (job, decision, error) = routed[i];
         var req = job.ToRequirements();
         var cost = results[i]?.EstimatedCostUsd;
-        var proPrice = catalog[ImageTier.NanoBananaPro] is var pro && TierPolicy.Default.Catalog.Models.Contains(pro) && TryRoute(req with { PinnedTier = ImageTier.NanoBananaPro, MaxCostUsd = null }) is { } proDecision ? proDecision.EstimatedCostUsd : (decimal?)null;
-        var cheapest = TryRoute(req with { Priority = RoutingPriority.Cost, PinnedTier = null })?.EstimatedCostUsd;
+        var proPrice = TryRoute(client.Policy, req with { PinnedTier = ImageTier.NanoBananaPro, MaxCostUsd = null })?.EstimatedCostUsd;
+        var cheapest = TryRoute(client.Policy, req with { Priority = RoutingPriority.Cost, PinnedTier = null })?.EstimatedCostUsd;
         total += cost ?? 0;
         cheapestTotal += cost is null ? 0 : cheapest ?? 0;
         if (cost is not null)
@@ -114,7 +113,7 @@ try
             cost is null ? "-" : Usd(cost.Value),
             proPrice is null ? "n/a" : Usd(proPrice.Value),
             cheapest is null ? "-" : Usd(cheapest.Value),
-            Markup.Escape(decision?.Reasons[0] ?? error ?? ""));
+            Markup.Escape(decision is null ? error ?? "" : Rule(decision)));
     }
 
     AnsiConsole.Write(table);
@@ -137,17 +136,20 @@ finally
     }
 }
 
-static RoutingDecision? TryRoute(JobRequirements requirements)
+static RoutingDecision? TryRoute(ITierPolicy policy, JobRequirements requirements)
 {
     try
     {
-        return TierPolicy.Default.Route(requirements);
+        return policy.Route(requirements);
     }
     catch (NoCapableModelException)
     {
         return null;
     }
 }
+
+static string Rule(RoutingDecision d) =>
+    d.Basis + (d.Rejected.Count == 0 ? "" : "; ruled out: " + string.Join(", ", d.Rejected.Select(r => r.Model.DisplayName)));
 
 static string Usd(decimal value) => value.ToString("$0.000", CultureInfo.InvariantCulture);
 

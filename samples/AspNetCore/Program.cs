@@ -1,0 +1,67 @@
+using NanoBanana;
+using NanoBanana.DependencyInjection;
+using NanoBanana.Emulator;
+using NanoBanana.Routing;
+
+// A minimal API: POST /images with a prompt and requirements returns the image; GET /route explains the routing.
+// The API key comes from NanoBanana:ApiKey (user secrets, environment NanoBanana__ApiKey) or NANOBANANA_API_KEY.
+// Without one, the app starts the built-in emulator so it runs anywhere.
+var builder = WebApplication.CreateSlimBuilder(args);
+NanoBananaEmulator? emulator = null;
+var section = builder.Configuration.GetSection(NanoBananaOptions.SectionName);
+if (string.IsNullOrWhiteSpace(section["ApiKey"]) && string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(NanoBananaOptions.ApiKeyEnvironmentVariable)))
+{
+    emulator = await NanoBananaEmulator.StartAsync(new EmulatorOptions { TimeScale = 0.2 });
+    var scaled = emulator.ConfigureClient(new NanoBananaOptions());
+    builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+    {
+        ["NanoBanana:ApiKey"] = scaled.ApiKey,
+        ["NanoBanana:BaseUrl"] = scaled.BaseUrl!.ToString(),
+    });
+}
+
+builder.Services.AddNanoBanana(builder.Configuration.GetSection(NanoBananaOptions.SectionName));
+var app = builder.Build();
+
+app.MapGet("/route", (string prompt, string? size, string? ratio, bool? typography, INanoBananaClient client) =>
+{
+    try
+    {
+        return Results.Text(client.Route(Job(prompt, size, ratio, typography)).Explain());
+    }
+    catch (Exception ex) when (ex is ArgumentException or FormatException or NoCapableModelException)
+    {
+        return Results.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest);
+    }
+});
+
+app.MapPost("/images", async (HttpContext http, string prompt, string? size, string? ratio, bool? typography, INanoBananaClient client, CancellationToken ct) =>
+{
+    try
+    {
+        var result = await client.GenerateAsync(Job(prompt, size, ratio, typography), ct);
+        http.Response.Headers["X-NanoBanana-Model"] = result.Model.Id;
+        http.Response.Headers["X-NanoBanana-Prediction"] = result.PredictionId;
+        http.Response.ContentType = "image/png";
+        await result.Images[0].CopyToAsync(http.Response.Body, ct);
+        return Results.Empty;
+    }
+    catch (Exception ex) when (ex is ArgumentException or FormatException or NoCapableModelException)
+    {
+        return Results.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest);
+    }
+    catch (PredictionTimeoutException ex)
+    {
+        return Results.Problem($"{ex.Message}", statusCode: StatusCodes.Status504GatewayTimeout);
+    }
+});
+
+app.Lifetime.ApplicationStopped.Register(() => emulator?.DisposeAsync().AsTask().GetAwaiter().GetResult());
+app.Run();
+
+static ImageJob Job(string prompt, string? size, string? ratio, bool? typography) => new(prompt)
+{
+    Size = size is null ? ImageSize.OneK : ImageSize.Parse(size),
+    AspectRatio = ratio is null ? AspectRatio.Square : AspectRatio.Parse(ratio),
+    TypographyCritical = typography ?? false,
+};

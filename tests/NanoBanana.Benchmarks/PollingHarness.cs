@@ -187,14 +187,6 @@ internal static class PollingHarness
                 .GroupBy(x => (int)Math.Floor((x.job.CompleteTimestamp - x.job.CreatedTimestamp) / (double)Stopwatch.Frequency / Scale))
                 .OrderBy(g => g.Key).Take(14);
             Console.WriteLine("    by latency bucket (s: n polls lag): " + string.Join("  ", buckets.Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Key}: {g.Count()} {g.Average(x => x.job.Polls):0.0} {g.Average(x => x.lag):0.00}"))));
-            foreach (var i in Enumerable.Range(0, jobs).Where(i => ids[i] is not null).Where(i => { var j = emulator.GetJob(ids[i]!)!; return (j.CompleteTimestamp - j.CreatedTimestamp) / (double)Stopwatch.Frequency / Scale < 3; }).Take(0))
-            {
-                var j = emulator.GetJob(ids[i]!)!;
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    fast job: arrival {offsets[i].TotalSeconds / Scale:0.0} s, latency {(j.CompleteTimestamp - j.CreatedTimestamp) / (double)Stopwatch.Frequency / Scale:0.00}, polls {j.Polls}, lag {lags[i]:0.00}"));
-            }
-
-            var fastArrivals = Enumerable.Range(0, jobs).Where(i => ids[i] is not null).Select(i => (i, j: emulator.GetJob(ids[i]!)!)).Select(x => (arr: offsets[x.i].TotalSeconds / Scale, lat: (x.j.CompleteTimestamp - x.j.CreatedTimestamp) / (double)Stopwatch.Frequency / Scale, created: (x.j.CreatedTimestamp - emulator.Jobs.Min(k => k.CreatedTimestamp)) / (double)Stopwatch.Frequency / Scale)).ToArray();
-            Console.WriteLine($"    latency<3: arrivals by 6 s bucket: {string.Join(" ", fastArrivals.Where(x => x.lat < 3).GroupBy(x => (int)(x.arr / 6)).OrderBy(g => g.Key).Select(g => $"{g.Key * 6}:{g.Count()}"))}; created by bucket: {string.Join(" ", fastArrivals.Where(x => x.lat < 3).GroupBy(x => (int)(x.created / 6)).OrderBy(g => g.Key).Select(g => $"{g.Key * 6}:{g.Count()}"))}; all created by bucket: {string.Join(" ", fastArrivals.GroupBy(x => (int)(x.created / 6)).OrderBy(g => g.Key).Select(g => $"{g.Key * 6}:{g.Count()}"))}");
             var worst = ids.Select((id, i) => (id, lag: lags[i])).Where(x => x.id is not null).OrderByDescending(x => x.lag).Take(3);
             foreach (var w in worst)
             {

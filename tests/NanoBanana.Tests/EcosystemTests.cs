@@ -147,6 +147,8 @@ public class EcosystemTests
         Assert.Equal(result.Model.Id, submit.GetTagItem("nanobanana.model"));
         Assert.Contains(spans, s => s.OperationName == "nanobanana.poll" && (string?)s.GetTagItem("nanobanana.status") == "completed");
         Assert.Contains(spans, s => s.OperationName == "nanobanana.generate");
+        await result.Images[0].GetBytesAsync();
+        Assert.Contains(spans, s => s.OperationName == "nanobanana.download" && (int?)s.GetTagItem("http.response.status_code") == 200);
         Assert.Contains(measurements, m => m.Name == "nanobanana.jobs.started" && m.Model == result.Model.Id);
         Assert.Contains(measurements, m => m.Name == "nanobanana.jobs.completed" && m.Model == result.Model.Id);
         Assert.Contains(measurements, m => m.Name == "nanobanana.polls");

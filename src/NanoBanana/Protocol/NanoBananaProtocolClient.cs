@@ -198,8 +198,11 @@ public class NanoBananaProtocolClient
             return OutputDecoder.SniffMediaType(bytes) ?? "application/octet-stream";
         }
 
+        using var activity = Diagnostics.NanoBananaTelemetry.ActivitySource.StartActivity("nanobanana.download", System.Diagnostics.ActivityKind.Client);
+        activity?.SetTag("url.path", uri.AbsolutePath);
         using var message = new HttpRequestMessage(HttpMethod.Get, uri);
         using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        activity?.SetTag("http.response.status_code", (int)response.StatusCode);
         if (!response.IsSuccessStatusCode)
         {
             throw await ReadErrorAsync(response, null, $"Downloading {uri.GetLeftPart(UriPartial.Path)}", cancellationToken).ConfigureAwait(false);

@@ -20,6 +20,7 @@ public class ImageGenerationOperation
     private readonly ImageJob? _job;
     private readonly List<GenerationAttempt> _priorAttempts;
     private ImageResult? _value;
+    private PredictionFailedException? _failure;
 
     internal ImageGenerationOperation(NanoBananaClient client, PollState state, ImageJob? job, RoutingDecision? decision, IEnumerable<GenerationAttempt>? priorAttempts)
     {
@@ -145,7 +146,10 @@ public class ImageGenerationOperation
         return _value;
     }
 
-    internal PredictionFailedException Failure(Prediction p)
+    // Built once: reading Value twice must not count or log the failure twice.
+    internal PredictionFailedException Failure(Prediction p) => _failure ??= CreateFailure(p);
+
+    private PredictionFailedException CreateFailure(Prediction p)
     {
         NanoBananaTelemetry.JobsFailed.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, Model.Id));
         Log.PredictionFailed(_client.Logger, Id, Model.Id, p.Error, p.ErrorCode);

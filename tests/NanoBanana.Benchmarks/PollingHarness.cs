@@ -13,7 +13,7 @@ namespace NanoBanana.Benchmarks;
 /// </summary>
 internal static class PollingHarness
 {
-    private static readonly double Scale = double.Parse(Environment.GetEnvironmentVariable("NB_SCALE") ?? "0.2", CultureInfo.InvariantCulture);
+    private static readonly double Scale = double.Parse(Environment.GetEnvironmentVariable("NB_SCALE") ?? "0.1", CultureInfo.InvariantCulture);
 
     private static readonly double Sigma = double.Parse(Environment.GetEnvironmentVariable("NB_SIGMA") ?? "0.4", CultureInfo.InvariantCulture);
 

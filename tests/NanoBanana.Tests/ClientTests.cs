@@ -153,12 +153,13 @@ public class ClientTests
     public async Task A_submit_that_times_out_is_not_repeated_and_no_fallback_is_tried()
     {
         await using var emulator = await Emu.StartAsync(o => o.SlowSubmitDelay = TimeSpan.FromSeconds(10));
+        using var client = Emu.Client(emulator, o => o.Retry.SubmitTimeout = TimeSpan.FromSeconds(1));
+        await client.GenerateAsync(new ImageJob("warm-up")); // JIT and connection, so the timed submit surely arrives
         emulator.EnqueueFault(FaultKind.SlowSubmit, FaultTarget.Submit);
-        using var client = Emu.Client(emulator, o => o.Retry.SubmitTimeout = TimeSpan.FromMilliseconds(300));
         var ex = await Assert.ThrowsAsync<SubmitOutcomeUnknownException>(() => client.GenerateAsync(new ImageJob("x")));
         Assert.Contains("may have reached the service", ex.Message);
-        Assert.Equal(1, emulator.Count("submit"));
-        Assert.Equal(1, emulator.AcceptedSubmits);
+        Assert.Equal(2, emulator.Count("submit"));   // no second submit, no fallback submit
+        Assert.Equal(2, emulator.AcceptedSubmits);
     }
 
     [Theory]
@@ -198,6 +199,7 @@ public class ClientTests
         // Jobs take 1.5 s here (unscaled sampler, time scale 1) and the deadline is 300 ms.
         await using var emulator = await Emu.StartAsync(o => o.LatencySampler = (_, _) => 1.5, timeScale: 1);
         using var client = Emu.Client(emulator, o => o.Polling.MinInterval = TimeSpan.FromMilliseconds(20));
+        await client.StartGenerationAsync(new ImageJob("warm-up")); // JIT and connection: the timed submit must not eat the deadline
         var ex = await Assert.ThrowsAsync<PredictionTimeoutException>(() => client.GenerateAsync(new ImageJob("x") { Deadline = TimeSpan.FromMilliseconds(300) }));
         Assert.NotNull(ex.PredictionId);
         Assert.Contains(ex.PredictionId!, ex.Message);
@@ -207,20 +209,21 @@ public class ClientTests
         using var restarted = Emu.Client(emulator);
         var result = await restarted.ResumeAsync(ex.PredictionId!, ex.ModelId);
         Assert.Equal(ex.PredictionId, result.PredictionId);
-        Assert.Equal(1, emulator.AcceptedSubmits);
+        Assert.Equal(2, emulator.AcceptedSubmits); // the warm-up and the job: resuming submitted nothing
     }
 
     [Fact]
     public async Task A_job_that_never_finishes_times_out_and_stops_polling()
     {
         await using var emulator = await Emu.StartAsync();
-        emulator.EnqueueFault(FaultKind.JobNeverFinishes, FaultTarget.Submit);
         using var client = Emu.Client(emulator);
-        var ex = await Assert.ThrowsAsync<PredictionTimeoutException>(() => client.GenerateAsync(new ImageJob("x") { Deadline = TimeSpan.FromMilliseconds(200) }));
+        await client.StartGenerationAsync(new ImageJob("warm-up")); // JIT and connection: the timed submit must not eat the deadline
+        emulator.EnqueueFault(FaultKind.JobNeverFinishes, FaultTarget.Submit);
+        var ex = await Assert.ThrowsAsync<PredictionTimeoutException>(() => client.GenerateAsync(new ImageJob("x") { Deadline = TimeSpan.FromMilliseconds(500) }));
         Assert.Equal("processing", ex.LastStatus);
-        var polls = emulator.Count("poll");
-        await Task.Delay(100);
-        Assert.Equal(polls, emulator.Count("poll"));
+        var polls = emulator.Requests.Count(r => r.Kind == "poll" && r.PredictionId == ex.PredictionId);
+        await Task.Delay(150);
+        Assert.Equal(polls, emulator.Requests.Count(r => r.Kind == "poll" && r.PredictionId == ex.PredictionId));
     }
 
     [Fact]
@@ -288,7 +291,7 @@ public class ClientTests
     [Fact]
     public async Task The_operation_object_reports_status_and_value_like_azure_operations()
     {
-        await using var emulator = await Emu.StartAsync(o => o.LatencySampler = (_, _) => 0.3, timeScale: 1);
+        await using var emulator = await Emu.StartAsync(o => o.LatencySampler = (_, _) => 1.0, timeScale: 1);
         using var client = Emu.Client(emulator);
         var op = await client.StartGenerationAsync(new ImageJob("x"));
         Assert.False(op.HasCompleted);

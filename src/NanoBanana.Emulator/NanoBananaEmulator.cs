@@ -200,7 +200,7 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
         }
 
         var entry = NewEntry(ctx, "submit", _options.LogBodies ? Truncate(body, 4096) : null, modelSegment);
-        if (!CheckAuth(ctx, entry))
+        if (!entry.AuthorizationValid) // present and matching the expected key (see NewEntry)
         {
             await Error(ctx, entry, 401, """{"error":{"message":"Invalid signature","type":"401"}}""").ConfigureAwait(false);
             return;
@@ -320,7 +320,7 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
         var id = (string)ctx.Request.RouteValues["id"]!;
         var entry = NewEntry(ctx, "poll", null, null);
         entry.PredictionId = id;
-        if (!CheckAuth(ctx, entry))
+        if (!entry.AuthorizationValid) // present and matching the expected key (see NewEntry)
         {
             await Error(ctx, entry, 401, """{"error":{"message":"Invalid signature","type":"401"}}""").ConfigureAwait(false);
             return;
@@ -608,23 +608,6 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
 
     private static bool IsPollFault(FaultKind kind) => kind is FaultKind.RateLimited or FaultKind.RateLimitedWithRetryAfter or FaultKind.InternalError
         or FaultKind.Unavailable or FaultKind.DropConnection or FaultKind.MalformedJson;
-
-    private bool CheckAuth(HttpContext ctx, EmulatorRequest entry)
-    {
-        if (!entry.HasAuthorization)
-        {
-            return false;
-        }
-
-        if (_options.ApiKey is null)
-        {
-            return true;
-        }
-
-        var header = ctx.Request.Headers.Authorization.ToString();
-        var key = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header[7..] : header;
-        return string.Equals(key, _options.ApiKey, StringComparison.Ordinal);
-    }
 
     private EmulatorRequest NewEntry(HttpContext ctx, string kind, string? body, string? model)
     {

@@ -225,9 +225,6 @@ public class NanoBananaClient : INanoBananaClient, IDisposable
     private async Task<ImageGenerationOperation> SubmitWithFallbackAsync(ImageJob job, RoutingDecision decision, List<ImageModel> models, int start, List<GenerationAttempt> attempts, bool allowFallback, CancellationToken cancellationToken)
     {
         var sync = job.UseSyncMode ?? Options.UseSyncMode;
-
-        // Validate against the first model before anything is sent (the router already checked capabilities).
-        job.ToSubmitRequest(models[start], sync).Validate();
         for (var i = start; i < models.Count; i++)
         {
             var model = models[i];

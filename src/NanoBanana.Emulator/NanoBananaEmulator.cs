@@ -223,18 +223,12 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
 
         var fault = DrawFault(FaultTarget.Submit);
         entry.Fault = fault;
-        switch (fault)
+
+        // Refused before acceptance: nothing is created, nothing billed.
+        if (fault is FaultKind.RateLimited or FaultKind.RateLimitedWithRetryAfter or FaultKind.Unavailable)
         {
-            case FaultKind.RateLimited:
-                await Error(ctx, entry, 429, """{"error":{"message":"Rate limit exceeded","code":"rate_limit_exceeded"}}""").ConfigureAwait(false);
-                return;
-            case FaultKind.RateLimitedWithRetryAfter:
-                ctx.Response.Headers.RetryAfter = _options.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-                await Error(ctx, entry, 429, """{"error":"Too many requests, retry later"}""").ConfigureAwait(false);
-                return;
-            case FaultKind.Unavailable:
-                await Error(ctx, entry, 503, """{"error":{"message":"Upstream unavailable","code":"service_unavailable"}}""").ConfigureAwait(false);
-                return;
+            await WriteExchangeFaultAsync(ctx, entry, fault.Value, malformedBody: "").ConfigureAwait(false);
+            return;
         }
 
         // From here on the job exists and is billable.
@@ -259,18 +253,15 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
                 break;
         }
 
+        // Failing after acceptance: the job exists and is billed, the client cannot know it.
+        if (fault is FaultKind.InternalError or FaultKind.DropConnection or FaultKind.MalformedJson)
+        {
+            await WriteExchangeFaultAsync(ctx, entry, fault.Value, malformedBody: "{\"code\":200,\"data\":{\"id\":\"" + job.Id + "\",\"status\":").ConfigureAwait(false);
+            return;
+        }
+
         switch (fault)
         {
-            case FaultKind.InternalError:
-                await Error(ctx, entry, 500, """{"error":{"message":"Internal server error","type":"500"}}""").ConfigureAwait(false);
-                return;
-            case FaultKind.DropConnection:
-                entry.StatusCode = 0;
-                ctx.Abort();
-                return;
-            case FaultKind.MalformedJson:
-                await Raw(ctx, entry, 200, "{\"code\":200,\"data\":{\"id\":\"" + job.Id + "\",\"status\":").ConfigureAwait(false);
-                return;
             case FaultKind.SlowSubmit:
                 try
                 {
@@ -300,15 +291,7 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
             }
 
             var now = Stopwatch.GetTimestamp();
-            if (job.IsDone(now))
-            {
-                await Envelope(ctx, entry, job, now, syncTimeout: false).ConfigureAwait(false);
-            }
-            else
-            {
-                await Envelope(ctx, entry, job, now, syncTimeout: true).ConfigureAwait(false);
-            }
-
+            await Envelope(ctx, entry, job, now, syncTimeout: !job.IsDone(now)).ConfigureAwait(false);
             return;
         }
 
@@ -333,28 +316,10 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
             Interlocked.Increment(ref counted._polls);
         }
 
-        switch (fault)
+        if (fault is { } f && IsPollFault(f))
         {
-            case FaultKind.RateLimited:
-                await Error(ctx, entry, 429, """{"error":{"message":"Rate limit exceeded","code":"rate_limit_exceeded"}}""").ConfigureAwait(false);
-                return;
-            case FaultKind.RateLimitedWithRetryAfter:
-                ctx.Response.Headers.RetryAfter = _options.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-                await Error(ctx, entry, 429, """{"error":"Too many requests, retry later"}""").ConfigureAwait(false);
-                return;
-            case FaultKind.InternalError:
-                await Error(ctx, entry, 500, """{"error":{"message":"Internal server error","type":"500"}}""").ConfigureAwait(false);
-                return;
-            case FaultKind.Unavailable:
-                await Error(ctx, entry, 503, """{"error":{"message":"Service unavailable","code":"service_unavailable"}}""").ConfigureAwait(false);
-                return;
-            case FaultKind.DropConnection:
-                entry.StatusCode = 0;
-                ctx.Abort();
-                return;
-            case FaultKind.MalformedJson:
-                await Raw(ctx, entry, 200, "<html><body>502 Bad Gateway</body></html>").ConfigureAwait(false);
-                return;
+            await WriteExchangeFaultAsync(ctx, entry, f, malformedBody: "<html><body>502 Bad Gateway</body></html>").ConfigureAwait(false);
+            return;
         }
 
         if (!_jobs.TryGetValue(id, out var job))
@@ -603,6 +568,32 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
             }
 
             return null;
+        }
+    }
+
+    // The faults of a single exchange, shared by submits and polls (a submit decides separately whether the job was
+    // created first).
+    private Task WriteExchangeFaultAsync(HttpContext ctx, EmulatorRequest entry, FaultKind fault, string malformedBody)
+    {
+        switch (fault)
+        {
+            case FaultKind.RateLimited:
+                return Error(ctx, entry, 429, """{"error":{"message":"Rate limit exceeded","code":"rate_limit_exceeded"}}""");
+            case FaultKind.RateLimitedWithRetryAfter:
+                ctx.Response.Headers.RetryAfter = _options.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                return Error(ctx, entry, 429, """{"error":"Too many requests, retry later"}""");
+            case FaultKind.InternalError:
+                return Error(ctx, entry, 500, """{"error":{"message":"Internal server error","type":"500"}}""");
+            case FaultKind.Unavailable:
+                return Error(ctx, entry, 503, """{"error":{"message":"Upstream unavailable","code":"service_unavailable"}}""");
+            case FaultKind.DropConnection:
+                entry.StatusCode = 0;
+                ctx.Abort();
+                return Task.CompletedTask;
+            case FaultKind.MalformedJson:
+                return Raw(ctx, entry, 200, malformedBody);
+            default:
+                throw new ArgumentOutOfRangeException(nameof(fault), fault, "Not a fault of a single exchange.");
         }
     }
 

@@ -88,6 +88,8 @@ public sealed class LatencyStatistics : ILatencyEstimator
         private LatencyDistribution? _cached;
         private int _cachedVersion = -1;
         private ImageModel? _cachedModel;
+        private double _median;
+        private int _medianVersion = -1;
 
         public int Count
         {
@@ -111,16 +113,22 @@ public sealed class LatencyStatistics : ILatencyEstimator
             }
         }
 
+        // The Speed priority asks for this on every Route: sort only when about 3% of the window is new.
         public double Median()
         {
-            double[] copy;
             lock (_gate)
             {
-                copy = _ring.AsSpan(0, _count).ToArray();
-            }
+                if (_medianVersion >= 0 && (_version - _medianVersion) < Math.Max(1, _count / 32))
+                {
+                    return _median;
+                }
 
-            Array.Sort(copy);
-            return copy.Length % 2 == 1 ? copy[copy.Length / 2] : (copy[(copy.Length / 2) - 1] + copy[copy.Length / 2]) / 2;
+                var copy = _ring.AsSpan(0, _count).ToArray();
+                Array.Sort(copy);
+                _median = copy.Length % 2 == 1 ? copy[copy.Length / 2] : (copy[(copy.Length / 2) - 1] + copy[copy.Length / 2]) / 2;
+                _medianVersion = _version;
+                return _median;
+            }
         }
 
         public LatencyDistribution Distribution(ImageModel model, int minLive)

@@ -219,7 +219,9 @@ public class ClientTests
         using var client = Emu.Client(emulator);
         await client.StartGenerationAsync(new ImageJob("warm-up")); // JIT and connection: the timed submit must not eat the deadline
         emulator.EnqueueFault(FaultKind.JobNeverFinishes, FaultTarget.Submit);
-        var ex = await Assert.ThrowsAsync<PredictionTimeoutException>(() => client.GenerateAsync(new ImageJob("x") { Deadline = TimeSpan.FromMilliseconds(500) }));
+
+        // 2 s: long enough that a scheduling hiccup of a few hundred ms on a shared machine cannot starve the first poll.
+        var ex = await Assert.ThrowsAsync<PredictionTimeoutException>(() => client.GenerateAsync(new ImageJob("x") { Deadline = TimeSpan.FromSeconds(2) }));
         Assert.Equal("processing", ex.LastStatus);
         var polls = emulator.Requests.Count(r => r.Kind == "poll" && r.PredictionId == ex.PredictionId);
         await Task.Delay(150);

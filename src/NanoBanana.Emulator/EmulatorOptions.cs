@@ -119,7 +119,7 @@ public sealed record EmulatorRequest
     /// <summary>HTTP method.</summary>
     public required string Method { get; init; }
 
-    /// <summary>Request path.</summary>
+    /// <summary>Request path and query string.</summary>
     public required string Path { get; init; }
 
     /// <summary>"submit", "poll", "output" or "other".</summary>

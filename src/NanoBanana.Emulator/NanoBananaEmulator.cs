@@ -141,6 +141,7 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
         app.MapPost("/api/v3/google/{model}/{action}", emulator.SubmitAsync);
         app.MapGet("/api/v3/predictions/{id}/result", emulator.PollAsync);
         app.MapGet("/outputs/{id}/{index}", emulator.OutputAsync);
+        app.MapGet("/api/v3/webhook/secret", emulator.WebhookSecretAsync);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         emulator.BaseAddress = new Uri(address.EndsWith('/') ? address : address + "/");
@@ -348,6 +349,17 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
         ctx.Response.ContentType = "image/png";
         ctx.Response.ContentLength = png.Length;
         await ctx.Response.Body.WriteAsync(png, ctx.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>The webhook signing secret <c>GET webhook/secret</c> returns (deliveries themselves are not emulated).</summary>
+    public const string WebhookSecret = "whsec_emulator0123456789abcdef";
+
+    private Task WebhookSecretAsync(HttpContext ctx)
+    {
+        var entry = NewEntry(ctx, "other", null, null);
+        return entry.AuthorizationValid
+            ? Raw(ctx, entry, 200, "{\"code\":200,\"message\":\"success\",\"data\":{\"secret\":\"" + WebhookSecret + "\"}}")
+            : Error(ctx, entry, 401, """{"error":{"message":"Invalid signature","type":"401"}}""");
     }
 
     private sealed record ParsedRequest(string Prompt, ImageSize Size, AspectRatio Ratio, bool Sync, bool Base64, int Images);
@@ -607,7 +619,7 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
         {
             Time = DateTimeOffset.UtcNow,
             Method = ctx.Request.Method,
-            Path = ctx.Request.Path.Value ?? "",
+            Path = (ctx.Request.Path.Value ?? "") + ctx.Request.QueryString.Value,
             Kind = kind,
             HasAuthorization = header.Length > 0,
             AuthorizationScheme = header.Length == 0 ? null : header.StartsWith("Bearer ", StringComparison.Ordinal) ? "Bearer" : "Raw",

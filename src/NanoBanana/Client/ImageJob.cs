@@ -80,6 +80,9 @@ public sealed record ImageJob(string Prompt)
     /// <summary>Whether fallbacks are allowed for this job; null uses the options.</summary>
     public bool? AllowFallback { get; init; }
 
+    /// <summary>WaveSpeedAI only: an https URL the provider POSTs the finished prediction to (see <see cref="WebhookVerifier"/>).</summary>
+    public Uri? WebhookUrl { get; init; }
+
     /// <summary>Deadline for this job; null uses <see cref="NanoBananaOptions.Deadline"/>.</summary>
     public TimeSpan? Deadline { get; init; }
 
@@ -142,5 +145,6 @@ public sealed record ImageJob(string Prompt)
         OutputFormat = OutputFormat,
         SyncMode = syncMode,
         Base64Output = Base64Output,
+        WebhookUrl = WebhookUrl,
     };
 }

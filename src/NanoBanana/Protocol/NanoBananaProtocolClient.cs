@@ -54,7 +54,13 @@ public class NanoBananaProtocolClient
     {
         ArgumentNullException.ThrowIfNull(request);
         request.Validate();
-        var path = _profile.SubmitPath(request.Model, request.IsEdit);
+        if (request.WebhookUrl is not null && _profile.Provider != ApiProvider.WaveSpeed)
+        {
+            throw new ArgumentException($"{nameof(SubmitRequest.WebhookUrl)}: webhooks are documented for WaveSpeedAI only; {_profile.Provider} has none.", nameof(request));
+        }
+
+        var path = _profile.SubmitPath(request.Model, request.IsEdit)
+            + (request.WebhookUrl is { } hook ? "?webhook=" + Uri.EscapeDataString(hook.AbsoluteUri) : "");
         var body = JsonSerializer.SerializeToUtf8Bytes(_profile.Body(request), NanoBananaJsonContext.Default.SubmitBodyDto);
         using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(_profile.BaseUrl, path)) { Content = new ByteArrayContent(body) };
         message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
@@ -140,6 +146,21 @@ public class NanoBananaProtocolClient
     /// <summary>Polls a URL already checked to be on the API host, for a known prediction id (errors carry the id).</summary>
     internal Task<Prediction> GetPredictionAsync(Uri pollUrl, string predictionId, CancellationToken cancellationToken) =>
         IsApiHost(pollUrl) ? GetCoreAsync(pollUrl, predictionId, cancellationToken) : GetPredictionAsync(predictionId, cancellationToken);
+
+    /// <summary>WaveSpeedAI: fetches the webhook signing secret (<c>GET webhook/secret</c>), for <see cref="WebhookVerifier"/>.</summary>
+    public virtual async Task<string> GetWebhookSecretAsync(CancellationToken cancellationToken = default)
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Get, new Uri(_profile.BaseUrl, "webhook/secret"));
+        Authorize(message);
+        using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw await ReadErrorAsync(response, null, "Fetching the webhook secret", cancellationToken).ConfigureAwait(false);
+        }
+
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        return WireParser.ReadSecret(body) ?? throw WireParser.Malformed("No webhook secret in the response.", body, response.StatusCode, null);
+    }
 
     /// <summary>Whether a poll URL is on the configured API host (and may therefore be fetched with the key).</summary>
     public bool IsApiHost(Uri? uri) => _profile.IsApiOrigin(uri);

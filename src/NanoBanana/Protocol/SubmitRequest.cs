@@ -39,6 +39,12 @@ public sealed record SubmitRequest
     /// <summary>Ask for outputs as base64 instead of URLs.</summary>
     public bool Base64Output { get; init; }
 
+    /// <summary>
+    /// WaveSpeedAI only: an https URL the provider POSTs the finished prediction to (verify it with
+    /// <see cref="WebhookVerifier"/>). Not combinable with <see cref="Base64Output"/>.
+    /// </summary>
+    public Uri? WebhookUrl { get; init; }
+
     /// <summary>Whether this is an image edit (it has input images).</summary>
     public bool IsEdit => Images.Count > 0;
 
@@ -81,6 +87,19 @@ public sealed record SubmitRequest
             if (uri is null || !uri.IsAbsoluteUri || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
             {
                 throw new ArgumentException($"{nameof(Images)}[{i}] must be an absolute http(s) URL the service can fetch.", nameof(Images));
+            }
+        }
+
+        if (WebhookUrl is { } hook)
+        {
+            if (!hook.IsAbsoluteUri || hook.Scheme != Uri.UriSchemeHttps)
+            {
+                throw new ArgumentException($"{nameof(WebhookUrl)} must be an absolute https URL.", nameof(WebhookUrl));
+            }
+
+            if (Base64Output)
+            {
+                throw new ArgumentException($"{nameof(WebhookUrl)} cannot be combined with {nameof(Base64Output)} (the provider rejects it with 400).", nameof(WebhookUrl));
             }
         }
 

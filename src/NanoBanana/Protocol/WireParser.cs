@@ -167,6 +167,28 @@ internal static class WireParser
         return DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var iso) ? iso : null;
     }
 
+    /// <summary>Reads a secret from <c>{"data":{"secret":"whsec_…"}}</c>, <c>{"secret":"…"}</c> or <c>{"data":"…"}</c>.</summary>
+    internal static string? ReadSecret(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body.ToArray());
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return null;
+            }
+
+            var holder = root.TryGetProperty("data", out var data) ? data : root;
+            return holder.ValueKind == JsonValueKind.String ? holder.GetString()
+                : holder.ValueKind == JsonValueKind.Object && holder.TryGetProperty("secret", out var secret) ? ReadString(secret) : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     internal static string? ReadString(JsonElement e) => e.ValueKind switch
     {
         JsonValueKind.String => e.GetString(),

@@ -1,0 +1,105 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace NanoBanana.Protocol;
+
+/// <summary>A webhook delivery failed verification; nothing in it should be trusted.</summary>
+public sealed class WebhookVerificationException : NanoBananaException
+{
+    /// <summary>Creates the exception.</summary>
+    public WebhookVerificationException() { }
+
+    /// <summary>Creates the exception with a message.</summary>
+    public WebhookVerificationException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with a message and the cause.</summary>
+    public WebhookVerificationException(string message, Exception? innerException) : base(message, innerException) { }
+}
+
+/// <summary>
+/// Verifies WaveSpeedAI webhook deliveries: <c>webhook-signature: v3,&lt;hex HMAC-SHA256&gt;</c> over
+/// <c>{webhook-id}.{webhook-timestamp}.{raw body}</c>, keyed with the secret after its <c>whsec_</c> prefix, compared in
+/// constant time, and rejected when the timestamp is more than the tolerance (default 300 s) away from now.
+/// </summary>
+public sealed class WebhookVerifier
+{
+    private readonly byte[] _key;
+    private readonly TimeProvider _time;
+
+    /// <summary>Creates a verifier for a secret as returned by <c>GET webhook/secret</c> (<c>whsec_…</c>).</summary>
+    public WebhookVerifier(string secret, TimeProvider? timeProvider = null, TimeSpan? tolerance = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(secret);
+        _key = Encoding.UTF8.GetBytes(secret.StartsWith("whsec_", StringComparison.Ordinal) ? secret["whsec_".Length..] : secret);
+        _time = timeProvider ?? TimeProvider.System;
+        Tolerance = tolerance ?? TimeSpan.FromSeconds(300);
+    }
+
+    /// <summary>How far the delivery timestamp may be from now. Default 300 s.</summary>
+    public TimeSpan Tolerance { get; }
+
+    /// <summary>Verifies a delivery and returns the prediction it carries (a bare prediction object, no envelope).</summary>
+    /// <param name="webhookId">The <c>webhook-id</c> header.</param>
+    /// <param name="timestamp">The <c>webhook-timestamp</c> header (Unix seconds).</param>
+    /// <param name="signature">The <c>webhook-signature</c> header.</param>
+    /// <param name="body">The raw request body, exactly as received.</param>
+    /// <exception cref="WebhookVerificationException">A header is missing, the timestamp is stale, or the signature does not match.</exception>
+    public Prediction Verify(string? webhookId, string? timestamp, string? signature, ReadOnlySpan<byte> body)
+    {
+        if (string.IsNullOrEmpty(webhookId) || string.IsNullOrEmpty(timestamp) || string.IsNullOrEmpty(signature))
+        {
+            throw new WebhookVerificationException("Missing webhook-id, webhook-timestamp or webhook-signature header.");
+        }
+
+        if (!long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+        {
+            throw new WebhookVerificationException("webhook-timestamp is not Unix seconds.");
+        }
+
+        var age = _time.GetUtcNow() - DateTimeOffset.FromUnixTimeSeconds(seconds);
+        if (age.Duration() > Tolerance)
+        {
+            throw new WebhookVerificationException($"webhook-timestamp is {age.TotalSeconds:0} s from now; the tolerance is {Tolerance.TotalSeconds:0} s.");
+        }
+
+        var expected = Sign(webhookId, timestamp, body);
+        var matched = false;
+        foreach (var candidate in signature.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var comma = candidate.IndexOf(',', StringComparison.Ordinal);
+            if (comma <= 0 || candidate[..comma] != "v3")
+            {
+                continue;
+            }
+
+            byte[] given;
+            try
+            {
+                given = Convert.FromHexString(candidate[(comma + 1)..]);
+            }
+            catch (FormatException)
+            {
+                continue;
+            }
+
+            matched |= CryptographicOperations.FixedTimeEquals(given, expected);
+        }
+
+        return matched
+            ? WireParser.ParsePrediction(body)
+            : throw new WebhookVerificationException("webhook-signature does not match the body.");
+    }
+
+    /// <summary>The HMAC-SHA256 of <c>{id}.{timestamp}.{body}</c> (what a genuine v3 signature carries, hex-encoded).</summary>
+    public byte[] Sign(string webhookId, string timestamp, ReadOnlySpan<byte> body)
+    {
+        ArgumentNullException.ThrowIfNull(webhookId);
+        ArgumentNullException.ThrowIfNull(timestamp);
+        var prefix = Encoding.UTF8.GetBytes($"{webhookId}.{timestamp}.");
+        var message = new byte[prefix.Length + body.Length];
+        prefix.CopyTo(message, 0);
+        body.CopyTo(message.AsSpan(prefix.Length));
+        return HMACSHA256.HashData(_key, message);
+    }
+}

@@ -1,0 +1,66 @@
+using System.Text;
+using NanoBanana.Catalog;
+using NanoBanana.Emulator;
+using NanoBanana.Protocol;
+
+namespace NanoBanana.Tests;
+
+public class WebhookTests
+{
+    private static readonly byte[] Body = Encoding.UTF8.GetBytes("""{"id":"abc123","status":"completed","outputs":["https://cdn.example/abc123.png"],"has_nsfw_contents":[false]}""");
+
+    private static (WebhookVerifier Verifier, ManualTimeProvider Time, string Timestamp) Setup()
+    {
+        var time = new ManualTimeProvider();
+        return (new WebhookVerifier("whsec_topsecret", time), time, time.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void A_genuine_delivery_verifies_and_parses_the_bare_prediction()
+    {
+        var (verifier, _, ts) = Setup();
+        var signature = "v3," + Convert.ToHexString(verifier.Sign("msg_1", ts, Body)).ToLowerInvariant();
+        var prediction = verifier.Verify("msg_1", ts, signature, Body);
+        Assert.Equal("abc123", prediction.Id);
+        Assert.True(prediction.Status.IsCompleted);
+
+        // The key is the secret without its whsec_ prefix: an independent HMAC agrees.
+        var expected = System.Security.Cryptography.HMACSHA256.HashData(Encoding.UTF8.GetBytes("topsecret"), Encoding.UTF8.GetBytes($"msg_1.{ts}.").Concat(Body).ToArray());
+        Assert.Equal(expected, verifier.Sign("msg_1", ts, Body));
+    }
+
+    [Fact]
+    public void Tampered_stale_or_unsigned_deliveries_are_rejected()
+    {
+        var (verifier, time, ts) = Setup();
+        var signature = "v3," + Convert.ToHexString(verifier.Sign("msg_1", ts, Body));
+        var tampered = Body.ToArray();
+        tampered[^3] ^= 1;
+        Assert.Throws<WebhookVerificationException>(() => verifier.Verify("msg_1", ts, signature, tampered));
+        Assert.Throws<WebhookVerificationException>(() => verifier.Verify("msg_2", ts, signature, Body));
+        Assert.Throws<WebhookVerificationException>(() => verifier.Verify("msg_1", ts, "v1," + signature[3..], Body));
+        Assert.Throws<WebhookVerificationException>(() => verifier.Verify("msg_1", ts, null, Body));
+        time.Advance(TimeSpan.FromSeconds(301));
+        var stale = Assert.Throws<WebhookVerificationException>(() => verifier.Verify("msg_1", ts, signature, Body));
+        Assert.Contains("tolerance", stale.Message);
+    }
+
+    [Fact]
+    public async Task Submit_with_a_webhook_adds_it_to_the_url_on_WaveSpeed_and_is_refused_elsewhere()
+    {
+        await using var emulator = await Emu.StartAsync();
+        var options = Emu.Options(emulator, o => o.Provider = ApiProvider.WaveSpeed);
+        using var http = NanoBananaClient.CreateHttpClient(options);
+        var client = new NanoBananaProtocolClient(http, options);
+        var model = ModelCatalog.Default[ImageTier.NanoBanana2];
+        await client.SubmitAsync(new SubmitRequest { Model = model, Prompt = "x", WebhookUrl = new Uri("https://hooks.example/nb?token=1") });
+        Assert.EndsWith("/text-to-image?webhook=https%3A%2F%2Fhooks.example%2Fnb%3Ftoken%3D1", emulator.Requests.Single(r => r.Kind == "submit").Path);
+        Assert.Equal(NanoBananaEmulator.WebhookSecret, await client.GetWebhookSecretAsync());
+
+        await Assert.ThrowsAsync<ArgumentException>(() => client.SubmitAsync(new SubmitRequest { Model = model, Prompt = "x", WebhookUrl = new Uri("https://hooks.example/"), Base64Output = true }));
+        await Assert.ThrowsAsync<ArgumentException>(() => client.SubmitAsync(new SubmitRequest { Model = model, Prompt = "x", WebhookUrl = new Uri("http://hooks.example/") }));
+        var gptProto = new NanoBananaProtocolClient(http, Emu.Options(emulator));
+        await Assert.ThrowsAsync<ArgumentException>(() => gptProto.SubmitAsync(new SubmitRequest { Model = model, Prompt = "x", WebhookUrl = new Uri("https://hooks.example/") }));
+        Assert.Single(emulator.Requests, r => r.Kind == "submit");
+    }
+}

@@ -1,7 +1,7 @@
 using System.Globalization;
 using NanoBanana.Catalog;
 using NanoBanana.Polling;
-using NanoBanana.Protocol;
+using NanoBanana.Soak;
 
 namespace NanoBanana.Benchmarks;
 
@@ -26,29 +26,24 @@ internal static class ScheduleSimulation
                 }
 
                 var schedule = new AdaptivePollSchedule(stats, options);
+                var fixed1 = new FixedPollSchedule(TimeSpan.FromSeconds(1));
+                var fixed2 = new FixedPollSchedule(TimeSpan.FromSeconds(2));
                 double lag = 0, polls = 0, fixedPolls = 0, fixedLag = 0, fixed2Polls = 0, fixed2Lag = 0;
                 var buckets = new SortedDictionary<int, (int N, double Polls, double Lag)>();
                 const int n = 5000;
                 for (var i = 0; i < n; i++)
                 {
                     var completion = Sample(dist);
-                    var t = 0.0;
-                    var p = 0;
-                    while (t < completion)
-                    {
-                        t += schedule.GetNextDelay(new PollScheduleContext(model, TimeSpan.FromSeconds(t), p, PredictionStatus.Processing)).TotalSeconds;
-                        p++;
-                    }
-
-                    lag += t - completion;
+                    var (l, p) = ScheduleReplay.Run(schedule, model, completion);
+                    lag += l;
+                    polls += p;
                     var b = (int)Math.Floor(completion);
                     buckets.TryGetValue(b, out var acc);
-                    buckets[b] = (acc.N + 1, acc.Polls + p, acc.Lag + t - completion);
-                    polls += p;
-                    fixedPolls += Math.Ceiling(completion);
-                    fixedLag += Math.Ceiling(completion) - completion;
-                    fixed2Polls += Math.Ceiling(completion / 2);
-                    fixed2Lag += (2 * Math.Ceiling(completion / 2)) - completion;
+                    buckets[b] = (acc.N + 1, acc.Polls + p, acc.Lag + l);
+                    var (l1, p1) = ScheduleReplay.Run(fixed1, model, completion);
+                    (fixedLag, fixedPolls) = (fixedLag + l1, fixedPolls + p1);
+                    var (l2, p2) = ScheduleReplay.Run(fixed2, model, completion);
+                    (fixed2Lag, fixed2Polls) = (fixed2Lag + l2, fixed2Polls + p2);
                 }
 
                 Console.WriteLine("    by latency bucket (s: n polls lag): " + string.Join("  ", buckets.Take(14).Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key}: {kv.Value.N} {kv.Value.Polls / kv.Value.N:0.0} {kv.Value.Lag / kv.Value.N:0.00}"))));

@@ -2,6 +2,7 @@ using NanoBanana.Catalog;
 using NanoBanana.Polling;
 using NanoBanana.Protocol;
 using NanoBanana.Routing;
+using NanoBanana.Soak;
 
 namespace NanoBanana.Tests;
 
@@ -9,28 +10,6 @@ namespace NanoBanana.Tests;
 public class ScheduleTests
 {
     private static readonly ImageModel Nb2 = ModelCatalog.Default[ImageTier.NanoBanana2];
-
-    private static (double Lag, double Polls) Replay(IPollSchedule schedule, ImageModel model, IEnumerable<double> completions)
-    {
-        double lag = 0, polls = 0;
-        var n = 0;
-        foreach (var completion in completions)
-        {
-            var t = 0.0;
-            var p = 0;
-            while (t < completion)
-            {
-                t += schedule.GetNextDelay(new PollScheduleContext(model, TimeSpan.FromSeconds(t), p, PredictionStatus.Processing)).TotalSeconds;
-                p++;
-            }
-
-            lag += t - completion;
-            polls += p;
-            n++;
-        }
-
-        return (lag / n, polls / n);
-    }
 
     private static double[] Uniform(Random random, int count, double lo, double hi) => Enumerable.Range(0, count).Select(_ => lo + ((hi - lo) * random.NextDouble())).ToArray();
 
@@ -46,8 +25,8 @@ public class ScheduleTests
 
         var schedule = new AdaptivePollSchedule(stats, new PollingOptions());
         var jobs = Uniform(random, 3000, 4, 8);
-        var (lag, polls) = Replay(schedule, Nb2, jobs);
-        var (fixedLag, fixedPolls) = Replay(new FixedPollSchedule(TimeSpan.FromSeconds(1)), Nb2, jobs);
+        var (lag, polls) = ScheduleReplay.Mean(schedule, Nb2, jobs);
+        var (fixedLag, fixedPolls) = ScheduleReplay.Mean(new FixedPollSchedule(TimeSpan.FromSeconds(1)), Nb2, jobs);
         Assert.InRange(lag, 0.40, 0.50);
         Assert.True(lag < fixedLag, $"lag {lag} vs fixed {fixedLag}");
         Assert.True(polls < 0.6 * fixedPolls, $"polls {polls} vs fixed {fixedPolls}");
@@ -64,8 +43,8 @@ public class ScheduleTests
         }
 
         var jobs = Uniform(random, 3000, 4, 8);
-        var (lag, polls) = Replay(new AdaptivePollSchedule(stats, PollingOptions.Frugal()), Nb2, jobs);
-        var (fixedLag, fixedPolls) = Replay(new FixedPollSchedule(TimeSpan.FromSeconds(2)), Nb2, jobs);
+        var (lag, polls) = ScheduleReplay.Mean(new AdaptivePollSchedule(stats, PollingOptions.Frugal()), Nb2, jobs);
+        var (fixedLag, fixedPolls) = ScheduleReplay.Mean(new FixedPollSchedule(TimeSpan.FromSeconds(2)), Nb2, jobs);
         Assert.True(polls <= fixedPolls, $"polls {polls} vs fixed 2 s {fixedPolls}");
         Assert.True(lag < 0.6 * fixedLag, $"lag {lag} vs fixed 2 s {fixedLag}");
     }

@@ -74,6 +74,9 @@ public sealed class EmulatedJob
 /// </summary>
 public sealed class NanoBananaEmulator : IAsyncDisposable
 {
+    // GPT Proto's answer to a missing or wrong key.
+    private const string InvalidSignature = """{"error":{"message":"Invalid signature","type":"401"}}""";
+
     private readonly WebApplication _app;
     private readonly EmulatorOptions _options;
     private readonly ConcurrentDictionary<string, EmulatedJob> _jobs = new();
@@ -203,7 +206,7 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
         var entry = NewEntry(ctx, "submit", _options.LogBodies ? Truncate(body, 4096) : null, modelSegment);
         if (!entry.AuthorizationValid) // present and matching the expected key (see NewEntry)
         {
-            await Error(ctx, entry, 401, """{"error":{"message":"Invalid signature","type":"401"}}""").ConfigureAwait(false);
+            await Error(ctx, entry, 401, InvalidSignature).ConfigureAwait(false);
             return;
         }
 
@@ -306,15 +309,16 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
         entry.PredictionId = id;
         if (!entry.AuthorizationValid) // present and matching the expected key (see NewEntry)
         {
-            await Error(ctx, entry, 401, """{"error":{"message":"Invalid signature","type":"401"}}""").ConfigureAwait(false);
+            await Error(ctx, entry, 401, InvalidSignature).ConfigureAwait(false);
             return;
         }
 
         var fault = DrawFault(FaultTarget.Poll);
         entry.Fault = fault;
-        if (_jobs.TryGetValue(id, out var counted))
+        var known = _jobs.TryGetValue(id, out var job);
+        if (known)
         {
-            Interlocked.Increment(ref counted._polls);
+            Interlocked.Increment(ref job!._polls);
         }
 
         if (fault is { } f && IsPollFault(f))
@@ -323,13 +327,13 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
             return;
         }
 
-        if (!_jobs.TryGetValue(id, out var job))
+        if (!known)
         {
             await Error(ctx, entry, 404, """{"code":404,"message":"prediction not found","data":null}""").ConfigureAwait(false);
             return;
         }
 
-        await Envelope(ctx, entry, job, Stopwatch.GetTimestamp(), syncTimeout: false).ConfigureAwait(false);
+        await Envelope(ctx, entry, job!, Stopwatch.GetTimestamp(), syncTimeout: false).ConfigureAwait(false);
     }
 
     private async Task OutputAsync(HttpContext ctx)
@@ -359,7 +363,7 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
         var entry = NewEntry(ctx, "other", null, null);
         return entry.AuthorizationValid
             ? Raw(ctx, entry, 200, "{\"code\":200,\"message\":\"success\",\"data\":{\"secret\":\"" + WebhookSecret + "\"}}")
-            : Error(ctx, entry, 401, """{"error":{"message":"Invalid signature","type":"401"}}""");
+            : Error(ctx, entry, 401, InvalidSignature);
     }
 
     private sealed record ParsedRequest(string Prompt, ImageSize Size, AspectRatio Ratio, bool Sync, bool Base64, int Images);

@@ -82,3 +82,95 @@ public class PredictionTimeoutException : NanoBananaException
     /// <summary>The model id the prediction runs on.</summary>
     public string? ModelId { get; init; }
 }
+
+/// <summary>
+/// The caller cancelled after the service accepted the prediction. The job runs on and is billed: resume with
+/// <see cref="PredictionId"/> (<c>client.ResumeAsync(id, model)</c>). Derives from <see cref="OperationCanceledException"/>,
+/// so <c>catch (OperationCanceledException)</c> still works.
+/// </summary>
+public class PredictionCanceledException : OperationCanceledException
+{
+    /// <summary>Creates the exception.</summary>
+    public PredictionCanceledException() { }
+
+    /// <summary>Creates the exception with a message.</summary>
+    public PredictionCanceledException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with a message and the cause.</summary>
+    public PredictionCanceledException(string message, Exception? innerException) : base(message, innerException) { }
+
+    /// <summary>Creates the exception with a message, the cause and the token that was cancelled.</summary>
+    public PredictionCanceledException(string message, Exception? innerException, CancellationToken token) : base(message, innerException, token) { }
+
+    /// <summary>The accepted prediction: pass it to <c>ResumeAsync</c> or <c>GetOperation</c>.</summary>
+    public string? PredictionId { get; init; }
+
+    /// <summary>The model id the prediction runs on (pass it when resuming, for the schedule).</summary>
+    public string? ModelId { get; init; }
+
+    /// <summary>The last status seen before the cancellation.</summary>
+    public string? LastStatus { get; init; }
+}
+
+/// <summary>
+/// The service sent more than a configured limit allows (<see cref="LimitOptions"/>): a JSON body, an inline image
+/// or a download. Nothing beyond the limit was read. When a prediction is known its id is here: it may have completed
+/// and been billed, so resume with a larger limit rather than submitting again.
+/// </summary>
+public class ResponseLimitExceededException : NanoBananaException
+{
+    /// <summary>Creates the exception.</summary>
+    public ResponseLimitExceededException() { }
+
+    /// <summary>Creates the exception with a message.</summary>
+    public ResponseLimitExceededException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with a message and the cause.</summary>
+    public ResponseLimitExceededException(string message, Exception? innerException) : base(message, innerException) { }
+
+    /// <summary>The option that set the limit, e.g. <c>NanoBanana:Limits:MaxJsonBytes</c>.</summary>
+    public string? LimitName { get; init; }
+
+    /// <summary>The limit in bytes.</summary>
+    public long Limit { get; init; }
+}
+
+/// <summary>
+/// A prediction completed (and is billed) but one of its outputs could not be obtained: it is not decodable, its URL
+/// is refused by the output policy (scheme, address, host), it is not an image, or its download failed or timed out.
+/// <see cref="NanoBananaException.PredictionId"/> is set: the job is not resubmitted; fetch the output again later
+/// by resuming the prediction.
+/// </summary>
+public class OutputUnavailableException : NanoBananaException
+{
+    /// <summary>Creates the exception.</summary>
+    public OutputUnavailableException() { }
+
+    /// <summary>Creates the exception with a message.</summary>
+    public OutputUnavailableException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with a message and the cause.</summary>
+    public OutputUnavailableException(string message, Exception? innerException) : base(message, innerException) { }
+
+    /// <summary>The index of the output in the prediction.</summary>
+    public int OutputIndex { get; init; }
+}
+
+/// <summary>
+/// Every model of the fallback chain refused the submit (nothing was accepted, nothing billed). <see cref="Attempts"/>
+/// lists each model tried and its reason; the status, code and Retry-After are those of the last refusal.
+/// </summary>
+public class NoModelAcceptedException : NanoBananaApiException
+{
+    /// <summary>Creates the exception.</summary>
+    public NoModelAcceptedException() { }
+
+    /// <summary>Creates the exception with a message.</summary>
+    public NoModelAcceptedException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with a message and the cause.</summary>
+    public NoModelAcceptedException(string message, Exception? innerException) : base(message, innerException) { }
+
+    /// <summary>Every model tried, in order, with why it refused.</summary>
+    public IReadOnlyList<GenerationAttempt> Attempts { get; init; } = [];
+}

@@ -56,6 +56,9 @@ public sealed class NanoBananaOptions
     /// <summary>Transport retries and timeouts.</summary>
     public RetryOptions Retry { get; } = new();
 
+    /// <summary>Bounds on what the service may send: body sizes, image sizes, download time, which output URLs are fetched.</summary>
+    public LimitOptions Limits { get; } = new();
+
     /// <summary>Ask the service to answer the submit with the finished image (sync mode). On a sync timeout the SDK polls the same id.</summary>
     public bool UseSyncMode { get; set; }
 
@@ -67,6 +70,12 @@ public sealed class NanoBananaOptions
 
     /// <summary>When a submit is surely not accepted (503, or 429 after retries), try the next model of the fallback chain. Default true.</summary>
     public bool FallbackWhenNotAccepted { get; set; } = true;
+
+    /// <summary>
+    /// When a prediction completes without outputs, try the next model. Off by default: a completed run may well be
+    /// billed, so moving on could pay twice for one job; the failure is reported with the prediction id instead.
+    /// </summary>
+    public bool FallbackOnEmptyOutput { get; set; }
 
     /// <summary>The effective base URL.</summary>
     public Uri EffectiveBaseUrl => BaseUrl is null
@@ -115,6 +124,7 @@ public sealed class NanoBananaOptions
 
         errors.AddRange(Polling.Validate($"{SectionName}:Polling"));
         errors.AddRange(Retry.Validate($"{SectionName}:Retry"));
+        errors.AddRange(Limits.Validate($"{SectionName}:Limits"));
         try
         {
             ModelCatalog.Create(Catalog);
@@ -147,10 +157,13 @@ public sealed class RetryOptions
     /// <summary>The most a Retry-After header may make the client wait (a floor, capped here). Default 30 s.</summary>
     public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Timeout of one poll or download attempt. Default 30 s.</summary>
+    /// <summary>
+    /// Timeout of one poll attempt, from sending to the last byte of the body (a body that drips slower is cut off and
+    /// retried), and of a download's response headers. Default 30 s.
+    /// </summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Timeout of a submit (without sync mode). After it the outcome is unknown and the submit is not repeated. Default 60 s.</summary>
+    /// <summary>Timeout of a submit (without sync mode), body included. After it the outcome is unknown and the submit is not repeated. Default 60 s.</summary>
     public TimeSpan SubmitTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Timeout of a sync-mode submit. Default 3 minutes.</summary>

@@ -172,7 +172,7 @@ public class ProtocolIntegrationTests
         request.Headers.TryAddWithoutValidation("Authorization", Emu.Key);
         using var response = await http.SendAsync(request);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        var ex = WireParser.ApiError(response.StatusCode, null, await response.Content.ReadAsByteArrayAsync(), null, null, null, "Submit");
+        var ex = WireParser.ApiError(response.StatusCode, null, await response.Content.ReadAsByteArrayAsync(), false, null, SecretRedactor.None, null, "Submit");
         Assert.Contains(expected, ex.ProviderMessage);
         Assert.Equal("invalid_parameter", ex.ErrorCode);
         Assert.Equal(0, emulator.AcceptedSubmits);

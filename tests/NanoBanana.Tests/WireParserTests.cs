@@ -138,7 +138,7 @@ public class WireParserTests
     [InlineData(400, """{"code":400,"message":"prompt is required","data":null}""", "400", "prompt is required")]
     public void Error_bodies_in_every_documented_shape(int status, string body, string? code, string message)
     {
-        var ex = WireParser.ApiError((HttpStatusCode)status, "Reason", Encoding.UTF8.GetBytes(body), null, Emu.Key, null, "Submit");
+        var ex = WireParser.ApiError((HttpStatusCode)status, "Reason", Encoding.UTF8.GetBytes(body), false, null, new SecretRedactor(Emu.Key), null, "Submit");
         Assert.Equal((HttpStatusCode)status, ex.StatusCode);
         Assert.Equal(code, ex.ErrorCode);
         Assert.Equal(message, ex.ProviderMessage);
@@ -150,11 +150,11 @@ public class WireParserTests
     public void Error_excerpt_is_bounded_and_never_contains_the_key()
     {
         var body = "<html>" + new string('x', 5000) + Emu.Key + "</html>";
-        var ex = WireParser.ApiError(HttpStatusCode.BadGateway, null, Encoding.UTF8.GetBytes(body), null, Emu.Key, "pid", "Poll");
+        var ex = WireParser.ApiError(HttpStatusCode.BadGateway, null, Encoding.UTF8.GetBytes(body), false, null, new SecretRedactor(Emu.Key), "pid", "Poll");
         Assert.True(ex.RawBodyExcerpt!.Length <= WireParser.MaxExcerptChars + 1);
         Assert.Equal("pid", ex.PredictionId);
 
-        var echoed = WireParser.ApiError(HttpStatusCode.Unauthorized, null, Encoding.UTF8.GetBytes($$$"""{"error":"bad key {{{Emu.Key}}}"}"""), null, Emu.Key, null, "Submit");
+        var echoed = WireParser.ApiError(HttpStatusCode.Unauthorized, null, Encoding.UTF8.GetBytes($$$"""{"error":"bad key {{{Emu.Key}}}"}"""), false, null, new SecretRedactor(Emu.Key), null, "Submit");
         Assert.DoesNotContain(Emu.Key, echoed.Message);
         Assert.DoesNotContain(Emu.Key, echoed.RawBodyExcerpt);
         Assert.DoesNotContain(Emu.Key, echoed.ToString());
@@ -163,7 +163,7 @@ public class WireParserTests
     [Fact]
     public void Prediction_id_is_taken_from_an_error_body_when_present()
     {
-        var ex = WireParser.ApiError(HttpStatusCode.GatewayTimeout, null, Encoding.UTF8.GetBytes("""{"code":504,"message":"Gateway Timeout","data":{"id":"abc"}}"""), null, null, null, "Submit");
+        var ex = WireParser.ApiError(HttpStatusCode.GatewayTimeout, null, Encoding.UTF8.GetBytes("""{"code":504,"message":"Gateway Timeout","data":{"id":"abc"}}"""), false, null, SecretRedactor.None, null, "Submit");
         Assert.Equal("abc", ex.PredictionId);
     }
 }

@@ -21,6 +21,7 @@ public class ImageGenerationOperation
     private readonly List<GenerationAttempt> _priorAttempts;
     private ImageResult? _value;
     private PredictionFailedException? _failure;
+    private NanoBananaException? _outputFailure;
 
     internal ImageGenerationOperation(NanoBananaClient client, PollState state, ImageJob? job, RoutingDecision? decision, IEnumerable<GenerationAttempt>? priorAttempts)
     {
@@ -66,6 +67,7 @@ public class ImageGenerationOperation
     /// <summary>The result.</summary>
     /// <exception cref="InvalidOperationException">The prediction has not completed.</exception>
     /// <exception cref="PredictionFailedException">The prediction failed.</exception>
+    /// <exception cref="OutputUnavailableException">The prediction completed but an output is undecodable or refused.</exception>
     public virtual ImageResult Value
     {
         get
@@ -73,6 +75,11 @@ public class ImageGenerationOperation
             if (_value is not null)
             {
                 return _value;
+            }
+
+            if (_outputFailure is not null)
+            {
+                throw _outputFailure;
             }
 
             if (_state.Latest is { Status.IsTerminal: true } p)
@@ -84,16 +91,27 @@ public class ImageGenerationOperation
         }
     }
 
-    /// <summary>Polls once and returns the new status.</summary>
+    /// <summary>
+    /// Checks the status once and returns it. Like the wait loop, an unreadable answer or a transient failure is retried
+    /// a few times with backoff, all within the job's deadline.
+    /// </summary>
+    /// <exception cref="PredictionTimeoutException">The deadline passed before the service answered (the id is in the exception).</exception>
+    /// <exception cref="PredictionCanceledException">The caller cancelled (the id is in the exception).</exception>
     public virtual async Task<PredictionStatus> UpdateStatusAsync(CancellationToken cancellationToken = default)
     {
         if (!HasCompleted)
         {
-            await _client.Waiter.PollOnceAsync(_state, cancellationToken).ConfigureAwait(false);
+            await _client.Waiter.CheckAsync(_state, DeadlineFromNow(), cancellationToken).ConfigureAwait(false);
             TryBuildValue();
         }
 
         return Status;
+    }
+
+    private long DeadlineFromNow()
+    {
+        var deadline = _job?.Deadline ?? _client.Options.Deadline;
+        return _client.Waiter.Time.GetTimestamp() + (long)(deadline.TotalSeconds * _client.Waiter.Time.TimestampFrequency);
     }
 
     /// <summary>Waits with the client's default (adaptive) schedule and deadline.</summary>
@@ -107,12 +125,12 @@ public class ImageGenerationOperation
     /// <summary>Waits with a schedule of your choice, reporting progress.</summary>
     /// <exception cref="PredictionTimeoutException">The deadline passed (the id is in the exception: resume later).</exception>
     /// <exception cref="PredictionFailedException">The prediction failed.</exception>
+    /// <exception cref="PredictionCanceledException">The caller cancelled (the id is in the exception: resume later).</exception>
+    /// <exception cref="OutputUnavailableException">The prediction completed but an output is undecodable or refused (the id is in the exception).</exception>
     public virtual async Task<ImageResult> WaitForCompletionAsync(IPollSchedule schedule, IProgress<GenerationProgress>? progress, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(schedule);
-        var deadline = _job?.Deadline ?? _client.Options.Deadline;
-        var deadlineTimestamp = _client.Waiter.Time.GetTimestamp() + (long)(deadline.TotalSeconds * _client.Waiter.Time.TimestampFrequency);
-        return await WaitCoreAsync(schedule, progress, deadlineTimestamp, cancellationToken).ConfigureAwait(false);
+        return await WaitCoreAsync(schedule, progress, DeadlineFromNow(), cancellationToken).ConfigureAwait(false);
     }
 
     internal async Task<ImageResult> WaitCoreAsync(IPollSchedule schedule, IProgress<GenerationProgress>? progress, long deadlineTimestamp, CancellationToken cancellationToken)
@@ -123,19 +141,36 @@ public class ImageGenerationOperation
         }
 
         var prediction = await _client.Waiter.WaitAsync(_state, schedule, deadlineTimestamp, progress, cancellationToken).ConfigureAwait(false);
-        return TryBuildValue() ?? throw Failure(prediction);
+        return TryBuildValue() ?? throw (_outputFailure ?? (Exception)Failure(prediction));
     }
 
+    /// <summary>Whether the prediction completed but its outputs could not be taken (undecodable, refused, too large).</summary>
+    internal bool OutputsFailed => _outputFailure is not null;
+
+    // Builds the result once the prediction completed with outputs. An output that cannot be decoded or is refused
+    // does not throw here: it is kept (with the prediction id) and thrown by Value and the waits.
     internal ImageResult? TryBuildValue()
     {
-        if (_value is not null || _state.Latest is not { Status.IsCompleted: true, Outputs.Count: > 0 } p)
+        if (_value is not null || _outputFailure is not null || _state.Latest is not { Status.IsCompleted: true, Outputs.Count: > 0 } p)
         {
             return _value;
         }
 
         var duration = _client.Waiter.Elapsed(_state);
         PixelSize? expected = _job is not null && Model.Supports(_job.Size) && Model.Supports(_job.AspectRatio) ? Model.GetPixelSize(_job.Size, _job.AspectRatio) : null;
-        var images = p.Outputs.Select((o, i) => new GeneratedImage(_client.Protocol, o, i < p.HasNsfwContents.Count && p.HasNsfwContents[i], expected)).ToArray();
+        GeneratedImage[] images;
+        try
+        {
+            images = p.Outputs.Select((o, i) => new GeneratedImage(_client.Protocol, o, i < p.HasNsfwContents.Count && p.HasNsfwContents[i], expected, Id, i)).ToArray();
+        }
+        catch (Exception ex) when (ex is OutputUnavailableException or ResponseLimitExceededException)
+        {
+            _outputFailure = (NanoBananaException)ex;
+            NanoBananaTelemetry.JobsFailed.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, Model.Id));
+            Log.OutputUnavailable(_client.Logger, Id, Model.Id, ex.Message);
+            return null;
+        }
+
         var attempts = _priorAttempts.Append(new GenerationAttempt(Model, Id, AttemptOutcome.Completed, null, duration)).ToArray();
         var cost = Model.TryGetPrice(_job?.Size ?? ImageSize.OneK, out var price) ? price : 0m;
         _value = new ImageResult(images, Model, Id, Decision, attempts, duration, p.ExecutionTime, _state.PollCount, cost);

@@ -78,7 +78,7 @@ public class NanoBananaClient : INanoBananaClient, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         var handler = new NanoBananaResilienceHandler(options.Retry, timeProvider)
         {
-            InnerHandler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), MaxConnectionsPerServer = 256 },
+            InnerHandler = NanoBananaResilienceHandler.CreatePrimaryHandler(),
         };
         return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
     }
@@ -128,6 +128,22 @@ public class NanoBananaClient : INanoBananaClient, IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         using var activity = NanoBananaTelemetry.ActivitySource.StartActivity("nanobanana.generate");
+        try
+        {
+            var result = await GenerateCoreAsync(job, progress, activity, cancellationToken).ConfigureAwait(false);
+            activity?.SetTag(NanoBananaTelemetry.TagModel, result.Model.Id);
+            activity?.SetTag(NanoBananaTelemetry.TagPrediction, result.PredictionId);
+            return result;
+        }
+        catch (Exception ex) when (activity is not null)
+        {
+            NanoBananaTelemetry.RecordFailure(activity, ex);
+            throw;
+        }
+    }
+
+    private async Task<ImageResult> GenerateCoreAsync(ImageJob job, IProgress<GenerationProgress>? progress, Activity? activity, CancellationToken cancellationToken)
+    {
         var decision = Route(job);
         var deadline = job.Deadline ?? Options.Deadline;
         var deadlineTimestamp = Waiter.Time.GetTimestamp() + (long)(deadline.TotalSeconds * Waiter.Time.TimestampFrequency);
@@ -140,20 +156,28 @@ public class NanoBananaClient : INanoBananaClient, IDisposable
         {
             var operation = await SubmitBeforeDeadlineAsync(job, decision, models, index, attempts, allowFallback, deadlineTimestamp, cancellationToken).ConfigureAwait(false);
             index = models.IndexOf(operation.Model);
+            activity?.SetTag(NanoBananaTelemetry.TagPrediction, operation.Id);
+
+            // The id exists from here on: tell the caller at once, so a crash or a cancellation can still resume it.
+            Waiter.Report(operation.State, progress);
             try
             {
-                var result = await operation.WaitCoreAsync(DefaultSchedule, progress, deadlineTimestamp, cancellationToken).ConfigureAwait(false);
-                activity?.SetTag(NanoBananaTelemetry.TagModel, result.Model.Id);
-                activity?.SetTag(NanoBananaTelemetry.TagPrediction, result.PredictionId);
-                return result;
+                return await operation.WaitCoreAsync(DefaultSchedule, progress, deadlineTimestamp, cancellationToken).ConfigureAwait(false);
             }
-            catch (PredictionFailedException ex) when (!ex.IsCallerError && allowFallback && Options.FallbackOnServiceError && index + 1 < models.Count)
+            catch (PredictionFailedException ex) when (!ex.IsCallerError && allowFallback && Options.FallbackOnServiceError && index + 1 < models.Count
+                && (ex.Status != PredictionStatus.Completed.Value || Options.FallbackOnEmptyOutput))
             {
-                // A failed run is refunded, so moving to the next model does not pay twice for the job.
+                // A failed run is refunded, so moving to the next model does not pay twice for the job. A run that
+                // completed without outputs may be billed: it moves on only when the caller opted in.
                 attempts.Add(new GenerationAttempt(operation.Model, operation.Id, AttemptOutcome.Failed, ex.Message, Waiter.Elapsed(operation.State)));
                 NanoBananaTelemetry.Fallbacks.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, models[index + 1].Id));
                 Log.FallingBack(Logger, operation.Model.Id, models[index + 1].Id, ex.Message);
                 index++;
+            }
+            catch (PredictionCanceledException)
+            {
+                Log.WaitCanceled(Logger, operation.Id, operation.Model.Id);
+                throw;
             }
         }
     }
@@ -190,16 +214,16 @@ public class NanoBananaClient : INanoBananaClient, IDisposable
         // A resumed prediction started at an unknown time: assume it has run at least its model's typical minimum,
         // so the first wait is short.
         var start = Waiter.Time.GetTimestamp() - (long)(resolved.TypicalLatencyMin.TotalSeconds * Waiter.Time.TimestampFrequency);
-        var state = new PollState { Id = predictionId, Model = resolved, StartTimestamp = start, LastPendingElapsed = 0 };
+        var state = new PollState { Id = predictionId, Model = resolved, StartTimestamp = start, LastPendingElapsed = 0, Resumed = true };
         return new ImageGenerationOperation(this, state, null, null, null);
     }
 
     /// <inheritdoc />
-    public virtual async Task<ImageResult> ResumeAsync(string predictionId, string? model = null, CancellationToken cancellationToken = default)
+    public virtual Task<ImageResult> ResumeAsync(string predictionId, string? model = null, CancellationToken cancellationToken = default)
     {
+        // One wait under one deadline: the first poll goes out at once, inside the same retry discipline as the rest.
         var operation = GetOperation(predictionId, model);
-        await operation.UpdateStatusAsync(cancellationToken).ConfigureAwait(false);
-        return await operation.WaitForCompletionAsync(cancellationToken).ConfigureAwait(false);
+        return operation.WaitForCompletionAsync(cancellationToken);
     }
 
     // The job's deadline also bounds its submits. A submit cut off by the deadline may have reached the service, so
@@ -213,7 +237,7 @@ public class NanoBananaClient : INanoBananaClient, IDisposable
         {
             return await SubmitWithFallbackAsync(job, decision, models, start, attempts, allowFallback, linked.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException ex) when (deadlineCts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is OperationCanceledException or SubmitOutcomeUnknownException && deadlineCts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             NanoBananaTelemetry.JobsFailed.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, models[start].Id));
             throw new SubmitOutcomeUnknownException(
@@ -239,13 +263,19 @@ public class NanoBananaClient : INanoBananaClient, IDisposable
                 {
                     prediction = await Protocol.SubmitAsync(request, cancellationToken).ConfigureAwait(false);
                 }
-                catch (NanoBananaApiException ex) when (IsNotAcceptedServiceSide(ex) && allowFallback && Options.FallbackWhenNotAccepted && i + 1 < models.Count)
+                catch (NanoBananaApiException ex) when (IsNotAcceptedServiceSide(ex) && allowFallback && Options.FallbackWhenNotAccepted && models.Count - start > 1)
                 {
                     attempts.Add(new GenerationAttempt(model, null, AttemptOutcome.NotAccepted, ex.Message, Waiter.Time.GetElapsedTime(startTimestamp)));
-                    NanoBananaTelemetry.Fallbacks.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, models[i + 1].Id));
                     Log.NotAccepted(Logger, model.Id, ex.Message);
-                    Log.FallingBack(Logger, model.Id, models[i + 1].Id, ex.Message);
-                    continue;
+                    if (i + 1 < models.Count)
+                    {
+                        NanoBananaTelemetry.Fallbacks.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, models[i + 1].Id));
+                        Log.FallingBack(Logger, model.Id, models[i + 1].Id, ex.Message);
+                        continue;
+                    }
+
+                    NanoBananaTelemetry.JobsFailed.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, model.Id));
+                    throw NoModelAccepted(attempts, ex);
                 }
                 catch (Exception ex) when (ex is NanoBananaException)
                 {
@@ -261,7 +291,7 @@ public class NanoBananaClient : INanoBananaClient, IDisposable
             NanoBananaTelemetry.JobsStarted.Add(1, tags);
             NanoBananaTelemetry.EstimatedCost.Record((double)(model.TryGetPrice(job.Size, out var price) ? price : 0m), tags);
             Log.Submitted(Logger, prediction.Id, model.Id, attempts.Count + 1, sync);
-            var state = new PollState { Id = prediction.Id, Model = model, StartTimestamp = startTimestamp, PollUrl = prediction.PollUrl, Attempt = attempts.Count + 1 };
+            var state = new PollState { Id = prediction.Id, Model = model, StartTimestamp = startTimestamp, PollUrl = prediction.PollUrl, Attempt = attempts.Count + 1, ExpectsInline = job.Base64Output };
             var operation = new ImageGenerationOperation(this, state, job, decision, attempts);
             state.Latest = prediction;
             if (prediction.Status.IsTerminal)
@@ -280,10 +310,24 @@ public class NanoBananaClient : INanoBananaClient, IDisposable
         throw new UnreachableException();
     }
 
+    private static NoModelAcceptedException NoModelAccepted(List<GenerationAttempt> attempts, NanoBananaApiException last)
+    {
+        var lines = string.Join("; ", attempts.Select(a => $"{a.Model.Id}: {(a.Outcome == AttemptOutcome.NotAccepted ? "not accepted" : a.Outcome.ToString().ToLowerInvariant())} ({a.Error})"));
+        return new NoModelAcceptedException($"No model accepted the job ({attempts.Count} tried, nothing billed): {lines}", last)
+        {
+            Attempts = [.. attempts],
+            StatusCode = last.StatusCode,
+            ErrorCode = last.ErrorCode,
+            ProviderMessage = last.ProviderMessage,
+            RetryAfter = last.RetryAfter,
+            RawBodyExcerpt = last.RawBodyExcerpt,
+        };
+    }
+
     // The service answered the submit with a refusal that another model might not get: overloaded, unavailable,
     // rate limited, or unreachable before sending. Bad requests, auth and balance errors are not retried elsewhere.
     private static bool IsNotAcceptedServiceSide(NanoBananaApiException ex) =>
-        ex.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests || ex.ErrorCode == "connection_failed";
+        ex.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests || ex.ErrorCode == NanoBananaErrorCodes.ConnectionFailed;
 
     /// <summary>Disposes the HttpClient the client created for itself (not one it was given).</summary>
     public void Dispose()

@@ -86,7 +86,7 @@ public static class NanoBananaServiceCollectionExtensions
             .ConfigureHttpClient(c => c.Timeout = Timeout.InfiniteTimeSpan)
             // The client is a singleton that keeps its HttpClient: connections are recycled by the primary handler,
             // not by the factory's handler rotation.
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), MaxConnectionsPerServer = 256 })
+            .ConfigurePrimaryHttpMessageHandler(NanoBananaResilienceHandler.CreatePrimaryHandler)
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
             .AddHttpMessageHandler(sp => new NanoBananaResilienceHandler(
                 sp.GetRequiredService<IOptionsMonitor<NanoBananaOptions>>().Get(name).Retry,

@@ -40,4 +40,10 @@ internal static partial class Log
 
     [LoggerMessage(12, LogLevel.Warning, "Submit to {Model} not accepted: {Error}")]
     public static partial void NotAccepted(ILogger logger, string model, string error);
+
+    [LoggerMessage(13, LogLevel.Warning, "Prediction {PredictionId} on {Model} completed but its output is unavailable: {Error}")]
+    public static partial void OutputUnavailable(ILogger logger, string predictionId, string model, string error);
+
+    [LoggerMessage(14, LogLevel.Warning, "Waiting for prediction {PredictionId} on {Model} was cancelled; it runs on and can be resumed by id")]
+    public static partial void WaitCanceled(ILogger logger, string predictionId, string model);
 }

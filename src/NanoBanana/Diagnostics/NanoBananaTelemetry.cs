@@ -26,6 +26,23 @@ public static class NanoBananaTelemetry
     internal static readonly Histogram<double> Latency = Meter.CreateHistogram<double>("nanobanana.job.duration", "s", "Submit-to-result time per model.");
     internal static readonly Histogram<double> EstimatedCost = Meter.CreateHistogram<double>("nanobanana.job.estimated_cost", "USD", "Estimated cost per accepted job.");
 
+    /// <summary>Marks a span failed: error status, <c>error.type</c>, and an <c>exception</c> event (texts already redacted).</summary>
+    internal static void RecordFailure(Activity activity, Exception exception)
+    {
+        activity.SetStatus(ActivityStatusCode.Error, exception.Message);
+        activity.SetTag("error.type", exception.GetType().FullName);
+        activity.AddEvent(new ActivityEvent("exception", tags: new ActivityTagsCollection
+        {
+            ["exception.type"] = exception.GetType().FullName,
+            ["exception.message"] = exception.Message,
+        }));
+        var id = (exception as NanoBananaException)?.PredictionId ?? (exception as PredictionCanceledException)?.PredictionId;
+        if (id is not null)
+        {
+            activity.SetTag(TagPrediction, id);
+        }
+    }
+
     internal const string TagModel = "nanobanana.model";
     internal const string TagTier = "nanobanana.tier";
     internal const string TagPrediction = "nanobanana.prediction_id";

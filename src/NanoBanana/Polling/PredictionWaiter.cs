@@ -40,6 +40,15 @@ internal sealed class PollState
     public TimeSpan LastRoundTrip { get; set; }
 
     public PredictionStatus Status => Latest?.Status ?? PredictionStatus.Created;
+
+    /// <summary>Whether an answer may carry an inline image (base64 output, or unknown for a resumed prediction): raises the body limit.</summary>
+    public bool ExpectsInline { get; init; } = true;
+
+    /// <summary>A prediction re-attached by id: the first poll goes out at once.</summary>
+    public bool Resumed { get; init; }
+
+    /// <summary>The status last reported to a progress callback, if any.</summary>
+    public PredictionStatus? LastReported { get; set; }
 }
 
 /// <summary>
@@ -62,20 +71,13 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         state.PollCount++;
         var sent = time.GetTimestamp();
         Prediction prediction;
-        if (state.PollUrl is { } url && protocol.IsApiHost(url))
+        if (state.PollUrl is { } foreign && !protocol.IsApiHost(foreign))
         {
-            prediction = await protocol.GetPredictionAsync(url, state.Id, cancellationToken).ConfigureAwait(false);
+            Log.ForeignPollUrl(logger, state.Id, foreign.Host);
+            state.PollUrl = null;
         }
-        else
-        {
-            if (state.PollUrl is { } foreign)
-            {
-                Log.ForeignPollUrl(logger, state.Id, foreign.Host);
-                state.PollUrl = null;
-            }
 
-            prediction = await protocol.GetPredictionAsync(state.Id, cancellationToken).ConfigureAwait(false);
-        }
+        prediction = await protocol.GetPredictionAsync(state.PollUrl, state.Id, state.ExpectsInline, cancellationToken).ConfigureAwait(false);
 
         state.LastRoundTrip = time.GetElapsedTime(sent);
         var elapsed = Elapsed(state).TotalSeconds;
@@ -112,87 +114,137 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         statistics.Record(state.Model, TimeSpan.FromSeconds(sample));
     }
 
-    /// <summary>Waits until the prediction is terminal or the deadline passes.</summary>
+    /// <summary>
+    /// One status check under the deadline, with the same retry discipline as the wait loop: unreadable bodies and
+    /// transient failures are retried with a growing backoff, bounded by counts and by the deadline.
+    /// </summary>
     /// <exception cref="PredictionTimeoutException">The deadline passed; the exception carries the id.</exception>
-    /// <exception cref="OperationCanceledException">The caller cancelled.</exception>
-    public async Task<Prediction> WaitAsync(PollState state, IPollSchedule schedule, long deadlineTimestamp, IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
+    /// <exception cref="PredictionCanceledException">The caller cancelled; the exception carries the id.</exception>
+    public async Task<Prediction> CheckAsync(PollState state, long deadlineTimestamp, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await CheckCoreAsync(state, deadlineTimestamp, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested && ex is not PredictionCanceledException)
+        {
+            throw Canceled(state, ex, cancellationToken);
+        }
+    }
+
+    private async Task<Prediction> CheckCoreAsync(PollState state, long deadlineTimestamp, CancellationToken cancellationToken)
     {
         var malformed = 0;
         var failures = 0;
-        var lastReported = state.Status;
-        var pollsHere = 0;
-        var deadline = time.GetElapsedTime(state.StartTimestamp, deadlineTimestamp);
         while (true)
         {
+            var remaining = time.GetElapsedTime(time.GetTimestamp(), deadlineTimestamp);
+            if (remaining <= TimeSpan.Zero)
+            {
+                throw Timeout(state, deadlineTimestamp);
+            }
+
+            using (var deadlineCts = new CancellationTokenSource(remaining, time))
+            using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadlineCts.Token))
+            {
+                try
+                {
+                    return await PollOnceAsync(state, linked.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (deadlineCts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    throw Timeout(state, deadlineTimestamp);
+                }
+                catch (MalformedResponseException ex) when (++malformed <= options.MaxConsecutiveMalformed)
+                {
+                    Log.PollRetry(logger, state.Id, ex.Message);
+                }
+                catch (NanoBananaApiException ex) when (IsRetryablePollFailure(ex) && ++failures <= options.MaxConsecutivePollFailures)
+                {
+                    Log.PollRetry(logger, state.Id, ex.Message);
+                }
+            }
+
+            // After a failed check, back off at least as much as the minimum interval grows.
+            var backoff = TimeSpan.FromTicks(options.MinInterval.Ticks * (1L << Math.Min(failures + malformed, 6)));
+            remaining = time.GetElapsedTime(time.GetTimestamp(), deadlineTimestamp);
+            if (backoff >= remaining)
+            {
+                await DelayAsync(remaining, cancellationToken).ConfigureAwait(false);
+                throw Timeout(state, deadlineTimestamp);
+            }
+
+            await DelayAsync(backoff, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits until the prediction is terminal or the deadline passes.</summary>
+    /// <exception cref="PredictionTimeoutException">The deadline passed; the exception carries the id.</exception>
+    /// <exception cref="PredictionCanceledException">The caller cancelled; the exception carries the id.</exception>
+    public async Task<Prediction> WaitAsync(PollState state, IPollSchedule schedule, long deadlineTimestamp, IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await WaitCoreAsync(state, schedule, deadlineTimestamp, progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested && ex is not PredictionCanceledException)
+        {
+            throw Canceled(state, ex, cancellationToken);
+        }
+    }
+
+    /// <summary>Tells the progress callback about the current status unless it already knows it.</summary>
+    public void Report(PollState state, IProgress<GenerationProgress>? progress)
+    {
+        if (progress is not null && state.LastReported != state.Status)
+        {
+            state.LastReported = state.Status;
+            progress.Report(new GenerationProgress(state.Id, state.Model, state.Status, Elapsed(state), state.PollCount, state.Attempt));
+        }
+    }
+
+    private async Task<Prediction> WaitCoreAsync(PollState state, IPollSchedule schedule, long deadlineTimestamp, IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Report(state, progress);
             if (state.Latest is { Status.IsTerminal: true } done)
             {
-                if (pollsHere == 0)
-                {
-                    // Finished before any poll here (sync mode, or already known): still tell the progress bar.
-                    progress?.Report(new GenerationProgress(state.Id, state.Model, state.Status, Elapsed(state), state.PollCount, state.Attempt));
-                }
-
                 return done;
             }
 
             var elapsed = Elapsed(state);
-            var remaining = deadline - elapsed;
+            var remaining = time.GetElapsedTime(time.GetTimestamp(), deadlineTimestamp);
             if (remaining <= TimeSpan.Zero)
             {
-                throw Timeout(state, deadline);
+                throw Timeout(state, deadlineTimestamp);
             }
 
-            var delay = schedule.GetNextDelay(new PollScheduleContext(state.Model, elapsed, state.PollCount, state.Status));
-            if (schedule.CompensatesRoundTrip && state.PollCount > 0)
+            TimeSpan delay;
+            if (state.Resumed && state.PollCount == 0)
             {
-                // The schedule plans arrivals at the service; the request takes about one round trip to get there.
-                var compensated = delay - state.LastRoundTrip;
-                delay = compensated > options.MinInterval ? compensated : (delay < options.MinInterval ? delay : options.MinInterval);
+                // Re-attached by id: nothing is known, so ask at once.
+                delay = TimeSpan.Zero;
             }
-
-            if (failures > 0 || malformed > 0)
+            else
             {
-                // After a failed poll, back off at least as much as the minimum interval grows.
-                var backoff = TimeSpan.FromTicks(options.MinInterval.Ticks * (1L << Math.Min(failures + malformed, 6)));
-                delay = delay > backoff ? delay : backoff;
+                delay = schedule.GetNextDelay(new PollScheduleContext(state.Model, elapsed, state.PollCount, state.Status));
+                if (schedule.CompensatesRoundTrip && state.PollCount > 0)
+                {
+                    // The schedule plans arrivals at the service; the request takes about one round trip to get there.
+                    var compensated = delay - state.LastRoundTrip;
+                    delay = compensated > options.MinInterval ? compensated : (delay < options.MinInterval ? delay : options.MinInterval);
+                }
             }
 
             if (delay >= remaining)
             {
                 await DelayAsync(remaining, cancellationToken).ConfigureAwait(false);
-                throw Timeout(state, deadline);
+                throw Timeout(state, deadlineTimestamp);
             }
 
             await DelayAsync(delay, cancellationToken).ConfigureAwait(false);
-            using var deadlineCts = new CancellationTokenSource(deadline - Elapsed(state) is var left && left > TimeSpan.Zero ? left : TimeSpan.FromTicks(1), time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadlineCts.Token);
-            try
-            {
-                pollsHere++;
-                await PollOnceAsync(state, linked.Token).ConfigureAwait(false);
-                malformed = 0;
-                failures = 0;
-            }
-            catch (OperationCanceledException) when (deadlineCts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-            {
-                throw Timeout(state, deadline);
-            }
-            catch (MalformedResponseException ex) when (++malformed <= options.MaxConsecutiveMalformed)
-            {
-                Log.PollRetry(logger, state.Id, ex.Message);
-                continue;
-            }
-            catch (NanoBananaApiException ex) when (IsRetryablePollFailure(ex) && ++failures <= options.MaxConsecutivePollFailures)
-            {
-                Log.PollRetry(logger, state.Id, ex.Message);
-                continue;
-            }
-
-            if (progress is not null && state.Status != lastReported)
-            {
-                lastReported = state.Status;
-                progress.Report(new GenerationProgress(state.Id, state.Model, state.Status, Elapsed(state), state.PollCount, state.Attempt));
-            }
+            await CheckCoreAsync(state, deadlineTimestamp, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -201,14 +253,26 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
 
     private static bool IsRetryablePollFailure(NanoBananaApiException ex) =>
         ex is not MalformedResponseException
-        && (ex.StatusCode is null || ex.StatusCode == HttpStatusCode.NotFound || NanoBananaResilienceHandler.IsTransientStatus(ex.StatusCode.Value));
+        && (ex.StatusCode is null || ex.StatusCode == HttpStatusCode.NotFound || NanoBananaResilienceHandler.IsTransientStatus(ex.StatusCode.Value))
+        && ex.ErrorCode != NanoBananaErrorCodes.Redirect;
 
-    private PredictionTimeoutException Timeout(PollState state, TimeSpan deadline)
+    private static PredictionCanceledException Canceled(PollState state, OperationCanceledException inner, CancellationToken token) =>
+        new($"Waiting for prediction {state.Id} on {state.Model.DisplayName} was cancelled (last status: {state.Status}). The prediction was accepted " +
+            $"and runs on; it is billed if it completes. Resume with client.ResumeAsync(\"{state.Id}\", \"{state.Model.Id}\").", inner, token)
+        {
+            PredictionId = state.Id,
+            ModelId = state.Model.Id,
+            LastStatus = state.Status.Value,
+        };
+
+    private PredictionTimeoutException Timeout(PollState state, long deadlineTimestamp)
     {
+        var deadline = time.GetElapsedTime(state.StartTimestamp, deadlineTimestamp);
         Log.DeadlineExceeded(logger, state.Id, deadline);
+        NanoBananaTelemetry.JobsFailed.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, state.Model.Id));
         return new PredictionTimeoutException(
             $"Prediction {state.Id} on {state.Model.DisplayName} did not finish within its deadline of {deadline} (last status: {state.Status}). " +
-            "It may still complete and is billed if it does: resume waiting with its id (client.ResumeAsync or client.GetOperation).")
+            $"It may still complete and is billed if it does: resume waiting with its id (client.ResumeAsync(\"{state.Id}\", \"{state.Model.Id}\") or client.GetOperation).")
         {
             PredictionId = state.Id,
             LastStatus = state.Status.Value,

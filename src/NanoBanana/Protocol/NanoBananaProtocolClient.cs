@@ -18,6 +18,8 @@ public class NanoBananaProtocolClient
     private readonly ProviderProfile _profile;
     private readonly string? _apiKey;
     private readonly RetryOptions _retry;
+    private readonly LimitOptions _limits;
+    private readonly OutputUrlPolicy _outputPolicy;
 
     /// <summary>Creates the protocol client over an <see cref="HttpClient"/> (which should include the resilience handler).</summary>
     public NanoBananaProtocolClient(HttpClient httpClient, NanoBananaOptions options)
@@ -28,6 +30,9 @@ public class NanoBananaProtocolClient
         _profile = ProviderProfile.From(options);
         _apiKey = options.EffectiveApiKey;
         _retry = options.Retry;
+        _limits = options.Limits;
+        Redactor = new SecretRedactor(_apiKey);
+        _outputPolicy = new OutputUrlPolicy(options.Limits.AllowedOutputHosts, _profile.BaseUrl);
     }
 
     /// <summary>For mocking.</summary>
@@ -36,7 +41,16 @@ public class NanoBananaProtocolClient
         _http = null!;
         _profile = null!;
         _retry = new RetryOptions();
+        _limits = new LimitOptions();
+        Redactor = SecretRedactor.None;
+        _outputPolicy = new OutputUrlPolicy([], new Uri("https://localhost/"));
     }
+
+    /// <summary>The redactor every text from the service passes through.</summary>
+    internal SecretRedactor Redactor { get; }
+
+    /// <summary>The limits in force.</summary>
+    internal LimitOptions Limits => _limits;
 
     /// <summary>The API base URL.</summary>
     public Uri BaseUrl => _profile.BaseUrl;
@@ -62,13 +76,17 @@ public class NanoBananaProtocolClient
         var path = _profile.SubmitPath(request.Model, request.IsEdit)
             + (request.WebhookUrl is { } hook ? "?webhook=" + Uri.EscapeDataString(hook.AbsoluteUri) : "");
         var body = JsonSerializer.SerializeToUtf8Bytes(_profile.Body(request), NanoBananaJsonContext.Default.SubmitBodyDto);
-        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(_profile.BaseUrl, path)) { Content = new ByteArrayContent(body) };
+        var content = new SendTrackingContent(body);
+        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(_profile.BaseUrl, path)) { Content = content };
         message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        var timeout = request.SyncMode ? _retry.SyncSubmitTimeout : _retry.SubmitTimeout;
         if (request.SyncMode)
         {
-            message.Options.Set(NanoBananaResilienceHandler.AttemptTimeoutOption, _retry.SyncSubmitTimeout);
+            message.Options.Set(NanoBananaResilienceHandler.AttemptTimeoutOption, timeout);
         }
 
+        var limit = request.SyncMode && request.Base64Output ? _limits.MaxInlineResponseBytes : _limits.MaxJsonBytes;
+        message.Options.Set(NanoBananaResilienceHandler.ResponseLimitOption, limit);
         Authorize(message);
         HttpResponseMessage response;
         try
@@ -79,26 +97,48 @@ public class NanoBananaProtocolClient
         {
             throw new NanoBananaApiException($"Submit to {path} failed: the service could not be reached ({ex.HttpRequestError}). Nothing was sent, nothing billed.", ex)
             {
-                ErrorCode = "connection_failed",
+                ErrorCode = NanoBananaErrorCodes.ConnectionFailed,
             };
         }
-        catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !content.SendingStarted)
         {
-            throw OutcomeUnknown(path, ex is TimeoutRejectedException or OperationCanceledException ? "the submit timed out" : $"the connection failed mid-exchange ({ex.Message})", ex);
+            // Cancelled before a byte of the body left: nothing can have been accepted.
+            throw;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException or IOException or OperationCanceledException or BoundedBody.TooLargeException)
+        {
+            throw OutcomeUnknown(path, ex switch
+            {
+                OperationCanceledException when cancellationToken.IsCancellationRequested => "the caller cancelled after the request was sent",
+                TimeoutRejectedException or OperationCanceledException => "the submit timed out",
+                BoundedBody.TooLargeException big => $"the answer is larger than {big.Limit} bytes (NanoBanana:Limits)",
+                _ => $"the connection failed mid-exchange ({ex.Message})",
+            }, ex);
         }
 
         using (response)
         {
+            if (Redirected(response, message.RequestUri!) is { } redirect)
+            {
+                throw redirect("Submit to " + path);
+            }
+
             if (response.IsSuccessStatusCode)
             {
                 try
                 {
-                    await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-                    return await WireParser.ParsePredictionAsync(stream, response.StatusCode, cancellationToken).ConfigureAwait(false);
+                    var bytes = await ReadBodyAsync(response.Content, limit, timeout, cancellationToken).ConfigureAwait(false);
+                    return WireParser.ParsePrediction(bytes, response.StatusCode, Redactor);
                 }
-                catch (Exception ex) when (ex is HttpRequestException or IOException or MalformedResponseException)
+                catch (Exception ex) when (ex is HttpRequestException or IOException or MalformedResponseException or OperationCanceledException or BoundedBody.TooLargeException)
                 {
-                    throw OutcomeUnknown(path, $"the response could not be read ({ex.Message})", ex);
+                    throw OutcomeUnknown(path, ex switch
+                    {
+                        OperationCanceledException when cancellationToken.IsCancellationRequested => "the caller cancelled while the answer was being read",
+                        OperationCanceledException => "the answer's body timed out",
+                        BoundedBody.TooLargeException big => $"the answer is larger than {big.Limit} bytes (NanoBanana:Limits)",
+                        _ => $"the response could not be read ({ex.Message})",
+                    }, ex);
                 }
             }
 
@@ -121,10 +161,11 @@ public class NanoBananaProtocolClient
     /// <summary>Gets a prediction by id (<c>GET predictions/{id}/result</c> on the configured host).</summary>
     /// <exception cref="NanoBananaApiException">The service answered with an error after transport retries.</exception>
     /// <exception cref="MalformedResponseException">The body could not be read.</exception>
+    /// <exception cref="ResponseLimitExceededException">The body is larger than the limit for an answer that may carry an inline image.</exception>
     public virtual Task<Prediction> GetPredictionAsync(string predictionId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(predictionId);
-        return GetCoreAsync(new Uri(_profile.BaseUrl, ProviderProfile.PollPath(predictionId)), predictionId, cancellationToken);
+        return GetCoreAsync(new Uri(_profile.BaseUrl, ProviderProfile.PollPath(predictionId)), predictionId, expectInline: true, cancellationToken);
     }
 
     /// <summary>
@@ -140,61 +181,91 @@ public class NanoBananaProtocolClient
             throw new NanoBananaException($"Refusing to poll {pollUrl.GetLeftPart(UriPartial.Authority)}: it is not the configured API host {_profile.BaseUrl.GetLeftPart(UriPartial.Authority)}. Poll by prediction id instead.");
         }
 
-        return GetCoreAsync(pollUrl, null, cancellationToken);
+        return GetCoreAsync(pollUrl, null, expectInline: true, cancellationToken);
     }
 
-    /// <summary>Polls a URL already checked to be on the API host, for a known prediction id (errors carry the id).</summary>
-    internal Task<Prediction> GetPredictionAsync(Uri pollUrl, string predictionId, CancellationToken cancellationToken) =>
-        IsApiHost(pollUrl) ? GetCoreAsync(pollUrl, predictionId, cancellationToken) : GetPredictionAsync(predictionId, cancellationToken);
+    /// <summary>Polls a known prediction (errors carry the id), on its poll URL when that is on the API host.</summary>
+    /// <param name="pollUrl">The service's poll URL, or null to poll by id.</param>
+    /// <param name="predictionId">The id.</param>
+    /// <param name="expectInline">Whether the answer may carry an inline (base64) image, which raises the body limit.</param>
+    /// <param name="cancellationToken">Cancellation.</param>
+    internal Task<Prediction> GetPredictionAsync(Uri? pollUrl, string predictionId, bool expectInline, CancellationToken cancellationToken) =>
+        GetCoreAsync(pollUrl is not null && IsApiHost(pollUrl) ? pollUrl : new Uri(_profile.BaseUrl, ProviderProfile.PollPath(predictionId)), predictionId, expectInline, cancellationToken);
 
     /// <summary>WaveSpeedAI: fetches the webhook signing secret (<c>GET webhook/secret</c>), for <see cref="WebhookVerifier"/>.</summary>
     public virtual async Task<string> GetWebhookSecretAsync(CancellationToken cancellationToken = default)
     {
         using var message = new HttpRequestMessage(HttpMethod.Get, new Uri(_profile.BaseUrl, "webhook/secret"));
+        message.Options.Set(NanoBananaResilienceHandler.ResponseLimitOption, _limits.MaxJsonBytes);
         Authorize(message);
         using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        if (Redirected(response, message.RequestUri!) is { } redirect)
+        {
+            throw redirect("Fetching the webhook secret");
+        }
+
         if (!response.IsSuccessStatusCode)
         {
             throw await ReadErrorAsync(response, null, "Fetching the webhook secret", cancellationToken).ConfigureAwait(false);
         }
 
-        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-        return WireParser.ReadSecret(body) ?? throw WireParser.Malformed("No webhook secret in the response.", body, response.StatusCode, null);
+        var body = await ReadBodyAsync(response.Content, _limits.MaxJsonBytes, _retry.AttemptTimeout, cancellationToken).ConfigureAwait(false);
+        return WireParser.ReadSecret(body) ?? throw WireParser.Malformed("No webhook secret in the response.", body, response.StatusCode, null, Redactor);
     }
 
     /// <summary>Whether a poll URL is on the configured API host (and may therefore be fetched with the key).</summary>
     public bool IsApiHost(Uri? uri) => _profile.IsApiOrigin(uri);
 
-    private async Task<Prediction> GetCoreAsync(Uri uri, string? predictionId, CancellationToken cancellationToken)
+    private async Task<Prediction> GetCoreAsync(Uri uri, string? predictionId, bool expectInline, CancellationToken cancellationToken)
     {
+        var what = $"Polling prediction {predictionId ?? uri.AbsolutePath}";
+        var limit = expectInline ? _limits.MaxInlineResponseBytes : _limits.MaxJsonBytes;
         using var message = new HttpRequestMessage(HttpMethod.Get, uri);
+        message.Options.Set(NanoBananaResilienceHandler.ResponseLimitOption, limit);
         Authorize(message);
         HttpResponseMessage response;
         try
         {
             response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException)
+        catch (BoundedBody.TooLargeException ex)
         {
-            throw new NanoBananaApiException($"Polling prediction {predictionId ?? uri.AbsolutePath} failed after retries: {ex.Message}", ex) { PredictionId = predictionId, ErrorCode = "transport" };
+            throw TooLarge(what, ex.Limit, expectInline ? "NanoBanana:Limits:MaxJsonBytes + MaxImageBytes" : "NanoBanana:Limits:MaxJsonBytes", predictionId, ex);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException or IOException)
+        {
+            throw new NanoBananaApiException($"{what} failed after retries: {ex.Message}", ex) { PredictionId = predictionId, ErrorCode = NanoBananaErrorCodes.Transport };
         }
 
         using (response)
         {
+            if (Redirected(response, uri) is { } redirect)
+            {
+                throw redirect(what);
+            }
+
             if (!response.IsSuccessStatusCode)
             {
-                throw await ReadErrorAsync(response, predictionId, $"Polling prediction {predictionId ?? uri.AbsolutePath}", cancellationToken).ConfigureAwait(false);
+                throw await ReadErrorAsync(response, predictionId, what, cancellationToken).ConfigureAwait(false);
+            }
+
+            byte[] body;
+            try
+            {
+                body = await ReadBodyAsync(response.Content, limit, _retry.AttemptTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (BoundedBody.TooLargeException ex)
+            {
+                throw TooLarge(what, ex.Limit, "NanoBanana:Limits:MaxJsonBytes", predictionId, ex);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                throw new NanoBananaApiException($"{what}: the response body could not be read in time ({ex.Message}).", ex) { PredictionId = predictionId, ErrorCode = NanoBananaErrorCodes.Transport };
             }
 
             try
             {
-                await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-                var prediction = await WireParser.ParsePredictionAsync(stream, response.StatusCode, cancellationToken).ConfigureAwait(false);
-                return prediction;
-            }
-            catch (Exception ex) when (ex is HttpRequestException or IOException)
-            {
-                throw new MalformedResponseException($"Polling prediction {predictionId}: the response body could not be read ({ex.Message}).", ex) { PredictionId = predictionId };
+                return WireParser.ParsePrediction(body, response.StatusCode, Redactor);
             }
             catch (MalformedResponseException ex)
             {
@@ -205,33 +276,146 @@ public class NanoBananaProtocolClient
 
     /// <summary>
     /// Writes one output to a stream without buffering the whole image: a URL is downloaded (never with the API key,
-    /// whatever its host); a base64 output is decoded.
+    /// whatever its host; only URLs the output policy allows; only image content; within
+    /// <see cref="LimitOptions.MaxImageBytes"/> and <see cref="LimitOptions.DownloadTimeout"/>); a base64 output is decoded.
     /// </summary>
     /// <returns>The media type ("image/png", "image/jpeg", …).</returns>
-    public virtual async Task<string> DownloadAsync(string output, Stream destination, CancellationToken cancellationToken = default)
+    /// <exception cref="OutputUnavailableException">The URL is refused, the content is not an image, or the download failed or timed out.</exception>
+    /// <exception cref="ResponseLimitExceededException">The image is larger than <see cref="LimitOptions.MaxImageBytes"/>.</exception>
+    public virtual Task<string> DownloadAsync(string output, Stream destination, CancellationToken cancellationToken = default) =>
+        DownloadAsync(output, destination, null, 0, cancellationToken);
+
+    internal async Task<string> DownloadAsync(string output, Stream destination, string? predictionId, int index, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(output);
         ArgumentNullException.ThrowIfNull(destination);
-        if (!Uri.TryCreate(output, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+        if (!OutputDecoder.LooksLikeUrl(output, out var uri))
         {
-            var bytes = OutputDecoder.DecodeBase64(output);
-            await destination.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
-            return OutputDecoder.SniffMediaType(bytes) ?? "application/octet-stream";
+            var decoded = OutputDecoder.DecodeInline(output, _limits.MaxImageBytes, predictionId, index);
+            await destination.WriteAsync(decoded.Bytes, cancellationToken).ConfigureAwait(false);
+            return decoded.MediaType;
         }
 
         using var activity = Diagnostics.NanoBananaTelemetry.ActivitySource.StartActivity("nanobanana.download", System.Diagnostics.ActivityKind.Client);
         activity?.SetTag("url.path", uri.AbsolutePath);
-        using var message = new HttpRequestMessage(HttpMethod.Get, uri);
-        using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-        activity?.SetTag("http.response.status_code", (int)response.StatusCode);
-        if (!response.IsSuccessStatusCode)
+        activity?.SetTag(Diagnostics.NanoBananaTelemetry.TagPrediction, predictionId);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_limits.DownloadTimeout);
+        try
         {
-            throw await ReadErrorAsync(response, null, $"Downloading {uri.GetLeftPart(UriPartial.Path)}", cancellationToken).ConfigureAwait(false);
+            return await DownloadCoreAsync(uri, destination, predictionId, index, activity, timeout.Token).ConfigureAwait(false);
         }
+        catch (Exception ex) when (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            var failure = Unavailable(predictionId, index, $"the download did not finish within {_limits.DownloadTimeout} (NanoBanana:Limits:DownloadTimeout)", ex);
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, failure.Message);
+            throw failure;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or TimeoutRejectedException)
+        {
+            var failure = Unavailable(predictionId, index, $"the download failed ({ex.Message})", ex);
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, failure.Message);
+            throw failure;
+        }
+        catch (NanoBananaException ex)
+        {
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message);
+            throw;
+        }
+    }
 
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        await stream.CopyToAsync(destination, cancellationToken).ConfigureAwait(false);
-        return response.Content.Headers.ContentType?.MediaType ?? OutputDecoder.MediaTypeFromPath(uri.AbsolutePath);
+    /// <summary>Null when an output URL may be fetched; otherwise why not.</summary>
+    internal string? CheckOutputUrl(Uri uri) => _outputPolicy.Check(uri);
+
+    private async Task<string> DownloadCoreAsync(Uri uri, Stream destination, string? predictionId, int index, System.Diagnostics.Activity? activity, CancellationToken cancellationToken)
+    {
+        for (var hop = 0; ; hop++)
+        {
+            if (_outputPolicy.Check(uri) is { } refused)
+            {
+                throw Unavailable(predictionId, index, $"its URL {uri.GetLeftPart(UriPartial.Path)} is refused: {refused}", null);
+            }
+
+            using var message = new HttpRequestMessage(HttpMethod.Get, uri);
+            using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            activity?.SetTag("http.response.status_code", (int)response.StatusCode);
+            var status = (int)response.StatusCode;
+            if (status is >= 300 and < 400)
+            {
+                var location = response.Headers.Location;
+                if (location is null || hop >= _limits.MaxDownloadRedirects)
+                {
+                    throw Unavailable(predictionId, index, location is null
+                        ? $"the download answered {status} without a Location"
+                        : $"the download redirected more than {_limits.MaxDownloadRedirects} times (NanoBanana:Limits:MaxDownloadRedirects)", null);
+                }
+
+                var next = location.IsAbsoluteUri ? location : new Uri(uri, location);
+                if (next.Scheme != Uri.UriSchemeHttps && !(next.IsLoopback && uri.IsLoopback))
+                {
+                    throw Unavailable(predictionId, index, $"the download redirected to {next.GetLeftPart(UriPartial.Authority)}, which is not https", null);
+                }
+
+                uri = next;
+                continue;
+            }
+
+            // An HttpClient of the caller's that follows redirects itself: judge where it ended up.
+            if (response.RequestMessage?.RequestUri is { } final && final != uri && _outputPolicy.Check(final) is { } refusedFinal)
+            {
+                throw Unavailable(predictionId, index, $"the download was redirected to {final.GetLeftPart(UriPartial.Authority)}, which is refused: {refusedFinal}", null);
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                var error = await ReadErrorAsync(response, predictionId, $"Downloading {uri.GetLeftPart(UriPartial.Path)}", cancellationToken).ConfigureAwait(false);
+                throw new OutputUnavailableException($"Output {index} of prediction {predictionId ?? "(unknown)"} could not be downloaded: {error.Message}", error) { PredictionId = predictionId, OutputIndex = index };
+            }
+
+            var declared = response.Content.Headers.ContentType?.MediaType;
+            var isImageType = declared is not null && declared.StartsWith("image/", StringComparison.OrdinalIgnoreCase);
+            if (!isImageType && declared is not null && !string.Equals(declared, "application/octet-stream", StringComparison.OrdinalIgnoreCase))
+            {
+                throw Unavailable(predictionId, index, $"the download's content type is {Redactor.Redact(declared)}, not an image", null);
+            }
+
+            if (response.Content.Headers.ContentLength is { } length && length > _limits.MaxImageBytes)
+            {
+                throw TooLarge($"Downloading output {index}", _limits.MaxImageBytes, "NanoBanana:Limits:MaxImageBytes", predictionId, null);
+            }
+
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = new byte[81920];
+
+            // Read far enough to see the magic bytes before writing anything.
+            var head = 0;
+            int read;
+            while (head < 16 && (read = await stream.ReadAsync(buffer.AsMemory(head, 16 - head), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                head += read;
+            }
+
+            var sniffed = OutputDecoder.SniffMediaType(buffer.AsSpan(0, head));
+            if (!isImageType && sniffed is null)
+            {
+                throw Unavailable(predictionId, index, "the downloaded bytes are not an image (no PNG, JPEG, WebP or GIF signature)", null);
+            }
+
+            long total = head;
+            await destination.WriteAsync(buffer.AsMemory(0, head), cancellationToken).ConfigureAwait(false);
+            while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                total += read;
+                if (total > _limits.MaxImageBytes)
+                {
+                    throw TooLarge($"Downloading output {index}", _limits.MaxImageBytes, "NanoBanana:Limits:MaxImageBytes", predictionId, null);
+                }
+
+                await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+            }
+
+            return isImageType ? declared! : sniffed!;
+        }
     }
 
     private void Authorize(HttpRequestMessage message)
@@ -243,29 +427,80 @@ public class NanoBananaProtocolClient
         }
     }
 
+    // API calls never follow redirects: a 3xx (or a response from another origin, when a caller's HttpClient followed
+    // one itself) is an error naming the target host.
+    private Func<string, NanoBananaApiException>? Redirected(HttpResponseMessage response, Uri requested)
+    {
+        var status = (int)response.StatusCode;
+        if (status is >= 300 and < 400)
+        {
+            var target = response.Headers.Location is { } l ? (l.IsAbsoluteUri ? l : new Uri(requested, l)).GetLeftPart(UriPartial.Authority) : "(no Location)";
+            return operation => new NanoBananaApiException(Redactor.Redact($"{operation} failed: the service answered {status} redirecting to {target}; API requests never follow redirects.")!)
+            {
+                StatusCode = response.StatusCode,
+                ErrorCode = NanoBananaErrorCodes.Redirect,
+            };
+        }
+
+        if (response.RequestMessage?.RequestUri is { } final && !_profile.IsApiOrigin(final))
+        {
+            return operation => new NanoBananaApiException(Redactor.Redact($"{operation} failed: the request was redirected to {final.GetLeftPart(UriPartial.Authority)}, which is not the API host; its answer is not trusted.")!)
+            {
+                StatusCode = response.StatusCode,
+                ErrorCode = NanoBananaErrorCodes.Redirect,
+            };
+        }
+
+        return null;
+    }
+
+    // Reads a body within the limit. With the resilience handler the body is already in memory (read inside the
+    // attempt's timeout); with a caller's own HttpClient the same bound and timeout apply here.
+    private static async Task<byte[]> ReadBodyAsync(HttpContent content, long limit, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (content is BoundedBody.BufferedContent buffered)
+        {
+            return buffered.Bytes.LongLength > limit ? throw new BoundedBody.TooLargeException(limit, buffered.Bytes.LongLength) : buffered.Bytes;
+        }
+
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(timeout);
+        return await BoundedBody.ReadAsync(content, limit, cts.Token).ConfigureAwait(false);
+    }
+
     private async Task<NanoBananaApiException> ReadErrorAsync(HttpResponseMessage response, string? predictionId, string operation, CancellationToken cancellationToken)
     {
         byte[] body;
+        bool cut;
         try
         {
-            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            var buffer = new byte[MaxErrorBodyBytes];
-            var read = 0;
-            int n;
-            while (read < buffer.Length && (n = await stream.ReadAsync(buffer.AsMemory(read), cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                read += n;
-            }
-
-            body = buffer.AsSpan(0, read).ToArray();
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            cts.CancelAfter(_retry.AttemptTimeout);
+            (body, cut) = await BoundedBody.ReadPrefixAsync(response.Content, MaxErrorBodyBytes, cts.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException)
+        catch (Exception ex) when (ex is HttpRequestException or IOException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            body = [];
+            (body, cut) = ([], false);
         }
 
-        return WireParser.ApiError(response.StatusCode, response.ReasonPhrase, body, NanoBananaResilienceHandler.RetryAfter(response.Headers.RetryAfter, TimeProvider.System), _apiKey, predictionId, operation);
+        return WireParser.ApiError(response.StatusCode, response.ReasonPhrase, body, cut, NanoBananaResilienceHandler.RetryAfter(response.Headers.RetryAfter, TimeProvider.System), Redactor, predictionId, operation);
     }
+
+    private static ResponseLimitExceededException TooLarge(string what, long limit, string limitName, string? predictionId, Exception? inner) =>
+        new($"{what}: the service sent more than {limit} bytes ({limitName}). Nothing beyond the limit was read." +
+            (predictionId is null ? "" : $" Prediction {predictionId} may have completed and been billed: resume it with a larger limit instead of submitting again."), inner)
+        {
+            PredictionId = predictionId,
+            Limit = limit,
+            LimitName = limitName,
+        };
+
+    private static OutputUnavailableException Unavailable(string? predictionId, int index, string why, Exception? inner) =>
+        new($"Output {index} of prediction {predictionId ?? "(unknown)"} is unavailable: {why}. The prediction completed and may be billed; it is not resubmitted.", inner)
+        {
+            PredictionId = predictionId,
+            OutputIndex = index,
+        };
 
     private static SubmitOutcomeUnknownException OutcomeUnknown(string path, string what, Exception inner) =>
         new($"Submit to {path} may have reached the service: {what}. It was NOT repeated, because every accepted submit is billed. " +
@@ -273,4 +508,30 @@ public class NanoBananaProtocolClient
         {
             PredictionId = (inner as NanoBananaException)?.PredictionId,
         };
+
+    // The submit body, noting whether sending it began: a submit cancelled before that surely reached nobody.
+    private sealed class SendTrackingContent(byte[] body) : ByteArrayContent(body)
+    {
+        private int _started;
+
+        public bool SendingStarted => Volatile.Read(ref _started) != 0;
+
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            Volatile.Write(ref _started, 1);
+            return base.SerializeToStreamAsync(stream, context);
+        }
+
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+        {
+            Volatile.Write(ref _started, 1);
+            return base.SerializeToStreamAsync(stream, context, cancellationToken);
+        }
+
+        protected override void SerializeToStream(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+        {
+            Volatile.Write(ref _started, 1);
+            base.SerializeToStream(stream, context, cancellationToken);
+        }
+    }
 }

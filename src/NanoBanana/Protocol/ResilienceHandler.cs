@@ -19,6 +19,15 @@ public sealed class NanoBananaResilienceHandler : DelegatingHandler
     /// <summary>The request option that overrides the per-attempt timeout of one request.</summary>
     public static readonly HttpRequestOptionsKey<TimeSpan> AttemptTimeoutOption = new("NanoBanana.AttemptTimeout");
 
+    /// <summary>
+    /// The request option that makes the handler read the response body inside the attempt (so the attempt timeout
+    /// covers the body and a body cut off mid-way is retried like any transient fault), up to this many bytes. A larger
+    /// success body fails the attempt without retry; an error body keeps its first 64 KiB.
+    /// </summary>
+    public static readonly HttpRequestOptionsKey<long> ResponseLimitOption = new("NanoBanana.ResponseLimit");
+
+    private const int MaxErrorBodyBytes = 64 * 1024;
+
     private readonly RetryOptions _options;
     private readonly TimeProvider _time;
     private readonly ResiliencePipeline<HttpResponseMessage> _idempotent;
@@ -33,6 +42,17 @@ public sealed class NanoBananaResilienceHandler : DelegatingHandler
         _idempotent = Build(options.MaxRetries, IsTransientForIdempotent);
         _submit = Build(options.MaxSubmitRetries, IsSafeToRetrySubmit);
     }
+
+    /// <summary>
+    /// The transport the SDK builds for itself and registers with DI: pooled connections recycled every 5 minutes, and
+    /// no automatic redirects (API calls never follow one; downloads follow a few themselves, each checked).
+    /// </summary>
+    public static SocketsHttpHandler CreatePrimaryHandler() => new()
+    {
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        MaxConnectionsPerServer = 256,
+        AllowAutoRedirect = false,
+    };
 
     /// <summary>Raised before each retry, for logging and tests: the request, the attempt number and the delay.</summary>
     public event Action<HttpRequestMessage, int, TimeSpan>? Retrying;
@@ -61,7 +81,30 @@ public sealed class NanoBananaResilienceHandler : DelegatingHandler
 
     private static readonly ResiliencePropertyKey<HttpRequestMessage> RequestKey = new("NanoBanana.Request");
 
-    private Task<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, CancellationToken cancellationToken) => base.SendAsync(request, cancellationToken);
+    private async Task<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (!request.Options.TryGetValue(ResponseLimitOption, out var limit) || response.Content is BoundedBody.BufferedContent)
+        {
+            return response;
+        }
+
+        try
+        {
+            var original = response.Content;
+            var (bytes, cut) = response.IsSuccessStatusCode
+                ? (await BoundedBody.ReadAsync(original, limit, cancellationToken).ConfigureAwait(false), false)
+                : await BoundedBody.ReadPrefixAsync(original, (int)Math.Min(limit, MaxErrorBodyBytes), cancellationToken).ConfigureAwait(false);
+            response.Content = new BoundedBody.BufferedContent(bytes, cut, original.Headers);
+            original.Dispose();
+            return response;
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
+    }
 
     private ResiliencePipeline<HttpResponseMessage> Build(int retries, Func<Outcome<HttpResponseMessage>, bool> shouldRetry)
     {
@@ -126,7 +169,8 @@ public sealed class NanoBananaResilienceHandler : DelegatingHandler
 
     private static bool IsTransientForIdempotent(Outcome<HttpResponseMessage> outcome) => outcome switch
     {
-        { Exception: HttpRequestException or TimeoutRejectedException } => true,
+        // IOException: the connection broke while the body was being read.
+        { Exception: HttpRequestException or TimeoutRejectedException or IOException } => true,
         { Result: { } r } => IsTransientStatus(r.StatusCode),
         _ => false,
     };

@@ -12,8 +12,9 @@ internal static class WireParser
 
     /// <summary>Parses a submit or poll response body (envelope or bare prediction).</summary>
     /// <exception cref="MalformedResponseException">The body is not JSON or has no prediction in it.</exception>
-    public static Prediction ParsePrediction(ReadOnlySpan<byte> utf8Body, HttpStatusCode status = HttpStatusCode.OK)
+    public static Prediction ParsePrediction(ReadOnlySpan<byte> utf8Body, HttpStatusCode status = HttpStatusCode.OK, SecretRedactor? redactor = null)
     {
+        redactor ??= SecretRedactor.None;
         EnvelopeDto? envelope;
         try
         {
@@ -21,33 +22,25 @@ internal static class WireParser
         }
         catch (JsonException ex)
         {
-            throw Malformed("The response is not valid JSON.", utf8Body, status, ex);
+            throw Malformed("The response is not valid JSON.", utf8Body, status, ex, redactor);
         }
 
         if (envelope is null)
         {
-            throw Malformed("The response body is empty.", utf8Body, status, null);
+            throw Malformed("The response body is empty.", utf8Body, status, null, redactor);
         }
 
         var dto = envelope.Data ?? (envelope.Status is not null || envelope.Id.ValueKind is JsonValueKind.String ? envelope : null);
         var id = dto is null ? null : ReadString(dto.Id);
         if (dto is null || string.IsNullOrEmpty(id))
         {
-            throw Malformed("The response has no prediction (no data.id).", utf8Body, status, null);
+            throw Malformed("The response has no prediction (no data.id).", utf8Body, status, null, redactor);
         }
 
-        return ToPrediction(dto, id);
+        return ToPrediction(dto, id, redactor);
     }
 
-    /// <summary>Parses an envelope stream (used for large sync-mode / base64 bodies).</summary>
-    public static async Task<Prediction> ParsePredictionAsync(Stream body, HttpStatusCode status, CancellationToken cancellationToken)
-    {
-        using var buffer = new MemoryStream();
-        await body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-        return ParsePrediction(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), status);
-    }
-
-    private static Prediction ToPrediction(PredictionDto dto, string id)
+    private static Prediction ToPrediction(PredictionDto dto, string id, SecretRedactor redactor)
     {
         var outputs = dto.Outputs is { Count: > 0 } o ? o.Where(s => !string.IsNullOrEmpty(s)).Select(s => s!).ToArray() : [];
         var (error, errorCode) = ReadError(dto.Error);
@@ -59,11 +52,11 @@ internal static class WireParser
         return new Prediction
         {
             Id = id,
-            Model = dto.Model,
+            Model = redactor.Redact(dto.Model),
             Status = new PredictionStatus(string.IsNullOrEmpty(dto.Status) ? "unknown" : dto.Status.Trim().ToLowerInvariant()),
             Outputs = outputs,
             PollUrl = ReadPollUrl(dto.Urls),
-            Error = error,
+            Error = redactor.Redact(error),
             ErrorCode = errorCode,
             ExecutionTime = TryReadDouble(dto.ExecutionTime, out var ms) && ms > 0 ? TimeSpan.FromMilliseconds(ms) : null,
             InferenceTime = dto.Timings.ValueKind == JsonValueKind.Object && dto.Timings.TryGetProperty("inference", out var inf) && TryReadDouble(inf, out var ims) && ims > 0 ? TimeSpan.FromMilliseconds(ims) : null,
@@ -219,7 +212,7 @@ internal static class WireParser
     }
 
     /// <summary>Builds the exception for an HTTP error response from any of the documented error body shapes.</summary>
-    public static NanoBananaApiException ApiError(HttpStatusCode status, string? reasonPhrase, ReadOnlySpan<byte> body, TimeSpan? retryAfter, string? secret, string? predictionId, string operation)
+    public static NanoBananaApiException ApiError(HttpStatusCode status, string? reasonPhrase, ReadOnlySpan<byte> body, bool bodyWasCut, TimeSpan? retryAfter, SecretRedactor redactor, string? predictionId, string operation)
     {
         string? code = null;
         string? message = null;
@@ -264,8 +257,10 @@ internal static class WireParser
             // Not JSON (an HTML error page from a gateway): the excerpt says what came back.
         }
 
-        var excerpt = Excerpt(body, secret);
-        message = Redact(message, secret);
+        var excerpt = Excerpt(body, redactor, bodyWasCut);
+        message = redactor.Redact(message);
+        code = redactor.Redact(code);
+        predictionId = redactor.Redact(predictionId);
         var text = new StringBuilder()
             .Append(string.Create(CultureInfo.InvariantCulture, $"{operation} failed: HTTP {(int)status} {reasonPhrase}").TrimEnd())
             .Append(code is null ? "" : $" [{code}]")
@@ -273,7 +268,9 @@ internal static class WireParser
             .Append(predictionId is null ? "" : $" (prediction {predictionId})")
             .Append(HintFor(status))
             .ToString();
-        return new NanoBananaApiException(text)
+
+        // The reason phrase comes from the service too: the whole text passes the redactor once more.
+        return new NanoBananaApiException(redactor.Redact(text)!)
         {
             StatusCode = status,
             ErrorCode = code,
@@ -292,23 +289,23 @@ internal static class WireParser
         _ => ".",
     };
 
-    internal static string Excerpt(ReadOnlySpan<byte> body, string? secret)
+    // Redaction happens on a window wider than the excerpt (a key that straddles the excerpt's end is still whole
+    // there), and only then is the text cut.
+    internal static string Excerpt(ReadOnlySpan<byte> body, SecretRedactor redactor, bool bodyWasCut = false)
     {
-        var max = Math.Min(body.Length, MaxExcerptChars * 4);
+        var window = (MaxExcerptChars * 4) + 1024;
+        var max = Math.Min(body.Length, window);
         var text = Encoding.UTF8.GetString(body[..max]);
-        if (text.Length > MaxExcerptChars)
-        {
-            text = string.Concat(text.AsSpan(0, MaxExcerptChars), "…");
-        }
-
-        return Redact(text, secret)!;
+        return redactor.Excerpt(text, MaxExcerptChars, bodyWasCut || body.Length > max);
     }
 
-    internal static string? Redact(string? text, string? secret) =>
-        text is null || string.IsNullOrEmpty(secret) ? text : text.Replace(secret, "***", StringComparison.Ordinal);
-
-    internal static MalformedResponseException Malformed(string what, ReadOnlySpan<byte> body, HttpStatusCode status, Exception? inner) =>
-        new($"Malformed response from the service: {what}", inner) { StatusCode = status, RawBodyExcerpt = Excerpt(body, null), ErrorCode = "malformed_response" };
+    internal static MalformedResponseException Malformed(string what, ReadOnlySpan<byte> body, HttpStatusCode status, Exception? inner, SecretRedactor? redactor = null) =>
+        new($"Malformed response from the service: {what}", inner)
+        {
+            StatusCode = status,
+            RawBodyExcerpt = Excerpt(body, redactor ?? SecretRedactor.None),
+            ErrorCode = NanoBananaErrorCodes.MalformedResponse,
+        };
 }
 
 /// <summary>The service answered 2xx with a body the SDK could not read. Polls retry these; a submit never does.</summary>

@@ -1,0 +1,90 @@
+using System.Net.Http.Headers;
+
+namespace NanoBanana.Protocol;
+
+/// <summary>Reads response bodies with a size bound: Content-Length is checked first, then every chunk as it arrives.</summary>
+internal static class BoundedBody
+{
+    private const int Chunk = 16 * 1024;
+
+    /// <summary>Thrown inside the library when a body passes its bound; turned into <see cref="ResponseLimitExceededException"/> with context.</summary>
+    internal sealed class TooLargeException(long limit, long? announced) : Exception($"The response body is larger than {limit} bytes{(announced is { } a ? $" (Content-Length {a})" : "")}.")
+    {
+        public long Limit { get; } = limit;
+    }
+
+    /// <summary>Reads the whole body, or throws <see cref="TooLargeException"/> once it passes <paramref name="limit"/> bytes.</summary>
+    public static async Task<byte[]> ReadAsync(HttpContent content, long limit, CancellationToken cancellationToken)
+    {
+        var announced = content.Headers.ContentLength;
+        if (announced > limit)
+        {
+            throw new TooLargeException(limit, announced);
+        }
+
+        if (content is BufferedContent buffered)
+        {
+            return buffered.Bytes;
+        }
+
+        await using var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        using var buffer = new MemoryStream(announced is { } n ? (int)Math.Min(n, limit) : Chunk);
+        var chunk = new byte[Chunk];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > limit)
+            {
+                throw new TooLargeException(limit, announced);
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.Length == buffer.Capacity ? buffer.GetBuffer() : buffer.ToArray();
+    }
+
+    /// <summary>Reads at most <paramref name="limit"/> bytes and drops the rest (error bodies); says whether it was cut.</summary>
+    public static async Task<(byte[] Bytes, bool Cut)> ReadPrefixAsync(HttpContent content, int limit, CancellationToken cancellationToken)
+    {
+        if (content is BufferedContent buffered)
+        {
+            return (buffered.Bytes.Length <= limit ? buffered.Bytes : buffered.Bytes[..limit], buffered.Bytes.Length > limit || buffered.Cut);
+        }
+
+        await using var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        var buffer = new byte[limit];
+        var total = 0;
+        int read;
+        while (total < limit && (read = await stream.ReadAsync(buffer.AsMemory(total), cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            total += read;
+        }
+
+        var cut = total == limit && await stream.ReadAsync(new byte[1], cancellationToken).ConfigureAwait(false) > 0;
+        return (total == limit ? buffer : buffer[..total], cut);
+    }
+
+    /// <summary>A body already read into memory (by the resilience handler, inside the attempt's timeout).</summary>
+    internal sealed class BufferedContent : ByteArrayContent
+    {
+        public BufferedContent(byte[] bytes, bool cut, HttpContentHeaders original)
+            : base(bytes)
+        {
+            Bytes = bytes;
+            Cut = cut;
+            foreach (var header in original)
+            {
+                if (!string.Equals(header.Key, "Content-Length", StringComparison.OrdinalIgnoreCase))
+                {
+                    Headers.TryAddWithoutValidation(header.Key, header.Value);
+                }
+            }
+        }
+
+        public byte[] Bytes { get; }
+
+        /// <summary>Whether the body was longer than what was kept (error bodies keep a prefix).</summary>
+        public bool Cut { get; }
+    }
+}

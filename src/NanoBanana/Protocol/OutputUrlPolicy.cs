@@ -1,0 +1,119 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace NanoBanana.Protocol;
+
+/// <summary>
+/// Which output URLs the client fetches. Outputs are https on public addresses; http and loopback only when the API
+/// itself is on loopback (the emulator); link-local, metadata, private and unspecified addresses and every other
+/// scheme are refused unless the host is in <see cref="LimitOptions.AllowedOutputHosts"/>.
+/// </summary>
+internal sealed class OutputUrlPolicy
+{
+    private static readonly string[] MetadataHosts = ["metadata", "metadata.google.internal", "metadata.goog", "instance-data", "instance-data.ec2.internal"];
+
+    private readonly HashSet<string> _allowed;
+    private readonly bool _apiOnLoopback;
+
+    public OutputUrlPolicy(IEnumerable<string> allowedHosts, Uri apiBaseUrl)
+    {
+        _allowed = new HashSet<string>(allowedHosts.Select(h => h.Trim().Trim('[', ']')), StringComparer.OrdinalIgnoreCase);
+        _apiOnLoopback = apiBaseUrl.IsLoopback;
+    }
+
+    /// <summary>Null when the URL may be fetched; otherwise why not.</summary>
+    public string? Check(Uri uri)
+    {
+        if (!uri.IsAbsoluteUri || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+        {
+            return $"scheme '{(uri.IsAbsoluteUri ? uri.Scheme : "relative")}' is not https";
+        }
+
+        if (!string.IsNullOrEmpty(uri.UserInfo))
+        {
+            return "the URL carries credentials";
+        }
+
+        var host = uri.IdnHost.Trim('[', ']');
+        if (_allowed.Contains(host))
+        {
+            return null;
+        }
+
+        var loopback = uri.IsLoopback;
+        if (loopback)
+        {
+            return _apiOnLoopback ? null : $"host {host} is loopback and the API is not (add it to AllowedOutputHosts to allow it)";
+        }
+
+        if (uri.Scheme != Uri.UriSchemeHttps)
+        {
+            return $"plain http to {host} (only https is fetched; add the host to AllowedOutputHosts for a private http CDN)";
+        }
+
+        if (MetadataHosts.Contains(host, StringComparer.OrdinalIgnoreCase) || host.EndsWith(".internal", StringComparison.OrdinalIgnoreCase))
+        {
+            return $"host {host} is a cloud metadata or internal name";
+        }
+
+        if (IPAddress.TryParse(host, out var address) && Classify(address) is { } problem)
+        {
+            return $"address {host} is {problem} (add it to AllowedOutputHosts for a private CDN)";
+        }
+
+        return null;
+    }
+
+    /// <summary>Why a connection to this address must never be made for an output, or null. Loopback is not judged here.</summary>
+    public static string? Classify(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (address.AddressFamily == AddressFamily.InterNetwork)
+        {
+            Span<byte> b = stackalloc byte[4];
+            address.TryWriteBytes(b, out _);
+            return b switch
+            {
+                [169, 254, ..] => "link-local (cloud metadata lives here)",
+                [0, ..] => "unspecified",
+                [10, ..] => "private",
+                [172, >= 16 and <= 31, ..] => "private",
+                [192, 168, ..] => "private",
+                [100, >= 64 and <= 127, ..] => "shared (carrier-grade NAT)",
+                [>= 224, ..] => "multicast or reserved",
+                _ => null,
+            };
+        }
+
+        if (address.AddressFamily == AddressFamily.InterNetworkV6)
+        {
+            if (address.IsIPv6LinkLocal || address.IsIPv6SiteLocal)
+            {
+                return "link-local";
+            }
+
+            if (address.Equals(IPAddress.IPv6Any))
+            {
+                return "unspecified";
+            }
+
+            Span<byte> b = stackalloc byte[16];
+            address.TryWriteBytes(b, out _);
+            if ((b[0] & 0xFE) == 0xFC)
+            {
+                return "private (unique local; cloud metadata lives here too)";
+            }
+
+            if (address.IsIPv6Multicast)
+            {
+                return "multicast";
+            }
+        }
+
+        return null;
+    }
+}

@@ -43,6 +43,45 @@ public enum FaultKind
 
     /// <summary>Submit target only: the job is accepted but the response is held for <see cref="EmulatorOptions.SlowSubmitDelay"/> (a client timeout).</summary>
     SlowSubmit,
+
+    /// <summary>
+    /// Hostile: 200 and the first bytes of the answer, then one byte per <see cref="EmulatorOptions.DripInterval"/> until the
+    /// client gives up. On a submit the job IS created first.
+    /// </summary>
+    DripBody,
+
+    /// <summary>
+    /// Hostile: 200 with a chunked JSON body of <see cref="EmulatorOptions.OversizedBodyBytes"/> (streamed, never held).
+    /// On a submit the job IS created first.
+    /// </summary>
+    OversizedBody,
+
+    /// <summary>Hostile: a redirect to the same server under another host name (<c>localhost</c>): 307 on a submit (not accepted), 302 on a poll.</summary>
+    Redirect,
+
+    /// <summary>
+    /// Hostile: the caller's key echoed back. On a submit the job is accepted and fails with an error text carrying the key
+    /// verbatim and JSON-escaped; on a poll a 500 whose body and message carry it.
+    /// </summary>
+    EchoKey,
+
+    /// <summary>Submit target only: the job completes with an inline output that is not valid base64.</summary>
+    UndecodableOutput,
+
+    /// <summary>Submit target only: the job completes with an output URL on the cloud metadata address 169.254.169.254.</summary>
+    MetadataOutputUrl,
+
+    /// <summary>Submit target only: the job completes with an output URL that serves an HTML page (text/html).</summary>
+    NonImageOutput,
+
+    /// <summary>Submit target only: the job completes with an output URL that streams <see cref="EmulatorOptions.HugeOutputBytes"/> of "PNG" (chunked).</summary>
+    HugeOutput,
+
+    /// <summary>Submit target only: the job completes with an output URL whose body drips (see <see cref="DripBody"/>).</summary>
+    DripOutput,
+
+    /// <summary>Submit target only: the job completes with <c>outputs: []</c>.</summary>
+    EmptyOutputs,
 }
 
 /// <summary>Which exchanges a fault applies to.</summary>
@@ -87,6 +126,18 @@ public sealed class EmulatorOptions
 
     /// <summary>How long a <see cref="FaultKind.SlowSubmit"/> holds the response (real time). Default 30 s.</summary>
     public TimeSpan SlowSubmitDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The gap between two bytes of a dripping body (<see cref="FaultKind.DripBody"/>, <see cref="FaultKind.DripOutput"/>). Default 1 s.</summary>
+    public TimeSpan DripInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest a drip goes on (real time). Default 10 minutes.</summary>
+    public TimeSpan DripDuration { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The size of an <see cref="FaultKind.OversizedBody"/> answer. Default 50 MB.</summary>
+    public long OversizedBodyBytes { get; set; } = 50_000_000;
+
+    /// <summary>The size of a <see cref="FaultKind.HugeOutput"/> download. Default 512 MiB.</summary>
+    public long HugeOutputBytes { get; set; } = 512L * 1024 * 1024;
 
     /// <summary>The host used in poll URLs by <see cref="FaultKind.ForeignPollUrl"/>.</summary>
     public Uri ForeignPollBaseUrl { get; set; } = new("https://foreign.example.invalid/");

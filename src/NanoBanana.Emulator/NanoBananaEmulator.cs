@@ -56,6 +56,12 @@ public sealed class EmulatedJob
     /// <summary>The poll URL points to a foreign host.</summary>
     public bool ForeignPollUrl { get; internal set; }
 
+    /// <summary>The hostile output this job completes with (<see cref="FaultKind.UndecodableOutput"/>, …), if any.</summary>
+    public FaultKind? HostileOutput { get; internal set; }
+
+    /// <summary>The key the caller sent with the submit, for <see cref="FaultKind.EchoKey"/>.</summary>
+    internal string? EchoedKey { get; set; }
+
     /// <summary>Polls received for this job.</summary>
     public int Polls => _polls;
 
@@ -229,7 +235,7 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
         entry.Fault = fault;
 
         // Refused before acceptance: nothing is created, nothing billed.
-        if (fault is FaultKind.RateLimited or FaultKind.RateLimitedWithRetryAfter or FaultKind.Unavailable)
+        if (fault is FaultKind.RateLimited or FaultKind.RateLimitedWithRetryAfter or FaultKind.Unavailable or FaultKind.Redirect)
         {
             await WriteExchangeFaultAsync(ctx, entry, fault.Value, malformedBody: "").ConfigureAwait(false);
             return;
@@ -255,10 +261,18 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
             case FaultKind.ForeignPollUrl:
                 job.ForeignPollUrl = true;
                 break;
+            case FaultKind.EchoKey:
+                job.Fate = "failed";
+                job.ErrorCode = 1401;
+                job.EchoedKey = KeyOf(ctx);
+                break;
+            case FaultKind.UndecodableOutput or FaultKind.MetadataOutputUrl or FaultKind.NonImageOutput or FaultKind.HugeOutput or FaultKind.DripOutput or FaultKind.EmptyOutputs:
+                job.HostileOutput = fault;
+                break;
         }
 
         // Failing after acceptance: the job exists and is billed, the client cannot know it.
-        if (fault is FaultKind.InternalError or FaultKind.DropConnection or FaultKind.MalformedJson)
+        if (fault is FaultKind.InternalError or FaultKind.DropConnection or FaultKind.MalformedJson or FaultKind.DripBody or FaultKind.OversizedBody)
         {
             await WriteExchangeFaultAsync(ctx, entry, fault.Value, malformedBody: "{\"code\":200,\"data\":{\"id\":\"" + job.Id + "\",\"status\":").ConfigureAwait(false);
             return;
@@ -327,6 +341,14 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
             return;
         }
 
+        if (fault == FaultKind.EchoKey)
+        {
+            var key = KeyOf(ctx) ?? "";
+            var escaped = string.Concat(key.Select(c => $"\\u{(int)c:x4}"));
+            await Error(ctx, entry, 500, "{\"error\":{\"message\":\"upstream auth failed for " + escaped + "\",\"type\":\"500\"},\"debug\":\"" + new string('.', 500) + key + "\"}").ConfigureAwait(false);
+            return;
+        }
+
         if (!known)
         {
             await Error(ctx, entry, 404, """{"code":404,"message":"prediction not found","data":null}""").ConfigureAwait(false);
@@ -345,6 +367,25 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
         {
             await Error(ctx, entry, 404, """{"error":"output not found"}""").ConfigureAwait(false);
             return;
+        }
+
+        switch (job.HostileOutput)
+        {
+            case FaultKind.NonImageOutput:
+                entry.StatusCode = 200;
+                ctx.Response.ContentType = "text/html";
+                await ctx.Response.WriteAsync("<html><body>Not an image. Log in to continue.</body></html>", ctx.RequestAborted).ConfigureAwait(false);
+                return;
+            case FaultKind.HugeOutput:
+                entry.StatusCode = 200;
+                ctx.Response.ContentType = "image/png";
+                await StreamFillerAsync(ctx, PngWriter.Gradient(8, 8, (0, 0, 0), (255, 255, 255))[..16], _options.HugeOutputBytes).ConfigureAwait(false);
+                return;
+            case FaultKind.DripOutput:
+                entry.StatusCode = 200;
+                ctx.Response.ContentType = "image/png";
+                await DripAsync(ctx, Png(job)).ConfigureAwait(false);
+                return;
         }
 
         var png = Png(job);
@@ -483,7 +524,20 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
             w.WriteStartArray("outputs");
             if (done && job.Fate == "completed")
             {
-                w.WriteStringValue(job.Base64 ? Convert.ToBase64String(Png(job)) : new Uri(BaseAddress, $"outputs/{job.Id}/0.png").AbsoluteUri);
+                switch (job.HostileOutput)
+                {
+                    case FaultKind.EmptyOutputs:
+                        break;
+                    case FaultKind.UndecodableOutput:
+                        w.WriteStringValue("iVBORw0KGgo%%%%not-base64%%%%");
+                        break;
+                    case FaultKind.MetadataOutputUrl:
+                        w.WriteStringValue("http://169.254.169.254/latest/meta-data/iam/security-credentials/");
+                        break;
+                    default:
+                        w.WriteStringValue(job.Base64 && job.HostileOutput is null ? Convert.ToBase64String(Png(job)) : new Uri(BaseAddress, $"outputs/{job.Id}/0.png").AbsoluteUri);
+                        break;
+                }
             }
 
             w.WriteEndArray();
@@ -515,6 +569,13 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
                 w.WriteNumber("code", 1200);
                 w.WriteString("message", "The request was rejected by content moderation");
                 w.WriteEndObject();
+            }
+            else if (done && job.Fate == "failed" && job.EchoedKey is { } key)
+            {
+                // The key verbatim and JSON-escaped character by character, as a careless upstream might echo it.
+                w.WritePropertyName("error");
+                w.WriteRawValue("\"upstream rejected the request for key " + key + " (" + string.Concat(key.Select(c => $"\\u{(int)c:x4}")) + ")\"");
+                w.WriteNumber("code", job.ErrorCode ?? 1401);
             }
             else if (done && job.Fate == "failed")
             {
@@ -579,7 +640,7 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
 
             if (_options.FaultRate > 0 && _options.RandomFaults.Count > 0 && _random.NextDouble() < _options.FaultRate)
             {
-                var candidates = _options.RandomFaults.Where(k => target == FaultTarget.Submit || IsPollFault(k)).ToArray();
+                var candidates = _options.RandomFaults.Where(k => target == FaultTarget.Submit || CanHitPoll(k)).ToArray();
                 return candidates.Length == 0 ? null : candidates[_random.Next(candidates.Length)];
             }
 
@@ -608,13 +669,78 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
                 return Task.CompletedTask;
             case FaultKind.MalformedJson:
                 return Raw(ctx, entry, 200, malformedBody);
+            case FaultKind.DripBody:
+                entry.StatusCode = 200;
+                ctx.Response.ContentType = "application/json";
+                return DripAsync(ctx, Encoding.UTF8.GetBytes("{\"code\":200,\"message\":\"success\",\"data\":{\"status\":\"processing\"}}"));
+            case FaultKind.OversizedBody:
+                entry.StatusCode = 200;
+                ctx.Response.ContentType = "application/json";
+                return StreamFillerAsync(ctx, Encoding.UTF8.GetBytes("{\"code\":200,\"data\":{\"status\":\"processing\",\"padding\":\""), _options.OversizedBodyBytes, (byte)'x');
+            case FaultKind.Redirect:
+                entry.StatusCode = ctx.Request.Method == "POST" ? 307 : 302;
+                ctx.Response.StatusCode = entry.StatusCode;
+                ctx.Response.Headers.Location = $"http://localhost:{BaseAddress.Port.ToString(CultureInfo.InvariantCulture)}{ctx.Request.Path}{ctx.Request.QueryString}";
+                return Task.CompletedTask;
             default:
                 throw new ArgumentOutOfRangeException(nameof(fault), fault, "Not a fault of a single exchange.");
         }
     }
 
     private static bool IsPollFault(FaultKind kind) => kind is FaultKind.RateLimited or FaultKind.RateLimitedWithRetryAfter or FaultKind.InternalError
-        or FaultKind.Unavailable or FaultKind.DropConnection or FaultKind.MalformedJson;
+        or FaultKind.Unavailable or FaultKind.DropConnection or FaultKind.MalformedJson or FaultKind.DripBody or FaultKind.OversizedBody or FaultKind.Redirect;
+
+    // Faults a poll can draw: the single-exchange ones and the echoed key.
+    private static bool CanHitPoll(FaultKind kind) => IsPollFault(kind) || kind == FaultKind.EchoKey;
+
+    private static string? KeyOf(HttpContext ctx)
+    {
+        var header = ctx.Request.Headers.Authorization.ToString();
+        return header.Length == 0 ? null : header.StartsWith("Bearer ", StringComparison.Ordinal) ? header[7..] : header;
+    }
+
+    // Sends a prefix, then one byte per DripInterval until the client leaves or DripDuration passes.
+    private async Task DripAsync(HttpContext ctx, byte[] body)
+    {
+        ctx.Response.StatusCode = 200;
+        var cut = Math.Min(8, body.Length);
+        try
+        {
+            await ctx.Response.Body.WriteAsync(body.AsMemory(0, cut), ctx.RequestAborted).ConfigureAwait(false);
+            await ctx.Response.Body.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+            var until = Stopwatch.GetTimestamp() + Ticks(_options.DripDuration.TotalSeconds);
+            for (var i = cut; Stopwatch.GetTimestamp() < until; i++)
+            {
+                await Task.Delay(_options.DripInterval, ctx.RequestAborted).ConfigureAwait(false);
+                await ctx.Response.Body.WriteAsync(body.AsMemory(i % body.Length, 1), ctx.RequestAborted).ConfigureAwait(false);
+                await ctx.Response.Body.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        {
+            // The client gave up: what a drip is for.
+        }
+    }
+
+    // Streams a prefix then filler up to total bytes, chunked (no Content-Length), from one small buffer.
+    private static async Task StreamFillerAsync(HttpContext ctx, byte[] prefix, long total, byte filler = 0)
+    {
+        ctx.Response.StatusCode = 200;
+        var chunk = new byte[64 * 1024];
+        Array.Fill(chunk, filler);
+        try
+        {
+            await ctx.Response.Body.WriteAsync(prefix, ctx.RequestAborted).ConfigureAwait(false);
+            for (var sent = (long)prefix.Length; sent < total; sent += chunk.Length)
+            {
+                await ctx.Response.Body.WriteAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, total - sent)), ctx.RequestAborted).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        {
+            // The client stopped reading: what a limit is for.
+        }
+    }
 
     private EmulatorRequest NewEntry(HttpContext ctx, string kind, string? body, string? model)
     {

@@ -239,7 +239,7 @@ public class NanoBananaProtocolClient
 
         using (response)
         {
-            if (Redirected(response, uri) is { } redirect)
+            if (Redirected(response, uri, predictionId) is { } redirect)
             {
                 throw redirect(what);
             }
@@ -429,7 +429,7 @@ public class NanoBananaProtocolClient
 
     // API calls never follow redirects: a 3xx (or a response from another origin, when a caller's HttpClient followed
     // one itself) is an error naming the target host.
-    private Func<string, NanoBananaApiException>? Redirected(HttpResponseMessage response, Uri requested)
+    private Func<string, NanoBananaApiException>? Redirected(HttpResponseMessage response, Uri requested, string? predictionId = null)
     {
         var status = (int)response.StatusCode;
         if (status is >= 300 and < 400)
@@ -439,6 +439,7 @@ public class NanoBananaProtocolClient
             {
                 StatusCode = response.StatusCode,
                 ErrorCode = NanoBananaErrorCodes.Redirect,
+                PredictionId = predictionId,
             };
         }
 
@@ -448,6 +449,7 @@ public class NanoBananaProtocolClient
             {
                 StatusCode = response.StatusCode,
                 ErrorCode = NanoBananaErrorCodes.Redirect,
+                PredictionId = predictionId,
             };
         }
 

@@ -1,0 +1,366 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Net;
+using NanoBanana.Diagnostics;
+using NanoBanana.Emulator;
+using NanoBanana.Polling;
+using NanoBanana.Protocol;
+
+namespace NanoBanana.Tests;
+
+/// <summary>
+/// Issue 9 over real loopback HTTP: every numbered way a hostile or faulty server could lose a paid prediction, hang,
+/// exhaust memory or leak the key. Timeouts here are liveness guards (a hang fails the test), never speed claims.
+/// </summary>
+public class HostileServerTests
+{
+    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(60);
+
+    // 1. Cancelling after acceptance keeps the id; the job resumes by it.
+    [Fact]
+    public async Task Cancel_after_acceptance_throws_a_cancellation_with_the_id_and_the_job_resumes_to_an_image()
+    {
+        await using var emulator = await Emu.StartAsync(timeScale: 0.05); // NB2: 200–400 ms
+        using var client = Emu.Client(emulator);
+        using var cts = new CancellationTokenSource();
+        string? reportedId = null;
+        var progress = new SyncProgress<GenerationProgress>(p =>
+        {
+            reportedId ??= p.PredictionId;
+            cts.Cancel();
+        });
+
+        var ex = await Assert.ThrowsAsync<PredictionCanceledException>(() => client.GenerateAsync(new ImageJob("a fox"), progress, cts.Token).WaitAsync(Guard));
+        Assert.IsAssignableFrom<OperationCanceledException>(ex);
+        Assert.Equal(cts.Token, ex.CancellationToken);
+        Assert.NotNull(ex.PredictionId);
+        Assert.Equal(reportedId, ex.PredictionId); // progress told the id before anything finished
+        Assert.Equal(emulator.Jobs.Single().Id, ex.PredictionId);
+        Assert.Equal(emulator.Jobs.Single().Model.Id, ex.ModelId);
+        Assert.Contains("ResumeAsync", ex.Message);
+
+        var resumed = await client.ResumeAsync(ex.PredictionId!, ex.ModelId).WaitAsync(Guard);
+        Assert.Equal(ex.PredictionId, resumed.PredictionId);
+        Assert.NotEmpty(await resumed.Images[0].GetBytesAsync());
+        Assert.Equal(1, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
+    public async Task Sync_submit_cancelled_after_sending_is_an_unknown_outcome_and_before_sending_a_plain_cancellation()
+    {
+        await using var emulator = await Emu.StartAsync(timeScale: 0.2); // NB2 sync answer after 0.8–1.6 s
+        using var client = Emu.Client(emulator);
+        using var cts = new CancellationTokenSource();
+        var run = client.GenerateAsync(new ImageJob("a heron") { UseSyncMode = true }, cts.Token);
+        while (emulator.AcceptedSubmits == 0)
+        {
+            await Task.Delay(5);
+        }
+
+        cts.Cancel();
+        var ex = await Assert.ThrowsAsync<SubmitOutcomeUnknownException>(() => run.WaitAsync(Guard));
+        Assert.Contains("cancelled after the request was sent", ex.Message);
+        Assert.Equal(1, emulator.AcceptedSubmits);
+
+        emulator.ClearLog();
+        var before = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.GenerateAsync(new ImageJob("a heron"), new CancellationToken(canceled: true)));
+        Assert.IsNotType<PredictionCanceledException>(before);
+        Assert.DoesNotContain(emulator.Requests, r => r.Kind == "submit");
+    }
+
+    // 2. ResumeAsync: one deadline, one retry discipline.
+    [Fact]
+    public async Task Resume_survives_an_unreadable_first_answer()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        var operation = await client.StartGenerationAsync(new ImageJob("a lamp"));
+        emulator.EnqueueFault(FaultKind.MalformedJson, FaultTarget.Poll);
+        var result = await client.ResumeAsync(operation.Id, operation.Model.Id).WaitAsync(Guard);
+        Assert.Equal(operation.Id, result.PredictionId);
+    }
+
+    [Fact]
+    public async Task Resume_keeps_its_deadline_when_every_poll_drips()
+    {
+        await using var emulator = await Emu.StartAsync(o => o.DripInterval = TimeSpan.FromMilliseconds(200));
+        using var client = Emu.Client(emulator, o =>
+        {
+            o.Deadline = TimeSpan.FromSeconds(2);
+            o.Retry.AttemptTimeout = TimeSpan.FromMilliseconds(400);
+        });
+        var operation = await client.StartGenerationAsync(new ImageJob("a lamp"));
+        emulator.EnqueueFault(FaultKind.DripBody, FaultTarget.Poll, count: 1000);
+        var ex = await Assert.ThrowsAsync<PredictionTimeoutException>(() => client.ResumeAsync(operation.Id, operation.Model.Id).WaitAsync(Guard));
+        Assert.Equal(operation.Id, ex.PredictionId);
+        Assert.True(emulator.Count("poll") >= 2, "the dripping polls were cut off and retried");
+    }
+
+    // 3. The attempt timeout covers the body; downloads have their own.
+    [Fact]
+    public async Task A_dripping_poll_body_is_cut_off_by_the_attempt_timeout_and_retried()
+    {
+        await using var emulator = await Emu.StartAsync(o => o.DripInterval = TimeSpan.FromMilliseconds(300));
+        using var client = Emu.Client(emulator, o => o.Retry.AttemptTimeout = TimeSpan.FromMilliseconds(500));
+        var operation = await client.StartGenerationAsync(new ImageJob("a lamp"));
+        await Task.Delay(50);
+        emulator.EnqueueFault(FaultKind.DripBody, FaultTarget.Poll);
+        var status = await operation.UpdateStatusAsync().WaitAsync(Guard);
+        Assert.Equal(PredictionStatus.Completed, status);
+        Assert.Equal(2, emulator.Count("poll"));
+    }
+
+    [Fact]
+    public async Task A_dripping_download_ends_at_the_download_timeout_with_the_id_and_leaves_no_file()
+    {
+        await using var emulator = await Emu.StartAsync(o => o.DripInterval = TimeSpan.FromMilliseconds(100));
+        using var client = Emu.Client(emulator, o => o.Limits.DownloadTimeout = TimeSpan.FromSeconds(1));
+        emulator.EnqueueFault(FaultKind.DripOutput, FaultTarget.Submit);
+        var result = await client.GenerateAsync(new ImageJob("a lamp"));
+        var path = Path.Combine(Path.GetTempPath(), "nb-drip-" + Guid.NewGuid().ToString("N") + ".png");
+        var ex = await Assert.ThrowsAsync<OutputUnavailableException>(() => result.Images[0].SaveAsync(path).WaitAsync(Guard));
+        Assert.Equal(result.PredictionId, ex.PredictionId);
+        Assert.Contains("DownloadTimeout", ex.Message);
+        Assert.False(File.Exists(path));
+        Assert.Empty(Directory.GetFiles(Path.GetTempPath(), Path.GetFileName(path) + "*"));
+    }
+
+    // 4. Memory is bounded: JSON bodies, inline images, downloads.
+    [Fact]
+    public async Task An_oversized_poll_body_is_a_typed_error_with_the_id()
+    {
+        await using var emulator = await Emu.StartAsync(o => o.OversizedBodyBytes = 8_000_000);
+        using var client = Emu.Client(emulator);
+        emulator.EnqueueFault(FaultKind.OversizedBody, FaultTarget.Poll);
+        var ex = await Assert.ThrowsAsync<ResponseLimitExceededException>(() => client.GenerateAsync(new ImageJob("a lamp")).WaitAsync(Guard));
+        Assert.Equal(emulator.Jobs.Single().Id, ex.PredictionId);
+        Assert.Equal(new LimitOptions().MaxJsonBytes, ex.Limit);
+        Assert.Contains("MaxJsonBytes", ex.LimitName);
+    }
+
+    [Fact]
+    public async Task An_inline_image_over_the_limit_is_refused_before_decoding_with_the_id()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator, o => o.Limits.MaxImageBytes = 2048);
+        var ex = await Assert.ThrowsAsync<ResponseLimitExceededException>(() => client.GenerateAsync(new ImageJob("a lamp") { Base64Output = true }).WaitAsync(Guard));
+        Assert.Equal(emulator.Jobs.Single().Id, ex.PredictionId);
+        Assert.Equal(2048, ex.Limit);
+        Assert.Equal(1, emulator.AcceptedSubmits); // completed and billed: never resubmitted
+    }
+
+    [Fact]
+    public async Task A_huge_download_stops_at_the_image_limit_with_the_id_and_leaves_no_file()
+    {
+        await using var emulator = await Emu.StartAsync(o => o.HugeOutputBytes = 8L * 1024 * 1024);
+        using var client = Emu.Client(emulator, o => o.Limits.MaxImageBytes = 1024 * 1024);
+        emulator.EnqueueFault(FaultKind.HugeOutput, FaultTarget.Submit);
+        var result = await client.GenerateAsync(new ImageJob("a lamp"));
+        var path = Path.Combine(Path.GetTempPath(), "nb-huge-" + Guid.NewGuid().ToString("N") + ".png");
+        var ex = await Assert.ThrowsAsync<ResponseLimitExceededException>(() => result.Images[0].SaveAsync(path).WaitAsync(Guard));
+        Assert.Equal(result.PredictionId, ex.PredictionId);
+        Assert.Equal("NanoBanana:Limits:MaxImageBytes", ex.LimitName);
+        Assert.False(File.Exists(path));
+    }
+
+    // 5. The key never leaks, whatever the service echoes.
+    [Fact]
+    public async Task A_failed_prediction_that_echoes_the_key_leaks_it_nowhere()
+    {
+        await using var emulator = await Emu.StartAsync();
+        var logs = new CapturingLoggerProvider();
+        using var client = Emu.Client(emulator, loggers: logs);
+        emulator.EnqueueFault(FaultKind.EchoKey, FaultTarget.Submit);
+        var ex = await Assert.ThrowsAsync<PredictionFailedException>(() => client.GenerateAsync(new ImageJob("a lamp") { AllowFallback = false }));
+        Assert.Contains("upstream rejected the request", ex.ProviderMessage);
+        AssertNoKey(ex.Message, ex.ToString(), ex.ProviderMessage, ex.RawBodyExcerpt);
+        AssertNoKey([.. logs.Entries.Select(e => e.Message)]);
+        Assert.Contains(logs.Entries, e => e.Message.Contains("upstream rejected", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_error_body_that_echoes_the_key_escaped_and_across_the_excerpt_cut_leaks_nothing()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator, o => o.Retry.MaxRetries = 0);
+        var operation = await client.StartGenerationAsync(new ImageJob("a lamp"));
+        emulator.EnqueueFault(FaultKind.EchoKey, FaultTarget.Poll);
+        var ex = await Assert.ThrowsAsync<NanoBananaApiException>(() => client.Protocol.GetPredictionAsync(operation.Id));
+        Assert.Equal(HttpStatusCode.InternalServerError, ex.StatusCode);
+        Assert.Contains("upstream auth failed", ex.ProviderMessage);
+        AssertNoKey(ex.Message, ex.ToString(), ex.ProviderMessage, ex.RawBodyExcerpt);
+    }
+
+    [Fact]
+    public void The_redactor_catches_escaped_encoded_and_cut_forms()
+    {
+        var r = new SecretRedactor(Emu.Key);
+        var escaped = string.Concat(Emu.Key.Select(c => $"\\u{(int)c:X4}"));
+        Assert.Equal("a *** b", r.Redact($"a {Emu.Key} b"));
+        Assert.Equal("a *** b", r.Redact($"a {escaped} b"));
+        Assert.Equal("a *** b", r.Redact("a " + Uri.EscapeDataString(Emu.Key).Replace("-", "%2D", StringComparison.Ordinal) + " b"));
+        Assert.Equal("x ***", r.Redact("x " + Emu.Key[..7], textWasCut: true));
+        Assert.Equal("x ***", r.Redact("x " + escaped[..20], textWasCut: true));
+        Assert.Equal("x sk-", r.Redact("x sk-", textWasCut: true)); // too short a tail to judge
+        var body = new string('.', WireParser.MaxExcerptChars - 5) + Emu.Key + new string('.', 100);
+        var excerpt = WireParser.Excerpt(System.Text.Encoding.UTF8.GetBytes(body), r);
+        AssertNoKey(excerpt);
+        Assert.EndsWith("…", excerpt);
+    }
+
+    // 6 and 7. A completed output that cannot be taken fails with the id, never resubmitted; unsafe URLs are not fetched.
+    [Theory]
+    [InlineData(FaultKind.UndecodableOutput, "nor valid base64")]
+    [InlineData(FaultKind.MetadataOutputUrl, "169.254.169.254")]
+    public async Task A_completed_output_that_is_undecodable_or_unsafe_fails_with_the_id_and_is_not_resubmitted(FaultKind fault, string expected)
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        emulator.EnqueueFault(fault, FaultTarget.Submit);
+        var ex = await Assert.ThrowsAsync<OutputUnavailableException>(() => client.GenerateAsync(new ImageJob("a lamp")).WaitAsync(Guard));
+        Assert.Equal(emulator.Jobs.Single().Id, ex.PredictionId);
+        Assert.Contains(expected, ex.Message);
+        Assert.Equal(1, emulator.AcceptedSubmits);
+        Assert.DoesNotContain(emulator.Requests, r => r.Kind == "output");
+    }
+
+    [Fact]
+    public async Task A_download_that_is_not_an_image_is_refused_with_the_id()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        emulator.EnqueueFault(FaultKind.NonImageOutput, FaultTarget.Submit);
+        var result = await client.GenerateAsync(new ImageJob("a lamp"));
+        var ex = await Assert.ThrowsAsync<OutputUnavailableException>(() => result.Images[0].GetBytesAsync());
+        Assert.Equal(result.PredictionId, ex.PredictionId);
+        Assert.Contains("text/html", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("https://cdn.example.com/a.png", null, false)]
+    [InlineData("http://cdn.example.com/a.png", null, true)]
+    [InlineData("https://169.254.169.254/latest/meta-data/", null, true)]
+    [InlineData("https://[fe80::1]/a.png", null, true)]
+    [InlineData("https://metadata.google.internal/computeMetadata/v1/", null, true)]
+    [InlineData("https://10.0.4.7/a.png", null, true)]
+    [InlineData("https://10.0.4.7/a.png", "10.0.4.7", false)]
+    [InlineData("http://cdn.corp.example/a.png", "cdn.corp.example", false)]
+    [InlineData("ftp://cdn.example.com/a.png", null, true)]
+    [InlineData("file:///etc/passwd", null, true)]
+    [InlineData("http://127.0.0.1:9/a.png", null, true)] // loopback only when the API is on loopback
+    public void The_output_policy_refuses_what_it_should(string url, string? allowed, bool refused)
+    {
+        var policy = new OutputUrlPolicy(allowed is null ? [] : [allowed], new Uri("https://api.example.com/api/v3/"));
+        Assert.Equal(refused, policy.Check(new Uri(url)) is not null);
+    }
+
+    // 8. API calls never follow redirects.
+    [Fact]
+    public async Task A_redirected_submit_is_not_reposted_elsewhere()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        emulator.EnqueueFault(FaultKind.Redirect, FaultTarget.Submit);
+        var ex = await Assert.ThrowsAsync<NanoBananaApiException>(() => client.GenerateAsync(new ImageJob("a lamp")));
+        Assert.Equal(NanoBananaErrorCodes.Redirect, ex.ErrorCode);
+        Assert.Contains("localhost", ex.Message);
+        Assert.Single(emulator.Requests, r => r.Kind == "submit");
+        Assert.Equal(0, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
+    public async Task A_redirected_poll_is_not_trusted()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        emulator.EnqueueFault(FaultKind.Redirect, FaultTarget.Poll);
+        var ex = await Assert.ThrowsAsync<NanoBananaApiException>(() => client.GenerateAsync(new ImageJob("a lamp")).WaitAsync(Guard));
+        Assert.Equal(NanoBananaErrorCodes.Redirect, ex.ErrorCode);
+        Assert.Equal(emulator.Jobs.Single().Id, ex.PredictionId);
+        Assert.Single(emulator.Requests, r => r.Kind == "poll");
+    }
+
+    // 9. Every refusal is named.
+    [Fact]
+    public async Task When_no_model_accepts_every_attempt_is_named()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        emulator.EnqueueFault(FaultKind.Unavailable, FaultTarget.Submit, count: 3);
+        var ex = await Assert.ThrowsAsync<NoModelAcceptedException>(() => client.GenerateAsync(new ImageJob("a lamp")));
+        Assert.Equal(3, ex.Attempts.Count);
+        Assert.All(ex.Attempts, a => Assert.Equal(AttemptOutcome.NotAccepted, a.Outcome));
+        foreach (var model in client.Catalog.Models)
+        {
+            Assert.Contains(model.Id, ex.Message);
+        }
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ex.StatusCode);
+        Assert.Equal(0, emulator.AcceptedSubmits);
+    }
+
+    private static void AssertNoKey(params string?[] texts)
+    {
+        var escapedStart = string.Concat(Emu.Key[..4].Select(c => $"\\u{(int)c:x4}"));
+        foreach (var text in texts)
+        {
+            if (text is null)
+            {
+                continue;
+            }
+
+            Assert.DoesNotContain(Emu.Key[..8], text, StringComparison.Ordinal);
+            Assert.DoesNotContain("SECRET-0123", text, StringComparison.Ordinal);
+            Assert.DoesNotContain(escapedStart, text, StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
+    /// <summary>IProgress that calls back on the reporting thread (Progress&lt;T&gt; posts to the pool).</summary>
+    private sealed class SyncProgress<T>(Action<T> action) : IProgress<T>
+    {
+        public void Report(T value) => action(value);
+    }
+}
+
+/// <summary>Telemetry with process-wide listeners: not run in parallel with other tests.</summary>
+[CollectionDefinition(nameof(TelemetryCollection), DisableParallelization = true)]
+public sealed class TelemetryCollection;
+
+[Collection(nameof(TelemetryCollection))]
+public class FailedJobTelemetryTests
+{
+    [Fact]
+    public async Task A_failed_job_span_has_error_status_and_the_exception_and_deadline_timeouts_count_as_failed()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator, o => o.Deadline = TimeSpan.FromSeconds(1));
+        var spans = new List<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == NanoBananaTelemetry.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = a => { lock (spans) { spans.Add(a); } },
+        };
+        ActivitySource.AddActivityListener(listener);
+        long failed = 0;
+        using var meter = new MeterListener();
+        meter.InstrumentPublished = (i, l) => { if (i.Meter.Name == NanoBananaTelemetry.Name && i.Name == "nanobanana.jobs.failed") { l.EnableMeasurementEvents(i); } };
+        meter.SetMeasurementEventCallback<long>((_, v, _, _) => Interlocked.Add(ref failed, v));
+        meter.Start();
+
+        emulator.EnqueueFault(FaultKind.JobNeverFinishes, FaultTarget.Submit);
+        var ex = await Assert.ThrowsAsync<PredictionTimeoutException>(() => client.GenerateAsync(new ImageJob("a lamp")));
+
+        Activity generate;
+        lock (spans)
+        {
+            generate = Assert.Single(spans, s => s.OperationName == "nanobanana.generate" && (string?)s.GetTagItem("nanobanana.prediction_id") == ex.PredictionId);
+        }
+
+        Assert.Equal(ActivityStatusCode.Error, generate.Status);
+        Assert.Equal(typeof(PredictionTimeoutException).FullName, generate.GetTagItem("error.type"));
+        var evt = Assert.Single(generate.Events, e => e.Name == "exception");
+        Assert.Contains(evt.Tags, t => t.Key == "exception.message" && ((string)t.Value!).Contains(ex.PredictionId!, StringComparison.Ordinal));
+        Assert.Equal(1, Interlocked.Read(ref failed));
+    }
+}

@@ -15,7 +15,12 @@ public class SoakTests(ITestOutputHelper output)
         Assert.Equal(0, report.UnobservedExceptions);
         Assert.Equal(0, report.UntypedErrors);
         Assert.Equal(0, report.DeadlineOverruns);
-        Assert.Equal(100, report.Completed + report.FailedTyped);
+        Assert.Equal(100, report.Completed + report.FailedTyped + report.CancelledAfterAcceptance + report.CancelledBeforeSending);
+        Assert.True(report.CancelledAfterAcceptance + report.CancelledBeforeSending >= 10, $"at least 10% of jobs are cancelled: {report}");
+        Assert.True(report.CancelledAfterAcceptance > 0, $"some cancellations must hit accepted jobs: {report}");
+        Assert.Equal(0, report.ResumeLost);
+        Assert.Equal(0, report.CancelledBeforeSendingButAccepted);
+        Assert.Equal(0, report.KeyLeaks);
         Assert.True(report.FaultedExchanges > 0, "the soak must actually inject faults");
         Assert.True(report.Completed > 50, $"most jobs should survive the faults: {report}");
     }

@@ -34,8 +34,14 @@ public static class CliApp
     private static readonly Argument<string> Prompt = new("prompt") { Description = "What to generate" };
     private static readonly Argument<string> Id = new("id") { Description = "Prediction id" };
 
+    /// <summary>The exit code after Ctrl+C (128 + SIGINT), as shells expect.</summary>
+    public const int CancelledExitCode = 130;
+
     /// <summary>Runs the command line and returns the exit code.</summary>
-    public static Task<int> RunAsync(string[] args, IAnsiConsole console)
+    public static Task<int> RunAsync(string[] args, IAnsiConsole console) => RunAsync(args, console, CancellationToken.None);
+
+    /// <summary>Runs the command line and returns the exit code; <paramref name="cancellationToken"/> acts like Ctrl+C.</summary>
+    public static Task<int> RunAsync(string[] args, IAnsiConsole console, CancellationToken cancellationToken)
     {
         var root = new RootCommand("nanobanana: generate and edit images with Google's Nano Banana models, routed to the right tier.");
         foreach (var option in new Option[] { ApiKey, BaseUrl, Provider, EmulatorTimeScale })
@@ -88,7 +94,7 @@ public static class CliApp
             return Task.FromResult(2);
         }
 
-        return parse.InvokeAsync();
+        return parse.InvokeAsync(null, cancellationToken);
     }
 
     private static void AddRequirementOptions(Command command)
@@ -202,12 +208,29 @@ public static class CliApp
             using var client = new NanoBananaClient(Options(parse, emulator));
             return await run(client, emulator);
         }
+        catch (PredictionCanceledException ex)
+        {
+            // Ctrl+C after the service accepted the job: it runs on and is billed. Say how to collect it.
+            console.MarkupLine($"[yellow]Cancelled.[/] {Markup.Escape(ex.Message)}");
+            console.WriteLine($"Resume with: nanobanana resume {ex.PredictionId}{(ex.ModelId is null ? "" : " --model " + ex.ModelId)}{(emulator is null ? "" : " (this run used an in-process emulator that has now stopped: resuming needs a real service)")}");
+            return CancelledExitCode;
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            console.MarkupLine("[yellow]Cancelled[/] before anything was sent: nothing was accepted, nothing billed.");
+            return CancelledExitCode;
+        }
+        catch (SubmitOutcomeUnknownException ex) when (ct.IsCancellationRequested)
+        {
+            console.MarkupLine($"[yellow]Cancelled[/] while submitting. {Markup.Escape(ex.Message)}");
+            return CancelledExitCode;
+        }
         catch (Exception ex) when (ex is NanoBananaException or ArgumentException or FormatException)
         {
             console.MarkupLine($"[red]{Markup.Escape(ex.Message)}[/]");
             if (ex is NanoBananaException { PredictionId: { } id })
             {
-                console.MarkupLine($"Resume with: nanobanana resume {Markup.Escape(id)}");
+                console.MarkupLine($"Resume with: nanobanana resume {Markup.Escape(id)}{(ex is PredictionTimeoutException { ModelId: { } m } ? " --model " + Markup.Escape(m) : "")}");
             }
 
             return 1;
@@ -288,7 +311,7 @@ public static class CliApp
         ImageResult? result = null;
         await console.Status().StartAsync(title, async ctx =>
         {
-            var progress = new Progress<GenerationProgress>(p => ctx.Status(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{title}: {p.Status} after {p.Elapsed.TotalSeconds:0.0} s ({p.PollCount} polls)"))));
+            var progress = new Progress<GenerationProgress>(p => ctx.Status(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{title}: prediction {p.PredictionId} {p.Status} after {p.Elapsed.TotalSeconds:0.0} s ({p.PollCount} polls)"))));
             result = await run(progress);
         });
         return result!;

@@ -44,6 +44,23 @@ try
     Console.WriteLine($"Wrote {mediaType} {result.Images[0].ExpectedSize} to {path} ({new FileInfo(path).Length:N0} bytes)");
     return 0;
 }
+catch (PredictionCanceledException ex)
+{
+    // Ctrl+C (or the 5-minute limit) after the service accepted the job: it runs on and is billed if it completes.
+    Console.Error.WriteLine($"Cancelled. Prediction {ex.PredictionId} on {ex.ModelId} was accepted and keeps running.");
+    Console.Error.WriteLine($"Collect it later: await client.ResumeAsync(\"{ex.PredictionId}\", \"{ex.ModelId}\")  or  nanobanana resume {ex.PredictionId} --model {ex.ModelId}");
+    return 130;
+}
+catch (OperationCanceledException) when (cts.IsCancellationRequested)
+{
+    Console.Error.WriteLine("Cancelled before anything was sent: nothing accepted, nothing billed.");
+    return 130;
+}
+catch (SubmitOutcomeUnknownException ex) when (cts.IsCancellationRequested)
+{
+    Console.Error.WriteLine($"Cancelled while submitting: {ex.Message}");
+    return 130;
+}
 catch (NanoBananaException ex)
 {
     Console.Error.WriteLine($"Failed: {ex.Message}");

@@ -57,7 +57,18 @@ try
                     return;
                 }
 
-                await gate.WaitAsync(cts.Token);
+                try
+                {
+                    await gate.WaitAsync(cts.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    errors[i] = "cancelled before it was sent (nothing billed)";
+                    task.Description = $"[yellow]{label}: not sent[/]";
+                    task.Value = 3;
+                    return;
+                }
+
                 try
                 {
                     task.Description = $"{label} [grey]{r.Decision.Model.DisplayName}[/]";
@@ -66,6 +77,19 @@ try
                     var result = await client.GenerateAsync(r.Job, progress, cts.Token);
                     await result.Images[0].SaveAsync(Path.Combine(outputDir, $"{i + 1:00}-{result.Model.Tier}.png"), cts.Token);
                     results[i] = result;
+                    task.Value = 3;
+                }
+                catch (PredictionCanceledException ex)
+                {
+                    // Ctrl+C after acceptance: the job runs on and is billed; keep its id to resume it.
+                    errors[i] = $"cancelled; resume with: nanobanana resume {ex.PredictionId} --model {ex.ModelId}";
+                    task.Description = $"[yellow]{label}: cancelled ({Markup.Escape(ex.PredictionId ?? "")})[/]";
+                    task.Value = 3;
+                }
+                catch (OperationCanceledException) when (cts.IsCancellationRequested)
+                {
+                    errors[i] = "cancelled before it was sent (nothing billed)";
+                    task.Description = $"[yellow]{label}: not sent[/]";
                     task.Value = 3;
                 }
                 catch (NanoBananaException ex)
@@ -126,6 +150,16 @@ try
     }
 
     AnsiConsole.MarkupLine($"Images in {Markup.Escape(outputDir)}; {errors.Count(e => e is not null)} job(s) failed.");
+    if (cts.IsCancellationRequested)
+    {
+        foreach (var line in errors.Where(e => e is not null && e.StartsWith("cancelled; ", StringComparison.Ordinal)))
+        {
+            AnsiConsole.WriteLine(line!);
+        }
+
+        return 130;
+    }
+
     return errors.Any(e => e is not null) ? 1 : 0;
 }
 finally

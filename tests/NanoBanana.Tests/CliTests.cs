@@ -64,4 +64,27 @@ public class CliTests
             }
         }
     }
+
+    [Fact]
+    public async Task Ctrl_C_after_acceptance_prints_the_id_and_the_resume_command_and_exits_130()
+    {
+        await using var emulator = await Emu.StartAsync(timeScale: 0.01);
+        emulator.EnqueueFault(FaultKind.JobNeverFinishes, FaultTarget.Submit); // still running when Ctrl+C comes
+        var outDir = Path.Combine(Path.GetTempPath(), "nanobanana-cli-" + Guid.NewGuid().ToString("N"));
+        var (console, output) = TestConsole();
+        using var ctrlC = new CancellationTokenSource();
+        var run = CliApp.RunAsync(["generate", "a fox", "--out", outDir, "--base-url", emulator.ApiBaseUrl.ToString(), "--api-key", Emu.Key], console, ctrlC.Token);
+        while (emulator.Count("poll") == 0 && !run.IsCompleted) // a poll means the client holds the id
+        {
+            await Task.Delay(5);
+        }
+
+        ctrlC.Cancel();
+        var code = await run.WaitAsync(TimeSpan.FromSeconds(60));
+        var job = emulator.Jobs.Single();
+        var text = output.ToString();
+        Assert.True(code == CliApp.CancelledExitCode, text);
+        Assert.True(text.Contains($"nanobanana resume {job.Id} --model {job.Model.Id}", StringComparison.Ordinal), text);
+        Assert.False(Directory.Exists(outDir) && Directory.GetFiles(outDir).Length > 0);
+    }
 }

@@ -125,6 +125,19 @@ public class HostileServerTests
         Assert.Empty(Directory.GetFiles(Path.GetTempPath(), Path.GetFileName(path) + "*"));
     }
 
+    [Fact]
+    public async Task A_download_cancelled_by_the_caller_carries_the_id_of_the_completed_prediction()
+    {
+        await using var emulator = await Emu.StartAsync(o => o.DripInterval = TimeSpan.FromMilliseconds(100));
+        using var client = Emu.Client(emulator);
+        emulator.EnqueueFault(FaultKind.DripOutput, FaultTarget.Submit);
+        var result = await client.GenerateAsync(new ImageJob("a lamp"));
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var ex = await Assert.ThrowsAsync<PredictionCanceledException>(() => result.Images[0].GetBytesAsync(cts.Token).WaitAsync(Guard));
+        Assert.Equal(result.PredictionId, ex.PredictionId);
+        Assert.Equal(cts.Token, ex.CancellationToken);
+    }
+
     // 4. Memory is bounded: JSON bodies, inline images, downloads.
     [Fact]
     public async Task An_oversized_poll_body_is_a_typed_error_with_the_id()

@@ -305,6 +305,18 @@ public class NanoBananaProtocolClient
         {
             return await DownloadCoreAsync(uri, destination, predictionId, index, activity, timeout.Token).ConfigureAwait(false);
         }
+        catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested && predictionId is not null && ex is not PredictionCanceledException)
+        {
+            // The caller stopped a download of a completed (billed) prediction: say which, so it can be fetched again.
+            throw new PredictionCanceledException(
+                $"Downloading output {index} of prediction {predictionId} was cancelled. The prediction completed; resume it by id to fetch its output again (outputs are kept for a limited time).",
+                ex,
+                cancellationToken)
+            {
+                PredictionId = predictionId,
+                LastStatus = PredictionStatus.Completed.Value,
+            };
+        }
         catch (Exception ex) when (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             var failure = Unavailable(predictionId, index, $"the download did not finish within {_limits.DownloadTimeout} (NanoBanana:Limits:DownloadTimeout)", ex);

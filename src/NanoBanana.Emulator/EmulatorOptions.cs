@@ -82,6 +82,12 @@ public enum FaultKind
 
     /// <summary>Submit target only: the job completes with <c>outputs: []</c>.</summary>
     EmptyOutputs,
+
+    /// <summary>
+    /// Submit target only: the output URL answers 302 to the same image under the host name <c>localhost</c>, and that
+    /// answers 302 to the cloud metadata address when <see cref="EmulatorOptions.RedirectOutputToMetadata"/> is set.
+    /// </summary>
+    RedirectOutput,
 }
 
 /// <summary>Which exchanges a fault applies to.</summary>
@@ -132,6 +138,9 @@ public sealed class EmulatorOptions
 
     /// <summary>The longest a drip goes on (real time). Default 10 minutes.</summary>
     public TimeSpan DripDuration { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Makes <see cref="FaultKind.RedirectOutput"/> end at 169.254.169.254 instead of the image.</summary>
+    public bool RedirectOutputToMetadata { get; set; }
 
     /// <summary>The size of an <see cref="FaultKind.OversizedBody"/> answer. Default 50 MB.</summary>
     public long OversizedBodyBytes { get; set; } = 50_000_000;

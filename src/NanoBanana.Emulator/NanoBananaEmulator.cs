@@ -266,7 +266,7 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
                 job.ErrorCode = 1401;
                 job.EchoedKey = KeyOf(ctx);
                 break;
-            case FaultKind.UndecodableOutput or FaultKind.MetadataOutputUrl or FaultKind.NonImageOutput or FaultKind.HugeOutput or FaultKind.DripOutput or FaultKind.EmptyOutputs:
+            case FaultKind.UndecodableOutput or FaultKind.MetadataOutputUrl or FaultKind.NonImageOutput or FaultKind.HugeOutput or FaultKind.DripOutput or FaultKind.EmptyOutputs or FaultKind.RedirectOutput:
                 job.HostileOutput = fault;
                 break;
         }
@@ -380,6 +380,13 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
                 entry.StatusCode = 200;
                 ctx.Response.ContentType = "image/png";
                 await StreamFillerAsync(ctx, PngWriter.Gradient(8, 8, (0, 0, 0), (255, 255, 255))[..16], _options.HugeOutputBytes).ConfigureAwait(false);
+                return;
+            case FaultKind.RedirectOutput when ctx.Request.Host.Host != "localhost" || _options.RedirectOutputToMetadata:
+                entry.StatusCode = 302;
+                ctx.Response.StatusCode = 302;
+                ctx.Response.Headers.Location = ctx.Request.Host.Host != "localhost"
+                    ? $"http://localhost:{BaseAddress.Port.ToString(CultureInfo.InvariantCulture)}{ctx.Request.Path}"
+                    : "http://169.254.169.254/latest/meta-data/";
                 return;
             case FaultKind.DripOutput:
                 entry.StatusCode = 200;

@@ -293,6 +293,31 @@ public class HostileServerTests
         Assert.Single(emulator.Requests, r => r.Kind == "poll");
     }
 
+    [Fact]
+    public async Task Downloads_follow_a_checked_redirect_but_not_too_many_and_never_to_a_refused_address()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        emulator.EnqueueFault(FaultKind.RedirectOutput, FaultTarget.Submit);
+        var result = await client.GenerateAsync(new ImageJob("a lamp"));
+        Assert.NotEmpty(await result.Images[0].GetBytesAsync()); // one hop, to localhost: followed
+        Assert.Equal(2, emulator.Count("output"));
+        Assert.All(emulator.Requests.Where(r => r.Kind == "output"), r => Assert.False(r.HasAuthorization));
+
+        using var strict = Emu.Client(emulator, o => o.Limits.MaxDownloadRedirects = 0);
+        emulator.EnqueueFault(FaultKind.RedirectOutput, FaultTarget.Submit);
+        var second = await strict.GenerateAsync(new ImageJob("a lamp"));
+        var tooMany = await Assert.ThrowsAsync<OutputUnavailableException>(() => second.Images[0].GetBytesAsync());
+        Assert.Contains("MaxDownloadRedirects", tooMany.Message);
+        Assert.Equal(second.PredictionId, tooMany.PredictionId);
+
+        emulator.Options.RedirectOutputToMetadata = true;
+        emulator.EnqueueFault(FaultKind.RedirectOutput, FaultTarget.Submit);
+        var third = await client.GenerateAsync(new ImageJob("a lamp"));
+        var refused = await Assert.ThrowsAsync<OutputUnavailableException>(() => third.Images[0].GetBytesAsync());
+        Assert.Contains("169.254.169.254", refused.Message);
+    }
+
     // 9. Every refusal is named.
     [Fact]
     public async Task When_no_model_accepts_every_attempt_is_named()

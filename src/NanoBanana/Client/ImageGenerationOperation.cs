@@ -144,9 +144,6 @@ public class ImageGenerationOperation
         return TryBuildValue() ?? throw (_outputFailure ?? (Exception)Failure(prediction));
     }
 
-    /// <summary>Whether the prediction completed but its outputs could not be taken (undecodable, refused, too large).</summary>
-    internal bool OutputsFailed => _outputFailure is not null;
-
     // Builds the result once the prediction completed with outputs. An output that cannot be decoded or is refused
     // does not throw here: it is kept (with the prediction id) and thrown by Value and the waits.
     internal ImageResult? TryBuildValue()

@@ -46,13 +46,7 @@ public sealed class GeneratedImage
         {
             if (protocol?.CheckOutputUrl(uri) is { } refused)
             {
-                throw new OutputUnavailableException(
-                    $"Output {index} of prediction {predictionId ?? "(unknown)"} is unavailable: its URL {protocol.Redactor.Redact(uri.GetLeftPart(UriPartial.Path))} is refused ({refused}). " +
-                    "The prediction completed and may be billed; it is not resubmitted.")
-                {
-                    PredictionId = predictionId,
-                    OutputIndex = index,
-                };
+                throw OutputDecoder.Unavailable(predictionId, index, $"its URL {protocol.Redactor.Redact(uri.GetLeftPart(UriPartial.Path))} is refused ({refused})", null);
             }
 
             Uri = uri;

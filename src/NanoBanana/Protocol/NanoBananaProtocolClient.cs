@@ -319,13 +319,13 @@ public class NanoBananaProtocolClient
         }
         catch (Exception ex) when (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            var failure = Unavailable(predictionId, index, $"the download did not finish within {_limits.DownloadTimeout} (NanoBanana:Limits:DownloadTimeout)", ex);
+            var failure = OutputDecoder.Unavailable(predictionId, index, $"the download did not finish within {_limits.DownloadTimeout} (NanoBanana:Limits:DownloadTimeout)", ex);
             activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, failure.Message);
             throw failure;
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException or TimeoutRejectedException)
         {
-            var failure = Unavailable(predictionId, index, $"the download failed ({ex.Message})", ex);
+            var failure = OutputDecoder.Unavailable(predictionId, index, $"the download failed ({ex.Message})", ex);
             activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, failure.Message);
             throw failure;
         }
@@ -345,7 +345,7 @@ public class NanoBananaProtocolClient
         {
             if (_outputPolicy.Check(uri) is { } refused)
             {
-                throw Unavailable(predictionId, index, $"its URL {uri.GetLeftPart(UriPartial.Path)} is refused: {refused}", null);
+                throw OutputDecoder.Unavailable(predictionId, index, $"its URL {uri.GetLeftPart(UriPartial.Path)} is refused: {refused}", null);
             }
 
             using var message = new HttpRequestMessage(HttpMethod.Get, uri);
@@ -357,7 +357,7 @@ public class NanoBananaProtocolClient
                 var location = response.Headers.Location;
                 if (location is null || hop >= _limits.MaxDownloadRedirects)
                 {
-                    throw Unavailable(predictionId, index, location is null
+                    throw OutputDecoder.Unavailable(predictionId, index, location is null
                         ? $"the download answered {status} without a Location"
                         : $"the download redirected more than {_limits.MaxDownloadRedirects} times (NanoBanana:Limits:MaxDownloadRedirects)", null);
                 }
@@ -365,7 +365,7 @@ public class NanoBananaProtocolClient
                 var next = location.IsAbsoluteUri ? location : new Uri(uri, location);
                 if (next.Scheme != Uri.UriSchemeHttps && !(next.IsLoopback && uri.IsLoopback))
                 {
-                    throw Unavailable(predictionId, index, $"the download redirected to {next.GetLeftPart(UriPartial.Authority)}, which is not https", null);
+                    throw OutputDecoder.Unavailable(predictionId, index, $"the download redirected to {next.GetLeftPart(UriPartial.Authority)}, which is not https", null);
                 }
 
                 uri = next;
@@ -375,7 +375,7 @@ public class NanoBananaProtocolClient
             // An HttpClient of the caller's that follows redirects itself: judge where it ended up.
             if (response.RequestMessage?.RequestUri is { } final && final != uri && _outputPolicy.Check(final) is { } refusedFinal)
             {
-                throw Unavailable(predictionId, index, $"the download was redirected to {final.GetLeftPart(UriPartial.Authority)}, which is refused: {refusedFinal}", null);
+                throw OutputDecoder.Unavailable(predictionId, index, $"the download was redirected to {final.GetLeftPart(UriPartial.Authority)}, which is refused: {refusedFinal}", null);
             }
 
             if (!response.IsSuccessStatusCode)
@@ -388,7 +388,7 @@ public class NanoBananaProtocolClient
             var isImageType = declared is not null && declared.StartsWith("image/", StringComparison.OrdinalIgnoreCase);
             if (!isImageType && declared is not null && !string.Equals(declared, "application/octet-stream", StringComparison.OrdinalIgnoreCase))
             {
-                throw Unavailable(predictionId, index, $"the download's content type is {Redactor.Redact(declared)}, not an image", null);
+                throw OutputDecoder.Unavailable(predictionId, index, $"the download's content type is {Redactor.Redact(declared)}, not an image", null);
             }
 
             if (response.Content.Headers.ContentLength is { } length && length > _limits.MaxImageBytes)
@@ -410,7 +410,7 @@ public class NanoBananaProtocolClient
             var sniffed = OutputDecoder.SniffMediaType(buffer.AsSpan(0, head));
             if (!isImageType && sniffed is null)
             {
-                throw Unavailable(predictionId, index, "the downloaded bytes are not an image (no PNG, JPEG, WebP or GIF signature)", null);
+                throw OutputDecoder.Unavailable(predictionId, index, "the downloaded bytes are not an image (no PNG, JPEG, WebP or GIF signature)", null);
             }
 
             long total = head;
@@ -507,13 +507,6 @@ public class NanoBananaProtocolClient
             PredictionId = predictionId,
             Limit = limit,
             LimitName = limitName,
-        };
-
-    private static OutputUnavailableException Unavailable(string? predictionId, int index, string why, Exception? inner) =>
-        new($"Output {index} of prediction {predictionId ?? "(unknown)"} is unavailable: {why}. The prediction completed and may be billed; it is not resubmitted.", inner)
-        {
-            PredictionId = predictionId,
-            OutputIndex = index,
         };
 
     private static SubmitOutcomeUnknownException OutcomeUnknown(string path, string what, Exception inner) =>

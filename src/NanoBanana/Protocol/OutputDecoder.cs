@@ -51,16 +51,17 @@ internal static class OutputDecoder
         var bytes = new byte[decodedMax];
         if (!Convert.TryFromBase64Chars(text, bytes, out var written))
         {
-            throw Unavailable(predictionId, index, "it is neither a URL nor valid base64");
+            throw Unavailable(predictionId, index, "it is neither a URL nor valid base64", null);
         }
 
         var image = bytes.AsSpan(0, written);
-        var mediaType = SniffMediaType(image) ?? throw Unavailable(predictionId, index, "the decoded bytes are not an image (no PNG, JPEG, WebP or GIF signature)");
+        var mediaType = SniffMediaType(image) ?? throw Unavailable(predictionId, index, "the decoded bytes are not an image (no PNG, JPEG, WebP or GIF signature)", null);
         return (written == bytes.Length ? bytes : image.ToArray(), mediaType);
     }
 
-    private static OutputUnavailableException Unavailable(string? predictionId, int index, string why) =>
-        new($"Output {index} of prediction {predictionId ?? "(unknown)"} is unavailable: {why}. The prediction completed and may be billed; it is not resubmitted.")
+    /// <summary>The one way an output of a completed prediction is reported unavailable (decoding, URL policy, download).</summary>
+    public static OutputUnavailableException Unavailable(string? predictionId, int index, string why, Exception? inner) =>
+        new($"Output {index} of prediction {predictionId ?? "(unknown)"} is unavailable: {why}. The prediction completed and may be billed; it is not resubmitted.", inner)
         {
             PredictionId = predictionId,
             OutputIndex = index,

@@ -65,25 +65,6 @@ internal sealed class SecretRedactor
         return output.ToString();
     }
 
-    /// <summary>Whether a text still contains the key in any form this redactor knows (for tests and soaks).</summary>
-    public bool Contains(string? text)
-    {
-        if (text is null || _secret is null)
-        {
-            return false;
-        }
-
-        for (var i = 0; i < text.Length; i++)
-        {
-            if (MatchAt(text, i, out _) > 0)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
     // Matches the key at position start, each of its characters either literal or escaped. Returns the length of the
     // text matched (0 for no match); partial is true when the text ended in the middle of a match.
     private int MatchAt(string text, int start, out bool partial)

@@ -141,19 +141,25 @@ public class EcosystemTests
         meter.Start();
 
         var result = await client.GenerateAsync(new ImageJob("x") { ReferenceImages = [ReferenceImage.Face("https://i.example/a.png")] });
-
-        Assert.Contains(spans, s => s.OperationName == "nanobanana.route");
-        var submit = Assert.Single(spans, s => s.OperationName == "nanobanana.submit" && (string?)s.GetTagItem("nanobanana.prediction_id") == result.PredictionId);
-        Assert.Equal(result.Model.Id, submit.GetTagItem("nanobanana.model"));
-        Assert.Contains(spans, s => s.OperationName == "nanobanana.poll" && (string?)s.GetTagItem("nanobanana.status") == "completed");
-        Assert.Contains(spans, s => s.OperationName == "nanobanana.generate");
         await result.Images[0].GetBytesAsync();
-        Assert.Contains(spans, s => s.OperationName == "nanobanana.download" && (int?)s.GetTagItem("http.response.status_code") == 200);
-        Assert.Contains(measurements, m => m.Name == "nanobanana.jobs.started" && m.Model == result.Model.Id);
-        Assert.Contains(measurements, m => m.Name == "nanobanana.jobs.completed" && m.Model == result.Model.Id);
-        Assert.Contains(measurements, m => m.Name == "nanobanana.polls");
-        Assert.Contains(measurements, m => m.Name == "nanobanana.job.duration" && m.Value > 0);
-        Assert.Contains(measurements, m => m.Name == "nanobanana.job.estimated_cost" && Math.Abs(m.Value - (double)result.EstimatedCostUsd) < 1e-9);
+
+        // Other tests run in parallel and emit through the same source: assert on a snapshot taken under the lock.
+        Activity[] finished;
+        lock (spans) { finished = [.. spans]; }
+        (string Name, double Value, string? Model)[] recorded;
+        lock (measurements) { recorded = [.. measurements]; }
+
+        Assert.Contains(finished, s => s.OperationName == "nanobanana.route");
+        var submit = Assert.Single(finished, s => s.OperationName == "nanobanana.submit" && (string?)s.GetTagItem("nanobanana.prediction_id") == result.PredictionId);
+        Assert.Equal(result.Model.Id, submit.GetTagItem("nanobanana.model"));
+        Assert.Contains(finished, s => s.OperationName == "nanobanana.poll" && (string?)s.GetTagItem("nanobanana.status") == "completed");
+        Assert.Contains(finished, s => s.OperationName == "nanobanana.generate");
+        Assert.Contains(finished, s => s.OperationName == "nanobanana.download" && (int?)s.GetTagItem("http.response.status_code") == 200);
+        Assert.Contains(recorded, m => m.Name == "nanobanana.jobs.started" && m.Model == result.Model.Id);
+        Assert.Contains(recorded, m => m.Name == "nanobanana.jobs.completed" && m.Model == result.Model.Id);
+        Assert.Contains(recorded, m => m.Name == "nanobanana.polls");
+        Assert.Contains(recorded, m => m.Name == "nanobanana.job.duration" && m.Value > 0);
+        Assert.Contains(recorded, m => m.Name == "nanobanana.job.estimated_cost" && Math.Abs(m.Value - (double)result.EstimatedCostUsd) < 1e-9);
     }
 
     [Fact]

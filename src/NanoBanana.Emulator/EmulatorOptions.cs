@@ -106,6 +106,12 @@ public enum FaultTarget
 /// <summary>How the emulator behaves.</summary>
 public sealed class EmulatorOptions
 {
+    /// <summary>
+    /// A prefix for prediction ids. Ids in the wild carry <c>:</c> and <c>/</c> (<c>sora-2:task_…</c>, unified ids):
+    /// set e.g. <c>"sora-2:task/"</c> to check that they round-trip through poll paths.
+    /// </summary>
+    public string IdPrefix { get; set; } = "";
+
     /// <summary>Multiplies every latency: 0.001 makes a 4–8 s job take 4–8 ms. Default 1 (real time).</summary>
     public double TimeScale { get; set; } = 1.0;
 
@@ -211,4 +217,18 @@ public sealed record EmulatorRequest
 
     /// <summary>The injected fault, if any.</summary>
     public FaultKind? Fault { get; set; }
+}
+
+/// <summary>
+/// A reply the emulator sends verbatim on the next matching exchange instead of the emulated one: a provider's body
+/// exactly as documented or as its SDK tests it. In <see cref="Body"/>, <c>%ID%</c> becomes the prediction id,
+/// <c>%OUTPUT%</c> the URL of the job's first output and <c>%BASE%</c> the server root.
+/// </summary>
+/// <param name="StatusCode">The HTTP status.</param>
+/// <param name="Body">The body.</param>
+/// <param name="ContentType">The content type.</param>
+public sealed record EmulatorReply(int StatusCode, string Body, string ContentType = "application/json")
+{
+    /// <summary>On a submit: whether the job is created (accepted and billable) before the reply is sent.</summary>
+    public bool AcceptsJob { get; init; } = true;
 }

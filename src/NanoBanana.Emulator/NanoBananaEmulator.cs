@@ -62,6 +62,9 @@ public sealed class EmulatedJob
     /// <summary>The key the caller sent with the submit, for <see cref="FaultKind.EchoKey"/>.</summary>
     internal string? EchoedKey { get; set; }
 
+    /// <summary>A scripted reply spoke for this job: its outputs are served whatever its emulated timing.</summary>
+    internal bool Scripted { get; set; }
+
     /// <summary>Polls received for this job.</summary>
     public int Polls => _polls;
 
@@ -88,6 +91,7 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
     private readonly ConcurrentDictionary<string, EmulatedJob> _jobs = new();
     private readonly ConcurrentQueue<EmulatorRequest> _log = new();
     private readonly List<(FaultKind Kind, FaultTarget Target)> _scripted = [];
+    private readonly List<(EmulatorReply Reply, FaultTarget Target)> _replies = [];
     private readonly ConcurrentDictionary<(int, int, ImageTier), byte[]> _pngs = new();
     private readonly Random _random;
     private readonly object _gate = new();
@@ -136,6 +140,54 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>Answers the next matching exchange with <paramref name="reply"/> verbatim (see <see cref="EmulatorReply"/>).</summary>
+    public void EnqueueReply(EmulatorReply reply, FaultTarget target = FaultTarget.Any)
+    {
+        ArgumentNullException.ThrowIfNull(reply);
+        lock (_gate)
+        {
+            _replies.Add((reply, target));
+        }
+    }
+
+    private EmulatorReply? DrawReply(FaultTarget target)
+    {
+        lock (_gate)
+        {
+            var i = _replies.FindIndex(r => r.Target == FaultTarget.Any || r.Target == target);
+            if (i < 0)
+            {
+                return null;
+            }
+
+            var reply = _replies[i].Reply;
+            _replies.RemoveAt(i);
+            return reply;
+        }
+    }
+
+    private Task SendReplyAsync(HttpContext ctx, EmulatorRequest entry, EmulatorReply reply, EmulatedJob? job)
+    {
+        if (job is not null)
+        {
+            job.Scripted = true;
+        }
+
+        var body = reply.Body
+            .Replace("%ID%", job?.Id ?? "", StringComparison.Ordinal)
+            .Replace("%OUTPUT%", job is null ? "" : OutputUrl(job), StringComparison.Ordinal)
+            .Replace("%BASE%", BaseAddress.AbsoluteUri, StringComparison.Ordinal);
+        entry.StatusCode = reply.StatusCode;
+        ctx.Response.StatusCode = reply.StatusCode;
+        ctx.Response.ContentType = reply.ContentType;
+        return ctx.Response.WriteAsync(body, ctx.RequestAborted);
+    }
+
+    private string OutputUrl(EmulatedJob job) => new Uri(BaseAddress, $"outputs/{Uri.EscapeDataString(job.Id)}/0.png").AbsoluteUri;
+
+    // Ids may contain '/' (sent as %2F, which the server leaves encoded in route values) and ':'.
+    private static string RouteId(HttpContext ctx) => Uri.UnescapeDataString((string)ctx.Request.RouteValues["id"]!);
 
     /// <summary>Starts an emulator on 127.0.0.1 (a free port unless <see cref="EmulatorOptions.Port"/> is set).</summary>
     public static async Task<NanoBananaEmulator> StartAsync(EmulatorOptions? options = null, CancellationToken cancellationToken = default)
@@ -231,6 +283,20 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
             return;
         }
 
+        if (DrawReply(FaultTarget.Submit) is { } reply)
+        {
+            EmulatedJob? scriptedJob = null;
+            if (reply.AcceptsJob)
+            {
+                scriptedJob = CreateJob(model, request);
+                entry.Accepted = true;
+                entry.PredictionId = scriptedJob.Id;
+            }
+
+            await SendReplyAsync(ctx, entry, reply, scriptedJob).ConfigureAwait(false);
+            return;
+        }
+
         var fault = DrawFault(FaultTarget.Submit);
         entry.Fault = fault;
 
@@ -318,12 +384,23 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
 
     private async Task PollAsync(HttpContext ctx)
     {
-        var id = (string)ctx.Request.RouteValues["id"]!;
+        var id = RouteId(ctx);
         var entry = NewEntry(ctx, "poll", null, null);
         entry.PredictionId = id;
         if (!entry.AuthorizationValid) // present and matching the expected key (see NewEntry)
         {
             await Error(ctx, entry, 401, InvalidSignature).ConfigureAwait(false);
+            return;
+        }
+
+        if (DrawReply(FaultTarget.Poll) is { } reply)
+        {
+            if (_jobs.TryGetValue(id, out var polled))
+            {
+                Interlocked.Increment(ref polled._polls);
+            }
+
+            await SendReplyAsync(ctx, entry, reply, polled).ConfigureAwait(false);
             return;
         }
 
@@ -360,10 +437,10 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
 
     private async Task OutputAsync(HttpContext ctx)
     {
-        var id = (string)ctx.Request.RouteValues["id"]!;
+        var id = RouteId(ctx);
         var entry = NewEntry(ctx, "output", null, null);
         entry.PredictionId = id;
-        if (!_jobs.TryGetValue(id, out var job) || !job.IsDone(Stopwatch.GetTimestamp()) || job.Fate != "completed")
+        if (!_jobs.TryGetValue(id, out var job) || (!job.Scripted && (!job.IsDone(Stopwatch.GetTimestamp()) || job.Fate != "completed")))
         {
             await Error(ctx, entry, 404, """{"error":"output not found"}""").ConfigureAwait(false);
             return;
@@ -499,7 +576,7 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
         }
 
         var now = Stopwatch.GetTimestamp();
-        var id = Interlocked.Increment(ref _idCounter).ToString("x6", CultureInfo.InvariantCulture) + Guid.NewGuid().ToString("N")[..8];
+        var id = _options.IdPrefix + Interlocked.Increment(ref _idCounter).ToString("x6", CultureInfo.InvariantCulture) + Guid.NewGuid().ToString("N")[..8];
         var job = new EmulatedJob(id, model, now, now + Ticks(seconds * _options.TimeScale), DateTimeOffset.UtcNow)
         {
             Pixels = model.GetPixelSize(request.Size, request.Ratio),
@@ -542,13 +619,13 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
                         w.WriteStringValue("http://169.254.169.254/latest/meta-data/iam/security-credentials/");
                         break;
                     default:
-                        w.WriteStringValue(job.Base64 && job.HostileOutput is null ? Convert.ToBase64String(Png(job)) : new Uri(BaseAddress, $"outputs/{job.Id}/0.png").AbsoluteUri);
+                        w.WriteStringValue(job.Base64 && job.HostileOutput is null ? Convert.ToBase64String(Png(job)) : OutputUrl(job));
                         break;
                 }
             }
 
             w.WriteEndArray();
-            var pollUrl = new Uri(job.ForeignPollUrl ? _options.ForeignPollBaseUrl : BaseAddress, $"api/v3/predictions/{job.Id}/result").AbsoluteUri;
+            var pollUrl = new Uri(job.ForeignPollUrl ? _options.ForeignPollBaseUrl : BaseAddress, $"api/v3/predictions/{Uri.EscapeDataString(job.Id)}/result").AbsoluteUri;
             if (_options.UrlsAsArray)
             {
                 w.WriteStartArray("urls");

@@ -60,6 +60,32 @@ public class SubmitOutcomeUnknownException : NanoBananaException
 
     /// <summary>Creates the exception with a message and the cause.</summary>
     public SubmitOutcomeUnknownException(string message, Exception? innerException) : base(message, innerException) { }
+
+    /// <summary>The HTTP status of the answer (500, 502, 504), or <see langword="null"/> when none arrived.</summary>
+    public HttpStatusCode? StatusCode { get; init; }
+
+    /// <summary>What the service said in its answer (JSON field or plain text, with any credential removed), if anything.</summary>
+    public string? ProviderMessage { get; init; }
+}
+
+/// <summary>
+/// The provider refused the job under its content policy (GPT Proto documents a 503 "Content policy violation";
+/// WaveSpeedAI uses task code 1200 and moderation texts). Nothing was accepted or billed. The SDK does not retry it
+/// and does not send it to another model, which would refuse it too: change the prompt or the reference images.
+/// </summary>
+public class ContentPolicyException : NanoBananaApiException
+{
+    /// <summary>Creates the exception.</summary>
+    public ContentPolicyException() { }
+
+    /// <summary>Creates the exception with a message.</summary>
+    public ContentPolicyException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with a message and the cause.</summary>
+    public ContentPolicyException(string message, Exception? innerException) : base(message, innerException) { }
+
+    /// <summary>The model id the job was submitted to.</summary>
+    public string? ModelId { get; init; }
 }
 
 /// <summary>

@@ -186,12 +186,14 @@ public class ImageGenerationOperation
         NanoBananaTelemetry.JobsFailed.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, Model.Id));
         Log.PredictionFailed(_client.Logger, Id, Model.Id, p.Error, p.ErrorCode);
         var outputsMissing = p.Status.IsCompleted && p.Outputs.Count == 0;
+        var who = Id.Length == 0 ? $"The synchronous prediction on {Model.DisplayName} (the service returned no id)" : $"Prediction {Id} on {Model.DisplayName}";
         return new PredictionFailedException(
             outputsMissing
-                ? $"Prediction {Id} on {Model.DisplayName} completed without outputs."
-                : $"Prediction {Id} on {Model.DisplayName} ended {p.Status}{(p.ErrorCode is { } c ? $" (code {c})" : "")}: {p.Error ?? "no error message"}.")
+                ? $"{who} completed without outputs. A completed run may be billed, so the job was not sent to another model (NanoBanana:FallbackOnEmptyOutput allows it)."
+                : $"{who} ended {p.Status}{(p.ErrorCode is { } c ? $" (code {c})" : "")}: {p.Error ?? "no error message"}."
+                    + (p.IsCallerError ? " The provider refused the prompt or its inputs; another model would refuse it too, so none was tried." : ""))
         {
-            PredictionId = Id,
+            PredictionId = Id.Length == 0 ? null : Id,
             TaskErrorCode = p.ErrorCode,
             ErrorCode = p.ErrorCode?.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ProviderMessage = p.Error,

@@ -240,9 +240,15 @@ public class NanoBananaClient : INanoBananaClient, IDisposable
         catch (Exception ex) when (ex is OperationCanceledException or SubmitOutcomeUnknownException && deadlineCts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             NanoBananaTelemetry.JobsFailed.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, models[start].Id));
+            var unknown = ex as SubmitOutcomeUnknownException;
             throw new SubmitOutcomeUnknownException(
                 $"The job's deadline passed while submitting to {models[start].DisplayName}. The submit may have reached the service and was NOT repeated, " +
-                "because every accepted submit is billed: check the provider's prediction history before submitting again.", ex);
+                "because every accepted submit is billed: check the provider's prediction history before submitting again.", ex)
+            {
+                PredictionId = unknown?.PredictionId,
+                StatusCode = unknown?.StatusCode,
+                ProviderMessage = unknown?.ProviderMessage,
+            };
         }
     }
 
@@ -327,7 +333,8 @@ public class NanoBananaClient : INanoBananaClient, IDisposable
     // The service answered the submit with a refusal that another model might not get: overloaded, unavailable,
     // rate limited, or unreachable before sending. Bad requests, auth and balance errors are not retried elsewhere.
     private static bool IsNotAcceptedServiceSide(NanoBananaApiException ex) =>
-        ex.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests || ex.ErrorCode == NanoBananaErrorCodes.ConnectionFailed;
+        ex is not ContentPolicyException
+        && ex.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests || ex.ErrorCode == NanoBananaErrorCodes.ConnectionFailed;
 
     /// <summary>Disposes the HttpClient the client created for itself (not one it was given).</summary>
     public void Dispose()

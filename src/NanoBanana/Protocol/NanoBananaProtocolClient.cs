@@ -128,7 +128,12 @@ public class NanoBananaProtocolClient
                 try
                 {
                     var bytes = await ReadBodyAsync(response.Content, limit, timeout, cancellationToken).ConfigureAwait(false);
-                    return WireParser.ParsePrediction(bytes, response.StatusCode, Redactor);
+                    return WireParser.ParsePrediction(bytes, response.StatusCode, Redactor, isSubmit: true, operation: $"Submit to {path}");
+                }
+                catch (NanoBananaApiException envelopeError) when (envelopeError is not MalformedResponseException)
+                {
+                    // An error inside a 2xx envelope: judged like the same status on the wire.
+                    throw SubmitRefused(request, path, envelopeError);
                 }
                 catch (Exception ex) when (ex is HttpRequestException or IOException or MalformedResponseException or OperationCanceledException or BoundedBody.TooLargeException)
                 {
@@ -149,13 +154,37 @@ public class NanoBananaProtocolClient
                 return new Prediction { Id = id, Status = PredictionStatus.Processing, Error = "Sync mode timed out (gateway 504)", ErrorCode = 5004, Model = request.Model.Id };
             }
 
-            if (response.StatusCode is HttpStatusCode.InternalServerError or HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout)
-            {
-                throw OutcomeUnknown(path, $"the service answered {(int)response.StatusCode} after receiving the request", error);
-            }
-
-            throw error;
+            throw SubmitRefused(request, path, error);
         }
+    }
+
+    // What an error answer to a submit means: a content-policy refusal (a caller error, never retried elsewhere), an
+    // unknown outcome (500/502/504 after the request arrived: never repeated), or a plain refusal.
+    private static NanoBananaException SubmitRefused(SubmitRequest request, string path, NanoBananaApiException error)
+    {
+        if (ProviderProfile.IsContentPolicyRefusal(error))
+        {
+            return new ContentPolicyException(
+                $"The provider refused the prompt under its content policy ({request.Model.Id}, HTTP {(int?)error.StatusCode}{(error.ErrorCode is null ? "" : $" [{error.ErrorCode}]")}): " +
+                $"{error.ProviderMessage ?? "no reason given"}. Nothing was accepted or billed; the job was not retried and not sent to another model. Change the prompt or the reference images.",
+                error)
+            {
+                ModelId = request.Model.Id,
+                StatusCode = error.StatusCode,
+                ErrorCode = error.ErrorCode,
+                ProviderMessage = error.ProviderMessage,
+                RawBodyExcerpt = error.RawBodyExcerpt,
+                RetryAfter = error.RetryAfter,
+                PredictionId = error.PredictionId,
+            };
+        }
+
+        if (error.StatusCode is HttpStatusCode.InternalServerError or HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout)
+        {
+            return OutcomeUnknown(path, $"the service answered {(int)error.StatusCode} after receiving the request", error);
+        }
+
+        return error;
     }
 
     /// <summary>Gets a prediction by id (<c>GET predictions/{id}/result</c> on the configured host).</summary>
@@ -265,7 +294,7 @@ public class NanoBananaProtocolClient
 
             try
             {
-                return WireParser.ParsePrediction(body, response.StatusCode, Redactor);
+                return WireParser.ParsePrediction(body, response.StatusCode, Redactor, knownId: predictionId, operation: what);
             }
             catch (MalformedResponseException ex)
             {
@@ -509,12 +538,19 @@ public class NanoBananaProtocolClient
             LimitName = limitName,
         };
 
-    private static SubmitOutcomeUnknownException OutcomeUnknown(string path, string what, Exception inner) =>
-        new($"Submit to {path} may have reached the service: {what}. It was NOT repeated, because every accepted submit is billed. " +
+    private static SubmitOutcomeUnknownException OutcomeUnknown(string path, string what, Exception inner)
+    {
+        // The provider's own words (already redacted) belong in the message, not only on the inner exception.
+        var api = inner as NanoBananaApiException;
+        var said = api?.ProviderMessage is { } m && api is not MalformedResponseException ? $" (the service said: \"{m}\")" : "";
+        return new($"Submit to {path} may have reached the service: {what}{said}. It was NOT repeated, because every accepted submit is billed. " +
             "The job may exist and be charged: check the provider's prediction history before submitting again.", inner)
         {
             PredictionId = (inner as NanoBananaException)?.PredictionId,
+            StatusCode = api?.StatusCode,
+            ProviderMessage = api is MalformedResponseException ? null : api?.ProviderMessage,
         };
+    }
 
     // The submit body, noting whether sending it began: a submit cancelled before that surely reached nobody.
     private sealed class SendTrackingContent(byte[] body) : ByteArrayContent(body)

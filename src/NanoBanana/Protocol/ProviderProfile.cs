@@ -1,3 +1,4 @@
+using System.Net;
 using NanoBanana.Catalog;
 
 namespace NanoBanana.Protocol;
@@ -53,6 +54,35 @@ internal sealed class ProviderProfile
             EnableSyncMode = request.SyncMode ? true : null,
             EnableBase64Output = request.Base64Output ? true : null,
         };
+    }
+
+    // How providers word a content-policy refusal of a submit. GPT Proto documents "503 - Content policy violation";
+    // WaveSpeedAI's task code 1200 is moderation; OpenAI-compatible relays say "content_policy_violation".
+    private static readonly string[] PolicyCodes = ["content_policy_violation", "content_policy", "content_filter", "moderation", "moderation_blocked", "safety", "1200"];
+    private static readonly string[] PolicyTexts = ["content policy", "policy violation", "moderation", "content filter", "safety system", "safety filter", "nsfw", "prohibited content", "sensitive content"];
+
+    /// <summary>
+    /// Whether an error answer to a submit is a content-policy refusal: a caller error that no retry and no other model
+    /// will fix. Only statuses that mean "refused" count (400, 403, 422, 451, and 503, which GPT Proto documents for a
+    /// policy violation), and only with a policy code or text; a 500 stays an unknown outcome. Both current profiles
+    /// share the rule (WaveSpeedAI's moderation code 1200 arrives inside a failed prediction instead).
+    /// </summary>
+    public static bool IsContentPolicyRefusal(NanoBananaApiException error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        if (error.StatusCode is not (HttpStatusCode.BadRequest or HttpStatusCode.Forbidden or HttpStatusCode.UnprocessableEntity
+            or HttpStatusCode.UnavailableForLegalReasons or HttpStatusCode.ServiceUnavailable))
+        {
+            return false;
+        }
+
+        if (error.ErrorCode is { } code && PolicyCodes.Contains(code, StringComparer.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        var text = error.ProviderMessage;
+        return text is not null && PolicyTexts.Any(t => text.Contains(t, StringComparison.OrdinalIgnoreCase));
     }
 
     /// <summary>Whether a URL is on the configured API origin (scheme, host and port), the only place the key may go.</summary>

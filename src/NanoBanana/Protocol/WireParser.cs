@@ -11,8 +11,21 @@ internal static class WireParser
     internal const int MaxExcerptChars = 512;
 
     /// <summary>Parses a submit or poll response body (envelope or bare prediction).</summary>
-    /// <exception cref="MalformedResponseException">The body is not JSON or has no prediction in it.</exception>
-    public static Prediction ParsePrediction(ReadOnlySpan<byte> utf8Body, HttpStatusCode status = HttpStatusCode.OK, SecretRedactor? redactor = null)
+    /// <param name="utf8Body">The body.</param>
+    /// <param name="status">The HTTP status it came with.</param>
+    /// <param name="redactor">Removes the API key from every text taken from the body.</param>
+    /// <param name="knownId">
+    /// The id the caller already knows (a poll of a known prediction). Providers' poll bodies often carry no id: the
+    /// known one is used then, so a completed image or a failure text is not lost.
+    /// </param>
+    /// <param name="isSubmit">
+    /// A submit answer: an id without a status means "accepted" (the first poll tells the status). A poll answer
+    /// without a status is malformed, never "still running".
+    /// </param>
+    /// <param name="operation">What the request was, for the text of an error carried inside a 2xx envelope.</param>
+    /// <exception cref="MalformedResponseException">The body is not JSON, or has neither a usable id nor a status.</exception>
+    /// <exception cref="NanoBananaApiException">A 2xx envelope that carries an error (<c>{"code":400,"message":…,"data":null}</c>).</exception>
+    public static Prediction ParsePrediction(ReadOnlySpan<byte> utf8Body, HttpStatusCode status = HttpStatusCode.OK, SecretRedactor? redactor = null, string? knownId = null, bool isSubmit = false, string operation = "The request")
     {
         redactor ??= SecretRedactor.None;
         EnvelopeDto? envelope;
@@ -30,17 +43,51 @@ internal static class WireParser
             throw Malformed("The response body is empty.", utf8Body, status, null, redactor);
         }
 
-        var dto = envelope.Data ?? (envelope.Status is not null || envelope.Id.ValueKind is JsonValueKind.String ? envelope : null);
-        var id = dto is null ? null : ReadString(dto.Id);
-        if (dto is null || string.IsNullOrEmpty(id))
+        var dto = envelope.Data ?? (LooksLikePrediction(envelope) ? envelope : null);
+        var bodyId = dto is null ? null : ReadString(dto.Id);
+        var statusText = dto?.Status?.Trim();
+        if (string.IsNullOrEmpty(statusText))
         {
-            throw Malformed("The response has no prediction (no data.id).", utf8Body, status, null, redactor);
+            // WaveSpeed-style envelopes can carry an error with HTTP 200: {"code":404,"message":"…","data":null}.
+            if (TryReadInt(envelope.Code, out var envelopeCode) && envelopeCode is >= 400 and <= 599)
+            {
+                throw ApiError((HttpStatusCode)envelopeCode, null, utf8Body, false, null, redactor, knownId, operation);
+            }
+
+            if (!(isSubmit && !string.IsNullOrEmpty(bodyId)))
+            {
+                throw Malformed(
+                    string.IsNullOrEmpty(bodyId) ? "The response has no prediction in it (neither data.id nor data.status)." : "The response has no data.status.",
+                    utf8Body,
+                    status,
+                    null,
+                    redactor);
+            }
+
+            // A submit answer with an id but no status: the job was accepted; polling tells the rest.
+            statusText = PredictionStatus.Created.Value;
         }
 
-        return ToPrediction(dto, id, redactor);
+        var id = string.IsNullOrEmpty(bodyId) ? knownId : bodyId;
+        var parsedStatus = new PredictionStatus(statusText.ToLowerInvariant());
+        if (string.IsNullOrEmpty(id))
+        {
+            // Without an id nothing can be polled; only a finished answer (a sync-mode result) is still usable.
+            if (!parsedStatus.IsTerminal)
+            {
+                throw Malformed($"The response has no data.id (status '{redactor.Excerpt(statusText, 40, false)}'), so the prediction cannot be followed.", utf8Body, status, null, redactor);
+            }
+
+            id = "";
+        }
+
+        return ToPrediction(dto!, id, parsedStatus, redactor);
     }
 
-    private static Prediction ToPrediction(PredictionDto dto, string id, SecretRedactor redactor)
+    private static bool LooksLikePrediction(PredictionDto dto) =>
+        dto.Status is not null || dto.Id.ValueKind is JsonValueKind.String or JsonValueKind.Number || dto.Outputs is not null;
+
+    private static Prediction ToPrediction(PredictionDto dto, string id, PredictionStatus status, SecretRedactor redactor)
     {
         var outputs = dto.Outputs is { Count: > 0 } o ? o.Where(s => !string.IsNullOrEmpty(s)).Select(s => s!).ToArray() : [];
         var (error, errorCode) = ReadError(dto.Error);
@@ -53,7 +100,7 @@ internal static class WireParser
         {
             Id = id,
             Model = redactor.Redact(dto.Model),
-            Status = new PredictionStatus(string.IsNullOrEmpty(dto.Status) ? "unknown" : dto.Status.Trim().ToLowerInvariant()),
+            Status = status,
             Outputs = outputs,
             PollUrl = ReadPollUrl(dto.Urls),
             Error = redactor.Redact(error),
@@ -220,7 +267,11 @@ internal static class WireParser
         {
             using var doc = JsonDocument.Parse(body.ToArray());
             var root = doc.RootElement;
-            if (root.ValueKind == JsonValueKind.Object)
+            if (root.ValueKind == JsonValueKind.String)
+            {
+                message = root.GetString();
+            }
+            else if (root.ValueKind == JsonValueKind.Object)
             {
                 if (root.TryGetProperty("error", out var err))
                 {
@@ -235,10 +286,13 @@ internal static class WireParser
                     }
                 }
 
-                // The WaveSpeed-style envelope {"code":400,"message":"...","data":null}.
-                if (message is null && root.TryGetProperty("message", out var msg))
+                // The WaveSpeed-style envelope {"code":400,"message":"...","data":null}; other gateways say "detail" or "msg".
+                foreach (var name in MessageFields)
                 {
-                    message = ReadString(msg);
+                    if (message is null && root.TryGetProperty(name, out var msg))
+                    {
+                        message = ReadString(msg);
+                    }
                 }
 
                 if (code is null && root.TryGetProperty("code", out var rc))
@@ -246,7 +300,7 @@ internal static class WireParser
                     code = ReadString(rc);
                 }
 
-                if (predictionId is null && root.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object && data.TryGetProperty("id", out var idEl))
+                if (string.IsNullOrEmpty(predictionId) && root.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object && data.TryGetProperty("id", out var idEl))
                 {
                     predictionId = ReadString(idEl);
                 }
@@ -254,11 +308,13 @@ internal static class WireParser
         }
         catch (JsonException)
         {
-            // Not JSON (an HTML error page from a gateway): the excerpt says what came back.
+            // Not JSON: a plain-text message ("Prediction not found") or a gateway's HTML page (its title).
+            message = PlainTextMessage(body, redactor, bodyWasCut);
         }
 
         var excerpt = Excerpt(body, redactor, bodyWasCut);
-        message = redactor.Redact(message);
+        message = string.IsNullOrWhiteSpace(message) ? null : redactor.Redact(message.Trim());
+        predictionId = string.IsNullOrEmpty(predictionId) ? null : predictionId;
         code = redactor.Redact(code);
         predictionId = redactor.Redact(predictionId);
         var text = new StringBuilder()
@@ -279,6 +335,54 @@ internal static class WireParser
             RetryAfter = retryAfter,
             PredictionId = predictionId,
         };
+    }
+
+    private static readonly string[] MessageFields = ["message", "detail", "msg"];
+
+    private const int MaxPlainMessageChars = 300;
+
+    // The provider's words from a body that is not JSON: plain text with its whitespace folded, or an HTML page's
+    // <title>. Redacted before it is cut, like every excerpt.
+    private static string? PlainTextMessage(ReadOnlySpan<byte> body, SecretRedactor redactor, bool bodyWasCut)
+    {
+        const int Window = 4096;
+        var text = Encoding.UTF8.GetString(body[..Math.Min(body.Length, Window)]).Trim();
+        var cut = bodyWasCut || body.Length > Window;
+        if (text.Length == 0)
+        {
+            return null;
+        }
+
+        if (text[0] == '<')
+        {
+            var open = text.IndexOf("<title>", StringComparison.OrdinalIgnoreCase);
+            var close = open < 0 ? -1 : text.IndexOf("</title>", open, StringComparison.OrdinalIgnoreCase);
+            if (close < 0)
+            {
+                return null;
+            }
+
+            text = text[(open + 7)..close].Trim();
+            cut = false;
+        }
+
+        var folded = new StringBuilder(text.Length);
+        foreach (var c in text)
+        {
+            if (char.IsWhiteSpace(c) || char.IsControl(c))
+            {
+                if (folded.Length > 0 && folded[^1] != ' ')
+                {
+                    folded.Append(' ');
+                }
+            }
+            else
+            {
+                folded.Append(c);
+            }
+        }
+
+        return folded.Length == 0 ? null : redactor.Excerpt(folded.ToString().TrimEnd(), MaxPlainMessageChars, cut);
     }
 
     private static string HintFor(HttpStatusCode status) => status switch

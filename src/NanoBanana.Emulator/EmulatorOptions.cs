@@ -127,6 +127,18 @@ public sealed class EmulatorOptions
     /// <summary>Samples a job's latency in unscaled seconds; null samples uniformly over the catalog's typical range.</summary>
     public Func<ImageModel, Random, double>? LatencySampler { get; set; }
 
+    /// <summary>The completion-time distribution of every model (default: uniform over the catalog's typical range).</summary>
+    public LatencyProfile Latency { get; set; } = new();
+
+    /// <summary>Per-model completion-time distributions (by model id), overriding <see cref="Latency"/>.</summary>
+    public IDictionary<string, LatencyProfile> LatencyByModel { get; } = new Dictionary<string, LatencyProfile>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Whether predictions report <c>executionTime</c> and <c>timings.inference</c>. Off by default: services do not
+    /// reliably report them (protocol.md's own example sends 0), so the client must not depend on them.
+    /// </summary>
+    public bool ReportExecutionTime { get; set; }
+
     /// <summary>Random seed for latencies and random faults; null for a random seed.</summary>
     public int? Seed { get; set; }
 
@@ -231,4 +243,67 @@ public sealed record EmulatorReply(int StatusCode, string Body, string ContentTy
 {
     /// <summary>On a submit: whether the job is created (accepted and billable) before the reply is sent.</summary>
     public bool AcceptsJob { get; init; } = true;
+}
+
+/// <summary>The shape of a model's completion times in the emulator.</summary>
+public enum LatencyShape
+{
+    /// <summary>Uniform over the catalog's typical range.</summary>
+    Uniform,
+
+    /// <summary>Lognormal with the range's geometric mean as median and <see cref="LatencyProfile.Sigma"/>.</summary>
+    LogNormal,
+
+    /// <summary>Two modes: most jobs uniform over the range, <see cref="LatencyProfile.SlowShare"/> queued and 2–3× longer.</summary>
+    TwoMode,
+
+    /// <summary>Uniform over the range, then, after <see cref="LatencyProfile.DriftAfterJobs"/> jobs of the model, <see cref="LatencyProfile.DriftFactor"/> times longer.</summary>
+    Drift,
+}
+
+/// <summary>A completion-time distribution for the emulator, in the catalog's (unscaled) seconds.</summary>
+public sealed record LatencyProfile
+{
+    /// <summary>The shape.</summary>
+    public LatencyShape Shape { get; init; } = LatencyShape.Uniform;
+
+    /// <summary>Lognormal sigma. Default 0.45.</summary>
+    public double Sigma { get; init; } = 0.45;
+
+    /// <summary>Two-mode: the share of queued jobs. Default 0.3.</summary>
+    public double SlowShare { get; init; } = 0.3;
+
+    /// <summary>Two-mode: queued jobs take this many times longer, at least. Default 2.</summary>
+    public double SlowFactorMin { get; init; } = 2;
+
+    /// <summary>Two-mode: queued jobs take this many times longer, at most. Default 3.</summary>
+    public double SlowFactorMax { get; init; } = 3;
+
+    /// <summary>Drift: jobs of the model before the change. Default 130.</summary>
+    public int DriftAfterJobs { get; init; } = 130;
+
+    /// <summary>Drift: how much longer jobs take after the change. Default 1.6.</summary>
+    public double DriftFactor { get; init; } = 1.6;
+
+    /// <summary>Draws one completion time (seconds) for the <paramref name="jobIndex"/>-th job of a model.</summary>
+    public double Sample(ImageModel model, Random random, int jobIndex)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(random);
+        var lo = model.TypicalLatencyMin.TotalSeconds;
+        var hi = model.TypicalLatencyMax.TotalSeconds;
+        var uniform = lo + ((hi - lo) * random.NextDouble());
+        switch (Shape)
+        {
+            case LatencyShape.LogNormal:
+                var z = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+                return Math.Sqrt(lo * hi) * Math.Exp(Sigma * z);
+            case LatencyShape.TwoMode:
+                return random.NextDouble() < SlowShare ? uniform * (SlowFactorMin + ((SlowFactorMax - SlowFactorMin) * random.NextDouble())) : uniform;
+            case LatencyShape.Drift:
+                return jobIndex >= DriftAfterJobs ? uniform * DriftFactor : uniform;
+            default:
+                return uniform;
+        }
+    }
 }

@@ -92,6 +92,7 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
     private readonly ConcurrentQueue<EmulatorRequest> _log = new();
     private readonly List<(FaultKind Kind, FaultTarget Target)> _scripted = [];
     private readonly List<(EmulatorReply Reply, FaultTarget Target)> _replies = [];
+    private readonly Dictionary<string, int> _jobsPerModel = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<(int, int, ImageTier), byte[]> _pngs = new();
     private readonly Random _random;
     private readonly object _gate = new();
@@ -570,9 +571,10 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
         double seconds;
         lock (_gate)
         {
-            seconds = _options.LatencySampler is { } sampler
-                ? sampler(model, _random)
-                : model.TypicalLatencyMin.TotalSeconds + (_random.NextDouble() * (model.TypicalLatencyMax - model.TypicalLatencyMin).TotalSeconds);
+            var index = _jobsPerModel.TryGetValue(model.Id, out var n) ? n : 0;
+            _jobsPerModel[model.Id] = index + 1;
+            var profile = _options.LatencyByModel.TryGetValue(model.Id, out var p) ? p : _options.Latency;
+            seconds = _options.LatencySampler is { } sampler ? sampler(model, _random) : profile.Sample(model, _random, index);
         }
 
         var now = Stopwatch.GetTimestamp();
@@ -671,11 +673,14 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
                 w.WriteString("error", "");
             }
 
-            var execMs = done ? (job.CompleteTimestamp - job.CreatedTimestamp) * 1000.0 / Stopwatch.Frequency : 0;
-            w.WriteNumber("executionTime", Math.Round(execMs, 3));
-            w.WriteStartObject("timings");
-            w.WriteNumber("inference", Math.Round(execMs, 3));
-            w.WriteEndObject();
+            if (_options.ReportExecutionTime)
+            {
+                var execMs = done ? (job.CompleteTimestamp - job.CreatedTimestamp) * 1000.0 / Stopwatch.Frequency : 0;
+                w.WriteNumber("executionTime", Math.Round(execMs, 3));
+                w.WriteStartObject("timings");
+                w.WriteNumber("inference", Math.Round(execMs, 3));
+                w.WriteEndObject();
+            }
             if (done && job.Fate == "completed")
             {
                 w.WriteStartArray("has_nsfw_contents");

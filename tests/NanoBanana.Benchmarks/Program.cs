@@ -4,11 +4,10 @@ using NanoBanana.Benchmarks;
 // dotnet run -c Release --project tests/NanoBanana.Benchmarks -- [polling|scale|soak|hostile|<BenchmarkDotNet args>]
 return args.FirstOrDefault() switch
 {
-    "schedule-sim" => ScheduleSimulation.Run(),
     "scale" => await ScaleHarness.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10_000),
     "hostile" => await HostileHarness.RunAsync(),
     "soak" => await SoakCommand.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1000),
-    "polling" => await PollingHarness.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1000),
+    "polling" => await PollingHarness.RunAsync(),
     _ => RunBenchmarks(args),
 };
 

@@ -46,7 +46,7 @@ public class NanoBananaClient : INanoBananaClient, IDisposable
         var time = timeProvider ?? TimeProvider.System;
         Logger = (ILogger?)loggerFactory?.CreateLogger<NanoBananaClient>() ?? NullLogger.Instance;
         Catalog = ModelCatalog.Create(options.Catalog);
-        LatencyStatistics = new LatencyStatistics(options.Polling.LatencyWindow, options.Polling.MinLiveSamples);
+        LatencyStatistics = new LatencyStatistics(options.Polling.LatencyWindow, options.Polling.LatencyHalfLife, options.Polling.LatencyPriorWeight);
         Policy = policy ?? new TierPolicy(Catalog, LatencyStatistics);
         if (httpClient is null)
         {

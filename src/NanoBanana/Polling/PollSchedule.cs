@@ -41,12 +41,12 @@ public sealed class FixedPollSchedule : IPollSchedule
 }
 
 /// <summary>
-/// The default, model-aware schedule. It learns each model's completion-time distribution (seeded by the catalog's
-/// typical range, then from live completions) and spaces polls by the rule that minimises requests for a given mean
-/// detection lag: the gap at time t is proportional to 1/sqrt(hazard(t)), where hazard is the chance per second that
-/// a job still running at t completes now. No poll is sent before the earliest expected completion; gaps shrink where
-/// completions bunch up and grow in a long tail. The constant is solved by replaying the schedule over the learned
-/// completion times, so the expected mean lag equals <see cref="PollingOptions.TargetMeanLag"/>.
+/// The default, model-aware schedule. It learns each model's completion-time distribution from what waits observed
+/// (seeded by the catalog's typical range; see <see cref="LatencyStatistics"/>) and polls at the times that minimise
+/// expected requests for the target mean detection lag (<see cref="PollingOptions.TargetMeanLag"/>), or minimise lag
+/// within a poll budget (<see cref="PollingOptions.PollBudgetInterval"/>): optimal inspection times computed by a
+/// dynamic program over a time grid, cached, and recomputed only when the estimate has moved. Each decision is a
+/// table lookup.
 /// </summary>
 public sealed class AdaptivePollSchedule : IPollSchedule
 {
@@ -69,14 +69,6 @@ public sealed class AdaptivePollSchedule : IPollSchedule
     public bool CompensatesRoundTrip => true;
 
     /// <inheritdoc />
-    public TimeSpan GetNextDelay(in PollScheduleContext context)
-    {
-        var d = _stats.GetDistribution(context.Model);
-        var min = _options.MinInterval.TotalSeconds;
-        var max = _options.MaxInterval.TotalSeconds;
-        var (c, tail) = _options.PollBudgetInterval is { } budget
-            ? (d.SolveScaleForBudget(budget.TotalSeconds, min, max), budget.TotalSeconds)
-            : (d.SolveScale(_options.TargetMeanLag.TotalSeconds, min, max), 2 * _options.TargetMeanLag.TotalSeconds);
-        return TimeSpan.FromSeconds(d.Delay(context.Elapsed.TotalSeconds, c, tail, min, max));
-    }
+    public TimeSpan GetNextDelay(in PollScheduleContext context) =>
+        TimeSpan.FromSeconds(_stats.GetPlan(context.Model, _options).Delay(context.Elapsed.TotalSeconds));
 }

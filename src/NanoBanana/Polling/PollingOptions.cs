@@ -21,8 +21,17 @@ public sealed class PollingOptions
     /// </summary>
     public int LatencyWindow { get; set; } = 1000;
 
-    /// <summary>Live samples needed before the catalog's latency range stops seeding the schedule. Default 16.</summary>
-    public int MinLiveSamples { get; set; } = 16;
+    /// <summary>
+    /// Recency weighting of what waits observed: an observation counts half after this many newer ones, so a service
+    /// that slows down is followed. Default 32.
+    /// </summary>
+    public double LatencyHalfLife { get; set; } = 32;
+
+    /// <summary>How many observations the catalog's typical latency range is worth as a prior. Default 3.</summary>
+    public double LatencyPriorWeight { get; set; } = 3;
+
+    // Frugal plans stay this far under the fixed loop's polls (live polls see timing overheads a plan does not).
+    internal const double BudgetShare = 0.85;
 
     /// <summary>Consecutive unreadable poll bodies tolerated before the error is reported. Default 3.</summary>
     public int MaxConsecutiveMalformed { get; set; } = 3;
@@ -32,7 +41,7 @@ public sealed class PollingOptions
 
     /// <summary>
     /// Budget mode: when set, the adaptive schedule sends no more polls per job than a fixed loop at this interval
-    /// would on the learned latency distribution (with a 15% margin), and places them to minimise detection lag.
+    /// would on the learned completion-time distribution (with a 15% margin), placed to minimise detection lag.
     /// <see cref="TargetMeanLag"/> is then ignored. Null (default) uses the lag target.
     /// </summary>
     public TimeSpan? PollBudgetInterval { get; set; }
@@ -62,9 +71,14 @@ public sealed class PollingOptions
             yield return $"{path}:LatencyWindow must be at least 8.";
         }
 
-        if (MinLiveSamples < 1 || MinLiveSamples > LatencyWindow)
+        if (!(LatencyHalfLife >= 1))
         {
-            yield return $"{path}:MinLiveSamples must be between 1 and LatencyWindow.";
+            yield return $"{path}:LatencyHalfLife must be at least 1 (observations).";
+        }
+
+        if (!(LatencyPriorWeight > 0))
+        {
+            yield return $"{path}:LatencyPriorWeight must be positive.";
         }
 
         if (MaxConsecutiveMalformed < 0 || MaxConsecutivePollFailures < 0)

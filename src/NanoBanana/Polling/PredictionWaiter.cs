@@ -80,7 +80,9 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         prediction = await protocol.GetPredictionAsync(state.PollUrl, state.Id, state.ExpectsInline, cancellationToken).ConfigureAwait(false);
 
         state.LastRoundTrip = time.GetElapsedTime(sent);
-        var elapsed = Elapsed(state).TotalSeconds;
+
+        // The service saw the job in this state about half a round trip after the request left.
+        var elapsed = (time.GetElapsedTime(state.StartTimestamp, sent) + (state.LastRoundTrip / 2)).TotalSeconds;
         activity?.SetTag(NanoBananaTelemetry.TagStatus, prediction.Status.Value);
         Log.Polled(logger, state.Id, state.PollCount, prediction.Status.Value, elapsed * 1000);
         if (prediction.Status.IsTerminal && state.Latest?.Status.IsTerminal != true)
@@ -96,22 +98,44 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         return prediction;
     }
 
-    /// <summary>Records a completion time from an immediate (sync-mode) answer.</summary>
-    public void RecordImmediate(PollState state, Prediction prediction) => RecordLatency(state, prediction, Elapsed(state).TotalSeconds);
+    /// <summary>Records a completion time from an immediate (sync-mode) answer: the service answered when the job finished.</summary>
+    public void RecordImmediate(PollState state, Prediction prediction)
+    {
+        if (prediction.Status.IsCompleted && !state.Resumed)
+        {
+            statistics.RecordExact(state.Model, Elapsed(state).TotalSeconds);
+        }
+    }
 
+    // What this wait saw: the completion happened in (last "still running" answer, this answer]. The service's
+    // execution time narrows that to a point only when it is plausible, i.e. inside the interval. A resumed
+    // prediction's start is unknown, so it teaches nothing.
     private void RecordLatency(PollState state, Prediction prediction, double observedAt)
     {
-        if (!prediction.Status.IsCompleted)
+        if (!prediction.Status.IsCompleted || state.Resumed)
         {
             return;
         }
 
-        // The completion happened between the last "still running" answer and this one. The service's execution
-        // time, when plausible (not longer than we have been waiting), is more precise than the midpoint.
-        var sample = prediction.ExecutionTime is { } exec && exec.TotalSeconds <= observedAt
-            ? exec.TotalSeconds
-            : (state.LastPendingElapsed + observedAt) / 2;
-        statistics.Record(state.Model, TimeSpan.FromSeconds(sample));
+        var lower = state.LastPendingElapsed;
+        if (prediction.ExecutionTime is { } exec && exec.TotalSeconds > lower && exec.TotalSeconds <= observedAt)
+        {
+            statistics.RecordExact(state.Model, exec.TotalSeconds);
+        }
+        else
+        {
+            statistics.RecordInterval(state.Model, lower, observedAt);
+        }
+    }
+
+    // A wait that ended before the job did (deadline, cancellation) still says the job took longer than the last
+    // "still running" answer: a right-censored observation, so slow services are not learnt as fast ones.
+    private void RecordUnfinished(PollState state)
+    {
+        if (!state.Resumed && state.Latest?.Status.IsTerminal != true)
+        {
+            statistics.RecordCensored(state.Model, state.LastPendingElapsed);
+        }
     }
 
     /// <summary>
@@ -189,7 +213,13 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         }
         catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested && ex is not PredictionCanceledException)
         {
+            RecordUnfinished(state);
             throw Canceled(state, ex, cancellationToken);
+        }
+        catch (PredictionTimeoutException)
+        {
+            RecordUnfinished(state);
+            throw;
         }
     }
 

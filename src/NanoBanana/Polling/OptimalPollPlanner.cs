@@ -1,0 +1,185 @@
+namespace NanoBanana.Polling;
+
+/// <summary>
+/// A precomputed poll schedule: for every grid point, when to poll next. Looking up a delay is O(1) and allocates
+/// nothing. Immutable.
+/// </summary>
+internal sealed class PollPlan
+{
+    private readonly int[] _next;
+    private readonly double _h;
+    private readonly double _tailGap;
+    private readonly double _min;
+    private readonly double _max;
+
+    public PollPlan(int[] next, double binWidth, double tailGap, double min, double max, double expectedPolls, double expectedLag, double lambda)
+    {
+        _next = next;
+        _h = binWidth;
+        _tailGap = tailGap;
+        _min = min;
+        _max = max;
+        ExpectedPolls = expectedPolls;
+        ExpectedLag = expectedLag;
+        Lambda = lambda;
+    }
+
+    /// <summary>Expected polls per job under the distribution the plan was made for.</summary>
+    public double ExpectedPolls { get; }
+
+    /// <summary>Expected detection lag (seconds) under that distribution.</summary>
+    public double ExpectedLag { get; }
+
+    /// <summary>The price of a second of lag in polls that produced the plan.</summary>
+    public double Lambda { get; }
+
+    /// <summary>The end of the planned range; later, gaps grow with the overshoot.</summary>
+    public double GridEnd => (_next.Length - 1) * _h;
+
+    /// <summary>The planned poll times from the submit on (for tests and the benchmark).</summary>
+    public IEnumerable<double> PollTimes()
+    {
+        for (var i = _next[0]; i < _next.Length - 1; i = _next[i])
+        {
+            yield return i * _h;
+        }
+    }
+
+    /// <summary>The delay before the next poll when the job is still running <paramref name="elapsed"/> seconds after its submit.</summary>
+    public double Delay(double elapsed)
+    {
+        var end = GridEnd;
+        double delay;
+        if (elapsed >= end)
+        {
+            // Past everything planned: keep the tail gap at first, then back off in proportion to the overshoot.
+            delay = _tailGap * (1 + ((elapsed - end) / Math.Max(end, 1e-3)));
+        }
+        else
+        {
+            var i = Math.Max(0, (int)(elapsed / _h));
+            delay = (_next[i] * _h) - elapsed;
+        }
+
+        return Math.Clamp(double.IsFinite(delay) ? delay : _max, _min, _max);
+    }
+}
+
+/// <summary>
+/// Optimal inspection times for a known completion-time distribution: a dynamic program over the grid that minimises
+/// expected polls + λ · expected detection lag, with λ solved so that the lag meets a target (or the polls meet a
+/// budget). Polls are at least <c>min</c> and at most <c>max</c> apart. Cost: O(bins × gaps) per λ, about 25 λ.
+/// </summary>
+internal static class OptimalPollPlanner
+{
+    private const int LambdaIterations = 26;
+
+    /// <summary>The plan with the fewest expected polls whose expected lag is at most <paramref name="targetLag"/>.</summary>
+    public static PollPlan ForLag(CompletionTimeDistribution d, double targetLag, double min, double max)
+    {
+        var tailGap = 2 * targetLag;
+        return Search(d, tailGap, min, max, plan => plan.ExpectedLag <= targetLag, preferLow: true);
+    }
+
+    /// <summary>
+    /// The plan with the least expected lag whose expected polls stay within <paramref name="share"/> of what a fixed
+    /// loop at <paramref name="interval"/> would send over the same distribution.
+    /// </summary>
+    public static PollPlan ForBudget(CompletionTimeDistribution d, double interval, double share, double min, double max)
+    {
+        var budget = 0.0;
+        var m = d.Mass;
+        for (var j = 0; j < d.Bins; j++)
+        {
+            budget += m[j] * Math.Ceiling(((j + 0.5) * d.BinWidth) / interval);
+        }
+
+        budget += m[d.Bins] * Math.Ceiling((d.GridEnd / interval) + 1);
+        budget *= share;
+        return Search(d, interval, min, max, plan => plan.ExpectedPolls <= budget, preferLow: false);
+    }
+
+    // Geometric bisection on λ. Lag falls and polls rise with λ. preferLow: the smallest λ that satisfies the goal
+    // (fewest polls for the lag); otherwise the largest λ that satisfies it (least lag for the budget).
+    private static PollPlan Search(CompletionTimeDistribution d, double tailGap, double min, double max, Func<PollPlan, bool> goal, bool preferLow)
+    {
+        double lo = 1e-3, hi = 1e5;
+        PollPlan? best = null;
+        for (var iteration = 0; iteration < LambdaIterations; iteration++)
+        {
+            var lambda = Math.Sqrt(lo * hi);
+            var plan = Solve(d, lambda, tailGap, min, max);
+            var ok = goal(plan);
+            if (ok)
+            {
+                best = plan;
+            }
+
+            if (ok == preferLow)
+            {
+                hi = lambda;
+            }
+            else
+            {
+                lo = lambda;
+            }
+        }
+
+        return best ?? Solve(d, preferLow ? hi : lo, tailGap, min, max);
+    }
+
+    /// <summary>The schedule minimising E[polls] + λ E[lag].</summary>
+    public static PollPlan Solve(CompletionTimeDistribution d, double lambda, double tailGap, double min, double max)
+    {
+        var n = d.Bins;
+        var h = d.BinWidth;
+        var mass = d.Mass;
+
+        // Prefix sums over bins: P[i] = mass before grid point i, M[i] = that mass times its mean time.
+        var P = new double[n + 1];
+        var M = new double[n + 1];
+        for (var j = 0; j < n; j++)
+        {
+            P[j + 1] = P[j] + mass[j];
+            M[j + 1] = M[j] + (mass[j] * (j + 0.5) * h);
+        }
+
+        var minStep = Math.Max(1, (int)Math.Ceiling((min / h) - 1e-9));
+        var maxStep = Math.Max(minStep, (int)Math.Floor((max / h) + 1e-9));
+
+        // W[i]: the least expected cost from "still running at grid point i" on, weighted by P(still running at i).
+        var w = new double[n + 1];
+        var polls = new double[n + 1];
+        var lag = new double[n + 1];
+        var next = new int[n + 1];
+        var beyond = mass[n];
+        w[n] = beyond * (1 + (lambda * tailGap / 2));
+        polls[n] = beyond;
+        lag[n] = beyond * tailGap / 2;
+        next[n] = n;
+        for (var i = n - 1; i >= 0; i--)
+        {
+            var running = 1 - P[i];
+            var bestCost = double.PositiveInfinity;
+            var bestK = n;
+            var last = Math.Min(n, i + maxStep);
+            for (var k = Math.Min(n, i + minStep); k <= last; k++)
+            {
+                var detected = (k * h * (P[k] - P[i])) - (M[k] - M[i]);
+                var cost = running + (lambda * detected) + w[k];
+                if (cost < bestCost)
+                {
+                    bestCost = cost;
+                    bestK = k;
+                }
+            }
+
+            w[i] = bestCost;
+            next[i] = bestK;
+            polls[i] = running + polls[bestK];
+            lag[i] = (bestK * h * (P[bestK] - P[i])) - (M[bestK] - M[i]) + lag[bestK];
+        }
+
+        return new PollPlan(next, h, tailGap, min, max, polls[0], lag[0], lambda);
+    }
+}

@@ -211,6 +211,18 @@ internal static class PollingHarness
         }
 
         await Task.WhenAll(tasks).ConfigureAwait(false);
+        if (Environment.GetEnvironmentVariable("NB_DEBUG") is not null && strategy == "default")
+        {
+            var model = client.Catalog[tier];
+            var estimate = client.LatencyStatistics.GetEstimate(model);
+            var plan = client.LatencyStatistics.GetPlan(model, options.Polling);
+            var truth = emulator.Jobs.Select(j => (j.CompleteTimestamp - j.CreatedTimestamp) / (double)Stopwatch.Frequency).Order().ToArray();
+            Console.WriteLine(F($"    estimate p10/p50/p90 {estimate.Quantile(0.1) / Scale:0.00}/{estimate.Quantile(0.5) / Scale:0.00}/{estimate.Quantile(0.9) / Scale:0.00}; true {truth[truth.Length / 10] / Scale:0.00}/{truth[truth.Length / 2] / Scale:0.00}/{truth[truth.Length * 9 / 10] / Scale:0.00}; KS {CompletionTimeDistribution.Distance(estimate, CompletionTimeDistribution.FromSamples(truth, estimate.BinWidth, estimate.Bins)):0.000}"));
+            Console.WriteLine(F($"    plan: expected lag {plan.ExpectedLag / Scale:0.000} polls {plan.ExpectedPolls:0.00}; times {string.Join(" ", plan.PollTimes().Take(14).Select(t => (t / Scale).ToString("0.00", CultureInfo.InvariantCulture)))}"));
+            var lagByPolls = results.Skip(Cold).GroupBy(j => j.Requests).OrderBy(g => g.Key).Select(g => F($"{g.Key}:{g.Count()}x lag {g.Average(j => j.Lag):0.00}"));
+            Console.WriteLine("    warm jobs by requests: " + string.Join("  ", lagByPolls));
+        }
+
         return results;
     }
 }

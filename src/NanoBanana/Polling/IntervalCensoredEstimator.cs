@@ -23,9 +23,10 @@ internal static class IntervalCensoredEstimator
 
     private const double FloorShare = 0.05;
 
-    internal static int MaxIterations { get; set; } = 200;
+    private const int MaxIterations = 200;
 
-    internal static int SmoothingRadius { get; set; } = 5;
+    // Half-width, in bins, of the final triangular smoothing.
+    private const int SmoothingRadius = 5;
     private const double Tolerance = 1e-7;
     private const double MinWeight = 1e-3;
 
@@ -155,16 +156,12 @@ internal static class IntervalCensoredEstimator
         // The NPMLE piles mass onto the few points where intervals overlap: one pass of a triangular kernel turns it
         // into a density without moving it (the smoothed NPMLE). Smoothing inside the iterations would instead diffuse
         // mass into regions no observation speaks about.
-        return new CompletionTimeDistribution(h, Smooth(p, SmoothingRadius));
+        return new CompletionTimeDistribution(h, Smooth(p));
     }
 
-    private static double[] Smooth(double[] p, int radius)
+    private static double[] Smooth(double[] p)
     {
-        if (radius <= 0)
-        {
-            return p;
-        }
-
+        const int radius = SmoothingRadius;
         var n = p.Length - 1; // the last cell (beyond the grid) is not smoothed
         var smoothed = new double[p.Length];
         smoothed[n] = p[n];

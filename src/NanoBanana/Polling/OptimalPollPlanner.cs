@@ -12,7 +12,7 @@ internal sealed class PollPlan
     private readonly double _min;
     private readonly double _max;
 
-    public PollPlan(int[] next, double binWidth, double tailGap, double min, double max, double expectedPolls, double expectedLag, double lambda)
+    public PollPlan(int[] next, double binWidth, double tailGap, double min, double max, double expectedPolls, double expectedLag)
     {
         _next = next;
         _h = binWidth;
@@ -21,7 +21,6 @@ internal sealed class PollPlan
         _max = max;
         ExpectedPolls = expectedPolls;
         ExpectedLag = expectedLag;
-        Lambda = lambda;
     }
 
     /// <summary>Expected polls per job under the distribution the plan was made for.</summary>
@@ -29,9 +28,6 @@ internal sealed class PollPlan
 
     /// <summary>Expected detection lag (seconds) under that distribution.</summary>
     public double ExpectedLag { get; }
-
-    /// <summary>The price of a second of lag in polls that produced the plan.</summary>
-    public double Lambda { get; }
 
     /// <summary>The end of the planned range; later, gaps grow with the overshoot.</summary>
     public double GridEnd => (_next.Length - 1) * _h;
@@ -180,6 +176,6 @@ internal static class OptimalPollPlanner
             lag[i] = (bestK * h * (P[bestK] - P[i])) - (M[bestK] - M[i]) + lag[bestK];
         }
 
-        return new PollPlan(next, h, tailGap, min, max, polls[0], lag[0], lambda);
+        return new PollPlan(next, h, tailGap, min, max, polls[0], lag[0]);
     }
 }

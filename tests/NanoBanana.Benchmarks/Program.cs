@@ -8,6 +8,7 @@ return args.FirstOrDefault() switch
     "hostile" => await HostileHarness.RunAsync(),
     "soak" => await SoakCommand.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1000),
     "polling" => await PollingHarness.RunAsync(),
+    "polling-sim" => PollingSimulation.Run(),
     _ => RunBenchmarks(args),
 };
 

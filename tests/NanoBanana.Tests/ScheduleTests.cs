@@ -95,7 +95,7 @@ public class ScheduleTests
         }
 
         Assert.True(stats.TryGetExpectedLatency(ModelCatalog.Default[ImageTier.NanoBanana2], out var median));
-        Assert.InRange(median.TotalSeconds, 8.7, 9.3); // on the estimator's smoothed grid
+        Assert.InRange(median.TotalSeconds, 8.0, 9.3); // 5 waits at 9 s against a prior worth 3 over 4–8 s, smoothed
         var decision = policy.Route(new JobRequirements { Priority = RoutingPriority.Speed });
         Assert.Equal(PreferenceBasis.SpeedLive, decision.Basis);
         Assert.Equal(ImageTier.NanoBananaPro, decision.Model.Tier);
@@ -279,6 +279,83 @@ public class CompletionTimeEstimationTests
         }
 
         Assert.InRange(stats.Replans, 2, 60); // replanned only when the estimate moved
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void A_steady_service_is_never_taken_for_a_changed_one(string shape)
+    {
+        var r = new Random(11);
+        var stats = new LatencyStatistics();
+        for (var i = 0; i < 1500; i++)
+        {
+            var o = Observe(r, Draw(shape, r), 1);
+            stats.RecordInterval(Nb2, o.Lower, o.Upper);
+            if (i % 10 == 0)
+            {
+                stats.GetEstimate(Nb2); // the detector scores against the estimate of the moment
+            }
+        }
+
+        Assert.Equal(0, stats.ChangePoints(Nb2));
+    }
+
+    [Fact]
+    public void An_abrupt_slowdown_is_detected_and_the_old_observations_dropped()
+    {
+        var r = new Random(12);
+        var stats = new LatencyStatistics();
+        for (var i = 0; i < 300; i++)
+        {
+            var o = Observe(r, 4 + (4 * r.NextDouble()), 1);
+            stats.RecordInterval(Nb2, o.Lower, o.Upper);
+            stats.GetEstimate(Nb2);
+        }
+
+        var detectedAfter = -1;
+        for (var i = 0; i < 60; i++)
+        {
+            var o = Observe(r, 1.6 * (4 + (4 * r.NextDouble())), 1); // the service now takes 6.4–12.8 s
+            stats.RecordInterval(Nb2, o.Lower, o.Upper);
+            stats.GetEstimate(Nb2);
+            if (detectedAfter < 0 && stats.ChangePoints(Nb2) > 0)
+            {
+                detectedAfter = i + 1;
+                Assert.True(stats.Count(Nb2) <= ChangeDetector.Window, $"kept {stats.Count(Nb2)} observations");
+            }
+        }
+
+        Assert.InRange(detectedAfter, 1, ChangeDetector.Window);
+        Assert.Equal(1, stats.ChangePoints(Nb2));
+        Assert.InRange(stats.GetEstimate(Nb2).Quantile(0.5), 8.6, 10.6); // the new median is 9.6 s
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void A_plan_from_a_hundred_waits_costs_close_to_the_optimum_over_the_truth(string shape)
+    {
+        // The raw NPMLE of a hundred waits has gaps between its mass points; a plan optimised for it skips them and
+        // pays in lag where the next jobs finish. Smoothed, the plan costs close to the best possible.
+        var r = new Random(13);
+        var truth = Enumerable.Range(0, 20_000).Select(_ => Draw(shape, r)).ToArray();
+        var excess = 0.0;
+        const int trials = 6;
+        for (var trial = 0; trial < trials; trial++)
+        {
+            var observations = Enumerable.Range(0, 100).Select(_ => Observe(r, Draw(shape, r), 1)).ToArray();
+            var estimate = IntervalCensoredEstimator.Estimate(observations, 4, 8, priorWeight: 3, halfLife: 64);
+            var plan = OptimalPollPlanner.ForLag(estimate, 0.46, 0.25, 10);
+            var (lag, polls) = Replay(plan, truth);
+            var exact = CompletionTimeDistribution.FromSamples(truth, truth.Max() * 1.25 / 4000, 4000);
+            var best = OptimalPollPlanner.ForLag(exact, lag, 0.25, 10).ExpectedPolls;
+            excess += ((polls / best) - 1) / trials;
+        }
+
+        // Measured: uniform 0.2%, lognormal 1.0%, two-mode 15.5% (the raw NPMLE, smoothed by a fixed five-bin
+        // kernel as before: 1.4%, 9.3%, 13.4%). The gap between two modes is blurred by any smoothing; that case
+        // stays the known weak spot.
+        var limit = shape == "two-mode" ? 0.20 : 0.05;
+        Assert.True(excess < limit, $"{shape}: plans {100 * excess:0.0}% over the optimum at their own lag, on average");
     }
 
     private static (double Lag, double Polls) Replay(PollPlan plan, double[] samples)

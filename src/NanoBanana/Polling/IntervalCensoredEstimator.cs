@@ -11,10 +11,12 @@ internal readonly record struct CompletionObservation(double Lower, double Upper
 }
 
 /// <summary>
-/// The nonparametric maximum-likelihood estimate of a completion-time distribution from interval-censored and
-/// right-censored observations (Turnbull's self-consistency algorithm, i.e. EM), on a time grid, with a prior worth a
-/// few pseudo-observations spread over the catalog's latency range, and recency weights that halve every
-/// <c>halfLife</c> observations so that a service that slows down is followed. No observation is imputed to a point.
+/// The completion-time distribution estimated from interval-censored and right-censored observations: the
+/// nonparametric maximum-likelihood estimate (Turnbull's self-consistency algorithm, i.e. EM) on a time grid, with a
+/// prior worth a few pseudo-observations spread over the catalog's latency range and recency weights that halve every
+/// <c>halfLife</c> observations; then smoothed by a Gaussian kernel in log time (Silverman's width, locally adapted by
+/// Abramson's square-root law). No observation is imputed to a point. The smoothing matters: the raw NPMLE piles mass on a few points, and a poll plan optimised for
+/// it skips the gaps between them, where the next jobs will finish.
 /// </summary>
 internal static class IntervalCensoredEstimator
 {
@@ -22,13 +24,14 @@ internal static class IntervalCensoredEstimator
     public const int Bins = 320;
 
     private const double FloorShare = 0.05;
-
     private const int MaxIterations = 200;
-
-    // Half-width, in bins, of the final triangular smoothing.
-    private const int SmoothingRadius = 5;
     private const double Tolerance = 1e-7;
     private const double MinWeight = 1e-3;
+
+    // Silverman's constant, and bounds on the kernel's standard deviation in log time (a proportion of t).
+    private const double Bandwidth = 0.9;
+    private const double MinWidth = 0.01;
+    private const double MaxWidth = 0.5;
 
     /// <param name="newestLast">The observations, oldest first.</param>
     /// <param name="priorLow">The catalog's lowest typical latency (seconds).</param>
@@ -51,11 +54,82 @@ internal static class IntervalCensoredEstimator
         }
 
         var h = end / Bins;
-        var prior = new double[Bins + 1];
+        var prior = Prior(h, priorLow, priorHigh, priorWeight);
+        var count = obs.Length;
+        var cells = new Cells(count);
+        for (var i = 0; i < count; i++)
+        {
+            cells.Set(i, obs[i], h, Math.Pow(0.5, (count - 1 - i) / halfLife));
+        }
 
-        // Most of the prior is uniform over the catalog's range. A little (FloorShare) keeps every cell possible so
-        // data can move mass anywhere: flat up to the range's end, then a heavy tail (density ∝ t^-3) whose hazard
-        // falls, so a job running far past everything seen is polled less and less often.
+        var p = SelfConsistent(cells, prior);
+
+        // Silverman's rule in log time: the kernel's width follows the estimate's own spread (the smaller of its
+        // standard deviation and its interquartile range / 1.34, which resists two modes) and shrinks as n^(-1/5) with
+        // the effective number of observations (recency weights included) plus the prior's pseudo-observations.
+        var effective = cells.EffectiveCount() + priorWeight;
+        var width = Math.Clamp(Bandwidth * LogSpread(p, h) * Math.Pow(effective, -0.2), MinWidth, MaxWidth);
+
+        // Abramson's square-root law: narrower kernels where a first smoothing is dense, wider in the sparse tails,
+        // so a sharp rise stays sharp while the tails stay smooth.
+        var pilot = Smooth(p, h, width, null);
+        var local = new double[Bins];
+        var logMean = 0.0;
+        var mass = 0.0;
+        for (var j = 0; j < Bins; j++)
+        {
+            local[j] = Math.Max(pilot[j] * (j + 0.5), 1e-12); // density in log time, up to a constant
+            logMean += p[j] * Math.Log(local[j]);
+            mass += p[j];
+        }
+
+        var geometricMean = Math.Exp(logMean / Math.Max(mass, 1e-12));
+        for (var j = 0; j < Bins; j++)
+        {
+            local[j] = Math.Clamp(Math.Sqrt(geometricMean / local[j]), 1 / 3.0, 3);
+        }
+
+        return new CompletionTimeDistribution(h, Smooth(p, h, width, local));
+    }
+
+    // The spread of log completion times under p: min(standard deviation, interquartile range / 1.34).
+    private static double LogSpread(double[] p, double h)
+    {
+        double mean = 0, square = 0, total = 0;
+        for (var j = 0; j < Bins; j++)
+        {
+            var x = Math.Log((j + 0.5) * h);
+            mean += p[j] * x;
+            square += p[j] * x * x;
+            total += p[j];
+        }
+
+        mean /= total;
+        var sd = Math.Sqrt(Math.Max(0, (square / total) - (mean * mean)));
+        double cumulative = 0, q25 = double.NaN, q75 = double.NaN;
+        for (var j = 0; j < Bins && double.IsNaN(q75); j++)
+        {
+            cumulative += p[j] / total;
+            if (double.IsNaN(q25) && cumulative >= 0.25)
+            {
+                q25 = Math.Log((j + 0.5) * h);
+            }
+
+            if (cumulative >= 0.75)
+            {
+                q75 = Math.Log((j + 0.5) * h);
+            }
+        }
+
+        return double.IsNaN(q75) ? sd : Math.Min(sd, (q75 - q25) / 1.34);
+    }
+
+    // Most of the prior is uniform over the catalog's range. A little (FloorShare) keeps every cell possible so data can
+    // move mass anywhere: flat up to the range's end, then a heavy tail (density ∝ t^-3) whose hazard falls, so a job
+    // running far past everything seen is polled less and less often.
+    private static double[] Prior(double h, double priorLow, double priorHigh, double priorWeight)
+    {
+        var prior = new double[Bins + 1];
         var floorWeight = FloorShare * priorWeight;
         var flatShare = priorHigh / (priorHigh + (priorHigh / 2)); // flat part ∫ = H, tail part ∫ H^3 t^-3 = H/2
         for (var j = 0; j <= Bins; j++)
@@ -69,37 +143,22 @@ internal static class IntervalCensoredEstimator
                 + (floorWeight * ((flatShare * flat) + ((1 - flatShare) * tail)));
         }
 
-        var count = obs.Length;
-        var from = new int[count];
-        var to = new int[count];
-        var weight = new double[count];
-        var totalWeight = 0.0;
-        for (var i = 0; i < count; i++)
-        {
-            var o = obs[i];
-            weight[i] = Math.Pow(0.5, (count - 1 - i) / halfLife);
-            totalWeight += weight[i];
-            if (o.IsCensored)
-            {
-                from[i] = Math.Clamp((int)(o.Lower / h), 0, Bins);
-                to[i] = Bins;
-            }
-            else if (o.Upper - o.Lower < 1e-9)
-            {
-                from[i] = to[i] = Math.Clamp((int)(o.Upper / h), 0, Bins);
-            }
-            else
-            {
-                // Bins (jh, (j+1)h] that meet (Lower, Upper].
-                from[i] = Math.Clamp((int)(o.Lower / h), 0, Bins);
-                to[i] = Math.Clamp((int)Math.Ceiling(o.Upper / h) - 1, from[i], Bins);
-            }
-        }
+        return prior;
+    }
 
+    // Turnbull's self-consistency iteration, with the prior as pseudo-observations.
+    private static double[] SelfConsistent(Cells cells, double[] prior)
+    {
         var priorTotal = 0.0;
         foreach (var x in prior)
         {
             priorTotal += x;
+        }
+
+        var totalWeight = 0.0;
+        for (var i = 0; i < cells.Count; i++)
+        {
+            totalWeight += cells.Weight[i];
         }
 
         var p = new double[Bins + 1];
@@ -110,7 +169,7 @@ internal static class IntervalCensoredEstimator
 
         var prefix = new double[Bins + 2];
         var share = new double[Bins + 2];
-        var em = new double[Bins + 1];
+        var denominator = totalWeight + priorTotal;
         for (var iteration = 0; iteration < MaxIterations; iteration++)
         {
             prefix[0] = 0;
@@ -120,31 +179,26 @@ internal static class IntervalCensoredEstimator
             }
 
             Array.Clear(share);
-            for (var i = 0; i < count; i++)
+            for (var i = 0; i < cells.Count; i++)
             {
-                var inside = prefix[to[i] + 1] - prefix[from[i]];
+                var inside = prefix[cells.To[i] + 1] - prefix[cells.From[i]];
                 if (inside > 0)
                 {
-                    var c = weight[i] / inside;
-                    share[from[i]] += c;
-                    share[to[i] + 1] -= c;
+                    var c = cells.Weight[i] / inside;
+                    share[cells.From[i]] += c;
+                    share[cells.To[i] + 1] -= c;
                 }
             }
 
-            // Self-consistency: each cell gets its expected share of every observation that could have landed in it.
+            // Each cell gets its expected share of every observation that could have landed in it.
             var run = 0.0;
-            var denominator = totalWeight + priorTotal;
-            for (var j = 0; j <= Bins; j++)
-            {
-                run += share[j];
-                em[j] = ((p[j] * run) + prior[j]) / denominator;
-            }
-
             var change = 0.0;
             for (var j = 0; j <= Bins; j++)
             {
-                change = Math.Max(change, Math.Abs(em[j] - p[j]));
-                p[j] = em[j];
+                run += share[j];
+                var next = ((p[j] * run) + prior[j]) / denominator;
+                change = Math.Max(change, Math.Abs(next - p[j]));
+                p[j] = next;
             }
 
             if (change < Tolerance)
@@ -153,29 +207,40 @@ internal static class IntervalCensoredEstimator
             }
         }
 
-        // The NPMLE piles mass onto the few points where intervals overlap: one pass of a triangular kernel turns it
-        // into a density without moving it (the smoothed NPMLE). Smoothing inside the iterations would instead diffuse
-        // mass into regions no observation speaks about.
-        return new CompletionTimeDistribution(h, Smooth(p));
+        return p;
     }
 
-    private static double[] Smooth(double[] p)
+    // A Gaussian kernel in log time: mass at t spreads with standard deviation width · local · t (at least half a bin).
+    // The last cell (beyond the grid) stays where it is.
+    private static double[] Smooth(double[] p, double h, double width, double[]? local)
     {
-        const int radius = SmoothingRadius;
-        var n = p.Length - 1; // the last cell (beyond the grid) is not smoothed
+        var n = p.Length - 1;
         var smoothed = new double[p.Length];
         smoothed[n] = p[n];
         for (var j = 0; j < n; j++)
         {
-            double sum = 0, weightSum = 0;
-            for (var k = Math.Max(0, j - radius); k <= Math.Min(n - 1, j + radius); k++)
+            if (p[j] <= 0)
             {
-                var kw = radius + 1 - Math.Abs(k - j);
-                sum += kw * p[k];
-                weightSum += kw;
+                continue;
             }
 
-            smoothed[j] = sum / weightSum;
+            var s = Math.Max(width * (local?[j] ?? 1) * (j + 0.5), 0.5); // in bins
+            var r = (int)Math.Ceiling(3 * s);
+            var lo = Math.Max(0, j - r);
+            var hi = Math.Min(n - 1, j + r);
+            var norm = 0.0;
+            for (var k = lo; k <= hi; k++)
+            {
+                var z = (k - j) / s;
+                norm += Math.Exp(-0.5 * z * z);
+            }
+
+            var scale = p[j] / norm;
+            for (var k = lo; k <= hi; k++)
+            {
+                var z = (k - j) / s;
+                smoothed[k] += scale * Math.Exp(-0.5 * z * z);
+            }
         }
 
         return smoothed;
@@ -183,4 +248,49 @@ internal static class IntervalCensoredEstimator
 
     // The share of a t^-3 tail starting at h that lies beyond t (1 at t = h, 0 at infinity).
     private static double TailBeyond(double t, double h) => double.IsPositiveInfinity(t) ? 0 : (h / t) * (h / t);
+
+    // The observations as grid cells: observation i covers bins From[i]..To[i].
+    private sealed class Cells(int count)
+    {
+        public int Count { get; } = count;
+
+        public int[] From { get; } = new int[count];
+
+        public int[] To { get; } = new int[count];
+
+        public double[] Weight { get; } = new double[count];
+
+        public void Set(int i, CompletionObservation o, double h, double weight)
+        {
+            Weight[i] = weight;
+            if (o.IsCensored)
+            {
+                From[i] = Math.Clamp((int)(o.Lower / h), 0, Bins);
+                To[i] = Bins;
+            }
+            else if (o.Upper - o.Lower < 1e-9)
+            {
+                From[i] = To[i] = Math.Clamp((int)(o.Upper / h), 0, Bins);
+            }
+            else
+            {
+                // Bins (jh, (j+1)h] that meet (Lower, Upper].
+                From[i] = Math.Clamp((int)(o.Lower / h), 0, Bins);
+                To[i] = Math.Clamp((int)Math.Ceiling(o.Upper / h) - 1, From[i], Bins);
+            }
+        }
+
+        // Kish's effective sample size of the weights: (Σw)² / Σw².
+        public double EffectiveCount()
+        {
+            double sum = 0, squares = 0;
+            foreach (var w in Weight)
+            {
+                sum += w;
+                squares += w * w;
+            }
+
+            return squares > 0 ? sum * sum / squares : 0;
+        }
+    }
 }

@@ -17,6 +17,10 @@ public sealed class LatencyStatistics : ILatencyEstimator
     // The plan is recomputed when the estimate has moved by more than this (Kolmogorov–Smirnov distance).
     private const double ReplanDistance = 0.05;
 
+    // Once the service is seen to have changed, the catalog's range is evidently not where it runs now: the prior keeps
+    // only this share of its weight (enough for its floor to keep every time possible).
+    private const double PriorAfterChange = 0.1;
+
     private readonly ConcurrentDictionary<string, ModelState> _models = new(StringComparer.OrdinalIgnoreCase);
     private readonly int _window;
     private readonly double _halfLife;
@@ -26,7 +30,7 @@ public sealed class LatencyStatistics : ILatencyEstimator
     /// <param name="window">Observations remembered per model.</param>
     /// <param name="halfLife">Observations after which an observation counts half (recency weighting).</param>
     /// <param name="priorWeight">How many observations the catalog's latency range is worth.</param>
-    public LatencyStatistics(int window = 1000, double halfLife = 32, double priorWeight = 3)
+    public LatencyStatistics(int window = 1000, double halfLife = 64, double priorWeight = 3)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(window, 8);
         ArgumentOutOfRangeException.ThrowIfLessThan(halfLife, 1);
@@ -107,9 +111,22 @@ public sealed class LatencyStatistics : ILatencyEstimator
                 _ring[_next] = observation;
                 _next = (_next + 1) % _ring.Length;
                 _count = Math.Min(_count + 1, _ring.Length);
+                var keep = _changes.Observe(observation, _estimate, _count);
+                if (keep < _count)
+                {
+                    // The service changed: forget what came before the change.
+                    _count = keep;
+                    Interlocked.Increment(ref _changePoints);
+                }
+
                 Volatile.Write(ref _version, _version + 1);
             }
         }
+
+        private readonly ChangeDetector _changes = new();
+        private int _changePoints;
+
+        public int ChangePoints => Volatile.Read(ref _changePoints);
 
         public CompletionTimeDistribution Estimate(ImageModel model, LatencyStatistics owner)
         {
@@ -126,14 +143,14 @@ public sealed class LatencyStatistics : ILatencyEstimator
                 return _estimate;
             }
 
+            // The newest _count observations, oldest first.
             var ordered = new CompletionObservation[_count];
-            var start = _count < _ring.Length ? 0 : _next;
             for (var i = 0; i < _count; i++)
             {
-                ordered[i] = _ring[(start + i) % _ring.Length];
+                ordered[i] = _ring[(_next - _count + i + _ring.Length) % _ring.Length];
             }
 
-            _estimate = IntervalCensoredEstimator.Estimate(ordered, model.TypicalLatencyMin.TotalSeconds, model.TypicalLatencyMax.TotalSeconds, owner._priorWeight, owner._halfLife);
+            _estimate = IntervalCensoredEstimator.Estimate(ordered, model.TypicalLatencyMin.TotalSeconds, model.TypicalLatencyMax.TotalSeconds, _changePoints > 0 ? PriorAfterChange * owner._priorWeight : owner._priorWeight, owner._halfLife);
             _estimateVersion = _version;
             _estimateModel = model;
             return _estimate;
@@ -209,4 +226,7 @@ public sealed class LatencyStatistics : ILatencyEstimator
     }
 
     private sealed record PlanEntry(PlanKey Key, ImageModel Model, PollPlan Plan, CompletionTimeDistribution Basis, int Version);
+
+    /// <summary>How many times a model's service was found to have changed and older observations were dropped.</summary>
+    internal int ChangePoints(ImageModel model) => _models.TryGetValue(model.Id, out var m) ? m.ChangePoints : 0;
 }

@@ -53,7 +53,8 @@ internal sealed class PollPlan
         }
         else
         {
-            var i = Math.Max(0, (int)(elapsed / _h));
+            // A hair of tolerance: a poll that lands a rounding error before its planned grid point counts as on it.
+            var i = Math.Max(0, (int)((elapsed / _h) + 1e-6));
             delay = (_next[i] * _h) - elapsed;
         }
 

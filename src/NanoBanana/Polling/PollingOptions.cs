@@ -23,15 +23,15 @@ public sealed class PollingOptions
 
     /// <summary>
     /// Recency weighting of what waits observed: an observation counts half after this many newer ones, so a service
-    /// that slows down is followed. Default 32.
+    /// that drifts slowly is followed (an abrupt change is detected and the older observations dropped). Default 64.
     /// </summary>
-    public double LatencyHalfLife { get; set; } = 32;
+    public double LatencyHalfLife { get; set; } = 64;
 
     /// <summary>How many observations the catalog's typical latency range is worth as a prior. Default 3.</summary>
     public double LatencyPriorWeight { get; set; } = 3;
 
     // Frugal plans stay this far under the fixed loop's polls (live polls see timing overheads a plan does not).
-    internal const double BudgetShare = 0.85;
+    internal const double BudgetShare = 0.97;
 
     /// <summary>Consecutive unreadable poll bodies tolerated before the error is reported. Default 3.</summary>
     public int MaxConsecutiveMalformed { get; set; } = 3;

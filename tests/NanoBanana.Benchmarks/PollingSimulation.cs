@@ -1,0 +1,192 @@
+using System.Globalization;
+using NanoBanana.Catalog;
+using NanoBanana.Emulator;
+using NanoBanana.Polling;
+
+namespace NanoBanana.Benchmarks;
+
+/// <summary>
+/// The polling harness without HTTP: the SDK's estimator and planner replayed over draws from the emulator's latency
+/// profiles, deterministic (fixed seeds), with the same cold/warm windows and 8 jobs in flight (an observation reaches
+/// the statistics 8 jobs after its submit). Seconds, no round trip. For fast iteration on the estimator; the HTTP
+/// harness (<c>-- polling</c>) is the measurement of record. Environment: NB_SEEDS (runs averaged, default 5), NB_ONLY
+/// (filter "shape:tier"), NB_HALFLIFE / NB_PRIOR (override the options), NB_EXACT (feed exact completion times instead
+/// of intervals, to separate censoring from sampling error), NB_DEBUG (the final estimate and plan of seed 0).
+/// </summary>
+internal static class PollingSimulation
+{
+    public static int Run()
+    {
+        var shapes = new (string Name, LatencyProfile Profile)[]
+        {
+            ("uniform", new LatencyProfile()),
+            ("lognormal σ0.45", new LatencyProfile { Shape = LatencyShape.LogNormal, Sigma = 0.45 }),
+            ("two-mode 70/30", new LatencyProfile { Shape = LatencyShape.TwoMode }),
+            ("drift ×1.6", new LatencyProfile { Shape = LatencyShape.Drift, DriftAfterJobs = 130 }),
+        };
+        var seeds = int.Parse(Environment.GetEnvironmentVariable("NB_SEEDS") ?? "5", CultureInfo.InvariantCulture);
+        var only = Environment.GetEnvironmentVariable("NB_ONLY");
+        Console.WriteLine("| distribution | model | strategy | cold req | cold lag | warm req | warm lag | optimum at warm lag | vs optimum | after drift req | lag | optimum | vs |");
+        Console.WriteLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        var worst = 0.0;
+        foreach (var (name, profile) in shapes)
+        {
+            foreach (var tier in new[] { ImageTier.NanoBanana, ImageTier.NanoBanana2, ImageTier.NanoBananaPro })
+            {
+                if (only is not null && !$"{name}:{tier}".Contains(only, StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
+                var model = ModelCatalog.Default[tier];
+                foreach (var frugal in new[] { false, true })
+                {
+                    double cr = 0, cl = 0, wr = 0, wl = 0, dr = 0, dl = 0;
+                    for (var seed = 0; seed < seeds; seed++)
+                    {
+                        var jobs = Simulate(profile, model, frugal, seed, profile.Shape == LatencyShape.Drift ? 230 : 130);
+                        cr += jobs.Take(30).Average(j => j.Requests) / seeds;
+                        cl += jobs.Take(30).Average(j => j.Lag) / seeds;
+                        wr += jobs.Skip(30).Take(100).Average(j => j.Requests) / seeds;
+                        wl += jobs.Skip(30).Take(100).Average(j => j.Lag) / seeds;
+                        if (jobs.Length > 130)
+                        {
+                            dr += jobs.Skip(180).Take(50).Average(j => j.Requests) / seeds;
+                            dl += jobs.Skip(180).Take(50).Average(j => j.Lag) / seeds;
+                        }
+                    }
+
+                    var optimum = frugal ? Fixed(profile, model, 2) : Optimum(profile, model, 0, wl);
+                    var vs = (wr / optimum) - 1;
+                    var drift = "| | | |";
+                    if (dr > 0 && !frugal)
+                    {
+                        var after = Optimum(profile, model, 200, dl);
+                        drift = F($"{dr:0.00} | {dl:0.000} | {after:0.00} | {100 * ((dr / after) - 1):+0;-0}% |");
+                        worst = Math.Max(worst, (dr / after) - 1);
+                    }
+
+                    if (!frugal)
+                    {
+                        worst = Math.Max(worst, vs);
+                    }
+
+                    Console.WriteLine(F($"| {name} | {tier} | {(frugal ? "frugal" : "default")} | {cr:0.00} | {cl:0.000} | {wr:0.00} | {wl:0.000} | {optimum:0.00} | {100 * vs:+0;-0}% | {drift}"));
+                }
+            }
+        }
+
+        Console.WriteLine(F($"worst excess over the optimum: {100 * worst:0}%"));
+        return 0;
+    }
+
+    private static readonly bool Exact = Environment.GetEnvironmentVariable("NB_EXACT") is not null;
+
+    private sealed record Job(double Requests, double Lag);
+
+    private static Job[] Simulate(LatencyProfile profile, ImageModel model, bool frugal, int seed, int count)
+    {
+        var options = new PollingOptions();
+        if (Environment.GetEnvironmentVariable("NB_HALFLIFE") is { } hl)
+        {
+            options.LatencyHalfLife = double.Parse(hl, CultureInfo.InvariantCulture);
+        }
+
+        if (Environment.GetEnvironmentVariable("NB_PRIOR") is { } pw)
+        {
+            options.LatencyPriorWeight = double.Parse(pw, CultureInfo.InvariantCulture);
+        }
+
+        if (frugal)
+        {
+            options.PollBudgetInterval = PollingOptions.Frugal().PollBudgetInterval;
+        }
+
+        var stats = new LatencyStatistics(options.LatencyWindow, options.LatencyHalfLife, options.LatencyPriorWeight);
+        var random = new Random(seed);
+        var jobs = new Job[count];
+        var pending = new Queue<(double Lower, double Upper)>();
+        for (var i = 0; i < count; i++)
+        {
+            var truth = profile.Sample(model, random, i);
+            var t = 0.0;
+            var previous = 0.0;
+            var polls = 0;
+            while (t < truth)
+            {
+                previous = t;
+                t += stats.GetPlan(model, options).Delay(t);
+                polls++;
+            }
+
+            jobs[i] = new Job(1 + polls, t - truth);
+            pending.Enqueue(Exact ? (truth, truth) : (previous, t));
+            if (pending.Count >= 8)
+            {
+                var (lower, upper) = pending.Dequeue();
+                stats.RecordInterval(model, lower, upper);
+            }
+        }
+
+        if (Environment.GetEnvironmentVariable("NB_DEBUG") is not null && seed == 0 && !frugal)
+        {
+            var plan = stats.GetPlan(model, options);
+            var estimate = stats.GetEstimate(model);
+            var draws = new Random(5);
+            var sample = Enumerable.Range(0, 20000).Select(_ => profile.Sample(model, draws, count - 1)).Order().ToArray();
+            Console.WriteLine(F($"  estimate p10/50/90/99 {estimate.Quantile(0.1):0.00}/{estimate.Quantile(0.5):0.00}/{estimate.Quantile(0.9):0.00}/{estimate.Quantile(0.99):0.00} true {sample[2000]:0.00}/{sample[10000]:0.00}/{sample[18000]:0.00}/{sample[19800]:0.00}; bin {estimate.BinWidth:0.000}"));
+            Console.WriteLine(F($"  plan expects lag {plan.ExpectedLag:0.000} polls {plan.ExpectedPolls:0.00}; times {string.Join(" ", plan.PollTimes().Take(24).Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))}"));
+            double lag = 0, polls = 0;
+            foreach (var truth in sample)
+            {
+                var t = 0.0;
+                var n = 0;
+                while (t < truth)
+                {
+                    t += plan.Delay(t);
+                    n++;
+                }
+
+                lag += (t - truth) / sample.Length;
+                polls += (double)n / sample.Length;
+            }
+
+            Console.WriteLine(F($"  that plan over the truth: lag {lag:0.000} polls {polls:0.00}"));
+            var truthGrid = CompletionTimeDistribution.FromSamples(sample, sample[^1] * 1.25 / 4000, 4000);
+            var best = OptimalPollPlanner.ForLag(truthGrid, lag, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds);
+            Console.WriteLine(F($"  optimum at that lag: polls {best.ExpectedPolls:0.00}; times {string.Join(" ", best.PollTimes().Take(24).Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))}"));
+        }
+
+        return jobs;
+    }
+
+    // A fixed loop over the truth: prints its requests and lag, returns the requests.
+    private static double Fixed(LatencyProfile profile, ImageModel model, double interval)
+    {
+        var random = new Random(99);
+        double req = 0, lag = 0;
+        const int n = 100_000;
+        for (var i = 0; i < n; i++)
+        {
+            var t = profile.Sample(model, random, 0);
+            var k = Math.Ceiling(t / interval);
+            req += (1 + k) / n;
+            lag += ((k * interval) - t) / n;
+        }
+
+        Console.WriteLine(F($"  fixed {interval} s: {req:0.00} req, lag {lag:0.000}; 70% = {0.7 * lag:0.000}"));
+        return req;
+    }
+
+    private static double Optimum(LatencyProfile profile, ImageModel model, int jobIndex, double lag)
+    {
+        var random = new Random(99);
+        var draws = Enumerable.Range(0, 100_000).Select(_ => profile.Sample(model, random, jobIndex)).ToArray();
+        var end = 1.25 * draws.Max();
+        var truth = CompletionTimeDistribution.FromSamples(draws, end / 4000, 4000);
+        var options = new PollingOptions();
+        return 1 + OptimalPollPlanner.ForLag(truth, lag, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds).ExpectedPolls;
+    }
+
+    private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}

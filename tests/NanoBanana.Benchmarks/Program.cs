@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Running;
 using NanoBanana.Benchmarks;
 
-// dotnet run -c Release --project tests/NanoBanana.Benchmarks -- [polling|scale|soak|hostile|<BenchmarkDotNet args>]
+// dotnet run -c Release --project tests/NanoBanana.Benchmarks -- [polling|polling-sim|scale|soak|hostile|<BenchmarkDotNet args>]
 return args.FirstOrDefault() switch
 {
     "scale" => await ScaleHarness.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10_000),

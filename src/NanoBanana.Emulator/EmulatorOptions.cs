@@ -233,7 +233,7 @@ public sealed record EmulatorRequest
 
 /// <summary>
 /// A reply the emulator sends verbatim on the next matching exchange instead of the emulated one: a provider's body
-/// exactly as documented or as its SDK tests it. In <see cref="Body"/>, <c>%ID%</c> becomes the prediction id,
+/// exactly as documented or as its SDK tests it. In <see cref="Body"/>, <c>%ID%</c> becomes the prediction id (<c>%ESCAPED_ID%</c> the id escaped for a URL path),
 /// <c>%OUTPUT%</c> the URL of the job's first output and <c>%BASE%</c> the server root.
 /// </summary>
 /// <param name="StatusCode">The HTTP status.</param>

@@ -29,6 +29,9 @@ public sealed class EmulatedJob
     /// <summary>The prediction id.</summary>
     public string Id { get; }
 
+    /// <summary>Whether the job came through GPT Proto's unified images API (and is answered in its shape).</summary>
+    public bool Unified { get; internal set; }
+
     /// <summary>The model.</summary>
     public ImageModel Model { get; }
 
@@ -177,6 +180,7 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
 
         var body = reply.Body
             .Replace("%ID%", job?.Id ?? "", StringComparison.Ordinal)
+            .Replace("%ESCAPED_ID%", job is null ? "" : Uri.EscapeDataString(job.Id), StringComparison.Ordinal)
             .Replace("%OUTPUT%", job is null ? "" : OutputUrl(job), StringComparison.Ordinal)
             .Replace("%BASE%", BaseAddress.AbsoluteUri, StringComparison.Ordinal);
         entry.StatusCode = reply.StatusCode;
@@ -202,6 +206,8 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
         var emulator = new NanoBananaEmulator(app, options);
         app.MapPost("/api/v3/google/{model}/{action}", emulator.SubmitAsync);
         app.MapGet("/api/v3/predictions/{id}/result", emulator.PollAsync);
+        app.MapPost("/api/v3/images", emulator.UnifiedSubmitAsync);
+        app.MapGet("/api/v3/tasks/result/{id}", emulator.PollAsync);
         app.MapGet("/outputs/{id}/{index}", emulator.OutputAsync);
         app.MapGet("/api/v3/webhook/secret", emulator.WebhookSecretAsync);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -252,16 +258,18 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
         await _app.DisposeAsync().ConfigureAwait(false);
     }
 
+    private static async Task<string> ReadBodyAsync(HttpContext ctx)
+    {
+        using var reader = new StreamReader(ctx.Request.Body, Encoding.UTF8);
+        return await reader.ReadToEndAsync(ctx.RequestAborted).ConfigureAwait(false);
+    }
+
+    // The per-model routes of GPT Proto and WaveSpeedAI: POST google/{model}/{action}.
     private async Task SubmitAsync(HttpContext ctx)
     {
         var modelSegment = (string)ctx.Request.RouteValues["model"]!;
         var action = (string)ctx.Request.RouteValues["action"]!;
-        string body;
-        using (var reader = new StreamReader(ctx.Request.Body, Encoding.UTF8))
-        {
-            body = await reader.ReadToEndAsync(ctx.RequestAborted).ConfigureAwait(false);
-        }
-
+        var body = await ReadBodyAsync(ctx).ConfigureAwait(false);
         var entry = NewEntry(ctx, "submit", _options.LogBodies ? Truncate(body, 4096) : null, modelSegment);
         if (!entry.AuthorizationValid) // present and matching the expected key (see NewEntry)
         {
@@ -284,12 +292,60 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
             return;
         }
 
+        await AcceptAsync(ctx, entry, model, request, unified: false).ConfigureAwait(false);
+    }
+
+    // GPT Proto's unified images API: POST images, the model ("google/<id>") in the body, input_references for edits.
+    private async Task UnifiedSubmitAsync(HttpContext ctx)
+    {
+        var body = await ReadBodyAsync(ctx).ConfigureAwait(false);
+        var slug = UnifiedModelSlug(body);
+        var entry = NewEntry(ctx, "submit", _options.LogBodies ? Truncate(body, 4096) : null, slug);
+        if (!entry.AuthorizationValid)
+        {
+            await Error(ctx, entry, 401, """{"code":401,"message":"Invalid API key","type":"error"}""").ConfigureAwait(false);
+            return;
+        }
+
+        var model = slug is not null && slug.StartsWith("google/", StringComparison.Ordinal) ? _options.Catalog.Find(slug["google/".Length..]) : null;
+        if (model is null)
+        {
+            await Error(ctx, entry, 400, $$"""{"code":400,"message":"model '{{Escape(slug ?? "")}}' is not supported","type":"error"}""").ConfigureAwait(false);
+            return;
+        }
+
+        var (request, problem) = Parse(body, model, isEdit: false);
+        if (problem is not null)
+        {
+            await Error(ctx, entry, 400, "{\"code\":400,\"message\":\"" + Escape(problem) + "\",\"type\":\"error\"}").ConfigureAwait(false);
+            return;
+        }
+
+        await AcceptAsync(ctx, entry, model, request, unified: true).ConfigureAwait(false);
+    }
+
+    private static string? UnifiedModelSlug(string body)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private async Task AcceptAsync(HttpContext ctx, EmulatorRequest entry, ImageModel model, ParsedRequest request, bool unified)
+    {
+
         if (DrawReply(FaultTarget.Submit) is { } reply)
         {
             EmulatedJob? scriptedJob = null;
             if (reply.AcceptsJob)
             {
-                scriptedJob = CreateJob(model, request);
+                scriptedJob = CreateJob(model, request, unified);
                 entry.Accepted = true;
                 entry.PredictionId = scriptedJob.Id;
             }
@@ -309,7 +365,7 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
         }
 
         // From here on the job exists and is billable.
-        var job = CreateJob(model, request);
+        var job = CreateJob(model, request, unified);
         entry.Accepted = true;
         entry.PredictionId = job.Id;
         switch (fault)
@@ -380,6 +436,12 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
             return;
         }
 
+        if (unified)
+        {
+            await UnifiedAnswer(ctx, entry, job, Stopwatch.GetTimestamp(), submit: true).ConfigureAwait(false);
+            return;
+        }
+
         await Envelope(ctx, entry, job, Stopwatch.GetTimestamp(), syncTimeout: false).ConfigureAwait(false);
     }
 
@@ -433,7 +495,13 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
             return;
         }
 
-        await Envelope(ctx, entry, job!, Stopwatch.GetTimestamp(), syncTimeout: false).ConfigureAwait(false);
+        if (job!.Unified)
+        {
+            await UnifiedAnswer(ctx, entry, job, Stopwatch.GetTimestamp(), submit: false).ConfigureAwait(false);
+            return;
+        }
+
+        await Envelope(ctx, entry, job, Stopwatch.GetTimestamp(), syncTimeout: false).ConfigureAwait(false);
     }
 
     private async Task OutputAsync(HttpContext ctx)
@@ -545,6 +613,20 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
             }
 
             var images = root.TryGetProperty("images", out var im) && im.ValueKind == JsonValueKind.Array ? im.GetArrayLength() : 0;
+            if (root.TryGetProperty("input_references", out var refs) && refs.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var item in refs.EnumerateArray())
+                {
+                    if (item.ValueKind != JsonValueKind.Object || !item.TryGetProperty("image_url", out var iu) || iu.ValueKind != JsonValueKind.Object
+                        || !iu.TryGetProperty("url", out var u) || u.ValueKind != JsonValueKind.String)
+                    {
+                        return (none, "input_references items must be {\"type\":\"image_url\",\"image_url\":{\"url\":\"…\"}}");
+                    }
+                }
+
+                images += refs.GetArrayLength();
+            }
+
             if (isEdit && images == 0)
             {
                 return (none, "images is required for an edit");
@@ -566,7 +648,7 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
         }
     }
 
-    private EmulatedJob CreateJob(ImageModel model, ParsedRequest request)
+    private EmulatedJob CreateJob(ImageModel model, ParsedRequest request, bool unified)
     {
         double seconds;
         lock (_gate)
@@ -583,6 +665,7 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
         {
             Pixels = model.GetPixelSize(request.Size, request.Ratio),
             Base64 = request.Base64,
+            Unified = unified,
         };
         _jobs[id] = job;
         Interlocked.Increment(ref _accepted);
@@ -607,26 +690,7 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
             w.WriteStartObject("data");
             w.WriteString("id", job.Id);
             w.WriteString("model", "google/" + job.Model.Id);
-            w.WriteStartArray("outputs");
-            if (done && job.Fate == "completed")
-            {
-                switch (job.HostileOutput)
-                {
-                    case FaultKind.EmptyOutputs:
-                        break;
-                    case FaultKind.UndecodableOutput:
-                        w.WriteStringValue("iVBORw0KGgo%%%%not-base64%%%%");
-                        break;
-                    case FaultKind.MetadataOutputUrl:
-                        w.WriteStringValue("http://169.254.169.254/latest/meta-data/iam/security-credentials/");
-                        break;
-                    default:
-                        w.WriteStringValue(job.Base64 && job.HostileOutput is null ? Convert.ToBase64String(Png(job)) : OutputUrl(job));
-                        break;
-                }
-            }
-
-            w.WriteEndArray();
+            WriteOutputs(w, "outputs", job, done);
             var pollUrl = new Uri(job.ForeignPollUrl ? _options.ForeignPollBaseUrl : BaseAddress, $"api/v3/predictions/{Uri.EscapeDataString(job.Id)}/result").AbsoluteUri;
             if (_options.UrlsAsArray)
             {
@@ -701,6 +765,81 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
 
         entry.StatusCode = 200;
         ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = "application/json";
+        ctx.Response.ContentLength = buffer.Length;
+        return ctx.Response.Body.WriteAsync(buffer.GetBuffer(), 0, (int)buffer.Length, ctx.RequestAborted);
+    }
+
+    private void WriteOutputs(Utf8JsonWriter w, string name, EmulatedJob job, bool done)
+    {
+        w.WriteStartArray(name);
+        if (done && job.Fate == "completed")
+        {
+            switch (job.HostileOutput)
+            {
+                case FaultKind.EmptyOutputs:
+                    break;
+                case FaultKind.UndecodableOutput:
+                    w.WriteStringValue("iVBORw0KGgo%%%%not-base64%%%%");
+                    break;
+                case FaultKind.MetadataOutputUrl:
+                    w.WriteStringValue("http://169.254.169.254/latest/meta-data/iam/security-credentials/");
+                    break;
+                default:
+                    w.WriteStringValue(job.Base64 && job.HostileOutput is null ? Convert.ToBase64String(Png(job)) : OutputUrl(job));
+                    break;
+            }
+        }
+
+        w.WriteEndArray();
+    }
+
+    // GPT Proto's unified shape: 202 {id, generation_id, polling_url, status: pending} on submit; on polls
+    // {id, status (pending / in_progress / completed / failed), unsigned_urls, native_status, error}.
+    private Task UnifiedAnswer(HttpContext ctx, EmulatorRequest entry, EmulatedJob job, long now, bool submit)
+    {
+        var done = !submit && job.IsDone(now);
+        if (done && job.FirstTerminalReportTimestamp == 0)
+        {
+            job.FirstTerminalReportTimestamp = now;
+        }
+
+        var status = submit ? "pending" : done ? job.Fate : now - job.CreatedTimestamp < (job.CompleteTimestamp - job.CreatedTimestamp) / 10 ? "pending" : "in_progress";
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("id", job.Id);
+            if (submit)
+            {
+                w.WriteString("generation_id", "gen-" + job.Id);
+                w.WriteString("polling_url", "/api/v3/tasks/result/" + Uri.EscapeDataString(job.Id));
+                w.WriteString("status", status);
+            }
+            else
+            {
+                w.WriteString("status", status);
+                WriteOutputs(w, "unsigned_urls", job, done);
+                w.WriteString("native_status", done ? (job.Fate == "completed" ? "SUCCEEDED" : "FAILED") : "RUNNING");
+                if (done && job.Fate == "failed")
+                {
+                    w.WriteStartObject("error");
+                    w.WriteNumber("code", job.ErrorCode ?? 5000);
+                    w.WriteString("message", job.ErrorCode == 1200 ? "The request was rejected by content moderation" : "Task failed: internal error");
+                    w.WriteEndObject();
+                }
+                else
+                {
+                    w.WriteNull("error");
+                }
+            }
+
+            w.WriteEndObject();
+        }
+
+        var code = submit ? 202 : 200;
+        entry.StatusCode = code;
+        ctx.Response.StatusCode = code;
         ctx.Response.ContentType = "application/json";
         ctx.Response.ContentLength = buffer.Length;
         return ctx.Response.Body.WriteAsync(buffer.GetBuffer(), 0, (int)buffer.Length, ctx.RequestAborted);

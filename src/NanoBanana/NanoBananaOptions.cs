@@ -11,6 +11,13 @@ public enum ApiProvider
 
     /// <summary>WaveSpeedAI (<c>https://api.wavespeed.ai/api/v3/</c>).</summary>
     WaveSpeed,
+
+    /// <summary>
+    /// GPT Proto's unified media API (<c>https://gptproto.com/api/v3/</c>): one submit route, <c>POST images</c> with
+    /// the model in the body (202 and a polling URL), polled at <c>tasks/result/{id}</c>, outputs in
+    /// <c>unsigned_urls</c>, Bearer auth. No sync mode, base64 output or webhooks.
+    /// </summary>
+    GptProtoUnified,
 }
 
 /// <summary>How the API key is written into the <c>Authorization</c> header.</summary>
@@ -41,7 +48,7 @@ public sealed class NanoBananaOptions
     /// <summary>The API base URL ending in <c>/api/v3/</c>; null uses the provider's. Plain http is allowed only for loopback.</summary>
     public Uri? BaseUrl { get; set; }
 
-    /// <summary>The auth header scheme; null uses the provider's default (GPT Proto: raw key, WaveSpeed: Bearer).</summary>
+    /// <summary>The auth header scheme; null uses the provider's default (GPT Proto: raw key; WaveSpeed and GptProtoUnified: Bearer).</summary>
     public AuthScheme? AuthScheme { get; set; }
 
     /// <summary>The wire value for 0.5K output (unknown on GPT Proto; Google spells it "512").</summary>
@@ -83,7 +90,7 @@ public sealed class NanoBananaOptions
         : BaseUrl.AbsoluteUri.EndsWith('/') ? BaseUrl : new Uri(BaseUrl.AbsoluteUri + "/");
 
     /// <summary>The effective auth scheme.</summary>
-    public AuthScheme EffectiveAuthScheme => AuthScheme ?? (Provider == ApiProvider.WaveSpeed ? NanoBanana.AuthScheme.Bearer : NanoBanana.AuthScheme.Raw);
+    public AuthScheme EffectiveAuthScheme => AuthScheme ?? (Provider == ApiProvider.GptProto ? NanoBanana.AuthScheme.Raw : NanoBanana.AuthScheme.Bearer);
 
     /// <summary>The API key from <see cref="ApiKey"/> or <c>NANOBANANA_API_KEY</c>.</summary>
     public string? EffectiveApiKey => string.IsNullOrWhiteSpace(ApiKey) ? Environment.GetEnvironmentVariable(ApiKeyEnvironmentVariable) : ApiKey;
@@ -104,7 +111,12 @@ public sealed class NanoBananaOptions
 
         if (!Enum.IsDefined(Provider))
         {
-            errors.Add($"{SectionName}:Provider must be GptProto or WaveSpeed.");
+            errors.Add($"{SectionName}:Provider must be GptProto, GptProtoUnified or WaveSpeed.");
+        }
+
+        if (Provider == ApiProvider.GptProtoUnified && UseSyncMode)
+        {
+            errors.Add($"{SectionName}:UseSyncMode is not available with Provider GptProtoUnified (its images API only queues jobs); turn it off or use Provider GptProto.");
         }
 
         if (string.IsNullOrWhiteSpace(EffectiveApiKey))

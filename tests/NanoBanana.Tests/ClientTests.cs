@@ -14,6 +14,7 @@ public class ClientTests
     [Theory]
     [InlineData(ApiProvider.GptProto)]
     [InlineData(ApiProvider.WaveSpeed)]
+    [InlineData(ApiProvider.GptProtoUnified)]
     public async Task GenerateAsync_routes_submits_waits_and_returns_a_real_image(ApiProvider provider)
     {
         await using var emulator = await Emu.StartAsync();

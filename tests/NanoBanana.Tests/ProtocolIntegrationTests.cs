@@ -35,6 +35,9 @@ public class ProtocolIntegrationTests
         { ApiProvider.WaveSpeed, ImageTier.NanoBanana, "1K", "1:1" },
         { ApiProvider.WaveSpeed, ImageTier.NanoBanana2, "2K", "21:9" },
         { ApiProvider.WaveSpeed, ImageTier.NanoBananaPro, "1K", "9:16" },
+        { ApiProvider.GptProtoUnified, ImageTier.NanoBanana, "1K", "3:2" },
+        { ApiProvider.GptProtoUnified, ImageTier.NanoBanana2, "0.5K", "8:1" },
+        { ApiProvider.GptProtoUnified, ImageTier.NanoBananaPro, "4K", "16:9" },
     };
 
     [Theory]
@@ -67,6 +70,18 @@ public class ProtocolIntegrationTests
             Assert.Contains($"\"resolution\":\"{(size == "0.5K" ? "512" : size.ToLowerInvariant())}\"", submit.Body);
             Assert.DoesNotContain("\"size\"", submit.Body);
         }
+        else if (provider == ApiProvider.GptProtoUnified)
+        {
+            Assert.Equal("/api/v3/images", submit.Path);
+            Assert.Equal(202, submit.StatusCode);
+            Assert.Equal("Bearer", submit.AuthorizationScheme);
+            Assert.Contains($"\"model\":\"google/{model.Id}\"", submit.Body);
+            Assert.Contains($"\"size\":\"{(size == "0.5K" ? "512" : size)}\"", submit.Body);
+            Assert.Contains("\"output_format\":\"png\"", submit.Body);
+            Assert.DoesNotContain("input_references", submit.Body);
+            Assert.All(emulator.Requests.Where(r => r.Kind == "poll"), r => Assert.StartsWith("/api/v3/tasks/result/", r.Path));
+            Assert.Equal(new Uri(emulator.BaseAddress, "/api/v3/tasks/result/" + Uri.EscapeDataString(accepted.Id)), accepted.PollUrl);
+        }
         else
         {
             Assert.Equal($"/api/v3/google/{model.Id}/text-to-image", submit.Path);
@@ -93,6 +108,34 @@ public class ProtocolIntegrationTests
         var submit = Assert.Single(emulator.Requests, r => r.Kind == "submit");
         Assert.EndsWith("/" + route, submit.Path);
         Assert.Contains("\"images\":[\"https://img.example/cat.png\",\"https://img.example/sofa.png\"]", submit.Body);
+    }
+
+    [Fact]
+    public async Task Unified_edit_sends_input_references_in_the_body()
+    {
+        await using var emulator = await Emu.StartAsync();
+        var (client, http) = Protocol(emulator, o => o.Provider = ApiProvider.GptProtoUnified);
+        using var _ = http;
+        var model = ModelCatalog.Default[ImageTier.NanoBananaPro];
+        var p = await client.SubmitAsync(new SubmitRequest { Model = model, Prompt = "put the cat on the sofa", Images = [new Uri("https://img.example/cat.png"), new Uri("https://img.example/sofa.png")] });
+        Assert.Equal(PredictionStatus.Completed, (await PollUntilDoneAsync(client, p)).Status);
+        var submit = Assert.Single(emulator.Requests, r => r.Kind == "submit");
+        Assert.Equal("/api/v3/images", submit.Path);
+        Assert.Contains("\"input_references\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"https://img.example/cat.png\"}},{\"type\":\"image_url\",\"image_url\":{\"url\":\"https://img.example/sofa.png\"}}]", submit.Body);
+        Assert.DoesNotContain("\"images\"", submit.Body);
+    }
+
+    [Theory]
+    [InlineData(true, false, "SyncMode")]
+    [InlineData(false, true, "Base64Output")]
+    public async Task Unified_refuses_what_its_api_cannot_do_before_sending(bool sync, bool base64, string property)
+    {
+        await using var emulator = await Emu.StartAsync();
+        var (client, http) = Protocol(emulator, o => o.Provider = ApiProvider.GptProtoUnified);
+        using var _ = http;
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => client.SubmitAsync(new SubmitRequest { Model = ModelCatalog.Default[ImageTier.NanoBanana2], Prompt = "x", SyncMode = sync, Base64Output = base64 }));
+        Assert.StartsWith(property, ex.Message, StringComparison.Ordinal);
+        Assert.Empty(emulator.Requests);
     }
 
     [Fact]

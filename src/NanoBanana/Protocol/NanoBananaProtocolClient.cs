@@ -68,14 +68,14 @@ public class NanoBananaProtocolClient
     {
         ArgumentNullException.ThrowIfNull(request);
         request.Validate();
-        if (request.WebhookUrl is not null && _profile.Provider != ApiProvider.WaveSpeed)
+        if (_profile.Unsupported(request) is { } unsupported)
         {
-            throw new ArgumentException($"{nameof(SubmitRequest.WebhookUrl)}: webhooks are documented for WaveSpeedAI only; {_profile.Provider} has none.", nameof(request));
+            throw new ArgumentException(unsupported, nameof(request));
         }
 
         var path = _profile.SubmitPath(request.Model, request.IsEdit)
             + (request.WebhookUrl is { } hook ? "?webhook=" + Uri.EscapeDataString(hook.AbsoluteUri) : "");
-        var body = JsonSerializer.SerializeToUtf8Bytes(_profile.Body(request), NanoBananaJsonContext.Default.SubmitBodyDto);
+        var body = _profile.SerializeBody(request);
         var content = new SendTrackingContent(body);
         using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(_profile.BaseUrl, path)) { Content = content };
         message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
@@ -128,7 +128,7 @@ public class NanoBananaProtocolClient
                 try
                 {
                     var bytes = await ReadBodyAsync(response.Content, limit, timeout, cancellationToken).ConfigureAwait(false);
-                    return WireParser.ParsePrediction(bytes, response.StatusCode, Redactor, isSubmit: true, operation: $"Submit to {path}");
+                    return WireParser.ParsePrediction(bytes, response.StatusCode, Redactor, isSubmit: true, operation: $"Submit to {path}", baseUrl: _profile.BaseUrl);
                 }
                 catch (NanoBananaApiException envelopeError) when (envelopeError is not MalformedResponseException)
                 {
@@ -194,7 +194,7 @@ public class NanoBananaProtocolClient
     public virtual Task<Prediction> GetPredictionAsync(string predictionId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(predictionId);
-        return GetCoreAsync(new Uri(_profile.BaseUrl, ProviderProfile.PollPath(predictionId)), predictionId, expectInline: true, cancellationToken);
+        return GetCoreAsync(new Uri(_profile.BaseUrl, _profile.PollPath(predictionId)), predictionId, expectInline: true, cancellationToken);
     }
 
     /// <summary>
@@ -219,7 +219,7 @@ public class NanoBananaProtocolClient
     /// <param name="expectInline">Whether the answer may carry an inline (base64) image, which raises the body limit.</param>
     /// <param name="cancellationToken">Cancellation.</param>
     internal Task<Prediction> GetPredictionAsync(Uri? pollUrl, string predictionId, bool expectInline, CancellationToken cancellationToken) =>
-        GetCoreAsync(pollUrl is not null && IsApiHost(pollUrl) ? pollUrl : new Uri(_profile.BaseUrl, ProviderProfile.PollPath(predictionId)), predictionId, expectInline, cancellationToken);
+        GetCoreAsync(pollUrl is not null && IsApiHost(pollUrl) ? pollUrl : new Uri(_profile.BaseUrl, _profile.PollPath(predictionId)), predictionId, expectInline, cancellationToken);
 
     /// <summary>WaveSpeedAI: fetches the webhook signing secret (<c>GET webhook/secret</c>), for <see cref="WebhookVerifier"/>.</summary>
     public virtual async Task<string> GetWebhookSecretAsync(CancellationToken cancellationToken = default)
@@ -294,7 +294,7 @@ public class NanoBananaProtocolClient
 
             try
             {
-                return WireParser.ParsePrediction(body, response.StatusCode, Redactor, knownId: predictionId, operation: what);
+                return WireParser.ParsePrediction(body, response.StatusCode, Redactor, knownId: predictionId, operation: what, baseUrl: _profile.BaseUrl);
             }
             catch (MalformedResponseException ex)
             {

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using NanoBanana.Catalog;
 
 namespace NanoBanana.Protocol;
@@ -29,10 +30,54 @@ internal sealed class ProviderProfile
     public string SubmitPath(ImageModel model, bool edit) => Provider switch
     {
         ApiProvider.WaveSpeed => $"google/{model.WaveSpeedSlug}/{(edit ? "edit" : "text-to-image")}",
+        ApiProvider.GptProtoUnified => "images",
         _ => $"google/{model.Id}/{(edit ? "image-edit" : "text-to-image")}",
     };
 
-    public static string PollPath(string predictionId) => $"predictions/{Uri.EscapeDataString(predictionId)}/result";
+    /// <summary>The relative poll route of a prediction.</summary>
+    public string PollPath(string predictionId) => Provider == ApiProvider.GptProtoUnified
+        ? $"tasks/result/{Uri.EscapeDataString(predictionId)}"
+        : $"predictions/{Uri.EscapeDataString(predictionId)}/result";
+
+    /// <summary>
+    /// What this provider cannot do with a request, named by property, or null. Checked before anything is sent.
+    /// </summary>
+    public string? Unsupported(SubmitRequest request)
+    {
+        if (request.WebhookUrl is not null && Provider != ApiProvider.WaveSpeed)
+        {
+            return $"{nameof(SubmitRequest.WebhookUrl)}: webhooks are documented for WaveSpeedAI only; {Provider} has none.";
+        }
+
+        if (Provider == ApiProvider.GptProtoUnified && request.SyncMode)
+        {
+            return $"{nameof(SubmitRequest.SyncMode)}: GPT Proto's unified images API only queues jobs; use Provider GptProto for sync mode.";
+        }
+
+        if (Provider == ApiProvider.GptProtoUnified && request.Base64Output)
+        {
+            return $"{nameof(SubmitRequest.Base64Output)}: GPT Proto's unified images API returns URLs only (unsigned_urls).";
+        }
+
+        return null;
+    }
+
+    /// <summary>The submit body as UTF-8 JSON.</summary>
+    public byte[] SerializeBody(SubmitRequest request) => Provider == ApiProvider.GptProtoUnified
+        ? JsonSerializer.SerializeToUtf8Bytes(UnifiedBody(request), NanoBananaJsonContext.Default.UnifiedSubmitBodyDto)
+        : JsonSerializer.SerializeToUtf8Bytes(Body(request), NanoBananaJsonContext.Default.SubmitBodyDto);
+
+    private UnifiedSubmitBodyDto UnifiedBody(SubmitRequest request) => new()
+    {
+        Model = $"google/{request.Model.Id}",
+        Prompt = request.Prompt,
+        Size = SizeValue(request.Size),
+        AspectRatio = request.AspectRatio.ToString(),
+        OutputFormat = request.OutputFormat == OutputFormat.Jpeg ? "jpeg" : "png",
+        InputReferences = request.IsEdit
+            ? request.Images.Select(u => new InputReferenceDto { ImageUrl = new ImageUrlDto { Url = u.AbsoluteUri } }).ToList()
+            : null,
+    };
 
     public string SizeValue(ImageSize size)
     {
@@ -40,7 +85,7 @@ internal sealed class ProviderProfile
         return Provider == ApiProvider.WaveSpeed ? text.ToLowerInvariant() : text;
     }
 
-    public SubmitBodyDto Body(SubmitRequest request)
+    private SubmitBodyDto Body(SubmitRequest request)
     {
         var size = SizeValue(request.Size);
         return new SubmitBodyDto
@@ -65,7 +110,7 @@ internal sealed class ProviderProfile
     /// Whether an error answer to a submit is a content-policy refusal: a caller error that no retry and no other model
     /// will fix. Only statuses that mean "refused" count (400, 403, 422, 451, and 503, which GPT Proto documents for a
     /// policy violation), and only with a policy code or text; a 500 stays an unknown outcome. Both current profiles
-    /// share the rule (WaveSpeedAI's moderation code 1200 arrives inside a failed prediction instead).
+    /// share the rule (WaveSpeedAI's moderation code 1200 arrives inside a failed prediction instead), all three profiles.
     /// </summary>
     public static bool IsContentPolicyRefusal(NanoBananaApiException error)
     {

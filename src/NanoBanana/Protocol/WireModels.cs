@@ -17,6 +17,10 @@ internal class PredictionDto
     [JsonPropertyName("timings")] public JsonElement Timings { get; set; }
     [JsonPropertyName("has_nsfw_contents")] public List<bool?>? HasNsfwContents { get; set; }
     [JsonPropertyName("created_at")] public JsonElement CreatedAt { get; set; }
+
+    // GPT Proto's unified images API: outputs and the poll route under other names.
+    [JsonPropertyName("unsigned_urls")] public List<string?>? UnsignedUrls { get; set; }
+    [JsonPropertyName("polling_url")] public JsonElement PollingUrl { get; set; }
 }
 
 // The envelope {"code":200,"message":"success","data":{...}}. It derives from PredictionDto so that a bare
@@ -39,6 +43,28 @@ internal sealed class SubmitBodyDto
     [JsonPropertyName("enable_base64_output")] public bool? EnableBase64Output { get; set; }
 }
 
+// GPT Proto's unified images API: the model travels in the body; input_references make it an edit.
+internal sealed class UnifiedSubmitBodyDto
+{
+    [JsonPropertyName("model")] public required string Model { get; set; }
+    [JsonPropertyName("prompt")] public required string Prompt { get; set; }
+    [JsonPropertyName("size")] public string? Size { get; set; }
+    [JsonPropertyName("aspect_ratio")] public string? AspectRatio { get; set; }
+    [JsonPropertyName("output_format")] public string? OutputFormat { get; set; }
+    [JsonPropertyName("input_references")] public List<InputReferenceDto>? InputReferences { get; set; }
+}
+
+internal sealed class InputReferenceDto
+{
+    [JsonPropertyName("type")] public string Type { get; set; } = "image_url";
+    [JsonPropertyName("image_url")] public required ImageUrlDto ImageUrl { get; set; }
+}
+
+internal sealed class ImageUrlDto
+{
+    [JsonPropertyName("url")] public required string Url { get; set; }
+}
+
 [JsonSourceGenerationOptions(
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     NumberHandling = JsonNumberHandling.AllowReadingFromString,
@@ -46,4 +72,5 @@ internal sealed class SubmitBodyDto
     AllowTrailingCommas = true)]
 [JsonSerializable(typeof(EnvelopeDto))]
 [JsonSerializable(typeof(SubmitBodyDto))]
+[JsonSerializable(typeof(UnifiedSubmitBodyDto))]
 internal sealed partial class NanoBananaJsonContext : JsonSerializerContext;

@@ -23,9 +23,10 @@ internal static class WireParser
     /// without a status is malformed, never "still running".
     /// </param>
     /// <param name="operation">What the request was, for the text of an error carried inside a 2xx envelope.</param>
+    /// <param name="baseUrl">The API base, against which a relative <c>polling_url</c> is resolved.</param>
     /// <exception cref="MalformedResponseException">The body is not JSON, or has neither a usable id nor a status.</exception>
     /// <exception cref="NanoBananaApiException">A 2xx envelope that carries an error (<c>{"code":400,"message":…,"data":null}</c>).</exception>
-    public static Prediction ParsePrediction(ReadOnlySpan<byte> utf8Body, HttpStatusCode status = HttpStatusCode.OK, SecretRedactor? redactor = null, string? knownId = null, bool isSubmit = false, string operation = "The request")
+    public static Prediction ParsePrediction(ReadOnlySpan<byte> utf8Body, HttpStatusCode status = HttpStatusCode.OK, SecretRedactor? redactor = null, string? knownId = null, bool isSubmit = false, string operation = "The request", Uri? baseUrl = null)
     {
         redactor ??= SecretRedactor.None;
         EnvelopeDto? envelope;
@@ -81,15 +82,17 @@ internal static class WireParser
             id = "";
         }
 
-        return ToPrediction(dto!, id, parsedStatus, redactor);
+        return ToPrediction(dto!, id, parsedStatus, redactor, baseUrl);
     }
 
     private static bool LooksLikePrediction(PredictionDto dto) =>
-        dto.Status is not null || dto.Id.ValueKind is JsonValueKind.String or JsonValueKind.Number || dto.Outputs is not null;
+        dto.Status is not null || dto.Id.ValueKind is JsonValueKind.String or JsonValueKind.Number || dto.Outputs is not null || dto.UnsignedUrls is not null;
 
-    private static Prediction ToPrediction(PredictionDto dto, string id, PredictionStatus status, SecretRedactor redactor)
+    private static Prediction ToPrediction(PredictionDto dto, string id, PredictionStatus status, SecretRedactor redactor, Uri? baseUrl)
     {
-        var outputs = dto.Outputs is { Count: > 0 } o ? o.Where(s => !string.IsNullOrEmpty(s)).Select(s => s!).ToArray() : [];
+        var outputs = (dto.Outputs is { Count: > 0 } ? dto.Outputs : dto.UnsignedUrls) is { Count: > 0 } o
+            ? o.Where(s => !string.IsNullOrEmpty(s)).Select(s => s!).ToArray()
+            : [];
         var (error, errorCode) = ReadError(dto.Error);
         if (errorCode is null && TryReadInt(dto.Code, out var dataCode) && dataCode != 200 && dataCode != 0)
         {
@@ -102,7 +105,7 @@ internal static class WireParser
             Model = redactor.Redact(dto.Model),
             Status = status,
             Outputs = outputs,
-            PollUrl = ReadPollUrl(dto.Urls),
+            PollUrl = ReadPollUrl(dto.Urls) ?? ReadPollingUrl(dto.PollingUrl, baseUrl),
             Error = redactor.Redact(error),
             ErrorCode = errorCode,
             ExecutionTime = TryReadDouble(dto.ExecutionTime, out var ms) && ms > 0 ? TimeSpan.FromMilliseconds(ms) : null,
@@ -136,6 +139,23 @@ internal static class WireParser
             default:
                 return (null, null);
         }
+    }
+
+    // GPT Proto's unified API sends polling_url relative ("/api/v3/tasks/result/…"): resolved against the API base. The
+    // client still follows it only on the API origin.
+    private static Uri? ReadPollingUrl(JsonElement url, Uri? baseUrl)
+    {
+        if (url.ValueKind != JsonValueKind.String || url.GetString() is not { Length: > 0 } text)
+        {
+            return null;
+        }
+
+        if (text.StartsWith('/') && baseUrl is not null && Uri.TryCreate(baseUrl, text, out var relative))
+        {
+            return relative;
+        }
+
+        return Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri : null;
     }
 
     private static Uri? ReadPollUrl(JsonElement urls)

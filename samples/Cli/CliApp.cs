@@ -13,7 +13,7 @@ public static class CliApp
 {
     private static readonly Option<string?> ApiKey = new("--api-key") { Description = "API key (default: NANOBANANA_API_KEY; none: use the built-in emulator)" };
     private static readonly Option<string?> BaseUrl = new("--base-url") { Description = "API base URL ending in /api/v3/" };
-    private static readonly Option<ApiProvider> Provider = new("--provider") { Description = "GptProto or WaveSpeed", DefaultValueFactory = _ => ApiProvider.GptProto };
+    private static readonly Option<ApiProvider> Provider = new("--provider") { Description = "GptProto, GptProtoUnified or WaveSpeed", DefaultValueFactory = _ => ApiProvider.GptProto };
     private static readonly Option<double> EmulatorTimeScale = new("--emulator-time-scale") { Description = "Time scale of the built-in emulator (used without a key)", DefaultValueFactory = _ => 0.2 };
     private static readonly Option<string> Size = new("--size") { Description = "0.5K, 1K, 2K or 4K", DefaultValueFactory = _ => "1K" };
     private static readonly Option<string> Ratio = new("--ratio") { Description = "Aspect ratio such as 16:9", DefaultValueFactory = _ => "1:1" };

@@ -133,8 +133,9 @@ public static partial class SoakRunner
                 IProgress<Polling.GenerationProgress>? progress = null;
                 if ((i * 0.618034 % 1.0) < cancelShare)
                 {
-                    // Deterministic spread: one in five is cancelled before it is sent; the others at a moment between
-                    // acceptance (the first progress report carries the id) and the earliest completions.
+                    // Deterministic spread: one in five is cancelled before it is sent; the others at a moment in the first
+                    // quarter of the time to the earliest completions after acceptance (the first progress report carries
+                    // the id), so that a loaded machine or a quick schedule does not let the job finish first.
                     var fraction = i * 0.414214 % 1.0;
                     if (fraction < 0.2)
                     {
@@ -142,7 +143,7 @@ public static partial class SoakRunner
                     }
                     else
                     {
-                        progress = new OnReport(() => cts.CancelAfter(TimeSpan.FromSeconds(typicalMin * fraction)));
+                        progress = new OnReport(() => cts.CancelAfter(TimeSpan.FromSeconds(typicalMin * fraction / 4)));
                     }
                 }
 

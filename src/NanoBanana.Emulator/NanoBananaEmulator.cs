@@ -763,8 +763,14 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
             w.WriteEndObject();
         }
 
-        entry.StatusCode = 200;
-        ctx.Response.StatusCode = 200;
+        return SendJson(ctx, entry, 200, buffer);
+    }
+
+    // Sends a written JSON body with its length.
+    private static Task SendJson(HttpContext ctx, EmulatorRequest entry, int status, MemoryStream buffer)
+    {
+        entry.StatusCode = status;
+        ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "application/json";
         ctx.Response.ContentLength = buffer.Length;
         return ctx.Response.Body.WriteAsync(buffer.GetBuffer(), 0, (int)buffer.Length, ctx.RequestAborted);
@@ -837,12 +843,7 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
             w.WriteEndObject();
         }
 
-        var code = submit ? 202 : 200;
-        entry.StatusCode = code;
-        ctx.Response.StatusCode = code;
-        ctx.Response.ContentType = "application/json";
-        ctx.Response.ContentLength = buffer.Length;
-        return ctx.Response.Body.WriteAsync(buffer.GetBuffer(), 0, (int)buffer.Length, ctx.RequestAborted);
+        return SendJson(ctx, entry, submit ? 202 : 200, buffer);
     }
 
     private byte[] Png(EmulatedJob job) => _pngs.GetOrAdd((job.Pixels.Width, job.Pixels.Height, job.Model.Tier), key => key.Item3 switch

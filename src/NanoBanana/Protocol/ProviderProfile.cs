@@ -73,11 +73,13 @@ internal sealed class ProviderProfile
         Prompt = request.Prompt,
         Size = SizeValue(request.Size),
         AspectRatio = request.AspectRatio.ToString(),
-        OutputFormat = request.OutputFormat == OutputFormat.Jpeg ? "jpeg" : "png",
+        OutputFormat = FormatValue(request.OutputFormat),
         InputReferences = request.IsEdit
             ? request.Images.Select(u => new InputReferenceDto { ImageUrl = new ImageUrlDto { Url = u.AbsoluteUri } }).ToList()
             : null,
     };
+
+    private static string FormatValue(OutputFormat format) => format == OutputFormat.Jpeg ? "jpeg" : "png";
 
     public string SizeValue(ImageSize size)
     {
@@ -95,7 +97,7 @@ internal sealed class ProviderProfile
             Size = Provider == ApiProvider.WaveSpeed ? null : size,
             Resolution = Provider == ApiProvider.WaveSpeed ? size : null,
             AspectRatio = request.AspectRatio.ToString(),
-            OutputFormat = request.OutputFormat == OutputFormat.Jpeg ? "jpeg" : "png",
+            OutputFormat = FormatValue(request.OutputFormat),
             EnableSyncMode = request.SyncMode ? true : null,
             EnableBase64Output = request.Base64Output ? true : null,
         };

@@ -267,6 +267,59 @@ public class HostileServerTests
         Assert.Equal(refused, policy.Check(new Uri(url)) is not null);
     }
 
+    // 7, by name: the URL looks public, but the host resolves to the metadata address. Judged when connecting.
+    [Fact]
+    public async Task A_public_looking_host_that_resolves_to_the_metadata_address_is_not_fetched()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        var asked = new List<string>();
+        client.Protocol.OutputPolicy.Resolve = (host, _) =>
+        {
+            lock (asked)
+            {
+                asked.Add(host);
+            }
+
+            return Task.FromResult(new[] { IPAddress.Parse("93.184.215.14"), IPAddress.Parse("169.254.169.254") });
+        };
+        emulator.EnqueueReply(new EmulatorReply(200, """{"data":{"id":"%ID%","status":"completed","outputs":["https://cdn.images-example.com/a.png"]}}"""), FaultTarget.Poll);
+        var result = await client.GenerateAsync(new ImageJob("a lamp")).WaitAsync(Guard);
+        var ex = await Assert.ThrowsAsync<OutputUnavailableException>(() => result.Images[0].GetBytesAsync().WaitAsync(Guard));
+        Assert.Equal(result.PredictionId, ex.PredictionId);
+        Assert.Contains("resolves to 169.254.169.254", ex.Message);
+        Assert.Contains("link-local", ex.Message);
+        Assert.Equal(["cdn.images-example.com"], asked); // judged once: a refusal is not retried
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:9/api/v3/", null, true)] // API on loopback (the emulator): a name resolving to loopback is fetched
+    [InlineData("https://api.example.com/api/v3/", null, false)] // otherwise refused when connecting
+    [InlineData("https://api.example.com/api/v3/", "images.local-alias.test", true)] // unless the host is allowed
+    public async Task The_transport_judges_the_addresses_a_download_host_resolves_to(string apiBase, string? allowed, bool fetched)
+    {
+        await using var emulator = await Emu.StartAsync();
+        var policy = new OutputUrlPolicy(allowed is null ? [] : [allowed], new Uri(apiBase))
+        {
+            Resolve = (_, _) => Task.FromResult(new[] { IPAddress.Loopback }),
+        };
+        using var http = new HttpClient(NanoBananaResilienceHandler.CreatePrimaryHandler());
+        var port = emulator.ApiBaseUrl.Port;
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://images.local-alias.test:{port}/api/v3/predictions/none/result");
+        request.Options.Set(OutputUrlPolicy.RequestOption, policy);
+        if (fetched)
+        {
+            using var response = await http.SendAsync(request); // reached the emulator over loopback: any HTTP answer will do
+            Assert.True((int)response.StatusCode >= 200);
+        }
+        else
+        {
+            var ex = await Assert.ThrowsAsync<HttpRequestException>(() => http.SendAsync(request));
+            var refused = Assert.IsType<OutputUrlPolicy.AddressRefusedException>(ex.InnerException);
+            Assert.Contains("127.0.0.1, which is loopback", refused.Message);
+        }
+    }
+
     // 8. API calls never follow redirects.
     [Fact]
     public async Task A_redirected_submit_is_not_reposted_elsewhere()

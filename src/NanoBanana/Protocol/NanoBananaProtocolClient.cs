@@ -352,6 +352,12 @@ public class NanoBananaProtocolClient
             activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, failure.Message);
             throw failure;
         }
+        catch (HttpRequestException ex) when (ex.InnerException is OutputUrlPolicy.AddressRefusedException refused)
+        {
+            var failure = OutputDecoder.Unavailable(predictionId, index, $"its URL {uri.GetLeftPart(UriPartial.Path)} is refused: {refused.Message}", ex);
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, failure.Message);
+            throw failure;
+        }
         catch (Exception ex) when (ex is HttpRequestException or IOException or TimeoutRejectedException)
         {
             var failure = OutputDecoder.Unavailable(predictionId, index, $"the download failed ({ex.Message})", ex);
@@ -368,6 +374,9 @@ public class NanoBananaProtocolClient
     /// <summary>Null when an output URL may be fetched; otherwise why not.</summary>
     internal string? CheckOutputUrl(Uri uri) => _outputPolicy.Check(uri);
 
+    /// <summary>The output policy (tests replace its resolver).</summary>
+    internal OutputUrlPolicy OutputPolicy => _outputPolicy;
+
     private async Task<string> DownloadCoreAsync(Uri uri, Stream destination, string? predictionId, int index, System.Diagnostics.Activity? activity, CancellationToken cancellationToken)
     {
         for (var hop = 0; ; hop++)
@@ -378,6 +387,7 @@ public class NanoBananaProtocolClient
             }
 
             using var message = new HttpRequestMessage(HttpMethod.Get, uri);
+            message.Options.Set(OutputUrlPolicy.RequestOption, _outputPolicy);
             using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
             activity?.SetTag("http.response.status_code", (int)response.StatusCode);
             var status = (int)response.StatusCode;

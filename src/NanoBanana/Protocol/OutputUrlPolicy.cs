@@ -6,10 +6,15 @@ namespace NanoBanana.Protocol;
 /// <summary>
 /// Which output URLs the client fetches. Outputs are https on public addresses; http and loopback only when the API
 /// itself is on loopback (the emulator); link-local, metadata, private and unspecified addresses and every other
-/// scheme are refused unless the host is in <see cref="LimitOptions.AllowedOutputHosts"/>.
+/// scheme are refused unless the host is in <see cref="LimitOptions.AllowedOutputHosts"/>. The URL is judged before the
+/// request; the addresses a host name resolves to are judged again when the SDK's own transport opens the connection
+/// (<see cref="ConnectAsync"/>), so a public-looking name that resolves to a metadata or private address is refused too.
 /// </summary>
 internal sealed class OutputUrlPolicy
 {
+    /// <summary>The request option that asks the SDK's transport to judge the resolved addresses of a download.</summary>
+    public static readonly HttpRequestOptionsKey<OutputUrlPolicy> RequestOption = new("NanoBanana.OutputUrlPolicy");
+
     private static readonly string[] MetadataHosts = ["metadata", "metadata.google.internal", "metadata.goog", "instance-data", "instance-data.ec2.internal"];
 
     private readonly HashSet<string> _allowed;
@@ -20,6 +25,64 @@ internal sealed class OutputUrlPolicy
         _allowed = new HashSet<string>(allowedHosts.Select(h => h.Trim().Trim('[', ']')), StringComparer.OrdinalIgnoreCase);
         _apiOnLoopback = apiBaseUrl.IsLoopback;
     }
+
+    /// <summary>How host names are resolved before a download connects (a seam for tests; DNS by default).</summary>
+    public Func<string, CancellationToken, Task<IPAddress[]>> Resolve { get; set; } = Dns.GetHostAddressesAsync;
+
+    /// <summary>Null when a connection to this resolved address may be made for an output of this host; otherwise why not.</summary>
+    public string? CheckAddress(string host, IPAddress address)
+    {
+        if (_allowed.Contains(host.Trim('[', ']')))
+        {
+            return null;
+        }
+
+        if (IPAddress.IsLoopback(address))
+        {
+            return _apiOnLoopback ? null : "loopback and the API is not";
+        }
+
+        return Classify(address);
+    }
+
+    /// <summary>
+    /// The connect step of the SDK's transport: resolves the host and, for a download carrying <see cref="RequestOption"/>,
+    /// refuses to connect when any address it resolves to is refused (all of them are checked, so a mixed answer cannot
+    /// slip a metadata address in). Other requests connect as the runtime would.
+    /// </summary>
+    public static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var host = context.DnsEndPoint.Host;
+        context.InitialRequestMessage.Options.TryGetValue(RequestOption, out var policy);
+        IPAddress[] addresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal) ? [literal]
+            : policy is not null ? await policy.Resolve(host, cancellationToken).ConfigureAwait(false)
+            : await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
+        if (policy is not null)
+        {
+            foreach (var address in addresses)
+            {
+                if (policy.CheckAddress(host, address) is { } problem)
+                {
+                    throw new AddressRefusedException($"host {host} resolves to {address}, which is {problem} (add the host to AllowedOutputHosts for a private CDN)");
+                }
+            }
+        }
+
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(addresses, context.DnsEndPoint.Port, cancellationToken).ConfigureAwait(false);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A download's host resolved to an address that is never fetched: not retried, reported with the prediction id.</summary>
+    public sealed class AddressRefusedException(string message) : IOException(message);
 
     /// <summary>Null when the URL may be fetched; otherwise why not.</summary>
     public string? Check(Uri uri)

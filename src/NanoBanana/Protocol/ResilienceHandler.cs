@@ -45,13 +45,15 @@ public sealed class NanoBananaResilienceHandler : DelegatingHandler
 
     /// <summary>
     /// The transport the SDK builds for itself and registers with DI: pooled connections recycled every 5 minutes, and
-    /// no automatic redirects (API calls never follow one; downloads follow a few themselves, each checked).
+    /// no automatic redirects (API calls never follow one; downloads follow a few themselves, each checked), and a connect
+    /// step that refuses a download whose host resolves to a link-local, metadata or private address.
     /// </summary>
     public static SocketsHttpHandler CreatePrimaryHandler() => new()
     {
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         MaxConnectionsPerServer = 256,
         AllowAutoRedirect = false,
+        ConnectCallback = OutputUrlPolicy.ConnectAsync,
     };
 
     /// <summary>Raised before each retry, for logging and tests: the request, the attempt number and the delay.</summary>
@@ -169,6 +171,8 @@ public sealed class NanoBananaResilienceHandler : DelegatingHandler
 
     private static bool IsTransientForIdempotent(Outcome<HttpResponseMessage> outcome) => outcome switch
     {
+        // A download whose host resolves to a refused address: asking again cannot help.
+        { Exception: HttpRequestException { InnerException: OutputUrlPolicy.AddressRefusedException } } => false,
         // IOException: the connection broke while the body was being read.
         { Exception: HttpRequestException or TimeoutRejectedException or IOException } => true,
         { Result: { } r } => IsTransientStatus(r.StatusCode),

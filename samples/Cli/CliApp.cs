@@ -108,11 +108,13 @@ public static class CliApp
     private static int ShowModels(IAnsiConsole console, ParseResult parse)
     {
         var catalog = new NanoBananaClient(Options(parse, null)).Catalog;
-        var table = new Table().AddColumns("Tier", "Id", "Sizes", "Ratios", "Refs / objects / faces", "Grounding", "Latency", "Price per image");
+        var table = new Table().AddColumns("Tier", "Id", "Aliases", "Successor", "Retires", "Sizes", "Ratios", "Refs / objects / faces", "Grounding", "Latency", "Price per image");
         foreach (var m in catalog.Models)
         {
             table.AddRow(
-                Markup.Escape(m.DisplayName), Markup.Escape(m.Id), string.Join(" ", m.Sizes), m.AspectRatios.Count.ToString(CultureInfo.InvariantCulture),
+                Markup.Escape(m.DisplayName), Markup.Escape(m.Id), Markup.Escape(string.Join(", ", new[] { m.WaveSpeedSlug }.Concat(m.Aliases).Where(a => a != m.Id).Distinct())),
+                Markup.Escape(m.SuccessorId ?? "-"), m.RetirementDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "-",
+                string.Join(" ", m.Sizes), m.AspectRatios.Count.ToString(CultureInfo.InvariantCulture),
                 $"{m.MaxReferenceImages} / {m.MaxObjectReferences} / {m.MaxFaceReferences}", m.SupportsImageSearchGrounding ? "yes" : "no",
                 $"{m.TypicalLatencyMin.TotalSeconds:0}-{m.TypicalLatencyMax.TotalSeconds:0} s",
                 Markup.Escape(string.Join(", ", m.PricesUsd.OrderBy(p => p.Key).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} ${p.Value}")))));

@@ -124,6 +124,13 @@ public sealed class EmulatorOptions
     /// <summary>The catalog (models, sizes, ratios, pixel sizes, latency ranges).</summary>
     public ModelCatalog Catalog { get; set; } = ModelCatalog.Default;
 
+    /// <summary>
+    /// Model ids (or WaveSpeed slugs) the emulator answers as unknown, as a provider does once it stops routing a
+    /// retired preview id: GPT Proto's route answers 404, the unified API a 400 naming the model. Successor ids and
+    /// aliases in the catalog are accepted. Empty by default.
+    /// </summary>
+    public ISet<string> UnknownModelIds { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Samples a job's latency in unscaled seconds; null samples uniformly over the catalog's typical range.</summary>
     public Func<ImageModel, Random, double>? LatencySampler { get; set; }
 

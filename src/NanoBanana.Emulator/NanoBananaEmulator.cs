@@ -277,7 +277,7 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
             return;
         }
 
-        var model = _options.Catalog.Find(modelSegment);
+        var model = _options.UnknownModelIds.Contains(modelSegment) ? null : _options.Catalog.Find(modelSegment);
         if (model is null || action is not ("text-to-image" or "image-edit" or "edit"))
         {
             await Error(ctx, entry, 404, $$"""{"code":404,"message":"model or route not found: google/{{Escape(modelSegment)}}/{{Escape(action)}}","data":null}""").ConfigureAwait(false);
@@ -307,7 +307,8 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
             return;
         }
 
-        var model = slug is not null && slug.StartsWith("google/", StringComparison.Ordinal) ? _options.Catalog.Find(slug["google/".Length..]) : null;
+        var model = slug is not null && slug.StartsWith("google/", StringComparison.Ordinal) && !_options.UnknownModelIds.Contains(slug["google/".Length..])
+            ? _options.Catalog.Find(slug["google/".Length..]) : null;
         if (model is null)
         {
             await Error(ctx, entry, 400, $$"""{"code":400,"message":"model '{{Escape(slug ?? "")}}' is not supported","type":"error"}""").ConfigureAwait(false);

@@ -36,6 +36,19 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Models_shows_ids_aliases_successors_and_retirement_dates()
+    {
+        var (console, output) = TestConsole();
+        console.Profile.Width = 400;
+        Assert.Equal(0, await CliApp.RunAsync(["models"], console));
+        var lines = output.ToString().Split('\n');
+        Assert.Contains(lines, l => l.Contains("Aliases") && l.Contains("Successor") && l.Contains("Retires"));
+        Assert.Contains(lines, l => l.Contains("gemini-3-pro-image-preview") && l.Contains("nano-banana-pro") && l.Contains("gemini-3-pro-image ") && l.Contains("2026-06-25"));
+        Assert.Contains(lines, l => l.Contains("gemini-3.1-flash-image-preview") && l.Contains("gemini-3.1-flash-image ") && l.Contains("2026-06-25"));
+        Assert.Contains(lines, l => l.Contains("gemini-2.5-flash-image") && l.Contains("nano-banana") && l.Contains("2026-10-02"));
+    }
+
+    [Fact]
     public async Task Generate_and_resume_write_real_pngs_against_the_emulator()
     {
         await using var emulator = await Emu.StartAsync();

@@ -35,7 +35,10 @@ public sealed class ImageModel
         TimeSpan typicalLatencyMin,
         TimeSpan typicalLatencyMax,
         IReadOnlyDictionary<ImageSize, decimal> pricesUsd,
-        Dictionary<(ImageSize, AspectRatio), PixelSize> pixels)
+        Dictionary<(ImageSize, AspectRatio), PixelSize> pixels,
+        IReadOnlyList<string>? aliases = null,
+        string? successorId = null,
+        DateOnly? retirementDate = null)
     {
         Tier = tier;
         Id = id;
@@ -52,6 +55,9 @@ public sealed class ImageModel
         TypicalLatencyMax = typicalLatencyMax;
         PricesUsd = pricesUsd;
         _pixels = pixels;
+        Aliases = aliases ?? [];
+        SuccessorId = string.IsNullOrWhiteSpace(successorId) ? null : successorId;
+        RetirementDate = retirementDate;
         foreach (var s in sizes)
         {
             _sizeMask |= 1 << SizeIndex(s);
@@ -110,6 +116,56 @@ public sealed class ImageModel
 
     /// <summary>List price in USD per output image, by size.</summary>
     public IReadOnlyDictionary<ImageSize, decimal> PricesUsd { get; }
+
+    /// <summary>
+    /// Other names that find this model in <see cref="ModelCatalog.Find"/> (for example WaveSpeedAI's route names, or a
+    /// preview id the model replaced). Never sent to a provider.
+    /// </summary>
+    public IReadOnlyList<string> Aliases { get; }
+
+    /// <summary>
+    /// The id that replaces <see cref="Id"/> when a provider stops knowing it (Google's stable id for a preview), or
+    /// null. A submit refused because the provider does not know <see cref="Id"/> is sent once more with this id; tier,
+    /// routing and prices stay the same.
+    /// </summary>
+    public string? SuccessorId { get; }
+
+    /// <summary>
+    /// The date the model's owner retires (or at the earliest shuts down) <see cref="Id"/>, or null. Using the model
+    /// after it logs one warning per process; the SDK keeps sending the id while the provider accepts it.
+    /// </summary>
+    public DateOnly? RetirementDate { get; }
+
+    /// <summary>Whether this model's id is known by the name (id, WaveSpeed slug, alias or successor id; case-insensitive).</summary>
+    public bool IsKnownAs(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (string.Equals(Id, name, StringComparison.OrdinalIgnoreCase) || string.Equals(WaveSpeedSlug, name, StringComparison.OrdinalIgnoreCase)
+            || string.Equals(SuccessorId, name, StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        foreach (var alias in Aliases)
+        {
+            if (string.Equals(alias, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// This model under its successor id: same tier, capabilities and prices; the old id becomes an alias, and the
+    /// successor has no successor or retirement date of its own.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model has no <see cref="SuccessorId"/>.</exception>
+    public ImageModel ToSuccessor() => SuccessorId is { } next
+        ? new ImageModel(Tier, next, DisplayName, WaveSpeedSlug, Sizes, AspectRatios, MaxReferenceImages, MaxObjectReferences, MaxFaceReferences,
+            SupportsImageSearchGrounding, Thinking, TypicalLatencyMin, TypicalLatencyMax, PricesUsd, _pixels, [.. Aliases, Id])
+        : throw new InvalidOperationException($"{this} has no successor id.");
 
     /// <summary>Whether the model offers this output size.</summary>
     public bool Supports(ImageSize size) => (_sizeMask & (1 << SizeIndex(size))) != 0;

@@ -28,6 +28,11 @@ public sealed class ModelCatalog
                 throw new ArgumentException($"The catalog has two models with id '{model.Id}'.", nameof(models));
             }
 
+            if (list.FirstOrDefault(m => m.IsKnownAs(model.Id) || model.IsKnownAs(m.Id)) is { } clash)
+            {
+                throw new ArgumentException($"'{model.Id}' ({model.Tier}) and '{clash.Id}' ({clash.Tier}) name each other as alias or successor; a name may belong to one model only.", nameof(models));
+            }
+
             _byTier[(int)model.Tier] = model;
             list.Add(model);
         }
@@ -58,7 +63,10 @@ public sealed class ModelCatalog
         return model is not null;
     }
 
-    /// <summary>Finds a model by its GPT Proto id, its WaveSpeed slug or its tier name (case-insensitive).</summary>
+    /// <summary>
+    /// Finds a model by its GPT Proto id, its WaveSpeed slug, one of its <see cref="ImageModel.Aliases"/>, its
+    /// successor id or its tier name (case-insensitive; a "google/" style prefix is ignored).
+    /// </summary>
     public ImageModel? Find(string idOrSlugOrTier)
     {
         ArgumentNullException.ThrowIfNull(idOrSlugOrTier);
@@ -71,16 +79,21 @@ public sealed class ModelCatalog
 
         foreach (var m in Models)
         {
-            if (string.Equals(m.Id, key, StringComparison.OrdinalIgnoreCase)
-                || string.Equals(m.WaveSpeedSlug, key, StringComparison.OrdinalIgnoreCase)
-                || string.Equals(m.Tier.ToString(), key, StringComparison.OrdinalIgnoreCase))
+            if (string.Equals(m.Id, key, StringComparison.OrdinalIgnoreCase))
             {
                 return m;
             }
         }
 
-        // WaveSpeed also accepts "nano-banana" for the original model.
-        return string.Equals(key, "nano-banana", StringComparison.OrdinalIgnoreCase) && TryGet(ImageTier.NanoBanana, out var nb) ? nb : null;
+        foreach (var m in Models)
+        {
+            if (m.IsKnownAs(key) || string.Equals(m.Tier.ToString(), key, StringComparison.OrdinalIgnoreCase))
+            {
+                return m;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>
@@ -173,9 +186,19 @@ public sealed class ModelCatalog
             throw new ArgumentException($"{path}: typical latency must satisfy 0 <= TypicalLatencyMinSeconds <= TypicalLatencyMaxSeconds (got {min.TotalSeconds}..{max.TotalSeconds}).");
         }
 
+        // A new id without a new successor drops the old successor (it belonged to the old id); "" clears it explicitly.
+        var successor = o.SuccessorId ?? (o.Id is null || string.Equals(o.Id, b.Id, StringComparison.OrdinalIgnoreCase) ? b.SuccessorId : null);
+        if (successor is not null && string.Equals(successor.Trim(), id, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException($"{path}:SuccessorId is the model's own id '{id}'.");
+        }
+
+        var retirement = o.RetirementDate ?? (o.Id is null || string.Equals(o.Id, b.Id, StringComparison.OrdinalIgnoreCase) ? b.RetirementDate : null);
+        var aliases = (o.Aliases ?? b.Aliases).Select(a => a.Trim()).Where(a => a.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
         return new ImageModel(
             b.Tier, id, o.DisplayName ?? b.DisplayName, o.WaveSpeedSlug ?? b.WaveSpeedSlug, sizes, ratios, maxRefs, maxObjects, maxFaces,
-            o.SupportsImageSearchGrounding ?? b.SupportsImageSearchGrounding, b.Thinking, min, max, prices, PixelTable(b.Tier, sizes, ratios));
+            o.SupportsImageSearchGrounding ?? b.SupportsImageSearchGrounding, b.Thinking, min, max, prices, PixelTable(b.Tier, sizes, ratios),
+            aliases, successor?.Trim(), retirement);
     }
 
     private delegate bool TryParser<T>(string? text, out T value);
@@ -196,17 +219,20 @@ public sealed class ModelCatalog
             ImageTier.NanoBanana, "gemini-2.5-flash-image", "Nano Banana", "gemini-2.5-flash-image", sizesNb, AspectRatio.Standard,
             3, 3, 3, false, "none", TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(6),
             new Dictionary<ImageSize, decimal> { [ImageSize.OneK] = 0.039m },
-            PixelTable(ImageTier.NanoBanana, sizesNb, AspectRatio.Standard));
+            PixelTable(ImageTier.NanoBanana, sizesNb, AspectRatio.Standard),
+            aliases: ["nano-banana"], successorId: null, retirementDate: new DateOnly(2026, 10, 2)); // earliest shutdown Google announced
         yield return new ImageModel(
             ImageTier.NanoBanana2, "gemini-3.1-flash-image-preview", "Nano Banana 2", "nano-banana-2", sizesNb2, AspectRatio.All,
             14, 10, 4, true, "optional", TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(8),
             new Dictionary<ImageSize, decimal> { [ImageSize.HalfK] = 0.045m, [ImageSize.OneK] = 0.067m, [ImageSize.TwoK] = 0.101m, [ImageSize.FourK] = 0.151m },
-            PixelTable(ImageTier.NanoBanana2, sizesNb2, AspectRatio.All));
+            PixelTable(ImageTier.NanoBanana2, sizesNb2, AspectRatio.All),
+            aliases: [], successorId: "gemini-3.1-flash-image", retirementDate: new DateOnly(2026, 6, 25)); // preview shut down by Google
         yield return new ImageModel(
             ImageTier.NanoBananaPro, "gemini-3-pro-image-preview", "Nano Banana Pro", "nano-banana-pro", sizesPro, AspectRatio.Standard,
             14, 6, 5, false, "always", TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(20),
             new Dictionary<ImageSize, decimal> { [ImageSize.OneK] = 0.134m, [ImageSize.TwoK] = 0.134m, [ImageSize.FourK] = 0.24m },
-            PixelTable(ImageTier.NanoBananaPro, sizesPro, AspectRatio.Standard));
+            PixelTable(ImageTier.NanoBananaPro, sizesPro, AspectRatio.Standard),
+            aliases: [], successorId: "gemini-3-pro-image", retirementDate: new DateOnly(2026, 6, 25)); // preview shut down by Google
     }
 
     // Pixel sizes from Google's tables. Nano Banana 2 and Pro share one table; Nano Banana (2.5) has its own 1K row.

@@ -46,6 +46,21 @@ public sealed class ModelOverrideOptions
     /// <summary>Image-search grounding support.</summary>
     public bool? SupportsImageSearchGrounding { get; set; }
 
+    /// <summary>Other names that find the model (replaces the default list). Never sent to a provider.</summary>
+    public List<string>? Aliases { get; set; }
+
+    /// <summary>
+    /// The id to move to when the provider does not know <see cref="Id"/>; an empty string means none. Changing
+    /// <see cref="Id"/> without setting this drops the default successor (it belonged to the default id).
+    /// </summary>
+    public string? SuccessorId { get; set; }
+
+    /// <summary>
+    /// The retirement (or earliest shutdown) date of the id, e.g. <c>2026-06-25</c>; past it, one warning per process.
+    /// Changing <see cref="Id"/> without setting this drops the default date.
+    /// </summary>
+    public DateOnly? RetirementDate { get; set; }
+
     /// <summary>Low end of the typical latency, in seconds.</summary>
     public double? TypicalLatencyMinSeconds { get; set; }
 

@@ -17,7 +17,10 @@ namespace NanoBanana;
 /// </summary>
 public class NanoBananaClient : INanoBananaClient, IDisposable
 {
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> RetirementWarned = new(StringComparer.OrdinalIgnoreCase);
+
     private readonly HttpClient? _ownedHttp;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ImageTier, ImageModel> _successors = new();
     private bool _disposed;
 
     /// <summary>Creates a client with its own <see cref="HttpClient"/> (with the resilience handler). One line, no DI.</summary>
@@ -210,6 +213,10 @@ public class NanoBananaClient : INanoBananaClient, IDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(predictionId);
         var resolved = model is null ? Catalog.Models.FirstOrDefault(m => m.Tier == ImageTier.NanoBanana2) ?? Catalog.Models[0]
             : Catalog.Find(model) ?? throw new ArgumentException($"Unknown model '{model}'. Known: {string.Join(", ", Catalog.Models.Select(m => m.Id))}.", nameof(model));
+        if (resolved.SuccessorId is { } next && model is not null && model.EndsWith(next, StringComparison.OrdinalIgnoreCase))
+        {
+            resolved = resolved.ToSuccessor();
+        }
 
         // A resumed prediction started at an unknown time: assume it has run at least its model's typical minimum,
         // so the first wait is short.
@@ -257,8 +264,9 @@ public class NanoBananaClient : INanoBananaClient, IDisposable
         var sync = job.UseSyncMode ?? Options.UseSyncMode;
         for (var i = start; i < models.Count; i++)
         {
-            var model = models[i];
-            var request = job.ToSubmitRequest(model, sync);
+            // A tier whose id the provider stopped knowing runs under the successor id this client moved to.
+            var model = models[i] = _successors.TryGetValue(models[i].Tier, out var moved) && moved.IsKnownAs(models[i].Id) ? moved : models[i];
+            WarnIfRetired(model);
             var startTimestamp = Waiter.Time.GetTimestamp();
             Prediction prediction;
             using (var activity = NanoBananaTelemetry.ActivitySource.StartActivity("nanobanana.submit", ActivityKind.Client))
@@ -267,7 +275,22 @@ public class NanoBananaClient : INanoBananaClient, IDisposable
                 activity?.SetTag(NanoBananaTelemetry.TagTier, model.Tier.ToString());
                 try
                 {
-                    prediction = await Protocol.SubmitAsync(request, cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        prediction = await Protocol.SubmitAsync(job.ToSubmitRequest(model, sync), cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (NanoBananaApiException ex) when (model.SuccessorId is not null && Protocol.SendsModelId && ProviderProfile.IsUnknownModelRefusal(ex, model))
+                    {
+                        // Refused because the id is unknown: surely not accepted, not billed. Once more under the successor
+                        // id; tier, routing and price stay as decided. Another refusal is handled below like any other.
+                        var successor = model.ToSuccessor();
+                        attempts.Add(new GenerationAttempt(model, null, AttemptOutcome.NotAccepted, $"the provider does not know model id {model.Id}; moved to its successor {successor.Id} ({ex.Message})", Waiter.Time.GetElapsedTime(startTimestamp)));
+                        Log.MovedToSuccessor(Logger, model.Id, successor.Id, ex.Message);
+                        _successors[model.Tier] = successor;
+                        model = models[i] = successor;
+                        activity?.SetTag(NanoBananaTelemetry.TagModel, model.Id);
+                        prediction = await Protocol.SubmitAsync(job.ToSubmitRequest(model, sync), cancellationToken).ConfigureAwait(false);
+                    }
                 }
                 catch (NanoBananaApiException ex) when (IsNotAcceptedServiceSide(ex) && allowFallback && Options.FallbackWhenNotAccepted && models.Count - start > 1)
                 {
@@ -314,6 +337,16 @@ public class NanoBananaClient : INanoBananaClient, IDisposable
         }
 
         throw new UnreachableException();
+    }
+
+    // Past its retirement date a model id is still sent (the provider may route it), with one warning per process.
+    private void WarnIfRetired(ImageModel model)
+    {
+        if (model.RetirementDate is { } date && DateOnly.FromDateTime(Waiter.Time.GetUtcNow().UtcDateTime) > date && RetirementWarned.TryAdd(model.Id, true))
+        {
+            Log.PastRetirement(Logger, model.Id, date.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+                model.SuccessorId is { } next ? $"successor {next}, used automatically if the provider refuses the id" : "no successor announced", model.Tier.ToString());
+        }
     }
 
     private static NoModelAcceptedException NoModelAccepted(List<GenerationAttempt> attempts, NanoBananaApiException last)

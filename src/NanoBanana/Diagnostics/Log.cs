@@ -46,4 +46,10 @@ internal static partial class Log
 
     [LoggerMessage(14, LogLevel.Warning, "Waiting for prediction {PredictionId} on {Model} was cancelled; it runs on and can be resumed by id")]
     public static partial void WaitCanceled(ILogger logger, string predictionId, string model);
+
+    [LoggerMessage(15, LogLevel.Warning, "The provider does not know model id {Model} ({Error}); sending the job once more as its successor {Successor}, and using the successor for this tier from now on")]
+    public static partial void MovedToSuccessor(ILogger logger, string model, string successor, string error);
+
+    [LoggerMessage(16, LogLevel.Warning, "Model id {Model} is past its announced retirement (or earliest shutdown) date {RetirementDate}; {Successor}. It is sent while the provider accepts it; set NanoBanana:Catalog:Models:{Tier}:Id to move on")]
+    public static partial void PastRetirement(ILogger logger, string model, string retirementDate, string successor, string tier);
 }

@@ -55,6 +55,9 @@ public class NanoBananaProtocolClient
     /// <summary>The API base URL.</summary>
     public Uri BaseUrl => _profile.BaseUrl;
 
+    /// <summary>Whether the provider receives the catalog's model id (so a successor id changes what is sent).</summary>
+    internal bool SendsModelId => _profile?.SendsModelId ?? true;
+
     /// <summary>The provider.</summary>
     public ApiProvider Provider => _profile.Provider;
 

@@ -132,6 +132,40 @@ internal sealed class ProviderProfile
         return text is not null && PolicyTexts.Any(t => text.Contains(t, StringComparison.OrdinalIgnoreCase));
     }
 
+    private static readonly string[] UnknownModelTexts =
+        ["not found", "unknown", "not supported", "unsupported", "does not exist", "no such", "invalid model", "not available", "deprecated", "retired", "decommission", "shut down"];
+
+    /// <summary>
+    /// Whether this provider receives the catalog's model id (GPT Proto's routes and body) rather than a name of its
+    /// own (WaveSpeedAI's slugs), so that moving to a successor id changes what is sent.
+    /// </summary>
+    public bool SendsModelId => Provider != ApiProvider.WaveSpeed;
+
+    /// <summary>
+    /// Whether a submit refusal says the provider does not know the model id: a 404 on the submit, or a 400 whose
+    /// message names the id and says it is unknown, unsupported or retired. Such a refusal is surely not accepted
+    /// (nothing billed), so sending the job once more under the successor id cannot pay twice.
+    /// </summary>
+    public static bool IsUnknownModelRefusal(NanoBananaApiException error, Catalog.ImageModel model)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        ArgumentNullException.ThrowIfNull(model);
+        if (error is ContentPolicyException)
+        {
+            return false;
+        }
+
+        if (error.StatusCode == HttpStatusCode.NotFound)
+        {
+            return true;
+        }
+
+        var text = error.ProviderMessage ?? error.Message;
+        return error.StatusCode == HttpStatusCode.BadRequest
+            && text.Contains(model.Id, StringComparison.OrdinalIgnoreCase)
+            && UnknownModelTexts.Any(t => text.Contains(t, StringComparison.OrdinalIgnoreCase));
+    }
+
     /// <summary>Whether a URL is on the configured API origin (scheme, host and port), the only place the key may go.</summary>
     public bool IsApiOrigin(Uri? uri) =>
         uri is { IsAbsoluteUri: true }

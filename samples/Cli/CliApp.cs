@@ -20,7 +20,7 @@ public static class CliApp
     private static readonly Option<int> Faces = new("--faces") { Description = "Face reference images" };
     private static readonly Option<int> Objects = new("--objects") { Description = "Object reference images" };
     private static readonly Option<int> References = new("--references") { Description = "All reference images (0: faces + objects)" };
-    private static readonly Option<string[]> Images = new("--image") { Description = "Reference image URL (repeat); prefix face: or object: to mark it", AllowMultipleArgumentsPerToken = true };
+    private static readonly Option<string[]> Images = new("--image") { Description = "Reference image: an http(s) URL or a local file (uploaded first; needs --provider WaveSpeed or an uploader). Repeat; prefix face: or object: to mark it", AllowMultipleArgumentsPerToken = true };
     private static readonly Option<bool> Typography = new("--typography") { Description = "Typography-critical" };
     private static readonly Option<bool> Complex = new("--complex") { Description = "Complex composition" };
     private static readonly Option<bool> Grounding = new("--grounding") { Description = "Needs image-search grounding" };
@@ -227,7 +227,7 @@ public static class CliApp
             console.MarkupLine($"[yellow]Cancelled[/] while submitting. {Markup.Escape(ex.Message)}");
             return CancelledExitCode;
         }
-        catch (Exception ex) when (ex is NanoBananaException or ArgumentException or FormatException)
+        catch (Exception ex) when (ex is NanoBananaException or ArgumentException or FormatException or IOException or InvalidDataException)
         {
             console.MarkupLine($"[red]{Markup.Escape(ex.Message)}[/]");
             if (ex is NanoBananaException { PredictionId: { } id })
@@ -284,14 +284,20 @@ public static class CliApp
         PinnedTier = parse.GetValue(Pin),
     };
 
+    // An http(s) URL is sent as it is; anything else is a local file, uploaded before the submit.
+    private static ReferenceImage Reference(string text, ReferenceKind kind) =>
+        Uri.TryCreate(text, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttps || url.Scheme == Uri.UriSchemeHttp)
+            ? new ReferenceImage(url, kind)
+            : ReferenceImage.FromFile(text, kind);
+
     private static ImageJob Job(ParseResult parse, string prompt)
     {
         var r = Requirements(parse);
         var images = (parse.GetValue(Images) ?? []).Select(text => text switch
         {
-            _ when text.StartsWith("face:", StringComparison.OrdinalIgnoreCase) => ReferenceImage.Face(text[5..]),
-            _ when text.StartsWith("object:", StringComparison.OrdinalIgnoreCase) => ReferenceImage.Object(text[7..]),
-            _ => ReferenceImage.Other(text),
+            _ when text.StartsWith("face:", StringComparison.OrdinalIgnoreCase) => Reference(text[5..], ReferenceKind.Face),
+            _ when text.StartsWith("object:", StringComparison.OrdinalIgnoreCase) => Reference(text[7..], ReferenceKind.Object),
+            _ => Reference(text, ReferenceKind.Other),
         }).ToArray();
         return new ImageJob(prompt)
         {

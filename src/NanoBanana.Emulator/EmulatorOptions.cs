@@ -101,6 +101,9 @@ public enum FaultTarget
 
     /// <summary>Polls only.</summary>
     Poll,
+
+    /// <summary>Uploads of local reference images only (<see cref="Any"/> does not include them).</summary>
+    Upload,
 }
 
 /// <summary>How the emulator behaves.</summary>

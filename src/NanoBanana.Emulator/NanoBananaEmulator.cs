@@ -84,7 +84,7 @@ public sealed class EmulatedJob
 /// 127.0.0.1: status progression with per-model latency, real PNG outputs at the catalog's pixel sizes, request
 /// validation, auth checks, fault injection and a request log.
 /// </summary>
-public sealed class NanoBananaEmulator : IAsyncDisposable
+public sealed partial class NanoBananaEmulator : IAsyncDisposable
 {
     // GPT Proto's answer to a missing or wrong key.
     private const string InvalidSignature = """{"error":{"message":"Invalid signature","type":"401"}}""";
@@ -159,7 +159,7 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
     {
         lock (_gate)
         {
-            var i = _replies.FindIndex(r => r.Target == FaultTarget.Any || r.Target == target);
+            var i = _replies.FindIndex(r => r.Target == target || (r.Target == FaultTarget.Any && target != FaultTarget.Upload));
             if (i < 0)
             {
                 return null;
@@ -210,6 +210,8 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
         app.MapGet("/api/v3/tasks/result/{id}", emulator.PollAsync);
         app.MapGet("/outputs/{id}/{index}", emulator.OutputAsync);
         app.MapGet("/api/v3/webhook/secret", emulator.WebhookSecretAsync);
+        app.MapPost("/api/v3/media/upload/binary", emulator.UploadAsync);
+        app.MapGet("/media/{token}/{name}", emulator.MediaAsync);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         emulator.BaseAddress = new Uri(address.EndsWith('/') ? address : address + "/");
@@ -340,6 +342,11 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
 
     private async Task AcceptAsync(HttpContext ctx, EmulatorRequest entry, ImageModel model, ParsedRequest request, bool unified)
     {
+        if (UnfetchableUpload(request.ImageUrls) is { } missing)
+        {
+            await Error(ctx, entry, 400, "{\"code\":400,\"message\":\"input image could not be fetched: " + Escape(missing) + "\",\"data\":null}").ConfigureAwait(false);
+            return;
+        }
 
         if (DrawReply(FaultTarget.Submit) is { } reply)
         {
@@ -561,7 +568,10 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
             : Error(ctx, entry, 401, InvalidSignature);
     }
 
-    private sealed record ParsedRequest(string Prompt, ImageSize Size, AspectRatio Ratio, bool Sync, bool Base64, int Images);
+    private sealed record ParsedRequest(string Prompt, ImageSize Size, AspectRatio Ratio, bool Sync, bool Base64, int Images)
+    {
+        public List<string> ImageUrls { get; } = [];
+    }
 
     private static (ParsedRequest Request, string? Problem) Parse(string body, ImageModel model, bool isEdit)
     {
@@ -613,7 +623,13 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
                 return (none, $"aspect_ratio {ratio} is not supported by {model.Id}");
             }
 
-            var images = root.TryGetProperty("images", out var im) && im.ValueKind == JsonValueKind.Array ? im.GetArrayLength() : 0;
+            var urls = new List<string>();
+            if (root.TryGetProperty("images", out var im) && im.ValueKind == JsonValueKind.Array)
+            {
+                urls.AddRange(im.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String).Select(e => e.GetString()!));
+            }
+
+            var images = im.ValueKind == JsonValueKind.Array ? im.GetArrayLength() : 0;
             if (root.TryGetProperty("input_references", out var refs) && refs.ValueKind == JsonValueKind.Array)
             {
                 foreach (var item in refs.EnumerateArray())
@@ -623,6 +639,8 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
                     {
                         return (none, "input_references items must be {\"type\":\"image_url\",\"image_url\":{\"url\":\"…\"}}");
                     }
+
+                    urls.Add(u.GetString()!);
                 }
 
                 images += refs.GetArrayLength();
@@ -645,7 +663,9 @@ public sealed class NanoBananaEmulator : IAsyncDisposable
 
             var sync = root.TryGetProperty("enable_sync_mode", out var sm) && sm.ValueKind == JsonValueKind.True;
             var b64 = root.TryGetProperty("enable_base64_output", out var bo) && bo.ValueKind == JsonValueKind.True;
-            return (new ParsedRequest(prompt, size, ratio, sync, b64, images), null);
+            var parsed = new ParsedRequest(prompt, size, ratio, sync, b64, images);
+            parsed.ImageUrls.AddRange(urls);
+            return (parsed, null);
         }
     }
 

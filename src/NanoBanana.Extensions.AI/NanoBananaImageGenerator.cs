@@ -122,16 +122,17 @@ public sealed class NanoBananaImageGenerator : IImageGenerator
         var references = new List<ReferenceImage>();
         foreach (var content in request.OriginalImages ?? [])
         {
-            var uri = content switch
-            {
-                UriContent u => u.Uri,
-                DataContent d when d.Uri is { } du && !du.StartsWith("data:", StringComparison.OrdinalIgnoreCase) => new Uri(du),
-                _ => throw new NotSupportedException("Original images must be http(s) URLs (UriContent): the /api/v3 edit routes take image URLs, and inline image acceptance is not documented."),
-            };
             var kind = content.AdditionalProperties?.TryGetValue(ReferenceKindKey, out var k) == true
                 ? Enum.Parse<ReferenceKind>(k?.ToString() ?? "Other", ignoreCase: true)
                 : ReferenceKind.Other;
-            references.Add(new ReferenceImage(uri, kind));
+            references.Add(content switch
+            {
+                UriContent u => new ReferenceImage(u.Uri, kind),
+                DataContent d when d.Uri is { } du && !du.StartsWith("data:", StringComparison.OrdinalIgnoreCase) => new ReferenceImage(new Uri(du), kind),
+                // Inline bytes become a local image: uploaded before the submit (WaveSpeedAI, or a configured uploader).
+                DataContent d => ReferenceImage.FromBytes(d.Data, d.MediaType, kind),
+                _ => throw new NotSupportedException("Original images must be UriContent (an http(s) URL) or DataContent (image bytes)."),
+            });
         }
 
         var props = options?.AdditionalProperties;

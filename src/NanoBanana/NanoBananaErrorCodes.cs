@@ -17,4 +17,7 @@ public static class NanoBananaErrorCodes
 
     /// <summary>The service answered an API call with a redirect, which API calls never follow.</summary>
     public const string Redirect = "redirect";
+
+    /// <summary>Uploading a local reference image failed (nothing was submitted, nothing billed).</summary>
+    public const string UploadFailed = "upload_failed";
 }

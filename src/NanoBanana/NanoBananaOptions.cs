@@ -66,6 +66,15 @@ public sealed class NanoBananaOptions
     /// <summary>Bounds on what the service may send: body sizes, image sizes, download time, which output URLs are fetched.</summary>
     public LimitOptions Limits { get; } = new();
 
+    /// <summary>
+    /// Uploads local reference images (<see cref="ReferenceImage.FromFile"/>, <see cref="ReferenceImage.FromBytes"/>)
+    /// before the submit. Null (the default): WaveSpeedAI's own upload endpoint with <see cref="ApiProvider.WaveSpeed"/>;
+    /// with GPT Proto, which documents no upload, a job with a local image is refused before anything is sent. With
+    /// dependency injection, an <see cref="IReferenceImageUploader"/> registered in the container is used. Not bound
+    /// from configuration.
+    /// </summary>
+    public IReferenceImageUploader? ReferenceImageUploader { get; set; }
+
     /// <summary>Ask the service to answer the submit with the finished image (sync mode). On a sync timeout the SDK polls the same id.</summary>
     public bool UseSyncMode { get; set; }
 

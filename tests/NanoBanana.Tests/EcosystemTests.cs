@@ -204,7 +204,9 @@ public class EcosystemTests
 
         var job = generator.ToJob(new ImageGenerationRequest("x", [face]), null);
         Assert.Equal(1, job.ToRequirements().FaceCount);
-        Assert.Throws<NotSupportedException>(() => generator.ToJob(new ImageGenerationRequest("x", [new DataContent(new byte[] { 1, 2 }, "image/png")]), null));
+        Assert.Contains("not an image", Assert.Throws<ArgumentException>(() => generator.ToJob(new ImageGenerationRequest("x", [new DataContent(new byte[] { 1, 2 }, "image/png")]), null)).Message);
+        var inline = generator.ToJob(new ImageGenerationRequest("x", [new DataContent(PngWriter.Gradient(8, 8, (0, 0, 0), (255, 255, 255)), "image/png")]), null);
+        Assert.True(Assert.Single(inline.ReferenceImages).IsLocal); // inline bytes become a local image, uploaded before the submit
         Assert.Throws<ArgumentException>(() => generator.ToJob(new ImageGenerationRequest("x"), new ImageGenerationOptions { ModelId = "dall-e-3" }));
     }
 

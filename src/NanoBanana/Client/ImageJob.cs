@@ -3,34 +3,6 @@ using NanoBanana.Routing;
 
 namespace NanoBanana;
 
-/// <summary>What a reference image is for; face and object references count against separate model limits.</summary>
-public enum ReferenceKind
-{
-    /// <summary>Any other input image (style, background, the image to edit).</summary>
-    Other,
-
-    /// <summary>A face / portrait that must stay on-model.</summary>
-    Face,
-
-    /// <summary>An object to reproduce at high fidelity.</summary>
-    Object,
-}
-
-/// <summary>An input image for an edit, by URL.</summary>
-/// <param name="Url">An absolute http(s) URL the service can fetch.</param>
-/// <param name="Kind">What the image is for.</param>
-public sealed record ReferenceImage(Uri Url, ReferenceKind Kind = ReferenceKind.Other)
-{
-    /// <summary>A face reference.</summary>
-    public static ReferenceImage Face(string url) => new(new Uri(url), ReferenceKind.Face);
-
-    /// <summary>An object reference.</summary>
-    public static ReferenceImage Object(string url) => new(new Uri(url), ReferenceKind.Object);
-
-    /// <summary>Any other input image.</summary>
-    public static ReferenceImage Other(string url) => new(new Uri(url));
-}
-
 /// <summary>
 /// One image job: the prompt, reference images (which make it an edit), output options and routing requirements.
 /// The face / object counts the router uses come from <see cref="ReferenceImages"/>.
@@ -120,10 +92,10 @@ public sealed record ImageJob(string Prompt)
         ArgumentNullException.ThrowIfNull(ReferenceImages, nameof(ReferenceImages));
         for (var i = 0; i < ReferenceImages.Count; i++)
         {
-            var uri = ReferenceImages[i]?.Url;
-            if (uri is null || !uri.IsAbsoluteUri || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+            var image = ReferenceImages[i] ?? throw new ArgumentException($"{nameof(ReferenceImages)}[{i}] is null.", nameof(ReferenceImages));
+            if (image.Url is { } uri && (!uri.IsAbsoluteUri || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp)))
             {
-                throw new ArgumentException($"{nameof(ReferenceImages)}[{i}] must be an absolute http(s) URL the service can fetch.", nameof(ReferenceImages));
+                throw new ArgumentException($"{nameof(ReferenceImages)}[{i}] must be an absolute http(s) URL the service can fetch, or a local image (ReferenceImage.FromFile / FromBytes).", nameof(ReferenceImages));
             }
         }
 
@@ -139,7 +111,7 @@ public sealed record ImageJob(string Prompt)
     {
         Model = model,
         Prompt = Prompt,
-        Images = ReferenceImages.Select(r => r.Url).ToArray(),
+        Images = ReferenceImages.Select(r => r.Url ?? throw new InvalidOperationException("A local reference image reached the submit without being uploaded.")).ToArray(),
         Size = Size,
         AspectRatio = AspectRatio,
         OutputFormat = OutputFormat,

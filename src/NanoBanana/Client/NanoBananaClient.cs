@@ -21,6 +21,7 @@ public class NanoBananaClient : INanoBananaClient, IDisposable
 
     private readonly HttpClient? _ownedHttp;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ImageTier, ImageModel> _successors = new();
+    private IReferenceImageUploader? _providerUploader;
     private bool _disposed;
 
     /// <summary>Creates a client with its own <see cref="HttpClient"/> (with the resilience handler). One line, no DI.</summary>
@@ -148,6 +149,7 @@ public class NanoBananaClient : INanoBananaClient, IDisposable
     private async Task<ImageResult> GenerateCoreAsync(ImageJob job, IProgress<GenerationProgress>? progress, Activity? activity, CancellationToken cancellationToken)
     {
         var decision = Route(job);
+        job = await UploadLocalImagesAsync(job, cancellationToken).ConfigureAwait(false);
         var deadline = job.Deadline ?? Options.Deadline;
         var deadlineTimestamp = Waiter.Time.GetTimestamp() + (long)(deadline.TotalSeconds * Waiter.Time.TimestampFrequency);
         var allowFallback = job.AllowFallback ?? true;
@@ -202,6 +204,7 @@ public class NanoBananaClient : INanoBananaClient, IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var decision = Route(job);
+        job = await UploadLocalImagesAsync(job, cancellationToken).ConfigureAwait(false);
         var models = new List<ImageModel> { decision.Model };
         models.AddRange(decision.Fallbacks);
         return await SubmitWithFallbackAsync(job, decision, models, 0, [], job.AllowFallback ?? true, cancellationToken).ConfigureAwait(false);
@@ -337,6 +340,56 @@ public class NanoBananaClient : INanoBananaClient, IDisposable
         }
 
         throw new UnreachableException();
+    }
+
+    // Local reference images go up before the submit, once per job (fallbacks reuse the URLs). Uploads are free; a
+    // provider without an upload and no uploader configured is refused here, before any request.
+    private async Task<ImageJob> UploadLocalImagesAsync(ImageJob job, CancellationToken cancellationToken)
+    {
+        var local = job.ReferenceImages.Count(r => r.IsLocal);
+        if (local == 0)
+        {
+            return job;
+        }
+
+        var uploader = Options.ReferenceImageUploader ?? (Protocol.SupportsUpload ? _providerUploader ??= new ProviderUploader(Protocol) : null);
+        if (uploader is null)
+        {
+            var first = job.ReferenceImages.First(r => r.IsLocal);
+            throw new ArgumentException(
+                $"{nameof(ImageJob.ReferenceImages)} holds {local} local image(s) ({first.FileName}, …) and {Options.Provider} documents no upload endpoint, so nothing was sent. " +
+                $"Host the image and pass its https URL (ReferenceImage.Other(url)), or set {nameof(NanoBananaOptions)}.{nameof(NanoBananaOptions.ReferenceImageUploader)} " +
+                "(or register an IReferenceImageUploader in the container) to put local images on storage the provider can fetch.",
+                nameof(job));
+        }
+
+        var images = new ReferenceImage[job.ReferenceImages.Count];
+        for (var i = 0; i < images.Length; i++)
+        {
+            var image = job.ReferenceImages[i];
+            if (!image.IsLocal)
+            {
+                images[i] = image;
+                continue;
+            }
+
+            using var activity = NanoBananaTelemetry.ActivitySource.StartActivity("nanobanana.upload", ActivityKind.Client);
+            var url = await uploader.UploadAsync(image, cancellationToken).ConfigureAwait(false);
+            if (url is null || !url.IsAbsoluteUri || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp))
+            {
+                throw new InvalidOperationException($"The reference image uploader returned '{url}' for {image.FileName}; it must return an absolute http(s) URL.");
+            }
+
+            Log.Uploaded(Logger, image.FileName!, image.Length ?? 0, url.GetLeftPart(UriPartial.Path));
+            images[i] = image.Uploaded(url);
+        }
+
+        return job with { ReferenceImages = images };
+    }
+
+    private sealed class ProviderUploader(NanoBananaProtocolClient protocol) : IReferenceImageUploader
+    {
+        public Task<Uri> UploadAsync(ReferenceImage image, CancellationToken cancellationToken = default) => protocol.UploadAsync(image, cancellationToken);
     }
 
     // Past its retirement date a model id is still sent (the provider may route it), with one warning per process.

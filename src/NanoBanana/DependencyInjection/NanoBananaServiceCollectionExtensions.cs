@@ -70,6 +70,8 @@ public static class NanoBananaServiceCollectionExtensions
         var options = services.AddOptions<NanoBananaOptions>(name);
         if (section is not null)
         {
+            // ReferenceImageUploader is a service, never configuration: the generated binder leaves it alone (the
+            // project silences SYSLIB1100/1101, which say exactly that).
             options.Bind(section);
         }
 
@@ -77,6 +79,11 @@ public static class NanoBananaServiceCollectionExtensions
         {
             options.Configure(configure);
         }
+
+        // An uploader registered in the container (keyed by the client's name for a keyed client) serves local images.
+        options.Configure<IServiceProvider>((o, sp) => o.ReferenceImageUploader ??= string.IsNullOrEmpty(name)
+            ? sp.GetService<IReferenceImageUploader>()
+            : sp.GetKeyedService<IReferenceImageUploader>(name) ?? sp.GetService<IReferenceImageUploader>());
 
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<NanoBananaOptions>, NanoBananaOptionsValidator>());

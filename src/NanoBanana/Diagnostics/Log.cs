@@ -52,4 +52,7 @@ internal static partial class Log
 
     [LoggerMessage(16, LogLevel.Warning, "Model id {Model} is past its announced retirement (or earliest shutdown) date {RetirementDate}; {Successor}. It is sent while the provider accepts it; set NanoBanana:Catalog:Models:{Tier}:Id to move on")]
     public static partial void PastRetirement(ILogger logger, string model, string retirementDate, string successor, string tier);
+
+    [LoggerMessage(17, LogLevel.Information, "Uploaded reference image {FileName} ({Bytes} bytes) to {Url}")]
+    public static partial void Uploaded(ILogger logger, string fileName, long bytes, string url);
 }

@@ -161,6 +161,85 @@ public class NanoBananaProtocolClient
         }
     }
 
+    /// <summary>Whether the provider documents an upload endpoint for local reference images (WaveSpeedAI).</summary>
+    public bool SupportsUpload => _profile?.UploadPath is not null;
+
+    /// <summary>
+    /// Uploads a local reference image to the provider's binary upload endpoint (WaveSpeedAI:
+    /// <c>POST media/upload/binary</c>, one multipart part <c>file</c>) and returns the <c>download_url</c> it answers.
+    /// An upload costs nothing, so it is retried like a poll on transient failures.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The provider documents no upload (<see cref="SupportsUpload"/> is false).</exception>
+    /// <exception cref="NanoBananaApiException">The upload failed or was refused (<see cref="NanoBananaErrorCodes.UploadFailed"/>), or the answer carries no usable URL.</exception>
+    public virtual async Task<Uri> UploadAsync(ReferenceImage image, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var path = _profile.UploadPath ?? throw new NotSupportedException($"{_profile.Provider} documents no upload endpoint for local images.");
+        var bytes = await image.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var operation = $"Uploading {image.FileName}";
+        using var form = new MultipartFormDataContent();
+        var file = new ReadOnlyMemoryContent(bytes);
+        file.Headers.ContentType = new MediaTypeHeaderValue(image.MediaType!);
+        form.Add(file, "file", image.FileName!);
+        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(_profile.BaseUrl, path)) { Content = form };
+        message.Options.Set(NanoBananaResilienceHandler.RepeatableOption, true);
+        message.Options.Set(NanoBananaResilienceHandler.ResponseLimitOption, _limits.MaxJsonBytes);
+        Authorize(message);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException or IOException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            throw UploadFailed($"{operation} failed after its retries ({ex.Message}). Nothing was submitted, nothing billed.", null, ex);
+        }
+
+        using (response)
+        {
+            if (Redirected(response, message.RequestUri!) is { } redirect)
+            {
+                throw redirect(operation);
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                var error = await ReadErrorAsync(response, null, operation, cancellationToken).ConfigureAwait(false);
+                throw UploadFailed($"{operation} was refused: {error.Message} Nothing was submitted, nothing billed.", error, error);
+            }
+
+            byte[] body;
+            try
+            {
+                body = await ReadBodyAsync(response.Content, _limits.MaxJsonBytes, _retry.AttemptTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException or BoundedBody.TooLargeException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                throw UploadFailed($"{operation}: the answer could not be read ({ex.Message}).", null, ex);
+            }
+
+            var url = WireParser.ParseUploadUrl(body, Redactor, operation);
+            if (!url.IsAbsoluteUri || (url.Scheme != Uri.UriSchemeHttps && !(url.Scheme == Uri.UriSchemeHttp && url.IsLoopback)))
+            {
+                throw new MalformedResponseException($"{operation}: the answer's download_url {url.GetLeftPart(UriPartial.Path)} is not an https URL.")
+                {
+                    ErrorCode = NanoBananaErrorCodes.MalformedResponse,
+                };
+            }
+
+            return url;
+        }
+    }
+
+    private static NanoBananaApiException UploadFailed(string message, NanoBananaApiException? refusal, Exception inner) => new(message, inner)
+    {
+        ErrorCode = NanoBananaErrorCodes.UploadFailed,
+        StatusCode = refusal?.StatusCode,
+        ProviderMessage = refusal?.ProviderMessage,
+        RetryAfter = refusal?.RetryAfter,
+        RawBodyExcerpt = refusal?.RawBodyExcerpt,
+    };
+
     // What an error answer to a submit means: a content-policy refusal (a caller error, never retried elsewhere), an
     // unknown outcome (500/502/504 after the request arrived: never repeated), or a plain refusal.
     private static NanoBananaException SubmitRefused(SubmitRequest request, string path, NanoBananaApiException error)

@@ -135,6 +135,9 @@ internal sealed class ProviderProfile
     private static readonly string[] UnknownModelTexts =
         ["not found", "unknown", "not supported", "unsupported", "does not exist", "no such", "invalid model", "not available", "deprecated", "retired", "decommission", "shut down"];
 
+    /// <summary>The path of the provider's binary upload for local reference images, or null when none is documented.</summary>
+    public string? UploadPath => Provider == ApiProvider.WaveSpeed ? "media/upload/binary" : null;
+
     /// <summary>
     /// Whether this provider receives the catalog's model id (GPT Proto's routes and body) rather than a name of its
     /// own (WaveSpeedAI's slugs), so that moving to a successor id changes what is sent.

@@ -26,6 +26,12 @@ public sealed class NanoBananaResilienceHandler : DelegatingHandler
     /// </summary>
     public static readonly HttpRequestOptionsKey<long> ResponseLimitOption = new("NanoBanana.ResponseLimit");
 
+    /// <summary>
+    /// The request option that marks a POST as safe to repeat (an upload costs nothing), so it is retried like a GET.
+    /// A submit never carries it.
+    /// </summary>
+    public static readonly HttpRequestOptionsKey<bool> RepeatableOption = new("NanoBanana.Repeatable");
+
     private const int MaxErrorBodyBytes = 64 * 1024;
 
     private readonly RetryOptions _options;
@@ -62,7 +68,9 @@ public sealed class NanoBananaResilienceHandler : DelegatingHandler
     /// <inheritdoc />
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var pipeline = request.Method == HttpMethod.Get || request.Method == HttpMethod.Head ? _idempotent : _submit;
+        var repeatable = request.Method == HttpMethod.Get || request.Method == HttpMethod.Head
+            || (request.Options.TryGetValue(RepeatableOption, out var free) && free);
+        var pipeline = repeatable ? _idempotent : _submit;
         var timeout = request.Options.TryGetValue(AttemptTimeoutOption, out var t) ? t
             : request.Method == HttpMethod.Post ? _options.SubmitTimeout : _options.AttemptTimeout;
         var context = ResilienceContextPool.Shared.Get(cancellationToken);

@@ -413,6 +413,47 @@ internal static class WireParser
         _ => ".",
     };
 
+    /// <summary>
+    /// Reads the URL from an upload answer: <c>{"code":200,"data":{"download_url":"…"}}</c> (WaveSpeedAI), or
+    /// <c>download_url</c> / <c>url</c> at the top level. An error code inside a 2xx envelope is that error.
+    /// </summary>
+    /// <exception cref="MalformedResponseException">Not JSON, or no URL in it.</exception>
+    /// <exception cref="NanoBananaApiException">A 2xx envelope that carries an error.</exception>
+    public static Uri ParseUploadUrl(ReadOnlySpan<byte> utf8Body, SecretRedactor redactor, string operation)
+    {
+        ArgumentNullException.ThrowIfNull(redactor);
+        string? text = null;
+        try
+        {
+            var reader = new Utf8JsonReader(utf8Body);
+            using var doc = JsonDocument.ParseValue(ref reader);
+            var root = doc.RootElement;
+            if (root.ValueKind == JsonValueKind.Object)
+            {
+                if (root.TryGetProperty("code", out var code) && code.ValueKind == JsonValueKind.Number && code.TryGetInt32(out var c) && c is >= 400 and <= 599)
+                {
+                    throw ApiError((HttpStatusCode)c, null, utf8Body, false, null, redactor, null, operation);
+                }
+
+                var data = root.TryGetProperty("data", out var d) && d.ValueKind == JsonValueKind.Object ? d : root;
+                text = UrlIn(data) ?? UrlIn(root);
+            }
+        }
+        catch (JsonException ex)
+        {
+            throw Malformed($"{operation}: the answer is not valid JSON.", utf8Body, HttpStatusCode.OK, ex, redactor);
+        }
+
+        return text is not null && Uri.TryCreate(text, UriKind.Absolute, out var url)
+            ? url
+            : throw Malformed($"{operation}: the answer has no data.download_url.", utf8Body, HttpStatusCode.OK, null, redactor);
+
+        static string? UrlIn(JsonElement e) =>
+            e.TryGetProperty("download_url", out var u) && u.ValueKind == JsonValueKind.String ? u.GetString()
+            : e.TryGetProperty("url", out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()
+            : null;
+    }
+
     // Redaction happens on a window wider than the excerpt (a key that straddles the excerpt's end is still whole
     // there), and only then is the text cut.
     internal static string Excerpt(ReadOnlySpan<byte> body, SecretRedactor redactor, bool bodyWasCut = false)

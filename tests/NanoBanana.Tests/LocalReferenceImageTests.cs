@@ -1,0 +1,186 @@
+using System.Net;
+using NanoBanana.Cli;
+using NanoBanana.Emulator;
+using NanoBanana.Protocol;
+using Spectre.Console;
+
+namespace NanoBanana.Tests;
+
+/// <summary>
+/// Issue 12, local reference images: checked locally first (type by magic bytes, 20 MB), uploaded through WaveSpeedAI's
+/// binary upload (over real loopback HTTP), refused with no request at all where no upload exists.
+/// </summary>
+public sealed class LocalReferenceImageTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("nanobanana-refs-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string WritePng(string name = "me.png", int size = 16)
+    {
+        var path = Path.Combine(_dir, name);
+        File.WriteAllBytes(path, PngWriter.Gradient(size, size, (200, 30, 30), (30, 30, 200)));
+        return path;
+    }
+
+    [Fact]
+    public void Local_images_are_checked_before_anything_is_sent()
+    {
+        var png = ReferenceImage.FromFile(WritePng(), ReferenceKind.Face);
+        Assert.True(png.IsLocal);
+        Assert.Null(png.Url);
+        Assert.Equal("image/png", png.MediaType);
+        Assert.Equal("me.png", png.FileName);
+        Assert.Equal(ReferenceKind.Face, png.Kind);
+
+        var text = Path.Combine(_dir, "notes.png");
+        File.WriteAllText(text, "this is not a picture at all");
+        Assert.Contains("not an image", Assert.Throws<ArgumentException>(() => ReferenceImage.FromFile(text)).Message);
+        Assert.Throws<FileNotFoundException>(() => ReferenceImage.FromFile(Path.Combine(_dir, "missing.png")));
+        var empty = Path.Combine(_dir, "empty.png");
+        File.WriteAllBytes(empty, []);
+        Assert.Contains("is empty", Assert.Throws<ArgumentException>(() => ReferenceImage.FromFile(empty)).Message);
+
+        // Over 20 MB: refused from its length, without reading it.
+        var huge = Path.Combine(_dir, "huge.png");
+        using (var f = File.Create(huge))
+        {
+            f.Write(File.ReadAllBytes(WritePng("head.png")));
+            f.SetLength(ReferenceImage.MaxLocalBytes + 1);
+        }
+
+        var tooBig = Assert.Throws<ArgumentException>(() => ReferenceImage.FromFile(huge));
+        Assert.Contains("the limit is 20,971,520 bytes", tooBig.Message);
+
+        var jpegBytes = new byte[] { 0xFF, 0xD8, 0xFF, 0xE0, 0, 16, (byte)'J', (byte)'F', (byte)'I', (byte)'F' };
+        Assert.Equal("image/jpeg", ReferenceImage.FromBytes(jpegBytes, "image/jpg").MediaType);
+        Assert.Equal("image.jpg", ReferenceImage.FromBytes(jpegBytes, "image/jpeg").FileName);
+        Assert.Contains("first bytes are those of image/jpeg", Assert.Throws<ArgumentException>(() => ReferenceImage.FromBytes(jpegBytes, "image/png")).Message);
+        Assert.Equal("image/tiff", ReferenceImage.FromBytes(new byte[] { (byte)'I', (byte)'I', 42, 0, 8, 0, 0, 0 }, "image/tiff").MediaType);
+    }
+
+    [Fact]
+    public async Task An_edit_from_a_local_png_uploads_then_submits_the_returned_url_on_WaveSpeed()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator, o => o.Provider = ApiProvider.WaveSpeed);
+        var path = WritePng("portrait.png", 24);
+
+        var result = await client.EditAsync(new ImageJob("make it a watercolor") { ReferenceImages = [ReferenceImage.FromFile(path, ReferenceKind.Face)] });
+
+        Assert.NotEmpty(await result.Images[0].GetBytesAsync());
+        var upload = Assert.Single(emulator.Requests, r => r.Kind == "upload");
+        Assert.Equal("Bearer", upload.AuthorizationScheme);
+        var (token, media) = Assert.Single(emulator.Uploads);
+        Assert.Equal(File.ReadAllBytes(path), media.Bytes); // the bytes arrived whole
+        Assert.Equal("portrait.png", media.FileName);
+        var submit = Assert.Single(emulator.Requests, r => r.Kind == "submit");
+        Assert.EndsWith("/edit", submit.Path);
+        Assert.Contains($"/media/{token}/portrait.png", submit.Body);
+        Assert.True(upload.Time <= submit.Time);
+        Assert.Equal(1, emulator.AcceptedSubmits);
+
+        // The URL serves the same bytes back.
+        using var http = new HttpClient();
+        var url = emulator.BaseAddress + $"media/{token}/portrait.png";
+        Assert.Equal(media.Bytes, await http.GetByteArrayAsync(url));
+    }
+
+    [Theory]
+    [InlineData(ApiProvider.GptProto)]
+    [InlineData(ApiProvider.GptProtoUnified)]
+    public async Task GPT_Proto_without_an_uploader_refuses_a_local_image_with_no_request(ApiProvider provider)
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator, o => o.Provider = provider);
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => client.EditAsync(new ImageJob("x") { ReferenceImages = [ReferenceImage.FromFile(WritePng())] }));
+        Assert.Contains("documents no upload endpoint", ex.Message);
+        Assert.Contains("ReferenceImageUploader", ex.Message);
+        Assert.Contains("me.png", ex.Message);
+        Assert.Empty(emulator.Requests);
+    }
+
+    [Fact]
+    public async Task A_configured_uploader_serves_GPT_Proto_and_gets_only_local_images()
+    {
+        await using var emulator = await Emu.StartAsync();
+        var uploader = new RecordingUploader();
+        using var client = Emu.Client(emulator, o => o.ReferenceImageUploader = uploader);
+        var result = await client.EditAsync(new ImageJob("x")
+        {
+            ReferenceImages = [ReferenceImage.Other("https://cdn.example.com/a.png"), ReferenceImage.FromFile(WritePng(), ReferenceKind.Object)],
+        });
+        Assert.NotNull(result.PredictionId);
+        var uploaded = Assert.Single(uploader.Seen);
+        Assert.Equal("me.png", uploaded.FileName);
+        var submit = Assert.Single(emulator.Requests, r => r.Kind == "submit");
+        Assert.Contains("https://cdn.example.com/a.png", submit.Body);
+        Assert.Contains("https://storage.example.com/u/me.png", submit.Body);
+        Assert.DoesNotContain(emulator.Requests, r => r.Kind == "upload");
+    }
+
+    [Fact]
+    public async Task A_refused_upload_fails_before_the_submit_and_a_transient_one_is_retried()
+    {
+        await using var emulator = await Emu.StartAsync(o => o.ApiKey = Emu.Key);
+        using var wrongKey = Emu.Client(emulator, o => { o.Provider = ApiProvider.WaveSpeed; o.ApiKey = "sk-wrong-0000000000000"; });
+        var ex = await Assert.ThrowsAsync<NanoBananaApiException>(() => wrongKey.EditAsync(new ImageJob("x") { ReferenceImages = [ReferenceImage.FromFile(WritePng())] }));
+        Assert.Equal(NanoBananaErrorCodes.UploadFailed, ex.ErrorCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, ex.StatusCode);
+        Assert.Contains("Nothing was submitted", ex.Message);
+        Assert.DoesNotContain(emulator.Requests, r => r.Kind == "submit");
+
+        // A 503 on the upload is retried (uploads are free); the job then runs.
+        using var client = Emu.Client(emulator, o => o.Provider = ApiProvider.WaveSpeed);
+        emulator.EnqueueReply(new EmulatorReply(503, """{"code":503,"message":"busy"}""") { AcceptsJob = false }, FaultTarget.Upload);
+        var result = await client.EditAsync(new ImageJob("x") { ReferenceImages = [ReferenceImage.FromFile(WritePng())], AllowFallback = false });
+        Assert.NotNull(result.PredictionId);
+        Assert.Equal(3, emulator.Count("upload")); // the refused one above, the 503, the retry
+        Assert.Equal([401, 503, 200], emulator.Requests.Where(r => r.Kind == "upload").Select(r => r.StatusCode));
+        Assert.Equal(1, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
+    public async Task The_emulator_refuses_an_upload_url_it_never_issued()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator, o => o.Provider = ApiProvider.WaveSpeed);
+        var forged = emulator.BaseAddress + "media/0123456789abcdef01234567/x.png";
+        var ex = await Assert.ThrowsAnyAsync<NanoBananaApiException>(() => client.EditAsync(new ImageJob("x") { ReferenceImages = [ReferenceImage.Other(forged)], AllowFallback = false }));
+        Assert.Contains("could not be fetched", ex.Message);
+        Assert.Equal(0, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
+    public async Task The_cli_edits_a_local_file()
+    {
+        await using var emulator = await Emu.StartAsync();
+        var outDir = Path.Combine(_dir, "out");
+        var writer = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No });
+        console.Profile.Width = 300;
+        var path = WritePng();
+        var code = await CliApp.RunAsync(["generate", "make it a watercolor", "--image", "face:" + path, "--provider", "WaveSpeed", "--out", outDir, "--base-url", emulator.ApiBaseUrl.ToString(), "--api-key", Emu.Key], console);
+        Assert.True(code == 0, writer.ToString());
+        Assert.Single(Directory.GetFiles(outDir, "*.png"));
+        Assert.Single(emulator.Uploads);
+
+        var (console2, output2) = (AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer = new StringWriter()), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No }), writer);
+        console2.Profile.Width = 300;
+        Assert.Equal(1, await CliApp.RunAsync(["generate", "x", "--image", Path.Combine(_dir, "nope.png"), "--base-url", emulator.ApiBaseUrl.ToString(), "--api-key", Emu.Key], console2));
+        Assert.Contains("does not exist", output2.ToString());
+    }
+
+    private sealed class RecordingUploader : IReferenceImageUploader
+    {
+        public List<ReferenceImage> Seen { get; } = [];
+
+        public async Task<Uri> UploadAsync(ReferenceImage image, CancellationToken cancellationToken = default)
+        {
+            var bytes = await image.ReadAsync(cancellationToken);
+            Assert.Equal("image/png", OutputDecoder.SniffMediaType(bytes.Span));
+            Seen.Add(image);
+            return new Uri("https://storage.example.com/u/" + image.FileName);
+        }
+    }
+}

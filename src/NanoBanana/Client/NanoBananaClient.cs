@@ -389,7 +389,8 @@ public class NanoBananaClient : INanoBananaClient, IDisposable
 
     private sealed class ProviderUploader(NanoBananaProtocolClient protocol) : IReferenceImageUploader
     {
-        public Task<Uri> UploadAsync(ReferenceImage image, CancellationToken cancellationToken = default) => protocol.UploadAsync(image, cancellationToken);
+        public async Task<Uri> UploadAsync(ReferenceImage image, CancellationToken cancellationToken = default) =>
+            await protocol.UploadAsync(await image.ReadAsync(cancellationToken).ConfigureAwait(false), image.FileName!, image.MediaType!, cancellationToken).ConfigureAwait(false);
     }
 
     // Past its retirement date a model id is still sent (the provider may route it), with one warning per process.

@@ -22,7 +22,7 @@ public class NanoBananaProtocolClient
     private readonly OutputUrlPolicy _outputPolicy;
 
     /// <summary>Creates the protocol client over an <see cref="HttpClient"/> (which should include the resilience handler).</summary>
-    public NanoBananaProtocolClient(HttpClient httpClient, NanoBananaOptions options)
+    public NanoBananaProtocolClient(HttpClient httpClient, ProtocolOptions options)
     {
         ArgumentNullException.ThrowIfNull(httpClient);
         ArgumentNullException.ThrowIfNull(options);
@@ -165,22 +165,26 @@ public class NanoBananaProtocolClient
     public bool SupportsUpload => _profile?.UploadPath is not null;
 
     /// <summary>
-    /// Uploads a local reference image to the provider's binary upload endpoint (WaveSpeedAI:
-    /// <c>POST media/upload/binary</c>, one multipart part <c>file</c>) and returns the <c>download_url</c> it answers.
-    /// An upload costs nothing, so it is retried like a poll on transient failures.
+    /// Uploads an image to the provider's binary upload endpoint (WaveSpeedAI: <c>POST media/upload/binary</c>, one
+    /// multipart part <c>file</c>) and returns the <c>download_url</c> it answers, for use as a reference image. An upload
+    /// costs nothing, so it is retried like a poll on transient failures.
     /// </summary>
+    /// <param name="content">The encoded image.</param>
+    /// <param name="fileName">The file name to upload it as.</param>
+    /// <param name="mediaType">Its media type ("image/png").</param>
+    /// <param name="cancellationToken">Cancels the upload.</param>
     /// <exception cref="NotSupportedException">The provider documents no upload (<see cref="SupportsUpload"/> is false).</exception>
     /// <exception cref="NanoBananaApiException">The upload failed or was refused (<see cref="NanoBananaErrorCodes.UploadFailed"/>), or the answer carries no usable URL.</exception>
-    public virtual async Task<Uri> UploadAsync(ReferenceImage image, CancellationToken cancellationToken = default)
+    public virtual async Task<Uri> UploadAsync(ReadOnlyMemory<byte> content, string fileName, string mediaType, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(image);
+        ArgumentException.ThrowIfNullOrWhiteSpace(fileName);
+        ArgumentException.ThrowIfNullOrWhiteSpace(mediaType);
         var path = _profile.UploadPath ?? throw new NotSupportedException($"{_profile.Provider} documents no upload endpoint for local images.");
-        var bytes = await image.ReadAsync(cancellationToken).ConfigureAwait(false);
-        var operation = $"Uploading {image.FileName}";
+        var operation = $"Uploading {fileName}";
         using var form = new MultipartFormDataContent();
-        var file = new ReadOnlyMemoryContent(bytes);
-        file.Headers.ContentType = new MediaTypeHeaderValue(image.MediaType!);
-        form.Add(file, "file", image.FileName!);
+        var file = new ReadOnlyMemoryContent(content);
+        file.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
+        form.Add(file, "file", fileName);
         using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(_profile.BaseUrl, path)) { Content = form };
         message.Options.Set(NanoBananaResilienceHandler.RepeatableOption, true);
         message.Options.Set(NanoBananaResilienceHandler.ResponseLimitOption, _limits.MaxJsonBytes);

@@ -4,7 +4,7 @@ using NanoBanana.Catalog;
 
 namespace NanoBanana.Protocol;
 
-/// <summary>How one provider spells routes and fields. Derived from <see cref="NanoBananaOptions"/>.</summary>
+/// <summary>How one provider spells routes and fields. Derived from <see cref="ProtocolOptions"/>.</summary>
 internal sealed class ProviderProfile
 {
     private ProviderProfile(ApiProvider provider, Uri baseUrl, AuthScheme scheme, string halfK)
@@ -23,7 +23,7 @@ internal sealed class ProviderProfile
 
     public string HalfKValue { get; }
 
-    public static ProviderProfile From(NanoBananaOptions options) =>
+    public static ProviderProfile From(ProtocolOptions options) =>
         new(options.Provider, options.EffectiveBaseUrl, options.EffectiveAuthScheme, options.HalfKSizeValue);
 
     /// <summary>The relative submit route, e.g. <c>google/gemini-3-pro-image-preview/text-to-image</c>.</summary>

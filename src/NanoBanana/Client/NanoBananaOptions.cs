@@ -1,0 +1,79 @@
+using NanoBanana.Catalog;
+using NanoBanana.Polling;
+
+namespace NanoBanana;
+
+/// <summary>
+/// Everything the client needs to know: the protocol settings of <see cref="ProtocolOptions"/> plus the catalog,
+/// polling, deadline and fallbacks. Bind from the <c>NanoBanana</c> configuration section or set in code. The client
+/// takes a snapshot when it is built: later changes to this object do not reach it.
+/// </summary>
+public sealed class NanoBananaOptions : ProtocolOptions
+{
+    /// <summary>The configuration section name, <c>NanoBanana</c>.</summary>
+    public const string SectionName = "NanoBanana";
+
+    /// <summary>Catalog overrides: model ids, prices, limits, latencies.</summary>
+    public ModelCatalogOptions Catalog { get; } = new();
+
+    /// <summary>How to wait for predictions.</summary>
+    public PollingOptions Polling { get; } = new();
+
+    /// <summary>
+    /// Uploads local reference images (<see cref="ReferenceImage.FromFile"/>, <see cref="ReferenceImage.FromBytes"/>)
+    /// before the submit. Null (the default): WaveSpeedAI's own upload endpoint with <see cref="ApiProvider.WaveSpeed"/>;
+    /// with GPT Proto, which documents no upload, a job with a local image is refused before anything is sent. With
+    /// dependency injection, an <see cref="IReferenceImageUploader"/> registered in the container is used. Not bound
+    /// from configuration.
+    /// </summary>
+    public IReferenceImageUploader? ReferenceImageUploader { get; set; }
+
+    /// <summary>Ask the service to answer the submit with the finished image (sync mode). On a sync timeout the SDK polls the same id.</summary>
+    public bool UseSyncMode { get; set; }
+
+    /// <summary>How long one job may take from submit to result before <see cref="PredictionTimeoutException"/>; default 10 minutes.</summary>
+    public TimeSpan Deadline { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>When a prediction fails for a service reason (not moderation, not bad input), try the next model of the fallback chain. Failed runs are refunded. Default true.</summary>
+    public bool FallbackOnServiceError { get; set; } = true;
+
+    /// <summary>When a submit is surely not accepted (503, or 429 after retries), try the next model of the fallback chain. Default true.</summary>
+    public bool FallbackWhenNotAccepted { get; set; } = true;
+
+    /// <summary>
+    /// When a prediction completes without outputs, try the next model. Off by default: a completed run may well be
+    /// billed, so moving on could pay twice for one job; the failure is reported with the prediction id instead.
+    /// </summary>
+    public bool FallbackOnEmptyOutput { get; set; }
+
+    /// <summary>Checks the options and returns every problem found, naming the key.</summary>
+    public override IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>(ValidateProtocol(SectionName));
+        if (Provider == ApiProvider.GptProtoUnified && UseSyncMode)
+        {
+            errors.Add($"{SectionName}:UseSyncMode is not available with Provider GptProtoUnified (its images API only queues jobs); turn it off or use Provider GptProto.");
+        }
+
+        if (Deadline <= TimeSpan.Zero)
+        {
+            errors.Add($"{SectionName}:Deadline must be positive (got {Deadline}).");
+        }
+
+        errors.AddRange(Polling.Validate($"{SectionName}:Polling"));
+        try
+        {
+            ModelCatalog.Create(Catalog);
+        }
+        catch (ArgumentException ex)
+        {
+            errors.Add($"{SectionName}:{ex.Message}");
+        }
+
+        return errors;
+    }
+
+    /// <summary>A description without the API key.</summary>
+    public override string ToString() =>
+        $"NanoBananaOptions {{ Provider = {Provider}, BaseUrl = {EffectiveBaseUrl}, AuthScheme = {EffectiveAuthScheme}, ApiKey = {(string.IsNullOrEmpty(EffectiveApiKey) ? "(none)" : "***")}, UseSyncMode = {UseSyncMode}, Deadline = {Deadline} }}";
+}

@@ -1,0 +1,85 @@
+namespace NanoBanana;
+
+/// <summary>
+/// What the protocol layer needs: which provider, where, how to authenticate, transport retries and response limits.
+/// <see cref="NanoBananaOptions"/> extends it with the client's own settings (catalog, polling, deadline, fallbacks), so
+/// the configuration keys stay where they are (<c>NanoBanana:ApiKey</c>, <c>NanoBanana:Retry</c>, …).
+/// </summary>
+public class ProtocolOptions
+{
+    /// <summary>The environment variable read when <see cref="ApiKey"/> is not set: <c>NANOBANANA_API_KEY</c>.</summary>
+    public const string ApiKeyEnvironmentVariable = "NANOBANANA_API_KEY";
+
+    /// <summary>The API key. Sent only to the host of <see cref="BaseUrl"/>; never logged.</summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>The provider; default GPT Proto.</summary>
+    public ApiProvider Provider { get; set; } = ApiProvider.GptProto;
+
+    /// <summary>The API base URL ending in <c>/api/v3/</c>; null uses the provider's. Plain http is allowed only for loopback.</summary>
+    public Uri? BaseUrl { get; set; }
+
+    /// <summary>The auth header scheme; null uses the provider's default (GPT Proto: raw key; WaveSpeed and GptProtoUnified: Bearer).</summary>
+    public AuthScheme? AuthScheme { get; set; }
+
+    /// <summary>The wire value for 0.5K output (unknown on GPT Proto; Google spells it "512").</summary>
+    public string HalfKSizeValue { get; set; } = "512";
+
+    /// <summary>Transport retries and timeouts.</summary>
+    public RetryOptions Retry { get; } = new();
+
+    /// <summary>Bounds on what the service may send: body sizes, image sizes, download time, which output URLs are fetched.</summary>
+    public LimitOptions Limits { get; } = new();
+
+    /// <summary>The effective base URL.</summary>
+    public Uri EffectiveBaseUrl => BaseUrl is null
+        ? new Uri(Provider == ApiProvider.WaveSpeed ? "https://api.wavespeed.ai/api/v3/" : "https://gptproto.com/api/v3/")
+        : BaseUrl.AbsoluteUri.EndsWith('/') ? BaseUrl : new Uri(BaseUrl.AbsoluteUri + "/");
+
+    /// <summary>The effective auth scheme.</summary>
+    public AuthScheme EffectiveAuthScheme => AuthScheme ?? (Provider == ApiProvider.GptProto ? NanoBanana.AuthScheme.Raw : NanoBanana.AuthScheme.Bearer);
+
+    /// <summary>The API key from <see cref="ApiKey"/> or <c>NANOBANANA_API_KEY</c>.</summary>
+    public string? EffectiveApiKey => string.IsNullOrWhiteSpace(ApiKey) ? Environment.GetEnvironmentVariable(ApiKeyEnvironmentVariable) : ApiKey;
+
+    /// <summary>Checks the options and returns every problem found, naming the configuration key.</summary>
+    public virtual IReadOnlyList<string> Validate() => [.. ValidateProtocol("NanoBanana")];
+
+    /// <summary>A description without the API key.</summary>
+    public override string ToString() =>
+        $"{GetType().Name} {{ Provider = {Provider}, BaseUrl = {EffectiveBaseUrl}, AuthScheme = {EffectiveAuthScheme}, ApiKey = {(string.IsNullOrEmpty(EffectiveApiKey) ? "(none)" : "***")} }}";
+
+    /// <summary>The protocol settings' problems, each naming its key under <paramref name="section"/>.</summary>
+    private protected IEnumerable<string> ValidateProtocol(string section)
+    {
+        var baseUrl = EffectiveBaseUrl;
+        if (!baseUrl.IsAbsoluteUri || (baseUrl.Scheme != Uri.UriSchemeHttps && baseUrl.Scheme != Uri.UriSchemeHttp))
+        {
+            yield return $"{section}:BaseUrl must be an absolute http(s) URL.";
+        }
+        else if (baseUrl.Scheme == Uri.UriSchemeHttp && !baseUrl.IsLoopback)
+        {
+            yield return $"{section}:BaseUrl '{baseUrl.GetLeftPart(UriPartial.Authority)}' uses plain http; http is allowed only for loopback (the emulator). Use https.";
+        }
+
+        if (!Enum.IsDefined(Provider))
+        {
+            yield return $"{section}:Provider must be GptProto, GptProtoUnified or WaveSpeed.";
+        }
+
+        if (string.IsNullOrWhiteSpace(EffectiveApiKey))
+        {
+            yield return $"{section}:ApiKey is not set (nor is the {ApiKeyEnvironmentVariable} environment variable).";
+        }
+
+        if (string.IsNullOrWhiteSpace(HalfKSizeValue))
+        {
+            yield return $"{section}:HalfKSizeValue must not be empty.";
+        }
+
+        foreach (var error in Retry.Validate($"{section}:Retry").Concat(Limits.Validate($"{section}:Limits")))
+        {
+            yield return error;
+        }
+    }
+}

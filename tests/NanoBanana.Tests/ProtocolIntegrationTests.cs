@@ -311,11 +311,30 @@ public class ProtocolIntegrationTests
         var delay = Assert.Single(delays);
         Assert.Equal(TimeSpan.FromMilliseconds(150), delay); // a 1-hour Retry-After capped at the configured 150 ms
 
-        // Without a cap in play the header is a floor above the (tiny) backoff.
+        // Without a cap in play the header sets the delay above the (tiny) backoff; without a header Polly's backoff runs.
         var floor = new NanoBananaResilienceHandler(new RetryOptions { BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(2) });
         using var response = new HttpResponseMessage(HttpStatusCode.TooManyRequests);
         response.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromSeconds(2));
-        Assert.Equal(TimeSpan.FromSeconds(2), floor.ComputeDelay(0, Polly.Outcome.FromResult(response)));
+        Assert.Equal(TimeSpan.FromSeconds(2), floor.RetryAfterDelay(Polly.Outcome.FromResult(response)));
+        using var bare = new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
+        Assert.Null(floor.RetryAfterDelay(Polly.Outcome.FromResult(bare)));
+    }
+
+    [Fact]
+    public async Task Backoff_is_Pollys_jittered_exponential_capped_at_MaxDelay()
+    {
+        await using var emulator = await Emu.StartAsync();
+        var delays = new List<TimeSpan>();
+        var options = Emu.Options(emulator, o => { o.Retry.BaseDelay = TimeSpan.FromMilliseconds(4); o.Retry.MaxDelay = TimeSpan.FromMilliseconds(12); o.Retry.MaxRetries = 4; });
+        var handler = new NanoBananaResilienceHandler(options.Retry) { InnerHandler = new SocketsHttpHandler() };
+        handler.Retrying += (_, _, delay) => delays.Add(delay);
+        using var http = new HttpClient(handler);
+        var client = new NanoBananaProtocolClient(http, options);
+        var p = await client.SubmitAsync(new SubmitRequest { Model = ModelCatalog.Default[ImageTier.NanoBanana2], Prompt = "x" });
+        emulator.EnqueueFault(FaultKind.Unavailable, FaultTarget.Poll, count: 4);
+        await client.GetPredictionAsync(p.Id);
+        Assert.Equal(4, delays.Count);
+        Assert.All(delays, d => Assert.InRange(d, TimeSpan.FromTicks(1), TimeSpan.FromMilliseconds(12)));
     }
 
     [Fact]

@@ -125,7 +125,12 @@ public sealed class NanoBananaResilienceHandler : DelegatingHandler
             {
                 MaxRetryAttempts = retries,
                 ShouldHandle = args => ValueTask.FromResult(shouldRetry(args.Outcome)),
-                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(ComputeDelay(args.AttemptNumber, args.Outcome)),
+                // Polly's own exponential backoff with jitter, capped; a Retry-After answer sets the delay instead.
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = _options.BaseDelay,
+                MaxDelay = _options.MaxDelay,
+                DelayGenerator = args => ValueTask.FromResult(RetryAfterDelay(args.Outcome)),
                 OnRetry = args =>
                 {
                     if (args.Context.Properties.TryGetValue(RequestKey, out var req))
@@ -145,21 +150,12 @@ public sealed class NanoBananaResilienceHandler : DelegatingHandler
         return builder.Build();
     }
 
-    /// <summary>max(min(Retry-After, cap), jittered exponential backoff capped at MaxDelay).</summary>
-    internal TimeSpan ComputeDelay(int attempt, Outcome<HttpResponseMessage> outcome)
-    {
-        var exponential = _options.BaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 16));
-        var capped = Math.Min(exponential, _options.MaxDelay.TotalMilliseconds);
-        var jittered = TimeSpan.FromMilliseconds(capped * (0.5 + (Random.Shared.NextDouble() * 0.5)));
-        var retryAfter = RetryAfter(outcome.Result?.Headers.RetryAfter, _time);
-        if (retryAfter is { } ra)
-        {
-            var floor = ra > _options.MaxRetryAfter ? _options.MaxRetryAfter : ra;
-            return floor > jittered ? floor : jittered;
-        }
-
-        return jittered;
-    }
+    /// <summary>
+    /// The delay a Retry-After header asks for, capped at <see cref="RetryOptions.MaxRetryAfter"/>; null (Polly's
+    /// backoff) when the answer has none. The retry never comes earlier than the header asks, up to the cap.
+    /// </summary>
+    internal TimeSpan? RetryAfterDelay(Outcome<HttpResponseMessage> outcome) =>
+        RetryAfter(outcome.Result?.Headers.RetryAfter, _time) is { } ra ? (ra > _options.MaxRetryAfter ? _options.MaxRetryAfter : ra) : null;
 
     internal static TimeSpan? RetryAfter(RetryConditionHeaderValue? header, TimeProvider time)
     {

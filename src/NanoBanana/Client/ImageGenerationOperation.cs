@@ -13,7 +13,7 @@ namespace NanoBanana;
 /// </summary>
 public class ImageGenerationOperation
 {
-    private readonly NanoBananaClient _client;
+    private readonly IAttemptHost _client;
     private readonly PollState _state;
 
     internal PollState State => _state;
@@ -23,7 +23,7 @@ public class ImageGenerationOperation
     private PredictionFailedException? _failure;
     private NanoBananaException? _outputFailure;
 
-    internal ImageGenerationOperation(NanoBananaClient client, PollState state, ImageJob? job, RoutingDecision? decision, IEnumerable<GenerationAttempt>? priorAttempts)
+    internal ImageGenerationOperation(IAttemptHost client, PollState state, ImageJob? job, RoutingDecision? decision, IEnumerable<GenerationAttempt>? priorAttempts)
     {
         _client = client;
         _state = state;

@@ -15,10 +15,8 @@ namespace NanoBanana;
 /// tier policy, submits without ever repeating a submit that may have been accepted, waits with the adaptive
 /// schedule under a deadline, falls back on service failures, and returns images with the explanation.
 /// </summary>
-public class NanoBananaClient : INanoBananaClient, IDisposable
+public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable
 {
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> RetirementWarned = new(StringComparer.OrdinalIgnoreCase);
-
     private readonly HttpClient? _ownedHttp;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ImageTier, ImageModel> _successors = new();
     private IReferenceImageUploader? _providerUploader;
@@ -150,41 +148,8 @@ public class NanoBananaClient : INanoBananaClient, IDisposable
     {
         var decision = Route(job);
         job = await UploadLocalImagesAsync(job, cancellationToken).ConfigureAwait(false);
-        var deadline = job.Deadline ?? Options.Deadline;
-        var deadlineTimestamp = Waiter.Time.GetTimestamp() + (long)(deadline.TotalSeconds * Waiter.Time.TimestampFrequency);
-        var allowFallback = job.AllowFallback ?? true;
-        var attempts = new List<GenerationAttempt>();
-        var models = new List<ImageModel> { decision.Model };
-        models.AddRange(decision.Fallbacks);
-        var index = 0;
-        while (true)
-        {
-            var operation = await SubmitBeforeDeadlineAsync(job, decision, models, index, attempts, allowFallback, deadlineTimestamp, cancellationToken).ConfigureAwait(false);
-            index = models.IndexOf(operation.Model);
-            activity?.SetTag(NanoBananaTelemetry.TagPrediction, operation.Id);
-
-            // The id exists from here on: tell the caller at once, so a crash or a cancellation can still resume it.
-            Waiter.Report(operation.State, progress);
-            try
-            {
-                return await operation.WaitCoreAsync(DefaultSchedule, progress, deadlineTimestamp, cancellationToken).ConfigureAwait(false);
-            }
-            catch (PredictionFailedException ex) when (!ex.IsCallerError && allowFallback && Options.FallbackOnServiceError && index + 1 < models.Count
-                && (ex.Status != PredictionStatus.Completed.Value || Options.FallbackOnEmptyOutput))
-            {
-                // A failed run is refunded, so moving to the next model does not pay twice for the job. A run that
-                // completed without outputs may be billed: it moves on only when the caller opted in.
-                attempts.Add(new GenerationAttempt(operation.Model, operation.Id, AttemptOutcome.Failed, ex.Message, Waiter.Elapsed(operation.State)));
-                NanoBananaTelemetry.Fallbacks.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, models[index + 1].Id));
-                Log.FallingBack(Logger, operation.Model.Id, models[index + 1].Id, ex.Message);
-                index++;
-            }
-            catch (PredictionCanceledException)
-            {
-                Log.WaitCanceled(Logger, operation.Id, operation.Model.Id);
-                throw;
-            }
-        }
+        var operation = await new AttemptLoop(this, job, decision).RunAsync(wait: true, progress, activity, cancellationToken).ConfigureAwait(false);
+        return operation.Value;
     }
 
     /// <inheritdoc />
@@ -205,9 +170,7 @@ public class NanoBananaClient : INanoBananaClient, IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         var decision = Route(job);
         job = await UploadLocalImagesAsync(job, cancellationToken).ConfigureAwait(false);
-        var models = new List<ImageModel> { decision.Model };
-        models.AddRange(decision.Fallbacks);
-        return await SubmitWithFallbackAsync(job, decision, models, 0, [], job.AllowFallback ?? true, cancellationToken).ConfigureAwait(false);
+        return await new AttemptLoop(this, job, decision).RunAsync(wait: false, null, null, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -234,112 +197,6 @@ public class NanoBananaClient : INanoBananaClient, IDisposable
         // One wait under one deadline: the first poll goes out at once, inside the same retry discipline as the rest.
         var operation = GetOperation(predictionId, model);
         return operation.WaitForCompletionAsync(cancellationToken);
-    }
-
-    // The job's deadline also bounds its submits. A submit cut off by the deadline may have reached the service, so
-    // it is reported as an unknown outcome, never repeated.
-    private async Task<ImageGenerationOperation> SubmitBeforeDeadlineAsync(ImageJob job, RoutingDecision decision, List<ImageModel> models, int start, List<GenerationAttempt> attempts, bool allowFallback, long deadlineTimestamp, CancellationToken cancellationToken)
-    {
-        var remaining = Waiter.Time.GetElapsedTime(Waiter.Time.GetTimestamp(), deadlineTimestamp);
-        using var deadlineCts = new CancellationTokenSource(remaining > TimeSpan.Zero ? remaining : TimeSpan.FromTicks(1), Waiter.Time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadlineCts.Token);
-        try
-        {
-            return await SubmitWithFallbackAsync(job, decision, models, start, attempts, allowFallback, linked.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or SubmitOutcomeUnknownException && deadlineCts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-        {
-            NanoBananaTelemetry.JobsFailed.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, models[start].Id));
-            var unknown = ex as SubmitOutcomeUnknownException;
-            throw new SubmitOutcomeUnknownException(
-                $"The job's deadline passed while submitting to {models[start].DisplayName}. The submit may have reached the service and was NOT repeated, " +
-                "because every accepted submit is billed: check the provider's prediction history before submitting again.", ex)
-            {
-                PredictionId = unknown?.PredictionId,
-                StatusCode = unknown?.StatusCode,
-                ProviderMessage = unknown?.ProviderMessage,
-            };
-        }
-    }
-
-    private async Task<ImageGenerationOperation> SubmitWithFallbackAsync(ImageJob job, RoutingDecision decision, List<ImageModel> models, int start, List<GenerationAttempt> attempts, bool allowFallback, CancellationToken cancellationToken)
-    {
-        var sync = job.UseSyncMode ?? Options.UseSyncMode;
-        for (var i = start; i < models.Count; i++)
-        {
-            // A tier whose id the provider stopped knowing runs under the successor id this client moved to.
-            var model = models[i] = _successors.TryGetValue(models[i].Tier, out var moved) && moved.IsKnownAs(models[i].Id) ? moved : models[i];
-            WarnIfRetired(model);
-            var startTimestamp = Waiter.Time.GetTimestamp();
-            Prediction prediction;
-            using (var activity = NanoBananaTelemetry.ActivitySource.StartActivity("nanobanana.submit", ActivityKind.Client))
-            {
-                activity?.SetTag(NanoBananaTelemetry.TagModel, model.Id);
-                activity?.SetTag(NanoBananaTelemetry.TagTier, model.Tier.ToString());
-                try
-                {
-                    try
-                    {
-                        prediction = await Protocol.SubmitAsync(job.ToSubmitRequest(model, sync), cancellationToken).ConfigureAwait(false);
-                    }
-                    catch (NanoBananaApiException ex) when (model.SuccessorId is not null && Protocol.SendsModelId && ProviderProfile.IsUnknownModelRefusal(ex, model))
-                    {
-                        // Refused because the id is unknown: surely not accepted, not billed. Once more under the successor
-                        // id; tier, routing and price stay as decided. Another refusal is handled below like any other.
-                        var successor = model.ToSuccessor();
-                        attempts.Add(new GenerationAttempt(model, null, AttemptOutcome.NotAccepted, $"the provider does not know model id {model.Id}; moved to its successor {successor.Id} ({ex.Message})", Waiter.Time.GetElapsedTime(startTimestamp)));
-                        Log.MovedToSuccessor(Logger, model.Id, successor.Id, ex.Message);
-                        _successors[model.Tier] = successor;
-                        model = models[i] = successor;
-                        activity?.SetTag(NanoBananaTelemetry.TagModel, model.Id);
-                        prediction = await Protocol.SubmitAsync(job.ToSubmitRequest(model, sync), cancellationToken).ConfigureAwait(false);
-                    }
-                }
-                catch (NanoBananaApiException ex) when (IsNotAcceptedServiceSide(ex) && allowFallback && Options.FallbackWhenNotAccepted && models.Count - start > 1)
-                {
-                    attempts.Add(new GenerationAttempt(model, null, AttemptOutcome.NotAccepted, ex.Message, Waiter.Time.GetElapsedTime(startTimestamp)));
-                    Log.NotAccepted(Logger, model.Id, ex.Message);
-                    if (i + 1 < models.Count)
-                    {
-                        NanoBananaTelemetry.Fallbacks.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, models[i + 1].Id));
-                        Log.FallingBack(Logger, model.Id, models[i + 1].Id, ex.Message);
-                        continue;
-                    }
-
-                    NanoBananaTelemetry.JobsFailed.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, model.Id));
-                    throw NoModelAccepted(attempts, ex);
-                }
-                catch (Exception ex) when (ex is NanoBananaException)
-                {
-                    NanoBananaTelemetry.JobsFailed.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, model.Id));
-                    throw;
-                }
-
-                activity?.SetTag(NanoBananaTelemetry.TagPrediction, prediction.Id);
-                activity?.SetTag(NanoBananaTelemetry.TagStatus, prediction.Status.Value);
-            }
-
-            var tags = new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, model.Id);
-            NanoBananaTelemetry.JobsStarted.Add(1, tags);
-            NanoBananaTelemetry.EstimatedCost.Record((double)(model.TryGetPrice(job.Size, out var price) ? price : 0m), tags);
-            Log.Submitted(Logger, prediction.Id, model.Id, attempts.Count + 1, sync);
-            var state = new PollState { Id = prediction.Id, Model = model, StartTimestamp = startTimestamp, PollUrl = prediction.PollUrl, Attempt = attempts.Count + 1, ExpectsInline = job.Base64Output };
-            var operation = new ImageGenerationOperation(this, state, job, decision, attempts);
-            state.Latest = prediction;
-            if (prediction.Status.IsTerminal)
-            {
-                Waiter.RecordImmediate(state, prediction);
-                operation.TryBuildValue();
-            }
-            else if (sync && prediction.IsSyncTimeout)
-            {
-                Log.SyncTimeout(Logger, prediction.Id);
-            }
-
-            return operation;
-        }
-
-        throw new UnreachableException();
     }
 
     // Local reference images go up before the submit, once per job (fallbacks reuse the URLs). Uploads are free; a
@@ -393,35 +250,14 @@ public class NanoBananaClient : INanoBananaClient, IDisposable
             await protocol.UploadAsync(await image.ReadAsync(cancellationToken).ConfigureAwait(false), image.FileName!, image.MediaType!, cancellationToken).ConfigureAwait(false);
     }
 
-    // Past its retirement date a model id is still sent (the provider may route it), with one warning per process.
-    private void WarnIfRetired(ImageModel model)
-    {
-        if (model.RetirementDate is { } date && DateOnly.FromDateTime(Waiter.Time.GetUtcNow().UtcDateTime) > date && RetirementWarned.TryAdd(model.Id, true))
-        {
-            Log.PastRetirement(Logger, model.Id, date.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
-                model.SuccessorId is { } next ? $"successor {next}, used automatically if the provider refuses the id" : "no successor announced", model.Tier.ToString());
-        }
-    }
+    ImageModel IAttemptHost.CurrentModel(ImageModel candidate) =>
+        _successors.TryGetValue(candidate.Tier, out var moved) && moved.IsKnownAs(candidate.Id) ? moved : candidate;
 
-    private static NoModelAcceptedException NoModelAccepted(List<GenerationAttempt> attempts, NanoBananaApiException last)
-    {
-        var lines = string.Join("; ", attempts.Select(a => $"{a.Model.Id}: {(a.Outcome == AttemptOutcome.NotAccepted ? "not accepted" : a.Outcome.ToString().ToLowerInvariant())} ({a.Error})"));
-        return new NoModelAcceptedException($"No model accepted the job ({attempts.Count} tried, nothing billed): {lines}", last)
-        {
-            Attempts = [.. attempts],
-            StatusCode = last.StatusCode,
-            ErrorCode = last.ErrorCode,
-            ProviderMessage = last.ProviderMessage,
-            RetryAfter = last.RetryAfter,
-            RawBodyExcerpt = last.RawBodyExcerpt,
-        };
-    }
+    void IAttemptHost.RememberSuccessor(ImageModel successor) => _successors[successor.Tier] = successor;
 
-    // The service answered the submit with a refusal that another model might not get: overloaded, unavailable,
-    // rate limited, or unreachable before sending. Bad requests, auth and balance errors are not retried elsewhere.
-    private static bool IsNotAcceptedServiceSide(NanoBananaApiException ex) =>
-        ex is not ContentPolicyException
-        && ex.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests || ex.ErrorCode == NanoBananaErrorCodes.ConnectionFailed;
+    PredictionWaiter IAttemptHost.Waiter => Waiter;
+
+    ILogger IAttemptHost.Logger => Logger;
 
     /// <summary>Disposes the HttpClient the client created for itself (not one it was given).</summary>
     public void Dispose()

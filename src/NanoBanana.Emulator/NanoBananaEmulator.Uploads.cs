@@ -23,7 +23,7 @@ public sealed partial class NanoBananaEmulator
         var entry = NewEntry(ctx, "upload", null, null);
         if (!entry.AuthorizationValid)
         {
-            await Error(ctx, entry, 401, InvalidSignature).ConfigureAwait(false);
+            await Answer(ctx, entry, 401, InvalidSignature).ConfigureAwait(false);
             return;
         }
 
@@ -35,7 +35,7 @@ public sealed partial class NanoBananaEmulator
 
         if (!ctx.Request.HasFormContentType)
         {
-            await Error(ctx, entry, 400, """{"code":400,"message":"expected multipart/form-data with a 'file' part","data":null}""").ConfigureAwait(false);
+            await Answer(ctx, entry, 400, """{"code":400,"message":"expected multipart/form-data with a 'file' part","data":null}""").ConfigureAwait(false);
             return;
         }
 
@@ -43,13 +43,13 @@ public sealed partial class NanoBananaEmulator
         var file = form.Files.GetFile("file");
         if (file is null || file.Length == 0)
         {
-            await Error(ctx, entry, 400, """{"code":400,"message":"the 'file' part is missing or empty","data":null}""").ConfigureAwait(false);
+            await Answer(ctx, entry, 400, """{"code":400,"message":"the 'file' part is missing or empty","data":null}""").ConfigureAwait(false);
             return;
         }
 
         if (file.Length > MaxUploadBytes)
         {
-            await Error(ctx, entry, 413, """{"code":413,"message":"file too large: images are limited to 20 MB","data":null}""").ConfigureAwait(false);
+            await Answer(ctx, entry, 413, """{"code":413,"message":"file too large: images are limited to 20 MB","data":null}""").ConfigureAwait(false);
             return;
         }
 
@@ -62,7 +62,7 @@ public sealed partial class NanoBananaEmulator
         var mediaType = ImageTypeOf(bytes);
         if (mediaType is null)
         {
-            await Error(ctx, entry, 400, """{"code":400,"message":"unsupported file type: images must be JPG, PNG, WebP, GIF, BMP or TIFF","data":null}""").ConfigureAwait(false);
+            await Answer(ctx, entry, 400, """{"code":400,"message":"unsupported file type: images must be JPG, PNG, WebP, GIF, BMP or TIFF","data":null}""").ConfigureAwait(false);
             return;
         }
 
@@ -73,7 +73,7 @@ public sealed partial class NanoBananaEmulator
         var size = bytes.Length.ToString(CultureInfo.InvariantCulture);
         var body = "{\"code\":200,\"message\":\"success\",\"data\":{\"type\":\"image\",\"download_url\":\"" + Escape(url)
             + "\",\"filename\":\"" + Escape(name) + "\",\"size\":" + size + "}}";
-        await Raw(ctx, entry, 200, body).ConfigureAwait(false);
+        await Answer(ctx, entry, 200, body).ConfigureAwait(false);
     }
 
     private Task MediaAsync(HttpContext ctx)
@@ -82,7 +82,7 @@ public sealed partial class NanoBananaEmulator
         var token = (string)ctx.Request.RouteValues["token"]!;
         if (!_uploads.TryGetValue(token, out var media))
         {
-            return Error(ctx, entry, 404, """{"error":"no such upload"}""");
+            return Answer(ctx, entry, 404, """{"error":"no such upload"}""");
         }
 
         entry.StatusCode = 200;

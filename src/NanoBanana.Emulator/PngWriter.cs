@@ -4,7 +4,7 @@ using System.IO.Compression;
 namespace NanoBanana.Emulator;
 
 /// <summary>Writes real, valid PNG files of any size: a horizontal gradient, compressed well because every row repeats.</summary>
-public static class PngWriter
+internal static class PngWriter
 {
     /// <summary>Encodes an RGB gradient image of the given size from one colour to another.</summary>
     public static byte[] Gradient(int width, int height, (byte R, byte G, byte B) from, (byte R, byte G, byte B) to)

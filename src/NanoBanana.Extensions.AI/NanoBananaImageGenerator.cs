@@ -51,8 +51,8 @@ public sealed class NanoBananaImageGenerator : IImageGenerator
     {
         ArgumentNullException.ThrowIfNull(client);
         _client = client;
-        _catalog = (client as NanoBananaClient)?.Catalog ?? ModelCatalog.Default;
-        var baseUrl = (client as NanoBananaClient)?.Protocol.BaseUrl;
+        _catalog = client.Catalog ?? ModelCatalog.Default;
+        var baseUrl = client.Protocol?.BaseUrl;
         Metadata = new ImageGeneratorMetadata("nanobanana", baseUrl, _catalog.TryGet(ImageTier.NanoBanana2, out var nb2) ? nb2.Id : _catalog.Models[0].Id);
     }
 
@@ -116,7 +116,7 @@ public sealed class NanoBananaImageGenerator : IImageGenerator
     }
 
     /// <summary>Maps a Microsoft.Extensions.AI request and options to an <see cref="ImageJob"/>.</summary>
-    public ImageJob ToJob(ImageGenerationRequest request, ImageGenerationOptions? options)
+    internal ImageJob ToJob(ImageGenerationRequest request, ImageGenerationOptions? options)
     {
         ArgumentNullException.ThrowIfNull(request);
         var references = new List<ReferenceImage>();
@@ -136,7 +136,7 @@ public sealed class NanoBananaImageGenerator : IImageGenerator
         }
 
         var props = options?.AdditionalProperties;
-        var (size, ratio) = options?.ImageSize is { } px ? Nearest(px) : (ImageSize.OneK, AspectRatio.Square);
+        var (size, ratio) = options?.ImageSize is { } px ? Nearest(px, _catalog) : (ImageSize.OneK, AspectRatio.Square);
         if (props?.TryGetValue(SizeKey, out var s) == true && s is not null)
         {
             size = ImageSize.Parse(s.ToString()!);
@@ -170,8 +170,10 @@ public sealed class NanoBananaImageGenerator : IImageGenerator
         };
     }
 
-    /// <summary>The supported size and ratio nearest to a requested pixel size (ratio first, then the long side).</summary>
-    public static (ImageSize Size, AspectRatio Ratio) Nearest(Size pixels)
+    /// <summary>The supported size and ratio nearest to a requested pixel size (ratio first, then the long side), by the pixel table of the catalog's widest model.</summary>
+    /// <param name="pixels">The requested size in pixels.</param>
+    /// <param name="catalog">The catalog in use; null for the built-in one.</param>
+    internal static (ImageSize Size, AspectRatio Ratio) Nearest(Size pixels, ModelCatalog? catalog = null)
     {
         if (pixels.Width <= 0 || pixels.Height <= 0)
         {
@@ -179,12 +181,12 @@ public sealed class NanoBananaImageGenerator : IImageGenerator
         }
 
         var wanted = Math.Log((double)pixels.Width / pixels.Height);
-        var ratio = AspectRatio.All.MinBy(r => Math.Abs(Math.Log(r.Value) - wanted));
-        var table = ModelCatalog.Default[ImageTier.NanoBanana2];
+        var widest = (catalog ?? ModelCatalog.Default).Models.MaxBy(m => m.Sizes.Count * m.AspectRatios.Count)!;
+        var ratio = widest.AspectRatios.MinBy(r => Math.Abs(Math.Log(r.Value) - wanted));
         var longSide = Math.Max(pixels.Width, pixels.Height);
-        var size = ImageSize.All.MinBy(s =>
+        var size = widest.Sizes.MinBy(s =>
         {
-            var p = table.GetPixelSize(s, ratio);
+            var p = widest.GetPixelSize(s, ratio);
             return Math.Abs(Math.Max(p.Width, p.Height) - longSide);
         });
         return (size, ratio);

@@ -1,14 +1,5 @@
 namespace NanoBanana.Catalog;
 
-/// <summary>Output dimensions in pixels.</summary>
-/// <param name="Width">Width in pixels.</param>
-/// <param name="Height">Height in pixels.</param>
-public readonly record struct PixelSize(int Width, int Height)
-{
-    /// <summary>"1376x768".</summary>
-    public override string ToString() => $"{Width}x{Height}";
-}
-
 /// <summary>
 /// One Nano Banana model as the catalog describes it: its id, what it can do, what it costs and how long it takes.
 /// Instances are immutable; build them through <see cref="ModelCatalog"/>.

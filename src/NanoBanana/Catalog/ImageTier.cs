@@ -12,19 +12,3 @@ public enum ImageTier
     /// <summary>Nano Banana Pro: Gemini 3 Pro Image. Highest quality, typography and complex scenes; slowest and dearest.</summary>
     NanoBananaPro,
 }
-
-/// <summary>What the tier policy optimises for when several models can do a job.</summary>
-public enum RoutingPriority
-{
-    /// <summary>Follow the job's traits: premium needs go to Pro, stylized work to Nano Banana, the rest to Nano Banana 2.</summary>
-    Balanced,
-
-    /// <summary>Best quality first: Pro, Nano Banana 2, Nano Banana.</summary>
-    Quality,
-
-    /// <summary>Lowest price at the requested size first.</summary>
-    Cost,
-
-    /// <summary>Lowest expected latency first (live measurements when available).</summary>
-    Speed,
-}

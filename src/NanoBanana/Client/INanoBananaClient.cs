@@ -1,4 +1,6 @@
+using NanoBanana.Catalog;
 using NanoBanana.Polling;
+using NanoBanana.Protocol;
 using NanoBanana.Routing;
 
 namespace NanoBanana;
@@ -34,4 +36,10 @@ public interface INanoBananaClient
 
     /// <summary>Dry run: routes and explains without sending anything.</summary>
     RoutingDecision Route(ImageJob job);
+
+    /// <summary>The model catalog in use (defaults plus configuration overrides).</summary>
+    ModelCatalog Catalog { get; }
+
+    /// <summary>The protocol layer, for single calls (submit, one poll, download, upload) outside the facade's loop.</summary>
+    NanoBananaProtocolClient Protocol { get; }
 }

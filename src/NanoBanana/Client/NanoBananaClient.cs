@@ -31,7 +31,7 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable
 
     /// <summary>Creates a client. With <paramref name="httpClient"/> null, the client builds and owns one.</summary>
     /// <param name="options">The options.</param>
-    /// <param name="httpClient">An HttpClient whose pipeline includes <see cref="NanoBananaResilienceHandler"/> (as the DI registration does), or null.</param>
+    /// <param name="httpClient">An HttpClient with the SDK's resilience pipeline (from <see cref="CreateHttpClient"/> or the DI registration), or null.</param>
     /// <param name="loggerFactory">Logging; null for none.</param>
     /// <param name="timeProvider">Time; null for the system clock.</param>
     /// <param name="policy">A custom tier policy; null for <see cref="TierPolicy"/> over the configured catalog.</param>

@@ -3,19 +3,6 @@ using NanoBanana.Protocol;
 
 namespace NanoBanana;
 
-/// <summary>What a reference image is for; face and object references count against separate model limits.</summary>
-public enum ReferenceKind
-{
-    /// <summary>Any other input image (style, background, the image to edit).</summary>
-    Other,
-
-    /// <summary>A face / portrait that must stay on-model.</summary>
-    Face,
-
-    /// <summary>An object to reproduce at high fidelity.</summary>
-    Object,
-}
-
 /// <summary>
 /// An input image for an edit: a URL the service fetches, or a local image (<see cref="FromFile"/>,
 /// <see cref="FromBytes"/>) that the client uploads through an <see cref="IReferenceImageUploader"/> before the submit.

@@ -8,31 +8,6 @@ using NanoBanana.Protocol;
 
 namespace NanoBanana.DependencyInjection;
 
-/// <summary>What <c>AddNanoBanana</c> returns, for further configuration.</summary>
-public interface INanoBananaBuilder
-{
-    /// <summary>The service collection.</summary>
-    IServiceCollection Services { get; }
-
-    /// <summary>The registration name: <see cref="Options.DefaultName"/> (empty) for the default client, or the key of a keyed client.</summary>
-    string Name { get; }
-
-    /// <summary>The HTTP client builder, to add handlers (the resilience handler is already there).</summary>
-    IHttpClientBuilder HttpClient { get; }
-}
-
-internal sealed record NanoBananaBuilder(IServiceCollection Services, string Name, IHttpClientBuilder HttpClient) : INanoBananaBuilder;
-
-/// <summary>Validates <see cref="NanoBananaOptions"/> at startup with messages naming the key and what is allowed.</summary>
-internal sealed class NanoBananaOptionsValidator : IValidateOptions<NanoBananaOptions>
-{
-    public ValidateOptionsResult Validate(string? name, NanoBananaOptions options)
-    {
-        var errors = options.Validate();
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
-    }
-}
-
 /// <summary>Registers the Nano Banana client with dependency injection.</summary>
 public static class NanoBananaServiceCollectionExtensions
 {

@@ -7,50 +7,6 @@ using NanoBanana.Protocol;
 
 namespace NanoBanana.Polling;
 
-/// <summary>Progress of one generation, for progress bars.</summary>
-/// <param name="PredictionId">The prediction being waited on.</param>
-/// <param name="Model">The model running it.</param>
-/// <param name="Status">The latest status.</param>
-/// <param name="Elapsed">Time since submit.</param>
-/// <param name="PollCount">Polls sent so far.</param>
-/// <param name="Attempt">1 for the first model, 2 for the first fallback, …</param>
-public sealed record GenerationProgress(string PredictionId, ImageModel Model, PredictionStatus Status, TimeSpan Elapsed, int PollCount, int Attempt);
-
-/// <summary>The mutable state of one prediction being waited on.</summary>
-internal sealed class PollState
-{
-    public required string Id { get; init; }
-
-    public required ImageModel Model { get; init; }
-
-    public Uri? PollUrl { get; set; }
-
-    /// <summary>TimeProvider timestamp of the submit (or the estimated one for a resumed prediction).</summary>
-    public long StartTimestamp { get; init; }
-
-    public int PollCount { get; set; }
-
-    public int Attempt { get; init; } = 1;
-
-    public double LastPendingElapsed { get; set; }
-
-    public Prediction? Latest { get; set; }
-
-    /// <summary>How long the last poll took (request to parsed response).</summary>
-    public TimeSpan LastRoundTrip { get; set; }
-
-    public PredictionStatus Status => Latest?.Status ?? PredictionStatus.Created;
-
-    /// <summary>Whether an answer may carry an inline image (base64 output, or unknown for a resumed prediction): raises the body limit.</summary>
-    public bool ExpectsInline { get; init; } = true;
-
-    /// <summary>A prediction re-attached by id: the first poll goes out at once.</summary>
-    public bool Resumed { get; init; }
-
-    /// <summary>The status last reported to a progress callback, if any.</summary>
-    public PredictionStatus? LastReported { get; set; }
-}
-
 /// <summary>
 /// Our own poll loop (Polly's docs advise against retry-as-scheduler): schedule → wait → one poll (whose transport
 /// faults the resilience handler retries) → repeat, under a deadline and the caller's cancellation token.

@@ -8,7 +8,7 @@ namespace NanoBanana.Protocol;
 
 /// <summary>
 /// The raw /api/v3 protocol: submit, get a prediction, download outputs. One call, one exchange (plus the
-/// transport retries of <see cref="NanoBananaResilienceHandler"/>). Thread-safe; reuse one instance.
+/// transport retries of the SDK's resilience handler; see <see cref="NanoBananaClient.CreateHttpClient"/>). Thread-safe; reuse one instance.
 /// The facade <see cref="NanoBananaClient"/> adds routing, waiting and fallbacks on top.
 /// </summary>
 public class NanoBananaProtocolClient

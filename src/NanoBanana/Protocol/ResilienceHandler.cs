@@ -12,7 +12,7 @@ namespace NanoBanana.Protocol;
 /// exponential backoff, jitter and Retry-After as a capped floor. A POST (a billable submit) is retried only when
 /// it surely was not accepted: the connection could not be established, or (opt-in) a 429 answer.
 /// </summary>
-public sealed class NanoBananaResilienceHandler : DelegatingHandler
+internal sealed class NanoBananaResilienceHandler : DelegatingHandler
 {
     private static readonly ResiliencePropertyKey<TimeSpan> TimeoutKey = new("NanoBanana.AttemptTimeout");
 

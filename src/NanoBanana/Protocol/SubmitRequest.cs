@@ -2,16 +2,6 @@ using NanoBanana.Catalog;
 
 namespace NanoBanana.Protocol;
 
-/// <summary>The output file format.</summary>
-public enum OutputFormat
-{
-    /// <summary>PNG (default).</summary>
-    Png,
-
-    /// <summary>JPEG.</summary>
-    Jpeg,
-}
-
 /// <summary>One submit on the wire: a concrete model, a prompt, optional input images and output options.</summary>
 public sealed record SubmitRequest
 {

@@ -4,19 +4,6 @@ using System.Text;
 
 namespace NanoBanana.Protocol;
 
-/// <summary>A webhook delivery failed verification; nothing in it should be trusted.</summary>
-public sealed class WebhookVerificationException : NanoBananaException
-{
-    /// <summary>Creates the exception.</summary>
-    public WebhookVerificationException() { }
-
-    /// <summary>Creates the exception with a message.</summary>
-    public WebhookVerificationException(string message) : base(message) { }
-
-    /// <summary>Creates the exception with a message and the cause.</summary>
-    public WebhookVerificationException(string message, Exception? innerException) : base(message, innerException) { }
-}
-
 /// <summary>
 /// Verifies WaveSpeedAI webhook deliveries: <c>webhook-signature: v3,&lt;hex HMAC-SHA256&gt;</c> over
 /// <c>{webhook-id}.{webhook-timestamp}.{raw body}</c>, keyed with the secret after its <c>whsec_</c> prefix, compared in
@@ -92,7 +79,7 @@ public sealed class WebhookVerifier
     }
 
     /// <summary>The HMAC-SHA256 of <c>{id}.{timestamp}.{body}</c> (what a genuine v3 signature carries, hex-encoded).</summary>
-    public byte[] Sign(string webhookId, string timestamp, ReadOnlySpan<byte> body)
+    internal byte[] Sign(string webhookId, string timestamp, ReadOnlySpan<byte> body)
     {
         ArgumentNullException.ThrowIfNull(webhookId);
         ArgumentNullException.ThrowIfNull(timestamp);

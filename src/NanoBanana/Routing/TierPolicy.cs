@@ -2,22 +2,6 @@ using NanoBanana.Catalog;
 
 namespace NanoBanana.Routing;
 
-/// <summary>Chooses a model for a job.</summary>
-public interface ITierPolicy
-{
-    /// <summary>Routes a job to a model.</summary>
-    /// <exception cref="NoCapableModelException">No model meets the hard constraints (or the pinned tier does not).</exception>
-    /// <exception cref="ArgumentException">The requirements are invalid.</exception>
-    RoutingDecision Route(JobRequirements requirements);
-}
-
-/// <summary>Supplies live latency estimates per model, for the Speed priority. The poller's statistics implement it.</summary>
-public interface ILatencyEstimator
-{
-    /// <summary>The expected submit-to-completion time for the model, if enough live measurements exist.</summary>
-    bool TryGetExpectedLatency(ImageModel model, out TimeSpan latency);
-}
-
 /// <summary>
 /// The deterministic routing procedure of the SDK: hard constraints, pinned tier, preference order by priority and
 /// traits, first capable model wins, the rest form the fallback chain.

@@ -225,7 +225,7 @@ public static partial class SoakRunner
                 }
 
                 var fate = emulator.GetJob(c.Id);
-                if (fate is { Fate: "completed", HostileOutput: null })
+                if (fate is { Fate: JobFate.Completed, HostileOutput: null })
                 {
                     Interlocked.Increment(ref resumeLost);
                 }
@@ -237,7 +237,7 @@ public static partial class SoakRunner
             foreach (var group in log.Where(r => r.Kind == "submit" && r.Accepted && r.Body is not null).GroupBy(r => JobTag.Match(r.Body!).Value))
             {
                 var accepted = group.Count();
-                var failed = group.Count(r => emulator.GetJob(r.PredictionId!)?.Fate == "failed");
+                var failed = group.Count(r => emulator.GetJob(r.PredictionId!)?.Fate == JobFate.Failed);
                 extra += Math.Max(0, accepted - failed - 1);
             }
 

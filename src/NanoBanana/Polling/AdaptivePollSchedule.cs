@@ -3,43 +3,6 @@ using NanoBanana.Protocol;
 
 namespace NanoBanana.Polling;
 
-/// <summary>What a schedule knows when it picks the next poll.</summary>
-/// <param name="Model">The model running the prediction.</param>
-/// <param name="Elapsed">Time since the submit was sent (estimated for a resumed prediction).</param>
-/// <param name="PollCount">Polls sent so far for this prediction.</param>
-/// <param name="LastStatus">The last status seen.</param>
-public readonly record struct PollScheduleContext(ImageModel Model, TimeSpan Elapsed, int PollCount, PredictionStatus LastStatus);
-
-/// <summary>Decides when to poll next. Implementations must be thread-safe: one instance serves every job.</summary>
-public interface IPollSchedule
-{
-    /// <summary>The delay before the next poll.</summary>
-    TimeSpan GetNextDelay(in PollScheduleContext context);
-
-    /// <summary>
-    /// Whether the delay is meant as the time until the next poll reaches the service, so the poller subtracts the
-    /// last poll's round trip. False (the default) sleeps the delay as given, like a hand-written loop.
-    /// </summary>
-    bool CompensatesRoundTrip => false;
-}
-
-/// <summary>Polls at a fixed interval (what most hand-written loops do).</summary>
-public sealed class FixedPollSchedule : IPollSchedule
-{
-    /// <summary>Creates the schedule.</summary>
-    public FixedPollSchedule(TimeSpan interval)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero);
-        Interval = interval;
-    }
-
-    /// <summary>The interval.</summary>
-    public TimeSpan Interval { get; }
-
-    /// <inheritdoc />
-    public TimeSpan GetNextDelay(in PollScheduleContext context) => Interval;
-}
-
 /// <summary>
 /// The default, model-aware schedule. It learns each model's completion-time distribution from what waits observed
 /// (seeded by the catalog's typical range; see <see cref="LatencyStatistics"/>) and polls at the times that minimise

@@ -1,0 +1,17 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using NanoBanana.Catalog;
+using NanoBanana.Diagnostics;
+using NanoBanana.Protocol;
+
+namespace NanoBanana.Polling;
+
+/// <summary>Progress of one generation, for progress bars.</summary>
+/// <param name="PredictionId">The prediction being waited on.</param>
+/// <param name="Model">The model running it.</param>
+/// <param name="Status">The latest status.</param>
+/// <param name="Elapsed">Time since submit.</param>
+/// <param name="PollCount">Polls sent so far.</param>
+/// <param name="Attempt">1 for the first model, 2 for the first fallback, …</param>
+public sealed record GenerationProgress(string PredictionId, ImageModel Model, PredictionStatus Status, TimeSpan Elapsed, int PollCount, int Attempt);

@@ -1,0 +1,63 @@
+namespace NanoBanana.Polling;
+
+/// <summary>
+/// A precomputed poll schedule: for every grid point, when to poll next. Looking up a delay is O(1) and allocates
+/// nothing. Immutable.
+/// </summary>
+internal sealed class PollPlan
+{
+    private readonly int[] _next;
+    private readonly double _h;
+    private readonly double _tailGap;
+    private readonly double _min;
+    private readonly double _max;
+
+    public PollPlan(int[] next, double binWidth, double tailGap, double min, double max, double expectedPolls, double expectedLag)
+    {
+        _next = next;
+        _h = binWidth;
+        _tailGap = tailGap;
+        _min = min;
+        _max = max;
+        ExpectedPolls = expectedPolls;
+        ExpectedLag = expectedLag;
+    }
+
+    /// <summary>Expected polls per job under the distribution the plan was made for.</summary>
+    public double ExpectedPolls { get; }
+
+    /// <summary>Expected detection lag (seconds) under that distribution.</summary>
+    public double ExpectedLag { get; }
+
+    /// <summary>The end of the planned range; later, gaps grow with the overshoot.</summary>
+    public double GridEnd => (_next.Length - 1) * _h;
+
+    /// <summary>The planned poll times from the submit on (for tests and the benchmark).</summary>
+    public IEnumerable<double> PollTimes()
+    {
+        for (var i = _next[0]; i < _next.Length - 1; i = _next[i])
+        {
+            yield return i * _h;
+        }
+    }
+
+    /// <summary>The delay before the next poll when the job is still running <paramref name="elapsed"/> seconds after its submit.</summary>
+    public double Delay(double elapsed)
+    {
+        var end = GridEnd;
+        double delay;
+        if (elapsed >= end)
+        {
+            // Past everything planned: keep the tail gap at first, then back off in proportion to the overshoot.
+            delay = _tailGap * (1 + ((elapsed - end) / Math.Max(end, 1e-3)));
+        }
+        else
+        {
+            // A hair of tolerance: a poll that lands a rounding error before its planned grid point counts as on it.
+            var i = Math.Max(0, (int)((elapsed / _h) + 1e-6));
+            delay = (_next[i] * _h) - elapsed;
+        }
+
+        return Math.Clamp(double.IsFinite(delay) ? delay : _max, _min, _max);
+    }
+}

@@ -1,0 +1,11 @@
+using NanoBanana.Catalog;
+using NanoBanana.Protocol;
+
+namespace NanoBanana.Polling;
+
+/// <summary>What a schedule knows when it picks the next poll.</summary>
+/// <param name="Model">The model running the prediction.</param>
+/// <param name="Elapsed">Time since the submit was sent (estimated for a resumed prediction).</param>
+/// <param name="PollCount">Polls sent so far for this prediction.</param>
+/// <param name="LastStatus">The last status seen.</param>
+public readonly record struct PollScheduleContext(ImageModel Model, TimeSpan Elapsed, int PollCount, PredictionStatus LastStatus);

@@ -11,4 +11,17 @@ public sealed class ModelCatalogOptions
 
     /// <summary>Tiers to leave out of the catalog (for a provider that does not offer them).</summary>
     public List<string> Disabled { get; } = [];
+
+    /// <summary>A copy that later changes to this object do not reach.</summary>
+    internal ModelCatalogOptions Snapshot()
+    {
+        var copy = new ModelCatalogOptions();
+        foreach (var (tier, model) in Models)
+        {
+            copy.Models[tier] = model.Snapshot();
+        }
+
+        copy.Disabled.AddRange(Disabled);
+        return copy;
+    }
 }

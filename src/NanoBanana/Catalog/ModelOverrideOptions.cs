@@ -53,4 +53,15 @@ public sealed class ModelOverrideOptions
 
     /// <summary>High end of the typical latency, in seconds.</summary>
     public double? TypicalLatencyMaxSeconds { get; set; }
+
+    /// <summary>A copy that later changes to this object do not reach.</summary>
+    internal ModelOverrideOptions Snapshot()
+    {
+        var copy = (ModelOverrideOptions)MemberwiseClone();
+        copy.Prices = Prices is null ? null : new Dictionary<string, decimal>(Prices, Prices.Comparer);
+        copy.Sizes = Sizes is null ? null : [.. Sizes];
+        copy.AspectRatios = AspectRatios is null ? null : [.. AspectRatios];
+        copy.Aliases = Aliases is null ? null : [.. Aliases];
+        return copy;
+    }
 }

@@ -44,7 +44,7 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable
             throw new ArgumentException("Invalid NanoBanana options: " + string.Join(" ", errors), nameof(options));
         }
 
-        Options = options;
+        Options = options = options.Snapshot(); // later changes to the caller's object do not reach this client
         var time = timeProvider ?? TimeProvider.System;
         Logger = (ILogger?)loggerFactory?.CreateLogger<NanoBananaClient>() ?? NullLogger.Instance;
         Catalog = ModelCatalog.Create(options.Catalog);
@@ -85,7 +85,7 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable
         return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
-    /// <summary>The options.</summary>
+    /// <summary>The options as they were when the client was built (a copy: changing the object passed in has no effect).</summary>
     public NanoBananaOptions Options { get; }
 
     /// <summary>The model catalog in use.</summary>
@@ -95,7 +95,7 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable
     public ITierPolicy Policy { get; }
 
     /// <summary>Live completion-time statistics (feed the schedule and the Speed priority).</summary>
-    public LatencyStatistics LatencyStatistics { get; }
+    internal LatencyStatistics LatencyStatistics { get; }
 
     /// <summary>The raw protocol client.</summary>
     public NanoBananaProtocolClient Protocol { get; }

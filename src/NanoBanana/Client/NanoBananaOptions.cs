@@ -14,10 +14,10 @@ public sealed class NanoBananaOptions : ProtocolOptions
     public const string SectionName = "NanoBanana";
 
     /// <summary>Catalog overrides: model ids, prices, limits, latencies.</summary>
-    public ModelCatalogOptions Catalog { get; } = new();
+    public ModelCatalogOptions Catalog { get; private set; } = new();
 
     /// <summary>How to wait for predictions.</summary>
-    public PollingOptions Polling { get; } = new();
+    public PollingOptions Polling { get; private set; } = new();
 
     /// <summary>
     /// Uploads local reference images (<see cref="ReferenceImage.FromFile"/>, <see cref="ReferenceImage.FromBytes"/>)
@@ -76,4 +76,18 @@ public sealed class NanoBananaOptions : ProtocolOptions
     /// <summary>A description without the API key.</summary>
     public override string ToString() =>
         $"NanoBananaOptions {{ Provider = {Provider}, BaseUrl = {EffectiveBaseUrl}, AuthScheme = {EffectiveAuthScheme}, ApiKey = {(string.IsNullOrEmpty(EffectiveApiKey) ? "(none)" : "***")}, UseSyncMode = {UseSyncMode}, Deadline = {Deadline} }}";
+
+    /// <summary>
+    /// A deep copy that later changes to this object do not reach (the client keeps one). The uploader is the same
+    /// instance: it is a service, not a setting.
+    /// </summary>
+    internal NanoBananaOptions Snapshot()
+    {
+        var copy = (NanoBananaOptions)MemberwiseClone();
+        copy.Retry = Retry.Snapshot();
+        copy.Limits = Limits.Snapshot();
+        copy.Catalog = Catalog.Snapshot();
+        copy.Polling = Polling.Snapshot();
+        return copy;
+    }
 }

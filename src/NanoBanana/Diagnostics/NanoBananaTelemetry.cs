@@ -13,10 +13,10 @@ public static class NanoBananaTelemetry
     public const string Name = "NanoBanana";
 
     /// <summary>Spans: <c>nanobanana.route</c>, <c>nanobanana.submit</c>, <c>nanobanana.poll</c>, <c>nanobanana.download</c>, <c>nanobanana.generate</c>.</summary>
-    public static ActivitySource ActivitySource { get; } = new(Name, typeof(NanoBananaTelemetry).Assembly.GetName().Version?.ToString());
+    internal static ActivitySource ActivitySource { get; } = new(Name, typeof(NanoBananaTelemetry).Assembly.GetName().Version?.ToString());
 
     /// <summary>The meter.</summary>
-    public static Meter Meter { get; } = new(Name, typeof(NanoBananaTelemetry).Assembly.GetName().Version?.ToString());
+    internal static Meter Meter { get; } = new(Name, typeof(NanoBananaTelemetry).Assembly.GetName().Version?.ToString());
 
     internal static readonly Counter<long> JobsStarted = Meter.CreateCounter<long>("nanobanana.jobs.started", "{job}", "Jobs submitted and accepted.");
     internal static readonly Counter<long> JobsCompleted = Meter.CreateCounter<long>("nanobanana.jobs.completed", "{job}", "Jobs that completed with outputs.");

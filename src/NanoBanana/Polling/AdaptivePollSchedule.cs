@@ -17,7 +17,7 @@ public sealed class AdaptivePollSchedule : IPollSchedule
     private readonly PollingOptions _options;
 
     /// <summary>Creates the schedule over live statistics.</summary>
-    public AdaptivePollSchedule(LatencyStatistics statistics, PollingOptions options)
+    internal AdaptivePollSchedule(LatencyStatistics statistics, PollingOptions options)
     {
         ArgumentNullException.ThrowIfNull(statistics);
         ArgumentNullException.ThrowIfNull(options);

@@ -12,7 +12,7 @@ namespace NanoBanana.Polling;
 /// (<see cref="IntervalCensoredEstimator"/>), and feeds the optimal poll plans of <see cref="AdaptivePollSchedule"/> and
 /// the tier policy's Speed priority (<see cref="ILatencyEstimator"/>).
 /// </summary>
-public sealed class LatencyStatistics : ILatencyEstimator
+internal sealed class LatencyStatistics : ILatencyEstimator
 {
     // The plan is recomputed when the estimate has moved by more than this (Kolmogorov–Smirnov distance).
     private const double ReplanDistance = 0.05;

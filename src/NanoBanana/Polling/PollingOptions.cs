@@ -86,4 +86,7 @@ public sealed class PollingOptions
             yield return $"{path}: MaxConsecutiveMalformed and MaxConsecutivePollFailures must be zero or more.";
         }
     }
+
+    /// <summary>A copy that later changes to this object do not reach.</summary>
+    internal PollingOptions Snapshot() => (PollingOptions)MemberwiseClone();
 }

@@ -29,7 +29,7 @@ public sealed class LimitOptions
     /// outputs are allowed only when the API itself is on loopback (the emulator). Link-local and metadata addresses are
     /// never fetched unless listed here.
     /// </summary>
-    public IList<string> AllowedOutputHosts { get; } = [];
+    public IList<string> AllowedOutputHosts { get; private set; } = [];
 
     /// <summary>The limit for a response that may carry one inline image.</summary>
     internal long MaxInlineResponseBytes => checked(MaxJsonBytes + (((MaxImageBytes + 2) / 3) * 4));
@@ -63,5 +63,13 @@ public sealed class LimitOptions
                 yield return $"{path}:AllowedOutputHosts contains '{host}', which is not a host name or IP address.";
             }
         }
+    }
+
+    /// <summary>A copy that later changes to this object do not reach.</summary>
+    internal LimitOptions Snapshot()
+    {
+        var copy = (LimitOptions)MemberwiseClone();
+        copy.AllowedOutputHosts = [.. AllowedOutputHosts];
+        return copy;
     }
 }

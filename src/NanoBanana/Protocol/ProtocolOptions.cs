@@ -26,10 +26,10 @@ public class ProtocolOptions
     public string HalfKSizeValue { get; set; } = "512";
 
     /// <summary>Transport retries and timeouts.</summary>
-    public RetryOptions Retry { get; } = new();
+    public RetryOptions Retry { get; private protected set; } = new();
 
     /// <summary>Bounds on what the service may send: body sizes, image sizes, download time, which output URLs are fetched.</summary>
-    public LimitOptions Limits { get; } = new();
+    public LimitOptions Limits { get; private protected set; } = new();
 
     /// <summary>The effective base URL.</summary>
     public Uri EffectiveBaseUrl => BaseUrl is null

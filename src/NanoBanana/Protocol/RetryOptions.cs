@@ -63,4 +63,7 @@ public sealed class RetryOptions
             yield return $"{path}: AttemptTimeout, SubmitTimeout and SyncSubmitTimeout must be positive.";
         }
     }
+
+    /// <summary>A copy that later changes to this object do not reach.</summary>
+    internal RetryOptions Snapshot() => (RetryOptions)MemberwiseClone();
 }

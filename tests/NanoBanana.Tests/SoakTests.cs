@@ -3,6 +3,11 @@ using Xunit.Abstractions;
 
 namespace NanoBanana.Tests;
 
+/// <summary>The soak runs alone (its own collection, not in parallel with other tests): it loads the machine, and timing-sensitive tests must not share it.</summary>
+[CollectionDefinition(nameof(SoakCollection), DisableParallelization = true)]
+public sealed class SoakCollection;
+
+[Collection(nameof(SoakCollection))]
 public class SoakTests(ITestOutputHelper output)
 {
     [Fact]

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Net;
 using System.Net.Sockets;
 using NanoBanana.Catalog;
@@ -335,6 +336,36 @@ public class ProtocolIntegrationTests
         await client.GetPredictionAsync(p.Id);
         Assert.Equal(4, delays.Count);
         Assert.All(delays, d => Assert.InRange(d, TimeSpan.FromTicks(1), TimeSpan.FromMilliseconds(12)));
+    }
+
+    [Fact]
+    public async Task Pollys_retry_events_reach_the_sdks_logger()
+    {
+        await using var emulator = await Emu.StartAsync();
+        var logs = new CapturingLoggerProvider();
+        long events = 0;
+        using var meter = new System.Diagnostics.Metrics.MeterListener();
+        meter.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "NanoBanana" && instrument.Name == "nanobanana.transport.events")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        meter.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref events, value));
+        meter.Start();
+        using var client = Emu.Client(emulator, loggers: logs);
+        emulator.EnqueueFault(FaultKind.Unavailable, FaultTarget.Poll, count: 2);
+        var result = await client.GenerateAsync(new ImageJob("x"));
+        var retries = logs.Entries.Where(e => e.Message.StartsWith("Transport retry", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(2, retries.Length);
+        Assert.All(retries, e => Assert.Equal(LogLevel.Warning, e.Level));
+        Assert.Contains("GET /api/v3/predictions/", retries[0].Message);
+        Assert.Contains("after HTTP 503", retries[0].Message);
+        Assert.Contains("Transport retry 2 ", retries[1].Message);
+        Assert.DoesNotContain(logs.Entries, e => e.Message.Contains(Emu.Key));
+        Assert.True(Interlocked.Read(ref events) >= 2, "each retry counts in nanobanana.transport.events");
+        Assert.NotNull(result.PredictionId);
     }
 
     [Fact]

@@ -52,7 +52,7 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable
         Policy = policy ?? new TierPolicy(Catalog, LatencyStatistics);
         if (httpClient is null)
         {
-            _ownedHttp = CreateHttpClient(options, time);
+            _ownedHttp = CreateHttpClient(options, time, loggerFactory);
             httpClient = _ownedHttp;
         }
 
@@ -74,11 +74,14 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable
         Logger = NullLogger.Instance;
     }
 
-    /// <summary>Builds an <see cref="HttpClient"/> with the resilience handler, as the client does for itself.</summary>
-    public static HttpClient CreateHttpClient(NanoBananaOptions options, TimeProvider? timeProvider = null)
+    /// <summary>Builds an <see cref="HttpClient"/> with the SDK's resilience pipeline, as the client does for itself.</summary>
+    /// <param name="options">The options (retries, timeouts).</param>
+    /// <param name="timeProvider">Time; null for the system clock.</param>
+    /// <param name="loggerFactory">Where transport retries and timeouts are logged (Polly's events); null for nowhere.</param>
+    public static HttpClient CreateHttpClient(NanoBananaOptions options, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var handler = new NanoBananaResilienceHandler(options.Retry, timeProvider)
+        var handler = new NanoBananaResilienceHandler(options.Retry, timeProvider, loggerFactory?.CreateLogger<NanoBananaResilienceHandler>())
         {
             InnerHandler = NanoBananaResilienceHandler.CreatePrimaryHandler(),
         };

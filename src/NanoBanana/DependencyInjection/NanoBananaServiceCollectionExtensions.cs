@@ -72,7 +72,8 @@ public static class NanoBananaServiceCollectionExtensions
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
             .AddHttpMessageHandler(sp => new NanoBananaResilienceHandler(
                 sp.GetRequiredService<IOptionsMonitor<NanoBananaOptions>>().Get(name).Retry,
-                sp.GetService<TimeProvider>()));
+                sp.GetService<TimeProvider>(),
+                sp.GetService<ILoggerFactory>()?.CreateLogger<NanoBananaResilienceHandler>()));
 
         NanoBananaClient Create(IServiceProvider sp) => new(
             sp.GetRequiredService<IOptionsMonitor<NanoBananaOptions>>().Get(name),

@@ -55,4 +55,10 @@ internal static partial class Log
 
     [LoggerMessage(17, LogLevel.Information, "Uploaded reference image {FileName} ({Bytes} bytes) to {Url}")]
     public static partial void Uploaded(ILogger logger, string fileName, long bytes, string url);
+
+    [LoggerMessage(18, LogLevel.Warning, "Transport retry {Attempt} of {Request} in {DelayMs:0} ms after {Outcome}")]
+    public static partial void TransportRetry(ILogger logger, string request, int attempt, double delayMs, string outcome);
+
+    [LoggerMessage(19, LogLevel.Warning, "Transport {Event} on {Request} ({Outcome})")]
+    public static partial void TransportEvent(ILogger logger, string @event, string request, string outcome);
 }

@@ -24,6 +24,7 @@ public static class NanoBananaTelemetry
     internal static readonly Counter<long> Polls = Meter.CreateCounter<long>("nanobanana.polls", "{request}", "Poll requests sent.");
     internal static readonly Counter<long> Fallbacks = Meter.CreateCounter<long>("nanobanana.fallbacks", "{attempt}", "Attempts moved to a fallback model.");
     internal static readonly Histogram<double> Latency = Meter.CreateHistogram<double>("nanobanana.job.duration", "s", "Submit-to-result time per model.");
+    internal static readonly Counter<long> TransportEvents = Meter.CreateCounter<long>("nanobanana.transport.events", "{event}", "Polly resilience events of single HTTP exchanges (retries, timeouts).");
     internal static readonly Histogram<double> EstimatedCost = Meter.CreateHistogram<double>("nanobanana.job.estimated_cost", "USD", "Estimated cost per accepted job.");
 
     /// <summary>Marks a span failed: error status, <c>error.type</c>, and an <c>exception</c> event (texts already redacted).</summary>

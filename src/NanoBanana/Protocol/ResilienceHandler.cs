@@ -36,15 +36,17 @@ internal sealed class NanoBananaResilienceHandler : DelegatingHandler
 
     private readonly RetryOptions _options;
     private readonly TimeProvider _time;
+    private readonly ResilienceTelemetry? _telemetry;
     private readonly ResiliencePipeline<HttpResponseMessage> _idempotent;
     private readonly ResiliencePipeline<HttpResponseMessage> _submit;
 
     /// <summary>Creates the handler.</summary>
-    public NanoBananaResilienceHandler(RetryOptions options, TimeProvider? timeProvider = null)
+    public NanoBananaResilienceHandler(RetryOptions options, TimeProvider? timeProvider = null, Microsoft.Extensions.Logging.ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         _time = timeProvider ?? TimeProvider.System;
+        _telemetry = logger is null ? null : new ResilienceTelemetry(logger);
         _idempotent = Build(options.MaxRetries, IsTransientForIdempotent);
         _submit = Build(options.MaxSubmitRetries, IsSafeToRetrySubmit);
     }
@@ -91,6 +93,9 @@ internal sealed class NanoBananaResilienceHandler : DelegatingHandler
 
     private static readonly ResiliencePropertyKey<HttpRequestMessage> RequestKey = new("NanoBanana.Request");
 
+    /// <summary>The request an execution of the pipeline is for.</summary>
+    internal static HttpRequestMessage? RequestOf(ResilienceContext context) => context.Properties.TryGetValue(RequestKey, out var request) ? request : null;
+
     private async Task<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
@@ -118,7 +123,7 @@ internal sealed class NanoBananaResilienceHandler : DelegatingHandler
 
     private ResiliencePipeline<HttpResponseMessage> Build(int retries, Func<Outcome<HttpResponseMessage>, bool> shouldRetry)
     {
-        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = _time };
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = _time, TelemetryListener = _telemetry };
         if (retries > 0)
         {
             builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>

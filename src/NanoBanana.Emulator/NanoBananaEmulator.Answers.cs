@@ -17,7 +17,6 @@ namespace NanoBanana.Emulator;
 // Answers: polls, sync answers and outputs, in each provider's shape; the PNGs the outputs serve.
 public sealed partial class NanoBananaEmulator
 {
-    private readonly ConcurrentDictionary<(int, int, ImageTier), byte[]> _pngs = new();
     private string OutputUrl(JobRecord job) => new Uri(BaseAddress, $"outputs/{Uri.EscapeDataString(job.Id)}/0.png").AbsoluteUri;
 
     private async Task PollAsync(HttpContext ctx)
@@ -305,11 +304,4 @@ public sealed partial class NanoBananaEmulator
 
         return SendJson(ctx, entry, submit ? 202 : 200, buffer);
     }
-
-    private byte[] Png(JobRecord job) => _pngs.GetOrAdd((job.Pixels.Width, job.Pixels.Height, job.Model.Tier), key => key.Item3 switch
-    {
-        ImageTier.NanoBanana => PngWriter.Gradient(key.Item1, key.Item2, (255, 225, 53), (255, 170, 0)),
-        ImageTier.NanoBanana2 => PngWriter.Gradient(key.Item1, key.Item2, (255, 140, 0), (200, 60, 20)),
-        _ => PngWriter.Gradient(key.Item1, key.Item2, (110, 40, 170), (30, 10, 80)),
-    });
 }

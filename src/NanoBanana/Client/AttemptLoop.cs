@@ -210,11 +210,6 @@ internal sealed class AttemptLoop
         return new NoModelAcceptedException($"No model accepted the job ({_attempts.Count} tried, nothing billed): {lines}", last)
         {
             Attempts = [.. _attempts],
-            StatusCode = last.StatusCode,
-            ErrorCode = last.ErrorCode,
-            ProviderMessage = last.ProviderMessage,
-            RetryAfter = last.RetryAfter,
-            RawBodyExcerpt = last.RawBodyExcerpt,
         };
     }
 

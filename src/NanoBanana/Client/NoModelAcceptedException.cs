@@ -15,6 +15,9 @@ public class NoModelAcceptedException : NanoBananaApiException
     /// <summary>Creates the exception with a message and the cause.</summary>
     public NoModelAcceptedException(string message, Exception? innerException) : base(message, innerException) { }
 
+    /// <summary>Restates the last refusal <paramref name="last"/>, keeping its status, codes, provider message and Retry-After.</summary>
+    public NoModelAcceptedException(string message, NanoBananaApiException last) : base(message, last) { }
+
     /// <summary>Every model tried, in order, with why it refused.</summary>
     public IReadOnlyList<GenerationAttempt> Attempts { get; init; } = [];
 }

@@ -16,6 +16,9 @@ public class ContentPolicyException : NanoBananaApiException
     /// <summary>Creates the exception with a message and the cause.</summary>
     public ContentPolicyException(string message, Exception? innerException) : base(message, innerException) { }
 
+    /// <summary>Restates the refusal <paramref name="cause"/>, keeping its status, codes and provider message.</summary>
+    public ContentPolicyException(string message, NanoBananaApiException cause) : base(message, cause) { }
+
     /// <summary>The model id the job was submitted to.</summary>
     public string? ModelId { get; init; }
 }

@@ -14,6 +14,22 @@ public class NanoBananaApiException : NanoBananaException
     /// <summary>Creates the exception with a message and the cause.</summary>
     public NanoBananaApiException(string message, Exception? innerException) : base(message, innerException) { }
 
+    /// <summary>
+    /// Creates an exception that restates <paramref name="cause"/> in other words, keeping its status, codes, provider
+    /// message, body excerpt, Retry-After and prediction id (the cause becomes the inner exception).
+    /// </summary>
+    protected NanoBananaApiException(string message, NanoBananaApiException cause)
+        : base(message, cause)
+    {
+        ArgumentNullException.ThrowIfNull(cause);
+        StatusCode = cause.StatusCode;
+        ErrorCode = cause.ErrorCode;
+        ProviderMessage = cause.ProviderMessage;
+        RawBodyExcerpt = cause.RawBodyExcerpt;
+        RetryAfter = cause.RetryAfter;
+        PredictionId = cause.PredictionId;
+    }
+
     /// <summary>The HTTP status of the response, or <see langword="null"/> for a failed prediction delivered with 200.</summary>
     public HttpStatusCode? StatusCode { get; init; }
 

@@ -256,12 +256,6 @@ public class NanoBananaProtocolClient
                 error)
             {
                 ModelId = request.Model.Id,
-                StatusCode = error.StatusCode,
-                ErrorCode = error.ErrorCode,
-                ProviderMessage = error.ProviderMessage,
-                RawBodyExcerpt = error.RawBodyExcerpt,
-                RetryAfter = error.RetryAfter,
-                PredictionId = error.PredictionId,
             };
         }
 

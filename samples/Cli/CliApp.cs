@@ -31,11 +31,19 @@ public static class CliApp
     private static readonly Option<string> Out = new("--out") { Description = "Output folder", DefaultValueFactory = _ => "output" };
     private static readonly Option<string?> Model = new("--model") { Description = "Model id or tier of the prediction" };
     private static readonly Option<string[]> Tiers = new("--tiers") { Description = "Tiers to compare", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["NanoBanana2", "NanoBananaPro"] };
+    private static readonly Option<int> EmulatorPort = new("--port") { Description = "Port on 127.0.0.1 (0: a free one)", DefaultValueFactory = _ => 5080 };
+    private static readonly Option<double> StandaloneTimeScale = new("--time-scale") { Description = "Latency scale: 1 is real time, 0.1 makes a 4-8 s job take 0.4-0.8 s", DefaultValueFactory = _ => 0.1 };
     private static readonly Argument<string> Prompt = new("prompt") { Description = "What to generate" };
     private static readonly Argument<string> Id = new("id") { Description = "Prediction id" };
 
     /// <summary>The exit code after Ctrl+C (128 + SIGINT), as shells expect.</summary>
     public const int CancelledExitCode = 130;
+
+    /// <summary>The exit code of a usage error: a bad option value, a missing file, a job that breaks a limit (nothing was sent).</summary>
+    public const int UsageExitCode = 2;
+
+    /// <summary>The exit code of a job that ran and failed (or was refused by the service).</summary>
+    public const int FailedExitCode = 1;
 
     /// <summary>Runs the command line and returns the exit code.</summary>
     public static Task<int> RunAsync(string[] args, IAnsiConsole console) => RunAsync(args, console, CancellationToken.None);
@@ -68,7 +76,10 @@ public static class CliApp
         resume.Arguments.Add(Id);
         resume.Options.Add(Model);
         resume.Options.Add(Out);
-        resume.SetAction((parse, ct) => WithClientAsync(console, parse, (client, _) => ResumeAsync(console, client, parse, ct), ct));
+        resume.SetAction((parse, ct) => NeedsAService(parse)
+            ? Task.FromResult(Usage(console, "resume needs the service that holds the prediction, and without an API key each command would start a fresh emulator that has never seen it. " +
+                "Run `nanobanana emulator` in another terminal and pass its --base-url to both generate and resume, or set NANOBANANA_API_KEY."))
+            : WithClientAsync(console, parse, (client, _) => ResumeAsync(console, client, parse, ct), ct));
 
         var compare = new Command("compare", "The same job on two or three tiers at once: images side by side, latency and cost per tier");
         compare.Arguments.Add(Prompt);
@@ -78,7 +89,12 @@ public static class CliApp
         compare.Options.Add(Out);
         compare.SetAction((parse, ct) => WithClientAsync(console, parse, (client, _) => CompareAsync(console, client, parse, ct), ct));
 
-        foreach (var command in new[] { models, route, generate, resume, compare })
+        var emulatorCommand = new Command("emulator", "Run the built-in emulator on its own (no key needed) until Ctrl+C, so generate and resume can talk to it from other processes");
+        emulatorCommand.Options.Add(EmulatorPort);
+        emulatorCommand.Options.Add(StandaloneTimeScale);
+        emulatorCommand.SetAction((parse, ct) => RunEmulatorAsync(console, parse, ct));
+
+        foreach (var command in new[] { models, route, generate, resume, compare, emulatorCommand })
         {
             root.Subcommands.Add(command);
         }
@@ -132,10 +148,15 @@ public static class CliApp
             console.WriteLine(decision.Explain());
             return 0;
         }
-        catch (Exception ex) when (ex is NoCapableModelException or ArgumentException or FormatException)
+        catch (NoCapableModelException ex)
         {
             console.MarkupLine($"[red]{Markup.Escape(ex.Message)}[/]");
             return 1;
+        }
+        catch (Exception ex) when (IsUsage(ex))
+        {
+            console.MarkupLine($"[red]{Markup.Escape(Clean(ex))}[/]");
+            return UsageExitCode;
         }
     }
 
@@ -161,7 +182,10 @@ public static class CliApp
 
     private static async Task<int> CompareAsync(IAnsiConsole console, NanoBananaClient client, ParseResult parse, CancellationToken ct)
     {
-        var tiers = parse.GetValue(Tiers)!.SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries)).Select(t => Enum.Parse<ImageTier>(t, ignoreCase: true)).Distinct().ToArray();
+        var tiers = parse.GetValue(Tiers)!.SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries))
+            .Select(t => Enum.TryParse<ImageTier>(t.Trim(), ignoreCase: true, out var tier) && Enum.IsDefined(tier) ? tier
+                : throw new UsageException($"--tiers: '{t}' is not a tier. Allowed: {string.Join(", ", Enum.GetNames<ImageTier>())}."))
+            .Distinct().ToArray();
         var prompt = parse.GetValue(Prompt)!;
         var outDir = parse.GetValue(Out)!;
         var runs = tiers.Select(async tier =>
@@ -193,6 +217,32 @@ public static class CliApp
 
         console.Write(table);
         return results.All(r => r.Error is null) ? 0 : 1;
+    }
+
+    private static async Task<int> RunEmulatorAsync(IAnsiConsole console, ParseResult parse, CancellationToken ct)
+    {
+        var scale = parse.GetValue(StandaloneTimeScale);
+        var port = parse.GetValue(EmulatorPort);
+        if (scale <= 0 || port is < 0 or > 65535)
+        {
+            console.MarkupLine($"[red]{(scale <= 0 ? $"--time-scale must be above 0 (got {scale.ToString(CultureInfo.InvariantCulture)})" : $"--port must be 0-65535 (got {port})")}.[/]");
+            return UsageExitCode;
+        }
+
+        await using var emulator = await NanoBananaEmulator.StartAsync(new EmulatorOptions { Port = port, TimeScale = scale }, ct);
+        console.WriteLine($"Emulator listening at {emulator.ApiBaseUrl} (time scale {scale.ToString(CultureInfo.InvariantCulture)}; any non-empty key is accepted).");
+        console.WriteLine($"Try: nanobanana generate \"a lighthouse\" --base-url {emulator.ApiBaseUrl} --api-key any");
+        console.WriteLine("Stop with Ctrl+C.");
+        try
+        {
+            await Task.Delay(Timeout.Infinite, ct);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        console.WriteLine($"Emulator stopped ({emulator.AcceptedSubmits} jobs accepted).");
+        return 0;
     }
 
     private static async Task<int> WithClientAsync(IAnsiConsole console, ParseResult parse, Func<NanoBananaClient, NanoBananaEmulator?, Task<int>> run, CancellationToken ct)
@@ -227,9 +277,14 @@ public static class CliApp
             console.MarkupLine($"[yellow]Cancelled[/] while submitting. {Markup.Escape(ex.Message)}");
             return CancelledExitCode;
         }
-        catch (Exception ex) when (ex is NanoBananaException or ArgumentException or FormatException or IOException or InvalidDataException)
+        catch (Exception ex) when (IsUsage(ex))
         {
-            console.MarkupLine($"[red]{Markup.Escape(ex.Message)}[/]");
+            console.MarkupLine($"[red]{Markup.Escape(Clean(ex))}[/]");
+            return UsageExitCode;
+        }
+        catch (Exception ex) when (ex is NanoBananaException)
+        {
+            console.MarkupLine($"[red]{Markup.Escape(Clean(ex))}[/]");
             if (ex is NanoBananaException { PredictionId: { } id })
             {
                 console.MarkupLine($"Resume with: nanobanana resume {Markup.Escape(id)}{(ex is PredictionTimeoutException { ModelId: { } m } ? " --model " + Markup.Escape(m) : "")}");
@@ -290,6 +345,17 @@ public static class CliApp
             ? new ReferenceImage(url, kind)
             : ReferenceImage.FromFile(text, kind);
 
+    // A job's reference counts come from its images: a count given as an option must agree with them, or the job would
+    // be routed differently from what "route" says for the same options.
+    private static void Reconcile(string option, int declared, int given, string prefix)
+    {
+        if (declared > 0 && declared != given)
+        {
+            throw new UsageException($"{option} {declared} needs {declared} {(prefix.Length == 0 ? "" : prefix.TrimEnd(':') + " ")}images given with --image {prefix}PATH_OR_URL; {given} given. " +
+                "Give the images (the counts follow from them), or leave the option out.");
+        }
+    }
+
     private static ImageJob Job(ParseResult parse, string prompt)
     {
         var r = Requirements(parse);
@@ -299,6 +365,9 @@ public static class CliApp
             _ when text.StartsWith("object:", StringComparison.OrdinalIgnoreCase) => Reference(text[7..], ReferenceKind.Object),
             _ => Reference(text, ReferenceKind.Other),
         }).ToArray();
+        Reconcile("--faces", parse.GetValue(Faces), images.Count(i => i.Kind == ReferenceKind.Face), "face:");
+        Reconcile("--objects", parse.GetValue(Objects), images.Count(i => i.Kind == ReferenceKind.Object), "object:");
+        Reconcile("--references", parse.GetValue(References), images.Length, "");
         return new ImageJob(prompt)
         {
             ReferenceImages = images,
@@ -331,4 +400,31 @@ public static class CliApp
         await result.Images[0].SaveAsync(path, ct);
         return path;
     }
+
+    private static bool NeedsAService(ParseResult parse) =>
+        string.IsNullOrWhiteSpace(parse.GetValue(ApiKey) ?? Environment.GetEnvironmentVariable(NanoBananaOptions.ApiKeyEnvironmentVariable)) && parse.GetValue(BaseUrl) is null;
+
+    private static int Usage(IAnsiConsole console, string message)
+    {
+        console.MarkupLine($"[red]{Markup.Escape(message)}[/]");
+        return UsageExitCode;
+    }
+
+    private static bool IsUsage(Exception ex) =>
+        ex is UsageException or ArgumentException or FormatException or IOException or InvalidDataException && ex is not NanoBananaException;
+
+    // The message without .NET's tails (" (Parameter 'Prompt')", "Actual value was …").
+    private static string Clean(Exception ex)
+    {
+        var text = ex.Message;
+        if (ex is ArgumentException { ParamName: { } name })
+        {
+            text = text.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal);
+        }
+
+        var actual = text.IndexOf("\nActual value was", StringComparison.Ordinal);
+        return (actual >= 0 ? text[..actual] : text).Replace(Environment.NewLine, " ", StringComparison.Ordinal).Trim();
+    }
+
+    private sealed class UsageException(string message) : Exception(message);
 }

@@ -36,6 +36,62 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Options_that_disagree_or_are_unknown_are_usage_errors_that_name_the_option()
+    {
+        var (console, output) = TestConsole();
+        Assert.Equal(CliApp.UsageExitCode, await CliApp.RunAsync(["generate", "x", "--faces", "5", "--api-key", "k", "--base-url", "http://127.0.0.1:9/api/v3/"], console));
+        Assert.Contains("--faces 5 needs 5 face images", output.ToString());
+
+        var (console2, output2) = TestConsole();
+        Assert.Equal(CliApp.UsageExitCode, await CliApp.RunAsync(["compare", "x", "--tiers", "Foo", "--api-key", "k", "--base-url", "http://127.0.0.1:9/api/v3/"], console2));
+        Assert.Contains("--tiers: 'Foo' is not a tier. Allowed: NanoBanana, NanoBanana2, NanoBananaPro", output2.ToString());
+
+        var (console3, output3) = TestConsole();
+        Assert.Equal(CliApp.UsageExitCode, await CliApp.RunAsync(["route", "--ratio", "7:3"], console3));
+        Assert.DoesNotContain("(Parameter", output3.ToString());
+
+        var (console4, output4) = TestConsole();
+        Assert.Equal(CliApp.UsageExitCode, await CliApp.RunAsync(["resume", "some-id"], console4));
+        Assert.Contains("nanobanana emulator", output4.ToString());
+    }
+
+    [Fact]
+    public async Task A_standalone_emulator_serves_generate_and_resume_from_separate_invocations()
+    {
+        var (console, output) = TestConsole();
+        using var stop = new CancellationTokenSource();
+        var running = CliApp.RunAsync(["emulator", "--port", "0", "--time-scale", "0.001"], console, stop.Token);
+        string? baseUrl = null;
+        for (var i = 0; i < 500 && baseUrl is null; i++)
+        {
+            await Task.Delay(20);
+            baseUrl = System.Text.RegularExpressions.Regex.Match(output.ToString(), @"listening at (\S+)") is { Success: true } m ? m.Groups[1].Value : null;
+        }
+
+        Assert.NotNull(baseUrl);
+        var outDir = Path.Combine(Path.GetTempPath(), "nanobanana-cli-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var (c1, o1) = TestConsole();
+            Assert.True(await CliApp.RunAsync(["generate", "a lighthouse", "--base-url", baseUrl!, "--api-key", "any", "--out", outDir], c1) == 0, o1.ToString());
+            var id = System.Text.RegularExpressions.Regex.Match(o1.ToString(), @"prediction (\S+?)\)").Groups[1].Value;
+            var (c2, o2) = TestConsole();
+            Assert.True(await CliApp.RunAsync(["resume", id, "--base-url", baseUrl!, "--api-key", "any", "--out", outDir], c2) == 0, o2.ToString());
+        }
+        finally
+        {
+            if (Directory.Exists(outDir))
+            {
+                Directory.Delete(outDir, true);
+            }
+        }
+
+        await stop.CancelAsync();
+        Assert.Equal(0, await running.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("Emulator stopped (1 jobs accepted)", output.ToString());
+    }
+
+    [Fact]
     public async Task Models_shows_ids_aliases_successors_and_retirement_dates()
     {
         var (console, output) = TestConsole();

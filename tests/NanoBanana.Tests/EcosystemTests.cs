@@ -48,12 +48,32 @@ public class EcosystemTests
         Assert.Equal("Bearer", emulator.Requests.First(r => r.Kind == "submit").AuthorizationScheme);
     }
 
+    [Fact]
+    public async Task The_readmes_configuration_sample_runs_against_the_emulator_as_pasted()
+    {
+        await using var emulator = await Emu.StartAsync(o => o.ApiKey = null);
+        var readme = File.ReadAllText(Path.Combine(ArchitectureTests.RepoRoot(), "README.md"));
+        var start = readme.IndexOf("```json", StringComparison.Ordinal) + "```json".Length;
+        var json = readme[start..readme.IndexOf("```", start, StringComparison.Ordinal)]
+            .Replace("https://gptproto.com/api/v3/", emulator.ApiBaseUrl.ToString(), StringComparison.Ordinal); // only the address changes
+        var services = new ServiceCollection();
+        services.AddNanoBanana(Json(json).GetSection("NanoBanana"));
+        await using var provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IStartupValidator>().Validate(); // no unknown key, no invalid value
+        var client = provider.GetRequiredService<INanoBananaClient>();
+        var result = await client.GenerateAsync(new ImageJob("a jazz poster") { TypographyCritical = true, Size = ImageSize.TwoK, Deadline = TimeSpan.FromMinutes(1) });
+        Assert.Equal("gemini-3-pro-image", result.Model.Id); // the sample's Pro id is the stable successor; the emulator knows it
+    }
+
     [Theory]
     [InlineData("""{"Provider":"Nope","ApiKey":"k"}""", "Provider")]
     [InlineData("""{"BaseUrl":"http://api.example.com/api/v3/","ApiKey":"k"}""", "plain http")]
     [InlineData("""{"ApiKey":"k","Deadline":"-00:00:01"}""", "Deadline must be positive")]
     [InlineData("""{"ApiKey":"k","Catalog":{"Models":{"NanoBanana2":{"Prices":{"1K":-1}}}}}""", "must be zero or more")]
     [InlineData("""{"ApiKey":"k","Polling":{"MinInterval":"00:00:05","MaxInterval":"00:00:01"}}""", "MinInterval <= MaxInterval")]
+    [InlineData("""{"ApiKey":"k","Dedline":"00:00:30"}""", "NanoBanana:Dedline is not a setting (did you mean NanoBanana:Deadline?)")]
+    [InlineData("""{"ApiKey":"k","Retry":{"MaxRetrys":2}}""", "NanoBanana:Retry:MaxRetrys is not a setting (did you mean NanoBanana:Retry:MaxRetries?)")]
+    [InlineData("""{"ApiKey":"k","Catalog":{"Models":{"NanoBanana2":{"Prize":{"1K":0.1}}}}}""", "NanoBanana:Catalog:Models:NanoBanana2:Prize is not a setting (did you mean NanoBanana:Catalog:Models:NanoBanana2:Prices?)")]
     public void Bad_options_fail_at_startup_with_a_message_naming_the_key(string json, string expected)
     {
         var services = new ServiceCollection();

@@ -167,7 +167,7 @@ public sealed class LocalReferenceImageTests : IDisposable
 
         var (console2, output2) = (AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer = new StringWriter()), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No }), writer);
         console2.Profile.Width = 300;
-        Assert.Equal(1, await CliApp.RunAsync(["generate", "x", "--image", Path.Combine(_dir, "nope.png"), "--base-url", emulator.ApiBaseUrl.ToString(), "--api-key", Emu.Key], console2));
+        Assert.Equal(CliApp.UsageExitCode, await CliApp.RunAsync(["generate", "x", "--image", Path.Combine(_dir, "nope.png"), "--base-url", emulator.ApiBaseUrl.ToString(), "--api-key", Emu.Key], console2));
         Assert.Contains("does not exist", output2.ToString());
     }
 

@@ -48,6 +48,7 @@ public static class NanoBananaServiceCollectionExtensions
             // ReferenceImageUploader is a service, never configuration: the generated binder leaves it alone (the
             // project silences SYSLIB1100/1101, which say exactly that).
             options.Bind(section);
+            services.AddSingleton<IValidateOptions<NanoBananaOptions>>(new ConfigurationKeyCheck(name, section));
         }
 
         if (configure is not null)

@@ -364,8 +364,10 @@ public class ClientTests
     [Fact]
     public async Task The_first_poll_waits_for_the_models_earliest_completion()
     {
-        // Manual clock for the client, the real emulator for HTTP. NB2's catalog latency is 4-8 s.
-        await using var emulator = await Emu.StartAsync(timeScale: 0.0001);
+        // Manual clock for the client, the real emulator for HTTP. NB2's catalog latency is 4-8 s. The emulated job
+        // takes 300 ms of real time: long enough that the submit's answer cannot already say "completed" on a loaded
+        // machine (clean-clone CI once saw that with a 0.4-0.8 ms job, and no poll was needed).
+        await using var emulator = await Emu.StartAsync(o => o.LatencySampler = (_, _) => 0.3, timeScale: 1);
         var time = new ManualTimeProvider();
         var options = new NanoBananaOptions { ApiKey = Emu.Key, BaseUrl = emulator.ApiBaseUrl };
         using var client = new NanoBananaClient(options, null, null, time);
@@ -379,13 +381,13 @@ public class ClientTests
         }
 
         Assert.Equal(0, emulator.Count("poll")); // nothing before 3.9 s
-        for (var t = 0; t < 200 && !wait.IsCompleted; t++)
+        for (var t = 0; t < 2000 && !wait.IsCompleted; t++)
         {
             time.Advance(TimeSpan.FromMilliseconds(100));
             await Task.Delay(5);
         }
 
-        var result = await wait;
+        var result = await wait.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.True(emulator.Count("poll") >= 1);
         Assert.True(time.GetElapsedTime(0) >= TimeSpan.FromSeconds(4));
         Assert.Equal(op.Id, result.PredictionId);

@@ -31,6 +31,7 @@ public static class CliApp
     private static readonly Option<string> Out = new("--out") { Description = "Output folder", DefaultValueFactory = _ => "output" };
     private static readonly Option<string?> Model = new("--model") { Description = "Model id or tier of the prediction" };
     private static readonly Option<string[]> Tiers = new("--tiers") { Description = "Tiers to compare", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["NanoBanana2", "NanoBananaPro"] };
+    private static readonly Option<bool> JsonOutput = new("--json") { Description = "Write one JSON object (or array) to stdout for scripts, errors included, instead of text" };
     private static readonly Option<int> EmulatorPort = new("--port") { Description = "Port on 127.0.0.1 (0: a free one)", DefaultValueFactory = _ => 5080 };
     private static readonly Option<double> StandaloneTimeScale = new("--time-scale") { Description = "Latency scale: 1 is real time, 0.1 makes a 4-8 s job take 0.4-0.8 s", DefaultValueFactory = _ => 0.1 };
     private static readonly Argument<string> Prompt = new("prompt") { Description = "What to generate" };
@@ -51,8 +52,18 @@ public static class CliApp
     /// <summary>Runs the command line and returns the exit code; <paramref name="cancellationToken"/> acts like Ctrl+C.</summary>
     public static Task<int> RunAsync(string[] args, IAnsiConsole console, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(console);
+
+        // --json: the JSON goes to the console's own writer, the human text nowhere.
+        CliJson.Use(args.Contains("--json") ? console.Profile.Out.Writer : null);
+        if (CliJson.Enabled)
+        {
+            console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
+        }
+
         var root = new RootCommand("nanobanana: generate and edit images with Google's Nano Banana models, routed to the right tier.");
-        foreach (var option in new Option[] { ApiKey, BaseUrl, Provider, EmulatorTimeScale })
+        foreach (var option in new Option[] { ApiKey, BaseUrl, Provider, EmulatorTimeScale, JsonOutput })
         {
             option.Recursive = true;
             root.Options.Add(option);
@@ -107,6 +118,11 @@ public static class CliApp
                 console.MarkupLine($"[red]{Markup.Escape(error.Message)}[/]");
             }
 
+            if (CliJson.Enabled)
+            {
+                CliJson.Error(string.Join(" ", parse.Errors.Select(e => e.Message)), UsageExitCode);
+            }
+
             return Task.FromResult(2);
         }
 
@@ -137,6 +153,11 @@ public static class CliApp
         }
 
         console.Write(table);
+        if (CliJson.Enabled)
+        {
+            CliJson.Models(catalog);
+        }
+
         return 0;
     }
 
@@ -146,17 +167,20 @@ public static class CliApp
         {
             var decision = TierPolicy.Default.Route(Requirements(parse));
             console.WriteLine(decision.Explain());
+            if (CliJson.Enabled)
+            {
+                CliJson.Decision(decision);
+            }
+
             return 0;
         }
         catch (NoCapableModelException ex)
         {
-            console.MarkupLine($"[red]{Markup.Escape(ex.Message)}[/]");
-            return 1;
+            return Fail(console, ex.Message, FailedExitCode);
         }
         catch (Exception ex) when (IsUsage(ex))
         {
-            console.MarkupLine($"[red]{Markup.Escape(Clean(ex))}[/]");
-            return UsageExitCode;
+            return Fail(console, Clean(ex), UsageExitCode);
         }
     }
 
@@ -168,6 +192,11 @@ public static class CliApp
         var result = await WithProgressAsync(console, $"Generating on {decision.Model.DisplayName}", p => client.GenerateAsync(job, p, ct));
         var path = await SaveAsync(result, parse.GetValue(Out)!, $"{result.PredictionId}.png", ct);
         console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"[green]Wrote[/] {Markup.Escape(path)} ({result.Model.DisplayName}, {result.Duration.TotalSeconds:0.0} s, ~${result.EstimatedCostUsd}, prediction {result.PredictionId})"));
+        if (CliJson.Enabled)
+        {
+            CliJson.Result(result, path);
+        }
+
         return 0;
     }
 
@@ -177,6 +206,11 @@ public static class CliApp
         var result = await WithProgressAsync(console, $"Waiting for {id}", _ => client.ResumeAsync(id, parse.GetValue(Model), ct));
         var path = await SaveAsync(result, parse.GetValue(Out)!, $"{result.PredictionId}.png", ct);
         console.MarkupLine($"[green]Wrote[/] {Markup.Escape(path)} (prediction {Markup.Escape(id)})");
+        if (CliJson.Enabled)
+        {
+            CliJson.Result(result, path);
+        }
+
         return 0;
     }
 
@@ -216,6 +250,11 @@ public static class CliApp
         }
 
         console.Write(table);
+        if (CliJson.Enabled)
+        {
+            CliJson.Compare(results);
+        }
+
         return results.All(r => r.Error is null) ? 0 : 1;
     }
 
@@ -263,34 +302,32 @@ public static class CliApp
         catch (PredictionCanceledException ex)
         {
             // Ctrl+C after the service accepted the job: it runs on and is billed. Say how to collect it.
+            var resumeWith = $"nanobanana resume {ex.PredictionId}{(ex.ModelId is null ? "" : " --model " + ex.ModelId)}";
             console.MarkupLine($"[yellow]Cancelled.[/] {Markup.Escape(ex.Message)}");
-            console.WriteLine($"Resume with: nanobanana resume {ex.PredictionId}{(ex.ModelId is null ? "" : " --model " + ex.ModelId)}{(emulator is null ? "" : " (this run used an in-process emulator that has now stopped: resuming needs a real service)")}");
+            console.WriteLine($"Resume with: {resumeWith}{(emulator is null ? "" : " (this run used an in-process emulator that has now stopped: resuming needs a real service)")}");
+            if (CliJson.Enabled)
+            {
+                CliJson.Error(ex.Message, CancelledExitCode, ex.PredictionId, resumeWith);
+            }
+
             return CancelledExitCode;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            console.MarkupLine("[yellow]Cancelled[/] before anything was sent: nothing was accepted, nothing billed.");
-            return CancelledExitCode;
+            return Fail(console, "Cancelled before anything was sent: nothing was accepted, nothing billed.", CancelledExitCode);
         }
         catch (SubmitOutcomeUnknownException ex) when (ct.IsCancellationRequested)
         {
-            console.MarkupLine($"[yellow]Cancelled[/] while submitting. {Markup.Escape(ex.Message)}");
-            return CancelledExitCode;
+            return Fail(console, "Cancelled while submitting. " + ex.Message, CancelledExitCode);
         }
         catch (Exception ex) when (IsUsage(ex))
         {
-            console.MarkupLine($"[red]{Markup.Escape(Clean(ex))}[/]");
-            return UsageExitCode;
+            return Fail(console, Clean(ex), UsageExitCode);
         }
-        catch (Exception ex) when (ex is NanoBananaException)
+        catch (NanoBananaException ex)
         {
-            console.MarkupLine($"[red]{Markup.Escape(Clean(ex))}[/]");
-            if (ex is NanoBananaException { PredictionId: { } id })
-            {
-                console.MarkupLine($"Resume with: nanobanana resume {Markup.Escape(id)}{(ex is PredictionTimeoutException { ModelId: { } m } ? " --model " + Markup.Escape(m) : "")}");
-            }
-
-            return 1;
+            var resumeWith = ex.PredictionId is { } id ? $"nanobanana resume {id}{(ex is PredictionTimeoutException { ModelId: { } m } ? " --model " + m : "")}" : null;
+            return Fail(console, Clean(ex), FailedExitCode, ex.PredictionId, resumeWith);
         }
         finally
         {
@@ -404,10 +441,23 @@ public static class CliApp
     private static bool NeedsAService(ParseResult parse) =>
         string.IsNullOrWhiteSpace(parse.GetValue(ApiKey) ?? Environment.GetEnvironmentVariable(NanoBananaOptions.ApiKeyEnvironmentVariable)) && parse.GetValue(BaseUrl) is null;
 
-    private static int Usage(IAnsiConsole console, string message)
+    private static int Usage(IAnsiConsole console, string message) => Fail(console, message, UsageExitCode);
+
+    // An error for people (red text, and the resume command when there is a prediction) or for scripts (--json).
+    private static int Fail(IAnsiConsole console, string message, int exitCode, string? predictionId = null, string? resumeWith = null)
     {
         console.MarkupLine($"[red]{Markup.Escape(message)}[/]");
-        return UsageExitCode;
+        if (resumeWith is not null)
+        {
+            console.MarkupLine($"Resume with: {Markup.Escape(resumeWith)}");
+        }
+
+        if (CliJson.Enabled)
+        {
+            CliJson.Error(message, exitCode, predictionId, resumeWith);
+        }
+
+        return exitCode;
     }
 
     private static bool IsUsage(Exception ex) =>

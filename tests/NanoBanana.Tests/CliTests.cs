@@ -56,6 +56,50 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Json_output_is_one_parseable_document_per_command_errors_included()
+    {
+        var (console, output) = TestConsole();
+        Assert.Equal(0, await CliApp.RunAsync(["models", "--json"], console));
+        using (var models = System.Text.Json.JsonDocument.Parse(output.ToString()))
+        {
+            Assert.Equal(3, models.RootElement.GetArrayLength());
+            Assert.Equal("gemini-3-pro-image", models.RootElement[2].GetProperty("successorId").GetString());
+        }
+
+        var (console2, output2) = TestConsole();
+        Assert.Equal(0, await CliApp.RunAsync(["route", "--typography", "--size", "2K", "--json"], console2));
+        using (var route = System.Text.Json.JsonDocument.Parse(output2.ToString()))
+        {
+            Assert.Equal("NanoBananaPro", route.RootElement.GetProperty("tier").GetString());
+            Assert.True(route.RootElement.GetProperty("reasons").GetArrayLength() > 0);
+        }
+
+        await using var emulator = await Emu.StartAsync();
+        var outDir = Path.Combine(Path.GetTempPath(), "nanobanana-cli-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var (console3, output3) = TestConsole();
+            Assert.Equal(0, await CliApp.RunAsync(["generate", "a lamp", "--json", "--out", outDir, "--base-url", emulator.ApiBaseUrl.ToString(), "--api-key", Emu.Key], console3));
+            using var generated = System.Text.Json.JsonDocument.Parse(output3.ToString()); // nothing but the JSON on stdout
+            Assert.True(File.Exists(generated.RootElement.GetProperty("file").GetString()));
+            Assert.Equal(emulator.Jobs.Single().Id, generated.RootElement.GetProperty("predictionId").GetString());
+        }
+        finally
+        {
+            if (Directory.Exists(outDir))
+            {
+                Directory.Delete(outDir, true);
+            }
+        }
+
+        var (console4, output4) = TestConsole();
+        Assert.Equal(CliApp.UsageExitCode, await CliApp.RunAsync(["generate", "x", "--faces", "2", "--json", "--api-key", "k", "--base-url", "http://127.0.0.1:9/api/v3/"], console4));
+        using var error = System.Text.Json.JsonDocument.Parse(output4.ToString());
+        Assert.Equal(2, error.RootElement.GetProperty("exitCode").GetInt32());
+        Assert.Contains("--faces 2", error.RootElement.GetProperty("error").GetString());
+    }
+
+    [Fact]
     public async Task A_standalone_emulator_serves_generate_and_resume_from_separate_invocations()
     {
         var (console, output) = TestConsole();

@@ -226,14 +226,38 @@ public static class CliApp
         {
             var job = new ImageJob(prompt) { Size = ImageSize.Parse(parse.GetValue(Size)!), AspectRatio = AspectRatio.Parse(parse.GetValue(Ratio)!), PinnedTier = tier };
             var watch = Stopwatch.StartNew();
+            var last = "";
+            var live = new LiveProgress(p =>
+            {
+                // One line per status change, as it happens: the table comes at the end.
+                var line = string.Create(CultureInfo.InvariantCulture, $"{tier}: {p.Status} ({p.PredictionId}, {p.Elapsed.TotalSeconds:0.0} s, {p.PollCount} polls)");
+                lock (console)
+                {
+                    if (p.Status.Value != last)
+                    {
+                        last = p.Status.Value;
+                        console.WriteLine(line);
+                    }
+                }
+            });
             try
             {
-                var result = await client.GenerateAsync(job, ct);
+                var result = await client.GenerateAsync(job, live, ct);
                 var path = await SaveAsync(result, outDir, $"compare-{tier}.png", ct);
+                lock (console)
+                {
+                    console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{tier}: wrote {path} after {watch.Elapsed.TotalSeconds:0.0} s"));
+                }
+
                 return (Tier: tier, Result: (ImageResult?)result, Path: path, Error: (string?)null, Elapsed: watch.Elapsed);
             }
             catch (Exception ex) when (ex is NanoBananaException or ArgumentException)
             {
+                lock (console)
+                {
+                    console.WriteLine($"{tier}: failed: {Clean(ex)}");
+                }
+
                 return (Tier: tier, Result: (ImageResult?)null, Path: "", Error: ex.Message, Elapsed: watch.Elapsed);
             }
         }).ToArray();
@@ -477,4 +501,10 @@ public static class CliApp
     }
 
     private sealed class UsageException(string message) : Exception(message);
+
+    // Reports on the caller's thread, at once (Progress<T> would post to a context and could arrive after the table).
+    private sealed class LiveProgress(Action<GenerationProgress> report) : IProgress<GenerationProgress>
+    {
+        public void Report(GenerationProgress value) => report(value);
+    }
 }

@@ -100,6 +100,34 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Compare_reports_each_tier_as_it_goes_then_the_table()
+    {
+        await using var emulator = await Emu.StartAsync();
+        var outDir = Path.Combine(Path.GetTempPath(), "nanobanana-cli-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var (console, output) = TestConsole();
+            Assert.Equal(0, await CliApp.RunAsync(["compare", "a lighthouse", "--tiers", "NanoBanana2", "NanoBanana", "--out", outDir, "--base-url", emulator.ApiBaseUrl.ToString(), "--api-key", Emu.Key], console));
+            var text = output.ToString();
+            var table = text.IndexOf("Est. cost", StringComparison.Ordinal);
+            Assert.True(table > 0, text);
+            foreach (var tier in new[] { "NanoBanana2", "NanoBanana" })
+            {
+                var accepted = text.IndexOf($"{tier}: ", StringComparison.Ordinal); // its first status line, with the prediction id
+                var wrote = text.IndexOf($"{tier}: wrote", StringComparison.Ordinal);
+                Assert.True(accepted >= 0 && accepted < wrote && wrote < table, text);
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(outDir))
+            {
+                Directory.Delete(outDir, true);
+            }
+        }
+    }
+
+    [Fact]
     public async Task A_standalone_emulator_serves_generate_and_resume_from_separate_invocations()
     {
         var (console, output) = TestConsole();

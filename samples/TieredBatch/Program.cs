@@ -12,7 +12,15 @@ var outputDir = Path.GetFullPath(args.Skip(1).FirstOrDefault() ?? "output/batch"
 using var cts = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
 
-var jobs = File.ReadLines(file).Where(l => !string.IsNullOrWhiteSpace(l)).Select(ParseJob).ToList();
+if (!File.Exists(file))
+{
+    AnsiConsole.MarkupLine($"[red]No jobs file at {Markup.Escape(file)}.[/] Usage: TieredBatch [[jobs.jsonl]] [[output folder]] (one JSON job per line).");
+    return 2;
+}
+
+// A line that cannot be read becomes a failed job with its line number; it does not stop the batch.
+var jobs = File.ReadLines(file).Select((text, index) => (Line: index + 1, Text: text)).Where(l => !string.IsNullOrWhiteSpace(l.Text))
+    .Select(l => ReadJob(l.Line, l.Text)).ToList();
 var options = new NanoBananaOptions();
 NanoBananaEmulator? emulator = null;
 if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(NanoBananaOptions.ApiKeyEnvironmentVariable)))
@@ -26,8 +34,14 @@ try
 {
     using var client = new NanoBananaClient(options);
     var routed = new List<(ImageJob Job, RoutingDecision? Decision, string? Error)>();
-    foreach (var job in jobs)
+    foreach (var (job, problem) in jobs)
     {
+        if (problem is not null)
+        {
+            routed.Add((job, null, problem));
+            continue;
+        }
+
         try
         {
             routed.Add((job, client.Route(job), null));
@@ -113,8 +127,9 @@ try
         var (job, decision, error) = routed[i];
         var req = job.ToRequirements();
         var cost = results[i]?.EstimatedCostUsd;
-        var proPrice = TryRoute(client.Policy, req with { PinnedTier = ImageTier.NanoBananaPro, MaxCostUsd = null })?.EstimatedCostUsd;
-        var cheapest = TryRoute(client.Policy, req with { Priority = RoutingPriority.Cost, PinnedTier = null })?.EstimatedCostUsd;
+        var readable = jobs[i].Problem is null; // an unreadable line has nothing to price
+        var proPrice = readable ? TryRoute(client.Policy, req with { PinnedTier = ImageTier.NanoBananaPro, MaxCostUsd = null })?.EstimatedCostUsd : null;
+        var cheapest = readable ? TryRoute(client.Policy, req with { Priority = RoutingPriority.Cost, PinnedTier = null })?.EstimatedCostUsd : null;
         total += cost ?? 0;
         cheapestTotal += cost is null ? 0 : cheapest ?? 0;
         if (cost is not null)
@@ -189,6 +204,19 @@ static string Usd(decimal value) => value.ToString("$0.000", CultureInfo.Invaria
 
 static string Short(string text) => text.Length <= 48 ? text : text[..45] + "...";
 
+static (ImageJob Job, string? Problem) ReadJob(int number, string line)
+{
+    try
+    {
+        return (ParseJob(line), null);
+    }
+    catch (Exception ex) when (ex is JsonException or FormatException or ArgumentException or InvalidOperationException)
+    {
+        var why = ex is ArgumentException { ParamName: { } name } ? ex.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : ex.Message;
+        return (new ImageJob($"(line {number})"), $"line {number}: {why}");
+    }
+}
+
 static ImageJob ParseJob(string line)
 {
     using var doc = JsonDocument.Parse(line);
@@ -198,7 +226,7 @@ static ImageJob ParseJob(string line)
     int I(string name) => e.TryGetProperty(name, out var v) ? v.GetInt32() : 0;
     var refs = Enumerable.Range(0, I("faces")).Select(i => ReferenceImage.Face($"https://example.com/refs/face{i}.png"))
         .Concat(Enumerable.Range(0, I("objects")).Select(i => ReferenceImage.Object($"https://example.com/refs/object{i}.png"))).ToArray();
-    return new ImageJob(S("prompt") ?? throw new FormatException($"A job has no prompt: {line}"))
+    return new ImageJob(S("prompt") ?? throw new FormatException("the job has no \"prompt\""))
     {
         Size = ImageSize.Parse(S("size") ?? "1K"),
         AspectRatio = AspectRatio.Parse(S("ratio") ?? "1:1"),

@@ -7,20 +7,14 @@ using NanoBanana.Routing;
 // The API key comes from NanoBanana:ApiKey (user secrets, environment NanoBanana__ApiKey) or NANOBANANA_API_KEY.
 // Without one, the app starts the built-in emulator so it runs anywhere.
 var builder = WebApplication.CreateSlimBuilder(args);
-NanoBananaEmulator? emulator = null;
 var section = builder.Configuration.GetSection(NanoBananaOptions.SectionName);
+var nanoBanana = builder.Services.AddNanoBanana(section);
 if (string.IsNullOrWhiteSpace(section["ApiKey"]) && string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(NanoBananaOptions.ApiKeyEnvironmentVariable)))
 {
-    emulator = await NanoBananaEmulator.StartAsync(new EmulatorOptions { TimeScale = 0.2 });
-    var scaled = emulator.ConfigureClient(new NanoBananaOptions());
-    builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-    {
-        ["NanoBanana:ApiKey"] = scaled.ApiKey,
-        ["NanoBanana:BaseUrl"] = scaled.BaseUrl!.ToString(),
-    });
+    // No key: an in-process emulator at a fifth of real time; the client's schedule is scaled to match.
+    nanoBanana.UseEmulator(o => o.TimeScale = 0.2);
 }
 
-builder.Services.AddNanoBanana(builder.Configuration.GetSection(NanoBananaOptions.SectionName));
 var app = builder.Build();
 
 app.MapGet("/route", (string prompt, string? size, string? ratio, bool? typography, INanoBananaClient client) =>
@@ -56,7 +50,6 @@ app.MapPost("/images", async (HttpContext http, string prompt, string? size, str
     }
 });
 
-app.Lifetime.ApplicationStopped.Register(() => emulator?.DisposeAsync().AsTask().GetAwaiter().GetResult());
 app.Run();
 
 static ImageJob Job(string prompt, string? size, string? ratio, bool? typography) => new(prompt)

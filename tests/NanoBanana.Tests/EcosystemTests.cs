@@ -49,6 +49,29 @@ public class EcosystemTests
     }
 
     [Fact]
+    public async Task UseEmulator_points_a_registered_client_at_an_in_process_emulator_with_its_time_scale()
+    {
+        var services = new ServiceCollection();
+        services.AddNanoBanana(o => o.Deadline = TimeSpan.FromSeconds(30)).UseEmulator(o => o.TimeScale = 0.001);
+        NanoBananaEmulator emulator;
+        await using (var provider = services.BuildServiceProvider())
+        {
+            provider.GetRequiredService<IStartupValidator>().Validate();
+            var client = provider.GetRequiredService<NanoBananaClient>();
+            emulator = provider.GetRequiredKeyedService<NanoBananaEmulator>(Microsoft.Extensions.Options.Options.DefaultName);
+            Assert.Equal(emulator.ApiBaseUrl, client.Options.EffectiveBaseUrl);
+            Assert.True(client.Catalog[ImageTier.NanoBanana2].TypicalLatencyMax < TimeSpan.FromSeconds(1)); // scaled like the emulator
+            var result = await client.GenerateAsync(new ImageJob("a lamp"));
+            Assert.Equal(1, emulator.AcceptedSubmits);
+            Assert.NotEmpty(await result.Images[0].GetBytesAsync());
+        }
+
+        // The container stopped it.
+        using var http = new HttpClient();
+        await Assert.ThrowsAsync<HttpRequestException>(() => http.GetAsync(emulator.ApiBaseUrl));
+    }
+
+    [Fact]
     public async Task The_readmes_configuration_sample_runs_against_the_emulator_as_pasted()
     {
         await using var emulator = await Emu.StartAsync(o => o.ApiKey = null);

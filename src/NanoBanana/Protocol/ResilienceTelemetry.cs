@@ -7,15 +7,17 @@ namespace NanoBanana.Protocol;
 
 /// <summary>
 /// Polly's own telemetry (retries, timeouts) reported through the SDK's logger and meter, without Polly.Extensions:
-/// each resilience event counts in <c>nanobanana.transport.events</c> (tags <c>event.name</c>, <c>event.severity</c>)
+/// each retry or timeout counts in <c>nanobanana.transport.events</c> (tags <c>event.name</c>, <c>event.severity</c>)
 /// and is logged with the request's method and path, the attempt and the delay, never a header or a body.
 /// </summary>
 internal sealed class ResilienceTelemetry(ILogger logger) : TelemetryListener
 {
     public override void Write<TResult, TArgs>(in TelemetryEventArguments<TResult, TArgs> args)
     {
+        // Only what went wrong: Polly also reports every pipeline run and attempt (Debug/Information), which would
+        // flood the log with one line per poll.
         var ev = args.Event;
-        if (ev.Severity == ResilienceEventSeverity.None)
+        if (ev.EventName is not ("OnRetry" or "OnTimeout"))
         {
             return;
         }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using NanoBanana.Catalog;
 
 namespace NanoBanana.Emulator;
 

@@ -4,7 +4,6 @@ using System.Globalization;
 using Microsoft.Extensions.AI;
 using NanoBanana.Catalog;
 using NanoBanana.Protocol;
-using NanoBanana.Routing;
 
 namespace NanoBanana.Extensions.AI;
 

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Net;
 using Microsoft.Extensions.Logging;
 using NanoBanana.Emulator;
 using NanoBanana.Polling;

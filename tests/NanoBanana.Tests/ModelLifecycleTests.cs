@@ -4,7 +4,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using NanoBanana.Catalog;
 using NanoBanana.DependencyInjection;
-using NanoBanana.Emulator;
 using NanoBanana.Protocol;
 
 namespace NanoBanana.Tests;

@@ -1,7 +1,3 @@
-using NanoBanana.Catalog;
-using NanoBanana.Protocol;
-using NanoBanana.Routing;
-
 namespace NanoBanana;
 
 /// <summary>How one attempt of a job ended.</summary>

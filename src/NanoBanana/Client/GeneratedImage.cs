@@ -1,6 +1,5 @@
 using NanoBanana.Catalog;
 using NanoBanana.Protocol;
-using NanoBanana.Routing;
 
 namespace NanoBanana;
 

@@ -1,5 +1,4 @@
 using NanoBanana.Catalog;
-using NanoBanana.Protocol;
 using NanoBanana.Routing;
 
 namespace NanoBanana;

@@ -1,6 +1,3 @@
-using System.Globalization;
-using NanoBanana.Protocol;
-
 namespace NanoBanana;
 
 /// <summary>What a reference image is for; face and object references count against separate model limits.</summary>

@@ -1,6 +1,3 @@
-using NanoBanana.Catalog;
-using NanoBanana.Protocol;
-
 namespace NanoBanana.Polling;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using NanoBanana.Catalog;
-using NanoBanana.Protocol;
-
 namespace NanoBanana.Polling;
 
 /// <summary>Polls at a fixed interval (what most hand-written loops do).</summary>

@@ -1,8 +1,4 @@
-using System.Diagnostics;
-using System.Net;
-using Microsoft.Extensions.Logging;
 using NanoBanana.Catalog;
-using NanoBanana.Diagnostics;
 using NanoBanana.Protocol;
 
 namespace NanoBanana.Polling;

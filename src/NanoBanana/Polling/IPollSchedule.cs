@@ -1,6 +1,3 @@
-using NanoBanana.Catalog;
-using NanoBanana.Protocol;
-
 namespace NanoBanana.Polling;
 
 /// <summary>Decides when to poll next. Implementations must be thread-safe: one instance serves every job.</summary>

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.Logging;
-using NanoBanana.Catalog;
 using NanoBanana.Diagnostics;
 using NanoBanana.Protocol;
 

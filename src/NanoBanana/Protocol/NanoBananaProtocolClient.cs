@@ -1,7 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text.Json;
-using NanoBanana.Catalog;
 using Polly.Timeout;
 
 namespace NanoBanana.Protocol;

@@ -1,5 +1,3 @@
-using NanoBanana.Catalog;
-
 namespace NanoBanana.Protocol;
 
 /// <summary>The output file format.</summary>

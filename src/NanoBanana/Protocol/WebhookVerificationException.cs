@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
-
 namespace NanoBanana.Protocol;
 
 /// <summary>A webhook delivery failed verification; nothing in it should be trusted.</summary>

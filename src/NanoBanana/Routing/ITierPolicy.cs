@@ -1,5 +1,3 @@
-using NanoBanana.Catalog;
-
 namespace NanoBanana.Routing;
 
 /// <summary>Chooses a model for a job.</summary>

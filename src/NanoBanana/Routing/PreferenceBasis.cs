@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Text;
-using NanoBanana.Catalog;
-
 namespace NanoBanana.Routing;
 
 /// <summary>Why the preference order is what it is.</summary>

@@ -1,6 +1,3 @@
-using System.Globalization;
-using NanoBanana.Catalog;
-
 namespace NanoBanana.Routing;
 
 /// <summary>The hard constraints a model can fail. Flags: a model may fail several.</summary>

@@ -288,8 +288,7 @@ public static class CliApp
         var port = parse.GetValue(EmulatorPort);
         if (scale <= 0 || port is < 0 or > 65535)
         {
-            console.MarkupLine($"[red]{(scale <= 0 ? $"--time-scale must be above 0 (got {scale.ToString(CultureInfo.InvariantCulture)})" : $"--port must be 0-65535 (got {port})")}.[/]");
-            return UsageExitCode;
+            return Usage(console, scale <= 0 ? $"--time-scale must be above 0 (got {scale.ToString(CultureInfo.InvariantCulture)})." : $"--port must be 0-65535 (got {port}).");
         }
 
         await using var emulator = await NanoBananaEmulator.StartAsync(new EmulatorOptions { Port = port, TimeScale = scale }, ct);

@@ -181,7 +181,7 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(predictionId);
         var resolved = model is null ? Catalog.Models.FirstOrDefault(m => m.Tier == ImageTier.NanoBanana2) ?? Catalog.Models[0]
             : Catalog.Find(model) ?? throw new ArgumentException($"Unknown model '{model}'. Known: {string.Join(", ", Catalog.Models.Select(m => m.Id))}.", nameof(model));
-        if (resolved.SuccessorId is { } next && model is not null && model.EndsWith(next, StringComparison.OrdinalIgnoreCase))
+        if (resolved.SuccessorId is { } next && model is not null && string.Equals(model[(model.LastIndexOf('/') + 1)..].Trim(), next, StringComparison.OrdinalIgnoreCase))
         {
             resolved = resolved.ToSuccessor();
         }

@@ -52,26 +52,30 @@ internal sealed class OutputUrlPolicy
     /// </summary>
     public static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
-        var host = context.DnsEndPoint.Host;
-        context.InitialRequestMessage.Options.TryGetValue(RequestOption, out var policy);
-        IPAddress[] addresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal) ? [literal]
-            : policy is not null ? await policy.Resolve(host, cancellationToken).ConfigureAwait(false)
-            : await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
-        if (policy is not null)
-        {
-            foreach (var address in addresses)
-            {
-                if (policy.CheckAddress(host, address) is { } problem)
-                {
-                    throw new AddressRefusedException($"host {host} resolves to {address}, which is {problem} (add the host to AllowedOutputHosts for a private CDN)");
-                }
-            }
-        }
-
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(addresses, context.DnsEndPoint.Port, cancellationToken).ConfigureAwait(false);
+            if (context.InitialRequestMessage.Options.TryGetValue(RequestOption, out var policy))
+            {
+                // A download: resolve here and judge every address before any connection is made.
+                var host = context.DnsEndPoint.Host;
+                IPAddress[] addresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal) ? [literal]
+                    : await policy.Resolve(host, cancellationToken).ConfigureAwait(false);
+                foreach (var address in addresses)
+                {
+                    if (policy.CheckAddress(host, address) is { } problem)
+                    {
+                        throw new AddressRefusedException($"host {host} resolves to {address}, which is {problem} (add the host to AllowedOutputHosts for a private CDN)");
+                    }
+                }
+
+                await socket.ConnectAsync(addresses, context.DnsEndPoint.Port, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false); // as the runtime would
+            }
+
             return new NetworkStream(socket, ownsSocket: true);
         }
         catch

@@ -194,6 +194,12 @@ public sealed class EmulatorOptions
     /// <summary>Keep request bodies in the log (truncated to 4 KB). Default true.</summary>
     public bool LogBodies { get; set; } = true;
 
+    /// <summary>
+    /// Draw the model, size, ratio, prediction id and the prompt's first words on each output image (default
+    /// <see langword="true"/>). Off, every job of one size and tier gets the same plain gradient, made once.
+    /// </summary>
+    public bool LabelImages { get; set; } = true;
+
     /// <summary>Maximum log entries kept (oldest dropped). Default 100,000.</summary>
     public int MaxLogEntries { get; set; } = 100_000;
 }

@@ -84,6 +84,12 @@ internal sealed class JobRecord(string id, ImageModel model, long createdTimesta
 
     public PixelSize Pixels { get; set; }
 
+    public string Prompt { get; set; } = "";
+
+    public ImageSize Size { get; set; }
+
+    public AspectRatio Ratio { get; set; }
+
     public bool Base64 { get; set; }
 
     public bool ForeignPollUrl { get; set; }

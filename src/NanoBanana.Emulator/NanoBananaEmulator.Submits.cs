@@ -217,6 +217,9 @@ public sealed partial class NanoBananaEmulator
         var job = new JobRecord(id, model, now, now + Ticks(seconds * _options.TimeScale), DateTimeOffset.UtcNow)
         {
             Pixels = model.GetPixelSize(request.Size, request.Ratio),
+            Prompt = request.Prompt,
+            Size = request.Size,
+            Ratio = request.Ratio,
             Base64 = request.Base64,
             Unified = unified,
         };

@@ -1,13 +1,19 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
+using NanoBanana.Catalog;
+using NanoBanana.Emulator;
 
 namespace NanoBanana.Tests;
 
-/// <summary>The emulator's console app as a newcomer runs it: help, and argument errors without stack traces.</summary>
-public class EmulatorAppTests
+/// <summary>
+/// The standalone emulator (the <c>nanobanana-emulator</c> tool) as a newcomer runs it, as a process: help, argument
+/// errors without stack traces, a job from another process, and a clean stop on SIGTERM.
+/// </summary>
+public partial class EmulatorAppTests
 {
-    private static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
+    private static ProcessStartInfo StartInfo(params string[] args)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "NanoBanana.Emulator.dll");
+        var dll = Path.Combine(AppContext.BaseDirectory, "nanobanana-emulator.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(dll);
         foreach (var a in args)
@@ -15,7 +21,12 @@ public class EmulatorAppTests
             start.ArgumentList.Add(a);
         }
 
-        using var process = Process.Start(start)!;
+        return start;
+    }
+
+    private static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
+    {
+        using var process = Process.Start(StartInfo(args))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
@@ -27,20 +38,68 @@ public class EmulatorAppTests
     {
         var (code, output, _) = await RunAsync("--help");
         Assert.Equal(0, code);
-        Assert.Contains("--time-scale X", output);
+        Assert.Contains("nanobanana-emulator", output);
+        Assert.Contains("--time-scale <X>", output);
+        Assert.Contains("--report-execution-time", output);
         Assert.Contains("SIGTERM", output);
     }
 
     [Theory]
-    [InlineData("--port", "abc", "--port must be a whole number from 0 to 65535")]
+    [InlineData("--port", "abc", "--port must be a whole number from 0 to 65535 (got 'abc')")]
+    [InlineData("--port", "70000", "--port must be a whole number from 0 to 65535 (got '70000')")]
     [InlineData("--time-scale", "-1", "--time-scale must be a number above 0")]
     [InlineData("--fault-rate", "2", "--fault-rate must be a number from 0 to 1")]
-    [InlineData("--colour", "red", "Unknown option '--colour'")]
+    [InlineData("--colour", "red", "'--colour'")]
     public async Task Bad_arguments_exit_2_with_a_message_and_no_stack_trace(string option, string value, string expected)
     {
         var (code, _, error) = await RunAsync(option, value);
         Assert.Equal(2, code);
         Assert.Contains(expected, error);
+        Assert.Contains("--help", error);
         Assert.DoesNotContain("   at ", error);
+        Assert.DoesNotContain("System.", error);
     }
+
+    [Fact]
+    public async Task Serves_a_client_in_another_process_and_stops_cleanly_on_sigterm()
+    {
+        using var process = Process.Start(StartInfo("--port", "0", "--time-scale", "0.05"))!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            // The first line names the address it listens on.
+            var first = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            var url = ListeningOn().Match(first ?? "");
+            Assert.True(url.Success, $"no address in '{first}'");
+
+            using var client = new NanoBananaClient(new NanoBananaOptions { ApiKey = "any", BaseUrl = new Uri(url.Value) });
+            var result = await client.GenerateAsync(new ImageJob("a lighthouse at dusk") { PinnedTier = ImageTier.NanoBanana });
+            var png = await result.Images[0].GetBytesAsync();
+            Assert.Equal((1024, 1024), PngWriter.ReadSize(png));
+
+            Assert.Equal(0, Kill("-TERM", process.Id));
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            var rest = await process.StandardOutput.ReadToEndAsync();
+            Assert.Equal(0, process.ExitCode);
+            Assert.Contains("Emulator stopped (1 jobs accepted)", rest);
+            Assert.DoesNotContain("   at ", await stderr);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+        }
+    }
+
+    private static int Kill(string signal, int pid)
+    {
+        using var kill = Process.Start("kill", [signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+        return kill.ExitCode;
+    }
+
+    [GeneratedRegex(@"http://127\.0\.0\.1:\d+/api/v3/")]
+    private static partial Regex ListeningOn();
 }

@@ -1,0 +1,124 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using NanoBanana.Emulator;
+
+// nanobanana-emulator [--port 5080] [--time-scale 1] [--api-key KEY] [--fault-rate 0.2] [--report-execution-time]
+var port = new Option<int>("--port")
+{
+    Description = "Port on 127.0.0.1 (0 picks a free one)",
+    HelpName = "N",
+    DefaultValueFactory = _ => 5080,
+    CustomParser = r => (int)ParseNumber(r, "--port", "a whole number from 0 to 65535", 5080, v => v is >= 0 and <= 65535 && v == Math.Floor(v)),
+};
+var timeScale = new Option<double>("--time-scale")
+{
+    Description = "Latency scale above 0: 1 is real time, 0.1 makes a 4-8 s job take 0.4-0.8 s",
+    HelpName = "X",
+    DefaultValueFactory = _ => 1.0,
+    CustomParser = r => ParseNumber(r, "--time-scale", "a number above 0, such as 0.1", 1, v => v > 0),
+};
+var apiKey = new Option<string?>("--api-key") { Description = "The only key accepted (default: any non-empty key)", HelpName = "KEY" };
+apiKey.Validators.Add(r =>
+{
+    if (string.IsNullOrWhiteSpace(r.GetValueOrDefault<string?>()))
+    {
+        r.AddError("--api-key must not be empty.");
+    }
+});
+var faultRate = new Option<double>("--fault-rate")
+{
+    Description = "Share of exchanges (0-1) hit by a random injected fault",
+    HelpName = "X",
+    CustomParser = r => ParseNumber(r, "--fault-rate", "a number from 0 to 1", 0, v => v is >= 0 and <= 1),
+};
+var executionTime = new Option<bool>("--report-execution-time") { Description = "Report executionTime on completed jobs (off: as services that send 0 or nothing)" };
+var labels = new Option<bool>("--plain-images") { Description = "Plain gradients instead of images labelled with model, size, ratio, id and prompt" };
+
+var root = new RootCommand("""
+    NanoBanana emulator: the /api/v3 image API of GPT Proto and WaveSpeedAI on 127.0.0.1, with real PNG outputs.
+    Stops on Ctrl+C or SIGTERM. Exit codes: 0 stopped, 1 could not listen, 2 bad arguments.
+    """)
+{
+    port, timeScale, apiKey, faultRate, executionTime, labels,
+};
+root.SetAction(async (parse, cancellationToken) =>
+{
+    var options = new EmulatorOptions
+    {
+        Port = parse.GetValue(port),
+        TimeScale = parse.GetValue(timeScale),
+        ApiKey = parse.GetValue(apiKey),
+        FaultRate = parse.GetValue(faultRate),
+        ReportExecutionTime = parse.GetValue(executionTime),
+        LabelImages = !parse.GetValue(labels),
+    };
+    if (options.FaultRate > 0)
+    {
+        foreach (var kind in Enum.GetValues<FaultKind>())
+        {
+            options.RandomFaults.Add(kind);
+        }
+    }
+
+    NanoBananaEmulator emulator;
+    try
+    {
+        emulator = await NanoBananaEmulator.StartAsync(options, cancellationToken);
+    }
+    catch (IOException ex)
+    {
+        Console.Error.WriteLine($"Could not listen on 127.0.0.1:{options.Port}: {ex.Message} Try another --port (0 picks a free one).");
+        return 1;
+    }
+
+    await using (emulator)
+    {
+        Console.WriteLine($"NanoBanana emulator listening on {emulator.ApiBaseUrl} (time scale {options.TimeScale.ToString(CultureInfo.InvariantCulture)}). Ctrl+C or SIGTERM to stop.");
+        Console.WriteLine($"Configure the client with NanoBanana:BaseUrl={emulator.ApiBaseUrl} and {(options.ApiKey is null ? "any API key" : "the key given")}.");
+        var stop = new TaskCompletionSource();
+        using var onCancel = cancellationToken.Register(() => stop.TrySetResult());
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true; // stop cleanly below instead of being torn down
+            stop.TrySetResult();
+        });
+        await stop.Task;
+        Console.WriteLine($"Emulator stopped ({emulator.AcceptedSubmits} jobs accepted).");
+    }
+
+    return 0;
+});
+
+var result = root.Parse(args);
+if (result.Errors.Count > 0)
+{
+    foreach (var error in result.Errors)
+    {
+        Console.Error.WriteLine(error.Message);
+    }
+
+    Console.Error.WriteLine("Run with --help for the options.");
+    return 2;
+}
+
+return await result.InvokeAsync();
+
+// Reads one number; a bad one becomes an error naming the option, what it accepts and what it got.
+static double ParseNumber(ArgumentResult result, string name, string expected, double fallback, Func<double, bool> valid)
+{
+    if (result.Tokens.Count == 0)
+    {
+        return fallback;
+    }
+
+    var text = result.Tokens[0].Value;
+    if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value) && valid(value))
+    {
+        return value;
+    }
+
+    result.AddError($"{name} must be {expected} (got '{text}').");
+    return fallback;
+}

@@ -1,6 +1,7 @@
 using NanoBanana;
 using NanoBanana.DependencyInjection;
 using NanoBanana.Emulator;
+using Microsoft.Extensions.Options;
 using NanoBanana.Routing;
 
 // A minimal API: POST /images with a prompt and requirements returns the image; GET /route explains the routing.
@@ -50,7 +51,20 @@ app.MapPost("/images", async (HttpContext http, string prompt, string? size, str
     }
 });
 
-app.Run();
+// Check the NanoBanana settings before serving, so a mistake (a misspelled key, a missing key, a bad URL) is one
+// clear line and exit code 1 rather than the host's stack trace.
+try
+{
+    _ = app.Services.GetRequiredService<IOptionsMonitor<NanoBananaOptions>>().Get(nanoBanana.Name);
+}
+catch (OptionsValidationException ex)
+{
+    Console.Error.WriteLine($"Configuration error: {string.Join(" ", ex.Failures)}");
+    return 1;
+}
+
+await app.RunAsync();
+return 0;
 
 static ImageJob Job(string prompt, string? size, string? ratio, bool? typography) => new(prompt)
 {

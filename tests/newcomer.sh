@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# A newcomer's first hour, as a script (issue 13). Run by .ci/run after the tests; run it yourself with
+#   bash tests/newcomer.sh
+# It builds every sample, packs and installs the two dotnet tools (nanobanana, nanobanana-emulator) from a local
+# feed, runs each CLI command with its output piped, talks to a standalone emulator from other processes, sends
+# SIGINT to a running generate and to QuickStart, feeds TieredBatch bad lines and the AspNetCore sample a misspelled
+# setting. Ends with "newcomer: N checks, N failed" and exits non-zero when a check failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+unset NANOBANANA_API_KEY
+set -m # background jobs keep SIGINT (a non-interactive shell would start them with SIGINT ignored)
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+checks=0
+failed=0
+
+check() { # check "what" command...: passes when the command succeeds
+  local what=$1
+  shift
+  checks=$((checks + 1))
+  if "$@"; then
+    echo "  ok    $what"
+  else
+    echo "  FAIL  $what"
+    failed=$((failed + 1))
+  fi
+}
+has() { grep -qF -- "$2" "$1"; }                 # file contains text
+lacks() { ! grep -qF -- "$2" "$1"; }             # file does not contain text
+no_trace() { ! grep -qE '^ +at |Exception:|\(Parameter |Actual value was' "$1"; } # no .NET stack trace or tail
+no_ansi() { ! grep -q $'\e\\[' "$1"; }
+is() { [[ "$1" == "$2" ]]; }
+quiet() { # run a build step, show its output only when it fails
+  "$@" >"$work/step.log" 2>&1 || { tail -40 "$work/step.log"; return 1; }
+}
+wait_for() { # wait_for FILE TEXT SECONDS
+  local i
+  for ((i = 0; i < $3 * 10; i++)); do grep -qF -- "$2" "$1" && return 0; sleep 0.1; done
+  return 1
+}
+json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
+
+echo "== build every sample (warnings are errors)"
+for project in samples/*/*.csproj; do
+  check "build $project" quiet dotnet build "$project" -nologo
+done
+
+echo "== pack and install the tools from a local feed"
+version="0.1.0-newcomer.$(date +%s)" # a fresh version, so no cached package of an older build is reused
+for project in samples/Cli src/NanoBanana.Emulator.Tool; do
+  check "pack $project" quiet dotnet pack "$project" -nologo -o "$work/feed" -p:Version="$version"
+done
+check "install NanoBanana.Cli" quiet dotnet tool install --tool-path "$work/tools" --add-source "$work/feed" NanoBanana.Cli --version "$version"
+check "install NanoBanana.Emulator.Tool" quiet dotnet tool install --tool-path "$work/tools" --add-source "$work/feed" NanoBanana.Emulator.Tool --version "$version"
+nb="$work/tools/nanobanana"
+emu="$work/tools/nanobanana-emulator"
+cd "$work" || exit 1
+
+echo "== nanobanana-emulator on its own"
+"$emu" --help >help.txt 2>&1
+check "nanobanana-emulator --help exits 0 and lists --time-scale" is "$?" 0
+check "  ... and names the tool" has help.txt "nanobanana-emulator"
+"$emu" --port abc >bad.txt 2>&1
+check "nanobanana-emulator --port abc exits 2" is "$?" 2
+check "  ... naming the option and the allowed values" has bad.txt "--port must be a whole number from 0 to 65535 (got 'abc')"
+check "  ... without a stack trace" no_trace bad.txt
+
+echo "== every CLI command, output piped"
+"$nb" models | cat >models.txt
+check "models | cat exits 0" is "${PIPESTATUS[0]}" 0
+check "  ... without ANSI colour codes" no_ansi models.txt
+check "  ... with model ids unbroken" has models.txt "gemini-3.1-flash-image-preview"
+"$nb" models --json >models.json
+check "models --json is JSON with three models" is "$(json models.json 'len(d)')" 3
+"$nb" route --faces 5 | cat >route.txt
+check "route --faces 5 picks Pro" has route.txt "Chosen: Nano Banana Pro"
+"$nb" generate "a portrait" --faces 5 | cat >faces.txt
+check "generate --faces 5 without the images exits 2 (the option is honoured, not ignored)" is "${PIPESTATUS[0]}" 2
+check "  ... and says which images are missing" has faces.txt "--faces 5 needs 5 face images"
+"$nb" generate "" | cat >empty.txt
+check "generate with an empty prompt exits 2" is "${PIPESTATUS[0]}" 2
+check "  ... with a message and no .NET tail" no_trace empty.txt
+check "  ... naming the prompt" has empty.txt "Prompt must not be empty"
+"$nb" generate "x" --ratio 5:7 --json >ratio.json
+check "generate --ratio 5:7 --json exits 2 with a JSON error" is "$(json ratio.json 'd["exitCode"]')" 2
+"$nb" compare "x" --tiers Foo | cat >tiers.txt
+check "compare --tiers Foo exits 2" is "${PIPESTATUS[0]}" 2
+check "  ... naming the option and the allowed values" has tiers.txt "--tiers: 'Foo' is not a tier. Allowed: NanoBanana, NanoBanana2, NanoBananaPro."
+"$nb" resume abc | cat >resume-nokey.txt
+check "resume without a key exits 2" is "${PIPESTATUS[0]}" 2
+check "  ... and explains how to run a standalone emulator" has resume-nokey.txt "nanobanana emulator"
+"$nb" emulator --help | cat >emuhelp.txt
+check "nanobanana emulator --help lists --time-scale" has emuhelp.txt "--time-scale"
+"$nb" generate "a lighthouse at dusk" --out out --json >gen-builtin.json
+check "generate without a key uses the built-in emulator and writes a PNG" test -s "$(json gen-builtin.json 'd["file"]')"
+
+echo "== a standalone emulator, used from other processes"
+"$emu" --port 0 --time-scale 0.3 >emu.txt 2>&1 &
+emu_pid=$!
+pids+=("$emu_pid")
+check "nanobanana-emulator starts" wait_for emu.txt "listening on" 60
+url=$(grep -o 'http://127.0.0.1:[0-9]*/api/v3/' emu.txt | head -1)
+"$nb" generate "a red bicycle" --base-url "$url" --api-key any --out out --json >gen.json
+check "generate against it exits 0 with an image" test -s "$(json gen.json 'd["file"]')"
+"$nb" compare "a blue kite" --tiers NanoBanana,NanoBanana2 --base-url "$url" --api-key any --out out | cat >compare.txt
+check "compare shows progress lines before its table" has compare.txt "NanoBanana2: wrote"
+
+echo "== SIGINT to a running generate prints the id; resume collects it without a second submit"
+"$nb" generate "a poster titled BLUE NOTES" --typography --base-url "$url" --api-key any --out out >sigint.txt 2>&1 &
+gen_pid=$!
+check "generate reports the accepted prediction" wait_for sigint.txt "created after" 60
+kill -INT "$gen_pid"
+wait "$gen_pid"
+check "generate exits 130 on SIGINT" is "$?" 130
+check "  ... printing how to resume" has sigint.txt "Resume with: nanobanana resume "
+check "  ... without a stack trace" no_trace sigint.txt
+id=$(grep -o 'nanobanana resume [0-9a-f]*' sigint.txt | head -1 | awk '{print $3}')
+"$nb" resume "$id" --model gemini-3-pro-image-preview --base-url "$url" --api-key any --out out --json >resumed.json
+check "resume $id from another process exits 0 with the same prediction" is "$(json resumed.json 'd["predictionId"]')" "$id"
+kill -TERM "$emu_pid"
+wait "$emu_pid"
+check "nanobanana-emulator stops on SIGTERM with exit 0" is "$?" 0
+check "  ... having accepted 4 jobs (generate, compare x2, the interrupted one; resume sent no submit)" has emu.txt "Emulator stopped (4 jobs accepted)"
+
+echo "== samples: QuickStart (the README's main job), Ctrl+C, TieredBatch, AspNetCore"
+cd - >/dev/null || exit 1
+samples_bin() { echo "samples/$1/bin/Debug/net10.0/$2.dll"; }
+(cd "$work" && dotnet "$OLDPWD/$(samples_bin QuickStart QuickStart)" >"$work/qs.txt" 2>&1)
+check "QuickStart writes an image" has "$work/qs.txt" "Wrote image/png"
+(cd "$work" && exec dotnet "$OLDPWD/$(samples_bin QuickStart QuickStart)" >"$work/qs-int.txt" 2>&1) &
+qs_pid=$!
+check "QuickStart reports the accepted prediction" wait_for "$work/qs-int.txt" "created after" 60
+kill -INT "$qs_pid"
+wait "$qs_pid"
+check "QuickStart exits 130 on Ctrl+C" is "$?" 130
+check "  ... printing the id to resume" has "$work/qs-int.txt" "was accepted and keeps running"
+check "  ... without a stack trace" no_trace "$work/qs-int.txt"
+
+dotnet "$(samples_bin TieredBatch TieredBatch)" "$work/missing.jsonl" >"$work/tb-missing.txt" 2>&1
+check "TieredBatch with a missing file exits 2" is "$?" 2
+cat >"$work/jobs.jsonl" <<'EOF'
+{"prompt": "a ceramic mug", "size": "1K", "ratio": "1:1"}
+not json at all
+{"prompt": "a banner", "size": "1K", "ratio": "5:7"}
+{"prompt": "a fox reading", "size": "1K", "ratio": "4:5", "stylized": true}
+EOF
+COLUMNS=200 dotnet "$(samples_bin TieredBatch TieredBatch)" "$work/jobs.jsonl" "$work/batch" >"$work/tb.txt" 2>&1
+check "TieredBatch with two bad lines exits 1 and runs the rest" is "$?" 1
+check "  ... naming line 2" has "$work/tb.txt" "line 2"
+check "  ... naming line 3" has "$work/tb.txt" "line 3"
+check "  ... writing the two good jobs' images" is "$(find "$work/batch" -name '*.png' | wc -l)" 2
+check "  ... without a stack trace" no_trace "$work/tb.txt"
+
+NanoBanana__Dedline=00:01:00 timeout 60 dotnet "$(samples_bin AspNetCore AspNetCore)" --urls http://127.0.0.1:0 >"$work/asp.txt" 2>&1
+check "AspNetCore with a misspelled setting exits 1" is "$?" 1
+check "  ... naming the key and the likely one" has "$work/asp.txt" "NanoBanana:Dedline is not a setting (did you mean NanoBanana:Deadline?)"
+check "  ... without a stack trace" no_trace "$work/asp.txt"
+
+echo "newcomer: $checks checks, $failed failed"
+[[ $failed -eq 0 ]]

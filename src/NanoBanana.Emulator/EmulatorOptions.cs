@@ -200,6 +200,12 @@ public sealed class EmulatorOptions
     /// </summary>
     public bool LabelImages { get; set; } = true;
 
+    /// <summary>
+    /// The account's limits: a submit that would exceed the concurrent tasks or the images per window is answered
+    /// 429 (with Retry-After) and creates nothing. The window is scaled by <see cref="TimeScale"/>. None by default.
+    /// </summary>
+    public NanoBanana.Batch.AccountLimits? AccountLimits { get; set; }
+
     /// <summary>Maximum log entries kept (oldest dropped). Default 100,000.</summary>
     public int MaxLogEntries { get; set; } = 100_000;
 }

@@ -115,8 +115,15 @@ public sealed partial class NanoBananaEmulator
             return;
         }
 
+        // The account's limits: a submit beyond them is refused with 429, nothing created, nothing billed.
+        if (!TryAdmit(model, request, unified, out var job, out var refusal))
+        {
+            ctx.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(_options.AccountLimits!.Window.TotalSeconds * _options.TimeScale / 4)).ToString(CultureInfo.InvariantCulture);
+            await Answer(ctx, entry, 429, "{\"code\":429,\"message\":\"" + refusal + "\",\"data\":null}").ConfigureAwait(false);
+            return;
+        }
+
         // From here on the job exists and is billable.
-        var job = CreateJob(model, request, unified);
         entry.Accepted = true;
         entry.PredictionId = job.Id;
         switch (fault)

@@ -1,0 +1,26 @@
+namespace NanoBanana.Batch;
+
+/// <summary>How one job of a batch ended.</summary>
+public enum BatchOutcome
+{
+    /// <summary>Completed in this run; the image was fetched (and saved when an output folder was given).</summary>
+    Completed,
+
+    /// <summary>Finished in an earlier run, according to the journal; nothing was sent.</summary>
+    AlreadyCompleted,
+
+    /// <summary>Failed: refused, invalid, failed on the service, or its output could not be fetched.</summary>
+    Failed,
+
+    /// <summary>Not submitted: its estimate would have crossed the batch or daily budget.</summary>
+    SkippedOverBudget,
+
+    /// <summary>
+    /// A submit may have reached the service (an earlier run died, or the connection dropped) and was not repeated.
+    /// Re-run with <see cref="BatchOptions.ResubmitUnknown"/> to send it again, at the risk of paying twice.
+    /// </summary>
+    OutcomeUnknown,
+
+    /// <summary>Accepted, but the wait ended (deadline or cancellation); a re-run resumes it by its prediction id.</summary>
+    Pending,
+}

@@ -1,0 +1,422 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using NanoBanana.Catalog;
+using NanoBanana.Routing;
+
+namespace NanoBanana.Batch;
+
+// One run of a batch: claims each job in the journal, keeps inside the account's limits and the budgets, submits or
+// resumes, and streams each job's result as it ends. Jobs another worker holds are taken up again at the end, once
+// that worker finishes them or its lease runs out.
+internal sealed class BatchRunner : IDisposable
+{
+    private const int MaxKeyLength = 200;
+
+    private readonly INanoBananaClient _client;
+    private readonly BatchOptions _options;
+    private readonly IPredictionJournal _journal;
+    private readonly TimeProvider _time;
+    private readonly AdaptiveConcurrencyLimiter _slots;
+    private readonly RollingWindowRateLimiter? _rate;
+    private readonly IProgress<BatchProgress>? _progress;
+    private readonly object _gate = new();
+    private BatchProgress _state = new();
+
+    public BatchRunner(INanoBananaClient client, BatchOptions options, IProgress<BatchProgress>? progress)
+    {
+        options.Validate();
+        _client = client;
+        _options = options;
+        _journal = options.Journal ?? new InMemoryPredictionJournal(options.TimeProvider);
+        _time = options.TimeProvider ?? TimeProvider.System;
+        _slots = new AdaptiveConcurrencyLimiter(Math.Min(options.MaxConcurrency, options.Limits?.ConcurrentTasks ?? int.MaxValue));
+        _rate = options.Limits is { } limits ? new RollingWindowRateLimiter(limits.ImagesPerWindow, limits.Window, _time) : null;
+        _progress = progress;
+        _state = _state with { Concurrency = _slots.Limit };
+    }
+
+    public async IAsyncEnumerable<BatchItemResult> RunAsync(IAsyncEnumerable<BatchJob> jobs, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var results = Channel.CreateUnbounded<BatchItemResult>();
+        var producer = Task.Run(() => ProduceAsync(jobs, results.Writer, stop.Token), CancellationToken.None);
+        try
+        {
+            await foreach (var result in results.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                yield return result;
+            }
+        }
+        finally
+        {
+            // The caller stopped reading (or everything is done): stop the producer and let it put its house in order.
+            await stop.CancelAsync().ConfigureAwait(false);
+            await producer.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            Dispose();
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        await producer.ConfigureAwait(false); // surfaces a failure of the source itself
+    }
+
+    public void Dispose()
+    {
+        _slots.Dispose();
+        _rate?.Dispose();
+    }
+
+    private async Task ProduceAsync(IAsyncEnumerable<BatchJob> jobs, ChannelWriter<BatchItemResult> results, CancellationToken ct)
+    {
+        using var renewing = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var renewal = RenewLeasesAsync(renewing.Token);
+        var running = new ConcurrentDictionary<Task, byte>();
+        var busy = new ConcurrentQueue<BatchJob>();
+        var seenKeys = new HashSet<string>(StringComparer.Ordinal);
+        Exception? sourceFailure = null;
+        try
+        {
+            try
+            {
+                await foreach (var job in jobs.WithCancellation(ct).ConfigureAwait(false))
+                {
+                    Update(s => s with { Seen = s.Seen + 1 });
+                    if (Invalid(job, seenKeys) is { } problem)
+                    {
+                        Publish(results, new BatchItemResult { Key = job?.Key ?? "", Outcome = BatchOutcome.Failed, Error = problem });
+                        continue;
+                    }
+
+                    // A slot before the next job starts: the source is read no faster than jobs can run.
+                    var slot = await _slots.AcquireAsync(1, ct).ConfigureAwait(false);
+                    var task = RunOneAsync(job, slot, results, busy, ct);
+                    running.TryAdd(task, 0);
+                    _ = task.ContinueWith(t => running.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+            }
+            catch (Exception ex)
+            {
+                sourceFailure = ex;
+            }
+
+            await Task.WhenAll(running.Keys).ConfigureAwait(false);
+
+            // Jobs another worker held: wait for it to finish them or for its lease to run out, then take them over.
+            while (!busy.IsEmpty && !ct.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromTicks(Math.Min(_options.Lease.Ticks / 4, TimeSpan.FromSeconds(2).Ticks)), _time, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                var again = new List<Task>();
+                while (busy.TryDequeue(out var job) && !ct.IsCancellationRequested)
+                {
+                    System.Threading.RateLimiting.RateLimitLease slot;
+                    try
+                    {
+                        slot = await _slots.AcquireAsync(1, ct).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        break;
+                    }
+
+                    again.Add(RunOneAsync(job, slot, results, busy, ct));
+                }
+
+                await Task.WhenAll(again).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            await renewing.CancelAsync().ConfigureAwait(false);
+            await renewal.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+
+            // Hand back whatever this worker still holds (cancelled, pending), so a re-run takes it over at once.
+            await _journal.RenewLeasesAsync(_options.WorkerId, TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
+            results.TryComplete(sourceFailure);
+        }
+    }
+
+    private async Task RunOneAsync(BatchJob job, System.Threading.RateLimiting.RateLimitLease slot, ChannelWriter<BatchItemResult> results, ConcurrentQueue<BatchJob> busy, CancellationToken ct)
+    {
+        await Task.Yield();
+        using (slot)
+        {
+            Update(s => s with { InFlight = s.InFlight + 1 });
+            BatchItemResult? result;
+            try
+            {
+                result = await ProcessAsync(job, ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A failed item never stops the batch.
+                result = new BatchItemResult { Key = job.Key, Outcome = BatchOutcome.Failed, Size = job.Job.Size, Error = ex.Message };
+            }
+            finally
+            {
+                Update(s => s with { InFlight = s.InFlight - 1 });
+            }
+
+            if (result is null)
+            {
+                busy.Enqueue(job);
+                return;
+            }
+
+            Publish(results, result);
+        }
+    }
+
+    // One job, from the journal's point of view. Null: another worker holds it for now.
+    private async Task<BatchItemResult?> ProcessAsync(BatchJob batchJob, CancellationToken ct)
+    {
+        var key = batchJob.Key;
+        var job = batchJob.Job;
+        var rateLimited = 0;
+        var backoff = _options.RateLimitBackoff;
+        while (true)
+        {
+            var (claim, entry) = await _journal.ClaimAsync(key, _options.WorkerId, _options.Lease, ct).ConfigureAwait(false);
+            switch (claim)
+            {
+                case JournalClaim.Busy:
+                    return null;
+                case JournalClaim.Done:
+                    return new BatchItemResult { Key = key, Outcome = BatchOutcome.AlreadyCompleted, PredictionId = entry!.PredictionId, ModelId = entry.ModelId, Size = job.Size, CostUsd = entry.ChargeUsd, OutputPath = entry.OutputPath };
+                case JournalClaim.Failed:
+                    return new BatchItemResult { Key = key, Outcome = BatchOutcome.Failed, PredictionId = entry!.PredictionId, ModelId = entry.ModelId, Size = job.Size, CostUsd = entry.ChargeUsd, Error = "failed in an earlier run: " + entry.Error };
+                case JournalClaim.Resume:
+                    return await WaitAsync(key, job, _client.GetOperation(entry!.PredictionId!, entry.ModelId), entry.ChargeUsd, 0, ct).ConfigureAwait(false);
+                case JournalClaim.Unknown when !_options.ResubmitUnknown:
+                    return new BatchItemResult
+                    {
+                        Key = key,
+                        Outcome = BatchOutcome.OutcomeUnknown,
+                        Size = job.Size,
+                        Error = "a submit of this job may have reached the service (its worker stopped mid-submit); it was not sent again. Re-run with ResubmitUnknown to send it, at the risk of paying twice.",
+                    };
+            }
+
+            // Submit (new, skipped before, or unknown with the caller's consent).
+            RoutingDecision decision;
+            ImageJob toSend;
+            try
+            {
+                toSend = job with { AllowFallback = job.AllowFallback ?? false };
+                decision = _client.Route(toSend);
+            }
+            catch (Exception ex) when (ex is ArgumentException or NoCapableModelException)
+            {
+                await _journal.FailedAsync(key, ex.Message, billed: false, CancellationToken.None).ConfigureAwait(false);
+                return new BatchItemResult { Key = key, Outcome = BatchOutcome.Failed, Size = job.Size, Error = ex.Message };
+            }
+
+            // The reservation covers the dearest model the job may end up on.
+            var reserve = Price(decision.Model, job.Size);
+            if (toSend.AllowFallback == true)
+            {
+                foreach (var fallback in decision.Fallbacks)
+                {
+                    reserve = Math.Max(reserve, Price(fallback, job.Size));
+                }
+            }
+
+            // The rate permit is held for the whole submit exchange: the service may count the submit at any moment of it.
+            System.Threading.RateLimiting.RateLimitLease? permit = null;
+            ImageGenerationOperation operation;
+            try
+            {
+                if (_rate is not null)
+                {
+                    permit = await _rate.AcquireAsync(1, ct).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                await _journal.ReleaseAsync(key, CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
+
+            using (permit)
+            {
+                var day = DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime);
+                if (!await _journal.BeginSubmitAsync(key, _options.WorkerId, reserve, _options.BudgetUsd, _options.DailyBudgetUsd, day, ct).ConfigureAwait(false))
+                {
+                    var why = $"its estimate of ${reserve} would cross the budget (batch {Usd(_options.BudgetUsd)}, daily {Usd(_options.DailyBudgetUsd)})";
+                    await _journal.SkippedAsync(key, why, CancellationToken.None).ConfigureAwait(false);
+                    return new BatchItemResult { Key = key, Outcome = BatchOutcome.SkippedOverBudget, ModelId = decision.Model.Id, Size = job.Size, Error = why };
+                }
+
+                try
+                {
+                    operation = await _client.StartGenerationAsync(toSend, ct).ConfigureAwait(false);
+                }
+                catch (SubmitOutcomeUnknownException ex)
+                {
+                    // The intent stays "submitting": never sent again unless the caller opts in.
+                    return new BatchItemResult { Key = key, Outcome = BatchOutcome.OutcomeUnknown, ModelId = decision.Model.Id, Size = job.Size, Error = ex.Message };
+                }
+                catch (NanoBananaApiException ex) when (IsRateLimited(ex))
+                {
+                    // Surely not accepted: release, slow down, and send it again after a wait. Never a blind resubmit.
+                    await _journal.ReleaseAsync(key, CancellationToken.None).ConfigureAwait(false);
+                    _slots.Decrease();
+                    rateLimited++;
+                    Update(s => s with { RateLimited = s.RateLimited + 1, Concurrency = _slots.Limit });
+                    operation = null!;
+                }
+                catch (NanoBananaApiException ex)
+                {
+                    await _journal.FailedAsync(key, ex.Message, billed: false, CancellationToken.None).ConfigureAwait(false);
+                    return new BatchItemResult { Key = key, Outcome = BatchOutcome.Failed, ModelId = decision.Model.Id, Size = job.Size, Error = ex.Message, RateLimitedSubmits = rateLimited };
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or ArgumentException)
+                {
+                    // Cancelled or refused before anything was sent: nothing accepted.
+                    await _journal.ReleaseAsync(key, CancellationToken.None).ConfigureAwait(false);
+                    if (ex is OperationCanceledException)
+                    {
+                        throw;
+                    }
+
+                    await _journal.FailedAsync(key, ex.Message, billed: false, CancellationToken.None).ConfigureAwait(false);
+                    return new BatchItemResult { Key = key, Outcome = BatchOutcome.Failed, Size = job.Size, Error = ex.Message };
+                }
+            }
+
+            if (operation is null)
+            {
+                await Task.Delay(backoff, _time, ct).ConfigureAwait(false);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, (_options.Limits?.Window ?? TimeSpan.FromMinutes(1)).Ticks));
+                continue;
+            }
+
+            var cost = Price(operation.Model, job.Size);
+            await _journal.AcceptedAsync(key, operation.Id, operation.Model.Id, cost, CancellationToken.None).ConfigureAwait(false);
+            _slots.Increase();
+            Update(s => s with { SpentUsd = s.SpentUsd + cost, Concurrency = _slots.Limit });
+            return await WaitAsync(key, job, operation, cost, rateLimited, ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<BatchItemResult> WaitAsync(string key, ImageJob job, ImageGenerationOperation operation, decimal cost, int rateLimited, CancellationToken ct)
+    {
+        var accepted = new BatchItemResult { Key = key, Outcome = BatchOutcome.Pending, PredictionId = operation.Id, ModelId = operation.Model.Id, Size = job.Size, CostUsd = cost, RateLimitedSubmits = rateLimited };
+        ImageResult result;
+        try
+        {
+            result = await operation.WaitForCompletionAsync(ct).ConfigureAwait(false);
+        }
+        catch (PredictionFailedException ex)
+        {
+            // Counted as billed: GPT Proto bills accepted submits; WaveSpeed refunds failed tasks later.
+            await _journal.FailedAsync(key, ex.Message, billed: true, CancellationToken.None).ConfigureAwait(false);
+            return accepted with { Outcome = BatchOutcome.Failed, Error = ex.Message };
+        }
+        catch (Exception ex) when (ex is PredictionTimeoutException or OutputUnavailableException or OperationCanceledException or NanoBananaException)
+        {
+            // Accepted and possibly paid: the journal keeps the id, and a re-run resumes it.
+            return accepted with { Error = ex.Message };
+        }
+
+        string? path = null;
+        if (_options.OutputDirectory is { } folder)
+        {
+            Directory.CreateDirectory(folder);
+            path = Path.Combine(folder, FileName(key) + (job.OutputFormat == Protocol.OutputFormat.Jpeg ? ".jpg" : ".png"));
+            try
+            {
+                await result.Images[0].SaveAsync(path, ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is NanoBananaException or IOException or OperationCanceledException)
+            {
+                return accepted with { Error = "the image could not be saved: " + ex.Message };
+            }
+        }
+
+        await _journal.CompletedAsync(key, path, CancellationToken.None).ConfigureAwait(false);
+        return accepted with { Outcome = BatchOutcome.Completed, OutputPath = path, Result = result, ModelId = result.Model.Id };
+    }
+
+    private async Task RenewLeasesAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            await Task.Delay(_options.Lease / 3, _time, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (!ct.IsCancellationRequested)
+            {
+                try
+                {
+                    await _journal.RenewLeasesAsync(_options.WorkerId, _options.Lease, ct).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // A missed renewal only shortens the lease; the next one tries again.
+                }
+            }
+        }
+    }
+
+    private void Publish(ChannelWriter<BatchItemResult> results, BatchItemResult result)
+    {
+        Update(s => result.Outcome switch
+        {
+            BatchOutcome.Completed => s with { Completed = s.Completed + 1 },
+            BatchOutcome.AlreadyCompleted => s with { AlreadyCompleted = s.AlreadyCompleted + 1 },
+            BatchOutcome.Failed => s with { Failed = s.Failed + 1 },
+            _ => s with { NotDone = s.NotDone + 1 },
+        });
+        results.TryWrite(result);
+    }
+
+    private void Update(Func<BatchProgress, BatchProgress> change)
+    {
+        BatchProgress now;
+        lock (_gate)
+        {
+            _state = change(_state);
+            now = _state;
+        }
+
+        _progress?.Report(now);
+    }
+
+    private static string? Invalid(BatchJob? job, HashSet<string> seenKeys)
+    {
+        if (job?.Job is null)
+        {
+            return "the batch contains a null job.";
+        }
+
+        if (string.IsNullOrWhiteSpace(job.Key) || job.Key.Length > MaxKeyLength)
+        {
+            return $"BatchJob.Key must be 1 to {MaxKeyLength} characters (got {job.Key?.Length ?? 0}).";
+        }
+
+        return seenKeys.Add(job.Key) ? null : $"BatchJob.Key '{job.Key}' appears twice in the batch; keys must be unique.";
+    }
+
+    private static bool IsRateLimited(NanoBananaApiException ex) =>
+        ex.StatusCode == HttpStatusCode.TooManyRequests || ex.InnerException is NanoBananaApiException { StatusCode: HttpStatusCode.TooManyRequests };
+
+    private static decimal Price(ImageModel model, ImageSize size) => model.TryGetPrice(size, out var price) ? price : 0m;
+
+    private static string Usd(decimal? value) => value is { } v ? "$" + v.ToString(System.Globalization.CultureInfo.InvariantCulture) : "none";
+
+    // A file name from a key: characters a file system refuses become '_', with a short hash when anything changed.
+    internal static string FileName(string key)
+    {
+        var invalid = Path.GetInvalidFileNameChars();
+        var safe = new string([.. key.Select(c => invalid.Contains(c) || c is '/' or '\\' or ':' ? '_' : c)]);
+        if (safe == key && safe != "." && safe != "..")
+        {
+            return safe;
+        }
+
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key));
+        return safe + "-" + Convert.ToHexString(hash, 0, 4).ToLowerInvariant();
+    }
+}

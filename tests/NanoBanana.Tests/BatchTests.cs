@@ -1,0 +1,232 @@
+using NanoBanana.Batch;
+using NanoBanana.Emulator;
+
+namespace NanoBanana.Tests;
+
+/// <summary>Batches over real HTTP against the emulator: limits, 429s, budgets, the journal, restarts, take-over.</summary>
+public class BatchTests
+{
+    private static BatchJob Job(string key, ImageTier tier = ImageTier.NanoBanana) => new(key, new ImageJob($"prompt {key}") { PinnedTier = tier });
+
+    private static async Task<List<BatchItemResult>> RunAsync(INanoBananaClient client, IEnumerable<BatchJob> jobs, BatchOptions options, IProgress<BatchProgress>? progress = null, CancellationToken ct = default)
+    {
+        var results = new List<BatchItemResult>();
+        await foreach (var r in client.RunBatchAsync(jobs, options, progress, ct))
+        {
+            results.Add(r);
+        }
+
+        return results;
+    }
+
+    [Fact]
+    public async Task Results_stream_per_job_and_a_bad_job_does_not_stop_the_batch()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        var folder = Directory.CreateTempSubdirectory("nb-batch-");
+        try
+        {
+            var journal = new InMemoryPredictionJournal();
+            var jobs = Enumerable.Range(1, 6).Select(i => Job($"sku/{i}")).ToList();
+            jobs.Insert(2, new BatchJob("too-big", new ImageJob("x") { PinnedTier = ImageTier.NanoBanana, Size = ImageSize.FourK }));
+            jobs.Add(Job("sku/1")); // a duplicate key
+            var results = await RunAsync(client, jobs, new BatchOptions { Journal = journal, OutputDirectory = folder.FullName });
+
+            Assert.Equal(8, results.Count);
+            Assert.Equal(6, results.Count(r => r.Outcome == BatchOutcome.Completed));
+            Assert.Contains(results, r => r.Key == "too-big" && r.Outcome == BatchOutcome.Failed && r.Error!.Contains("4K", StringComparison.Ordinal));
+            Assert.Contains(results, r => r.Key == "sku/1" && r.Outcome == BatchOutcome.Failed && r.Error!.Contains("appears twice", StringComparison.Ordinal));
+            Assert.Equal(6, emulator.AcceptedSubmits);
+            foreach (var done in results.Where(r => r.Outcome == BatchOutcome.Completed))
+            {
+                Assert.True(File.Exists(done.OutputPath));
+                Assert.StartsWith("sku_", Path.GetFileName(done.OutputPath), StringComparison.Ordinal);
+                Assert.Equal(0.039m, done.CostUsd);
+            }
+
+            var entries = await journal.ReadAsync();
+            Assert.Equal(6, entries.Count(e => e.State == JournalState.Completed && e.OutputPath is not null && e.PredictionId is not null));
+            Assert.Contains(entries, e => e.Key == "too-big" && e.State == JournalState.Failed && e.ChargeUsd == 0);
+
+            var report = Assert.Single(BatchSpendLine.Report(results));
+            Assert.Equal(("gemini-2.5-flash-image", 6, 0.234m), (report.ModelId, report.Images, report.CostUsd));
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task The_account_limits_are_kept_by_the_client_itself()
+    {
+        // The emulator does not enforce anything here: what it counts is what the client sent.
+        await using var emulator = await Emu.StartAsync(timeScale: 0.01);
+        using var client = Emu.Client(emulator);
+        var window = TimeSpan.FromSeconds(1);
+        var results = await RunAsync(client, Enumerable.Range(0, 25).Select(i => Job($"k{i}")), new BatchOptions { MaxConcurrency = 8, Limits = new AccountLimits(3, 10) { Window = window } });
+
+        Assert.All(results, r => Assert.Equal(BatchOutcome.Completed, r.Outcome));
+        Assert.True(emulator.MaxConcurrentJobs() <= 3, $"{emulator.MaxConcurrentJobs()} jobs ran at once");
+        // Exact at the service: a permit counts until a window after its submit exchange ends, so network jitter
+        // between the client's grant and the service's count cannot squeeze an eleventh submit into a window.
+        var seen = emulator.MaxAcceptedInAnyWindow(window);
+        Assert.True(seen <= 10, $"{seen} accepted within one window");
+        Assert.True(emulator.MaxAcceptedInAnyWindow(window * 2) >= 11, "25 jobs at 10 a window need three windows");
+    }
+
+    [Fact]
+    public async Task A_429_lowers_concurrency_and_the_job_is_sent_again_never_paid_twice()
+    {
+        await using var emulator = await Emu.StartAsync(o => o.AccountLimits = new AccountLimits(2, 1000), timeScale: 0.01);
+        using var client = Emu.Client(emulator);
+        var lowest = int.MaxValue;
+        var progress = new SynchronousProgress<BatchProgress>(p => lowest = Math.Min(lowest, p.Concurrency));
+        var results = await RunAsync(client, Enumerable.Range(0, 20).Select(i => Job($"k{i}")), new BatchOptions { MaxConcurrency = 6, RateLimitBackoff = TimeSpan.FromMilliseconds(20) }, progress);
+
+        Assert.All(results, r => Assert.Equal(BatchOutcome.Completed, r.Outcome));
+        Assert.True(results.Sum(r => r.RateLimitedSubmits) > 0, "the emulator answered 429 at least once");
+        Assert.True(lowest < 6, $"concurrency stayed at {lowest}");
+        Assert.All(emulator.AcceptedPerPrompt().Values, count => Assert.Equal(1, count));
+        Assert.Equal(20, emulator.AcceptedSubmits);
+        Assert.Equal(emulator.Count("submit"), 20 + emulator.Requests.Count(r => r.Kind == "submit" && r.StatusCode == 429));
+    }
+
+    [Fact]
+    public async Task A_budget_is_never_crossed_and_the_jobs_beyond_it_are_reported()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        var journal = new InMemoryPredictionJournal();
+        var results = await RunAsync(client, Enumerable.Range(0, 8).Select(i => Job($"k{i}")), new BatchOptions { Journal = journal, BudgetUsd = 0.20m, MaxConcurrency = 3 });
+
+        Assert.Equal(5, results.Count(r => r.Outcome == BatchOutcome.Completed)); // 5 × $0.039 = $0.195
+        Assert.Equal(3, results.Count(r => r.Outcome == BatchOutcome.SkippedOverBudget && r.Error!.Contains("budget", StringComparison.Ordinal)));
+        Assert.Equal(5, emulator.AcceptedSubmits);
+        Assert.True((await journal.ReadAsync()).Sum(e => e.ChargeUsd) <= 0.20m);
+
+        // A second batch the same day, on the same store: the daily cap counts the first batch's spend.
+        var second = await RunAsync(client, Enumerable.Range(0, 3).Select(i => Job($"day2-{i}")), new BatchOptions { Journal = journal, DailyBudgetUsd = 0.25m });
+        Assert.Equal(1, second.Count(r => r.Outcome == BatchOutcome.Completed)); // 0.195 + 0.039 = 0.234 <= 0.25
+        Assert.Equal(6, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
+    public async Task With_fallback_allowed_the_reservation_covers_the_dearest_model()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        var job = new BatchJob("a", new ImageJob("a poster") { AllowFallback = true, TypographyCritical = true });
+        var results = await RunAsync(client, [job], new BatchOptions { BudgetUsd = 0.10m });
+
+        // Routed to Pro ($0.134) first: over the budget, so not sent.
+        Assert.Equal(BatchOutcome.SkippedOverBudget, Assert.Single(results).Outcome);
+        Assert.Equal(0, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
+    public async Task A_rerun_resumes_accepted_jobs_skips_done_ones_and_holds_back_unknown_submits()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        var journal = new InMemoryPredictionJournal();
+
+        // What a worker that died left behind: k1 accepted (really, on the emulator), k2 mid-submit, k3 completed.
+        var accepted = await client.StartGenerationAsync(Job("k1").Job);
+        await journal.ClaimAsync("k1", "dead", TimeSpan.FromMilliseconds(1));
+        await journal.BeginSubmitAsync("k1", "dead", 0.039m, null, null, DateOnly.FromDateTime(DateTime.UtcNow));
+        await journal.AcceptedAsync("k1", accepted.Id, accepted.Model.Id, 0.039m);
+        await journal.ClaimAsync("k2", "dead", TimeSpan.FromMilliseconds(1));
+        await journal.BeginSubmitAsync("k2", "dead", 0.039m, null, null, DateOnly.FromDateTime(DateTime.UtcNow));
+        await journal.ClaimAsync("k3", "dead", TimeSpan.FromMilliseconds(1));
+        await journal.CompletedAsync("k3", "/images/k3.png");
+        await Task.Delay(20); // the dead worker's leases run out
+
+        var results = (await RunAsync(client, new[] { "k1", "k2", "k3", "k4" }.Select(k => Job(k)), new BatchOptions { Journal = journal })).ToDictionary(r => r.Key);
+        Assert.Equal(BatchOutcome.Completed, results["k1"].Outcome);
+        Assert.Equal(accepted.Id, results["k1"].PredictionId);
+        Assert.Equal(BatchOutcome.OutcomeUnknown, results["k2"].Outcome);
+        Assert.Equal(BatchOutcome.AlreadyCompleted, results["k3"].Outcome);
+        Assert.Equal("/images/k3.png", results["k3"].OutputPath);
+        Assert.Equal(BatchOutcome.Completed, results["k4"].Outcome);
+        Assert.Equal(2, emulator.AcceptedSubmits); // k1 before the "crash", k4 now; k2 and k3 were not sent
+        Assert.Equal(0, emulator.AcceptedPerPrompt().GetValueOrDefault("prompt k2"));
+
+        // The caller opts in to resending k2.
+        var again = await RunAsync(client, new[] { "k1", "k2", "k3", "k4" }.Select(k => Job(k)), new BatchOptions { Journal = journal, ResubmitUnknown = true });
+        Assert.Equal(BatchOutcome.Completed, again.Single(r => r.Key == "k2").Outcome);
+        Assert.Equal(3, again.Count(r => r.Outcome == BatchOutcome.AlreadyCompleted));
+        Assert.Equal(3, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
+    public async Task Cancelling_keeps_accepted_jobs_in_the_journal_and_a_rerun_collects_them_without_resubmitting()
+    {
+        await using var emulator = await Emu.StartAsync(timeScale: 0.05); // Nano Banana: 150-300 ms
+        using var client = Emu.Client(emulator);
+        var journal = new InMemoryPredictionJournal();
+        using var cts = new CancellationTokenSource();
+        var seen = new List<BatchItemResult>();
+        var accepted = 0;
+        var progress = new SynchronousProgress<BatchProgress>(p =>
+        {
+            if (p.SpentUsd >= 0.039m * 4 && Interlocked.Exchange(ref accepted, 1) == 0)
+            {
+                cts.Cancel(); // four jobs accepted and running
+            }
+        });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var r in client.RunBatchAsync(Enumerable.Range(0, 12).Select(i => Job($"k{i}")), new BatchOptions { Journal = journal, MaxConcurrency = 4 }, progress, cts.Token))
+            {
+                seen.Add(r);
+            }
+        });
+
+        var pending = seen.Where(r => r.Outcome == BatchOutcome.Pending).ToList();
+        Assert.NotEmpty(pending);
+        Assert.All(pending, p => Assert.NotNull(p.PredictionId));
+        var acceptedBefore = emulator.AcceptedSubmits;
+
+        var rerun = await RunAsync(client, Enumerable.Range(0, 12).Select(i => Job($"k{i}")), new BatchOptions { Journal = journal, MaxConcurrency = 4 });
+        Assert.All(rerun, r => Assert.True(r.Outcome is BatchOutcome.Completed or BatchOutcome.AlreadyCompleted, r.Key + ": " + r.Outcome));
+        Assert.Equal(12, emulator.AcceptedSubmits);
+        Assert.Equal(12 - acceptedBefore, rerun.Count(r => r.Outcome == BatchOutcome.Completed) - pending.Count);
+        Assert.All(emulator.AcceptedPerPrompt().Values, count => Assert.Equal(1, count));
+    }
+
+    [Fact]
+    public async Task A_job_another_worker_holds_is_taken_over_when_its_lease_runs_out()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        var journal = new InMemoryPredictionJournal();
+        await journal.ClaimAsync("k0", "other-worker", TimeSpan.FromSeconds(1)); // claimed, then that worker died
+
+        var results = await RunAsync(client, Enumerable.Range(0, 3).Select(i => Job($"k{i}")), new BatchOptions { Journal = journal, Lease = TimeSpan.FromSeconds(1) });
+        Assert.All(results, r => Assert.Equal(BatchOutcome.Completed, r.Outcome));
+        Assert.Equal("k0", results[^1].Key); // after the others: it waited for the lease
+        Assert.Equal(3, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
+    public void Options_are_checked_before_anything_is_sent()
+    {
+        using var client = new NanoBananaClient(new NanoBananaOptions { ApiKey = "k" });
+        var bad = Assert.Throws<ArgumentOutOfRangeException>(() => client.RunBatchAsync([Job("a")], new BatchOptions { BudgetUsd = 0 }));
+        Assert.Contains("BudgetUsd", bad.Message, StringComparison.Ordinal);
+        Assert.Contains("ConcurrentTasks", Assert.Throws<ArgumentOutOfRangeException>(() => client.RunBatchAsync([Job("a")], new BatchOptions { Limits = new AccountLimits(0, 10) })).Message, StringComparison.Ordinal);
+    }
+
+    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value)
+        {
+            lock (this)
+            {
+                report(value);
+            }
+        }
+    }
+}

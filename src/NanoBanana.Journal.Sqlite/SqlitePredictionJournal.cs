@@ -1,0 +1,230 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using NanoBanana.Batch;
+
+namespace NanoBanana.Journal.Sqlite;
+
+/// <summary>
+/// A batch journal in a SQLite file: the embedded default for one machine. Every step is one transaction
+/// (<c>BEGIN IMMEDIATE</c>, so the budget check and its reservation cannot interleave with another process), in WAL mode
+/// with full sync, so what was written before a submit is there after a crash or a power cut. Several processes on
+/// one machine may share the file; for many machines use the PostgreSQL journal.
+/// </summary>
+public sealed class SqlitePredictionJournal : IPredictionJournal
+{
+    private const long MicrosPerUsd = 1_000_000;
+    private readonly string _connectionString;
+    private readonly string _batch;
+    private readonly TimeProvider _time;
+
+    /// <summary>Opens (or creates) the journal.</summary>
+    /// <param name="path">The database file, e.g. <c>batch.db</c>.</param>
+    /// <param name="batchId">The batch's name: its budget and keys are its own; the daily budget counts every batch in the file.</param>
+    /// <param name="timeProvider">The clock for leases (default: the system clock).</param>
+    public SqlitePredictionJournal(string path, string batchId = "default", TimeProvider? timeProvider = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentException.ThrowIfNullOrWhiteSpace(batchId);
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true, DefaultTimeout = 60 }.ToString();
+        _batch = batchId;
+        _time = timeProvider ?? TimeProvider.System;
+        using var connection = Open();
+        Execute(connection, null, """
+            PRAGMA journal_mode = WAL;
+            CREATE TABLE IF NOT EXISTS nb_journal (
+                batch TEXT NOT NULL,
+                key TEXT NOT NULL,
+                state INTEGER NOT NULL,
+                worker TEXT,
+                lease_until INTEGER NOT NULL DEFAULT 0,
+                prediction_id TEXT,
+                model_id TEXT,
+                charge_micros INTEGER NOT NULL DEFAULT 0,
+                day TEXT,
+                output_path TEXT,
+                error TEXT,
+                updated INTEGER NOT NULL,
+                PRIMARY KEY (batch, key));
+            CREATE INDEX IF NOT EXISTS nb_journal_day ON nb_journal (day);
+            CREATE INDEX IF NOT EXISTS nb_journal_worker ON nb_journal (worker);
+            """);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<(JournalClaim Claim, JournalEntry? Entry)> ClaimAsync(string key, string workerId, TimeSpan lease, CancellationToken cancellationToken = default) =>
+        InTransaction(tx =>
+        {
+            var current = Read(tx, key);
+            var (claim, write) = JournalRules.Claim(current, key, workerId, lease, _time.GetUtcNow());
+            if (write is not null)
+            {
+                Write(tx, write);
+            }
+
+            return (claim, current);
+        });
+
+    /// <inheritdoc/>
+    public ValueTask<bool> BeginSubmitAsync(string key, string workerId, decimal reserveUsd, decimal? batchCapUsd, decimal? dailyCapUsd, DateOnly day, CancellationToken cancellationToken = default) =>
+        InTransaction(tx =>
+        {
+            var batch = Sum(tx, "batch = $batch AND key <> $key", key, day);
+            var daily = Sum(tx, "day = $day AND NOT (batch = $batch AND key = $key)", key, day);
+            if (!JournalRules.Fits(reserveUsd, batch, batchCapUsd, daily, dailyCapUsd))
+            {
+                return false;
+            }
+
+            Write(tx, JournalRules.Begin(Required(tx, key), workerId, reserveUsd, day));
+            return true;
+        });
+
+    /// <inheritdoc/>
+    public ValueTask AcceptedAsync(string key, string predictionId, string modelId, decimal costUsd, CancellationToken cancellationToken = default) =>
+        Update(key, e => e with { State = JournalState.Accepted, PredictionId = predictionId, ModelId = modelId, ChargeUsd = costUsd });
+
+    /// <inheritdoc/>
+    public ValueTask ReleaseAsync(string key, CancellationToken cancellationToken = default) =>
+        Update(key, e => e with { State = JournalState.Claimed, ChargeUsd = 0 });
+
+    /// <inheritdoc/>
+    public ValueTask CompletedAsync(string key, string? outputPath, CancellationToken cancellationToken = default) =>
+        Update(key, e => e with { State = JournalState.Completed, OutputPath = outputPath, Error = null });
+
+    /// <inheritdoc/>
+    public ValueTask FailedAsync(string key, string error, bool billed, CancellationToken cancellationToken = default) =>
+        Update(key, e => e with { State = JournalState.Failed, Error = error, ChargeUsd = billed ? e.ChargeUsd : 0 });
+
+    /// <inheritdoc/>
+    public ValueTask SkippedAsync(string key, string reason, CancellationToken cancellationToken = default) =>
+        Update(key, e => e with { State = JournalState.Skipped, Error = reason, ChargeUsd = 0 });
+
+    /// <inheritdoc/>
+    public ValueTask RenewLeasesAsync(string workerId, TimeSpan lease, CancellationToken cancellationToken = default) =>
+        InTransaction(tx =>
+        {
+            using var command = Command(tx, "UPDATE nb_journal SET lease_until = $until, updated = $now WHERE batch = $batch AND worker = $worker AND state IN (0, 1, 2)");
+            command.Parameters.AddWithValue("$until", (_time.GetUtcNow() + lease).ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$worker", workerId);
+            command.ExecuteNonQuery();
+            return true;
+        }).AsNonGeneric();
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<JournalEntry>> ReadAsync(CancellationToken cancellationToken = default) =>
+        InTransaction<IReadOnlyList<JournalEntry>>(tx =>
+        {
+            using var command = Command(tx, "SELECT * FROM nb_journal WHERE batch = $batch ORDER BY key");
+            using var reader = command.ExecuteReader();
+            var entries = new List<JournalEntry>();
+            while (reader.Read())
+            {
+                entries.Add(Map(reader));
+            }
+
+            return entries;
+        });
+
+    private ValueTask Update(string key, Func<JournalEntry, JournalEntry> change) =>
+        InTransaction(tx =>
+        {
+            Write(tx, change(Required(tx, key)));
+            return true;
+        }).AsNonGeneric();
+
+    private ValueTask<T> InTransaction<T>(Func<SqliteTransaction, T> work)
+    {
+        using var connection = Open();
+        using var tx = connection.BeginTransaction(deferred: false); // BEGIN IMMEDIATE: writers queue up here
+        var result = work(tx);
+        tx.Commit();
+        return ValueTask.FromResult(result);
+    }
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        Execute(connection, null, "PRAGMA synchronous = FULL;");
+        return connection;
+    }
+
+    private JournalEntry? Read(SqliteTransaction tx, string key)
+    {
+        using var command = Command(tx, "SELECT * FROM nb_journal WHERE batch = $batch AND key = $key");
+        command.Parameters.AddWithValue("$key", key);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? Map(reader) : null;
+    }
+
+    private JournalEntry Required(SqliteTransaction tx, string key) =>
+        Read(tx, key) ?? throw new InvalidOperationException($"The journal has no entry for key '{key}': claim it first.");
+
+    private decimal Sum(SqliteTransaction tx, string where, string key, DateOnly day)
+    {
+        using var command = Command(tx, "SELECT COALESCE(SUM(charge_micros), 0) FROM nb_journal WHERE " + where);
+        command.Parameters.AddWithValue("$key", key);
+        command.Parameters.AddWithValue("$day", day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+        return (long)command.ExecuteScalar()! / (decimal)MicrosPerUsd;
+    }
+
+    private void Write(SqliteTransaction tx, JournalEntry e)
+    {
+        using var command = Command(tx, """
+            INSERT INTO nb_journal (batch, key, state, worker, lease_until, prediction_id, model_id, charge_micros, day, output_path, error, updated)
+            VALUES ($batch, $key, $state, $worker, $lease, $prediction, $model, $charge, $day, $output, $error, $now)
+            ON CONFLICT (batch, key) DO UPDATE SET state = excluded.state, worker = excluded.worker, lease_until = excluded.lease_until,
+                prediction_id = excluded.prediction_id, model_id = excluded.model_id, charge_micros = excluded.charge_micros,
+                day = excluded.day, output_path = excluded.output_path, error = excluded.error, updated = excluded.updated
+            """);
+        command.Parameters.AddWithValue("$key", e.Key);
+        command.Parameters.AddWithValue("$state", (int)e.State);
+        command.Parameters.AddWithValue("$worker", (object?)e.WorkerId ?? DBNull.Value);
+        command.Parameters.AddWithValue("$lease", e.LeaseUntil.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$prediction", (object?)e.PredictionId ?? DBNull.Value);
+        command.Parameters.AddWithValue("$model", (object?)e.ModelId ?? DBNull.Value);
+        command.Parameters.AddWithValue("$charge", (long)decimal.Round(e.ChargeUsd * MicrosPerUsd));
+        command.Parameters.AddWithValue("$day", e.Day == default ? DBNull.Value : e.Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+        command.Parameters.AddWithValue("$output", (object?)e.OutputPath ?? DBNull.Value);
+        command.Parameters.AddWithValue("$error", (object?)e.Error ?? DBNull.Value);
+        command.ExecuteNonQuery();
+    }
+
+    private SqliteCommand Command(SqliteTransaction tx, string sql)
+    {
+        var command = tx.Connection!.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$batch", _batch);
+        command.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeMilliseconds());
+        return command;
+    }
+
+    private static void Execute(SqliteConnection connection, SqliteTransaction? tx, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static JournalEntry Map(SqliteDataReader r) => new()
+    {
+        Key = r.GetString(r.GetOrdinal("key")),
+        State = (JournalState)r.GetInt32(r.GetOrdinal("state")),
+        WorkerId = Text(r, "worker"),
+        LeaseUntil = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(r.GetOrdinal("lease_until"))),
+        PredictionId = Text(r, "prediction_id"),
+        ModelId = Text(r, "model_id"),
+        ChargeUsd = r.GetInt64(r.GetOrdinal("charge_micros")) / (decimal)MicrosPerUsd,
+        Day = Text(r, "day") is { } day ? DateOnly.ParseExact(day, "yyyy-MM-dd", CultureInfo.InvariantCulture) : default,
+        OutputPath = Text(r, "output_path"),
+        Error = Text(r, "error"),
+    };
+
+    private static string? Text(SqliteDataReader r, string column)
+    {
+        var i = r.GetOrdinal(column);
+        return r.IsDBNull(i) ? null : r.GetString(i);
+    }
+}

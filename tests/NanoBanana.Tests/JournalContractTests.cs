@@ -1,0 +1,135 @@
+using NanoBanana.Batch;
+using NanoBanana.Journal.Sqlite;
+
+namespace NanoBanana.Tests;
+
+/// <summary>
+/// What every journal store must do alike, run against each: claims and leases, atomic budget reservations under
+/// contention, and a batch that re-runs after a crash on the same store (a new journal object on the same storage).
+/// </summary>
+public abstract class JournalContractTests
+{
+    /// <summary>A journal on the store; called twice with the same <paramref name="name"/> it must share state (a restart).</summary>
+    protected abstract IPredictionJournal Open(string name, string batchId = "default", TimeProvider? time = null);
+
+    /// <summary>Whether the store keeps several batches apart (the in-memory journal is one batch).</summary>
+    protected virtual bool KeepsBatchesApart => true;
+
+    private static readonly DateOnly Today = new(2026, 11, 22);
+
+    [Fact]
+    public async Task Claims_follow_the_lease_and_the_state()
+    {
+        var time = new ManualTimeProvider();
+        var journal = Open("claims", time: time);
+        Assert.Equal(JournalClaim.Submit, (await journal.ClaimAsync("a", "w1", TimeSpan.FromSeconds(10))).Claim);
+        Assert.Equal(JournalClaim.Busy, (await journal.ClaimAsync("a", "w2", TimeSpan.FromSeconds(10))).Claim);
+        Assert.True(await journal.BeginSubmitAsync("a", "w1", 0.05m, null, null, Today));
+        time.Advance(TimeSpan.FromSeconds(11)); // w1 died mid-submit
+        var (claim, entry) = await journal.ClaimAsync("a", "w2", TimeSpan.FromSeconds(10));
+        Assert.Equal(JournalClaim.Unknown, claim);
+        Assert.Equal(JournalState.Submitting, entry!.State);
+        await journal.AcceptedAsync("a", "pred-1", "gemini-2.5-flash-image", 0.039m);
+        await journal.RenewLeasesAsync("w2", TimeSpan.Zero); // w2 hands it back
+        (claim, entry) = await journal.ClaimAsync("a", "w3", TimeSpan.FromSeconds(10));
+        Assert.Equal((JournalClaim.Resume, "pred-1", 0.039m), (claim, entry!.PredictionId, entry.ChargeUsd));
+        await journal.CompletedAsync("a", "/out/a.png");
+
+        // A new object on the same storage sees it all (a restart).
+        var reopened = Open("claims", time: time);
+        (claim, entry) = await reopened.ClaimAsync("a", "w4", TimeSpan.FromSeconds(10));
+        Assert.Equal((JournalClaim.Done, "/out/a.png"), (claim, entry!.OutputPath));
+        Assert.Equal(JournalState.Completed, Assert.Single(await reopened.ReadAsync()).State);
+    }
+
+    [Fact]
+    public async Task Budget_reservations_are_atomic_under_contention()
+    {
+        var journal = Open("budget");
+        var keys = Enumerable.Range(0, 40).Select(i => $"k{i}").ToList();
+        foreach (var k in keys)
+        {
+            await journal.ClaimAsync(k, "w", TimeSpan.FromMinutes(1));
+        }
+
+        // 40 reservations of $0.039 race for a $0.50 cap: exactly 12 fit ($0.468).
+        var granted = await Task.WhenAll(keys.Select(k => Task.Run(async () => await journal.BeginSubmitAsync(k, "w", 0.039m, 0.50m, null, Today))));
+        Assert.Equal(12, granted.Count(g => g));
+        Assert.Equal(0.468m, (await journal.ReadAsync()).Sum(e => e.ChargeUsd));
+
+        // Released and failed-unbilled charges come back; the daily cap counts other batches in the same store.
+        await journal.ReleaseAsync(keys[granted.ToList().IndexOf(true)]);
+        Assert.Equal(0.429m, (await journal.ReadAsync()).Sum(e => e.ChargeUsd));
+        if (!KeepsBatchesApart)
+        {
+            return;
+        }
+
+        var other = Open("budget", batchId: "other");
+        await other.ClaimAsync("x", "w", TimeSpan.FromMinutes(1));
+        Assert.False(await other.BeginSubmitAsync("x", "w", 0.1m, null, 0.5m, Today)); // 0.429 + 0.1 > 0.5
+        Assert.True(await other.BeginSubmitAsync("x", "w", 0.1m, null, 0.5m, Today.AddDays(1)));
+        Assert.True(await other.BeginSubmitAsync("x", "w", 0.1m, 0.1m, null, Today)); // its own batch is empty
+    }
+
+    [Fact]
+    public async Task A_batch_rerun_on_the_same_store_resumes_skips_and_holds_back()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        BatchJob Job(string key) => new(key, new ImageJob($"prompt {key}") { PinnedTier = ImageTier.NanoBanana });
+
+        // A first run that dies: k1 accepted, k2 mid-submit, k3 done.
+        var crashed = Open("rerun");
+        var accepted = await client.StartGenerationAsync(Job("k1").Job);
+        await crashed.ClaimAsync("k1", "dead", TimeSpan.FromMilliseconds(1));
+        await crashed.BeginSubmitAsync("k1", "dead", 0.039m, null, null, Today);
+        await crashed.AcceptedAsync("k1", accepted.Id, accepted.Model.Id, 0.039m);
+        await crashed.ClaimAsync("k2", "dead", TimeSpan.FromMilliseconds(1));
+        await crashed.BeginSubmitAsync("k2", "dead", 0.039m, null, null, Today);
+        await crashed.ClaimAsync("k3", "dead", TimeSpan.FromMilliseconds(1));
+        await crashed.CompletedAsync("k3", "/images/k3.png");
+        await Task.Delay(20);
+
+        var results = new Dictionary<string, BatchItemResult>();
+        await foreach (var r in client.RunBatchAsync(new[] { "k1", "k2", "k3", "k4" }.Select(Job), new BatchOptions { Journal = Open("rerun") }))
+        {
+            results[r.Key] = r;
+        }
+
+        Assert.Equal((BatchOutcome.Completed, accepted.Id), (results["k1"].Outcome, results["k1"].PredictionId));
+        Assert.Equal(BatchOutcome.OutcomeUnknown, results["k2"].Outcome);
+        Assert.Equal(BatchOutcome.AlreadyCompleted, results["k3"].Outcome);
+        Assert.Equal(BatchOutcome.Completed, results["k4"].Outcome);
+        Assert.Equal(2, emulator.AcceptedSubmits);
+        var states = (await Open("rerun").ReadAsync()).ToDictionary(e => e.Key, e => e.State);
+        Assert.Equal(JournalState.Completed, states["k1"]);
+        Assert.Equal(JournalState.Submitting, states["k2"]);
+        Assert.Equal(JournalState.Completed, states["k4"]);
+    }
+}
+
+public sealed class InMemoryJournalContractTests : JournalContractTests
+{
+    private readonly Dictionary<string, InMemoryPredictionJournal> _stores = [];
+
+    protected override bool KeepsBatchesApart => false;
+
+    // In memory a "restart" can only mean the same object.
+    protected override IPredictionJournal Open(string name, string batchId = "default", TimeProvider? time = null) =>
+        _stores.TryGetValue(name, out var journal) ? journal : _stores[name] = new InMemoryPredictionJournal(time);
+}
+
+public sealed class SqliteJournalContractTests : JournalContractTests, IDisposable
+{
+    private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("nb-sqlite-");
+
+    protected override IPredictionJournal Open(string name, string batchId = "default", TimeProvider? time = null) =>
+        new SqlitePredictionJournal(Path.Combine(_folder.FullName, name + ".db"), batchId, time);
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        _folder.Delete(recursive: true);
+    }
+}

@@ -133,3 +133,18 @@ public sealed class SqliteJournalContractTests : JournalContractTests, IDisposab
         _folder.Delete(recursive: true);
     }
 }
+
+public sealed class PostgreSqlJournalContractTests(PostgresServer server) : JournalContractTests, IClassFixture<PostgresServer>
+{
+    private readonly Dictionary<string, string> _databases = [];
+
+    protected override IPredictionJournal Open(string name, string batchId = "default", TimeProvider? time = null)
+    {
+        if (!_databases.TryGetValue(name, out var connection))
+        {
+            _databases[name] = connection = server.NewDatabase(name);
+        }
+
+        return new NanoBanana.Journal.PostgreSql.PostgreSqlPredictionJournal(connection, batchId, time);
+    }
+}

@@ -240,7 +240,31 @@ internal sealed class BatchRunner : IDisposable
                 throw;
             }
 
+            // On a shared store, the account's limits across every worker come from the store as well.
+            long? ticket = null;
+            try
+            {
+                if (_journal is ISharedAccountGate gate && _options.Limits is { } limits)
+                {
+                    while (ticket is null)
+                    {
+                        (ticket, var retryAfter) = await gate.TryEnterSubmitAsync(_options.WorkerId, limits, ct).ConfigureAwait(false);
+                        if (ticket is null)
+                        {
+                            await Task.Delay(retryAfter, _time, ct).ConfigureAwait(false);
+                        }
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                permit?.Dispose();
+                await _journal.ReleaseAsync(key, CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
+
             using (permit)
+            await using (new SharedTicket(_journal as ISharedAccountGate, ticket))
             {
                 var day = DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime);
                 if (!await _journal.BeginSubmitAsync(key, _options.WorkerId, reserve, _options.BudgetUsd, _options.DailyBudgetUsd, day, ct).ConfigureAwait(false))
@@ -397,6 +421,12 @@ internal sealed class BatchRunner : IDisposable
         }
 
         return seenKeys.Add(job.Key) ? null : $"BatchJob.Key '{job.Key}' appears twice in the batch; keys must be unique.";
+    }
+
+    // Ends a shared submit ticket when the submit exchange is over, however it ended.
+    private readonly struct SharedTicket(ISharedAccountGate? gate, long? ticket) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => gate is not null && ticket is { } t ? gate.LeaveSubmitAsync(t, CancellationToken.None) : ValueTask.CompletedTask;
     }
 
     private static bool IsRateLimited(NanoBananaApiException ex) =>

@@ -9,12 +9,12 @@ using Spectre.Console;
 namespace NanoBanana.Cli;
 
 /// <summary>The <c>nanobanana</c> command line: route, generate, resume, models, compare.</summary>
-public static class CliApp
+public static partial class CliApp
 {
     private static readonly Option<string?> ApiKey = new("--api-key") { Description = "API key (default: NANOBANANA_API_KEY; none: use the built-in emulator)" };
     private static readonly Option<string?> BaseUrl = new("--base-url") { Description = "API base URL ending in /api/v3/" };
     private static readonly Option<ApiProvider> Provider = new("--provider") { Description = "GptProto, GptProtoUnified or WaveSpeed", DefaultValueFactory = _ => ApiProvider.GptProto };
-    private static readonly Option<double> EmulatorTimeScale = new("--emulator-time-scale") { Description = "Time scale of the built-in emulator (used without a key)", DefaultValueFactory = _ => 0.2 };
+    private static readonly Option<double> EmulatorTimeScale = new("--emulator-time-scale") { Description = "Time scale of the built-in emulator (used without a key); with --base-url, the time scale of the standalone emulator there, so the client polls to match", DefaultValueFactory = _ => 0.2 };
     private static readonly Option<string> Size = new("--size") { Description = "0.5K, 1K, 2K or 4K", DefaultValueFactory = _ => "1K" };
     private static readonly Option<string> Ratio = new("--ratio") { Description = "Aspect ratio such as 16:9", DefaultValueFactory = _ => "1:1" };
     private static readonly Option<int> Faces = new("--faces") { Description = "Face reference images" };
@@ -105,7 +105,7 @@ public static class CliApp
         emulatorCommand.Options.Add(StandaloneTimeScale);
         emulatorCommand.SetAction((parse, ct) => RunEmulatorAsync(console, parse, ct));
 
-        foreach (var command in new[] { models, route, generate, resume, compare, emulatorCommand })
+        foreach (var command in new[] { models, route, generate, resume, compare, BatchCommand(console), emulatorCommand })
         {
             root.Subcommands.Add(command);
         }
@@ -372,6 +372,12 @@ public static class CliApp
         if (parse.GetValue(BaseUrl) is { } url)
         {
             options.BaseUrl = new Uri(url, UriKind.Absolute);
+
+            // A standalone emulator at a time scale: --emulator-time-scale tells the client, so it polls to match.
+            if (parse.GetResult(EmulatorTimeScale) is { Implicit: false })
+            {
+                NanoBananaEmulator.ScaleClient(options, parse.GetValue(EmulatorTimeScale));
+            }
         }
 
         if (emulator is not null)

@@ -138,6 +138,41 @@ internal static class CliJson
         w.WriteEndArray();
     }
 
+    public static void Batch(IEnumerable<NanoBanana.Batch.BatchItemResult> results, IEnumerable<string> unreadable) => Emit(w =>
+    {
+        w.WriteStartObject();
+        w.WriteStartArray("results");
+        foreach (var r in results)
+        {
+            w.WriteStartObject();
+            w.WriteString("key", r.Key);
+            w.WriteString("outcome", r.Outcome.ToString());
+            w.WriteString("predictionId", r.PredictionId);
+            w.WriteString("model", r.ModelId);
+            w.WriteString("size", r.Size.ToString());
+            w.WriteNumber("costUsd", r.CostUsd);
+            w.WriteString("file", r.OutputPath);
+            w.WriteString("error", r.Error);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        Strings(w, "unreadableLines", unreadable);
+        w.WriteStartArray("spend");
+        foreach (var line in NanoBanana.Batch.BatchSpendLine.Report(results))
+        {
+            w.WriteStartObject();
+            w.WriteString("model", line.ModelId);
+            w.WriteString("size", line.Size.ToString());
+            w.WriteNumber("images", line.Images);
+            w.WriteNumber("costUsd", line.CostUsd);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    });
+
     private static void Emit(Action<Utf8JsonWriter> write)
     {
         using var buffer = new MemoryStream();

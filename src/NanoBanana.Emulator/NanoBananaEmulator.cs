@@ -101,28 +101,44 @@ public sealed partial class NanoBananaEmulator : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.BaseUrl = ApiBaseUrl;
         options.ApiKey ??= _options.ApiKey ?? "emulator-key";
-        var scale = _options.TimeScale;
-        if (Math.Abs(scale - 1.0) > 1e-9)
+        ScaleClient(options, _options.TimeScale, _options.Catalog);
+        return options;
+    }
+
+    /// <summary>
+    /// Scales a client's catalog latencies and poll intervals by <paramref name="timeScale"/>, for an emulator running
+    /// at that scale in another process (<c>nanobanana-emulator --time-scale</c>): without it the client would poll a
+    /// 0.3 s job as if it took the real 3-6 s.
+    /// </summary>
+    /// <param name="options">The client options to change.</param>
+    /// <param name="timeScale">The emulator's time scale, above 0.</param>
+    /// <param name="catalog">The catalog the emulator runs (default: the built-in one).</param>
+    public static NanoBananaOptions ScaleClient(NanoBananaOptions options, double timeScale, ModelCatalog? catalog = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeScale, 0);
+        if (Math.Abs(timeScale - 1.0) <= 1e-9)
         {
-            foreach (var model in _options.Catalog.Models)
-            {
-                var key = model.Tier.ToString();
-                if (!options.Catalog.Models.TryGetValue(key, out var o))
-                {
-                    o = new ModelOverrideOptions();
-                    options.Catalog.Models[key] = o;
-                }
-
-                o.TypicalLatencyMinSeconds = model.TypicalLatencyMin.TotalSeconds * scale;
-                o.TypicalLatencyMaxSeconds = model.TypicalLatencyMax.TotalSeconds * scale;
-            }
-
-            options.Polling.TargetMeanLag = TimeSpan.FromTicks(Math.Max(1, (long)(options.Polling.TargetMeanLag.Ticks * scale)));
-            options.Polling.PollBudgetInterval *= scale;
-            options.Polling.MinInterval = TimeSpan.FromTicks(Math.Max(1, (long)(options.Polling.MinInterval.Ticks * scale)));
-            options.Polling.MaxInterval = TimeSpan.FromTicks(Math.Max(options.Polling.MinInterval.Ticks, (long)(options.Polling.MaxInterval.Ticks * scale)));
+            return options;
         }
 
+        foreach (var model in (catalog ?? ModelCatalog.Default).Models)
+        {
+            var key = model.Tier.ToString();
+            if (!options.Catalog.Models.TryGetValue(key, out var o))
+            {
+                o = new ModelOverrideOptions();
+                options.Catalog.Models[key] = o;
+            }
+
+            o.TypicalLatencyMinSeconds = model.TypicalLatencyMin.TotalSeconds * timeScale;
+            o.TypicalLatencyMaxSeconds = model.TypicalLatencyMax.TotalSeconds * timeScale;
+        }
+
+        options.Polling.TargetMeanLag = TimeSpan.FromTicks(Math.Max(1, (long)(options.Polling.TargetMeanLag.Ticks * timeScale)));
+        options.Polling.PollBudgetInterval *= timeScale;
+        options.Polling.MinInterval = TimeSpan.FromTicks(Math.Max(1, (long)(options.Polling.MinInterval.Ticks * timeScale)));
+        options.Polling.MaxInterval = TimeSpan.FromTicks(Math.Max(options.Polling.MinInterval.Ticks, (long)(options.Polling.MaxInterval.Ticks * timeScale)));
         return options;
     }
 

@@ -73,7 +73,12 @@ public static class BatchJobFile
         }
         catch (Exception ex) when (ex is JsonException or FormatException or ArgumentException or InvalidOperationException or IOException)
         {
-            var why = ex is ArgumentException { ParamName: { } name } ? ex.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : ex.Message;
+            var why = ex switch
+            {
+                JsonException => "not valid JSON (one job object per line)",
+                ArgumentException { ParamName: { } name } => ex.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal),
+                _ => ex.Message,
+            };
             return new BatchJobLine(line, null, $"line {line.ToString(CultureInfo.InvariantCulture)}: {why}");
         }
     }

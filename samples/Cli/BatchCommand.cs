@@ -15,6 +15,7 @@ public static partial class CliApp
     private static readonly Option<string?> Journal = new("--journal") { Description = "Where the batch remembers what it sent: a SQLite file (batch.db) or a PostgreSQL connection string (Host=…;Database=…) shared by workers. Re-running the same command resumes" };
     private static readonly Option<int> Concurrency = new("--concurrency") { Description = "Jobs in flight at once (the account's concurrent tasks)", DefaultValueFactory = _ => 3 };
     private static readonly Option<int?> PerMinute = new("--per-minute") { Description = "Submits per minute, at most (WaveSpeed's default level: 10)" };
+    private static readonly Option<int?> AccountTasks = new("--account-tasks") { Description = "The account's concurrent tasks across all workers sharing a PostgreSQL journal (default: --concurrency)" };
     private static readonly Option<decimal?> Budget = new("--budget") { Description = "The most this batch may spend, in USD (catalog prices, reserved before each submit)" };
     private static readonly Option<decimal?> DailyBudget = new("--daily-budget") { Description = "The most all batches in the journal may spend per UTC day, in USD" };
     private static readonly Option<bool> ResubmitUnknown = new("--resubmit-unknown") { Description = "Send again jobs whose earlier submit may have reached the service (risks paying twice)" };
@@ -25,7 +26,7 @@ public static partial class CliApp
     {
         var batch = new Command("batch", "Run a JSON-lines file of jobs within the account's limits and a budget, with a journal so a re-run resumes and never pays twice");
         batch.Arguments.Add(JobsFile);
-        foreach (var option in new Option[] { Out, Journal, Concurrency, PerMinute, Budget, DailyBudget, ResubmitUnknown, BatchId, Worker })
+        foreach (var option in new Option[] { Out, Journal, Concurrency, PerMinute, AccountTasks, Budget, DailyBudget, ResubmitUnknown, BatchId, Worker })
         {
             batch.Options.Add(option);
         }
@@ -38,9 +39,9 @@ public static partial class CliApp
                 return Task.FromResult(Usage(console, $"No jobs file at {file}. Give a JSON-lines file, one job per line."));
             }
 
-            if (parse.GetValue(Concurrency) < 1 || parse.GetValue(PerMinute) is < 1)
+            if (parse.GetValue(Concurrency) < 1 || parse.GetValue(PerMinute) is < 1 || parse.GetValue(AccountTasks) is < 1)
             {
-                return Task.FromResult(Usage(console, "--concurrency and --per-minute must be at least 1."));
+                return Task.FromResult(Usage(console, "--concurrency, --per-minute and --account-tasks must be at least 1."));
             }
 
             if (parse.GetValue(Budget) is <= 0 || parse.GetValue(DailyBudget) is <= 0)
@@ -70,7 +71,9 @@ public static partial class CliApp
             Journal = journal,
             OutputDirectory = parse.GetValue(Out),
             MaxConcurrency = parse.GetValue(Concurrency),
-            Limits = parse.GetValue(PerMinute) is { } perMinute ? new AccountLimits(parse.GetValue(Concurrency), perMinute) : null,
+            Limits = parse.GetValue(PerMinute) is { } perMinute
+                ? new AccountLimits(parse.GetValue(AccountTasks) ?? parse.GetValue(Concurrency), perMinute) { Window = TimeSpan.FromMinutes(1) * WorldScale(parse, emulator) }
+                : null,
             BudgetUsd = parse.GetValue(Budget),
             DailyBudgetUsd = parse.GetValue(DailyBudget),
             ResubmitUnknown = parse.GetValue(ResubmitUnknown),
@@ -115,6 +118,10 @@ public static partial class CliApp
         Report(console, results, unreadable);
         return results.All(r => r.Outcome is BatchOutcome.Completed or BatchOutcome.AlreadyCompleted) && unreadable.Count == 0 ? 0 : FailedExitCode;
     }
+
+    // An emulator at a time scale runs a world in miniature: its "minute" is shorter too.
+    private static double WorldScale(ParseResult parse, NanoBanana.Emulator.NanoBananaEmulator? emulator) =>
+        emulator is not null || parse.GetResult(EmulatorTimeScale) is { Implicit: false } ? parse.GetValue(EmulatorTimeScale) : 1.0;
 
     private static async IAsyncEnumerable<BatchJob> Readable(string file, List<string> unreadable, Action counted, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {

@@ -1,12 +1,14 @@
 using System.Globalization;
-using System.Text.Json;
 using NanoBanana;
+using NanoBanana.Batch;
 using NanoBanana.Emulator;
 using NanoBanana.Routing;
 using Spectre.Console;
 
-// TieredBatch: route a JSON-lines file of jobs, run them concurrently with live progress, write the images, and show
-// what the routing saved compared with sending everything to Pro ("the Pro reflex") and with the cheapest capable model.
+// TieredBatch: a JSON-lines file of jobs run with the batch API (client.RunBatchAsync): routed per job, within the
+// account's limits, journaled in memory, images written as they finish, with live progress. Then a cost table: what
+// the routing spent, what sending everything to Pro (the "Pro reflex") would have cost, and the cheapest capable models.
+//   dotnet run --project samples/TieredBatch [-- jobs.jsonl [output folder]]
 var file = args.FirstOrDefault() ?? Path.Combine(AppContext.BaseDirectory, "jobs.jsonl");
 var outputDir = Path.GetFullPath(args.Skip(1).FirstOrDefault() ?? "output/batch");
 using var cts = new CancellationTokenSource();
@@ -18,172 +20,107 @@ if (!File.Exists(file))
     return 2;
 }
 
-// A line that cannot be read becomes a failed job with its line number; it does not stop the batch.
-var jobs = File.ReadLines(file).Select((text, index) => (Line: index + 1, Text: text)).Where(l => !string.IsNullOrWhiteSpace(l.Text))
-    .Select(l => ReadJob(l.Line, l.Text)).ToList();
-var options = new NanoBananaOptions();
-NanoBananaEmulator? emulator = null;
-if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(NanoBananaOptions.ApiKeyEnvironmentVariable)))
+// Every line is read first, for the cost table; a line that cannot be read is reported with its number and skipped.
+var lines = new List<BatchJobLine>();
+await foreach (var line in BatchJobFile.ReadAsync(file, cts.Token))
 {
-    emulator = await NanoBananaEmulator.StartAsync(new EmulatorOptions { TimeScale = 0.2 }, cts.Token);
+    lines.Add(line);
+}
+
+foreach (var unreadable in lines.Where(l => l.Job is null))
+{
+    AnsiConsole.WriteLine($"skipped {unreadable.Error}");
+}
+
+var options = new NanoBananaOptions();
+await using var emulator = string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(NanoBananaOptions.ApiKeyEnvironmentVariable))
+    ? await NanoBananaEmulator.StartAsync(new EmulatorOptions { TimeScale = 0.2 }, cts.Token)
+    : null;
+if (emulator is not null)
+{
     emulator.ConfigureClient(options);
     AnsiConsole.MarkupLine($"[grey]No {NanoBananaOptions.ApiKeyEnvironmentVariable}: using the local emulator at {emulator.ApiBaseUrl} (time x0.2)[/]");
 }
 
-try
-{
-    using var client = new NanoBananaClient(options);
-    var routed = new List<(ImageJob Job, RoutingDecision? Decision, string? Error)>();
-    foreach (var (job, problem) in jobs)
+using var client = new NanoBananaClient(options);
+var jobs = lines.Where(l => l.Job is not null).Select(l => l.Job!).ToList();
+var results = new Dictionary<string, BatchItemResult>(StringComparer.Ordinal);
+var cancelled = false;
+await AnsiConsole.Progress()
+    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+    .StartAsync(async ctx =>
     {
-        if (problem is not null)
-        {
-            routed.Add((job, null, problem));
-            continue;
-        }
-
+        var bar = ctx.AddTask($"{jobs.Count} jobs", maxValue: Math.Max(1, jobs.Count));
+        var batch = new BatchOptions { MaxConcurrency = 8, OutputDirectory = outputDir };
+        var progress = new Progress<BatchProgress>(p => bar.Description = $"{p.Completed} done, {p.Failed} failed, {p.InFlight} in flight, ${p.SpentUsd.ToString("0.000", CultureInfo.InvariantCulture)}");
         try
         {
-            routed.Add((job, client.Route(job), null));
-        }
-        catch (Exception ex) when (ex is NoCapableModelException or ArgumentException)
-        {
-            routed.Add((job, null, ex.Message));
-        }
-    }
-
-    var results = new ImageResult?[routed.Count];
-    var errors = new string?[routed.Count];
-    using var gate = new SemaphoreSlim(8);
-    await AnsiConsole.Progress()
-        .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new SpinnerColumn(), new ElapsedTimeColumn())
-        .StartAsync(async ctx =>
-        {
-            await Task.WhenAll(routed.Select(async (r, i) =>
+            await foreach (var result in client.RunBatchAsync(jobs, batch, progress, cts.Token))
             {
-                var label = Markup.Escape($"#{i + 1} {Short(r.Job.Prompt)}");
-                var task = ctx.AddTask(label, maxValue: 3);
-                if (r.Decision is null)
-                {
-                    errors[i] = r.Error;
-                    task.Description = $"[red]{label}: no model[/]";
-                    task.Value = 3;
-                    return;
-                }
-
-                try
-                {
-                    await gate.WaitAsync(cts.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    errors[i] = "cancelled before it was sent (nothing billed)";
-                    task.Description = $"[yellow]{label}: not sent[/]";
-                    task.Value = 3;
-                    return;
-                }
-
-                try
-                {
-                    task.Description = $"{label} [grey]{r.Decision.Model.DisplayName}[/]";
-                    var progress = new Progress<NanoBanana.Polling.GenerationProgress>(p => task.Value = p.Status.IsTerminal ? 3 : 2);
-                    task.Value = 1;
-                    var result = await client.GenerateAsync(r.Job, progress, cts.Token);
-                    await result.Images[0].SaveAsync(Path.Combine(outputDir, $"{i + 1:00}-{result.Model.Tier}.png"), cts.Token);
-                    results[i] = result;
-                    task.Value = 3;
-                }
-                catch (PredictionCanceledException ex)
-                {
-                    // Ctrl+C after acceptance: the job runs on and is billed; keep its id to resume it.
-                    errors[i] = $"cancelled; resume with: nanobanana resume {ex.PredictionId} --model {ex.ModelId}";
-                    task.Description = $"[yellow]{label}: cancelled ({Markup.Escape(ex.PredictionId ?? "")})[/]";
-                    task.Value = 3;
-                }
-                catch (OperationCanceledException) when (cts.IsCancellationRequested)
-                {
-                    errors[i] = "cancelled before it was sent (nothing billed)";
-                    task.Description = $"[yellow]{label}: not sent[/]";
-                    task.Value = 3;
-                }
-                catch (NanoBananaException ex)
-                {
-                    errors[i] = ex.Message;
-                    task.Description = $"[red]{label}: failed[/]";
-                    task.Value = 3;
-                }
-                finally
-                {
-                    gate.Release();
-                }
-            }));
-        });
-
-    var table = new Table().AddColumns("#", "Job", "Routed to", "Cost", "Pro reflex", "Cheapest", "Rule");
-    decimal total = 0, proTotal = 0, cheapestTotal = 0;
-    var proUnable = 0;
-    for (var i = 0; i < routed.Count; i++)
-    {
-        var (job, decision, error) = routed[i];
-        var req = job.ToRequirements();
-        var cost = results[i]?.EstimatedCostUsd;
-        var readable = jobs[i].Problem is null; // an unreadable line has nothing to price
-        var proPrice = readable ? TryRoute(client.Policy, req with { PinnedTier = ImageTier.NanoBananaPro, MaxCostUsd = null })?.EstimatedCostUsd : null;
-        var cheapest = readable ? TryRoute(client.Policy, req with { Priority = RoutingPriority.Cost, PinnedTier = null })?.EstimatedCostUsd : null;
-        total += cost ?? 0;
-        cheapestTotal += cost is null ? 0 : cheapest ?? 0;
-        if (cost is not null)
-        {
-            if (proPrice is { } p)
-            {
-                proTotal += p;
-            }
-            else
-            {
-                proUnable++;
-                proTotal += cost.Value; // Pro cannot do it: the job would have needed the routed model anyway
+                results[result.Key] = result;
+                bar.Increment(1);
             }
         }
-
-        table.AddRow(
-            (i + 1).ToString(CultureInfo.InvariantCulture),
-            Markup.Escape(Short(job.Prompt)),
-            decision is null ? "[red]none[/]" : Markup.Escape(results[i]?.Model.DisplayName ?? decision.Model.DisplayName) + (results[i] is null ? " [red](failed)[/]" : ""),
-            cost is null ? "-" : Usd(cost.Value),
-            proPrice is null ? "n/a" : Usd(proPrice.Value),
-            cheapest is null ? "-" : Usd(cheapest.Value),
-            Markup.Escape(decision is null ? error ?? "" : Rule(decision)));
-    }
-
-    AnsiConsole.Write(table);
-    var mix = results.Where(r => r is not null).GroupBy(r => r!.Model.DisplayName).Select(g => $"{g.Key} x{g.Count()}");
-    AnsiConsole.MarkupLine($"Routing mix: {Markup.Escape(string.Join(", ", mix))}");
-    AnsiConsole.MarkupLine($"Total (routed): [bold]{Usd(total)}[/]   Pro reflex: {Usd(proTotal)}{(proUnable > 0 ? $" ({proUnable} job(s) Pro cannot run counted at the routed price)" : "")}   cheapest capable per job: {Usd(cheapestTotal)}");
-    if (proTotal > 0)
-    {
-        AnsiConsole.MarkupLine($"Routing saved {Usd(proTotal - total)} ({(proTotal - total) / proTotal:P0}) against the Pro reflex and spent {Usd(total - cheapestTotal)} above the cheapest capable models, for the quality the routing rules ask for.");
-    }
-
-    AnsiConsole.MarkupLine($"Images in {Markup.Escape(outputDir)}; {errors.Count(e => e is not null)} job(s) failed.");
-    if (cts.IsCancellationRequested)
-    {
-        foreach (var line in errors.Where(e => e is not null && e.StartsWith("cancelled; ", StringComparison.Ordinal)))
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {
-            AnsiConsole.WriteLine(line!);
+            cancelled = true;
         }
+    });
 
-        return 130;
-    }
-
-    return errors.Any(e => e is not null) ? 1 : 0;
-}
-finally
+var table = new Table().AddColumns("Line", "Job", "Routed to", "Cost", "Pro reflex", "Cheapest", "Result");
+decimal total = 0, proTotal = 0, cheapestTotal = 0;
+foreach (var line in lines)
 {
-    if (emulator is not null)
+    if (line.Job is not { } job)
     {
-        await emulator.DisposeAsync();
+        table.AddRow(line.Line.ToString(CultureInfo.InvariantCulture), "-", "[red]unreadable[/]", "-", "-", "-", Markup.Escape(line.Error!));
+        continue;
     }
+
+    var result = results.GetValueOrDefault(job.Key);
+    var requirements = job.Job.ToRequirements();
+    var proPrice = TryRoute(client.Policy, requirements with { PinnedTier = ImageTier.NanoBananaPro, MaxCostUsd = null })?.EstimatedCostUsd;
+    var cheapest = TryRoute(client.Policy, requirements with { Priority = RoutingPriority.Cost, PinnedTier = null })?.EstimatedCostUsd;
+    var spent = result?.Outcome is BatchOutcome.Completed or BatchOutcome.Pending ? result.CostUsd : (decimal?)null;
+    if (spent is { } s)
+    {
+        total += s;
+        proTotal += proPrice ?? s; // a job Pro cannot do would have needed the routed model anyway
+        cheapestTotal += cheapest ?? s;
+    }
+
+    table.AddRow(
+        line.Line.ToString(CultureInfo.InvariantCulture),
+        Markup.Escape(Short(job.Job.Prompt)),
+        Markup.Escape(result?.ModelId ?? "-"),
+        spent is null ? "-" : Usd(spent.Value),
+        proPrice is null ? "n/a" : Usd(proPrice.Value),
+        cheapest is null ? "-" : Usd(cheapest.Value),
+        Markup.Escape(result is null ? "not run" : result.Outcome == BatchOutcome.Completed ? Path.GetFileName(result.OutputPath ?? "") : $"{result.Outcome}: {result.Error}"));
 }
+
+AnsiConsole.Write(table);
+AnsiConsole.MarkupLine($"Routing mix: {Markup.Escape(string.Join(", ", BatchSpendLine.Report(results.Values).Select(l => $"{l.ModelId} {l.Size} x{l.Images}")))}");
+AnsiConsole.MarkupLine($"Total (routed): [bold]{Usd(total)}[/]   Pro reflex: {Usd(proTotal)}   cheapest capable per job: {Usd(cheapestTotal)}");
+if (proTotal > 0)
+{
+    AnsiConsole.MarkupLine($"Routing saved {Usd(proTotal - total)} ({(proTotal - total) / proTotal:P0}) against the Pro reflex and spent {Usd(total - cheapestTotal)} above the cheapest capable models, for the quality the routing rules ask for.");
+}
+
+var failed = results.Values.Count(r => r.Outcome is not (BatchOutcome.Completed or BatchOutcome.AlreadyCompleted)) + lines.Count(l => l.Job is null);
+AnsiConsole.MarkupLine($"Images in {Markup.Escape(outputDir)}; {failed} job(s) without an image.");
+if (cancelled)
+{
+    // Accepted jobs keep running and are billed: print their ids so they can be collected.
+    foreach (var pending in results.Values.Where(r => r.Outcome == BatchOutcome.Pending))
+    {
+        AnsiConsole.WriteLine($"cancelled; resume with: nanobanana resume {pending.PredictionId} --model {pending.ModelId}");
+    }
+
+    return 130;
+}
+
+return failed > 0 ? 1 : 0;
 
 static RoutingDecision? TryRoute(ITierPolicy policy, JobRequirements requirements)
 {
@@ -197,45 +134,6 @@ static RoutingDecision? TryRoute(ITierPolicy policy, JobRequirements requirement
     }
 }
 
-static string Rule(RoutingDecision d) =>
-    d.Basis + (d.Rejected.Count == 0 ? "" : "; ruled out: " + string.Join(", ", d.Rejected.Select(r => r.Model.DisplayName)));
-
 static string Usd(decimal value) => value.ToString("$0.000", CultureInfo.InvariantCulture);
 
 static string Short(string text) => text.Length <= 48 ? text : text[..45] + "...";
-
-static (ImageJob Job, string? Problem) ReadJob(int number, string line)
-{
-    try
-    {
-        return (ParseJob(line), null);
-    }
-    catch (Exception ex) when (ex is JsonException or FormatException or ArgumentException or InvalidOperationException)
-    {
-        var why = ex is ArgumentException { ParamName: { } name } ? ex.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : ex.Message;
-        return (new ImageJob($"(line {number})"), $"line {number}: {why}");
-    }
-}
-
-static ImageJob ParseJob(string line)
-{
-    using var doc = JsonDocument.Parse(line);
-    var e = doc.RootElement;
-    string? S(string name) => e.TryGetProperty(name, out var v) ? v.GetString() : null;
-    bool B(string name) => e.TryGetProperty(name, out var v) && v.GetBoolean();
-    int I(string name) => e.TryGetProperty(name, out var v) ? v.GetInt32() : 0;
-    var refs = Enumerable.Range(0, I("faces")).Select(i => ReferenceImage.Face($"https://example.com/refs/face{i}.png"))
-        .Concat(Enumerable.Range(0, I("objects")).Select(i => ReferenceImage.Object($"https://example.com/refs/object{i}.png"))).ToArray();
-    return new ImageJob(S("prompt") ?? throw new FormatException("the job has no \"prompt\""))
-    {
-        Size = ImageSize.Parse(S("size") ?? "1K"),
-        AspectRatio = AspectRatio.Parse(S("ratio") ?? "1:1"),
-        TypographyCritical = B("typography"),
-        ComplexComposition = B("complex"),
-        Stylized = B("stylized"),
-        ImageSearchGrounding = B("grounding"),
-        Priority = Enum.Parse<RoutingPriority>(S("priority") ?? "Balanced", ignoreCase: true),
-        MaxCostUsd = e.TryGetProperty("maxCost", out var m) ? m.GetDecimal() : null,
-        ReferenceImages = refs,
-    };
-}

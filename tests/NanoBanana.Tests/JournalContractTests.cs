@@ -1,3 +1,4 @@
+using NanoBanana.Soak;
 using NanoBanana.Batch;
 using NanoBanana.Journal.Sqlite;
 

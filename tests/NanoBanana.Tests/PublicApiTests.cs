@@ -10,7 +10,7 @@ namespace NanoBanana.Tests;
 /// </summary>
 public class PublicApiTests
 {
-    public static TheoryData<string> Packages() => ["NanoBanana", "NanoBanana.Extensions.AI", "NanoBanana.Emulator"];
+    public static TheoryData<string> Packages() => ["NanoBanana", "NanoBanana.Extensions.AI", "NanoBanana.Emulator", "NanoBanana.Journal.Sqlite", "NanoBanana.Journal.PostgreSql"];
 
     [Theory]
     [MemberData(nameof(Packages))]

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Npgsql;
 
-namespace NanoBanana.Tests;
+namespace NanoBanana.Soak;
 
 /// <summary>
 /// A private PostgreSQL 15 server for the tests: initdb in a temp folder, started as the postgres system user on a

@@ -112,6 +112,16 @@ check "generate against it exits 0 with an image" test -s "$(json gen.json 'd["f
 "$nb" compare "a blue kite" --tiers NanoBanana,NanoBanana2 --base-url "$url" --api-key any --out out | cat >compare.txt
 check "compare shows progress lines before its table" has compare.txt "NanoBanana2: wrote"
 
+echo "== nanobanana batch with a SQLite journal; the same command again resumes and pays nothing more"
+for i in 1 2 3; do echo "{\"key\": \"sku-$i\", \"prompt\": \"catalogue shot $i\", \"tier\": \"NanoBanana\"}"; done >jobs.jsonl
+"$nb" batch jobs.jsonl --journal batch.db --out batch --base-url "$url" --api-key any --emulator-time-scale 0.3 --per-minute 10 --budget 1 | cat >batch1.txt
+check "batch exits 0" is "${PIPESTATUS[0]}" 0
+check "  ... reporting each job as it finishes" has batch1.txt "sku-3: completed on gemini-2.5-flash-image"
+check "  ... with a spend table" has batch1.txt "3 jobs: Completed 3; spent \$0.117 in this run."
+check "  ... and the images" is "$(find batch -name 'sku-*.png' | wc -l)" 3
+"$nb" batch jobs.jsonl --journal batch.db --out batch --base-url "$url" --api-key any --emulator-time-scale 0.3 | cat >batch2.txt
+check "the same batch again finds every job done" has batch2.txt "3 jobs: AlreadyCompleted 3; spent \$0.000 in this run."
+
 echo "== SIGINT to a running generate prints the id; resume collects it without a second submit"
 "$nb" generate "a poster titled BLUE NOTES" --typography --base-url "$url" --api-key any --out out >sigint.txt 2>&1 &
 gen_pid=$!
@@ -127,7 +137,7 @@ check "resume $id from another process exits 0 with the same prediction" is "$(j
 kill -TERM "$emu_pid"
 wait "$emu_pid"
 check "nanobanana-emulator stops on SIGTERM with exit 0" is "$?" 0
-check "  ... having accepted 4 jobs (generate, compare x2, the interrupted one; resume sent no submit)" has emu.txt "Emulator stopped (4 jobs accepted)"
+check "  ... having accepted 7 jobs (generate, compare x2, batch x3 once, the interrupted one; resume sent no submit)" has emu.txt "Emulator stopped (7 jobs accepted)"
 
 echo "== samples: QuickStart (the README's main job), Ctrl+C, TieredBatch, AspNetCore"
 cd - >/dev/null || exit 1
@@ -145,17 +155,17 @@ check "  ... without a stack trace" no_trace "$work/qs-int.txt"
 
 dotnet "$(samples_bin TieredBatch TieredBatch)" "$work/missing.jsonl" >"$work/tb-missing.txt" 2>&1
 check "TieredBatch with a missing file exits 2" is "$?" 2
-cat >"$work/jobs.jsonl" <<'EOF'
+cat >"$work/tiered.jsonl" <<'EOF'
 {"prompt": "a ceramic mug", "size": "1K", "ratio": "1:1"}
 not json at all
 {"prompt": "a banner", "size": "1K", "ratio": "5:7"}
 {"prompt": "a fox reading", "size": "1K", "ratio": "4:5", "stylized": true}
 EOF
-COLUMNS=200 dotnet "$(samples_bin TieredBatch TieredBatch)" "$work/jobs.jsonl" "$work/batch" >"$work/tb.txt" 2>&1
+COLUMNS=200 dotnet "$(samples_bin TieredBatch TieredBatch)" "$work/tiered.jsonl" "$work/tiered" >"$work/tb.txt" 2>&1
 check "TieredBatch with two bad lines exits 1 and runs the rest" is "$?" 1
 check "  ... naming line 2" has "$work/tb.txt" "line 2"
 check "  ... naming line 3" has "$work/tb.txt" "line 3"
-check "  ... writing the two good jobs' images" is "$(find "$work/batch" -name '*.png' | wc -l)" 2
+check "  ... writing the two good jobs' images" is "$(find "$work/tiered" -name '*.png' | wc -l)" 2
 check "  ... without a stack trace" no_trace "$work/tb.txt"
 
 NanoBanana__Dedline=00:01:00 timeout 60 dotnet "$(samples_bin AspNetCore AspNetCore)" --urls http://127.0.0.1:0 >"$work/asp.txt" 2>&1

@@ -10,7 +10,7 @@ namespace NanoBanana.Journal.PostgreSql;
 /// checked and written under one transaction-scoped advisory lock, so workers cannot overspend between them.
 /// PostgreSQL does the distribution; there is no consensus code here.
 /// </summary>
-public sealed class PostgreSqlPredictionJournal : IPredictionJournal, ISharedAccountGate, IAsyncDisposable, IDisposable
+public sealed class PostgreSqlPredictionJournal : PredictionJournalBase, ISharedAccountGate, IAsyncDisposable, IDisposable
 {
     private const long BudgetLock = 0x4E42_0001; // "NB" 1
     private readonly NpgsqlDataSource _source;
@@ -67,7 +67,7 @@ public sealed class PostgreSqlPredictionJournal : IPredictionJournal, ISharedAcc
     }
 
     /// <inheritdoc/>
-    public async ValueTask<(JournalClaim Claim, JournalEntry? Entry)> ClaimAsync(string key, string workerId, TimeSpan lease, CancellationToken cancellationToken = default)
+    public override async ValueTask<(JournalClaim Claim, JournalEntry? Entry)> ClaimAsync(string key, string workerId, TimeSpan lease, CancellationToken cancellationToken = default)
     {
         await using var connection = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -106,7 +106,7 @@ public sealed class PostgreSqlPredictionJournal : IPredictionJournal, ISharedAcc
     }
 
     /// <inheritdoc/>
-    public async ValueTask<bool> BeginSubmitAsync(string key, string workerId, decimal reserveUsd, decimal? batchCapUsd, decimal? dailyCapUsd, DateOnly day, CancellationToken cancellationToken = default)
+    public override async ValueTask<bool> BeginSubmitAsync(string key, string workerId, decimal reserveUsd, decimal? batchCapUsd, decimal? dailyCapUsd, DateOnly day, CancellationToken cancellationToken = default)
     {
         await using var connection = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -142,27 +142,7 @@ public sealed class PostgreSqlPredictionJournal : IPredictionJournal, ISharedAcc
     }
 
     /// <inheritdoc/>
-    public ValueTask AcceptedAsync(string key, string predictionId, string modelId, decimal costUsd, CancellationToken cancellationToken = default) =>
-        UpdateAsync(key, e => e with { State = JournalState.Accepted, PredictionId = predictionId, ModelId = modelId, ChargeUsd = costUsd }, cancellationToken);
-
-    /// <inheritdoc/>
-    public ValueTask ReleaseAsync(string key, CancellationToken cancellationToken = default) =>
-        UpdateAsync(key, e => e with { State = JournalState.Claimed, ChargeUsd = 0 }, cancellationToken);
-
-    /// <inheritdoc/>
-    public ValueTask CompletedAsync(string key, string? outputPath, CancellationToken cancellationToken = default) =>
-        UpdateAsync(key, e => e with { State = JournalState.Completed, OutputPath = outputPath, Error = null }, cancellationToken);
-
-    /// <inheritdoc/>
-    public ValueTask FailedAsync(string key, string error, bool billed, CancellationToken cancellationToken = default) =>
-        UpdateAsync(key, e => e with { State = JournalState.Failed, Error = error, ChargeUsd = billed ? e.ChargeUsd : 0 }, cancellationToken);
-
-    /// <inheritdoc/>
-    public ValueTask SkippedAsync(string key, string reason, CancellationToken cancellationToken = default) =>
-        UpdateAsync(key, e => e with { State = JournalState.Skipped, Error = reason, ChargeUsd = 0 }, cancellationToken);
-
-    /// <inheritdoc/>
-    public async ValueTask RenewLeasesAsync(string workerId, TimeSpan lease, CancellationToken cancellationToken = default)
+    public override async ValueTask RenewLeasesAsync(string workerId, TimeSpan lease, CancellationToken cancellationToken = default)
     {
         await using var connection = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, null, "UPDATE nb_journal SET lease_until = @until, updated = now() WHERE batch = @batch AND worker = @worker AND state IN (0, 1, 2)");
@@ -172,7 +152,7 @@ public sealed class PostgreSqlPredictionJournal : IPredictionJournal, ISharedAcc
     }
 
     /// <inheritdoc/>
-    public async ValueTask<IReadOnlyList<JournalEntry>> ReadAsync(CancellationToken cancellationToken = default)
+    public override async ValueTask<IReadOnlyList<JournalEntry>> ReadAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, null, "SELECT * FROM nb_journal WHERE batch = @batch ORDER BY key");
@@ -261,7 +241,8 @@ public sealed class PostgreSqlPredictionJournal : IPredictionJournal, ISharedAcc
     /// <inheritdoc/>
     public void Dispose() => _source.Dispose();
 
-    private async ValueTask UpdateAsync(string key, Func<JournalEntry, JournalEntry> change, CancellationToken cancellationToken)
+    /// <inheritdoc/>
+    protected override async ValueTask UpdateAsync(string key, Func<JournalEntry, JournalEntry> change, CancellationToken cancellationToken)
     {
         await using var connection = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -275,7 +256,7 @@ public sealed class PostgreSqlPredictionJournal : IPredictionJournal, ISharedAcc
         await using var select = Command(connection, tx, "SELECT * FROM nb_journal WHERE batch = @batch AND key = @key FOR UPDATE");
         select.Parameters.AddWithValue("key", key);
         return await ReadOneAsync(select, cancellationToken).ConfigureAwait(false)
-            ?? throw new InvalidOperationException($"The journal has no entry for key '{key}': claim it first.");
+            ?? throw NotClaimed(key);
     }
 
     private static async Task<JournalEntry?> ReadOneAsync(NpgsqlCommand command, CancellationToken cancellationToken)

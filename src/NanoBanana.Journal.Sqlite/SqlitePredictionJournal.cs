@@ -10,7 +10,7 @@ namespace NanoBanana.Journal.Sqlite;
 /// with full sync, so what was written before a submit is there after a crash or a power cut. Several processes on
 /// one machine may share the file; for many machines use the PostgreSQL journal.
 /// </summary>
-public sealed class SqlitePredictionJournal : IPredictionJournal
+public sealed class SqlitePredictionJournal : PredictionJournalBase
 {
     private const long MicrosPerUsd = 1_000_000;
     private readonly string _connectionString;
@@ -51,7 +51,7 @@ public sealed class SqlitePredictionJournal : IPredictionJournal
     }
 
     /// <inheritdoc/>
-    public ValueTask<(JournalClaim Claim, JournalEntry? Entry)> ClaimAsync(string key, string workerId, TimeSpan lease, CancellationToken cancellationToken = default) =>
+    public override ValueTask<(JournalClaim Claim, JournalEntry? Entry)> ClaimAsync(string key, string workerId, TimeSpan lease, CancellationToken cancellationToken = default) =>
         InTransaction(tx =>
         {
             var current = Read(tx, key);
@@ -65,7 +65,7 @@ public sealed class SqlitePredictionJournal : IPredictionJournal
         });
 
     /// <inheritdoc/>
-    public ValueTask<bool> BeginSubmitAsync(string key, string workerId, decimal reserveUsd, decimal? batchCapUsd, decimal? dailyCapUsd, DateOnly day, CancellationToken cancellationToken = default) =>
+    public override ValueTask<bool> BeginSubmitAsync(string key, string workerId, decimal reserveUsd, decimal? batchCapUsd, decimal? dailyCapUsd, DateOnly day, CancellationToken cancellationToken = default) =>
         InTransaction(tx =>
         {
             var batch = Sum(tx, "batch = $batch AND key <> $key", key, day);
@@ -80,27 +80,7 @@ public sealed class SqlitePredictionJournal : IPredictionJournal
         });
 
     /// <inheritdoc/>
-    public ValueTask AcceptedAsync(string key, string predictionId, string modelId, decimal costUsd, CancellationToken cancellationToken = default) =>
-        Update(key, e => e with { State = JournalState.Accepted, PredictionId = predictionId, ModelId = modelId, ChargeUsd = costUsd });
-
-    /// <inheritdoc/>
-    public ValueTask ReleaseAsync(string key, CancellationToken cancellationToken = default) =>
-        Update(key, e => e with { State = JournalState.Claimed, ChargeUsd = 0 });
-
-    /// <inheritdoc/>
-    public ValueTask CompletedAsync(string key, string? outputPath, CancellationToken cancellationToken = default) =>
-        Update(key, e => e with { State = JournalState.Completed, OutputPath = outputPath, Error = null });
-
-    /// <inheritdoc/>
-    public ValueTask FailedAsync(string key, string error, bool billed, CancellationToken cancellationToken = default) =>
-        Update(key, e => e with { State = JournalState.Failed, Error = error, ChargeUsd = billed ? e.ChargeUsd : 0 });
-
-    /// <inheritdoc/>
-    public ValueTask SkippedAsync(string key, string reason, CancellationToken cancellationToken = default) =>
-        Update(key, e => e with { State = JournalState.Skipped, Error = reason, ChargeUsd = 0 });
-
-    /// <inheritdoc/>
-    public ValueTask RenewLeasesAsync(string workerId, TimeSpan lease, CancellationToken cancellationToken = default) =>
+    public override ValueTask RenewLeasesAsync(string workerId, TimeSpan lease, CancellationToken cancellationToken = default) =>
         InTransaction(tx =>
         {
             using var command = Command(tx, "UPDATE nb_journal SET lease_until = $until, updated = $now WHERE batch = $batch AND worker = $worker AND state IN (0, 1, 2)");
@@ -111,7 +91,7 @@ public sealed class SqlitePredictionJournal : IPredictionJournal
         }).AsNonGeneric();
 
     /// <inheritdoc/>
-    public ValueTask<IReadOnlyList<JournalEntry>> ReadAsync(CancellationToken cancellationToken = default) =>
+    public override ValueTask<IReadOnlyList<JournalEntry>> ReadAsync(CancellationToken cancellationToken = default) =>
         InTransaction<IReadOnlyList<JournalEntry>>(tx =>
         {
             using var command = Command(tx, "SELECT * FROM nb_journal WHERE batch = $batch ORDER BY key");
@@ -125,7 +105,8 @@ public sealed class SqlitePredictionJournal : IPredictionJournal
             return entries;
         });
 
-    private ValueTask Update(string key, Func<JournalEntry, JournalEntry> change) =>
+    /// <inheritdoc/>
+    protected override ValueTask UpdateAsync(string key, Func<JournalEntry, JournalEntry> change, CancellationToken cancellationToken) =>
         InTransaction(tx =>
         {
             Write(tx, change(Required(tx, key)));
@@ -158,7 +139,7 @@ public sealed class SqlitePredictionJournal : IPredictionJournal
     }
 
     private JournalEntry Required(SqliteTransaction tx, string key) =>
-        Read(tx, key) ?? throw new InvalidOperationException($"The journal has no entry for key '{key}': claim it first.");
+        Read(tx, key) ?? throw NotClaimed(key);
 
     private decimal Sum(SqliteTransaction tx, string where, string key, DateOnly day)
     {

@@ -4,7 +4,7 @@ namespace NanoBanana.Batch;
 /// A journal in memory: re-runs within one process skip and resume, nothing survives the process. The default when
 /// a batch is given no journal. Thread-safe.
 /// </summary>
-public sealed class InMemoryPredictionJournal : IPredictionJournal
+public sealed class InMemoryPredictionJournal : PredictionJournalBase
 {
     private readonly Dictionary<string, JournalEntry> _entries = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
@@ -14,7 +14,7 @@ public sealed class InMemoryPredictionJournal : IPredictionJournal
     public InMemoryPredictionJournal(TimeProvider? timeProvider = null) => _time = timeProvider ?? TimeProvider.System;
 
     /// <inheritdoc/>
-    public ValueTask<(JournalClaim Claim, JournalEntry? Entry)> ClaimAsync(string key, string workerId, TimeSpan lease, CancellationToken cancellationToken = default)
+    public override ValueTask<(JournalClaim Claim, JournalEntry? Entry)> ClaimAsync(string key, string workerId, TimeSpan lease, CancellationToken cancellationToken = default)
     {
         lock (_entries)
         {
@@ -30,7 +30,7 @@ public sealed class InMemoryPredictionJournal : IPredictionJournal
     }
 
     /// <inheritdoc/>
-    public ValueTask<bool> BeginSubmitAsync(string key, string workerId, decimal reserveUsd, decimal? batchCapUsd, decimal? dailyCapUsd, DateOnly day, CancellationToken cancellationToken = default)
+    public override ValueTask<bool> BeginSubmitAsync(string key, string workerId, decimal reserveUsd, decimal? batchCapUsd, decimal? dailyCapUsd, DateOnly day, CancellationToken cancellationToken = default)
     {
         lock (_entries)
         {
@@ -55,27 +55,7 @@ public sealed class InMemoryPredictionJournal : IPredictionJournal
     }
 
     /// <inheritdoc/>
-    public ValueTask AcceptedAsync(string key, string predictionId, string modelId, decimal costUsd, CancellationToken cancellationToken = default) =>
-        Update(key, e => e with { State = JournalState.Accepted, PredictionId = predictionId, ModelId = modelId, ChargeUsd = costUsd });
-
-    /// <inheritdoc/>
-    public ValueTask ReleaseAsync(string key, CancellationToken cancellationToken = default) =>
-        Update(key, e => e with { State = JournalState.Claimed, ChargeUsd = 0 });
-
-    /// <inheritdoc/>
-    public ValueTask CompletedAsync(string key, string? outputPath, CancellationToken cancellationToken = default) =>
-        Update(key, e => e with { State = JournalState.Completed, OutputPath = outputPath, Error = null });
-
-    /// <inheritdoc/>
-    public ValueTask FailedAsync(string key, string error, bool billed, CancellationToken cancellationToken = default) =>
-        Update(key, e => e with { State = JournalState.Failed, Error = error, ChargeUsd = billed ? e.ChargeUsd : 0 });
-
-    /// <inheritdoc/>
-    public ValueTask SkippedAsync(string key, string reason, CancellationToken cancellationToken = default) =>
-        Update(key, e => e with { State = JournalState.Skipped, Error = reason, ChargeUsd = 0 });
-
-    /// <inheritdoc/>
-    public ValueTask RenewLeasesAsync(string workerId, TimeSpan lease, CancellationToken cancellationToken = default)
+    public override ValueTask RenewLeasesAsync(string workerId, TimeSpan lease, CancellationToken cancellationToken = default)
     {
         lock (_entries)
         {
@@ -90,7 +70,7 @@ public sealed class InMemoryPredictionJournal : IPredictionJournal
     }
 
     /// <inheritdoc/>
-    public ValueTask<IReadOnlyList<JournalEntry>> ReadAsync(CancellationToken cancellationToken = default)
+    public override ValueTask<IReadOnlyList<JournalEntry>> ReadAsync(CancellationToken cancellationToken = default)
     {
         lock (_entries)
         {
@@ -98,10 +78,10 @@ public sealed class InMemoryPredictionJournal : IPredictionJournal
         }
     }
 
-    private JournalEntry Get(string key) =>
-        _entries.TryGetValue(key, out var e) ? e : throw new InvalidOperationException($"The journal has no entry for key '{key}': claim it first.");
+    private JournalEntry Get(string key) => _entries.TryGetValue(key, out var e) ? e : throw NotClaimed(key);
 
-    private ValueTask Update(string key, Func<JournalEntry, JournalEntry> change)
+    /// <inheritdoc/>
+    protected override ValueTask UpdateAsync(string key, Func<JournalEntry, JournalEntry> change, CancellationToken cancellationToken)
     {
         lock (_entries)
         {

@@ -76,10 +76,30 @@ public class BatchTests
         Assert.True(emulator.MaxAcceptedInAnyWindow(window * 2) >= 11, "25 jobs at 10 a window need three windows");
     }
 
-    [Fact]
-    public async Task A_429_lowers_concurrency_and_the_job_is_sent_again_never_paid_twice()
+    // The emulator's defaults changed: other latency shapes, executionTime reported or not, other body spellings.
+    public static TheoryData<string> Worlds() => ["default", "lognormal+executionTime", "two-mode+arrays+iso"];
+
+    private static void World(EmulatorOptions o, string world)
     {
-        await using var emulator = await Emu.StartAsync(o => o.AccountLimits = new AccountLimits(2, 1000), timeScale: 0.01);
+        switch (world)
+        {
+            case "lognormal+executionTime":
+                o.Latency = new LatencyProfile { Shape = LatencyShape.LogNormal, Sigma = 0.6 };
+                o.ReportExecutionTime = true;
+                break;
+            case "two-mode+arrays+iso":
+                o.Latency = new LatencyProfile { Shape = LatencyShape.TwoMode };
+                o.UrlsAsArray = true;
+                o.IsoTimestamps = true;
+                break;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Worlds))]
+    public async Task A_429_lowers_concurrency_and_the_job_is_sent_again_never_paid_twice(string world)
+    {
+        await using var emulator = await Emu.StartAsync(o => { o.AccountLimits = new AccountLimits(2, 1000); World(o, world); }, timeScale: 0.01);
         using var client = Emu.Client(emulator);
         var lowest = int.MaxValue;
         var progress = new SynchronousProgress<BatchProgress>(p => lowest = Math.Min(lowest, p.Concurrency));

@@ -150,9 +150,9 @@ internal sealed class BatchRunner : IDisposable
             {
                 result = await ProcessAsync(job, ct).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
             {
-                // A failed item never stops the batch.
+                // A failed item never stops the batch (a stray cancellation that is not the caller's included).
                 result = new BatchItemResult { Key = job.Key, Outcome = BatchOutcome.Failed, Size = job.Job.Size, Error = ex.Message };
             }
             finally

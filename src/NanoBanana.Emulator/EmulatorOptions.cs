@@ -241,16 +241,16 @@ public sealed record EmulatorRequest
     public string? Model { get; init; }
 
     /// <summary>The prediction id concerned.</summary>
-    public string? PredictionId { get; set; }
+    public string? PredictionId { get; internal set; }
 
     /// <summary>Whether a submit created a (billable) job.</summary>
-    public bool Accepted { get; set; }
+    public bool Accepted { get; internal set; }
 
     /// <summary>The status code sent (0 when the connection was dropped).</summary>
-    public int StatusCode { get; set; }
+    public int StatusCode { get; internal set; }
 
     /// <summary>The injected fault, if any.</summary>
-    public FaultKind? Fault { get; set; }
+    public FaultKind? Fault { get; internal set; }
 }
 
 /// <summary>

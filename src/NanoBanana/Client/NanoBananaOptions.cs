@@ -73,9 +73,7 @@ public sealed class NanoBananaOptions : ProtocolOptions
         return errors;
     }
 
-    /// <summary>A description without the API key.</summary>
-    public override string ToString() =>
-        $"NanoBananaOptions {{ Provider = {Provider}, BaseUrl = {EffectiveBaseUrl}, AuthScheme = {EffectiveAuthScheme}, ApiKey = {(string.IsNullOrEmpty(EffectiveApiKey) ? "(none)" : "***")}, UseSyncMode = {UseSyncMode}, Deadline = {Deadline} }}";
+    private protected override string Describe() => $"{base.Describe()}, UseSyncMode = {UseSyncMode}, Deadline = {Deadline}";
 
     /// <summary>
     /// A deep copy that later changes to this object do not reach (the client keeps one). The uploader is the same

@@ -46,8 +46,11 @@ public class ProtocolOptions
     public virtual IReadOnlyList<string> Validate() => [.. ValidateProtocol("NanoBanana")];
 
     /// <summary>A description without the API key.</summary>
-    public override string ToString() =>
-        $"{GetType().Name} {{ Provider = {Provider}, BaseUrl = {EffectiveBaseUrl}, AuthScheme = {EffectiveAuthScheme}, ApiKey = {(string.IsNullOrEmpty(EffectiveApiKey) ? "(none)" : "***")} }}";
+    public override string ToString() => $"{GetType().Name} {{ {Describe()} }}";
+
+    /// <summary>The settings for <see cref="ToString"/>, the key masked; a derived class appends its own.</summary>
+    private protected virtual string Describe() =>
+        $"Provider = {Provider}, BaseUrl = {EffectiveBaseUrl}, AuthScheme = {EffectiveAuthScheme}, ApiKey = {(string.IsNullOrEmpty(EffectiveApiKey) ? "(none)" : "***")}";
 
     /// <summary>The protocol settings' problems, each naming its key under <paramref name="section"/>.</summary>
     private protected IEnumerable<string> ValidateProtocol(string section)

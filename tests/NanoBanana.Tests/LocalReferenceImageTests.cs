@@ -171,6 +171,37 @@ public sealed class LocalReferenceImageTests : IDisposable
         Assert.Contains("does not exist", output2.ToString());
     }
 
+    [Fact]
+    public async Task The_jobs_deadline_bounds_its_uploads_and_nothing_is_submitted_when_they_overrun()
+    {
+        await using var emulator = await Emu.StartAsync();
+        var time = new ManualTimeProvider();
+        using var client = Emu.Client(emulator, o => o.ReferenceImageUploader = new HangingUploader(), time: time);
+        var job = new ImageJob("x") { Deadline = TimeSpan.FromSeconds(30), ReferenceImages = [ReferenceImage.FromFile(WritePng())] };
+        var running = client.EditAsync(job);
+        while (time.PendingTimers == 0)
+        {
+            await Task.Delay(5); // the deadline's timer is armed
+        }
+
+        time.Advance(TimeSpan.FromSeconds(29));
+        Assert.False(running.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(2));
+        var timeout = await Assert.ThrowsAsync<PredictionTimeoutException>(() => running);
+        Assert.Contains("deadline", timeout.Message, StringComparison.Ordinal);
+        Assert.Null(timeout.PredictionId);
+        Assert.DoesNotContain(emulator.Requests, r => r.Kind == "submit");
+    }
+
+    private sealed class HangingUploader : IReferenceImageUploader
+    {
+        public async Task<Uri> UploadAsync(ReferenceImage image, CancellationToken cancellationToken = default)
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            throw new InvalidOperationException("unreachable");
+        }
+    }
+
     private sealed class RecordingUploader : IReferenceImageUploader
     {
         public List<ReferenceImage> Seen { get; } = [];

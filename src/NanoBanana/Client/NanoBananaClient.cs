@@ -18,6 +18,7 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable
 {
     private readonly HttpClient? _ownedHttp;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ImageTier, ImageModel> _successors = new();
+    private readonly TimeProvider _time;
     private IReferenceImageUploader? _providerUploader;
     private bool _disposed;
 
@@ -45,6 +46,7 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable
 
         Options = options = options.Snapshot(); // later changes to the caller's object do not reach this client
         var time = timeProvider ?? TimeProvider.System;
+        _time = time;
         Logger = (ILogger?)loggerFactory?.CreateLogger<NanoBananaClient>() ?? NullLogger.Instance;
         Catalog = ModelCatalog.Create(options.Catalog);
         LatencyStatistics = new LatencyStatistics(options.Polling.LatencyWindow, options.Polling.LatencyHalfLife, options.Polling.LatencyPriorWeight);
@@ -71,6 +73,7 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable
         DefaultSchedule = new FixedPollSchedule(TimeSpan.FromSeconds(1));
         Waiter = null!;
         Logger = NullLogger.Instance;
+        _time = TimeProvider.System;
     }
 
     /// <summary>Builds an <see cref="HttpClient"/> with the SDK's resilience pipeline, as the client does for itself.</summary>
@@ -222,28 +225,41 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable
                 nameof(job));
         }
 
+        // The job's deadline covers its uploads too: what they take is taken from the time left for the prediction.
+        var deadline = job.Deadline ?? Options.Deadline;
+        var started = _time.GetTimestamp();
+        using var timer = new CancellationTokenSource(deadline, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
         var images = new ReferenceImage[job.ReferenceImages.Count];
-        for (var i = 0; i < images.Length; i++)
+        try
         {
-            var image = job.ReferenceImages[i];
-            if (!image.IsLocal)
+            for (var i = 0; i < images.Length; i++)
             {
-                images[i] = image;
-                continue;
-            }
+                var image = job.ReferenceImages[i];
+                if (!image.IsLocal)
+                {
+                    images[i] = image;
+                    continue;
+                }
 
-            using var activity = NanoBananaTelemetry.ActivitySource.StartActivity("nanobanana.upload", ActivityKind.Client);
-            var url = await uploader.UploadAsync(image, cancellationToken).ConfigureAwait(false);
-            if (url is null || !url.IsAbsoluteUri || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp))
-            {
-                throw new InvalidOperationException($"The reference image uploader returned '{url}' for {image.FileName}; it must return an absolute http(s) URL.");
-            }
+                using var activity = NanoBananaTelemetry.ActivitySource.StartActivity("nanobanana.upload", ActivityKind.Client);
+                var url = await uploader.UploadAsync(image, linked.Token).ConfigureAwait(false);
+                if (url is null || !url.IsAbsoluteUri || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp))
+                {
+                    throw new InvalidOperationException($"The reference image uploader returned '{url}' for {image.FileName}; it must return an absolute http(s) URL.");
+                }
 
-            Log.Uploaded(Logger, image.FileName!, image.Length ?? 0, url.GetLeftPart(UriPartial.Path));
-            images[i] = image.Uploaded(url);
+                Log.Uploaded(Logger, image.FileName!, image.Length ?? 0, url.GetLeftPart(UriPartial.Path));
+                images[i] = image.Uploaded(url);
+            }
+        }
+        catch (OperationCanceledException ex) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new PredictionTimeoutException($"Uploading the job's {local} local reference image(s) did not finish within its deadline of {deadline}; nothing was submitted, nothing billed.", ex);
         }
 
-        return job with { ReferenceImages = images };
+        var left = deadline - _time.GetElapsedTime(started);
+        return job with { ReferenceImages = images, Deadline = left > TimeSpan.FromMilliseconds(1) ? left : TimeSpan.FromMilliseconds(1) };
     }
 
     private sealed class ProviderUploader(NanoBananaProtocolClient protocol) : IReferenceImageUploader

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
-using NanoBanana.Catalog;
 using NanoBanana.Routing;
 
 namespace NanoBanana.Batch;
@@ -215,35 +214,26 @@ internal sealed class BatchRunner : IDisposable
             }
 
             // The reservation covers the dearest model the job may end up on.
-            var reserve = Price(decision.Model, job.Size);
+            var reserve = decision.Model.PriceOrZero(job.Size);
             if (toSend.AllowFallback == true)
             {
                 foreach (var fallback in decision.Fallbacks)
                 {
-                    reserve = Math.Max(reserve, Price(fallback, job.Size));
+                    reserve = Math.Max(reserve, fallback.PriceOrZero(job.Size));
                 }
             }
 
             // The rate permit is held for the whole submit exchange: the service may count the submit at any moment of it.
+            // On a shared store, the account's limits across every worker come from the store as well.
             System.Threading.RateLimiting.RateLimitLease? permit = null;
-            ImageGenerationOperation operation;
+            long? ticket = null;
             try
             {
                 if (_rate is not null)
                 {
                     permit = await _rate.AcquireAsync(1, ct).ConfigureAwait(false);
                 }
-            }
-            catch (OperationCanceledException)
-            {
-                await _journal.ReleaseAsync(key, CancellationToken.None).ConfigureAwait(false);
-                throw;
-            }
 
-            // On a shared store, the account's limits across every worker come from the store as well.
-            long? ticket = null;
-            try
-            {
                 if (_journal is ISharedAccountGate gate && _options.Limits is { } limits)
                 {
                     while (ticket is null)
@@ -263,6 +253,7 @@ internal sealed class BatchRunner : IDisposable
                 throw;
             }
 
+            ImageGenerationOperation? operation = null;
             using (permit)
             await using (new SharedTicket(_journal as ISharedAccountGate, ticket))
             {
@@ -290,7 +281,6 @@ internal sealed class BatchRunner : IDisposable
                     _slots.Decrease();
                     rateLimited++;
                     Update(s => s with { RateLimited = s.RateLimited + 1, Concurrency = _slots.Limit });
-                    operation = null!;
                 }
                 catch (NanoBananaApiException ex)
                 {
@@ -311,14 +301,14 @@ internal sealed class BatchRunner : IDisposable
                 }
             }
 
-            if (operation is null)
+            if (operation is null) // answered 429: nothing was accepted
             {
                 await Task.Delay(backoff, _time, ct).ConfigureAwait(false);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, (_options.Limits?.Window ?? TimeSpan.FromMinutes(1)).Ticks));
                 continue;
             }
 
-            var cost = Price(operation.Model, job.Size);
+            var cost = operation.Model.PriceOrZero(job.Size);
             await _journal.AcceptedAsync(key, operation.Id, operation.Model.Id, cost, CancellationToken.None).ConfigureAwait(false);
             _slots.Increase();
             Update(s => s with { SpentUsd = s.SpentUsd + cost, Concurrency = _slots.Limit });
@@ -340,7 +330,7 @@ internal sealed class BatchRunner : IDisposable
             await _journal.FailedAsync(key, ex.Message, billed: true, CancellationToken.None).ConfigureAwait(false);
             return accepted with { Outcome = BatchOutcome.Failed, Error = ex.Message };
         }
-        catch (Exception ex) when (ex is PredictionTimeoutException or OutputUnavailableException or OperationCanceledException or NanoBananaException)
+        catch (Exception ex) when (ex is NanoBananaException or OperationCanceledException)
         {
             // Accepted and possibly paid: the journal keeps the id, and a re-run resumes it.
             return accepted with { Error = ex.Message };
@@ -431,8 +421,6 @@ internal sealed class BatchRunner : IDisposable
 
     private static bool IsRateLimited(NanoBananaApiException ex) =>
         ex.StatusCode == HttpStatusCode.TooManyRequests || ex.InnerException is NanoBananaApiException { StatusCode: HttpStatusCode.TooManyRequests };
-
-    private static decimal Price(ImageModel model, ImageSize size) => model.TryGetPrice(size, out var price) ? price : 0m;
 
     private static string Usd(decimal? value) => value is { } v ? "$" + v.ToString(System.Globalization.CultureInfo.InvariantCulture) : "none";
 

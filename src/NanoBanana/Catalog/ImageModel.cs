@@ -171,6 +171,9 @@ public sealed class ImageModel
         return priceUsd >= 0;
     }
 
+    /// <summary>The price per image at a size, or 0 when the model does not offer it (what is recorded and reserved).</summary>
+    internal decimal PriceOrZero(ImageSize size) => TryGetPrice(size, out var price) ? price : 0m;
+
     /// <summary>The pixel dimensions of an output at this size and ratio.</summary>
     /// <exception cref="ArgumentException">The model does not offer that size or ratio.</exception>
     public PixelSize GetPixelSize(ImageSize size, AspectRatio ratio) =>

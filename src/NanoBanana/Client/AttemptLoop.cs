@@ -165,7 +165,7 @@ internal sealed class AttemptLoop
     {
         var tags = new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, model.Id);
         NanoBananaTelemetry.JobsStarted.Add(1, tags);
-        NanoBananaTelemetry.EstimatedCost.Record((double)(model.TryGetPrice(_job.Size, out var price) ? price : 0m), tags);
+        NanoBananaTelemetry.EstimatedCost.Record((double)model.PriceOrZero(_job.Size), tags);
         Log.Submitted(_host.Logger, prediction.Id, model.Id, _attempts.Count + 1, _sync);
         var state = new PollState { Id = prediction.Id, Model = model, StartTimestamp = startTimestamp, PollUrl = prediction.PollUrl, Attempt = _attempts.Count + 1, ExpectsInline = _job.Base64Output };
         var operation = new ImageGenerationOperation(_host, state, _job, _decision, _attempts);

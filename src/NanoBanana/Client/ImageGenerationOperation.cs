@@ -169,7 +169,7 @@ public class ImageGenerationOperation
         }
 
         var attempts = _priorAttempts.Append(new GenerationAttempt(Model, Id, AttemptOutcome.Completed, null, duration)).ToArray();
-        var cost = Model.TryGetPrice(_job?.Size ?? ImageSize.OneK, out var price) ? price : 0m;
+        var cost = Model.PriceOrZero(_job?.Size ?? ImageSize.OneK);
         _value = new ImageResult(images, Model, Id, Decision, attempts, duration, p.ExecutionTime, _state.PollCount, cost);
         var tags = new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, Model.Id);
         NanoBananaTelemetry.JobsCompleted.Add(1, tags);

@@ -70,7 +70,7 @@ public static class NanoBananaModelFactory
         images ??= [GeneratedImage(TinyPng, "image/png", predictionId)];
         attempts ??= [new GenerationAttempt(model, predictionId, AttemptOutcome.Completed, null, took)];
         return new ImageResult(images, model, predictionId, decision, attempts, took, null, pollCount,
-            estimatedCostUsd ?? (model.TryGetPrice(ImageSize.OneK, out var price) ? price : 0m));
+            estimatedCostUsd ?? model.PriceOrZero(ImageSize.OneK));
     }
 
     /// <summary>A prediction as the service reports it.</summary>

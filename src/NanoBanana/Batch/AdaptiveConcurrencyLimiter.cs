@@ -103,10 +103,10 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
             if (_waiters.Count == 0 && _inUse < _limit)
             {
                 _inUse++;
-                return new Slot(this);
+                return new ReleasingLease(Release);
             }
 
-            return Slot.Refused;
+            return ReleasingLease.Refused;
         }
     }
 
@@ -119,7 +119,7 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
             if (_waiters.Count == 0 && _inUse < _limit)
             {
                 _inUse++;
-                return ValueTask.FromResult<RateLimitLease>(new Slot(this));
+                return ValueTask.FromResult<RateLimitLease>(new ReleasingLease(Release));
             }
 
             var waiter = new TaskCompletionSource<RateLimitLease>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -150,36 +150,10 @@ public sealed class AdaptiveConcurrencyLimiter : RateLimiter
         {
             next.Registration.Dispose();
             _inUse++;
-            if (!next.Waiter.TrySetResult(new Slot(this)))
+            if (!next.Waiter.TrySetResult(new ReleasingLease(Release)))
             {
                 _inUse--;
             }
-        }
-    }
-
-    private sealed class Slot(AdaptiveConcurrencyLimiter? owner) : RateLimitLease
-    {
-        public static readonly Slot Refused = new(null);
-        private int _released;
-
-        public override bool IsAcquired => owner is not null;
-
-        public override IEnumerable<string> MetadataNames => [];
-
-        public override bool TryGetMetadata(string metadataName, out object? metadata)
-        {
-            metadata = null;
-            return false;
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (owner is not null && Interlocked.Exchange(ref _released, 1) == 0)
-            {
-                owner.Release();
-            }
-
-            base.Dispose(disposing);
         }
     }
 }

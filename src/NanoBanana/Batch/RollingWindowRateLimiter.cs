@@ -62,7 +62,7 @@ public sealed class RollingWindowRateLimiter : RateLimiter
         Check(permitCount);
         lock (_permits)
         {
-            return TryGrant(permitCount, out _, out _) ?? Lease.Refused;
+            return TryGrant(permitCount, out _, out _) ?? ReleasingLease.Refused;
         }
     }
 
@@ -110,21 +110,21 @@ public sealed class RollingWindowRateLimiter : RateLimiter
         base.Dispose(disposing);
     }
 
-    private Lease? TryGrant(int permits, out TimeSpan wait, out Task ended)
+    private ReleasingLease? TryGrant(int permits, out TimeSpan wait, out Task ended)
     {
         var now = _time.GetTimestamp();
         Expire(now);
         ended = _ended.Task;
         if (_permits.Count + permits <= _limit)
         {
-            var lease = new Lease(this);
+            var permit = new Permit();
             for (var i = 0; i < permits; i++)
             {
-                _permits.Add(lease.Permit);
+                _permits.Add(permit);
             }
 
             wait = TimeSpan.Zero;
-            return lease;
+            return new ReleasingLease(() => End(permit));
         }
 
         // The permits that must leave the window first: the earliest-ended ones.
@@ -173,36 +173,5 @@ public sealed class RollingWindowRateLimiter : RateLimiter
     private sealed class Permit
     {
         public long? End;
-    }
-
-    private sealed class Lease : RateLimitLease
-    {
-        public static readonly Lease Refused = new(null);
-        private readonly RollingWindowRateLimiter? _owner;
-        private int _ended;
-
-        public Lease(RollingWindowRateLimiter? owner) => _owner = owner;
-
-        public Permit Permit { get; } = new();
-
-        public override bool IsAcquired => _owner is not null;
-
-        public override IEnumerable<string> MetadataNames => [];
-
-        public override bool TryGetMetadata(string metadataName, out object? metadata)
-        {
-            metadata = null;
-            return false;
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (_owner is not null && Interlocked.Exchange(ref _ended, 1) == 0)
-            {
-                _owner.End(Permit);
-            }
-
-            base.Dispose(disposing);
-        }
     }
 }

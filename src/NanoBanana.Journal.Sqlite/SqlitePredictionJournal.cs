@@ -52,7 +52,7 @@ public sealed class SqlitePredictionJournal : PredictionJournalBase
 
     /// <inheritdoc/>
     public override ValueTask<(JournalClaim Claim, JournalEntry? Entry)> ClaimAsync(string key, string workerId, TimeSpan lease, CancellationToken cancellationToken = default) =>
-        InTransaction(tx =>
+        ValueTask.FromResult(InTransaction(tx =>
         {
             var current = Read(tx, key);
             var (claim, write) = JournalRules.Claim(current, key, workerId, lease, _time.GetUtcNow());
@@ -62,11 +62,11 @@ public sealed class SqlitePredictionJournal : PredictionJournalBase
             }
 
             return (claim, current);
-        });
+        }));
 
     /// <inheritdoc/>
     public override ValueTask<bool> BeginSubmitAsync(string key, string workerId, decimal reserveUsd, decimal? batchCapUsd, decimal? dailyCapUsd, DateOnly day, CancellationToken cancellationToken = default) =>
-        InTransaction(tx =>
+        ValueTask.FromResult(InTransaction(tx =>
         {
             var batch = Sum(tx, "batch = $batch AND key <> $key", key, day);
             var daily = Sum(tx, "day = $day AND NOT (batch = $batch AND key = $key)", key, day);
@@ -77,22 +77,24 @@ public sealed class SqlitePredictionJournal : PredictionJournalBase
 
             Write(tx, JournalRules.Begin(Required(tx, key), workerId, reserveUsd, day));
             return true;
-        });
+        }));
 
     /// <inheritdoc/>
-    public override ValueTask RenewLeasesAsync(string workerId, TimeSpan lease, CancellationToken cancellationToken = default) =>
+    public override ValueTask RenewLeasesAsync(string workerId, TimeSpan lease, CancellationToken cancellationToken = default)
+    {
         InTransaction(tx =>
         {
             using var command = Command(tx, "UPDATE nb_journal SET lease_until = $until, updated = $now WHERE batch = $batch AND worker = $worker AND state IN (0, 1, 2)");
             command.Parameters.AddWithValue("$until", (_time.GetUtcNow() + lease).ToUnixTimeMilliseconds());
             command.Parameters.AddWithValue("$worker", workerId);
-            command.ExecuteNonQuery();
-            return true;
-        }).AsNonGeneric();
+            return command.ExecuteNonQuery();
+        });
+        return ValueTask.CompletedTask;
+    }
 
     /// <inheritdoc/>
     public override ValueTask<IReadOnlyList<JournalEntry>> ReadAsync(CancellationToken cancellationToken = default) =>
-        InTransaction<IReadOnlyList<JournalEntry>>(tx =>
+        ValueTask.FromResult<IReadOnlyList<JournalEntry>>(InTransaction(tx =>
         {
             using var command = Command(tx, "SELECT * FROM nb_journal WHERE batch = $batch ORDER BY key");
             using var reader = command.ExecuteReader();
@@ -103,23 +105,28 @@ public sealed class SqlitePredictionJournal : PredictionJournalBase
             }
 
             return entries;
-        });
+        }));
 
     /// <inheritdoc/>
-    protected override ValueTask UpdateAsync(string key, Func<JournalEntry, JournalEntry> change, CancellationToken cancellationToken) =>
+    protected override ValueTask UpdateAsync(string key, Func<JournalEntry, JournalEntry> change, CancellationToken cancellationToken)
+    {
         InTransaction(tx =>
         {
-            Write(tx, change(Required(tx, key)));
-            return true;
-        }).AsNonGeneric();
+            var entry = change(Required(tx, key));
+            Write(tx, entry);
+            return entry;
+        });
+        return ValueTask.CompletedTask;
+    }
 
-    private ValueTask<T> InTransaction<T>(Func<SqliteTransaction, T> work)
+    // Microsoft.Data.Sqlite is synchronous underneath, so each step runs to the end here and is returned completed.
+    private T InTransaction<T>(Func<SqliteTransaction, T> work)
     {
         using var connection = Open();
         using var tx = connection.BeginTransaction(deferred: false); // BEGIN IMMEDIATE: writers queue up here
         var result = work(tx);
         tx.Commit();
-        return ValueTask.FromResult(result);
+        return result;
     }
 
     private SqliteConnection Open()

@@ -146,26 +146,19 @@ internal static class BatchSoak
 
         public static Worker Start(NanoBananaEmulator emulator, string file, string journal, string output, string name, int concurrency = AccountTasks, decimal? budget = null, double scale = TimeScale, int perMinute = PerMinute)
         {
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in new[]
+            var args = new List<string>
             {
-                Path.Combine(AppContext.BaseDirectory, "NanoBanana.Cli.dll"), "batch", file, "--journal", journal, "--out", output, "--worker", name,
+                "batch", file, "--journal", journal, "--out", output, "--worker", name,
                 "--base-url", emulator.ApiBaseUrl.AbsoluteUri, "--api-key", "soak", "--emulator-time-scale", scale.ToString(CultureInfo.InvariantCulture),
                 "--concurrency", concurrency.ToString(CultureInfo.InvariantCulture), "--account-tasks", AccountTasks.ToString(CultureInfo.InvariantCulture),
                 "--per-minute", perMinute.ToString(CultureInfo.InvariantCulture),
-            })
-            {
-                start.ArgumentList.Add(a);
-            }
-
+            };
             if (budget is { } b)
             {
-                start.ArgumentList.Add("--budget");
-                start.ArgumentList.Add(b.ToString(CultureInfo.InvariantCulture));
+                args.AddRange(["--budget", b.ToString(CultureInfo.InvariantCulture)]);
             }
 
-            start.Environment.Remove("NANOBANANA_API_KEY");
-            var worker = new Worker(name, Process.Start(start)!);
+            var worker = new Worker(name, DotnetApp.Start("NanoBanana.Cli.dll", args));
             worker.Process.OutputDataReceived += (_, e) =>
             {
                 if (e.Data?.Contains(" done, ", StringComparison.Ordinal) == true)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using NanoBanana.Batch;
 using NanoBanana.Journal.Sqlite;
+using NanoBanana.Soak;
 
 namespace NanoBanana.Tests;
 
@@ -73,15 +74,7 @@ public class BatchCrashTests
 
     private static Process Start(string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "NanoBanana.Cli.dll"));
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        start.Environment.Remove("NANOBANANA_API_KEY");
-        var process = Process.Start(start)!;
+        var process = DotnetApp.Start("NanoBanana.Cli.dll", args);
         _ = process.StandardError.ReadToEndAsync();
         return process;
     }

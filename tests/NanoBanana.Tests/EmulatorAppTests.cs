@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.RegularExpressions;
 using NanoBanana.Catalog;
 using NanoBanana.Emulator;
+using NanoBanana.Soak;
 
 namespace NanoBanana.Tests;
 
@@ -11,18 +12,7 @@ namespace NanoBanana.Tests;
 /// </summary>
 public partial class EmulatorAppTests
 {
-    private static ProcessStartInfo StartInfo(params string[] args)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "nanobanana-emulator.dll");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(dll);
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        return start;
-    }
+    private static ProcessStartInfo StartInfo(params string[] args) => DotnetApp.StartInfo("nanobanana-emulator.dll", args);
 
     private static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
     {

@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using NanoBanana.Soak;
 
 namespace NanoBanana.Tests;
 
@@ -25,17 +26,7 @@ public class TelemetryExportTests
         var output = Directory.CreateTempSubdirectory("nb-telemetry-");
         try
         {
-            var start = new ProcessStartInfo("dotnet")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                WorkingDirectory = output.FullName,
-            };
-            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "NanoBanana.Samples.Telemetry.dll"));
-            start.ArgumentList.Add("--otlp");
-            start.ArgumentList.Add(receiver.Url);
-            start.Environment.Remove("NANOBANANA_API_KEY");
-            using var process = Process.Start(start)!;
+            using var process = DotnetApp.Start("NanoBanana.Samples.Telemetry.dll", ["--otlp", receiver.Url], output.FullName);
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));

@@ -405,11 +405,6 @@ public static partial class CliApp
         PinnedTier = parse.GetValue(Pin),
     };
 
-    // An http(s) URL is sent as it is; anything else is a local file, uploaded before the submit.
-    private static ReferenceImage Reference(string text, ReferenceKind kind) =>
-        Uri.TryCreate(text, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttps || url.Scheme == Uri.UriSchemeHttp)
-            ? new ReferenceImage(url, kind)
-            : ReferenceImage.FromFile(text, kind);
 
     // A job's reference counts come from its images: a count given as an option must agree with them, or the job would
     // be routed differently from what "route" says for the same options.
@@ -427,9 +422,9 @@ public static partial class CliApp
         var r = Requirements(parse);
         var images = (parse.GetValue(Images) ?? []).Select(text => text switch
         {
-            _ when text.StartsWith("face:", StringComparison.OrdinalIgnoreCase) => Reference(text[5..], ReferenceKind.Face),
-            _ when text.StartsWith("object:", StringComparison.OrdinalIgnoreCase) => Reference(text[7..], ReferenceKind.Object),
-            _ => Reference(text, ReferenceKind.Other),
+            _ when text.StartsWith("face:", StringComparison.OrdinalIgnoreCase) => ReferenceImage.FromUrlOrFile(text[5..], ReferenceKind.Face),
+            _ when text.StartsWith("object:", StringComparison.OrdinalIgnoreCase) => ReferenceImage.FromUrlOrFile(text[7..], ReferenceKind.Object),
+            _ => ReferenceImage.FromUrlOrFile(text, ReferenceKind.Other),
         }).ToArray();
         Reconcile("--faces", parse.GetValue(Faces), images.Count(i => i.Kind == ReferenceKind.Face), "face:");
         Reconcile("--objects", parse.GetValue(Objects), images.Count(i => i.Kind == ReferenceKind.Object), "object:");

@@ -12,7 +12,8 @@ namespace NanoBanana.Journal.PostgreSql;
 /// </summary>
 public sealed class PostgreSqlPredictionJournal : PredictionJournalBase, ISharedAccountGate, IAsyncDisposable, IDisposable
 {
-    private const long BudgetLock = 0x4E42_0001; // "NB" 1
+    private const long BudgetLock = 0x4E42_0001; // "NB" 1: budget reservations (and creating the tables)
+    private const long AccountGateLock = 0x4E42_0002; // "NB" 2: the shared rate window and in-flight count
     private readonly NpgsqlDataSource _source;
     private readonly string _batch;
     private readonly TimeProvider _time;
@@ -175,7 +176,7 @@ public sealed class PostgreSqlPredictionJournal : PredictionJournalBase, IShared
         await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using (var lockCommand = Command(connection, tx, "SELECT pg_advisory_xact_lock(@lock)"))
         {
-            lockCommand.Parameters.AddWithValue("lock", BudgetLock + 1);
+            lockCommand.Parameters.AddWithValue("lock", AccountGateLock);
             await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 

@@ -24,6 +24,19 @@ public sealed class LocalReferenceImageTests : IDisposable
     }
 
     [Fact]
+    public void An_http_url_stays_a_url_and_anything_else_is_a_file_relative_to_the_folder_given()
+    {
+        WritePng("rel.png");
+        var url = ReferenceImage.FromUrlOrFile("https://cdn.example.com/a.png", ReferenceKind.Face);
+        Assert.False(url.IsLocal);
+        Assert.Equal(ReferenceKind.Face, url.Kind);
+        var file = ReferenceImage.FromUrlOrFile("rel.png", ReferenceKind.Object, relativeTo: _dir);
+        Assert.True(file.IsLocal);
+        Assert.Equal("rel.png", file.FileName);
+        Assert.Throws<FileNotFoundException>(() => ReferenceImage.FromUrlOrFile("ftp://example.com/a.png"));
+    }
+
+    [Fact]
     public void Local_images_are_checked_before_anything_is_sent()
     {
         var png = ReferenceImage.FromFile(WritePng(), ReferenceKind.Face);

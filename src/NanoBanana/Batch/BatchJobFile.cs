@@ -106,9 +106,7 @@ public static class BatchJobFile
         }
 
         return [.. list.EnumerateArray().Select(item => item.GetString() is { Length: > 0 } value
-            ? Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
-                ? new ReferenceImage(uri, kind)
-                : ReferenceImage.FromFile(Path.Combine(folder, value), kind)
+            ? ReferenceImage.FromUrlOrFile(value, kind, relativeTo: folder)
             : throw new FormatException($"\"{name}\" has an empty entry"))];
     }
 }

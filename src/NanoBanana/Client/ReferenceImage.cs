@@ -67,6 +67,23 @@ public sealed record ReferenceImage
     public static ReferenceImage Other(string url) => new(new Uri(url));
 
     /// <summary>
+    /// An http(s) URL as it is (the service fetches it); anything else as a local file (<see cref="FromFile"/>), uploaded
+    /// before the submit.
+    /// </summary>
+    /// <param name="urlOrPath">An http(s) URL or a file path.</param>
+    /// <param name="kind">What the image is for.</param>
+    /// <param name="relativeTo">The folder a relative path is taken from (default: the current directory).</param>
+    /// <exception cref="FileNotFoundException">A path, and the file does not exist.</exception>
+    /// <exception cref="ArgumentException">A path to a file that is empty, too large, or not an image.</exception>
+    public static ReferenceImage FromUrlOrFile(string urlOrPath, ReferenceKind kind = ReferenceKind.Other, string? relativeTo = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(urlOrPath);
+        return Uri.TryCreate(urlOrPath, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttps || url.Scheme == Uri.UriSchemeHttp)
+            ? new ReferenceImage(url, kind)
+            : FromFile(relativeTo is null ? urlOrPath : Path.Combine(relativeTo, urlOrPath), kind);
+    }
+
+    /// <summary>
     /// A local image file. Its size and type are checked now (reading only its first bytes); its content is read when
     /// it is uploaded, and checked again then.
     /// </summary>

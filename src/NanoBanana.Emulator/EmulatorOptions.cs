@@ -208,6 +208,15 @@ public sealed class EmulatorOptions
 
     /// <summary>Maximum log entries kept (oldest dropped). Default 100,000.</summary>
     public int MaxLogEntries { get; set; } = 100_000;
+
+    /// <summary>
+    /// How many times a webhook delivery is tried when the receiver does not answer with a 2xx (WaveSpeedAI does not
+    /// document its own retry policy). Default 3.
+    /// </summary>
+    public int WebhookAttempts { get; set; } = 3;
+
+    /// <summary>The wait before the second delivery attempt, doubled after each further one, scaled by <see cref="TimeScale"/>. Default 1 s.</summary>
+    public TimeSpan WebhookRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>One request the emulator received.</summary>

@@ -137,83 +137,90 @@ public sealed partial class NanoBananaEmulator
             w.WriteStartObject();
             w.WriteNumber("code", 200);
             w.WriteString("message", "success");
-            w.WriteStartObject("data");
-            w.WriteString("id", job.Id);
-            w.WriteString("model", "google/" + job.Model.Id);
-            WriteOutputs(w, "outputs", job, done);
-            var pollUrl = new Uri(job.ForeignPollUrl ? _options.ForeignPollBaseUrl : BaseAddress, $"api/v3/predictions/{Uri.EscapeDataString(job.Id)}/result").AbsoluteUri;
-            if (_options.UrlsAsArray)
-            {
-                w.WriteStartArray("urls");
-                w.WriteStartObject();
-                w.WriteString("get", pollUrl);
-                w.WriteEndObject();
-                w.WriteEndArray();
-            }
-            else
-            {
-                w.WriteStartObject("urls");
-                w.WriteString("get", pollUrl);
-                w.WriteEndObject();
-            }
-
-            w.WriteString("status", status);
-            if (syncTimeout)
-            {
-                w.WriteString("error", "Sync mode timed out");
-                w.WriteNumber("code", 5004);
-            }
-            else if (done && job.Fate == JobFate.Failed && job.ErrorCode == 1200)
-            {
-                w.WriteStartObject("error");
-                w.WriteNumber("code", 1200);
-                w.WriteString("message", "The request was rejected by content moderation");
-                w.WriteEndObject();
-            }
-            else if (done && job.Fate == JobFate.Failed && job.EchoedKey is { } key)
-            {
-                // The key verbatim and JSON-escaped character by character, as a careless upstream might echo it.
-                w.WritePropertyName("error");
-                w.WriteRawValue("\"upstream rejected the request for key " + key + " (" + string.Concat(key.Select(c => $"\\u{(int)c:x4}")) + ")\"");
-                w.WriteNumber("code", job.ErrorCode ?? 1401);
-            }
-            else if (done && job.Fate == JobFate.Failed)
-            {
-                w.WriteString("error", "Task failed: internal error");
-                w.WriteNumber("code", job.ErrorCode ?? 5000);
-            }
-            else
-            {
-                w.WriteString("error", "");
-            }
-
-            if (_options.ReportExecutionTime)
-            {
-                var execMs = done ? (job.CompleteTimestamp - job.CreatedTimestamp) * 1000.0 / Stopwatch.Frequency : 0;
-                w.WriteNumber("executionTime", Math.Round(execMs, 3));
-                w.WriteStartObject("timings");
-                w.WriteNumber("inference", Math.Round(execMs, 3));
-                w.WriteEndObject();
-            }
-            if (done && job.Fate == JobFate.Completed)
-            {
-                w.WriteStartArray("has_nsfw_contents");
-                w.WriteBooleanValue(false);
-                w.WriteEndArray();
-            }
-            else
-            {
-                w.WriteNull("has_nsfw_contents");
-            }
-
-            w.WriteString("created_at", _options.IsoTimestamps
-                ? job.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff", CultureInfo.InvariantCulture) + "4Z"
-                : job.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture));
-            w.WriteEndObject();
+            w.WritePropertyName("data");
+            WritePrediction(w, job, done, status, syncTimeout);
             w.WriteEndObject();
         }
 
         return SendJson(ctx, entry, 200, buffer);
+    }
+
+    // The prediction object itself: the envelope's "data", and the whole body of a webhook delivery.
+    private void WritePrediction(Utf8JsonWriter w, JobRecord job, bool done, string status, bool syncTimeout)
+    {
+        w.WriteStartObject();
+        w.WriteString("id", job.Id);
+        w.WriteString("model", "google/" + job.Model.Id);
+        WriteOutputs(w, "outputs", job, done);
+        var pollUrl = new Uri(job.ForeignPollUrl ? _options.ForeignPollBaseUrl : BaseAddress, $"api/v3/predictions/{Uri.EscapeDataString(job.Id)}/result").AbsoluteUri;
+        if (_options.UrlsAsArray)
+        {
+            w.WriteStartArray("urls");
+            w.WriteStartObject();
+            w.WriteString("get", pollUrl);
+            w.WriteEndObject();
+            w.WriteEndArray();
+        }
+        else
+        {
+            w.WriteStartObject("urls");
+            w.WriteString("get", pollUrl);
+            w.WriteEndObject();
+        }
+
+        w.WriteString("status", status);
+        if (syncTimeout)
+        {
+            w.WriteString("error", "Sync mode timed out");
+            w.WriteNumber("code", 5004);
+        }
+        else if (done && job.Fate == JobFate.Failed && job.ErrorCode == 1200)
+        {
+            w.WriteStartObject("error");
+            w.WriteNumber("code", 1200);
+            w.WriteString("message", "The request was rejected by content moderation");
+            w.WriteEndObject();
+        }
+        else if (done && job.Fate == JobFate.Failed && job.EchoedKey is { } key)
+        {
+            // The key verbatim and JSON-escaped character by character, as a careless upstream might echo it.
+            w.WritePropertyName("error");
+            w.WriteRawValue("\"upstream rejected the request for key " + key + " (" + string.Concat(key.Select(c => $"\\u{(int)c:x4}")) + ")\"");
+            w.WriteNumber("code", job.ErrorCode ?? 1401);
+        }
+        else if (done && job.Fate == JobFate.Failed)
+        {
+            w.WriteString("error", "Task failed: internal error");
+            w.WriteNumber("code", job.ErrorCode ?? 5000);
+        }
+        else
+        {
+            w.WriteString("error", "");
+        }
+
+        if (_options.ReportExecutionTime)
+        {
+            var execMs = done ? (job.CompleteTimestamp - job.CreatedTimestamp) * 1000.0 / Stopwatch.Frequency : 0;
+            w.WriteNumber("executionTime", Math.Round(execMs, 3));
+            w.WriteStartObject("timings");
+            w.WriteNumber("inference", Math.Round(execMs, 3));
+            w.WriteEndObject();
+        }
+        if (done && job.Fate == JobFate.Completed)
+        {
+            w.WriteStartArray("has_nsfw_contents");
+            w.WriteBooleanValue(false);
+            w.WriteEndArray();
+        }
+        else
+        {
+            w.WriteNull("has_nsfw_contents");
+        }
+
+        w.WriteString("created_at", _options.IsoTimestamps
+            ? job.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff", CultureInfo.InvariantCulture) + "4Z"
+            : job.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture));
+        w.WriteEndObject();
     }
 
     // Sends a written JSON body with its length.

@@ -85,6 +85,13 @@ public sealed partial class NanoBananaEmulator
 
     private async Task AcceptAsync(HttpContext ctx, EmulatorRequest entry, ImageModel model, ParsedRequest request, bool unified)
     {
+        var (webhook, webhookProblem) = WebhookOf(ctx, request.Base64);
+        if (webhookProblem is not null)
+        {
+            await Answer(ctx, entry, 400, "{\"code\":400,\"message\":\"" + Escape(webhookProblem) + "\",\"data\":null}").ConfigureAwait(false);
+            return;
+        }
+
         if (UnfetchableUpload(request.ImageUrls) is { } missing)
         {
             await Answer(ctx, entry, 400, "{\"code\":400,\"message\":\"input image could not be fetched: " + Escape(missing) + "\",\"data\":null}").ConfigureAwait(false);
@@ -151,6 +158,9 @@ public sealed partial class NanoBananaEmulator
                 job.HostileOutput = fault;
                 break;
         }
+
+        // The webhook is sent whatever happens to this exchange: the job runs and finishes either way.
+        ScheduleWebhook(job, webhook);
 
         // Failing after acceptance: the job exists and is billed, the client cannot know it.
         if (fault is FaultKind.InternalError or FaultKind.DropConnection or FaultKind.MalformedJson or FaultKind.DripBody or FaultKind.OversizedBody)

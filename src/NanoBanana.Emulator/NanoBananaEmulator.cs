@@ -145,9 +145,16 @@ public sealed partial class NanoBananaEmulator : IAsyncDisposable
     /// <summary>Stops the server.</summary>
     public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync().ConfigureAwait(false);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
         await _app.StopAsync(cts.Token).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+        if (_webhookClient.IsValueCreated)
+        {
+            _webhookClient.Value.Dispose();
+        }
+
+        _stopping.Dispose();
     }
 
     private static async Task<string> ReadBodyAsync(HttpContext ctx)
@@ -156,7 +163,7 @@ public sealed partial class NanoBananaEmulator : IAsyncDisposable
         return await reader.ReadToEndAsync(ctx.RequestAborted).ConfigureAwait(false);
     }
 
-    /// <summary>The webhook signing secret <c>GET webhook/secret</c> returns (deliveries themselves are not emulated).</summary>
+    /// <summary>The webhook signing secret <c>GET webhook/secret</c> returns; deliveries are signed with it.</summary>
     public const string WebhookSecret = "whsec_emulator0123456789abcdef";
 
     private EmulatorRequest NewEntry(HttpContext ctx, string kind, string? body, string? model)

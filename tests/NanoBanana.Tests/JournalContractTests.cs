@@ -108,6 +108,39 @@ public abstract class JournalContractTests
         Assert.Equal(JournalState.Submitting, states["k2"]);
         Assert.Equal(JournalState.Completed, states["k4"]);
     }
+
+    [Fact]
+    public async Task A_webhook_recovers_a_job_whose_worker_died_before_writing_its_id()
+    {
+        await using var emulator = await Emu.StartAsync(timeScale: 0.05);
+        using var client = Emu.Client(emulator, o => o.Provider = ApiProvider.WaveSpeed);
+
+        // The receiver writes through its own journal object on the same storage, as another process would.
+        await using var sink = await WebhookSink.StartAsync(Open("hook"), NanoBanana.Emulator.NanoBananaEmulator.WebhookSecret);
+        BatchJob Job(string key) => new(key, new ImageJob($"prompt {key}") { PinnedTier = ImageTier.NanoBanana });
+
+        // A worker dies between the service's acceptance of k2 and the journal's write of its id.
+        var crashed = Open("hook");
+        await crashed.ClaimAsync("k2", "dead", TimeSpan.FromMilliseconds(1));
+        await crashed.BeginSubmitAsync("k2", "dead", 0.039m, null, null, Today);
+        var lost = await client.StartGenerationAsync(Job("k2").Job with { WebhookUrl = BatchWebhookReceiver.ForJob(sink.Url, "k2") });
+        await Task.Delay(20);
+
+        var results = new Dictionary<string, BatchItemResult>();
+        var options = new BatchOptions { Journal = Open("hook"), WebhookUrl = sink.Url, Lease = TimeSpan.FromSeconds(1), UnknownOutcomeWait = TimeSpan.FromSeconds(30) };
+        await foreach (var r in client.RunBatchAsync(new[] { "k1", "k2", "k3" }.Select(Job), options))
+        {
+            results[r.Key] = r;
+        }
+
+        Assert.Equal((BatchOutcome.Completed, lost.Id), (results["k2"].Outcome, results["k2"].PredictionId));
+        Assert.Equal(BatchOutcome.Completed, results["k1"].Outcome);
+        Assert.Equal(BatchOutcome.Completed, results["k3"].Outcome);
+        Assert.Equal(3, emulator.AcceptedSubmits); // k2 once
+        Assert.Contains(BatchWebhookOutcome.Recovered, sink.Outcomes);
+        var k2 = (await Open("hook").ReadAsync()).Single(e => e.Key == "k2");
+        Assert.Equal((JournalState.Completed, lost.Id, 0.039m), (k2.State, k2.PredictionId, k2.ChargeUsd));
+    }
 }
 
 public sealed class InMemoryJournalContractTests : JournalContractTests

@@ -30,6 +30,21 @@ public sealed class BatchOptions
     /// </summary>
     public bool ResubmitUnknown { get; set; }
 
+    /// <summary>
+    /// WaveSpeedAI: a webhook URL each submit carries, with the job's key added as the
+    /// <see cref="BatchWebhookReceiver.JobKeyParameter"/> query parameter. A receiver that passes deliveries to a
+    /// <see cref="BatchWebhookReceiver"/> over the same journal records the prediction id of a job whose submit outcome
+    /// is unknown (its worker died, or the submit's answer was lost), and the batch then resumes that job by id instead
+    /// of holding it back. An absolute https URL (http only on a loopback host). Null by default.
+    /// </summary>
+    public Uri? WebhookUrl { get; set; }
+
+    /// <summary>
+    /// With <see cref="WebhookUrl"/>: how long a run waits for the webhook of a job whose submit outcome is unknown
+    /// before reporting it as <see cref="BatchOutcome.OutcomeUnknown"/>. Other jobs go on meanwhile. Default 5 minutes.
+    /// </summary>
+    public TimeSpan UnknownOutcomeWait { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>This worker's name in the journal. Default: machine name and process id.</summary>
     public string WorkerId { get; set; } = $"{Environment.MachineName}:{Environment.ProcessId}";
 
@@ -68,6 +83,16 @@ public sealed class BatchOptions
         if (RateLimitBackoff <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(RateLimitBackoff), RateLimitBackoff, "BatchOptions.RateLimitBackoff must be positive.");
+        }
+
+        if (WebhookUrl is { } hook && !Protocol.SubmitRequest.IsWebhookUrl(hook))
+        {
+            throw new ArgumentException($"BatchOptions.WebhookUrl must be an absolute https URL (http only on a loopback host); got '{hook}'.", nameof(WebhookUrl));
+        }
+
+        if (UnknownOutcomeWait < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(UnknownOutcomeWait), UnknownOutcomeWait, "BatchOptions.UnknownOutcomeWait must not be negative.");
         }
 
         ArgumentException.ThrowIfNullOrWhiteSpace(WorkerId, nameof(WorkerId));

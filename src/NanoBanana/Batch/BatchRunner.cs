@@ -22,10 +22,16 @@ internal sealed class BatchRunner : IDisposable
     private readonly IProgress<BatchProgress>? _progress;
     private readonly object _gate = new();
     private BatchProgress _state = new();
+    private readonly ConcurrentDictionary<string, long> _unknownSince = new(StringComparer.Ordinal);
 
     public BatchRunner(INanoBananaClient client, BatchOptions options, IProgress<BatchProgress>? progress)
     {
         options.Validate();
+        if (options.WebhookUrl is not null && client is NanoBananaClient { Options.Provider: not ApiProvider.WaveSpeed } concrete)
+        {
+            throw new ArgumentException($"BatchOptions.WebhookUrl: webhooks are documented for WaveSpeedAI only; this client's provider is {concrete.Options.Provider}.", nameof(options));
+        }
+
         _client = client;
         _options = options;
         _journal = options.Journal ?? new InMemoryPredictionJournal(options.TimeProvider);
@@ -188,15 +194,11 @@ internal sealed class BatchRunner : IDisposable
                 case JournalClaim.Failed:
                     return new BatchItemResult { Key = key, Outcome = BatchOutcome.Failed, PredictionId = entry!.PredictionId, ModelId = entry.ModelId, Size = job.Size, CostUsd = entry.ChargeUsd, Error = "failed in an earlier run: " + entry.Error };
                 case JournalClaim.Resume:
-                    return await WaitAsync(key, job, _client.GetOperation(entry!.PredictionId!, entry.ModelId), entry.ChargeUsd, 0, ct).ConfigureAwait(false);
+                    // A prediction recorded from a webhook has no model id yet: the job's own route gives it.
+                    var modelId = entry!.ModelId ?? RoutedModelId(job);
+                    return await WaitAsync(key, job, _client.GetOperation(entry.PredictionId!, modelId), entry.ChargeUsd, 0, ct).ConfigureAwait(false);
                 case JournalClaim.Unknown when !_options.ResubmitUnknown:
-                    return new BatchItemResult
-                    {
-                        Key = key,
-                        Outcome = BatchOutcome.OutcomeUnknown,
-                        Size = job.Size,
-                        Error = "a submit of this job may have reached the service (its worker stopped mid-submit); it was not sent again. Re-run with ResubmitUnknown to send it, at the risk of paying twice.",
-                    };
+                    return StillUnknown(key, job.Size, modelId: null, why: null);
             }
 
             // Submit (new, skipped before, or unknown with the caller's consent).
@@ -204,7 +206,11 @@ internal sealed class BatchRunner : IDisposable
             ImageJob toSend;
             try
             {
-                toSend = job with { AllowFallback = job.AllowFallback ?? false };
+                toSend = job with
+                {
+                    AllowFallback = job.AllowFallback ?? false,
+                    WebhookUrl = _options.WebhookUrl is { } hook ? BatchWebhookReceiver.ForJob(hook, key) : job.WebhookUrl,
+                };
                 decision = _client.Route(toSend);
             }
             catch (Exception ex) when (ex is ArgumentException or NoCapableModelException)
@@ -271,8 +277,8 @@ internal sealed class BatchRunner : IDisposable
                 }
                 catch (SubmitOutcomeUnknownException ex)
                 {
-                    // The intent stays "submitting": never sent again unless the caller opts in.
-                    return new BatchItemResult { Key = key, Outcome = BatchOutcome.OutcomeUnknown, ModelId = decision.Model.Id, Size = job.Size, Error = ex.Message };
+                    // The intent stays "submitting": never sent again unless the caller opts in; a webhook may still name it.
+                    return StillUnknown(key, job.Size, decision.Model.Id, ex.Message);
                 }
                 catch (NanoBananaApiException ex) when (IsRateLimited(ex))
                 {
@@ -313,6 +319,44 @@ internal sealed class BatchRunner : IDisposable
             _slots.Increase();
             Update(s => s with { SpentUsd = s.SpentUsd + cost, Concurrency = _slots.Limit });
             return await WaitAsync(key, job, operation, cost, rateLimited, ct).ConfigureAwait(false);
+        }
+    }
+
+    // A job whose submit may have been accepted. With a webhook configured the run waits for the delivery that names
+    // it (null: retried with the jobs held elsewhere, without holding a slot) until UnknownOutcomeWait has passed.
+    private BatchItemResult? StillUnknown(string key, ImageSize size, string? modelId, string? why)
+    {
+        if (_options.WebhookUrl is not null)
+        {
+            var now = _time.GetTimestamp();
+            var since = _unknownSince.GetOrAdd(key, now);
+            if (_time.GetElapsedTime(since, now) < _options.UnknownOutcomeWait)
+            {
+                return null;
+            }
+        }
+
+        var waited = _options.WebhookUrl is null ? "" : $" No webhook named it within {_options.UnknownOutcomeWait.TotalSeconds:0.#} s.";
+        return new BatchItemResult
+        {
+            Key = key,
+            Outcome = BatchOutcome.OutcomeUnknown,
+            ModelId = modelId,
+            Size = size,
+            Error = (why is null ? "a submit of this job may have reached the service (its worker stopped mid-submit); it" : why + " It")
+                + " was not sent again." + waited + " Re-run with ResubmitUnknown to send it, at the risk of paying twice.",
+        };
+    }
+
+    private string? RoutedModelId(ImageJob job)
+    {
+        try
+        {
+            return _client.Route(job with { AllowFallback = job.AllowFallback ?? false }).Model.Id;
+        }
+        catch (Exception ex) when (ex is ArgumentException or NoCapableModelException)
+        {
+            return null;
         }
     }
 

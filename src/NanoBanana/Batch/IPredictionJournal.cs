@@ -28,6 +28,15 @@ public interface IPredictionJournal
     /// <summary>Records the prediction id and model the service accepted, and reconciles the charge to <paramref name="costUsd"/>.</summary>
     ValueTask AcceptedAsync(string key, string predictionId, string modelId, decimal costUsd, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Records a prediction the service reported for the job on its own (a webhook delivery that names the job, see
+    /// <see cref="BatchWebhookReceiver"/>). Only a job whose submit outcome is unknown (<see cref="JournalState.Submitting"/>)
+    /// changes: it becomes <see cref="JournalState.Accepted"/> with this id and keeps its reserved charge, so a re-run
+    /// resumes it instead of holding it back. Any other state is left as it is.
+    /// </summary>
+    /// <returns>Whether the entry changed; null when the journal has no entry for <paramref name="key"/>.</returns>
+    ValueTask<bool?> RecordDeliveredAsync(string key, string predictionId, CancellationToken cancellationToken = default);
+
     /// <summary>The submit surely was not accepted (a 429, a refusal before sending): the reservation is released and the job is claimed again.</summary>
     ValueTask ReleaseAsync(string key, CancellationToken cancellationToken = default);
 

@@ -24,6 +24,30 @@ public abstract class PredictionJournalBase : IPredictionJournal
         UpdateAsync(key, e => e with { State = JournalState.Accepted, PredictionId = predictionId, ModelId = modelId, ChargeUsd = costUsd }, cancellationToken);
 
     /// <inheritdoc/>
+    public async ValueTask<bool?> RecordDeliveredAsync(string key, string predictionId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(predictionId);
+        var changed = false;
+        try
+        {
+            await UpdateAsync(
+                key,
+                e =>
+                {
+                    changed = e.State == JournalState.Submitting;
+                    return changed ? e with { State = JournalState.Accepted, PredictionId = predictionId } : e;
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (MissingEntryException)
+        {
+            return null;
+        }
+
+        return changed;
+    }
+
+    /// <inheritdoc/>
     public ValueTask ReleaseAsync(string key, CancellationToken cancellationToken = default) =>
         UpdateAsync(key, e => e with { State = JournalState.Claimed, ChargeUsd = 0 }, cancellationToken);
 
@@ -40,9 +64,12 @@ public abstract class PredictionJournalBase : IPredictionJournal
         UpdateAsync(key, e => e with { State = JournalState.Skipped, Error = reason, ChargeUsd = 0 }, cancellationToken);
 
     /// <summary>Reads the entry of <paramref name="key"/> (which must exist: claimed first), applies <paramref name="change"/> and writes it back, atomically.</summary>
-    /// <exception cref="InvalidOperationException">The journal has no entry for the key.</exception>
+    /// <exception cref="InvalidOperationException">The journal has no entry for the key (throw <see cref="NotClaimed"/>).</exception>
     protected abstract ValueTask UpdateAsync(string key, Func<JournalEntry, JournalEntry> change, CancellationToken cancellationToken);
 
     /// <summary>The error for an update of a key that was never claimed.</summary>
-    protected static InvalidOperationException NotClaimed(string key) => new($"The journal has no entry for key '{key}': claim it first.");
+    protected static InvalidOperationException NotClaimed(string key) => new MissingEntryException(key);
+
+    // The store's "no such entry", told apart from other InvalidOperationExceptions (a store's own failures).
+    private sealed class MissingEntryException(string key) : InvalidOperationException($"The journal has no entry for key '{key}': claim it first.");
 }

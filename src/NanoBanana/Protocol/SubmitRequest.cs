@@ -82,9 +82,9 @@ public sealed record SubmitRequest
 
         if (WebhookUrl is { } hook)
         {
-            if (!hook.IsAbsoluteUri || hook.Scheme != Uri.UriSchemeHttps)
+            if (!IsWebhookUrl(hook))
             {
-                throw new ArgumentException($"{nameof(WebhookUrl)} must be an absolute https URL.", nameof(WebhookUrl));
+                throw new ArgumentException($"{nameof(WebhookUrl)} must be an absolute https URL (http only on a loopback host, for local tests); got '{hook}'.", nameof(WebhookUrl));
             }
 
             if (Base64Output)
@@ -98,4 +98,8 @@ public sealed record SubmitRequest
             throw new ArgumentException($"{nameof(OutputFormat)} must be Png or Jpeg.", nameof(OutputFormat));
         }
     }
+
+    /// <summary>An absolute https URL, or http on a loopback host (a local receiver in tests).</summary>
+    internal static bool IsWebhookUrl(Uri url) =>
+        url.IsAbsoluteUri && (url.Scheme == Uri.UriSchemeHttps || (url.Scheme == Uri.UriSchemeHttp && url.IsLoopback));
 }

@@ -8,7 +8,7 @@ using Spectre.Console;
 namespace NanoBanana.Cli;
 
 // nanobanana batch jobs.jsonl --out DIR [--journal batch.db | --journal "Host=…"] [--concurrency N] [--per-minute N]
-//   [--budget USD] [--daily-budget USD] [--resubmit-unknown] [--batch-id NAME] [--worker NAME]
+//   [--budget USD] [--daily-budget USD] [--resubmit-unknown] [--webhook URL [--unknown-wait S]] [--batch-id NAME] [--worker NAME]
 public static partial class CliApp
 {
     private static readonly Argument<string> JobsFile = new("jobs") { Description = "A JSON-lines file, one job per line: {\"key\": \"sku-1\", \"prompt\": \"…\", \"size\": \"2K\", \"ratio\": \"3:4\", \"typography\": true, …}" };
@@ -20,13 +20,15 @@ public static partial class CliApp
     private static readonly Option<decimal?> DailyBudget = new("--daily-budget") { Description = "The most all batches in the journal may spend per UTC day, in USD" };
     private static readonly Option<bool> ResubmitUnknown = new("--resubmit-unknown") { Description = "Send again jobs whose earlier submit may have reached the service (risks paying twice)" };
     private static readonly Option<string?> BatchId = new("--batch-id") { Description = "The batch's name in the journal (default: the jobs file's name)" };
+    private static readonly Option<string?> Webhook = new("--webhook") { Description = "WaveSpeed (--provider WaveSpeed): a webhook URL each submit carries with its job's key. A receiver that records deliveries in the same journal (docs/batch.md) lets a run recover jobs whose submit outcome was lost" };
+    private static readonly Option<double> UnknownWait = new("--unknown-wait") { Description = "With --webhook: seconds to wait for the webhook of a job whose submit outcome is unknown before reporting it (scaled like the rate window by --emulator-time-scale)", DefaultValueFactory = _ => 300 };
     private static readonly Option<string?> Worker = new("--worker") { Description = "This worker's name in the journal (default: machine and process id)" };
 
     private static Command BatchCommand(IAnsiConsole console)
     {
         var batch = new Command("batch", "Run a JSON-lines file of jobs within the account's limits and a budget, with a journal so a re-run resumes and never pays twice");
         batch.Arguments.Add(JobsFile);
-        foreach (var option in new Option[] { Out, Journal, Concurrency, PerMinute, AccountTasks, Budget, DailyBudget, ResubmitUnknown, BatchId, Worker })
+        foreach (var option in new Option[] { Out, Journal, Concurrency, PerMinute, AccountTasks, Budget, DailyBudget, ResubmitUnknown, Webhook, UnknownWait, BatchId, Worker })
         {
             batch.Options.Add(option);
         }
@@ -47,6 +49,21 @@ public static partial class CliApp
             if (parse.GetValue(Budget) is <= 0 || parse.GetValue(DailyBudget) is <= 0)
             {
                 return Task.FromResult(Usage(console, "--budget and --daily-budget must be above 0 (USD)."));
+            }
+
+            if (parse.GetValue(Webhook) is { } hook && !(Uri.TryCreate(hook, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttps || (url.Scheme == Uri.UriSchemeHttp && url.IsLoopback))))
+            {
+                return Task.FromResult(Usage(console, $"--webhook must be an absolute https URL (http only on a loopback host) (got '{hook}')."));
+            }
+
+            if (parse.GetValue(Webhook) is not null && parse.GetValue(Provider) != ApiProvider.WaveSpeed)
+            {
+                return Task.FromResult(Usage(console, "--webhook needs --provider WaveSpeed: GPT Proto documents no webhooks."));
+            }
+
+            if (parse.GetValue(UnknownWait) < 0)
+            {
+                return Task.FromResult(Usage(console, "--unknown-wait must be 0 or more seconds."));
             }
 
             return WithClientAsync(console, parse, (client, emulator) => RunBatchAsync(console, client, emulator, parse, file, ct), ct);
@@ -77,6 +94,8 @@ public static partial class CliApp
             BudgetUsd = parse.GetValue(Budget),
             DailyBudgetUsd = parse.GetValue(DailyBudget),
             ResubmitUnknown = parse.GetValue(ResubmitUnknown),
+            WebhookUrl = parse.GetValue(Webhook) is { } hook ? new Uri(hook) : null,
+            UnknownOutcomeWait = TimeSpan.FromSeconds(parse.GetValue(UnknownWait)) * WorldScale(parse, emulator),
         };
         if (parse.GetValue(Worker) is { } worker)
         {

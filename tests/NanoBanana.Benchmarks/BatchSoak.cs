@@ -34,6 +34,13 @@ internal static class BatchSoak
             failures += await CrashAsync("SQLite, 1 worker, killed", jobs, 1, null);
         }
 
+        if (only is "webhook")
+        {
+            // WaveSpeed with webhooks, 400 submits a minute so that many are in flight at each kill; killed three times.
+            failures += await CrashAsync("PostgreSQL + webhooks, 3 workers, worker 3 killed 3 times", jobs, 3, () => postgres.NewDatabase("soak"), webhooks: true);
+            failures += await CrashAsync("SQLite + webhooks, 1 worker, killed 3 times", jobs, 1, null, webhooks: true);
+        }
+
         if (only is null or "throughput")
         {
             foreach (var workers in new[] { 1, 2, 3 })
@@ -50,29 +57,47 @@ internal static class BatchSoak
         return failures == 0 ? 0 : 1;
     }
 
-    private static async Task<int> CrashAsync(string title, int jobs, int workers, Func<string>? database)
+    private static async Task<int> CrashAsync(string title, int jobs, int workers, Func<string>? database, bool webhooks = false)
     {
         await using var emulator = await NanoBananaEmulator.StartAsync(new EmulatorOptions { TimeScale = TimeScale, LogBodies = false, MaxLogEntries = 1000 });
         using var folder = new TempFolder();
         var file = folder.Jobs(jobs, "crash");
         var journal = database?.Invoke() ?? Path.Combine(folder.Path, "batch.db");
-        var watch = Stopwatch.StartNew();
-        var running = Enumerable.Range(1, workers).Select(w => Worker.Start(emulator, file, journal, folder.Output, $"w{w}")).ToList();
 
-        // Kill the last worker once 30% of the jobs are done (counted across workers).
-        var victim = running[^1];
-        while (running.Sum(r => r.Done) < jobs * 3 / 10 && !victim.Process.HasExited)
+        // The webhook receiver outlives the workers, as an application's endpoint would, and writes to the same journal.
+        IPredictionJournal? sinkJournal = webhooks ? (database is null ? new SqlitePredictionJournal(journal, "crash") : new PostgreSqlPredictionJournal(journal, "crash")) : null;
+        await using var sink = sinkJournal is null ? null : await WebhookSink.StartAsync(sinkJournal, NanoBananaEmulator.WebhookSecret);
+        var perMinute = webhooks ? 400 : PerMinute;
+        Worker Start(string name) => Worker.Start(emulator, file, journal, folder.Output, name, perMinute: perMinute, webhook: sink?.Url);
+
+        var watch = Stopwatch.StartNew();
+        var running = Enumerable.Range(1, workers).Select(w => Start($"w{w}")).ToList();
+
+        // Kill the last worker once 30% of the jobs are done (counted across workers); with webhooks at 20, 45 and 70%.
+        var kills = new List<int>();
+        foreach (var share in webhooks ? new[] { 20, 45, 70 } : [30])
         {
-            await Task.Delay(20);
+            var victim = running.Last(r => r.Name == $"w{workers}");
+            while (running.Sum(r => r.Done) < jobs * share / 100 && !victim.Process.HasExited)
+            {
+                await Task.Delay(5);
+            }
+
+            if (victim.Process.HasExited)
+            {
+                break;
+            }
+
+            kills.Add(running.Sum(r => r.Done));
+            victim.Process.Kill();
+            await victim.Process.WaitForExitAsync();
+            running.Add(Start(victim.Name));
         }
 
-        var doneAtKill = running.Sum(r => r.Done);
-        victim.Process.Kill();
-        await victim.Process.WaitForExitAsync();
-        var restarted = Worker.Start(emulator, file, journal, folder.Output, victim.Name);
-        running.Add(restarted);
         await Task.WhenAll(running.Select(r => r.Process.WaitForExitAsync()));
         watch.Stop();
+        var doneAtKill = string.Join(", ", kills);
+        (sinkJournal as IDisposable)?.Dispose();
 
         IReadOnlyList<JournalEntry> entries;
         if (database is null)
@@ -93,10 +118,12 @@ internal static class BatchSoak
         var lost = jobs - completed - unknown;
         var maxWindow = emulator.MaxAcceptedInAnyWindow(Window);
         var maxConcurrent = emulator.MaxConcurrentJobs();
+        var recovered = sink?.Outcomes.Count(o => o == BatchWebhookOutcome.Recovered);
         Console.WriteLine($"{title}: {watch.Elapsed.TotalSeconds:0.0} s; killed after {doneAtKill} done; images {images}; completed {completed}; " +
-            $"submitted twice {twice}; unknown outcome {unknown}; lost {lost}; accepted {emulator.AcceptedSubmits}; most in one window {maxWindow} (limit {PerMinute}); most at once {maxConcurrent} (account limit {AccountTasks})");
+            $"submitted twice {twice}; unknown outcome {unknown}; lost {lost}; accepted {emulator.AcceptedSubmits}; most in one window {maxWindow} (limit {perMinute}); most at once {maxConcurrent} (account limit {AccountTasks})" +
+            (sink is null ? "" : $"; webhooks delivered {emulator.WebhooksDelivered}, recovered by webhook {recovered}, refused {sink.Rejected}"));
         // The goal: every job an image, none paid twice, limits kept. An unknown outcome (killed mid-submit) misses it.
-        return (images == jobs && twice == 0 && lost == 0 && maxWindow <= PerMinute && maxConcurrent <= AccountTasks) ? 0 : 1;
+        return (images == jobs && twice == 0 && lost == 0 && unknown == 0 && maxWindow <= perMinute && maxConcurrent <= AccountTasks) ? 0 : 1;
     }
 
     // At time scale 0.1 (Nano Banana 0.3-0.6 s) so that waiting, not this 2-core machine's CPU, sets the pace.
@@ -144,7 +171,7 @@ internal static class BatchSoak
 
         public int Done => Volatile.Read(ref _done);
 
-        public static Worker Start(NanoBananaEmulator emulator, string file, string journal, string output, string name, int concurrency = AccountTasks, decimal? budget = null, double scale = TimeScale, int perMinute = PerMinute)
+        public static Worker Start(NanoBananaEmulator emulator, string file, string journal, string output, string name, int concurrency = AccountTasks, decimal? budget = null, double scale = TimeScale, int perMinute = PerMinute, Uri? webhook = null)
         {
             var args = new List<string>
             {
@@ -153,6 +180,12 @@ internal static class BatchSoak
                 "--concurrency", concurrency.ToString(CultureInfo.InvariantCulture), "--account-tasks", AccountTasks.ToString(CultureInfo.InvariantCulture),
                 "--per-minute", perMinute.ToString(CultureInfo.InvariantCulture),
             };
+            if (webhook is not null)
+            {
+                // A job still unknown once the wait (300 s of the emulator's time) passed without a delivery was never accepted.
+                args.AddRange(["--provider", "WaveSpeed", "--webhook", webhook.AbsoluteUri, "--resubmit-unknown"]);
+            }
+
             if (budget is { } b)
             {
                 args.AddRange(["--budget", b.ToString(CultureInfo.InvariantCulture)]);

@@ -101,6 +101,29 @@ public class BatchWebhookTests
     }
 
     [Fact]
+    public async Task With_ResubmitUnknown_a_job_no_webhook_named_is_sent_once_after_the_wait()
+    {
+        await using var emulator = await Emu.StartAsync(timeScale: 0.02);
+        using var client = WaveSpeedClient(emulator);
+        var journal = new InMemoryPredictionJournal();
+        await using var sink = await WebhookSink.StartAsync(journal, NanoBananaEmulator.WebhookSecret);
+
+        // A worker wrote its intent for k1 and died before the request left: the service never saw it.
+        await journal.ClaimAsync("k1", "dead", TimeSpan.FromMilliseconds(1));
+        await journal.BeginSubmitAsync("k1", "dead", 0.039m, null, null, new DateOnly(2026, 11, 22));
+        await Task.Delay(20);
+
+        var options = new BatchOptions { Journal = journal, WebhookUrl = sink.Url, ResubmitUnknown = true, Lease = TimeSpan.FromSeconds(1), UnknownOutcomeWait = TimeSpan.FromSeconds(1) };
+        var started = DateTimeOffset.UtcNow;
+        var results = await RunAsync(client, new[] { "k1", "k2" }.Select(Job), options);
+
+        Assert.All(results.Values, r => Assert.Equal(BatchOutcome.Completed, r.Outcome));
+        Assert.Equal(2, emulator.AcceptedSubmits);
+        var k1Submit = emulator.Requests.Single(r => r.Kind == "submit" && r.Accepted && r.PredictionId == results["k1"].PredictionId);
+        Assert.True(k1Submit.Time - started >= TimeSpan.FromSeconds(1), "k1 was sent again before the wait for its webhook was over");
+    }
+
+    [Fact]
     public async Task Webhook_settings_are_checked_before_anything_is_sent()
     {
         await using var emulator = await Emu.StartAsync();

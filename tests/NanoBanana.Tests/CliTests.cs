@@ -56,6 +56,27 @@ public class CliTests
     }
 
     [Fact]
+    public async Task A_batch_webhook_must_be_https_and_needs_WaveSpeed()
+    {
+        var jobs = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(jobs, "{\"key\": \"a\", \"prompt\": \"x\"}\n");
+            var (console, output) = TestConsole();
+            Assert.Equal(CliApp.UsageExitCode, await CliApp.RunAsync(["batch", jobs, "--provider", "WaveSpeed", "--webhook", "http://hooks.example.com/nb", "--api-key", "k", "--base-url", "http://127.0.0.1:9/api/v3/"], console));
+            Assert.Contains("--webhook must be an absolute https URL (http only on a loopback host) (got 'http://hooks.example.com/nb')", output.ToString());
+
+            var (console2, output2) = TestConsole();
+            Assert.Equal(CliApp.UsageExitCode, await CliApp.RunAsync(["batch", jobs, "--webhook", "https://hooks.example.com/nb", "--api-key", "k", "--base-url", "http://127.0.0.1:9/api/v3/"], console2));
+            Assert.Contains("--webhook needs --provider WaveSpeed", output2.ToString());
+        }
+        finally
+        {
+            File.Delete(jobs);
+        }
+    }
+
+    [Fact]
     public async Task Json_output_is_one_parseable_document_per_command_errors_included()
     {
         var (console, output) = TestConsole();

@@ -26,7 +26,9 @@ public sealed class BatchOptions
 
     /// <summary>
     /// Submit again a job whose earlier submit may have reached the service (its worker died mid-submit). Off by
-    /// default: such a job may already be running and billed.
+    /// default: such a job may already be running and billed. With <see cref="WebhookUrl"/> it is sent again only once
+    /// <see cref="UnknownOutcomeWait"/> has passed without a delivery naming it (an accepted job would have sent one),
+    /// so set that wait well beyond the slowest job and the receiver's longest outage.
     /// </summary>
     public bool ResubmitUnknown { get; set; }
 

@@ -197,11 +197,14 @@ internal sealed class BatchRunner : IDisposable
                     // A prediction recorded from a webhook has no model id yet: the job's own route gives it.
                     var modelId = entry!.ModelId ?? RoutedModelId(job);
                     return await WaitAsync(key, job, _client.GetOperation(entry.PredictionId!, modelId), entry.ChargeUsd, 0, ct).ConfigureAwait(false);
+                case JournalClaim.Unknown when AwaitingWebhook(key):
+                    return null; // retried with the jobs held elsewhere, without holding a slot
                 case JournalClaim.Unknown when !_options.ResubmitUnknown:
-                    return StillUnknown(key, job.Size, modelId: null, why: null);
+                    return Unknown(key, job.Size, modelId: null, why: null);
             }
 
-            // Submit (new, skipped before, or unknown with the caller's consent).
+            // Submit (new, skipped before, or unknown with the caller's consent). A later unknown outcome waits afresh.
+            _unknownSince.TryRemove(key, out _);
             RoutingDecision decision;
             ImageJob toSend;
             try
@@ -278,7 +281,7 @@ internal sealed class BatchRunner : IDisposable
                 catch (SubmitOutcomeUnknownException ex)
                 {
                     // The intent stays "submitting": never sent again unless the caller opts in; a webhook may still name it.
-                    return StillUnknown(key, job.Size, decision.Model.Id, ex.Message);
+                    return AwaitingWebhook(key) ? null : Unknown(key, job.Size, decision.Model.Id, ex.Message);
                 }
                 catch (NanoBananaApiException ex) when (IsRateLimited(ex))
                 {
@@ -322,31 +325,30 @@ internal sealed class BatchRunner : IDisposable
         }
     }
 
-    // A job whose submit may have been accepted. With a webhook configured the run waits for the delivery that names
-    // it (null: retried with the jobs held elsewhere, without holding a slot) until UnknownOutcomeWait has passed.
-    private BatchItemResult? StillUnknown(string key, ImageSize size, string? modelId, string? why)
+    // Whether a job whose submit may have been accepted is still waiting for the webhook that would name it: with a
+    // webhook configured, until UnknownOutcomeWait has passed since this run first found it so.
+    private bool AwaitingWebhook(string key)
     {
-        if (_options.WebhookUrl is not null)
+        if (_options.WebhookUrl is null)
         {
-            var now = _time.GetTimestamp();
-            var since = _unknownSince.GetOrAdd(key, now);
-            if (_time.GetElapsedTime(since, now) < _options.UnknownOutcomeWait)
-            {
-                return null;
-            }
+            return false;
         }
 
-        var waited = _options.WebhookUrl is null ? "" : $" No webhook named it within {_options.UnknownOutcomeWait.TotalSeconds:0.#} s.";
-        return new BatchItemResult
-        {
-            Key = key,
-            Outcome = BatchOutcome.OutcomeUnknown,
-            ModelId = modelId,
-            Size = size,
-            Error = (why is null ? "a submit of this job may have reached the service (its worker stopped mid-submit); it" : why + " It")
-                + " was not sent again." + waited + " Re-run with ResubmitUnknown to send it, at the risk of paying twice.",
-        };
+        var now = _time.GetTimestamp();
+        return _time.GetElapsedTime(_unknownSince.GetOrAdd(key, now), now) < _options.UnknownOutcomeWait;
     }
+
+    private BatchItemResult Unknown(string key, ImageSize size, string? modelId, string? why) => new()
+    {
+        Key = key,
+        Outcome = BatchOutcome.OutcomeUnknown,
+        ModelId = modelId,
+        Size = size,
+        Error = (why is null ? "a submit of this job may have reached the service (its worker stopped mid-submit); it" : why + " It")
+            + " was not sent again."
+            + (_options.WebhookUrl is null ? "" : $" No webhook named it within {_options.UnknownOutcomeWait.TotalSeconds:0.#} s.")
+            + " Re-run with ResubmitUnknown to send it, at the risk of paying twice.",
+    };
 
     private string? RoutedModelId(ImageJob job)
     {

@@ -11,7 +11,8 @@ namespace NanoBanana.Benchmarks;
 /// the statistics 8 jobs after its submit). Seconds, no round trip. For fast iteration on the estimator; the HTTP
 /// harness (<c>-- polling</c>) is the measurement of record. Environment: NB_SEEDS (runs averaged, default 5), NB_ONLY
 /// (filter "shape:tier"), NB_HALFLIFE / NB_PRIOR (override the options), NB_EXACT (feed exact completion times instead
-/// of intervals, to separate censoring from sampling error), NB_DEBUG (the final estimate and plan of seed 0).
+/// of intervals, to separate censoring from sampling error), NB_JITTER (each job's plan stretched by a random factor
+/// within ±this share, to test whether varied poll times help the estimate), NB_DEBUG (the final estimate and plan of seed 0).
 /// </summary>
 internal static class PollingSimulation
 {
@@ -82,6 +83,8 @@ internal static class PollingSimulation
 
     private static readonly bool Exact = Environment.GetEnvironmentVariable("NB_EXACT") is not null;
 
+    private static readonly double Jitter = double.Parse(Environment.GetEnvironmentVariable("NB_JITTER") ?? "0", CultureInfo.InvariantCulture);
+
     private sealed record Job(double Requests, double Lag);
 
     private static Job[] Simulate(LatencyProfile profile, ImageModel model, bool frugal, int seed, int count)
@@ -104,6 +107,7 @@ internal static class PollingSimulation
 
         var stats = new LatencyStatistics(options.LatencyWindow, options.LatencyHalfLife, options.LatencyPriorWeight);
         var random = new Random(seed);
+        var jitterRandom = new Random(seed + 1000);
         var jobs = new Job[count];
         var pending = new Queue<(double Lower, double Upper)>();
         for (var i = 0; i < count; i++)
@@ -112,10 +116,11 @@ internal static class PollingSimulation
             var t = 0.0;
             var previous = 0.0;
             var polls = 0;
+            var warp = 1 + (Jitter * ((2 * jitterRandom.NextDouble()) - 1));
             while (t < truth)
             {
                 previous = t;
-                t += stats.GetPlan(model, options).Delay(t);
+                t += warp * stats.GetPlan(model, options).Delay(t / warp);
                 polls++;
             }
 

@@ -79,7 +79,7 @@ public class BatchTests
     // The emulator's defaults changed: other latency shapes, executionTime reported or not, other body spellings.
     public static TheoryData<string> Worlds() => ["default", "lognormal+executionTime", "two-mode+arrays+iso"];
 
-    private static void World(EmulatorOptions o, string world)
+    internal static void World(EmulatorOptions o, string world)
     {
         switch (world)
         {

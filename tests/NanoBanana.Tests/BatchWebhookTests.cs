@@ -59,10 +59,12 @@ public class BatchWebhookTests
         Assert.Contains(emulator.Requests, r => r.Kind == "submit" && r.Path.Contains("webhook=", StringComparison.Ordinal) && r.PredictionId == result.PredictionId);
     }
 
-    [Fact]
-    public async Task A_lost_submit_answer_is_recovered_from_the_webhook_without_a_second_submit()
+    [Theory]
+    [MemberData(nameof(BatchTests.Worlds), MemberType = typeof(BatchTests))]
+    public async Task A_lost_submit_answer_is_recovered_from_the_webhook_without_a_second_submit(string world)
     {
-        await using var emulator = await Emu.StartAsync(timeScale: 0.02);
+        // The delivered body follows the emulator's spellings (array urls, ISO timestamps, executionTime) as polls do.
+        await using var emulator = await Emu.StartAsync(o => BatchTests.World(o, world), timeScale: 0.02);
         using var client = WaveSpeedClient(emulator);
         var journal = new InMemoryPredictionJournal();
         await using var sink = await WebhookSink.StartAsync(journal, NanoBananaEmulator.WebhookSecret);

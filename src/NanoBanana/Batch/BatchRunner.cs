@@ -27,9 +27,9 @@ internal sealed class BatchRunner : IDisposable
     public BatchRunner(INanoBananaClient client, BatchOptions options, IProgress<BatchProgress>? progress)
     {
         options.Validate();
-        if (options.WebhookUrl is not null && client is NanoBananaClient { Options.Provider: not ApiProvider.WaveSpeed } concrete)
+        if (options.WebhookUrl is not null && client is NanoBananaClient concrete && Protocol.ProviderProfile.WebhooksUnsupported(concrete.Options.Provider) is { } why)
         {
-            throw new ArgumentException($"BatchOptions.WebhookUrl: webhooks are documented for WaveSpeedAI only; this client's provider is {concrete.Options.Provider}.", nameof(options));
+            throw new ArgumentException("BatchOptions.WebhookUrl: " + why, nameof(options));
         }
 
         _client = client;
@@ -195,7 +195,7 @@ internal sealed class BatchRunner : IDisposable
                     return new BatchItemResult { Key = key, Outcome = BatchOutcome.Failed, PredictionId = entry!.PredictionId, ModelId = entry.ModelId, Size = job.Size, CostUsd = entry.ChargeUsd, Error = "failed in an earlier run: " + entry.Error };
                 case JournalClaim.Resume:
                     // A prediction recorded from a webhook has no model id yet: the job's own route gives it.
-                    var modelId = entry!.ModelId ?? RoutedModelId(job);
+                    var modelId = entry!.ModelId ?? RoutedModelId(job, key);
                     return await WaitAsync(key, job, _client.GetOperation(entry.PredictionId!, modelId), entry.ChargeUsd, 0, ct).ConfigureAwait(false);
                 case JournalClaim.Unknown when AwaitingWebhook(key):
                     return null; // retried with the jobs held elsewhere, without holding a slot
@@ -209,11 +209,7 @@ internal sealed class BatchRunner : IDisposable
             ImageJob toSend;
             try
             {
-                toSend = job with
-                {
-                    AllowFallback = job.AllowFallback ?? false,
-                    WebhookUrl = _options.WebhookUrl is { } hook ? BatchWebhookReceiver.ForJob(hook, key) : job.WebhookUrl,
-                };
+                toSend = ToSend(job, key);
                 decision = _client.Route(toSend);
             }
             catch (Exception ex) when (ex is ArgumentException or NoCapableModelException)
@@ -350,11 +346,18 @@ internal sealed class BatchRunner : IDisposable
             + " Re-run with ResubmitUnknown to send it, at the risk of paying twice.",
     };
 
-    private string? RoutedModelId(ImageJob job)
+    // The job as a batch sends it: no fallback unless the job asks, and the batch's webhook naming the job.
+    private ImageJob ToSend(ImageJob job, string key) => job with
+    {
+        AllowFallback = job.AllowFallback ?? false,
+        WebhookUrl = _options.WebhookUrl is { } hook ? BatchWebhookReceiver.ForJob(hook, key) : job.WebhookUrl,
+    };
+
+    private string? RoutedModelId(ImageJob job, string key)
     {
         try
         {
-            return _client.Route(job with { AllowFallback = job.AllowFallback ?? false }).Model.Id;
+            return _client.Route(ToSend(job, key)).Model.Id;
         }
         catch (Exception ex) when (ex is ArgumentException or NoCapableModelException)
         {

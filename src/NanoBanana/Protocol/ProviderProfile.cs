@@ -39,14 +39,18 @@ internal sealed class ProviderProfile
         ? $"tasks/result/{Uri.EscapeDataString(predictionId)}"
         : $"predictions/{Uri.EscapeDataString(predictionId)}/result";
 
+    /// <summary>Why <paramref name="provider"/> takes no webhooks, or null when it does (WaveSpeedAI only).</summary>
+    public static string? WebhooksUnsupported(ApiProvider provider) =>
+        provider == ApiProvider.WaveSpeed ? null : $"webhooks are documented for WaveSpeedAI only; {provider} has none.";
+
     /// <summary>
     /// What this provider cannot do with a request, named by property, or null. Checked before anything is sent.
     /// </summary>
     public string? Unsupported(SubmitRequest request)
     {
-        if (request.WebhookUrl is not null && Provider != ApiProvider.WaveSpeed)
+        if (request.WebhookUrl is not null && WebhooksUnsupported(Provider) is { } why)
         {
-            return $"{nameof(SubmitRequest.WebhookUrl)}: webhooks are documented for WaveSpeedAI only; {Provider} has none.";
+            return $"{nameof(SubmitRequest.WebhookUrl)}: {why}";
         }
 
         if (Provider == ApiProvider.GptProtoUnified && request.SyncMode)

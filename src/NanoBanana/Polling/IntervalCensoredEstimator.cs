@@ -4,7 +4,9 @@ namespace NanoBanana.Polling;
 /// The completion-time distribution estimated from interval-censored and right-censored observations: the
 /// nonparametric maximum-likelihood estimate (Turnbull's self-consistency algorithm, i.e. EM) on a time grid, with a
 /// prior worth a few pseudo-observations spread over the catalog's latency range and recency weights that halve every
-/// <c>halfLife</c> observations; then smoothed by a Gaussian kernel in log time (Silverman's width, locally adapted by
+/// <c>halfLife</c> observations. Where the observations leave the shape open (inside a stretch that no bound splits,
+/// above all before the first poll) the prior's shape, once there are observations, is a log-normal fitted to them
+/// (<see cref="LogNormalFit"/>); bounds closer than timing noise are read as one. Then smoothed by a Gaussian kernel in log time (Silverman's width, locally adapted by
 /// Abramson's square-root law). No observation is imputed to a point. The smoothing matters: the raw NPMLE piles mass on a few points, and a poll plan optimised for
 /// it skips the gaps between them, where the next jobs will finish.
 /// </summary>
@@ -17,6 +19,13 @@ internal static class IntervalCensoredEstimator
     private const int MaxIterations = 200;
     private const double Tolerance = 1e-7;
     private const double MinWeight = 1e-3;
+
+    // Effective observations before the fitted log-normal shapes what the observations leave open.
+    private const double MinObservationsForShape = 5;
+
+    // Bounds closer than this share of the median gap between two polls are one bound seen with timing noise.
+    private const double SameBoundShare = 0.25;
+
 
     // Silverman's constant, and bounds on the kernel's standard deviation in log time (a proportion of t).
     private const double Bandwidth = 0.9;
@@ -52,7 +61,23 @@ internal static class IntervalCensoredEstimator
             cells.Set(i, obs[i], h, Math.Pow(0.5, (count - 1 - i) / halfLife));
         }
 
+        cells.MergeNearBounds();
+
         var p = SelfConsistent(cells, prior);
+        var effectiveCount = cells.EffectiveCount();
+        if (effectiveCount >= MinObservationsForShape)
+        {
+            // The likelihood fixes how much mass lies between observation bounds, not how it lies there: the fixed point
+            // copies the prior's shape into every stretch that the same observations cover. With the catalog's range as
+            // that shape, every job that finished before the first poll would sit at the range's lower edge, the plan
+            // would keep its first poll late, and never learn otherwise. So once there are observations, the prior's
+            // shape moves from the catalog range to the log-normal fitted to them (its weight stays the same), and the
+            // estimate is made again.
+            var (mu, sigma) = LogMoments(p, h);
+            var fit = LogNormalFit.Fit(obs, cells.Weight, mu, sigma);
+            prior = Prior(h, priorLow, priorHigh, priorWeight, fit, priorWeight / (priorWeight + effectiveCount));
+            p = SelfConsistent(cells, prior);
+        }
 
         // Silverman's rule in log time: the kernel's width follows the estimate's own spread (the smaller of its
         // standard deviation and its interquartile range / 1.34, which resists two modes) and shrinks as n^(-1/5) with
@@ -80,6 +105,22 @@ internal static class IntervalCensoredEstimator
         }
 
         return new CompletionTimeDistribution(h, Smooth(p, h, width, local));
+    }
+
+    // The mean and standard deviation of log completion times under p (within the grid).
+    private static (double Mean, double Sd) LogMoments(double[] p, double h)
+    {
+        double mean = 0, square = 0, total = 0;
+        for (var j = 0; j < Bins; j++)
+        {
+            var x = Math.Log((j + 0.5) * h);
+            mean += p[j] * x;
+            square += p[j] * x * x;
+            total += p[j];
+        }
+
+        mean /= total;
+        return (mean, Math.Sqrt(Math.Max(0, (square / total) - (mean * mean))));
     }
 
     // The spread of log completion times under p: min(standard deviation, interquartile range / 1.34).
@@ -117,7 +158,7 @@ internal static class IntervalCensoredEstimator
     // Most of the prior is uniform over the catalog's range. A little (FloorShare) keeps every cell possible so data can
     // move mass anywhere: flat up to the range's end, then a heavy tail (density ∝ t^-3) whose hazard falls, so a job
     // running far past everything seen is polled less and less often.
-    private static double[] Prior(double h, double priorLow, double priorHigh, double priorWeight)
+    private static double[] Prior(double h, double priorLow, double priorHigh, double priorWeight, LogNormalFit? fit = null, double catalogShare = 1)
     {
         var prior = new double[Bins + 1];
         var floorWeight = FloorShare * priorWeight;
@@ -129,7 +170,13 @@ internal static class IntervalCensoredEstimator
             var overlap = Math.Max(0, Math.Min(hi, priorHigh) - Math.Max(lo, priorLow));
             var flat = Math.Max(0, Math.Min(hi, priorHigh) - lo) / priorHigh;
             var tail = TailBeyond(Math.Max(lo, priorHigh), priorHigh) - TailBeyond(Math.Max(hi, priorHigh), priorHigh);
-            prior[j] = (priorWeight * (1 - FloorShare) * overlap / (priorHigh - priorLow))
+            var shape = catalogShare * overlap / (priorHigh - priorLow);
+            if (fit is { } f)
+            {
+                shape += (1 - catalogShare) * (f.Cdf(hi) - f.Cdf(lo));
+            }
+
+            prior[j] = (priorWeight * (1 - FloorShare) * shape)
                 + (floorWeight * ((flatShare * flat) + ((1 - flatShare) * tail)));
         }
 
@@ -267,6 +314,83 @@ internal static class IntervalCensoredEstimator
                 // Bins (jh, (j+1)h] that meet (Lower, Upper].
                 From[i] = Math.Clamp((int)(o.Lower / h), 0, Bins);
                 To[i] = Math.Clamp((int)Math.Ceiling(o.Upper / h) - 1, From[i], Bins);
+            }
+        }
+
+        // A poll's time at the service is known only to within a round trip and the timer's lateness, so the "same" poll
+        // of different jobs lands a little apart. Left as they are, those near-equal bounds make slivers: between the
+        // earliest "still running" and the earliest "done" at the first poll lies a sliver that satisfies both kinds of
+        // wait, and the maximum-likelihood estimate piles there the mass of every job that finished before its first
+        // poll (the plan then keeps its first poll late, and never learns otherwise). Bounds closer than a share of the
+        // typical gap between polls cannot be two polls of one plan: they are read as one bound (the most used of
+        // them). The start stays put.
+        public void MergeNearBounds()
+        {
+            var gaps = new List<int>();
+            for (var i = 0; i < Count; i++)
+            {
+                if (From[i] > 0 && To[i] < Bins && To[i] > From[i])
+                {
+                    gaps.Add(To[i] + 1 - From[i]);
+                }
+            }
+
+            if (gaps.Count == 0)
+            {
+                return;
+            }
+
+            gaps.Sort();
+            var tolerance = Math.Max(1, (int)(SameBoundShare * gaps[gaps.Count / 2]));
+
+            var use = new double[Bins + 2];
+            for (var i = 0; i < Count; i++)
+            {
+                use[From[i]] += Weight[i];
+                if (To[i] < Bins)
+                {
+                    use[To[i] + 1] += Weight[i];
+                }
+            }
+
+            var representative = new int[Bins + 2];
+            for (var j = 0; j < representative.Length; j++)
+            {
+                representative[j] = j;
+            }
+
+            for (var start = 1; start <= Bins; start++)
+            {
+                if (use[start] <= 0)
+                {
+                    continue;
+                }
+
+                var end = start;
+                var best = start;
+                for (var j = start + 1; j <= Math.Min(Bins, start + tolerance); j++)
+                {
+                    if (use[j] > 0)
+                    {
+                        end = j;
+                        best = use[j] > use[best] ? j : best;
+                    }
+                }
+
+                for (var j = start; j <= end; j++)
+                {
+                    representative[j] = best;
+                }
+
+                start = end;
+            }
+
+            for (var i = 0; i < Count; i++)
+            {
+                var from = representative[From[i]];
+                var to = To[i] < Bins ? representative[To[i] + 1] - 1 : Bins;
+                From[i] = from;
+                To[i] = Math.Max(from, to);
             }
         }
 

@@ -126,17 +126,13 @@ internal static class IntervalCensoredEstimator
     // The spread of log completion times under p: min(standard deviation, interquartile range / 1.34).
     private static double LogSpread(double[] p, double h)
     {
-        double mean = 0, square = 0, total = 0;
+        var (_, sd) = LogMoments(p, h);
+        var total = 0.0;
         for (var j = 0; j < Bins; j++)
         {
-            var x = Math.Log((j + 0.5) * h);
-            mean += p[j] * x;
-            square += p[j] * x * x;
             total += p[j];
         }
 
-        mean /= total;
-        var sd = Math.Sqrt(Math.Max(0, (square / total) - (mean * mean)));
         double cumulative = 0, q25 = double.NaN, q75 = double.NaN;
         for (var j = 0; j < Bins && double.IsNaN(q75); j++)
         {

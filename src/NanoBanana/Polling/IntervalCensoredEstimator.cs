@@ -82,7 +82,7 @@ internal static class IntervalCensoredEstimator
         // Silverman's rule in log time: the kernel's width follows the estimate's own spread (the smaller of its
         // standard deviation and its interquartile range / 1.34, which resists two modes) and shrinks as n^(-1/5) with
         // the effective number of observations (recency weights included) plus the prior's pseudo-observations.
-        var effective = cells.EffectiveCount() + priorWeight;
+        var effective = effectiveCount + priorWeight;
         var width = Math.Clamp(Bandwidth * LogSpread(p, h) * Math.Pow(effective, -0.2), MinWidth, MaxWidth);
 
         // Abramson's square-root law: narrower kernels where a first smoothing is dense, wider in the sparse tails,

@@ -37,6 +37,13 @@ lacks() { ! grep -qF -- "$2" "$1"; }             # file does not contain text
 no_trace() { ! grep -qE '^ +at |Exception:|\(Parameter |Actual value was' "$1"; } # no .NET stack trace or tail
 no_ansi() { ! grep -q $'\e\\[' "$1"; }
 is() { [[ "$1" == "$2" ]]; }
+# A shell started with SIGINT ignored (nohup, or a background job of a shell without job control) hands the ignore
+# down, `trap - INT` cannot undo it, and .NET keeps an inherited ignore: the SIGINT checks would watch the job run to
+# completion and exit 0. This runs a command with SIGINT back at its default, so it sees the signal a user sends.
+sigint_default() {
+  if env --default-signal=INT true 2>/dev/null; then exec env --default-signal=INT "$@"; fi
+  exec python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' "$@"
+}
 quiet() { # run a build step, show its output only when it fails
   "$@" >"$work/step.log" 2>&1 || { tail -40 "$work/step.log"; return 1; }
 }
@@ -123,7 +130,7 @@ check "  ... and the images" is "$(find batch -name 'sku-*.png' | wc -l)" 3
 check "the same batch again finds every job done" has batch2.txt "3 jobs: AlreadyCompleted 3; spent \$0.000 in this run."
 
 echo "== SIGINT to a running generate prints the id; resume collects it without a second submit"
-"$nb" generate "a poster titled BLUE NOTES" --typography --base-url "$url" --api-key any --out out >sigint.txt 2>&1 &
+sigint_default "$nb" generate "a poster titled BLUE NOTES" --typography --base-url "$url" --api-key any --out out >sigint.txt 2>&1 &
 gen_pid=$!
 check "generate reports the accepted prediction" wait_for sigint.txt "created after" 60
 kill -INT "$gen_pid"
@@ -144,7 +151,7 @@ cd - >/dev/null || exit 1
 samples_bin() { echo "samples/$1/bin/Debug/net10.0/$2.dll"; }
 (cd "$work" && dotnet "$OLDPWD/$(samples_bin QuickStart QuickStart)" >"$work/qs.txt" 2>&1)
 check "QuickStart writes an image" has "$work/qs.txt" "Wrote image/png"
-(cd "$work" && exec dotnet "$OLDPWD/$(samples_bin QuickStart QuickStart)" >"$work/qs-int.txt" 2>&1) &
+(cd "$work" && sigint_default dotnet "$OLDPWD/$(samples_bin QuickStart QuickStart)" >"$work/qs-int.txt" 2>&1) &
 qs_pid=$!
 check "QuickStart reports the accepted prediction" wait_for "$work/qs-int.txt" "created after" 60
 kill -INT "$qs_pid"

@@ -87,11 +87,22 @@ internal static class PollingHarness
                 var f2 = Window.Of(results["fixed 2 s"].Skip(Cold).Take(Warm));
                 var frugal = Window.Of(results["frugal"].Skip(Cold).Take(Warm));
                 Check(misses, F($"{name} {tier}: warm default {defWarm.Requests:0.00} req/job within 10% of the optimum {optimum:0.00} at lag {defWarm.Lag:0.000}"), defWarm.Requests <= 1.10 * optimum);
-                Check(misses, F($"{name} {tier}: warm ({defWarm.Requests:0.00} req, {defWarm.Lag:0.000} s) not worse than cold ({defCold.Requests:0.00} req, {defCold.Lag:0.000} s) beyond 5%"), defWarm.Requests <= 1.05 * defCold.Requests || defWarm.Lag <= 0.95 * defCold.Lag);
+                // The cold and warm windows hold different jobs (seed 7's first 30 are shorter on some shapes), so requests
+                // are compared as a share of what fixed 1 s sent for the same jobs.
+                var f1Cold = Window.Of(results["fixed 1 s"].Take(Cold));
+                var coldShare = defCold.Requests / f1Cold.Requests;
+                var warmShare = defWarm.Requests / f1.Requests;
+                Check(misses, F($"{name} {tier}: warm ({defWarm.Requests:0.00} req = {100 * warmShare:0}% of fixed 1 s on the same jobs, {defWarm.Lag:0.000} s) not worse than cold ({defCold.Requests:0.00} req = {100 * coldShare:0}%, {defCold.Lag:0.000} s) beyond 5%"), warmShare <= 1.05 * coldShare || defWarm.Lag <= 0.95 * defCold.Lag);
                 if (name == "uniform" || name.StartsWith("lognormal", StringComparison.Ordinal))
                 {
                     var need = name == "uniform" ? 0.45 : 0.25;
-                    Check(misses, F($"{name} {tier}: default {defWarm.Requests:0.00} req at lag {defWarm.Lag:0.000} vs fixed 1 s {f1.Requests:0.00} at {f1.Lag:0.000}: {100 * (1 - (defWarm.Requests / f1.Requests)):0}% fewer (need {100 * need:0}% at no worse lag)"), defWarm.Requests <= (1 - need) * f1.Requests && defWarm.Lag <= f1.Lag);
+
+                    // What any schedule could save at the fixed loop's lag and at the default's target: whether the goal
+                    // can be met at all on this run's jobs.
+                    var atF1 = Optimum(profile, model, 0, f1.Lag, []);
+                    var target = new PollingOptions().TargetMeanLag.TotalSeconds;
+                    var atTarget = Optimum(profile, model, 0, target, []);
+                    Check(misses, F($"{name} {tier}: default {defWarm.Requests:0.00} req at lag {defWarm.Lag:0.000} vs fixed 1 s {f1.Requests:0.00} at {f1.Lag:0.000}: {100 * (1 - (defWarm.Requests / f1.Requests)):0}% fewer (need {100 * need:0}% at no worse lag; the optimum saves {100 * (1 - (atF1 / f1.Requests)):0}% at {f1.Lag:0.000} s, {100 * (1 - (atTarget / f1.Requests)):0}% at the {target:0.00} s target)"), defWarm.Requests <= (1 - need) * f1.Requests && defWarm.Lag <= f1.Lag);
                 }
 
                 Check(misses, F($"{name} {tier}: frugal {frugal.Requests:0.00} req <= fixed 2 s {f2.Requests:0.00}, lag {frugal.Lag:0.000} <= 70% of {f2.Lag:0.000} ({100 * frugal.Lag / f2.Lag:0}%)"), frugal.Requests <= f2.Requests && frugal.Lag <= 0.7 * f2.Lag);
@@ -223,6 +234,33 @@ internal static class PollingHarness
             var truth = emulator.Jobs.Select(j => (j.CompleteTimestamp - j.CreatedTimestamp) / (double)Stopwatch.Frequency).Order().ToArray();
             Console.WriteLine(F($"    estimate p10/p50/p90 {estimate.Quantile(0.1) / Scale:0.00}/{estimate.Quantile(0.5) / Scale:0.00}/{estimate.Quantile(0.9) / Scale:0.00}; true {truth[truth.Length / 10] / Scale:0.00}/{truth[truth.Length / 2] / Scale:0.00}/{truth[truth.Length * 9 / 10] / Scale:0.00}; KS {CompletionTimeDistribution.Distance(estimate, CompletionTimeDistribution.FromSamples(truth, estimate.BinWidth, estimate.Bins)):0.000}"));
             Console.WriteLine(F($"    plan: expected lag {plan.ExpectedLag / Scale:0.000} polls {plan.ExpectedPolls:0.00}; times {string.Join(" ", plan.PollTimes().Take(14).Select(t => (t / Scale).ToString("0.00", CultureInfo.InvariantCulture)))}"));
+            // The final plan replayed over this run's true completion times, with no timing noise: what the plan
+            // would give if every poll landed when planned. Against the measured warm lag it separates timing noise from
+            // estimation error.
+            double replayLag = 0, replayPolls = 0;
+            foreach (var t in truth)
+            {
+                var at = 0.0;
+                var n = 0;
+                while (at < t)
+                {
+                    at += plan.Delay(at);
+                    n++;
+                }
+
+                replayLag += (at - t) / truth.Length;
+                replayPolls += (double)n / truth.Length;
+            }
+
+            Console.WriteLine(F($"    that plan replayed over this run's true times: lag {replayLag / Scale:0.000} polls {replayPolls:0.00}"));
+            // Where the first polls of the newest 100 jobs reached the service: the "done at the first poll" uppers and the
+            // "still running at the first poll" lowers. Their spread is the timing noise the estimator has to read as one bound.
+            var recent = client.LatencyStatistics.Observations(model).TakeLast(100).ToArray();
+            var firstDone = recent.Where(o => o.Lower <= 0).Select(o => o.Upper / Scale).Order().ToArray();
+            var firstRunning = recent.Where(o => o.Lower > 0).Select(o => o.Lower / Scale).Order().ToArray();
+            static string Spread(double[] xs) => xs.Length == 0 ? "none" : F($"{xs.Length}x {xs[0]:0.000}..{xs[^1]:0.000} (p10 {xs[xs.Length / 10]:0.000}, p90 {xs[xs.Length * 9 / 10]:0.000})");
+            Console.WriteLine($"    done at the first poll, at: {Spread(firstDone)}; lowest 'still running' bounds: {Spread(firstRunning.Take(Math.Max(1, firstRunning.Length / 3)).ToArray())}");
+            Console.WriteLine(F($"    measured timing noise of polls (p90 - p10 of arrival - plan): {client.LatencyStatistics.PollTimingSpread() / Scale:0.000} s"));
             var lagByPolls = results.Skip(Cold).GroupBy(j => j.Requests).OrderBy(g => g.Key).Select(g => F($"{g.Key}:{g.Count()}x lag {g.Average(j => j.Lag):0.00}"));
             Console.WriteLine("    warm jobs by requests: " + string.Join("  ", lagByPolls));
         }

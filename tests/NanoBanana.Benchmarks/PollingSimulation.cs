@@ -140,6 +140,8 @@ internal static class PollingSimulation
             var draws = new Random(5);
             var sample = Enumerable.Range(0, 20000).Select(_ => profile.Sample(model, draws, count - 1)).Order().ToArray();
             Console.WriteLine(F($"  estimate p10/50/90/99 {estimate.Quantile(0.1):0.00}/{estimate.Quantile(0.5):0.00}/{estimate.Quantile(0.9):0.00}/{estimate.Quantile(0.99):0.00} true {sample[2000]:0.00}/{sample[10000]:0.00}/{sample[18000]:0.00}/{sample[19800]:0.00}; bin {estimate.BinWidth:0.000}"));
+            var levels = new[] { 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9, 0.95, 0.99 };
+            Console.WriteLine("  estimated CDF at the true quantiles: " + string.Join(" ", levels.Select(q => F($"{sample[(int)(q * sample.Length)]:0.00}s {q:0.00}->{estimate.Cdf(sample[(int)(q * sample.Length)]):0.000}"))));
             var firstPoll = plan.PollTimes().First();
             Console.WriteLine(F($"  P(T <= first poll {firstPoll:0.00}): estimate {estimate.Cdf(firstPoll):0.000} true {sample.Count(x => x <= firstPoll) / (double)sample.Length:0.000}; P(T <= true p10): estimate {estimate.Cdf(sample[2000]):0.000}"));
             Console.WriteLine(F($"  plan expects lag {plan.ExpectedLag:0.000} polls {plan.ExpectedPolls:0.00}; times {string.Join(" ", plan.PollTimes().Take(24).Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))}"));

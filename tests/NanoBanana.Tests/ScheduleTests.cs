@@ -114,6 +114,67 @@ public class ScheduleTests
         var nb2 = client.Catalog[ImageTier.NanoBanana2];
         Assert.Equal(3, client.LatencyStatistics.Count(nb2));
         Assert.False(client.LatencyStatistics.TryGetExpectedLatency(nb2, out _)); // fewer than 5 samples: no estimate yet
+
+        // Every poll of the adaptive schedule was timed against the time its plan gave it.
+        Assert.Equal(emulator.Jobs.Sum(j => j.Polls), client.LatencyStatistics.PollTimingCount);
+    }
+
+    [Fact]
+    public void The_timing_noise_of_polls_is_the_spread_of_how_far_they_land_from_their_plan()
+    {
+        var stats = new LatencyStatistics();
+        for (var i = 0; i < 15; i++)
+        {
+            stats.RecordPollTiming(0.5);
+        }
+
+        Assert.Equal(0, stats.PollTimingSpread()); // too few to say
+
+        // 100 polls landing 0.00 .. 0.99 s late: the 10th to 90th percentile spread is 0.80 s. A constant lateness
+        // alone (all 0.5 s late) would be no spread at all.
+        var late = new LatencyStatistics();
+        for (var i = 0; i < 100; i++)
+        {
+            late.RecordPollTiming(i / 100.0);
+            stats.RecordPollTiming(0.5);
+        }
+
+        Assert.Equal(0.80, late.PollTimingSpread(), 9);
+        Assert.Equal(0, stats.PollTimingSpread());
+        late.RecordPollTiming(double.NaN);
+        Assert.Equal(100, late.PollTimingCount);
+    }
+
+    [Fact]
+    public void A_frugal_budget_counts_the_fixed_loop_as_it_really_runs_on_the_connection()
+    {
+        // A fixed 2 s loop whose every cycle also spends 0.4 s (round trip + timer lateness) polls every 2.4 s, so it
+        // sends fewer polls than an ideal one; the frugal plan's budget follows it.
+        var model = ModelCatalog.Default[ImageTier.NanoBanana2];
+        var frugal = PollingOptions.Frugal();
+        var ideal = new LatencyStatistics();
+        var slow = new LatencyStatistics();
+        var r = new Random(30);
+        for (var i = 0; i < 200; i++)
+        {
+            var t = 4 + (4 * r.NextDouble());
+            ideal.RecordExact(model, t);
+            slow.RecordExact(model, t);
+        }
+
+        for (var i = 0; i < 15; i++)
+        {
+            slow.RecordPollCycleOverhead(0.4);
+        }
+
+        Assert.Equal(0, slow.PollCycleOverhead()); // too few to say
+        slow.RecordPollCycleOverhead(0.4);
+        slow.RecordPollCycleOverhead(-1); // not a duration: ignored
+        Assert.Equal(0.4, slow.PollCycleOverhead(), 9);
+
+        var idealPlan = ideal.GetPlan(model, frugal);
+        var slowPlan = slow.GetPlan(model, frugal);
+        Assert.True(slowPlan.ExpectedPolls < idealPlan.ExpectedPolls - 0.1, $"{slowPlan.ExpectedPolls:0.00} vs {idealPlan.ExpectedPolls:0.00} polls");
     }
 }
 
@@ -247,6 +308,31 @@ public class CompletionTimeEstimationTests
         }
 
         // The plan made from it keeps its lag promise over the truth.
+        var plan = OptimalPollPlanner.ForLag(estimate, 0.46, 0.25, 10);
+        var (lag, _) = Replay(plan, truth);
+        Assert.True(lag < 0.46 * 1.12, $"{shape}: lag {lag:0.000} s over the truth for a 0.46 s target");
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Bounds_closer_than_the_measured_timing_noise_are_one_bound(string shape)
+    {
+        // On a loaded machine the timer wakes late by up to tens of milliseconds, and at a time scale of 0.1 that is a
+        // third of a poll gap: wider than any fixed share of the gap can allow for. The waiter measures how far polls
+        // land from their plan; bounds closer than that spread are one bound.
+        var r = new Random(23);
+        var truth = Enumerable.Range(0, 20_000).Select(_ => Draw(shape, r)).Order().ToArray();
+        var first = truth[truth.Length / 3];
+        const double Jitter = 0.15; // polls land up to ±0.15 s from their plan: a spread of 0.3 s
+        var observations = Enumerable.Range(0, 200).Select(_ => PolledFrom(r, Draw(shape, r), first, 0.7, Jitter)).ToArray();
+        var estimate = IntervalCensoredEstimator.Estimate(observations, 4, 8, priorWeight: 3, halfLife: 64, timingSpread: 0.8 * 2 * Jitter);
+
+        var p10 = truth[truth.Length / 10];
+        if (shape != "two-mode")
+        {
+            Assert.True(Math.Abs(estimate.Quantile(0.1) - p10) < 0.35, $"{shape}: estimated 10th percentile {estimate.Quantile(0.1):0.00} s, true {p10:0.00} s (first poll {first:0.00} s)");
+        }
+
         var plan = OptimalPollPlanner.ForLag(estimate, 0.46, 0.25, 10);
         var (lag, _) = Replay(plan, truth);
         Assert.True(lag < 0.46 * 1.12, $"{shape}: lag {lag:0.000} s over the truth for a 0.46 s target");

@@ -37,7 +37,8 @@ internal static class IntervalCensoredEstimator
     /// <param name="priorHigh">The catalog's highest typical latency (seconds).</param>
     /// <param name="priorWeight">How many observations the prior is worth.</param>
     /// <param name="halfLife">Observations after which an observation's weight has halved.</param>
-    public static CompletionTimeDistribution Estimate(ReadOnlySpan<CompletionObservation> newestLast, double priorLow, double priorHigh, double priorWeight, double halfLife)
+    /// <param name="timingSpread">The measured timing noise of polls (seconds): bounds closer than this are one bound.</param>
+    public static CompletionTimeDistribution Estimate(ReadOnlySpan<CompletionObservation> newestLast, double priorLow, double priorHigh, double priorWeight, double halfLife, double timingSpread = 0)
     {
         priorHigh = Math.Max(priorHigh, priorLow + 1e-3);
 
@@ -61,7 +62,7 @@ internal static class IntervalCensoredEstimator
             cells.Set(i, obs[i], h, Math.Pow(0.5, (count - 1 - i) / halfLife));
         }
 
-        cells.MergeNearBounds();
+        cells.MergeNearBounds(timingSpread / h);
 
         var p = SelfConsistent(cells, prior);
         var effectiveCount = cells.EffectiveCount();
@@ -318,9 +319,9 @@ internal static class IntervalCensoredEstimator
         // earliest "still running" and the earliest "done" at the first poll lies a sliver that satisfies both kinds of
         // wait, and the maximum-likelihood estimate piles there the mass of every job that finished before its first
         // poll (the plan then keeps its first poll late, and never learns otherwise). Bounds closer than a share of the
-        // typical gap between polls cannot be two polls of one plan: they are read as one bound (the most used of
-        // them). The start stays put.
-        public void MergeNearBounds()
+        // typical gap between polls cannot be two polls of one plan, nor can bounds closer than the measured timing
+        // noise of polls be told apart: they are read as one bound (the most used of them). The start stays put.
+        public void MergeNearBounds(double noiseBins)
         {
             var gaps = new List<int>();
             for (var i = 0; i < Count; i++)
@@ -337,7 +338,7 @@ internal static class IntervalCensoredEstimator
             }
 
             gaps.Sort();
-            var tolerance = Math.Max(1, (int)(SameBoundShare * gaps[gaps.Count / 2]));
+            var tolerance = Math.Max(1, Math.Max((int)(SameBoundShare * gaps[gaps.Count / 2]), (int)Math.Ceiling(noiseBins)));
 
             var use = new double[Bins + 2];
             for (var i = 0; i < Count; i++)

@@ -82,11 +82,115 @@ internal sealed class LatencyStatistics : ILatencyEstimator
         }
     }
 
+    /// <summary>
+    /// A poll planned to reach the service at some time reached it <paramref name="deviation"/> seconds later (negative:
+    /// earlier), by the round-trip estimate. The spread of these is the timing noise of polls (the timer's lateness, the
+    /// round trip's variation), so the estimator can read bounds closer than that as one.
+    /// </summary>
+    internal void RecordPollTiming(double deviation)
+    {
+        if (!double.IsFinite(deviation))
+        {
+            return;
+        }
+
+        lock (_timing)
+        {
+            _timing[_timingNext] = deviation;
+            _timingNext = (_timingNext + 1) % _timing.Length;
+            _timingCount = Math.Min(_timingCount + 1, _timing.Length);
+        }
+    }
+
+    /// <summary>
+    /// The timing noise of polls: the spread (90th minus 10th percentile) of how far the newest polls landed from their
+    /// planned time, in seconds; 0 until <see cref="MinTimingSamples"/> polls were timed.
+    /// </summary>
+    internal double PollTimingSpread()
+    {
+        double[] sorted;
+        lock (_timing)
+        {
+            if (_timingCount < MinTimingSamples)
+            {
+                return 0;
+            }
+
+            sorted = _timing[.._timingCount];
+        }
+
+        Array.Sort(sorted);
+        return sorted[(int)(0.9 * (sorted.Length - 1))] - sorted[(int)(0.1 * (sorted.Length - 1))];
+    }
+
+    /// <summary>
+    /// A poll cycle (delay, then one poll) took <paramref name="seconds"/> longer than its delay: the timer's lateness
+    /// plus the round trip. A fixed loop at interval i really polls every i + this.
+    /// </summary>
+    internal void RecordPollCycleOverhead(double seconds)
+    {
+        if (!double.IsFinite(seconds) || seconds < 0)
+        {
+            return;
+        }
+
+        lock (_overhead)
+        {
+            _overhead[_overheadNext] = seconds;
+            _overheadNext = (_overheadNext + 1) % _overhead.Length;
+            _overheadCount = Math.Min(_overheadCount + 1, _overhead.Length);
+        }
+    }
+
+    /// <summary>The mean overhead of the newest poll cycles (seconds); 0 until <see cref="MinTimingSamples"/> were seen.</summary>
+    internal double PollCycleOverhead()
+    {
+        lock (_overhead)
+        {
+            if (_overheadCount < MinTimingSamples)
+            {
+                return 0;
+            }
+
+            var sum = 0.0;
+            for (var i = 0; i < _overheadCount; i++)
+            {
+                sum += _overhead[i];
+            }
+
+            return sum / _overheadCount;
+        }
+    }
+
+    private readonly double[] _overhead = new double[256];
+    private int _overheadNext;
+    private int _overheadCount;
+
+    /// <summary>How many polls were timed against their plan (for tests).</summary>
+    internal int PollTimingCount
+    {
+        get
+        {
+            lock (_timing)
+            {
+                return _timingCount;
+            }
+        }
+    }
+
+    private const int MinTimingSamples = 16;
+    private readonly double[] _timing = new double[256];
+    private int _timingNext;
+    private int _timingCount;
+
     /// <summary>The current estimate for a model (the catalog prior alone when nothing was observed).</summary>
     internal CompletionTimeDistribution GetEstimate(ImageModel model) => State(model).Estimate(model, this);
 
     /// <summary>The poll plan for a model and a polling setting, recomputed only when the estimate has moved.</summary>
     internal PollPlan GetPlan(ImageModel model, PollingOptions options) => State(model).Plan(model, options, this);
+
+    /// <summary>The observations a model's estimate is made from, oldest first (for tests and the benchmark).</summary>
+    internal CompletionObservation[] Observations(ImageModel model) => State(model).Observations();
 
     private ModelState State(ImageModel model) => _models.GetOrAdd(model.Id, _ => new ModelState(_window));
 
@@ -136,6 +240,26 @@ internal sealed class LatencyStatistics : ILatencyEstimator
             }
         }
 
+        public CompletionObservation[] Observations()
+        {
+            lock (_gate)
+            {
+                return Ordered();
+            }
+        }
+
+        // The newest _count observations, oldest first.
+        private CompletionObservation[] Ordered()
+        {
+            var ordered = new CompletionObservation[_count];
+            for (var i = 0; i < _count; i++)
+            {
+                ordered[i] = _ring[(_next - _count + i + _ring.Length) % _ring.Length];
+            }
+
+            return ordered;
+        }
+
         private CompletionTimeDistribution EstimateLocked(ImageModel model, LatencyStatistics owner)
         {
             if (_estimate is not null && _estimateVersion == _version && ReferenceEquals(_estimateModel, model))
@@ -143,14 +267,9 @@ internal sealed class LatencyStatistics : ILatencyEstimator
                 return _estimate;
             }
 
-            // The newest _count observations, oldest first.
-            var ordered = new CompletionObservation[_count];
-            for (var i = 0; i < _count; i++)
-            {
-                ordered[i] = _ring[(_next - _count + i + _ring.Length) % _ring.Length];
-            }
+            var ordered = Ordered();
 
-            _estimate = IntervalCensoredEstimator.Estimate(ordered, model.TypicalLatencyMin.TotalSeconds, model.TypicalLatencyMax.TotalSeconds, _changePoints > 0 ? PriorAfterChange * owner._priorWeight : owner._priorWeight, owner._halfLife);
+            _estimate = IntervalCensoredEstimator.Estimate(ordered, model.TypicalLatencyMin.TotalSeconds, model.TypicalLatencyMax.TotalSeconds, _changePoints > 0 ? PriorAfterChange * owner._priorWeight : owner._priorWeight, owner._halfLife, owner.PollTimingSpread());
             _estimateVersion = _version;
             _estimateModel = model;
             return _estimate;
@@ -198,7 +317,7 @@ internal sealed class LatencyStatistics : ILatencyEstimator
                 else
                 {
                     var plan = options.PollBudgetInterval is { } budget
-                        ? OptimalPollPlanner.ForBudget(estimate, budget.TotalSeconds, PollingOptions.BudgetShare, key.Min, key.Max)
+                        ? OptimalPollPlanner.ForBudget(estimate, budget.TotalSeconds + owner.PollCycleOverhead(), PollingOptions.BudgetShare, key.Min, key.Max)
                         : OptimalPollPlanner.ForLag(estimate, options.TargetMeanLag.TotalSeconds, key.Min, key.Max);
                     fresh = new PlanEntry(key, model, plan, estimate, _version);
                     Interlocked.Increment(ref owner._replans);

@@ -23,6 +23,15 @@ internal sealed class PollState
 
     public Prediction? Latest { get; set; }
 
+    /// <summary>
+    /// Seconds after the start at which the schedule meant the next poll to reach the service, or NaN when the schedule
+    /// does not plan arrivals. Compared with when the poll did arrive, it measures the timing noise of polls.
+    /// </summary>
+    public double PlannedArrival { get; set; } = double.NaN;
+
+    /// <summary>TimeProvider timestamp at which the next poll should leave after its delay, or 0 (unscheduled poll).</summary>
+    public long IntendedSendTimestamp { get; set; }
+
     /// <summary>How long the last poll took (request to parsed response).</summary>
     public TimeSpan LastRoundTrip { get; set; }
 

@@ -41,7 +41,9 @@ public sealed class PollingOptions
 
     /// <summary>
     /// Budget mode: when set, the adaptive schedule sends no more polls per job than a fixed loop at this interval
-    /// would on the learned completion-time distribution (with a 15% margin), placed to minimise detection lag.
+    /// would on the learned completion-time distribution (planned 3% under it), placed to minimise detection lag. The
+    /// fixed loop is taken as it really runs on this connection: each cycle is the interval plus the measured round trip
+    /// and timer lateness.
     /// <see cref="TargetMeanLag"/> is then ignored. Null (default) uses the lag target.
     /// </summary>
     public TimeSpan? PollBudgetInterval { get; set; }

@@ -38,6 +38,18 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
 
         // The service saw the job in this state about half a round trip after the request left.
         var elapsed = (time.GetElapsedTime(state.StartTimestamp, sent) + (state.LastRoundTrip / 2)).TotalSeconds;
+        if (state.IntendedSendTimestamp != 0)
+        {
+            // A poll cycle takes its delay plus the timer's lateness plus the round trip: what a fixed loop really costs.
+            statistics.RecordPollCycleOverhead(time.GetElapsedTime(state.IntendedSendTimestamp, sent).TotalSeconds + state.LastRoundTrip.TotalSeconds);
+            state.IntendedSendTimestamp = 0;
+        }
+
+        if (double.IsFinite(state.PlannedArrival))
+        {
+            statistics.RecordPollTiming(elapsed - state.PlannedArrival);
+            state.PlannedArrival = double.NaN;
+        }
         activity?.SetTag(NanoBananaTelemetry.TagStatus, prediction.Status.Value);
         Log.Polled(logger, state.Id, state.PollCount, prediction.Status.Value, elapsed * 1000);
         if (prediction.Status.IsTerminal && state.Latest?.Status.IsTerminal != true)
@@ -214,6 +226,11 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
             else
             {
                 delay = schedule.GetNextDelay(new PollScheduleContext(state.Model, elapsed, state.PollCount, state.Status));
+                if (schedule.CompensatesRoundTrip)
+                {
+                    state.PlannedArrival = (elapsed + delay).TotalSeconds;
+                }
+
                 if (schedule.CompensatesRoundTrip && state.PollCount > 0)
                 {
                     // The schedule plans arrivals at the service; the request takes about one round trip to get there.
@@ -228,6 +245,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
                 throw Timeout(state, deadlineTimestamp);
             }
 
+            state.IntendedSendTimestamp = time.GetTimestamp() + (long)(delay.TotalSeconds * time.TimestampFrequency);
             await DelayAsync(delay, cancellationToken).ConfigureAwait(false);
             await CheckCoreAsync(state, deadlineTimestamp, cancellationToken).ConfigureAwait(false);
         }

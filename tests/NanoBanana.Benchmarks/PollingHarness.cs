@@ -78,7 +78,7 @@ internal static class PollingHarness
                 {
                     var cold = Window.Of(results[s].Take(Cold));
                     var warm = Window.Of(results[s].Skip(Cold).Take(Warm));
-                    var vs = s == "default" ? $"{100 * ((warm.Requests / optimum) - 1):+0;-0}%" : "";
+                    var vs = s == "default" ? $"{Signed(100 * ((warm.Requests / optimum) - 1))}%" : "";
                     lines.Add(F($"| {name} | {tier} | {s} | {cold.Requests:0.00} | {cold.Lag:0.000} | {warm.Requests:0.00} | {warm.Lag:0.000} | {warm.ToCaller:0.000} | {(s == "default" ? optimum.ToString("0.00", CultureInfo.InvariantCulture) : "")} | {vs} |"));
                 }
 
@@ -112,7 +112,7 @@ internal static class PollingHarness
                     var second = Window.Of(def.Skip(Cold + Warm + AfterDrift).Take(AfterDrift));
                     var after = Optimum(profile, model, Cold + Warm, second.Lag, replanTimes);
                     lines.Add(F($"| {name} | {tier} | default, 50 jobs after the change | | | {first.Requests:0.00} | {first.Lag:0.000} | {first.ToCaller:0.000} | | |"));
-                    lines.Add(F($"| {name} | {tier} | default, next 50 jobs | | | {second.Requests:0.00} | {second.Lag:0.000} | {second.ToCaller:0.000} | {after:0.00} | {100 * ((second.Requests / after) - 1):+0;-0}% |"));
+                    lines.Add(F($"| {name} | {tier} | default, next 50 jobs | | | {second.Requests:0.00} | {second.Lag:0.000} | {second.ToCaller:0.000} | {after:0.00} | {Signed(100 * ((second.Requests / after) - 1))}% |"));
                     Check(misses, F($"{name} {tier}: 50 jobs after the drift, default {second.Requests:0.00} req within 10% of the new optimum {after:0.00} at lag {second.Lag:0.000}"), second.Requests <= 1.10 * after);
                 }
             }
@@ -141,6 +141,9 @@ internal static class PollingHarness
     }
 
     private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    // A signed whole percentage; rounded first, so a value just under zero prints "0" rather than "-+0".
+    private static string Signed(double percent) => Math.Round(percent).ToString("+0;-0;0", CultureInfo.InvariantCulture);
 
     private static void Check(List<string> misses, string text, bool met)
     {

@@ -63,7 +63,7 @@ internal static class PollingSimulation
                     if (dr > 0 && !frugal)
                     {
                         var after = Optimum(profile, model, 200, dl);
-                        drift = F($"{dr:0.00} | {dl:0.000} | {after:0.00} | {100 * ((dr / after) - 1):+0;-0}% |");
+                        drift = F($"{dr:0.00} | {dl:0.000} | {after:0.00} | {Signed(100 * ((dr / after) - 1))}% |");
                         worst = Math.Max(worst, (dr / after) - 1);
                     }
 
@@ -72,7 +72,7 @@ internal static class PollingSimulation
                         worst = Math.Max(worst, vs);
                     }
 
-                    Console.WriteLine(F($"| {name} | {tier} | {(frugal ? "frugal" : "default")} | {cr:0.00} | {cl:0.000} | {wr:0.00} | {wl:0.000} | {optimum:0.00} | {100 * vs:+0;-0}% | {drift}"));
+                    Console.WriteLine(F($"| {name} | {tier} | {(frugal ? "frugal" : "default")} | {cr:0.00} | {cl:0.000} | {wr:0.00} | {wl:0.000} | {optimum:0.00} | {Signed(100 * vs)}% | {drift}"));
                 }
             }
         }
@@ -198,4 +198,7 @@ internal static class PollingSimulation
     }
 
     private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    // A signed whole percentage; rounded first, so a value just under zero prints "0" rather than "-+0".
+    private static string Signed(double percent) => Math.Round(percent).ToString("+0;-0;0", CultureInfo.InvariantCulture);
 }

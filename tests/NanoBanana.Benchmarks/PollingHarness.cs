@@ -240,21 +240,7 @@ internal static class PollingHarness
             // The final plan replayed over this run's true completion times, with no timing noise: what the plan
             // would give if every poll landed when planned. Against the measured warm lag it separates timing noise from
             // estimation error.
-            double replayLag = 0, replayPolls = 0;
-            foreach (var t in truth)
-            {
-                var at = 0.0;
-                var n = 0;
-                while (at < t)
-                {
-                    at += plan.Delay(at);
-                    n++;
-                }
-
-                replayLag += (at - t) / truth.Length;
-                replayPolls += (double)n / truth.Length;
-            }
-
+            var (replayLag, replayPolls) = plan.Replay(truth);
             Console.WriteLine(F($"    that plan replayed over this run's true times: lag {replayLag / Scale:0.000} polls {replayPolls:0.00}"));
             // Where the first polls of the newest 100 jobs reached the service: the "done at the first poll" uppers and the
             // "still running at the first poll" lowers. Their spread is the timing noise the estimator has to read as one bound.

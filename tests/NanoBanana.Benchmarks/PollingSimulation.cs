@@ -145,21 +145,7 @@ internal static class PollingSimulation
             var firstPoll = plan.PollTimes().First();
             Console.WriteLine(F($"  P(T <= first poll {firstPoll:0.00}): estimate {estimate.Cdf(firstPoll):0.000} true {sample.Count(x => x <= firstPoll) / (double)sample.Length:0.000}; P(T <= true p10): estimate {estimate.Cdf(sample[2000]):0.000}"));
             Console.WriteLine(F($"  plan expects lag {plan.ExpectedLag:0.000} polls {plan.ExpectedPolls:0.00}; times {string.Join(" ", plan.PollTimes().Take(24).Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))}"));
-            double lag = 0, polls = 0;
-            foreach (var truth in sample)
-            {
-                var t = 0.0;
-                var n = 0;
-                while (t < truth)
-                {
-                    t += plan.Delay(t);
-                    n++;
-                }
-
-                lag += (t - truth) / sample.Length;
-                polls += (double)n / sample.Length;
-            }
-
+            var (lag, polls) = plan.Replay(sample);
             Console.WriteLine(F($"  that plan over the truth: lag {lag:0.000} polls {polls:0.00}"));
             var truthGrid = CompletionTimeDistribution.FromSamples(sample, sample[^1] * 1.25 / 4000, 4000);
             var best = OptimalPollPlanner.ForLag(truthGrid, lag, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds);

@@ -49,7 +49,8 @@ public class BatchWebhookTests
 
         var result = await client.GenerateAsync(new ImageJob("cat") { WebhookUrl = genuine.Url });
         await client.GenerateAsync(new ImageJob("dog") { WebhookUrl = impostor.Url });
-        await UntilAsync(() => genuine.Outcomes.Count == 1 && impostor.Rejected == 2);
+        // The sink counts a refusal when it answers; the emulator counts the failed attempt once that answer is back.
+        await UntilAsync(() => genuine.Outcomes.Count == 1 && impostor.Rejected == 2 && emulator.WebhookAttemptsFailed == 2 && emulator.WebhooksDelivered == 1);
 
         // Verified with the secret from GET webhook/secret; no job key in the URL, so nothing to record.
         Assert.Equal(BatchWebhookOutcome.NoJobKey, Assert.Single(genuine.Outcomes));

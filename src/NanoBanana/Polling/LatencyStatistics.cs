@@ -87,20 +87,7 @@ internal sealed class LatencyStatistics : ILatencyEstimator
     /// earlier), by the round-trip estimate. The spread of these is the timing noise of polls (the timer's lateness, the
     /// round trip's variation), so the estimator can read bounds closer than that as one.
     /// </summary>
-    internal void RecordPollTiming(double deviation)
-    {
-        if (!double.IsFinite(deviation))
-        {
-            return;
-        }
-
-        lock (_timing)
-        {
-            _timing[_timingNext] = deviation;
-            _timingNext = (_timingNext + 1) % _timing.Length;
-            _timingCount = Math.Min(_timingCount + 1, _timing.Length);
-        }
-    }
+    internal void RecordPollTiming(double deviation) => _timing.Add(deviation);
 
     /// <summary>
     /// The timing noise of polls: the spread (90th minus 10th percentile) of how far the newest polls landed from their
@@ -108,19 +95,14 @@ internal sealed class LatencyStatistics : ILatencyEstimator
     /// </summary>
     internal double PollTimingSpread()
     {
-        double[] sorted;
-        lock (_timing)
+        var values = _timing.Snapshot();
+        if (values.Length < MinTimingSamples)
         {
-            if (_timingCount < MinTimingSamples)
-            {
-                return 0;
-            }
-
-            sorted = _timing[.._timingCount];
+            return 0;
         }
 
-        Array.Sort(sorted);
-        return sorted[(int)(0.9 * (sorted.Length - 1))] - sorted[(int)(0.1 * (sorted.Length - 1))];
+        Array.Sort(values);
+        return values[(int)(0.9 * (values.Length - 1))] - values[(int)(0.1 * (values.Length - 1))];
     }
 
     /// <summary>
@@ -129,59 +111,67 @@ internal sealed class LatencyStatistics : ILatencyEstimator
     /// </summary>
     internal void RecordPollCycleOverhead(double seconds)
     {
-        if (!double.IsFinite(seconds) || seconds < 0)
+        if (seconds >= 0)
         {
-            return;
-        }
-
-        lock (_overhead)
-        {
-            _overhead[_overheadNext] = seconds;
-            _overheadNext = (_overheadNext + 1) % _overhead.Length;
-            _overheadCount = Math.Min(_overheadCount + 1, _overhead.Length);
+            _overhead.Add(seconds);
         }
     }
 
     /// <summary>The mean overhead of the newest poll cycles (seconds); 0 until <see cref="MinTimingSamples"/> were seen.</summary>
     internal double PollCycleOverhead()
     {
-        lock (_overhead)
-        {
-            if (_overheadCount < MinTimingSamples)
-            {
-                return 0;
-            }
-
-            var sum = 0.0;
-            for (var i = 0; i < _overheadCount; i++)
-            {
-                sum += _overhead[i];
-            }
-
-            return sum / _overheadCount;
-        }
+        var values = _overhead.Snapshot();
+        return values.Length < MinTimingSamples ? 0 : values.Average();
     }
-
-    private readonly double[] _overhead = new double[256];
-    private int _overheadNext;
-    private int _overheadCount;
 
     /// <summary>How many polls were timed against their plan (for tests).</summary>
-    internal int PollTimingCount
+    internal int PollTimingCount => _timing.Count;
+
+    private const int MinTimingSamples = 16;
+    private readonly Recent _timing = new(256);
+    private readonly Recent _overhead = new(256);
+
+    // The newest finite values of one measurement, thread-safe.
+    private sealed class Recent(int capacity)
     {
-        get
+        private readonly double[] _values = new double[capacity];
+        private int _next;
+        private int _count;
+
+        public int Count
         {
-            lock (_timing)
+            get
             {
-                return _timingCount;
+                lock (_values)
+                {
+                    return _count;
+                }
+            }
+        }
+
+        public void Add(double value)
+        {
+            if (!double.IsFinite(value))
+            {
+                return;
+            }
+
+            lock (_values)
+            {
+                _values[_next] = value;
+                _next = (_next + 1) % _values.Length;
+                _count = Math.Min(_count + 1, _values.Length);
+            }
+        }
+
+        public double[] Snapshot()
+        {
+            lock (_values)
+            {
+                return _values[.._count];
             }
         }
     }
-
-    private const int MinTimingSamples = 16;
-    private readonly double[] _timing = new double[256];
-    private int _timingNext;
-    private int _timingCount;
 
     /// <summary>The current estimate for a model (the catalog prior alone when nothing was observed).</summary>
     internal CompletionTimeDistribution GetEstimate(ImageModel model) => State(model).Estimate(model, this);

@@ -50,6 +50,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
             statistics.RecordPollTiming(elapsed - state.PlannedArrival);
             state.PlannedArrival = double.NaN;
         }
+
         activity?.SetTag(NanoBananaTelemetry.TagStatus, prediction.Status.Value);
         Log.Polled(logger, state.Id, state.PollCount, prediction.Status.Value, elapsed * 1000);
         if (prediction.Status.IsTerminal && state.Latest?.Status.IsTerminal != true)

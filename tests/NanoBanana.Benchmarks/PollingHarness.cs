@@ -229,12 +229,13 @@ internal static class PollingHarness
         }
 
         await Task.WhenAll(tasks).ConfigureAwait(false);
-        if (Environment.GetEnvironmentVariable("NB_DEBUG") is not null && strategy == "default")
+        if (Environment.GetEnvironmentVariable("NB_DEBUG") is not null && strategy is "default" or "frugal")
         {
             var model = client.Catalog[tier];
             var estimate = client.LatencyStatistics.GetEstimate(model);
             var plan = client.LatencyStatistics.GetPlan(model, options.Polling);
             var truth = emulator.Jobs.Select(j => (j.CompleteTimestamp - j.CreatedTimestamp) / (double)Stopwatch.Frequency).Order().ToArray();
+            Console.WriteLine($"    [{strategy}] poll cycle overhead {client.LatencyStatistics.PollCycleOverhead() / Scale:0.000} s equivalent");
             Console.WriteLine(F($"    estimate p10/p50/p90 {estimate.Quantile(0.1) / Scale:0.00}/{estimate.Quantile(0.5) / Scale:0.00}/{estimate.Quantile(0.9) / Scale:0.00}; true {truth[truth.Length / 10] / Scale:0.00}/{truth[truth.Length / 2] / Scale:0.00}/{truth[truth.Length * 9 / 10] / Scale:0.00}; KS {CompletionTimeDistribution.Distance(estimate, CompletionTimeDistribution.FromSamples(truth, estimate.BinWidth, estimate.Bins)):0.000}"));
             Console.WriteLine(F($"    plan: expected lag {plan.ExpectedLag / Scale:0.000} polls {plan.ExpectedPolls:0.00}; times {string.Join(" ", plan.PollTimes().Take(14).Select(t => (t / Scale).ToString("0.00", CultureInfo.InvariantCulture)))}"));
             // The final plan replayed over this run's true completion times, with no timing noise: what the plan

@@ -230,13 +230,12 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
                 if (schedule.CompensatesRoundTrip)
                 {
                     state.PlannedArrival = (elapsed + delay).TotalSeconds;
-                }
-
-                if (schedule.CompensatesRoundTrip && state.PollCount > 0)
-                {
-                    // The schedule plans arrivals at the service; the request takes about one round trip to get there.
-                    var compensated = delay - state.LastRoundTrip;
-                    delay = compensated > options.MinInterval ? compensated : (delay < options.MinInterval ? delay : options.MinInterval);
+                    if (state.PollCount > 0)
+                    {
+                        // The schedule plans arrivals at the service; the request takes about one round trip to get there.
+                        var compensated = delay - state.LastRoundTrip;
+                        delay = compensated > options.MinInterval ? compensated : (delay < options.MinInterval ? delay : options.MinInterval);
+                    }
                 }
             }
 

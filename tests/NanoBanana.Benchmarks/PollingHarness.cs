@@ -28,7 +28,31 @@ internal static class PollingHarness
     // Lag: completion at the emulator → the emulator's first answer saying so (what a schedule controls, and what the
     // optimum is computed for). ToCaller: completion → GenerateAsync returned (adds the answer's way back, the image
     // download and the client's own work, none of which the time scale shrinks).
-    private sealed record Job(int Index, int Requests, double Lag, double ToCaller);
+    private sealed record Job(int Index, int Requests, double Lag, double ToCaller, double Truth, string Id);
+
+    // Records when each poll request left (debug runs only).
+    private sealed class PollRecorder : DelegatingHandler
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, List<long>> _sent = new();
+
+        public long[] Sent(string id) => _sent.TryGetValue(id, out var list) ? [.. list] : [];
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var path = request.RequestUri?.AbsolutePath ?? "";
+            if (request.Method == HttpMethod.Get && path.EndsWith("/result", StringComparison.Ordinal))
+            {
+                var segments = path.Split('/');
+                var list = _sent.GetOrAdd(segments[^2], _ => []);
+                lock (list)
+                {
+                    list.Add(Stopwatch.GetTimestamp());
+                }
+            }
+
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
 
     private sealed record Window(double Requests, double Lag, double ToCaller)
     {
@@ -129,7 +153,15 @@ internal static class PollingHarness
         }
 
         Console.WriteLine();
-        Console.WriteLine(F($"Plan computation (estimate + dynamic program, one lag target, 320-bin grid): median {Median(replanTimes):0.0} ms, max {replanTimes.Max():0.0} ms over {replanTimes.Count} plans."));
+        if (replanTimes.Count > 0)
+        {
+            Console.WriteLine(F($"Plan computation (estimate + dynamic program, one lag target, 320-bin grid): median {Median(replanTimes):0.0} ms, max {replanTimes.Max():0.0} ms over {replanTimes.Count} plans."));
+        }
+        else
+        {
+            Console.WriteLine($"No distribution matched NB_ONLY={only}: names are like \"lognormal σ0.45:NanoBananaPro\".");
+        }
+
         Console.WriteLine($"{misses.Count} goal(s) missed.");
         return misses.Count == 0 ? 0 : 1;
     }
@@ -185,7 +217,22 @@ internal static class PollingHarness
 
         emulator.ConfigureClient(options);
         options.Retry.SyncSubmitTimeout = TimeSpan.FromMinutes(5);
-        using var client = new NanoBananaClient(options);
+        var debug = Environment.GetEnvironmentVariable("NB_DEBUG") is not null;
+        var recorder = debug ? new PollRecorder { InnerHandler = new HttpClientHandler() } : null;
+        using var http = recorder is null ? null : new HttpClient(recorder);
+        using var client = http is null ? new NanoBananaClient(options) : new NanoBananaClient(options, http);
+        var plans = new List<PollPlan>();
+        if (debug)
+        {
+            client.LatencyStatistics.PlanMade = plan =>
+            {
+                lock (plans)
+                {
+                    plans.Add(plan);
+                }
+            };
+        }
+
         IPollSchedule? schedule = strategy switch
         {
             "fixed 1 s" => new FixedPollSchedule(TimeSpan.FromSeconds(1 * Scale)),
@@ -219,7 +266,7 @@ internal static class PollingHarness
                     var done = Stopwatch.GetTimestamp();
                     var emulated = emulator.GetJob(result.PredictionId)!;
                     var seen = emulated.FirstTerminalReportTimestamp;
-                    results[index] = new Job(index, 1 + emulated.Polls, (seen - emulated.CompleteTimestamp) / (double)Stopwatch.Frequency / Scale, (done - emulated.CompleteTimestamp) / (double)Stopwatch.Frequency / Scale);
+                    results[index] = new Job(index, 1 + emulated.Polls, (seen - emulated.CompleteTimestamp) / (double)Stopwatch.Frequency / Scale, (done - emulated.CompleteTimestamp) / (double)Stopwatch.Frequency / Scale, (emulated.CompleteTimestamp - emulated.CreatedTimestamp) / (double)Stopwatch.Frequency, result.PredictionId);
                 }
                 finally
                 {
@@ -235,7 +282,8 @@ internal static class PollingHarness
             var estimate = client.LatencyStatistics.GetEstimate(model);
             var plan = client.LatencyStatistics.GetPlan(model, options.Polling);
             var truth = emulator.Jobs.Select(j => (j.CompleteTimestamp - j.CreatedTimestamp) / (double)Stopwatch.Frequency).Order().ToArray();
-            Console.WriteLine($"    [{strategy}] poll cycle overhead {client.LatencyStatistics.PollCycleOverhead() / Scale:0.000} s equivalent");
+            Console.WriteLine($"    [{strategy}] the plans in turn (first poll s / expected polls): {string.Join(" ", plans.Select(p => F($"{p.PollTimes().FirstOrDefault() / Scale:0.00}/{p.ExpectedPolls:0.0}")))}");
+            Console.WriteLine($"    [{strategy}] poll cycle overhead {client.LatencyStatistics.PollCycleOverhead() / Scale:0.000} s equivalent; {client.LatencyStatistics.Replans} plans made; {client.LatencyStatistics.ChangePoints(model)} change points detected");
             Console.WriteLine(F($"    estimate p10/p50/p90 {estimate.Quantile(0.1) / Scale:0.00}/{estimate.Quantile(0.5) / Scale:0.00}/{estimate.Quantile(0.9) / Scale:0.00}; true {truth[truth.Length / 10] / Scale:0.00}/{truth[truth.Length / 2] / Scale:0.00}/{truth[truth.Length * 9 / 10] / Scale:0.00}; KS {CompletionTimeDistribution.Distance(estimate, CompletionTimeDistribution.FromSamples(truth, estimate.BinWidth, estimate.Bins)):0.000}"));
             Console.WriteLine(F($"    plan: expected lag {plan.ExpectedLag / Scale:0.000} polls {plan.ExpectedPolls:0.00}; times {string.Join(" ", plan.PollTimes().Take(14).Select(t => (t / Scale).ToString("0.00", CultureInfo.InvariantCulture)))}"));
             // The final plan replayed over this run's true completion times, with no timing noise: what the plan
@@ -243,6 +291,10 @@ internal static class PollingHarness
             // estimation error.
             var (replayLag, replayPolls) = plan.Replay(truth);
             Console.WriteLine(F($"    that plan replayed over this run's true times: lag {replayLag / Scale:0.000} polls {replayPolls:0.00}"));
+            // The same over the warm jobs only, against what they measured: the windows can differ in their jobs.
+            var warmJobs = results.Skip(Cold).Take(Warm).ToArray();
+            var (warmReplayLag, warmReplayPolls) = plan.Replay(warmJobs.Select(j => j.Truth).ToArray());
+            Console.WriteLine(F($"    over the warm jobs: replayed lag {warmReplayLag / Scale:0.000} polls {warmReplayPolls:0.00}; measured lag {warmJobs.Average(j => j.Lag):0.000} polls {warmJobs.Average(j => j.Requests - 1):0.00}"));
             // Where the first polls of the newest 100 jobs reached the service: the "done at the first poll" uppers and the
             // "still running at the first poll" lowers. Their spread is the timing noise the estimator has to read as one bound.
             var recent = client.LatencyStatistics.Observations(model).TakeLast(100).ToArray();
@@ -253,6 +305,17 @@ internal static class PollingHarness
             Console.WriteLine(F($"    measured timing noise of polls (p90 - p10 of arrival - plan): {client.LatencyStatistics.PollTimingSpread() / Scale:0.000} s"));
             var lagByPolls = results.Skip(Cold).GroupBy(j => j.Requests).OrderBy(g => g.Key).Select(g => F($"{g.Key}:{g.Count()}x lag {g.Average(j => j.Lag):0.00}"));
             Console.WriteLine("    warm jobs by requests: " + string.Join("  ", lagByPolls));
+
+            // Jobs whose polls most exceed the final plan's: their poll times (sent, seconds after the submit) beside the plan's.
+            var planned = plan.PollTimes().ToArray();
+            var worst = warmJobs.Select(j => (Job: j, Created: emulator.GetJob(j.Id)!.CreatedTimestamp))
+                .Select(x => (x.Job, Sent: recorder!.Sent(x.Job.Id).Select(t => (t - x.Created) / (double)Stopwatch.Frequency / Scale).ToArray(), Replay: plan.Replay([x.Job.Truth]).Polls))
+                .OrderByDescending(x => x.Sent.Length - x.Replay).Take(4);
+            foreach (var (job, sent, replay) in worst)
+            {
+                Console.WriteLine(F($"    job {job.Index}: true {job.Truth / Scale:0.00} s, {sent.Length} polls (final plan {replay:0}): {string.Join(" ", sent.Select(t => t.ToString("0.00", CultureInfo.InvariantCulture)))}"));
+                Console.WriteLine(F($"      final plan: {string.Join(" ", planned.Select(t => t / Scale).TakeWhile(t => t < (job.Truth / Scale) + 3).Select(t => t.ToString("0.00", CultureInfo.InvariantCulture)))}"));
+            }
         }
 
         return results;

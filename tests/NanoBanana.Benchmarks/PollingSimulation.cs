@@ -81,11 +81,14 @@ internal static class PollingSimulation
         return 0;
     }
 
+    // NB_ORDERED: the older model, where each job's observation arrives 8 submits later whatever its length.
+    private static readonly bool Ordered = Environment.GetEnvironmentVariable("NB_ORDERED") is not null;
+
     private static readonly bool Exact = Environment.GetEnvironmentVariable("NB_EXACT") is not null;
 
     private static readonly double Jitter = double.Parse(Environment.GetEnvironmentVariable("NB_JITTER") ?? "0", CultureInfo.InvariantCulture);
 
-    private sealed record Job(double Requests, double Lag);
+    private sealed record Job(double Requests, double Lag, double Truth);
 
     private static Job[] Simulate(LatencyProfile profile, ImageModel model, bool frugal, int seed, int count)
     {
@@ -109,27 +112,78 @@ internal static class PollingSimulation
         var random = new Random(seed);
         var jitterRandom = new Random(seed + 1000);
         var jobs = new Job[count];
-        var pending = new Queue<(double Lower, double Upper)>();
-        for (var i = 0; i < count; i++)
+        if (Ordered)
         {
-            var truth = profile.Sample(model, random, i);
-            var t = 0.0;
-            var previous = 0.0;
-            var polls = 0;
-            var warp = 1 + (Jitter * ((2 * jitterRandom.NextDouble()) - 1));
-            while (t < truth)
+            var pending = new Queue<(double Lower, double Upper)>();
+            for (var i = 0; i < count; i++)
             {
-                previous = t;
-                t += warp * stats.GetPlan(model, options).Delay(t / warp);
-                polls++;
+                var truth = profile.Sample(model, random, i);
+                var t = 0.0;
+                var previous = 0.0;
+                var polls = 0;
+                var warp = 1 + (Jitter * ((2 * jitterRandom.NextDouble()) - 1));
+                while (t < truth)
+                {
+                    previous = t;
+                    t += warp * stats.GetPlan(model, options).Delay(t / warp);
+                    polls++;
+                }
+
+                jobs[i] = new Job(1 + polls, t - truth, truth);
+                pending.Enqueue(Exact ? (truth, truth) : (previous, t));
+                if (pending.Count >= 8)
+                {
+                    var (lower, upper) = pending.Dequeue();
+                    stats.RecordInterval(model, lower, upper);
+                }
+            }
+        }
+        else
+        {
+            // Events in one clock, as over HTTP: 8 slots, a job is submitted when a slot frees, and its observation
+            // reaches the statistics when its poll sees it done (so long jobs report late, as they do for real).
+            var truths = new double[count];
+            var polls = new int[count];
+            var events = new PriorityQueue<(int Job, double Previous, double Next, double SubmittedAt), double>();
+            var started = 0;
+            void Start(double at)
+            {
+                var i = started++;
+                truths[i] = profile.Sample(model, random, i);
+                var first = stats.GetPlan(model, options).Delay(0);
+                events.Enqueue((i, 0, first, at), at + first);
             }
 
-            jobs[i] = new Job(1 + polls, t - truth);
-            pending.Enqueue(Exact ? (truth, truth) : (previous, t));
-            if (pending.Count >= 8)
+            for (var i = 0; i < Math.Min(8, count); i++)
             {
-                var (lower, upper) = pending.Dequeue();
-                stats.RecordInterval(model, lower, upper);
+                Start(0);
+            }
+
+            while (events.TryDequeue(out var e, out var now))
+            {
+                polls[e.Job]++;
+                if (e.Next >= truths[e.Job])
+                {
+                    jobs[e.Job] = new Job(1 + polls[e.Job], e.Next - truths[e.Job], truths[e.Job]);
+                    if (Exact)
+                    {
+                        stats.RecordExact(model, truths[e.Job]);
+                    }
+                    else
+                    {
+                        stats.RecordInterval(model, e.Previous, e.Next);
+                    }
+
+                    if (started < count)
+                    {
+                        Start(now);
+                    }
+                }
+                else
+                {
+                    var delay = stats.GetPlan(model, options).Delay(e.Next);
+                    events.Enqueue((e.Job, e.Next, e.Next + delay, e.SubmittedAt), now + delay);
+                }
             }
         }
 
@@ -147,6 +201,9 @@ internal static class PollingSimulation
             Console.WriteLine(F($"  plan expects lag {plan.ExpectedLag:0.000} polls {plan.ExpectedPolls:0.00}; times {string.Join(" ", plan.PollTimes().Take(24).Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))}"));
             var (lag, polls) = plan.Replay(sample);
             Console.WriteLine(F($"  that plan over the truth: lag {lag:0.000} polls {polls:0.00}"));
+            var warm = jobs.Skip(30).Take(100).ToArray();
+            var (warmLag, warmPolls) = plan.Replay(warm.Select(j => j.Truth).ToArray());
+            Console.WriteLine(F($"  over the warm jobs: that plan's lag {warmLag:0.000} polls {warmPolls:0.00}; measured lag {warm.Average(j => j.Lag):0.000} polls {warm.Average(j => j.Requests - 1):0.00}"));
             var truthGrid = CompletionTimeDistribution.FromSamples(sample, sample[^1] * 1.25 / 4000, 4000);
             var best = OptimalPollPlanner.ForLag(truthGrid, lag, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds);
             Console.WriteLine(F($"  optimum at that lag: polls {best.ExpectedPolls:0.00}; times {string.Join(" ", best.PollTimes().Take(24).Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))}"));

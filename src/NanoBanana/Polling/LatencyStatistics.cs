@@ -311,6 +311,7 @@ internal sealed class LatencyStatistics : ILatencyEstimator
                         : OptimalPollPlanner.ForLag(estimate, options.TargetMeanLag.TotalSeconds, key.Min, key.Max);
                     fresh = new PlanEntry(key, model, plan, estimate, _version);
                     Interlocked.Increment(ref owner._replans);
+                    owner.PlanMade?.Invoke(plan);
                 }
 
                 _plans = [.. _plans.Where(p => !(p.Key == key && ReferenceEquals(p.Model, model))), fresh];
@@ -324,6 +325,9 @@ internal sealed class LatencyStatistics : ILatencyEstimator
     }
 
     private int _replans;
+
+    /// <summary>Called with every poll plan computed, under the model's lock (for the benchmark's diagnostics).</summary>
+    internal Action<PollPlan>? PlanMade { get; set; }
 
     /// <summary>How many times a poll plan was computed (for tests and the benchmark).</summary>
     internal int Replans => Volatile.Read(ref _replans);

@@ -7,8 +7,9 @@ namespace NanoBanana.Benchmarks;
 
 /// <summary>
 /// The polling harness without HTTP: the SDK's estimator and planner replayed over draws from the emulator's latency
-/// profiles, deterministic (fixed seeds), with the same cold/warm windows and 8 jobs in flight (an observation reaches
-/// the statistics 8 jobs after its submit). Seconds, no round trip. For fast iteration on the estimator; the HTTP
+/// profiles, deterministic (fixed seeds), with the same cold/warm windows and 8 jobs in flight on one clock (a job is
+/// submitted when a slot frees; its observation reaches the statistics when a poll sees it done, so long jobs report
+/// late, as over HTTP; NB_ORDERED=1 for the older model where it arrives 8 submits later). Seconds, no round trip. For fast iteration on the estimator; the HTTP
 /// harness (<c>-- polling</c>) is the measurement of record. Environment: NB_SEEDS (runs averaged, default 5), NB_ONLY
 /// (filter "shape:tier"), NB_HALFLIFE / NB_PRIOR (override the options), NB_EXACT (feed exact completion times instead
 /// of intervals, to separate censoring from sampling error), NB_JITTER (each job's plan stretched by a random factor

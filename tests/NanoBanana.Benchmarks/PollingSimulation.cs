@@ -9,11 +9,12 @@ namespace NanoBanana.Benchmarks;
 /// The polling harness without HTTP: the SDK's estimator and planner replayed over draws from the emulator's latency
 /// profiles, deterministic (fixed seeds), with the same cold/warm windows and 8 jobs in flight on one clock (a job is
 /// submitted when a slot frees; its observation reaches the statistics when a poll sees it done, so long jobs report
-/// late, as over HTTP; NB_ORDERED=1 for the older model where it arrives 8 submits later). Seconds, no round trip. For fast iteration on the estimator; the HTTP
-/// harness (<c>-- polling</c>) is the measurement of record. Environment: NB_SEEDS (runs averaged, default 5), NB_ONLY
-/// (filter "shape:tier"), NB_HALFLIFE / NB_PRIOR (override the options), NB_EXACT (feed exact completion times instead
-/// of intervals, to separate censoring from sampling error), NB_JITTER (each job's plan stretched by a random factor
-/// within ±this share, to test whether varied poll times help the estimate), NB_DEBUG (the final estimate and plan of seed 0).
+/// late, as over HTTP; NB_ORDERED=1 for the older model where it arrives 8 submits later). Seconds, no round trip. For
+/// fast iteration on the estimator; the HTTP harness (<c>-- polling</c>) is the measurement of record. Environment:
+/// NB_SEEDS (runs averaged, default 5), NB_ONLY (filter "shape:tier"), NB_HALFLIFE / NB_PRIOR (override the options),
+/// NB_EXACT (feed exact completion times instead of intervals, to separate censoring from sampling error), NB_JITTER
+/// (each job's plan stretched by a random factor within ±this share, to test whether varied poll times help the
+/// estimate), NB_DEBUG (the final estimate and plan of seed 0).
 /// </summary>
 internal static class PollingSimulation
 {
@@ -145,14 +146,16 @@ internal static class PollingSimulation
             // reaches the statistics when its poll sees it done (so long jobs report late, as they do for real).
             var truths = new double[count];
             var polls = new int[count];
-            var events = new PriorityQueue<(int Job, double Previous, double Next, double SubmittedAt), double>();
+            var warps = new double[count];
+            var events = new PriorityQueue<(int Job, double Previous, double Next), double>();
             var started = 0;
             void Start(double at)
             {
                 var i = started++;
                 truths[i] = profile.Sample(model, random, i);
-                var first = stats.GetPlan(model, options).Delay(0);
-                events.Enqueue((i, 0, first, at), at + first);
+                warps[i] = 1 + (Jitter * ((2 * jitterRandom.NextDouble()) - 1));
+                var first = warps[i] * stats.GetPlan(model, options).Delay(0);
+                events.Enqueue((i, 0, first), at + first);
             }
 
             for (var i = 0; i < Math.Min(8, count); i++)
@@ -182,8 +185,8 @@ internal static class PollingSimulation
                 }
                 else
                 {
-                    var delay = stats.GetPlan(model, options).Delay(e.Next);
-                    events.Enqueue((e.Job, e.Next, e.Next + delay, e.SubmittedAt), now + delay);
+                    var delay = warps[e.Job] * stats.GetPlan(model, options).Delay(e.Next / warps[e.Job]);
+                    events.Enqueue((e.Job, e.Next, e.Next + delay), now + delay);
                 }
             }
         }

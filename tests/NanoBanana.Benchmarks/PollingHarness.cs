@@ -3,6 +3,7 @@ using System.Globalization;
 using NanoBanana.Catalog;
 using NanoBanana.Emulator;
 using NanoBanana.Polling;
+using static NanoBanana.Benchmarks.BenchmarkText;
 
 namespace NanoBanana.Benchmarks;
 
@@ -35,7 +36,18 @@ internal static class PollingHarness
     {
         private readonly System.Collections.Concurrent.ConcurrentDictionary<string, List<long>> _sent = new();
 
-        public long[] Sent(string id) => _sent.TryGetValue(id, out var list) ? [.. list] : [];
+        public long[] Sent(string id)
+        {
+            if (!_sent.TryGetValue(id, out var list))
+            {
+                return [];
+            }
+
+            lock (list)
+            {
+                return [.. list];
+            }
+        }
 
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
@@ -172,11 +184,6 @@ internal static class PollingHarness
         return sorted[sorted.Length / 2];
     }
 
-    private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
-
-    // A signed whole percentage; rounded first, so a value just under zero prints "0" rather than "-+0".
-    private static string Signed(double percent) => Math.Round(percent).ToString("+0;-0;0", CultureInfo.InvariantCulture);
-
     private static void Check(List<string> misses, string text, bool met)
     {
         Console.WriteLine($"  [{(met ? "MET " : "MISS")}] {text}");
@@ -276,7 +283,7 @@ internal static class PollingHarness
         }
 
         await Task.WhenAll(tasks).ConfigureAwait(false);
-        if (Environment.GetEnvironmentVariable("NB_DEBUG") is not null && strategy is "default" or "frugal")
+        if (debug && strategy is "default" or "frugal")
         {
             var model = client.Catalog[tier];
             var estimate = client.LatencyStatistics.GetEstimate(model);

@@ -2,6 +2,7 @@ using System.Globalization;
 using NanoBanana.Catalog;
 using NanoBanana.Emulator;
 using NanoBanana.Polling;
+using static NanoBanana.Benchmarks.BenchmarkText;
 
 namespace NanoBanana.Benchmarks;
 
@@ -243,9 +244,4 @@ internal static class PollingSimulation
         var options = new PollingOptions();
         return 1 + OptimalPollPlanner.ForLag(truth, lag, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds).ExpectedPolls;
     }
-
-    private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
-
-    // A signed whole percentage; rounded first, so a value just under zero prints "0" rather than "-+0".
-    private static string Signed(double percent) => Math.Round(percent).ToString("+0;-0;0", CultureInfo.InvariantCulture);
 }

@@ -15,7 +15,10 @@ namespace NanoBanana.Benchmarks;
 /// NB_SEEDS (runs averaged, default 5), NB_ONLY (filter "shape:tier"), NB_HALFLIFE / NB_PRIOR (override the options),
 /// NB_EXACT (feed exact completion times instead of intervals, to separate censoring from sampling error), NB_JITTER
 /// (each job's plan stretched by a random factor within ±this share, to test whether varied poll times help the
-/// estimate), NB_DEBUG (the final estimate and plan of seed 0).
+/// estimate), NB_NOISE (one clock only: each poll reaches the service off its planned time by a normal deviation whose
+/// p10–p90 spread is this many seconds, as timer lateness and round trips do over HTTP; the deviations are reported to
+/// the statistics as the client does), NB_FREEZE (learn nothing: the catalog prior's plan throughout), NB_DEBUG (the
+/// final estimate and plan of seed 0).
 /// </summary>
 internal static class PollingSimulation
 {
@@ -89,6 +92,11 @@ internal static class PollingSimulation
 
     private static readonly bool Exact = Environment.GetEnvironmentVariable("NB_EXACT") is not null;
 
+    // NB_FREEZE: nothing is learned, every job polls by the catalog prior's plan (to tell plan-following from learning).
+    private static readonly bool Frozen = Environment.GetEnvironmentVariable("NB_FREEZE") is not null;
+
+    private static readonly double Noise = double.Parse(Environment.GetEnvironmentVariable("NB_NOISE") ?? "0", CultureInfo.InvariantCulture);
+
     private static readonly double Jitter = double.Parse(Environment.GetEnvironmentVariable("NB_JITTER") ?? "0", CultureInfo.InvariantCulture);
 
     private sealed record Job(double Requests, double Lag, double Truth);
@@ -150,12 +158,28 @@ internal static class PollingSimulation
             var warps = new double[count];
             var events = new PriorityQueue<(int Job, double Previous, double Next), double>();
             var started = 0;
+            var noiseRandom = new Random(seed + 2000);
+
+            // A poll planned for t reaches the service at t plus timing noise (NB_NOISE: its p10–p90 spread, seconds).
+            double Land(double planned)
+            {
+                if (Noise <= 0)
+                {
+                    return planned;
+                }
+
+                var z = Math.Sqrt(-2 * Math.Log(1 - noiseRandom.NextDouble())) * Math.Cos(2 * Math.PI * noiseRandom.NextDouble());
+                var deviation = z * Noise / 2.56;
+                stats.RecordPollTiming(deviation);
+                return Math.Max(planned + deviation, 1e-3);
+            }
+
             void Start(double at)
             {
                 var i = started++;
                 truths[i] = profile.Sample(model, random, i);
                 warps[i] = 1 + (Jitter * ((2 * jitterRandom.NextDouble()) - 1));
-                var first = warps[i] * stats.GetPlan(model, options).Delay(0);
+                var first = Land(warps[i] * stats.GetPlan(model, options).Delay(0));
                 events.Enqueue((i, 0, first), at + first);
             }
 
@@ -174,7 +198,7 @@ internal static class PollingSimulation
                     {
                         stats.RecordExact(model, truths[e.Job]);
                     }
-                    else
+                    else if (!Frozen)
                     {
                         stats.RecordInterval(model, e.Previous, e.Next);
                     }
@@ -186,7 +210,7 @@ internal static class PollingSimulation
                 }
                 else
                 {
-                    var delay = warps[e.Job] * stats.GetPlan(model, options).Delay(e.Next / warps[e.Job]);
+                    var delay = Land(e.Next + (warps[e.Job] * stats.GetPlan(model, options).Delay(e.Next / warps[e.Job]))) - e.Next;
                     events.Enqueue((e.Job, e.Next, e.Next + delay), now + delay);
                 }
             }
@@ -231,7 +255,8 @@ internal static class PollingSimulation
             lag += ((k * interval) - t) / n;
         }
 
-        Console.WriteLine(F($"  fixed {interval} s: {req:0.00} req, lag {lag:0.000}; 70% = {0.7 * lag:0.000}"));
+        var at70 = Optimum(profile, model, 0, 0.7 * lag);
+        Console.WriteLine(F($"  fixed {interval} s: {req:0.00} req, lag {lag:0.000}; 70% = {0.7 * lag:0.000}; the optimum at that lag: {at70:0.00} req ({Signed(100 * ((at70 / req) - 1))}%)"));
         return req;
     }
 

@@ -69,6 +69,120 @@ public class ScheduleTests
     }
 
     [Fact]
+    public void A_poll_that_lands_a_little_early_or_late_keeps_to_the_plan()
+    {
+        // Polls land a little off their planned time (the timer, the round trip). The next one must still be the plan's
+        // next: rounding an early landing down to the grid point before would start the rest of the chain a bin early,
+        // poll after poll, and the plan would drift ever denser (over HTTP that cost 10-15% more polls).
+        var stats = new LatencyStatistics();
+        var pro = ModelCatalog.Default[ImageTier.NanoBananaPro];
+        var plan = stats.GetPlan(pro, new PollingOptions());
+        var bin = stats.GetEstimate(pro).BinWidth;
+        var times = plan.PollTimes().Take(12).ToArray();
+        for (var k = 0; k + 1 < times.Length; k++)
+        {
+            foreach (var off in new[] { -0.4, -0.1, 0, 0.1, 0.4 })
+            {
+                var landed = times[k] + (off * bin);
+                Assert.Equal(times[k + 1], landed + plan.Delay(landed), 6);
+            }
+        }
+    }
+
+    [Fact]
+    public void The_adaptive_schedule_counts_the_next_poll_from_where_the_last_one_reached_the_service()
+    {
+        var stats = new LatencyStatistics();
+        var schedule = new AdaptivePollSchedule(stats, new PollingOptions());
+        var plan = stats.GetPlan(Nb2, new PollingOptions());
+        var times = plan.PollTimes().Take(4).ToArray();
+
+        // The answer to the poll that reached the service at times[1] came back 0.3 s later: the next poll is due at
+        // times[2] all the same, so the delay from now is 0.3 s shorter than the plan's gap.
+        var context = new PollScheduleContext(Nb2, TimeSpan.FromSeconds(times[1] + 0.3), 2, PredictionStatus.Processing)
+        {
+            LastPollReached = TimeSpan.FromSeconds(times[1]),
+        };
+        Assert.Equal(times[2] - times[1] - 0.3, schedule.GetNextDelay(context).TotalSeconds, 6);
+
+        // Without that time (a resumed prediction not yet polled), the delay is counted from now.
+        var fresh = new PollScheduleContext(Nb2, TimeSpan.FromSeconds(times[1]), 2, PredictionStatus.Processing);
+        Assert.Equal(times[2] - times[1], schedule.GetNextDelay(fresh).TotalSeconds, 6);
+    }
+
+    [Fact]
+    public async Task Over_a_slow_network_polls_reach_the_service_at_the_planned_times()
+    {
+        // Real HTTP to the emulator on a manual clock; every request spends 0.1 s on the wire each way. After the first
+        // poll (sent before any round trip is known) each poll must reach the service when the plan says, counted from
+        // where the one before reached it: not half a round trip early, and with no drift along the chain.
+        await using var emulator = await Emu.StartAsync(o => o.LatencySampler = (_, _) => 3600, timeScale: 1);
+        var time = new ManualTimeProvider();
+        var oneWay = TimeSpan.FromSeconds(0.1); // a round trip shorter than the shortest gap (MinInterval)
+        using var wire = new SlowWire(time, oneWay) { InnerHandler = new SocketsHttpHandler() };
+        using var http = new HttpClient(wire);
+        using var client = new NanoBananaClient(Emu.Options(emulator, o => o.Deadline = TimeSpan.FromMinutes(10)), http, null, time);
+        using var cts = new CancellationTokenSource();
+        var job = client.GenerateAsync(new ImageJob("x"), cts.Token);
+        while (wire.PollArrivals.Count < 8)
+        {
+            // Wait (in real time) for the poller to schedule its next poll, then move the clock exactly to it.
+            TimeSpan? next = null;
+            for (var spin = 0; spin < 5000 && (next = time.NextTimerWithin(TimeSpan.FromSeconds(30))) is null; spin++)
+            {
+                Assert.False(job.IsCompleted, "the wait ended early");
+                await Task.Delay(1);
+            }
+
+            Assert.NotNull(next);
+            var before = wire.PollArrivals.Count;
+            time.Advance(next.Value);
+            for (var spin = 0; spin < 5000 && wire.PollArrivals.Count == before && time.NextTimerWithin(TimeSpan.FromSeconds(30)) is null; spin++)
+            {
+                await Task.Delay(1);
+            }
+        }
+
+        // The plan polled by (taken before the cancellation adds a right-censored wait to the statistics).
+        var plan = client.LatencyStatistics.GetPlan(emulator.Jobs.Single().Model, client.Options.Polling);
+        await cts.CancelAsync();
+        await Assert.ThrowsAsync<PredictionCanceledException>(() => job.WaitAsync(TimeSpan.FromSeconds(30)));
+        var arrivals = wire.PollArrivals.Select(t => (t - wire.SubmitSent).TotalSeconds).ToArray();
+        for (var k = 1; k < arrivals.Length; k++)
+        {
+            // Within 2 ms: Task.Delay sleeps whole milliseconds.
+            var due = arrivals[k - 1] + plan.Delay(arrivals[k - 1]);
+            Assert.True(Math.Abs(arrivals[k] - due) <= 0.002, $"poll {k + 1} reached the service at {arrivals[k]:0.000} s, due at {due:0.000} s; all: {string.Join(" ", arrivals.Select(a => a.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)))}");
+        }
+    }
+
+    // A network where each request takes a fixed time to reach the server and as long to come back, on a manual clock.
+    private sealed class SlowWire(ManualTimeProvider time, TimeSpan oneWay) : DelegatingHandler
+    {
+        public TimeSpan SubmitSent { get; private set; }
+
+        public System.Collections.Concurrent.ConcurrentQueue<TimeSpan> PollArrivals { get; } = new();
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.Method == HttpMethod.Post)
+            {
+                SubmitSent = TimeSpan.FromTicks(time.GetTimestamp());
+            }
+
+            time.Advance(oneWay);
+            if (request.Method == HttpMethod.Get)
+            {
+                PollArrivals.Enqueue(TimeSpan.FromTicks(time.GetTimestamp()));
+            }
+
+            var response = await base.SendAsync(request, cancellationToken);
+            time.Advance(oneWay);
+            return response;
+        }
+    }
+
+    [Fact]
     public void A_job_past_every_observed_completion_is_polled_less_and_less_often()
     {
         var options = new PollingOptions();

@@ -60,6 +60,16 @@ internal sealed class ManualTimeProvider : TimeProvider
         }
     }
 
+    /// <summary>How long until the earliest pending timer fires, if one fires within <paramref name="horizon"/>.</summary>
+    public TimeSpan? NextTimerWithin(TimeSpan horizon)
+    {
+        lock (_gate)
+        {
+            var due = _timers.Count == 0 ? long.MaxValue : _timers.Min(t => t.DueAt);
+            return due - _ticks <= horizon.Ticks ? TimeSpan.FromTicks(Math.Max(0, due - _ticks)) : null;
+        }
+    }
+
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
         var timer = new ManualTimer(this, callback, state);
@@ -78,7 +88,8 @@ internal sealed class ManualTimeProvider : TimeProvider
                 next = _timers.Where(t => t.DueAt <= target).OrderBy(t => t.DueAt).FirstOrDefault();
                 if (next is null)
                 {
-                    Interlocked.Exchange(ref _ticks, target);
+                    // Never backwards: a timer's callback may have moved the clock on itself (a simulated network).
+                    Interlocked.Exchange(ref _ticks, Math.Max(_ticks, target));
                     return;
                 }
 

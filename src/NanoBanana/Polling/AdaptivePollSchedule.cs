@@ -25,10 +25,23 @@ public sealed class AdaptivePollSchedule : IPollSchedule
     /// <summary>The options in use.</summary>
     public PollingOptions Options => _options;
 
-    /// <summary>True: the schedule plans when polls reach the service, so the poller subtracts the round trip.</summary>
+    /// <summary>True: the schedule plans when polls reach the service, so the poller subtracts the time a request takes to get there.</summary>
     public bool CompensatesRoundTrip => true;
 
     /// <inheritdoc />
-    public TimeSpan GetNextDelay(in PollScheduleContext context) =>
-        TimeSpan.FromSeconds(_stats.GetPlan(context.Model, _options).Delay(context.Elapsed.TotalSeconds));
+    public TimeSpan GetNextDelay(in PollScheduleContext context)
+    {
+        var plan = _stats.GetPlan(context.Model, _options);
+        var now = context.Elapsed.TotalSeconds;
+        var last = context.LastPollReached.TotalSeconds;
+        if (context.PollCount > 0 && last > 0 && last <= now)
+        {
+            // The plan is a chain of times at the service. The next one follows from where the last poll reached it;
+            // looked up from now instead (half a round trip and the client's own work later), every poll would start
+            // the rest of the chain that much later, and the plan would drift.
+            return TimeSpan.FromSeconds(Math.Max(0, last + plan.Delay(last) - now));
+        }
+
+        return TimeSpan.FromSeconds(plan.Delay(now));
+    }
 }

@@ -75,8 +75,10 @@ internal sealed class PollPlan
         }
         else
         {
-            // A hair of tolerance: a poll that lands a rounding error before its planned grid point counts as on it.
-            var i = Math.Max(0, (int)((elapsed / _h) + 1e-6));
+            // The nearest grid point, not the one below: polls land a little before or after their planned point (the
+            // timer, the round trip), and rounding down would move every early one a whole bin back, so the rest of
+            // the chain would start a bin early, poll after poll, and the plan would drift ever denser.
+            var i = Math.Max(0, (int)((elapsed / _h) + 0.5));
             delay = (_next[i] * _h) - elapsed;
         }
 

@@ -8,4 +8,11 @@ namespace NanoBanana.Polling;
 /// <param name="Elapsed">Time since the submit was sent (estimated for a resumed prediction).</param>
 /// <param name="PollCount">Polls sent so far for this prediction.</param>
 /// <param name="LastStatus">The last status seen.</param>
-public readonly record struct PollScheduleContext(ImageModel Model, TimeSpan Elapsed, int PollCount, PredictionStatus LastStatus);
+public readonly record struct PollScheduleContext(ImageModel Model, TimeSpan Elapsed, int PollCount, PredictionStatus LastStatus)
+{
+    /// <summary>
+    /// When the last poll reached the service, as time since the submit was sent: its send plus half its round trip.
+    /// Zero before the first poll, and for a resumed prediction until it has been polled.
+    /// </summary>
+    public TimeSpan LastPollReached { get; init; }
+}

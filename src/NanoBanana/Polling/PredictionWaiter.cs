@@ -226,15 +226,22 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
             }
             else
             {
-                delay = schedule.GetNextDelay(new PollScheduleContext(state.Model, elapsed, state.PollCount, state.Status));
+                var context = new PollScheduleContext(state.Model, elapsed, state.PollCount, state.Status)
+                {
+                    LastPollReached = TimeSpan.FromSeconds(state.LastPendingElapsed),
+                };
+                delay = schedule.GetNextDelay(context);
                 if (schedule.CompensatesRoundTrip)
                 {
                     state.PlannedArrival = (elapsed + delay).TotalSeconds;
                     if (state.PollCount > 0)
                     {
-                        // The schedule plans arrivals at the service; the request takes about one round trip to get there.
-                        var compensated = delay - state.LastRoundTrip;
-                        delay = compensated > options.MinInterval ? compensated : (delay < options.MinInterval ? delay : options.MinInterval);
+                        // The schedule plans arrivals at the service, already spaced at least MinInterval apart; a
+                        // request gets there in about half a round trip. (Subtracting the whole round trip landed every
+                        // poll half a round trip early; keeping MinInterval between answer and send as well landed
+                        // polls late whenever the round trip was a large part of the gap.)
+                        var compensated = delay - (state.LastRoundTrip / 2);
+                        delay = compensated > TimeSpan.Zero ? compensated : TimeSpan.Zero;
                     }
                 }
             }

@@ -124,7 +124,38 @@ public class ScheduleTests
         using var client = new NanoBananaClient(Emu.Options(emulator, o => o.Deadline = TimeSpan.FromMinutes(10)), http, null, time);
         using var cts = new CancellationTokenSource();
         var job = client.GenerateAsync(new ImageJob("x"), cts.Token);
-        while (wire.PollArrivals.Count < 8)
+        await PollUntilAsync(time, wire, job, 8);
+
+        // The plan polled by (taken before the cancellation adds a right-censored wait to the statistics).
+        var model = emulator.Jobs.Single().Model;
+        var plan = client.LatencyStatistics.GetPlan(model, client.Options.Polling);
+        await cts.CancelAsync();
+        await Assert.ThrowsAsync<PredictionCanceledException>(() => job.WaitAsync(TimeSpan.FromSeconds(30)));
+        var arrivals = wire.PollArrivals.Select(t => (t - wire.SubmitSent).TotalSeconds).ToArray();
+        for (var k = 1; k < arrivals.Length; k++)
+        {
+            // Within 2 ms: Task.Delay sleeps whole milliseconds.
+            var due = arrivals[k - 1] + plan.Delay(arrivals[k - 1]);
+            Assert.True(Math.Abs(arrivals[k] - due) <= 0.002, $"poll {k + 1} reached the service at {arrivals[k]:0.000} s, due at {due:0.000} s; all: {string.Join(" ", arrivals.Select(a => a.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)))}");
+        }
+
+        // The next job's first poll, too, lands on plan: the client now knows its typical round trip. (Its submit came
+        // back 0.2 s after it was sent, so the plan is looked up from there.)
+        plan = client.LatencyStatistics.GetPlan(model, client.Options.Polling);
+        using var cts2 = new CancellationTokenSource();
+        var second = client.GenerateAsync(new ImageJob("x"), cts2.Token);
+        await PollUntilAsync(time, wire, second, 9);
+        await cts2.CancelAsync();
+        await Assert.ThrowsAsync<PredictionCanceledException>(() => second.WaitAsync(TimeSpan.FromSeconds(30)));
+        var first = (wire.PollArrivals.ElementAt(8) - wire.SubmitSent).TotalSeconds;
+        var planned = 0.2 + plan.Delay(0.2);
+        Assert.True(Math.Abs(first - planned) <= 0.002, $"the first poll reached the service at {first:0.000} s, planned for {planned:0.000} s");
+    }
+
+    // Moves the manual clock exactly to each poll the job schedules until the wire has seen that many polls.
+    private static async Task PollUntilAsync(ManualTimeProvider time, SlowWire wire, Task job, int polls)
+    {
+        while (wire.PollArrivals.Count < polls)
         {
             // Wait (in real time) for the poller to schedule its next poll, then move the clock exactly to it.
             TimeSpan? next = null;
@@ -141,18 +172,6 @@ public class ScheduleTests
             {
                 await Task.Delay(1);
             }
-        }
-
-        // The plan polled by (taken before the cancellation adds a right-censored wait to the statistics).
-        var plan = client.LatencyStatistics.GetPlan(emulator.Jobs.Single().Model, client.Options.Polling);
-        await cts.CancelAsync();
-        await Assert.ThrowsAsync<PredictionCanceledException>(() => job.WaitAsync(TimeSpan.FromSeconds(30)));
-        var arrivals = wire.PollArrivals.Select(t => (t - wire.SubmitSent).TotalSeconds).ToArray();
-        for (var k = 1; k < arrivals.Length; k++)
-        {
-            // Within 2 ms: Task.Delay sleeps whole milliseconds.
-            var due = arrivals[k - 1] + plan.Delay(arrivals[k - 1]);
-            Assert.True(Math.Abs(arrivals[k] - due) <= 0.002, $"poll {k + 1} reached the service at {arrivals[k]:0.000} s, due at {due:0.000} s; all: {string.Join(" ", arrivals.Select(a => a.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)))}");
         }
     }
 

@@ -124,6 +124,34 @@ internal sealed class LatencyStatistics : ILatencyEstimator
         return values.Length < MinTimingSamples ? 0 : values.Average();
     }
 
+    /// <summary>A poll took <paramref name="seconds"/> from send to parsed answer.</summary>
+    internal void RecordRoundTrip(double seconds)
+    {
+        if (seconds >= 0)
+        {
+            _roundTrips.Add(seconds);
+        }
+    }
+
+    /// <summary>
+    /// The median round trip of the newest polls (seconds), or 0 before <see cref="MinRoundTrips"/> were seen. A job's
+    /// first poll is sent half of it ahead of its plan (later polls use the job's own last round trip).
+    /// </summary>
+    internal double TypicalRoundTrip()
+    {
+        var values = _roundTrips.Snapshot();
+        if (values.Length < MinRoundTrips)
+        {
+            return 0;
+        }
+
+        Array.Sort(values);
+        return values[values.Length / 2];
+    }
+
+    private const int MinRoundTrips = 4;
+    private readonly Recent _roundTrips = new(64);
+
     /// <summary>How many polls were timed against their plan (for tests).</summary>
     internal int PollTimingCount => _timing.Count;
 

@@ -35,6 +35,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         prediction = await protocol.GetPredictionAsync(state.PollUrl, state.Id, state.ExpectsInline, cancellationToken).ConfigureAwait(false);
 
         state.LastRoundTrip = time.GetElapsedTime(sent);
+        statistics.RecordRoundTrip(state.LastRoundTrip.TotalSeconds);
 
         // The service saw the job in this state about half a round trip after the request left.
         var elapsed = (time.GetElapsedTime(state.StartTimestamp, sent) + (state.LastRoundTrip / 2)).TotalSeconds;
@@ -234,15 +235,15 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
                 if (schedule.CompensatesRoundTrip)
                 {
                     state.PlannedArrival = (elapsed + delay).TotalSeconds;
-                    if (state.PollCount > 0)
-                    {
-                        // The schedule plans arrivals at the service, already spaced at least MinInterval apart; a
-                        // request gets there in about half a round trip. (Subtracting the whole round trip landed every
-                        // poll half a round trip early; keeping MinInterval between answer and send as well landed
-                        // polls late whenever the round trip was a large part of the gap.)
-                        var compensated = delay - (state.LastRoundTrip / 2);
-                        delay = compensated > TimeSpan.Zero ? compensated : TimeSpan.Zero;
-                    }
+
+                    // The schedule plans arrivals at the service, already spaced at least MinInterval apart; a request
+                    // gets there in about half a round trip: this job's last one, or before its first poll the typical
+                    // one of the client's recent polls. (Subtracting the whole round trip landed every poll half a
+                    // round trip early; keeping MinInterval between answer and send as well landed polls late whenever
+                    // the round trip was a large part of the gap.)
+                    var roundTrip = state.PollCount > 0 ? state.LastRoundTrip : TimeSpan.FromSeconds(statistics.TypicalRoundTrip());
+                    var compensated = delay - (roundTrip / 2);
+                    delay = compensated > TimeSpan.Zero ? compensated : TimeSpan.Zero;
                 }
             }
 

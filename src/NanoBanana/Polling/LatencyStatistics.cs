@@ -93,17 +93,8 @@ internal sealed class LatencyStatistics : ILatencyEstimator
     /// The timing noise of polls: the spread (90th minus 10th percentile) of how far the newest polls landed from their
     /// planned time, in seconds; 0 until <see cref="MinTimingSamples"/> polls were timed.
     /// </summary>
-    internal double PollTimingSpread()
-    {
-        var values = _timing.Snapshot();
-        if (values.Length < MinTimingSamples)
-        {
-            return 0;
-        }
-
-        Array.Sort(values);
-        return values[(int)(0.9 * (values.Length - 1))] - values[(int)(0.1 * (values.Length - 1))];
-    }
+    internal double PollTimingSpread() =>
+        _timing.Sorted(MinTimingSamples) is { } values ? values[(int)(0.9 * (values.Length - 1))] - values[(int)(0.1 * (values.Length - 1))] : 0;
 
     /// <summary>
     /// A poll cycle (delay, then one poll) took <paramref name="seconds"/> longer than its delay: the timer's lateness
@@ -137,17 +128,7 @@ internal sealed class LatencyStatistics : ILatencyEstimator
     /// The median round trip of the newest polls (seconds), or 0 before <see cref="MinRoundTrips"/> were seen. A job's
     /// first poll is sent half of it ahead of its plan (later polls use the job's own last round trip).
     /// </summary>
-    internal double TypicalRoundTrip()
-    {
-        var values = _roundTrips.Snapshot();
-        if (values.Length < MinRoundTrips)
-        {
-            return 0;
-        }
-
-        Array.Sort(values);
-        return values[values.Length / 2];
-    }
+    internal double TypicalRoundTrip() => _roundTrips.Sorted(MinRoundTrips) is { } values ? values[values.Length / 2] : 0;
 
     private const int MinRoundTrips = 4;
     private readonly Recent _roundTrips = new(64);
@@ -198,6 +179,19 @@ internal sealed class LatencyStatistics : ILatencyEstimator
             {
                 return _values[.._count];
             }
+        }
+
+        // The values in ascending order, or null when there are fewer than minimum.
+        public double[]? Sorted(int minimum)
+        {
+            var values = Snapshot();
+            if (values.Length < minimum)
+            {
+                return null;
+            }
+
+            Array.Sort(values);
+            return values;
         }
     }
 

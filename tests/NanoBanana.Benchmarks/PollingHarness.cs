@@ -29,7 +29,7 @@ internal static class PollingHarness
     // Lag: completion at the emulator → the emulator's first answer saying so (what a schedule controls, and what the
     // optimum is computed for). ToCaller: completion → GenerateAsync returned (adds the answer's way back, the image
     // download and the client's own work, none of which the time scale shrinks).
-    private sealed record Job(int Index, int Requests, double Lag, double ToCaller, double Truth, string Id);
+    private sealed record Job(int Index, int Requests, double Lag, double ToCaller, double Truth, string Id, long Created);
 
     // Records when each poll request left (debug runs only).
     private sealed class PollRecorder : DelegatingHandler
@@ -273,7 +273,7 @@ internal static class PollingHarness
                     var done = Stopwatch.GetTimestamp();
                     var emulated = emulator.GetJob(result.PredictionId)!;
                     var seen = emulated.FirstTerminalReportTimestamp;
-                    results[index] = new Job(index, 1 + emulated.Polls, (seen - emulated.CompleteTimestamp) / (double)Stopwatch.Frequency / Scale, (done - emulated.CompleteTimestamp) / (double)Stopwatch.Frequency / Scale, (emulated.CompleteTimestamp - emulated.CreatedTimestamp) / (double)Stopwatch.Frequency, result.PredictionId);
+                    results[index] = new Job(index, 1 + emulated.Polls, (seen - emulated.CompleteTimestamp) / (double)Stopwatch.Frequency / Scale, (done - emulated.CompleteTimestamp) / (double)Stopwatch.Frequency / Scale, (emulated.CompleteTimestamp - emulated.CreatedTimestamp) / (double)Stopwatch.Frequency, result.PredictionId, emulated.CreatedTimestamp);
                 }
                 finally
                 {
@@ -315,8 +315,8 @@ internal static class PollingHarness
 
             // Jobs whose polls most exceed the final plan's: their poll times (sent, seconds after the submit) beside the plan's.
             var planned = plan.PollTimes().ToArray();
-            var worst = warmJobs.Select(j => (Job: j, Created: emulator.GetJob(j.Id)!.CreatedTimestamp))
-                .Select(x => (x.Job, Sent: recorder!.Sent(x.Job.Id).Select(t => (t - x.Created) / (double)Stopwatch.Frequency / Scale).ToArray(), Replay: plan.Replay([x.Job.Truth]).Polls))
+            var worst = warmJobs
+                .Select(j => (Job: j, Sent: recorder!.Sent(j.Id).Select(t => (t - j.Created) / (double)Stopwatch.Frequency / Scale).ToArray(), Replay: plan.Replay([j.Truth]).Polls))
                 .OrderByDescending(x => x.Sent.Length - x.Replay).Take(4);
             foreach (var (job, sent, replay) in worst)
             {

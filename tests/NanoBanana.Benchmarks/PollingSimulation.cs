@@ -123,16 +123,20 @@ internal static class PollingSimulation
         var random = new Random(seed);
         var jitterRandom = new Random(seed + 1000);
         var jobs = new Job[count];
+
+        // Job i's completion time and its plan's stretch (NB_JITTER), drawn in job order by both models.
+        (double Truth, double Warp) Draw(int i) =>
+            (profile.Sample(model, random, i), 1 + (Jitter * ((2 * jitterRandom.NextDouble()) - 1)));
+
         if (Ordered)
         {
             var pending = new Queue<(double Lower, double Upper)>();
             for (var i = 0; i < count; i++)
             {
-                var truth = profile.Sample(model, random, i);
+                var (truth, warp) = Draw(i);
                 var t = 0.0;
                 var previous = 0.0;
                 var polls = 0;
-                var warp = 1 + (Jitter * ((2 * jitterRandom.NextDouble()) - 1));
                 while (t < truth)
                 {
                     previous = t;
@@ -177,8 +181,7 @@ internal static class PollingSimulation
             void Start(double at)
             {
                 var i = started++;
-                truths[i] = profile.Sample(model, random, i);
-                warps[i] = 1 + (Jitter * ((2 * jitterRandom.NextDouble()) - 1));
+                (truths[i], warps[i]) = Draw(i);
                 var first = Land(warps[i] * stats.GetPlan(model, options).Delay(0));
                 events.Enqueue((i, 0, first), at + first);
             }

@@ -152,6 +152,50 @@ public class ScheduleTests
         Assert.True(Math.Abs(first - planned) <= 0.002, $"the first poll reached the service at {first:0.000} s, planned for {planned:0.000} s");
     }
 
+    [Fact]
+    public async Task A_poll_answered_after_a_transport_retry_is_timed_by_the_attempt_that_answered()
+    {
+        // As over the slow network above, with the SDK's resilience handler in the pipeline: the third poll's first
+        // attempt meets a 503 with Retry-After: 1 s, which the handler waits out before trying again. The answer is the
+        // retry's, so the service saw the job when the retry reached it; the next poll is due counted from there, and is
+        // sent half the retry's round trip ahead. Timed by the whole exchange (1.4 s), the poll counted as having reached
+        // the service 0.6 s before it did, and the next one went out at once, 0.33 s before it was due.
+        await using var emulator = await Emu.StartAsync(o => o.LatencySampler = (_, _) => 3600, timeScale: 1);
+        var time = new ManualTimeProvider();
+        var oneWay = TimeSpan.FromSeconds(0.1);
+        using var wire = new SlowWire(time, oneWay) { InnerHandler = new SocketsHttpHandler(), FailGetAttempt = 3 };
+        // The attempt timeout's timer lies beyond what PollUntilAsync moves the clock to.
+        var options = Emu.Options(emulator, o =>
+        {
+            o.Deadline = TimeSpan.FromMinutes(10);
+            o.Retry.AttemptTimeout = TimeSpan.FromMinutes(5);
+        });
+        using var resilience = new NanoBananaResilienceHandler(options.Retry, time) { InnerHandler = wire };
+        using var http = new HttpClient(resilience);
+        using var client = new NanoBananaClient(options, http, null, time);
+        using var cts = new CancellationTokenSource();
+        var job = client.GenerateAsync(new ImageJob("x"), cts.Token);
+        await PollUntilAsync(time, wire, job, 6);
+
+        var model = emulator.Jobs.Single().Model;
+        var plan = client.LatencyStatistics.GetPlan(model, client.Options.Polling);
+        await cts.CancelAsync();
+        await Assert.ThrowsAsync<PredictionCanceledException>(() => job.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(1, wire.Failed);
+        var arrivals = wire.PollArrivals.Select(t => (t - wire.SubmitSent).TotalSeconds).ToArray();
+        for (var k = 1; k < arrivals.Length; k++)
+        {
+            var due = arrivals[k - 1] + plan.Delay(arrivals[k - 1]);
+            if (k == 2)
+            {
+                // The retried poll itself reached the service after the 503's round trip and the 1 s wait.
+                due += 1.2;
+            }
+
+            Assert.True(Math.Abs(arrivals[k] - due) <= 0.002, $"poll {k + 1} reached the service at {arrivals[k]:0.000} s, due at {due:0.000} s; all: {string.Join(" ", arrivals.Select(a => a.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)))}");
+        }
+    }
+
     // Moves the manual clock exactly to each poll the job schedules until the wire has seen that many polls.
     private static async Task PollUntilAsync(ManualTimeProvider time, SlowWire wire, Task job, int polls)
     {
@@ -176,11 +220,18 @@ public class ScheduleTests
     }
 
     // A network where each request takes a fixed time to reach the server and as long to come back, on a manual clock.
+    // FailGetAttempt: the n-th GET (1-based) is answered by the wire itself with a 503 and Retry-After: 1 s.
     private sealed class SlowWire(ManualTimeProvider time, TimeSpan oneWay) : DelegatingHandler
     {
+        private int _gets;
+
         public TimeSpan SubmitSent { get; private set; }
 
         public System.Collections.Concurrent.ConcurrentQueue<TimeSpan> PollArrivals { get; } = new();
+
+        public int FailGetAttempt { get; init; }
+
+        public int Failed { get; private set; }
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
@@ -190,6 +241,15 @@ public class ScheduleTests
             }
 
             time.Advance(oneWay);
+            if (request.Method == HttpMethod.Get && Interlocked.Increment(ref _gets) == FailGetAttempt)
+            {
+                Failed++;
+                time.Advance(oneWay);
+                var busy = new HttpResponseMessage(System.Net.HttpStatusCode.ServiceUnavailable) { RequestMessage = request };
+                busy.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromSeconds(1));
+                return busy;
+            }
+
             if (request.Method == HttpMethod.Get)
             {
                 PollArrivals.Enqueue(TimeSpan.FromTicks(time.GetTimestamp()));

@@ -32,17 +32,24 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
             state.PollUrl = null;
         }
 
-        prediction = await protocol.GetPredictionAsync(state.PollUrl, state.Id, state.ExpectsInline, cancellationToken).ConfigureAwait(false);
+        var attempts = new AttemptClock(time);
+        prediction = await protocol.GetPredictionAsync(state.PollUrl, state.Id, state.ExpectsInline, cancellationToken, attempts).ConfigureAwait(false);
+        var received = time.GetTimestamp();
 
-        state.LastRoundTrip = time.GetElapsedTime(sent);
+        // The answer is the last transport attempt's: time the poll by it. After retries (a 503, a 429 waited out) the
+        // whole exchange would put the service's look at the job seconds too early, and the next poll's round-trip
+        // allowance seconds too large. Without the SDK's resilience handler no attempt is marked: the whole exchange.
+        var answered = attempts.Attempts > 0 && attempts.LastSent >= sent ? attempts.LastSent : sent;
+        state.LastRoundTrip = time.GetElapsedTime(answered, received);
         statistics.RecordRoundTrip(state.LastRoundTrip.TotalSeconds);
 
         // The service saw the job in this state about half a round trip after the request left.
-        var elapsed = (time.GetElapsedTime(state.StartTimestamp, sent) + (state.LastRoundTrip / 2)).TotalSeconds;
+        var elapsed = (time.GetElapsedTime(state.StartTimestamp, answered) + (state.LastRoundTrip / 2)).TotalSeconds;
         if (state.IntendedSendTimestamp != 0)
         {
-            // A poll cycle takes its delay plus the timer's lateness plus the round trip: what a fixed loop really costs.
-            statistics.RecordPollCycleOverhead(time.GetElapsedTime(state.IntendedSendTimestamp, sent).TotalSeconds + state.LastRoundTrip.TotalSeconds);
+            // A poll cycle takes its delay plus the timer's lateness plus the exchange (retries included): what a fixed
+            // loop really costs.
+            statistics.RecordPollCycleOverhead(time.GetElapsedTime(state.IntendedSendTimestamp, received).TotalSeconds);
             state.IntendedSendTimestamp = 0;
         }
 

@@ -296,8 +296,9 @@ public class NanoBananaProtocolClient
     /// <param name="predictionId">The id.</param>
     /// <param name="expectInline">Whether the answer may carry an inline (base64) image, which raises the body limit.</param>
     /// <param name="cancellationToken">Cancellation.</param>
-    internal Task<Prediction> GetPredictionAsync(Uri? pollUrl, string predictionId, bool expectInline, CancellationToken cancellationToken) =>
-        GetCoreAsync(pollUrl is not null && IsApiHost(pollUrl) ? pollUrl : new Uri(_profile.BaseUrl, _profile.PollPath(predictionId)), predictionId, expectInline, cancellationToken);
+    /// <param name="attempts">Marked at each transport attempt (when the SDK's resilience handler is in the pipeline), or null.</param>
+    internal Task<Prediction> GetPredictionAsync(Uri? pollUrl, string predictionId, bool expectInline, CancellationToken cancellationToken, AttemptClock? attempts = null) =>
+        GetCoreAsync(pollUrl is not null && IsApiHost(pollUrl) ? pollUrl : new Uri(_profile.BaseUrl, _profile.PollPath(predictionId)), predictionId, expectInline, cancellationToken, attempts);
 
     /// <summary>WaveSpeedAI: fetches the webhook signing secret (<c>GET webhook/secret</c>), for <see cref="WebhookVerifier"/>.</summary>
     public virtual async Task<string> GetWebhookSecretAsync(CancellationToken cancellationToken = default)
@@ -323,12 +324,17 @@ public class NanoBananaProtocolClient
     /// <summary>Whether a poll URL is on the configured API host (and may therefore be fetched with the key).</summary>
     public bool IsApiHost(Uri? uri) => _profile.IsApiOrigin(uri);
 
-    private async Task<Prediction> GetCoreAsync(Uri uri, string? predictionId, bool expectInline, CancellationToken cancellationToken)
+    private async Task<Prediction> GetCoreAsync(Uri uri, string? predictionId, bool expectInline, CancellationToken cancellationToken, AttemptClock? attempts = null)
     {
         var what = $"Polling prediction {predictionId ?? uri.AbsolutePath}";
         var limit = expectInline ? _limits.MaxInlineResponseBytes : _limits.MaxJsonBytes;
         using var message = new HttpRequestMessage(HttpMethod.Get, uri);
         message.Options.Set(NanoBananaResilienceHandler.ResponseLimitOption, limit);
+        if (attempts is not null)
+        {
+            message.Options.Set(NanoBananaResilienceHandler.AttemptClockOption, attempts);
+        }
+
         Authorize(message);
         HttpResponseMessage response;
         try

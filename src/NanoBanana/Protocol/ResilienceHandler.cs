@@ -32,6 +32,9 @@ internal sealed class NanoBananaResilienceHandler : DelegatingHandler
     /// </summary>
     public static readonly HttpRequestOptionsKey<bool> RepeatableOption = new("NanoBanana.Repeatable");
 
+    /// <summary>The request option through which the handler tells when the request's last attempt was sent.</summary>
+    internal static readonly HttpRequestOptionsKey<AttemptClock> AttemptClockOption = new("NanoBanana.AttemptClock");
+
     private const int MaxErrorBodyBytes = 64 * 1024;
 
     private readonly RetryOptions _options;
@@ -98,6 +101,11 @@ internal sealed class NanoBananaResilienceHandler : DelegatingHandler
 
     private async Task<HttpResponseMessage> SendCoreAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        if (request.Options.TryGetValue(AttemptClockOption, out var clock))
+        {
+            clock.Mark();
+        }
+
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (!request.Options.TryGetValue(ResponseLimitOption, out var limit) || response.Content is BoundedBody.BufferedContent)
         {

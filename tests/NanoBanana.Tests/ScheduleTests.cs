@@ -122,15 +122,7 @@ public class ScheduleTests
         using var wire = new SlowWire(time, oneWay) { InnerHandler = new SocketsHttpHandler() };
         using var http = new HttpClient(wire);
         using var client = new NanoBananaClient(Emu.Options(emulator, o => o.Deadline = TimeSpan.FromMinutes(10)), http, null, time);
-        using var cts = new CancellationTokenSource();
-        var job = client.GenerateAsync(new ImageJob("x"), cts.Token);
-        await PollUntilAsync(time, wire, job, 8);
-
-        // The plan polled by (taken before the cancellation adds a right-censored wait to the statistics).
-        var model = emulator.Jobs.Single().Model;
-        var plan = client.LatencyStatistics.GetPlan(model, client.Options.Polling);
-        await cts.CancelAsync();
-        await Assert.ThrowsAsync<PredictionCanceledException>(() => job.WaitAsync(TimeSpan.FromSeconds(30)));
+        var (model, plan) = await PollThenCancelAsync(client, emulator, time, wire, 8);
         var arrivals = wire.PollArrivals.Select(t => (t - wire.SubmitSent).TotalSeconds).ToArray();
         for (var k = 1; k < arrivals.Length; k++)
         {
@@ -173,14 +165,7 @@ public class ScheduleTests
         using var resilience = new NanoBananaResilienceHandler(options.Retry, time) { InnerHandler = wire };
         using var http = new HttpClient(resilience);
         using var client = new NanoBananaClient(options, http, null, time);
-        using var cts = new CancellationTokenSource();
-        var job = client.GenerateAsync(new ImageJob("x"), cts.Token);
-        await PollUntilAsync(time, wire, job, 6);
-
-        var model = emulator.Jobs.Single().Model;
-        var plan = client.LatencyStatistics.GetPlan(model, client.Options.Polling);
-        await cts.CancelAsync();
-        await Assert.ThrowsAsync<PredictionCanceledException>(() => job.WaitAsync(TimeSpan.FromSeconds(30)));
+        var (_, plan) = await PollThenCancelAsync(client, emulator, time, wire, 6);
         Assert.Equal(1, wire.Failed);
         var arrivals = wire.PollArrivals.Select(t => (t - wire.SubmitSent).TotalSeconds).ToArray();
         for (var k = 1; k < arrivals.Length; k++)
@@ -194,6 +179,20 @@ public class ScheduleTests
 
             Assert.True(Math.Abs(arrivals[k] - due) <= 0.002, $"poll {k + 1} reached the service at {arrivals[k]:0.000} s, due at {due:0.000} s; all: {string.Join(" ", arrivals.Select(a => a.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)))}");
         }
+    }
+
+    // Starts one job, lets the wire see that many polls, then cancels it. Returns the plan it polled by (taken before
+    // the cancellation adds a right-censored wait to the statistics).
+    private static async Task<(ImageModel Model, PollPlan Plan)> PollThenCancelAsync(NanoBananaClient client, NanoBanana.Emulator.NanoBananaEmulator emulator, ManualTimeProvider time, SlowWire wire, int polls)
+    {
+        using var cts = new CancellationTokenSource();
+        var job = client.GenerateAsync(new ImageJob("x"), cts.Token);
+        await PollUntilAsync(time, wire, job, polls);
+        var model = emulator.Jobs.Single().Model;
+        var plan = client.LatencyStatistics.GetPlan(model, client.Options.Polling);
+        await cts.CancelAsync();
+        await Assert.ThrowsAsync<PredictionCanceledException>(() => job.WaitAsync(TimeSpan.FromSeconds(30)));
+        return (model, plan);
     }
 
     // Moves the manual clock exactly to each poll the job schedules until the wire has seen that many polls.

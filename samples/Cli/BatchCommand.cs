@@ -51,7 +51,7 @@ public static partial class CliApp
                 return Task.FromResult(Usage(console, "--budget and --daily-budget must be above 0 (USD)."));
             }
 
-            if (parse.GetValue(Webhook) is { } hook && !(Uri.TryCreate(hook, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttps || (url.Scheme == Uri.UriSchemeHttp && url.IsLoopback))))
+            if (parse.GetValue(Webhook) is { } hook && !IsWebhookUrl(hook))
             {
                 return Task.FromResult(Usage(console, $"--webhook must be an absolute https URL (http only on a loopback host) (got '{hook}')."));
             }
@@ -69,6 +69,25 @@ public static partial class CliApp
             return WithClientAsync(console, parse, (client, emulator) => RunBatchAsync(console, client, emulator, parse, file, ct), ct);
         });
         return batch;
+    }
+
+    // The library's own rule (BatchOptions.Validate), so the CLI's check cannot drift from what a batch accepts.
+    private static bool IsWebhookUrl(string hook)
+    {
+        if (!Uri.TryCreate(hook, UriKind.Absolute, out var url))
+        {
+            return false;
+        }
+
+        try
+        {
+            new BatchOptions { WebhookUrl = url }.Validate();
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     private static async Task<int> RunBatchAsync(IAnsiConsole console, NanoBananaClient client, NanoBanana.Emulator.NanoBananaEmulator? emulator, ParseResult parse, string file, CancellationToken ct)

@@ -200,8 +200,7 @@ internal static class PollingHarness
     {
         var random = new Random(99);
         var draws = Enumerable.Range(0, 200_000).Select(_ => profile.Sample(model, random, jobIndex)).ToArray();
-        var end = 1.25 * draws.Max();
-        var truth = CompletionTimeDistribution.FromSamples(draws, end / 4000, 4000);
+        var truth = PollingOptimum.Truth(draws);
         var options = new PollingOptions();
         var plan = OptimalPollPlanner.ForLag(truth, lag, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds);
 

@@ -242,7 +242,7 @@ internal static class PollingSimulation
             var warm = jobs.Skip(30).Take(100).ToArray();
             var (warmLag, warmPolls) = plan.Replay(warm.Select(j => j.Truth).ToArray());
             Console.WriteLine(F($"  over the warm jobs: that plan's lag {warmLag:0.000} polls {warmPolls:0.00}; measured lag {warm.Average(j => j.Lag):0.000} polls {warm.Average(j => j.Requests - 1):0.00}"));
-            var truthGrid = CompletionTimeDistribution.FromSamples(sample, sample[^1] * 1.25 / 4000, 4000);
+            var truthGrid = PollingOptimum.Truth(sample);
             var best = OptimalPollPlanner.ForLag(truthGrid, lag, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds);
             Console.WriteLine(F($"  optimum at that lag: polls {best.ExpectedPolls:0.00}; times {string.Join(" ", best.PollTimes().Take(24).Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))}"));
         }
@@ -273,8 +273,7 @@ internal static class PollingSimulation
     {
         var random = new Random(99);
         var draws = Enumerable.Range(0, 100_000).Select(_ => profile.Sample(model, random, jobIndex)).ToArray();
-        var end = 1.25 * draws.Max();
-        var truth = CompletionTimeDistribution.FromSamples(draws, end / 4000, 4000);
+        var truth = PollingOptimum.Truth(draws);
         var options = new PollingOptions();
         if (Environment.GetEnvironmentVariable("NB_HULL") is not null)
         {

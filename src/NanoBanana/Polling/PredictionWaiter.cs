@@ -38,8 +38,8 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
 
         // The answer is the last transport attempt's: time the poll by it. After retries (a 503, a 429 waited out) the
         // whole exchange would put the service's look at the job seconds too early, and the next poll's round-trip
-        // allowance seconds too large. Without the SDK's resilience handler no attempt is marked: the whole exchange.
-        var answered = attempts.Attempts > 0 && attempts.LastSent >= sent ? attempts.LastSent : sent;
+        // allowance seconds too large. Without the SDK's resilience handler no attempt is marked (0): the whole exchange.
+        var answered = Math.Max(attempts.LastSent, sent);
         state.LastRoundTrip = time.GetElapsedTime(answered, received);
         statistics.RecordRoundTrip(state.LastRoundTrip.TotalSeconds);
 

@@ -10,13 +10,6 @@ internal sealed class AttemptClock(TimeProvider time)
     /// <summary>The timestamp (<see cref="TimeProvider.GetTimestamp"/> of this clock) of the last attempt's send; 0 before any.</summary>
     public long LastSent { get; private set; }
 
-    /// <summary>How many attempts were marked.</summary>
-    public int Attempts { get; private set; }
-
     /// <summary>An attempt is being sent now.</summary>
-    public void Mark()
-    {
-        LastSent = time.GetTimestamp();
-        Attempts++;
-    }
+    public void Mark() => LastSent = time.GetTimestamp();
 }

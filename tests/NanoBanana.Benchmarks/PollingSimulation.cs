@@ -19,7 +19,8 @@ namespace NanoBanana.Benchmarks;
 /// p10–p90 spread is this many seconds, as timer lateness and round trips do over HTTP; the deviations are reported to
 /// the statistics as the client does), NB_FREEZE (learn nothing: the catalog prior's plan throughout), NB_TARGET (the
 /// lag target, seconds), NB_HULL (the optimum over randomised schedules: see <see cref="PollingOptimum.HullPolls"/>), NB_DEBUG (the
-/// final estimate and plan of seed 0).
+/// final estimate and plan of seed 0), NB_SWEEP (with NB_DEBUG: that estimate's plans for lag targets 0.40–0.80 s replayed over
+/// the truth against both optima, to tell a wrong lag multiplier from a wrong shape).
 /// </summary>
 internal static class PollingSimulation
 {
@@ -244,6 +245,20 @@ internal static class PollingSimulation
             Console.WriteLine(F($"  over the warm jobs: that plan's lag {warmLag:0.000} polls {warmPolls:0.00}; measured lag {warm.Average(j => j.Lag):0.000} polls {warm.Average(j => j.Requests - 1):0.00}"));
             var truthGrid = PollingOptimum.Truth(sample);
             var best = OptimalPollPlanner.ForLag(truthGrid, lag, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds);
+            if (Environment.GetEnvironmentVariable("NB_SWEEP") is not null)
+            {
+                // The final estimate's plans for other lag targets, replayed over the truth: if every one sits above the
+                // optimum by about the same share, the estimate's shape is at fault, not the lag multiplier.
+                foreach (var target in new[] { 0.40, 0.46, 0.52, 0.58, 0.64, 0.70, 0.80 })
+                {
+                    var other = OptimalPollPlanner.ForLag(estimate, target, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds);
+                    var (otherLag, otherPolls) = other.Replay(sample);
+                    var hull = PollingOptimum.HullPolls(truthGrid, otherLag, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds);
+                    var step = OptimalPollPlanner.ForLag(truthGrid, otherLag, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds).ExpectedPolls;
+                    Console.WriteLine(F($"    target {target:0.00}: over the truth lag {otherLag:0.000} polls {otherPolls:0.00}; the hull {Signed(100 * (((1 + otherPolls) / (1 + hull)) - 1))}%, the step {Signed(100 * (((1 + otherPolls) / (1 + step)) - 1))}% (requests)"));
+                }
+            }
+
             Console.WriteLine(F($"  optimum at that lag: polls {best.ExpectedPolls:0.00}; times {string.Join(" ", best.PollTimes().Take(24).Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))}"));
         }
 

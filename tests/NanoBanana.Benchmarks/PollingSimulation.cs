@@ -20,7 +20,9 @@ namespace NanoBanana.Benchmarks;
 /// the statistics as the client does), NB_FREEZE (learn nothing: the catalog prior's plan throughout), NB_TARGET (the
 /// lag target, seconds), NB_HULL (the optimum over randomised schedules: see <see cref="PollingOptimum.HullPolls"/>), NB_DEBUG (the
 /// final estimate and plan of seed 0), NB_SWEEP (with NB_DEBUG: that estimate's plans for lag targets 0.40–0.80 s replayed over
-/// the truth against both optima, to tell a wrong lag multiplier from a wrong shape).
+/// the truth against both optima, to tell a wrong lag multiplier from a wrong shape), NB_ORACLE (with NB_DEBUG: a histogram of
+/// fresh draws from the truth, smoothed as the estimator smooths for several effective counts and not at all, planned for
+/// the lag target and replayed over the truth, to tell the smoothing's cost from the likelihood step's).
 /// </summary>
 internal static class PollingSimulation
 {
@@ -235,6 +237,15 @@ internal static class PollingSimulation
             Console.WriteLine(F($"  estimate p10/50/90/99 {estimate.Quantile(0.1):0.00}/{estimate.Quantile(0.5):0.00}/{estimate.Quantile(0.9):0.00}/{estimate.Quantile(0.99):0.00} true {sample[2000]:0.00}/{sample[10000]:0.00}/{sample[18000]:0.00}/{sample[19800]:0.00}; bin {estimate.BinWidth:0.000}"));
             var levels = new[] { 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9, 0.95, 0.99 };
             Console.WriteLine("  estimated CDF at the true quantiles: " + string.Join(" ", levels.Select(q => F($"{sample[(int)(q * sample.Length)]:0.00}s {q:0.00}->{estimate.Cdf(sample[(int)(q * sample.Length)]):0.000}"))));
+            if (Environment.GetEnvironmentVariable("NB_CDF") is { } cdfStep)
+            {
+                var stepSeconds = double.Parse(cdfStep, CultureInfo.InvariantCulture);
+                for (var x = stepSeconds; x < sample[19900]; x += stepSeconds)
+                {
+                    Console.WriteLine(F($"    cdf {x:0.00}: est {estimate.Cdf(x):0.000} true {sample.Count(v => v <= x) / (double)sample.Length:0.000}"));
+                }
+            }
+
             var firstPoll = plan.PollTimes().First();
             Console.WriteLine(F($"  P(T <= first poll {firstPoll:0.00}): estimate {estimate.Cdf(firstPoll):0.000} true {sample.Count(x => x <= firstPoll) / (double)sample.Length:0.000}; P(T <= true p10): estimate {estimate.Cdf(sample[2000]):0.000}"));
             Console.WriteLine(F($"  plan expects lag {plan.ExpectedLag:0.000} polls {plan.ExpectedPolls:0.00}; times {string.Join(" ", plan.PollTimes().Take(24).Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))}"));
@@ -256,6 +267,29 @@ internal static class PollingSimulation
                     var hull = PollingOptimum.HullPolls(truthGrid, otherLag, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds);
                     var step = OptimalPollPlanner.ForLag(truthGrid, otherLag, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds).ExpectedPolls;
                     Console.WriteLine(F($"    target {target:0.00}: over the truth lag {otherLag:0.000} polls {otherPolls:0.00}; the hull {Signed(100 * (((1 + otherPolls) / (1 + hull)) - 1))}%, the step {Signed(100 * (((1 + otherPolls) / (1 + step)) - 1))}% (requests)"));
+                }
+            }
+
+            if (Environment.GetEnvironmentVariable("NB_ORACLE") is not null)
+            {
+                // The estimator's smoothing applied to a histogram of 50,000 fresh draws from the truth on the estimate's
+                // grid, as if the likelihood step had recovered the truth exactly: what the smoothing alone costs, for
+                // the effective observation counts n that the recency weights give (about 90 warm) and beyond.
+                var fresh = new Random(77);
+                var histogram = new double[estimate.Bins + 1];
+                for (var i = 0; i < 50_000; i++)
+                {
+                    histogram[Math.Min(estimate.Bins, (int)(profile.Sample(model, fresh, count - 1) / estimate.BinWidth))] += 1;
+                }
+
+                foreach (var n in new[] { 0.0, 30, 100, 300, 1000, 10_000 })
+                {
+                    var known = n == 0 ? new CompletionTimeDistribution(estimate.BinWidth, [.. histogram]) : IntervalCensoredEstimator.Smoothed([.. histogram], estimate.BinWidth, n);
+                    var oracle = OptimalPollPlanner.ForLag(known, options.TargetMeanLag.TotalSeconds, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds);
+                    var (oracleLag, oraclePolls) = oracle.Replay(sample);
+                    var hull = PollingOptimum.HullPolls(truthGrid, oracleLag, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds);
+                    var step = OptimalPollPlanner.ForLag(truthGrid, oracleLag, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds).ExpectedPolls;
+                    Console.WriteLine(F($"    true histogram, {(n == 0 ? "not smoothed" : F($"smoothed for n = {n}"))}: over the truth lag {oracleLag:0.000} polls {oraclePolls:0.00}; the hull {Signed(100 * (((1 + oraclePolls) / (1 + hull)) - 1))}%, the step {Signed(100 * (((1 + oraclePolls) / (1 + step)) - 1))}% (requests)"));
                 }
             }
 

@@ -237,15 +237,6 @@ internal static class PollingSimulation
             Console.WriteLine(F($"  estimate p10/50/90/99 {estimate.Quantile(0.1):0.00}/{estimate.Quantile(0.5):0.00}/{estimate.Quantile(0.9):0.00}/{estimate.Quantile(0.99):0.00} true {sample[2000]:0.00}/{sample[10000]:0.00}/{sample[18000]:0.00}/{sample[19800]:0.00}; bin {estimate.BinWidth:0.000}"));
             var levels = new[] { 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9, 0.95, 0.99 };
             Console.WriteLine("  estimated CDF at the true quantiles: " + string.Join(" ", levels.Select(q => F($"{sample[(int)(q * sample.Length)]:0.00}s {q:0.00}->{estimate.Cdf(sample[(int)(q * sample.Length)]):0.000}"))));
-            if (Environment.GetEnvironmentVariable("NB_CDF") is { } cdfStep)
-            {
-                var stepSeconds = double.Parse(cdfStep, CultureInfo.InvariantCulture);
-                for (var x = stepSeconds; x < sample[19900]; x += stepSeconds)
-                {
-                    Console.WriteLine(F($"    cdf {x:0.00}: est {estimate.Cdf(x):0.000} true {sample.Count(v => v <= x) / (double)sample.Length:0.000}"));
-                }
-            }
-
             var firstPoll = plan.PollTimes().First();
             Console.WriteLine(F($"  P(T <= first poll {firstPoll:0.00}): estimate {estimate.Cdf(firstPoll):0.000} true {sample.Count(x => x <= firstPoll) / (double)sample.Length:0.000}; P(T <= true p10): estimate {estimate.Cdf(sample[2000]):0.000}"));
             Console.WriteLine(F($"  plan expects lag {plan.ExpectedLag:0.000} polls {plan.ExpectedPolls:0.00}; times {string.Join(" ", plan.PollTimes().Take(24).Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))}"));
@@ -256,17 +247,23 @@ internal static class PollingSimulation
             Console.WriteLine(F($"  over the warm jobs: that plan's lag {warmLag:0.000} polls {warmPolls:0.00}; measured lag {warm.Average(j => j.Lag):0.000} polls {warm.Average(j => j.Requests - 1):0.00}"));
             var truthGrid = PollingOptimum.Truth(sample);
             var best = OptimalPollPlanner.ForLag(truthGrid, lag, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds);
+
+            // A plan replayed over the truth, against the optimum over randomised schedules (the hull) and the step.
+            void Against(string label, PollPlan other)
+            {
+                var (otherLag, otherPolls) = other.Replay(sample);
+                var hull = PollingOptimum.HullPolls(truthGrid, otherLag, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds);
+                var step = OptimalPollPlanner.ForLag(truthGrid, otherLag, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds).ExpectedPolls;
+                Console.WriteLine(F($"    {label}: over the truth lag {otherLag:0.000} polls {otherPolls:0.00}; the hull {Signed(100 * (((1 + otherPolls) / (1 + hull)) - 1))}%, the step {Signed(100 * (((1 + otherPolls) / (1 + step)) - 1))}% (requests)"));
+            }
+
             if (Environment.GetEnvironmentVariable("NB_SWEEP") is not null)
             {
                 // The final estimate's plans for other lag targets, replayed over the truth: if every one sits above the
                 // optimum by about the same share, the estimate's shape is at fault, not the lag multiplier.
                 foreach (var target in new[] { 0.40, 0.46, 0.52, 0.58, 0.64, 0.70, 0.80 })
                 {
-                    var other = OptimalPollPlanner.ForLag(estimate, target, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds);
-                    var (otherLag, otherPolls) = other.Replay(sample);
-                    var hull = PollingOptimum.HullPolls(truthGrid, otherLag, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds);
-                    var step = OptimalPollPlanner.ForLag(truthGrid, otherLag, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds).ExpectedPolls;
-                    Console.WriteLine(F($"    target {target:0.00}: over the truth lag {otherLag:0.000} polls {otherPolls:0.00}; the hull {Signed(100 * (((1 + otherPolls) / (1 + hull)) - 1))}%, the step {Signed(100 * (((1 + otherPolls) / (1 + step)) - 1))}% (requests)"));
+                    Against(F($"target {target:0.00}"), OptimalPollPlanner.ForLag(estimate, target, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds));
                 }
             }
 
@@ -285,11 +282,7 @@ internal static class PollingSimulation
                 foreach (var n in new[] { 0.0, 30, 100, 300, 1000, 10_000 })
                 {
                     var known = n == 0 ? new CompletionTimeDistribution(estimate.BinWidth, [.. histogram]) : IntervalCensoredEstimator.Smoothed([.. histogram], estimate.BinWidth, n);
-                    var oracle = OptimalPollPlanner.ForLag(known, options.TargetMeanLag.TotalSeconds, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds);
-                    var (oracleLag, oraclePolls) = oracle.Replay(sample);
-                    var hull = PollingOptimum.HullPolls(truthGrid, oracleLag, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds);
-                    var step = OptimalPollPlanner.ForLag(truthGrid, oracleLag, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds).ExpectedPolls;
-                    Console.WriteLine(F($"    true histogram, {(n == 0 ? "not smoothed" : F($"smoothed for n = {n}"))}: over the truth lag {oracleLag:0.000} polls {oraclePolls:0.00}; the hull {Signed(100 * (((1 + oraclePolls) / (1 + hull)) - 1))}%, the step {Signed(100 * (((1 + oraclePolls) / (1 + step)) - 1))}% (requests)"));
+                    Against(F($"true histogram, {(n == 0 ? "not smoothed" : F($"smoothed for n = {n}"))}"), OptimalPollPlanner.ForLag(known, options.TargetMeanLag.TotalSeconds, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds));
                 }
             }
 

@@ -60,6 +60,11 @@ internal static class PollingSimulation
                         cl += jobs.Take(30).Average(j => j.Lag) / seeds;
                         wr += jobs.Skip(30).Take(100).Average(j => j.Requests) / seeds;
                         wl += jobs.Skip(30).Take(100).Average(j => j.Lag) / seeds;
+                        if (Environment.GetEnvironmentVariable("NB_PERSEED") is not null && !frugal)
+                        {
+                            Console.Write(F($" s{seed}:{jobs.Skip(30).Take(100).Average(j => j.Lag):0.00}"));
+                        }
+
                         if (jobs.Length > 130)
                         {
                             dr += jobs.Skip(180).Take(50).Average(j => j.Requests) / seeds;
@@ -93,6 +98,9 @@ internal static class PollingSimulation
 
     // NB_ORDERED: the older model, where each job's observation arrives 8 submits later whatever its length.
     private static readonly bool Ordered = Environment.GetEnvironmentVariable("NB_ORDERED") is not null;
+
+    // NB_NOPROBE: no probes below the first poll (FirstPollProbe), to compare.
+    private static readonly bool NoProbe = Environment.GetEnvironmentVariable("NB_NOPROBE") is not null;
 
     private static readonly bool Exact = Environment.GetEnvironmentVariable("NB_EXACT") is not null;
 
@@ -191,7 +199,13 @@ internal static class PollingSimulation
             {
                 var i = started++;
                 (truths[i], warps[i]) = Draw(i);
-                var first = Land(warps[i] * stats.GetPlan(model, options).Delay(0));
+                var planned = warps[i] * stats.GetPlan(model, options).Delay(0);
+                if (!NoProbe && stats.TakeFirstPollProbe(model, options) is var probe and > 0)
+                {
+                    planned = warps[i] * probe;
+                }
+
+                var first = Land(planned);
                 events.Enqueue((i, 0, first), at + first);
             }
 

@@ -42,6 +42,12 @@ public sealed class AdaptivePollSchedule : IPollSchedule
             return TimeSpan.FromSeconds(Math.Max(0, last + plan.Delay(last) - now));
         }
 
+        if (context.PollCount == 0 && _stats.TakeFirstPollProbe(context.Model, _options, now) is var probe and > 0)
+        {
+            // Exploring below the plan's first poll (see FirstPollProbe); the plan takes over from the probe on.
+            return TimeSpan.FromSeconds(probe - now);
+        }
+
         return TimeSpan.FromSeconds(plan.Delay(now));
     }
 }

@@ -199,7 +199,32 @@ internal sealed class LatencyStatistics : ILatencyEstimator
     internal CompletionTimeDistribution GetEstimate(ImageModel model) => State(model).Estimate(model, this);
 
     /// <summary>The poll plan for a model and a polling setting, recomputed only when the estimate has moved.</summary>
-    internal PollPlan GetPlan(ImageModel model, PollingOptions options) => State(model).Plan(model, options, this);
+    internal PollPlan GetPlan(ImageModel model, PollingOptions options) => State(model).Plan(model, options, this).Plan;
+
+    /// <summary>
+    /// Called once per job before its first poll: the time (seconds after the submit) at which this job should poll
+    /// first to explore below the plan's first poll, or 0 to follow the plan (<see cref="FirstPollProbe"/>).
+    /// </summary>
+    /// <param name="model">The job's model.</param>
+    /// <param name="options">The polling options in use.</param>
+    /// <param name="elapsed">Seconds since the submit now (a probe already past is no probe).</param>
+    internal double TakeFirstPollProbe(ImageModel model, PollingOptions options, double elapsed = 0)
+    {
+        var state = State(model);
+        var probe = state.Plan(model, options, this).Probe;
+        if (!state.Probes.TryTake(probe > elapsed))
+        {
+            return 0;
+        }
+
+        Interlocked.Increment(ref _probesSent);
+        return probe;
+    }
+
+    private int _probesSent;
+
+    /// <summary>How many first polls were probes (for tests and the benchmark).</summary>
+    internal int ProbesSent => Volatile.Read(ref _probesSent);
 
     /// <summary>The observations a model's estimate is made from, oldest first (for tests and the benchmark).</summary>
     internal CompletionObservation[] Observations(ImageModel model) => State(model).Observations();
@@ -244,6 +269,8 @@ internal sealed class LatencyStatistics : ILatencyEstimator
 
         public int ChangePoints => Volatile.Read(ref _changePoints);
 
+        public FirstPollProbe.Limiter Probes { get; } = new();
+
         public CompletionTimeDistribution Estimate(ImageModel model, LatencyStatistics owner)
         {
             lock (_gate)
@@ -287,7 +314,7 @@ internal sealed class LatencyStatistics : ILatencyEstimator
             return _estimate;
         }
 
-        public PollPlan Plan(ImageModel model, PollingOptions options, LatencyStatistics owner)
+        public PlanEntry Plan(ImageModel model, PollingOptions options, LatencyStatistics owner)
         {
             var key = PlanKey.Of(options);
             var plans = Volatile.Read(ref _plans);
@@ -304,13 +331,13 @@ internal sealed class LatencyStatistics : ILatencyEstimator
             // The fast path of every poll: nothing new since the plan was made.
             if (entry is not null && entry.Version == Volatile.Read(ref _version))
             {
-                return entry.Plan;
+                return entry;
             }
 
             // Someone else is refreshing: the current plan is good enough for this poll.
             if (entry is not null && !Monitor.TryEnter(_gate))
             {
-                return entry.Plan;
+                return entry;
             }
 
             if (entry is null)
@@ -331,13 +358,20 @@ internal sealed class LatencyStatistics : ILatencyEstimator
                     var plan = options.PollBudgetInterval is { } budget
                         ? OptimalPollPlanner.ForBudget(estimate, budget.TotalSeconds + owner.PollCycleOverhead(), PollingOptions.BudgetShare, key.Min, key.Max)
                         : OptimalPollPlanner.ForLag(estimate, options.TargetMeanLag.TotalSeconds, key.Min, key.Max);
-                    fresh = new PlanEntry(key, model, plan, estimate, _version);
+                    fresh = new PlanEntry(key, model, plan, estimate, _version, 0);
                     Interlocked.Increment(ref owner._replans);
                     owner.PlanMade?.Invoke(plan);
                 }
 
+                // The observations changed, so whether the stretch before the first poll is explored may have too.
+                if (options.PollBudgetInterval is null)
+                {
+                    var first = fresh.Plan.Delay(0);
+                    fresh = fresh with { Probe = FirstPollProbe.Time(first, fresh.Basis.Cdf(first), Ordered(), key.Min) };
+                }
+
                 _plans = [.. _plans.Where(p => !(p.Key == key && ReferenceEquals(p.Model, model))), fresh];
-                return fresh.Plan;
+                return fresh;
             }
             finally
             {
@@ -360,7 +394,8 @@ internal sealed class LatencyStatistics : ILatencyEstimator
             new(o.TargetMeanLag.TotalSeconds, o.PollBudgetInterval?.TotalSeconds ?? 0, o.MinInterval.TotalSeconds, o.MaxInterval.TotalSeconds);
     }
 
-    private sealed record PlanEntry(PlanKey Key, ImageModel Model, PollPlan Plan, CompletionTimeDistribution Basis, int Version);
+    // Probe: when a job should poll first to explore below the plan's first poll (seconds), or 0 (see FirstPollProbe).
+    private sealed record PlanEntry(PlanKey Key, ImageModel Model, PollPlan Plan, CompletionTimeDistribution Basis, int Version, double Probe);
 
     /// <summary>How many times a model's service was found to have changed and older observations were dropped.</summary>
     internal int ChangePoints(ImageModel model) => _models.TryGetValue(model.Id, out var m) ? m.ChangePoints : 0;

@@ -22,7 +22,9 @@ namespace NanoBanana.Benchmarks;
 /// final estimate and plan of seed 0), NB_SWEEP (with NB_DEBUG: that estimate's plans for lag targets 0.40–0.80 s replayed over
 /// the truth against both optima, to tell a wrong lag multiplier from a wrong shape), NB_ORACLE (with NB_DEBUG: a histogram of
 /// fresh draws from the truth, smoothed as the estimator smooths for several effective counts and not at all, planned for
-/// the lag target and replayed over the truth, to tell the smoothing's cost from the likelihood step's).
+/// the lag target and replayed over the truth, to tell the smoothing's cost from the likelihood step's), NB_PERSEED (each
+/// seed's warm lag, to find a run caught in the first-poll trap), NB_NOPROBE (no probes below the first poll; see
+/// <see cref="FirstPollProbe"/>).
 /// </summary>
 internal static class PollingSimulation
 {

@@ -287,13 +287,14 @@ internal sealed class LatencyStatistics : ILatencyEstimator
             }
         }
 
-        // The newest _count observations, oldest first.
-        private CompletionObservation[] Ordered()
+        // The newest _count observations (at most newest of them), oldest first.
+        private CompletionObservation[] Ordered(int newest = int.MaxValue)
         {
-            var ordered = new CompletionObservation[_count];
-            for (var i = 0; i < _count; i++)
+            var count = Math.Min(_count, newest);
+            var ordered = new CompletionObservation[count];
+            for (var i = 0; i < count; i++)
             {
-                ordered[i] = _ring[(_next - _count + i + _ring.Length) % _ring.Length];
+                ordered[i] = _ring[(_next - count + i + _ring.Length) % _ring.Length];
             }
 
             return ordered;
@@ -367,7 +368,7 @@ internal sealed class LatencyStatistics : ILatencyEstimator
                 if (options.PollBudgetInterval is null)
                 {
                     var first = fresh.Plan.Delay(0);
-                    fresh = fresh with { Probe = FirstPollProbe.Time(first, fresh.Basis.Cdf(first), Ordered(), key.Min) };
+                    fresh = fresh with { Probe = FirstPollProbe.Time(first, fresh.Basis.Cdf(first), Ordered(FirstPollProbe.Window), key.Min) };
                 }
 
                 _plans = [.. _plans.Where(p => !(p.Key == key && ReferenceEquals(p.Model, model))), fresh];

@@ -5,7 +5,7 @@ using NanoBanana.Routing;
 
 namespace NanoBanana.Tests;
 
-/// <summary>Probes below the first poll: when they are sent, how many, and when they stop (no HTTP, no clock).</summary>
+/// <summary>Probes below the first poll: when they are sent, how many, when they stop, and one over real HTTP on a manual clock.</summary>
 public class FirstPollProbeTests
 {
     private static readonly ImageModel Nb2 = ModelCatalog.Default[ImageTier.NanoBanana2];
@@ -111,6 +111,45 @@ public class FirstPollProbeTests
         var newFirst = stats.GetPlan(Nb2, options).Delay(0);
         Assert.All(later, d => Assert.Equal(newFirst, d, 9));
         Assert.Equal(FirstPollProbe.Enough, stats.ProbesSent);
+    }
+
+    [Fact]
+    public async Task Over_http_a_job_in_the_trap_polls_first_at_the_probe_then_follows_the_plan()
+    {
+        // Real HTTP to the emulator on a manual clock, every request 0.1 s on the wire each way; the job never finishes.
+        await using var emulator = await Emu.StartAsync(o => o.LatencySampler = (_, _) => 3600, timeScale: 1);
+        var time = new ManualTimeProvider();
+        using var wire = new ScheduleTests.SlowWire(time, TimeSpan.FromSeconds(0.1)) { InnerHandler = new SocketsHttpHandler() };
+        using var http = new HttpClient(wire);
+        using var client = new NanoBananaClient(Emu.Options(emulator, o => o.Deadline = TimeSpan.FromMinutes(10)), http, null, time);
+        foreach (var tier in Enum.GetValues<ImageTier>())
+        {
+            // The trap, scaled to each model's range: 70% done by the first poll at 3/4 of the range's top, the rest soon after.
+            var model = client.Catalog[tier];
+            var top = model.TypicalLatencyMax.TotalSeconds;
+            for (var i = 0; i < 100; i++)
+            {
+                var (lower, upper) = i % 10 < 7 ? (0.0, 0.75 * top) : (0.75 * top, (0.75 + (0.025 * (i % 10))) * top);
+                client.LatencyStatistics.RecordInterval(model, lower, upper);
+            }
+        }
+
+        using var cts = new CancellationTokenSource();
+        var job = client.GenerateAsync(new ImageJob("x"), cts.Token);
+        await ScheduleTests.PollUntilAsync(time, wire, job, 3);
+        var plan = client.LatencyStatistics.GetPlan(emulator.Jobs.Single().Model, client.Options.Polling);
+        await cts.CancelAsync();
+        await Assert.ThrowsAsync<PredictionCanceledException>(() => job.WaitAsync(TimeSpan.FromSeconds(30)));
+
+        // The first poll went out at the probe (no round trip was known yet to send it ahead) and reached the service
+        // 0.1 s later, well before the plan's first poll; the next one is the plan's, counted from where the probe landed.
+        var arrivals = wire.PollArrivals.Select(t => (t - wire.SubmitSent).TotalSeconds).ToArray();
+        var probe = FirstPollProbe.Share * plan.Delay(0);
+        Assert.Equal(1, client.LatencyStatistics.ProbesSent);
+        Assert.True(Math.Abs(arrivals[0] - (probe + 0.1)) <= 0.002, $"the first poll reached the service at {arrivals[0]:0.000} s; the probe was due at {probe + 0.1:0.000} s");
+        Assert.True(arrivals[0] < plan.Delay(0) - 0.5, $"the probe at {arrivals[0]:0.000} s is not before the plan's first poll at {plan.Delay(0):0.000} s");
+        var due = arrivals[0] + plan.Delay(arrivals[0]);
+        Assert.True(Math.Abs(arrivals[1] - due) <= 0.002, $"the second poll reached the service at {arrivals[1]:0.000} s, due at {due:0.000} s");
     }
 
     [Fact]

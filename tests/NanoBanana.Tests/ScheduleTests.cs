@@ -196,7 +196,7 @@ public class ScheduleTests
     }
 
     // Moves the manual clock exactly to each poll the job schedules until the wire has seen that many polls.
-    private static async Task PollUntilAsync(ManualTimeProvider time, SlowWire wire, Task job, int polls)
+    internal static async Task PollUntilAsync(ManualTimeProvider time, SlowWire wire, Task job, int polls)
     {
         while (wire.PollArrivals.Count < polls)
         {
@@ -220,7 +220,7 @@ public class ScheduleTests
 
     // A network where each request takes a fixed time to reach the server and as long to come back, on a manual clock.
     // FailGetAttempt: the n-th GET (1-based) is answered by the wire itself with a 503 and Retry-After: 1 s.
-    private sealed class SlowWire(ManualTimeProvider time, TimeSpan oneWay) : DelegatingHandler
+    internal sealed class SlowWire(ManualTimeProvider time, TimeSpan oneWay) : DelegatingHandler
     {
         private int _gets;
 

@@ -10,6 +10,18 @@ public class FirstPollProbeTests
 {
     private static readonly ImageModel Nb2 = ModelCatalog.Default[ImageTier.NanoBanana2];
 
+    // The first-poll trap, scaled to the model's range: 100 waits, 70 of them done by a first poll at 3/4 of the range's
+    // top, the rest soon after; nothing seen below that first poll (for Nano Banana 2: 70 × (0, 6], then 6.2 … 7.8 s).
+    private static void Trap(LatencyStatistics stats, ImageModel model)
+    {
+        var top = model.TypicalLatencyMax.TotalSeconds;
+        for (var i = 0; i < 100; i++)
+        {
+            var (lower, upper) = i % 10 < 7 ? (0.0, 0.75 * top) : (0.75 * top, (0.75 + (0.025 * (i % 10))) * top);
+            stats.RecordInterval(model, lower, upper);
+        }
+    }
+
     private static CompletionObservation[] Observations(int count, double lower, double upper) =>
         Enumerable.Repeat(new CompletionObservation(lower, upper), count).ToArray();
 
@@ -77,11 +89,7 @@ public class FirstPollProbeTests
     {
         // Most jobs were done by the first poll (6 s) and the rest soon after: nothing was seen below 6 s.
         var stats = new LatencyStatistics();
-        for (var i = 0; i < 100; i++)
-        {
-            var (lower, upper) = i % 10 < 7 ? (0.0, 6.0) : (6.0, 6.0 + (0.2 * (i % 10)));
-            stats.RecordInterval(Nb2, lower, upper);
-        }
+        Trap(stats, Nb2);
 
         var options = new PollingOptions();
         var schedule = new AdaptivePollSchedule(stats, options);
@@ -124,14 +132,7 @@ public class FirstPollProbeTests
         using var client = new NanoBananaClient(Emu.Options(emulator, o => o.Deadline = TimeSpan.FromMinutes(10)), http, null, time);
         foreach (var tier in Enum.GetValues<ImageTier>())
         {
-            // The trap, scaled to each model's range: 70% done by the first poll at 3/4 of the range's top, the rest soon after.
-            var model = client.Catalog[tier];
-            var top = model.TypicalLatencyMax.TotalSeconds;
-            for (var i = 0; i < 100; i++)
-            {
-                var (lower, upper) = i % 10 < 7 ? (0.0, 0.75 * top) : (0.75 * top, (0.75 + (0.025 * (i % 10))) * top);
-                client.LatencyStatistics.RecordInterval(model, lower, upper);
-            }
+            Trap(client.LatencyStatistics, client.Catalog[tier]);
         }
 
         using var cts = new CancellationTokenSource();
@@ -156,11 +157,7 @@ public class FirstPollProbeTests
     public void Budget_mode_never_probes_and_a_probe_already_past_is_not_sent()
     {
         var stats = new LatencyStatistics();
-        for (var i = 0; i < 100; i++)
-        {
-            var (lower, upper) = i % 10 < 7 ? (0.0, 6.0) : (6.0, 6.0 + (0.2 * (i % 10)));
-            stats.RecordInterval(Nb2, lower, upper);
-        }
+        Trap(stats, Nb2);
 
         var frugal = PollingOptions.Frugal();
         Assert.All(Enumerable.Range(0, 64), _ => Assert.Equal(0, stats.TakeFirstPollProbe(Nb2, frugal)));

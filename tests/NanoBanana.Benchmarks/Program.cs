@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Running;
 using NanoBanana.Benchmarks;
 
-// dotnet run -c Release --project tests/NanoBanana.Benchmarks -- [polling|polling-sim|scale|soak|hostile|batch-soak [jobs [crash|throughput|budget]]|<BenchmarkDotNet args>]
+// dotnet run -c Release --project tests/NanoBanana.Benchmarks -- [polling|polling-sim|polling-summary <files>|scale|soak|hostile|batch-soak [jobs [crash|throughput|budget]]|<BenchmarkDotNet args>]
 return args.FirstOrDefault() switch
 {
     "scale" => await ScaleHarness.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10_000),
@@ -10,6 +10,7 @@ return args.FirstOrDefault() switch
     "polling" => await PollingHarness.RunAsync(),
     "batch-soak" => await BatchSoak.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1000, args.ElementAtOrDefault(2)),
     "polling-sim" => PollingSimulation.Run(),
+    "polling-summary" => PollingSummary.Run(args[1..]),
     _ => RunBenchmarks(args),
 };
 

@@ -124,11 +124,15 @@ internal static class PollingHarness
                 var frugal = Window.Of(results["frugal"].Skip(Cold).Take(Warm));
                 Check(misses, F($"{name} {tier}: warm default {defWarm.Requests:0.00} req/job within 10% of the optimum {optimum:0.00} at lag {defWarm.Lag:0.000}"), defWarm.Requests <= 1.10 * optimum);
                 // The cold and warm windows hold different jobs (seed 7's first 30 are shorter on some shapes), so requests
-                // are compared as a share of what fixed 1 s sent for the same jobs.
+                // are compared as a share of what the optimum's plan for the lag target sends for the same jobs. (As a
+                // share of fixed 1 s, the lognormal windows differ by 4–5 points for one and the same schedule, more than
+                // the 5% allowed: `NB_WINDOWS=1 … polling-sim`.) Fixed 1 s's share is printed too.
                 var f1Cold = Window.Of(results["fixed 1 s"].Take(Cold));
-                var coldShare = defCold.Requests / f1Cold.Requests;
-                var warmShare = defWarm.Requests / f1.Requests;
-                Check(misses, F($"{name} {tier}: warm ({defWarm.Requests:0.00} req = {100 * warmShare:0}% of fixed 1 s on the same jobs, {defWarm.Lag:0.000} s) not worse than cold ({defCold.Requests:0.00} req = {100 * coldShare:0}%, {defCold.Lag:0.000} s) beyond 5%"), warmShare <= 1.05 * coldShare || defWarm.Lag <= 0.95 * defCold.Lag);
+                var reference = ReferencePlan(profile, model);
+                double OptimumOn(IEnumerable<Job> jobs) => 1 + reference.Replay(jobs.Select(j => j.Truth).ToArray()).Polls;
+                var coldShare = defCold.Requests / OptimumOn(def.Take(Cold));
+                var warmShare = defWarm.Requests / OptimumOn(def.Skip(Cold).Take(Warm));
+                Check(misses, F($"{name} {tier}: warm ({defWarm.Requests:0.00} req = {100 * warmShare:0}% of the optimum's plan on the same jobs, {100 * defWarm.Requests / f1.Requests:0}% of fixed 1 s, {defWarm.Lag:0.000} s) not worse than cold ({defCold.Requests:0.00} req = {100 * coldShare:0}%, {100 * defCold.Requests / f1Cold.Requests:0}%, {defCold.Lag:0.000} s) beyond 5%"), warmShare <= 1.05 * coldShare || defWarm.Lag <= 0.95 * defCold.Lag);
                 if (name == "uniform" || name.StartsWith("lognormal", StringComparison.Ordinal))
                 {
                     var need = name == "uniform" ? 0.45 : 0.25;
@@ -210,6 +214,15 @@ internal static class PollingHarness
         OptimalPollPlanner.ForLag(estimate, options.TargetMeanLag.TotalSeconds, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds);
         planTimes.Add(sw.Elapsed.TotalMilliseconds);
         return (1 + plan.ExpectedPolls, 1 + PollingOptimum.HullPolls(truth, lag, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds));
+    }
+
+    // The optimum's plan for the default lag target over the emulator's true distribution (100,000 draws).
+    private static PollPlan ReferencePlan(LatencyProfile profile, ImageModel model)
+    {
+        var random = new Random(99);
+        var truth = PollingOptimum.Truth(Enumerable.Range(0, 100_000).Select(_ => profile.Sample(model, random, 0)).ToArray());
+        var options = new PollingOptions();
+        return OptimalPollPlanner.ForLag(truth, options.TargetMeanLag.TotalSeconds, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds);
     }
 
     private static async Task<Job[]> RunAsync(LatencyProfile profile, ImageTier tier, string strategy, int jobs)

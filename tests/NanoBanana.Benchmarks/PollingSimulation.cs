@@ -24,7 +24,8 @@ namespace NanoBanana.Benchmarks;
 /// fresh draws from the truth, smoothed as the estimator smooths for several effective counts and not at all, planned for
 /// the lag target and replayed over the truth, to tell the smoothing's cost from the likelihood step's), NB_PERSEED (each
 /// seed's warm lag, to find a run caught in the first-poll trap), NB_NOPROBE (no probes below the first poll; see
-/// <see cref="FirstPollProbe"/>).
+/// <see cref="FirstPollProbe"/>), NB_WINDOWS (instead of simulating: the HTTP harness's own cold and warm jobs, with the
+/// share of fixed 1 s's requests that the optimum's plan sends on each).
 /// </summary>
 internal static class PollingSimulation
 {
@@ -37,6 +38,11 @@ internal static class PollingSimulation
             ("two-mode 70/30", new LatencyProfile { Shape = LatencyShape.TwoMode }),
             ("drift ×1.6", new LatencyProfile { Shape = LatencyShape.Drift, DriftAfterJobs = 130 }),
         };
+        if (Environment.GetEnvironmentVariable("NB_WINDOWS") is not null)
+        {
+            return Windows(shapes);
+        }
+
         var seeds = int.Parse(Environment.GetEnvironmentVariable("NB_SEEDS") ?? "5", CultureInfo.InvariantCulture);
         var only = Environment.GetEnvironmentVariable("NB_ONLY");
         Console.WriteLine("| distribution | model | strategy | cold req | cold lag | warm req | warm lag | optimum at warm lag | vs optimum | after drift req | lag | optimum | vs |");
@@ -306,6 +312,35 @@ internal static class PollingSimulation
         }
 
         return jobs;
+    }
+
+    // NB_WINDOWS: the HTTP harness's own jobs (the emulator's seed 7, drawn in job order), with the optimum's plan for the
+    // lag target replayed over its cold window (first 30) and its warm one (next 100), each as a share of what fixed 1 s
+    // sends for the same jobs: how far apart the two windows' shares are for one and the same schedule, which is the
+    // yardstick of the harness's "warm not worse than cold" goal.
+    private static int Windows((string Name, LatencyProfile Profile)[] shapes)
+    {
+        var options = new PollingOptions();
+        Console.WriteLine("| distribution | model | the optimum's share of fixed 1 s: cold | warm | warm − cold |");
+        Console.WriteLine("|---|---|---:|---:|---:|");
+        foreach (var (name, profile) in shapes)
+        {
+            foreach (var tier in new[] { ImageTier.NanoBanana, ImageTier.NanoBanana2, ImageTier.NanoBananaPro })
+            {
+                var model = ModelCatalog.Default[tier];
+                var random = new Random(7);
+                var jobs = Enumerable.Range(0, 130).Select(i => profile.Sample(model, random, i)).ToArray();
+                var draws = new Random(99);
+                var truth = PollingOptimum.Truth(Enumerable.Range(0, 100_000).Select(_ => profile.Sample(model, draws, 0)).ToArray());
+                var plan = OptimalPollPlanner.ForLag(truth, options.TargetMeanLag.TotalSeconds, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds);
+                double Share(double[] window) => (1 + plan.Replay(window).Polls) / window.Average(t => 2 + Math.Floor(t));
+                var cold = Share(jobs[..30]);
+                var warm = Share(jobs[30..]);
+                Console.WriteLine(F($"| {name} | {tier} | {100 * cold:0}% | {100 * warm:0}% | {Signed(100 * (warm - cold))} points |"));
+            }
+        }
+
+        return 0;
     }
 
     // A fixed loop over the truth: prints its requests and lag, returns the requests.

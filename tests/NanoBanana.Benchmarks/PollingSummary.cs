@@ -96,7 +96,8 @@ internal static partial class PollingSummary
     // What a goal line checks, without its figures.
     private static string Kind(string rest) => rest switch
     {
-        _ when rest.Contains("not worse than cold", StringComparison.Ordinal) => "warm not worse than cold",
+        _ when rest.Contains("of the optimum's plan", StringComparison.Ordinal) => "warm not worse than cold, as shares of the optimum's plan on the same jobs",
+        _ when rest.Contains("not worse than cold", StringComparison.Ordinal) => "warm not worse than cold, as shares of fixed 1 s on the same jobs",
         _ when rest.Contains("after the drift", StringComparison.Ordinal) => "within 10% of the new optimum after the drift",
         _ when rest.StartsWith("warm default", StringComparison.Ordinal) => "warm default within 10% of the optimum",
         _ when rest.Contains("vs fixed 1 s", StringComparison.Ordinal) => "fewer requests than fixed 1 s at no worse lag",
@@ -119,6 +120,11 @@ internal static partial class PollingSummary
             return [("requests vs fixed 2 s", 100 * ((N(b.Groups["req"]) / N(b.Groups["budget"])) - 1)), ("lag share", N(b.Groups["share"]))];
         }
 
+        if (WarmColdOptimum().Match(rest) is { Success: true } o)
+        {
+            return [("warm", N(o.Groups["warm"])), ("cold", N(o.Groups["cold"])), ("fixed 1 s: warm", N(o.Groups["warmf"])), ("fixed 1 s: cold", N(o.Groups["coldf"]))];
+        }
+
         if (WarmCold().Match(rest) is { Success: true } w)
         {
             return [("warm", N(w.Groups["warm"])), ("cold", N(w.Groups["cold"]))];
@@ -135,6 +141,9 @@ internal static partial class PollingSummary
 
     [GeneratedRegex(@"= (?<warm>\d+)% of fixed 1 s.*= (?<cold>\d+)%")]
     private static partial Regex WarmCold();
+
+    [GeneratedRegex(@"= (?<warm>\d+)% of the optimum's plan on the same jobs, (?<warmf>\d+)% of fixed 1 s.*= (?<cold>\d+)%, (?<coldf>\d+)%")]
+    private static partial Regex WarmColdOptimum();
 
     [GeneratedRegex(@"default (?<req>[\d.]+) req(/job)? within 10% of the (new )?optimum (?<optimum>[\d.]+)")]
     private static partial Regex Ratio();

@@ -129,7 +129,7 @@ internal static class PollingHarness
                 // the 5% allowed: `NB_WINDOWS=1 … polling-sim`.) Fixed 1 s's share is printed too.
                 var f1Cold = Window.Of(results["fixed 1 s"].Take(Cold));
                 var reference = ReferencePlan(profile, model);
-                double OptimumOn(IEnumerable<Job> jobs) => 1 + reference.Replay(jobs.Select(j => j.Truth).ToArray()).Polls;
+                double OptimumOn(IEnumerable<Job> jobs) => 1 + reference.Replay(jobs.Select(j => j.Truth / Scale).ToArray()).Polls; // Truth is in scaled seconds
                 var coldShare = defCold.Requests / OptimumOn(def.Take(Cold));
                 var warmShare = defWarm.Requests / OptimumOn(def.Skip(Cold).Take(Warm));
                 Check(misses, F($"{name} {tier}: warm ({defWarm.Requests:0.00} req = {100 * warmShare:0}% of the optimum's plan on the same jobs, {100 * defWarm.Requests / f1.Requests:0}% of fixed 1 s, {defWarm.Lag:0.000} s) not worse than cold ({defCold.Requests:0.00} req = {100 * coldShare:0}%, {100 * defCold.Requests / f1Cold.Requests:0}%, {defCold.Lag:0.000} s) beyond 5%"), warmShare <= 1.05 * coldShare || defWarm.Lag <= 0.95 * defCold.Lag);

@@ -87,7 +87,7 @@ internal static partial class PollingSummary
         {
             var hulls = runs.Where(r => r.Hull is not null).Select(r => r.Hull!.Value).ToArray();
             var hull = hulls.Length == 0 ? "" : $"{Range(hulls, "0")}% ({hulls.Length} runs)";
-            Console.WriteLine($"| {cell} | {runs.Count} | {Range(runs.Select(r => r.Step), "0")}% | {hull} | {Range(runs.Select(r => r.Lag), "0.000")} |");
+            Console.WriteLine($"| {cell} | {runs.Count} | {Range(runs.Select(r => r.Step), "0")}% | {hull} | {Range(runs.Select(r => r.Lag), "0.000", signed: false)} |");
         }
 
         return 0;

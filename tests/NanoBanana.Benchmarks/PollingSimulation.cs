@@ -25,7 +25,8 @@ namespace NanoBanana.Benchmarks;
 /// the lag target and replayed over the truth, to tell the smoothing's cost from the likelihood step's), NB_PERSEED (each
 /// seed's warm lag, to find a run caught in the first-poll trap), NB_NOPROBE (no probes below the first poll; see
 /// <see cref="FirstPollProbe"/>), NB_WINDOWS (instead of simulating: the HTTP harness's own cold and warm jobs, with the
-/// share of fixed 1 s's requests that the optimum's plan sends on each).
+/// share of fixed 1 s's requests that the optimum's plan sends on each), NB_WC (each seed's cold and warm requests as
+/// shares of what the optimum's plan for the lag target sends on the same jobs, as the HTTP harness judges warm against cold).
 /// </summary>
 internal static class PollingSimulation
 {
@@ -68,6 +69,13 @@ internal static class PollingSimulation
                         cl += jobs.Take(30).Average(j => j.Lag) / seeds;
                         wr += jobs.Skip(30).Take(100).Average(j => j.Requests) / seeds;
                         wl += jobs.Skip(30).Take(100).Average(j => j.Lag) / seeds;
+                        if (Environment.GetEnvironmentVariable("NB_WC") is not null && !frugal)
+                        {
+                            var refPlan = ReferencePlanFor(profile, model);
+                            double On(IEnumerable<Job> js) => 1 + refPlan.Replay(js.Select(j => j.Truth).ToArray()).Polls;
+                            Console.Write(F($" s{seed}: cold {100 * jobs.Take(30).Average(j => j.Requests) / On(jobs.Take(30)):0}% warm {100 * jobs.Skip(30).Take(100).Average(j => j.Requests) / On(jobs.Skip(30).Take(100)):0}%"));
+                        }
+
                         if (Environment.GetEnvironmentVariable("NB_PERSEED") is not null && !frugal)
                         {
                             Console.Write(F($" s{seed}:{jobs.Skip(30).Take(100).Average(j => j.Lag):0.00}"));
@@ -341,6 +349,14 @@ internal static class PollingSimulation
         }
 
         return 0;
+    }
+
+    private static PollPlan ReferencePlanFor(LatencyProfile profile, ImageModel model)
+    {
+        var draws = new Random(99);
+        var truth = PollingOptimum.Truth(Enumerable.Range(0, 100_000).Select(_ => profile.Sample(model, draws, 0)).ToArray());
+        var options = new PollingOptions();
+        return OptimalPollPlanner.ForLag(truth, options.TargetMeanLag.TotalSeconds, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds);
     }
 
     // A fixed loop over the truth: prints its requests and lag, returns the requests.

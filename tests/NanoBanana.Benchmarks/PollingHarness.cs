@@ -128,7 +128,7 @@ internal static class PollingHarness
                 // share of fixed 1 s, the lognormal windows differ by 4–5 points for one and the same schedule, more than
                 // the 5% allowed: `NB_WINDOWS=1 … polling-sim`.) Fixed 1 s's share is printed too.
                 var f1Cold = Window.Of(results["fixed 1 s"].Take(Cold));
-                var reference = ReferencePlan(profile, model);
+                var reference = PollingOptimum.PlanForTarget(profile, model);
                 double OptimumOn(IEnumerable<Job> jobs) => 1 + reference.Replay(jobs.Select(j => j.Truth / Scale).ToArray()).Polls; // Truth is in scaled seconds
                 var coldShare = defCold.Requests / OptimumOn(def.Take(Cold));
                 var warmShare = defWarm.Requests / OptimumOn(def.Skip(Cold).Take(Warm));
@@ -214,15 +214,6 @@ internal static class PollingHarness
         OptimalPollPlanner.ForLag(estimate, options.TargetMeanLag.TotalSeconds, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds);
         planTimes.Add(sw.Elapsed.TotalMilliseconds);
         return (1 + plan.ExpectedPolls, 1 + PollingOptimum.HullPolls(truth, lag, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds));
-    }
-
-    // The optimum's plan for the default lag target over the emulator's true distribution (100,000 draws).
-    private static PollPlan ReferencePlan(LatencyProfile profile, ImageModel model)
-    {
-        var random = new Random(99);
-        var truth = PollingOptimum.Truth(Enumerable.Range(0, 100_000).Select(_ => profile.Sample(model, random, 0)).ToArray());
-        var options = new PollingOptions();
-        return OptimalPollPlanner.ForLag(truth, options.TargetMeanLag.TotalSeconds, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds);
     }
 
     private static async Task<Job[]> RunAsync(LatencyProfile profile, ImageTier tier, string strategy, int jobs)

@@ -1,3 +1,5 @@
+using NanoBanana.Catalog;
+using NanoBanana.Emulator;
 using NanoBanana.Polling;
 
 namespace NanoBanana.Benchmarks;
@@ -5,6 +7,18 @@ namespace NanoBanana.Benchmarks;
 /// <summary>Yardsticks for poll schedules over a known completion-time distribution.</summary>
 internal static class PollingOptimum
 {
+    /// <summary>
+    /// The optimum's plan for the default lag target over a latency profile's true distribution (100,000 draws, seed 99):
+    /// the yardstick the polling harness judges warm against cold by, and the simulation's diagnostics with it.
+    /// </summary>
+    public static PollPlan PlanForTarget(LatencyProfile profile, ImageModel model)
+    {
+        var random = new Random(99);
+        var truth = Truth(Enumerable.Range(0, 100_000).Select(_ => profile.Sample(model, random, 0)).ToArray());
+        var options = new PollingOptions();
+        return OptimalPollPlanner.ForLag(truth, options.TargetMeanLag.TotalSeconds, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds);
+    }
+
     /// <summary>Exact completion times on the 4,000-bin grid the yardsticks use, reaching a quarter past the longest.</summary>
     public static CompletionTimeDistribution Truth(IReadOnlyCollection<double> seconds) =>
         CompletionTimeDistribution.FromSamples(seconds, 1.25 * seconds.Max() / 4000, 4000);

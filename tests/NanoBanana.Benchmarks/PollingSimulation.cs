@@ -62,6 +62,7 @@ internal static class PollingSimulation
                 foreach (var frugal in new[] { false, true })
                 {
                     double cr = 0, cl = 0, wr = 0, wl = 0, dr = 0, dl = 0;
+                    PollPlan? refPlan = null; // NB_WC's yardstick, made once per cell
                     for (var seed = 0; seed < seeds; seed++)
                     {
                         var jobs = Simulate(profile, model, frugal, seed, profile.Shape == LatencyShape.Drift ? 230 : 130);
@@ -71,7 +72,7 @@ internal static class PollingSimulation
                         wl += jobs.Skip(30).Take(100).Average(j => j.Lag) / seeds;
                         if (Environment.GetEnvironmentVariable("NB_WC") is not null && !frugal)
                         {
-                            var refPlan = ReferencePlanFor(profile, model);
+                            refPlan ??= PollingOptimum.PlanForTarget(profile, model);
                             double On(IEnumerable<Job> js) => 1 + refPlan.Replay(js.Select(j => j.Truth).ToArray()).Polls;
                             Console.Write(F($" s{seed}: cold {100 * jobs.Take(30).Average(j => j.Requests) / On(jobs.Take(30)):0}% warm {100 * jobs.Skip(30).Take(100).Average(j => j.Requests) / On(jobs.Skip(30).Take(100)):0}%"));
                         }
@@ -328,7 +329,6 @@ internal static class PollingSimulation
     // yardstick of the harness's "warm not worse than cold" goal.
     private static int Windows((string Name, LatencyProfile Profile)[] shapes)
     {
-        var options = new PollingOptions();
         Console.WriteLine("| distribution | model | the optimum's share of fixed 1 s: cold | warm | warm − cold |");
         Console.WriteLine("|---|---|---:|---:|---:|");
         foreach (var (name, profile) in shapes)
@@ -338,9 +338,7 @@ internal static class PollingSimulation
                 var model = ModelCatalog.Default[tier];
                 var random = new Random(7);
                 var jobs = Enumerable.Range(0, 130).Select(i => profile.Sample(model, random, i)).ToArray();
-                var draws = new Random(99);
-                var truth = PollingOptimum.Truth(Enumerable.Range(0, 100_000).Select(_ => profile.Sample(model, draws, 0)).ToArray());
-                var plan = OptimalPollPlanner.ForLag(truth, options.TargetMeanLag.TotalSeconds, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds);
+                var plan = PollingOptimum.PlanForTarget(profile, model);
                 double Share(double[] window) => (1 + plan.Replay(window).Polls) / window.Average(t => 2 + Math.Floor(t));
                 var cold = Share(jobs[..30]);
                 var warm = Share(jobs[30..]);
@@ -349,14 +347,6 @@ internal static class PollingSimulation
         }
 
         return 0;
-    }
-
-    private static PollPlan ReferencePlanFor(LatencyProfile profile, ImageModel model)
-    {
-        var draws = new Random(99);
-        var truth = PollingOptimum.Truth(Enumerable.Range(0, 100_000).Select(_ => profile.Sample(model, draws, 0)).ToArray());
-        var options = new PollingOptions();
-        return OptimalPollPlanner.ForLag(truth, options.TargetMeanLag.TotalSeconds, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds);
     }
 
     // A fixed loop over the truth: prints its requests and lag, returns the requests.

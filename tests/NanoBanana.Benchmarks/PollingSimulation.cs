@@ -26,7 +26,12 @@ namespace NanoBanana.Benchmarks;
 /// seed's warm lag, to find a run caught in the first-poll trap), NB_NOPROBE (no probes below the first poll; see
 /// <see cref="FirstPollProbe"/>), NB_WINDOWS (instead of simulating: the HTTP harness's own cold and warm jobs, with the
 /// share of fixed 1 s's requests that the optimum's plan sends on each), NB_WC (each seed's cold and warm requests as
-/// shares of what the optimum's plan for the lag target sends on the same jobs, as the HTTP harness judges warm against cold).
+/// shares of what the optimum's plan for the lag target sends on the same jobs, as the HTTP harness judges warm against cold),
+/// NB_ADVERSARY (other shapes instead of the harness's four: near-constant and very wide lognormals, a rare long queue, and
+/// a service three times faster or slower than the catalog says; each row with the fixed loop beside it), NB_RATIOS
+/// (instead of simulating: the optimum's plan for the lag target over each shape's truth, and its longest gap between
+/// two polls as a share of the time already waited), NB_PERJOB (seed 0's first 40 jobs: each one's true time, first
+/// poll and plan, then the first 60 jobs' requests and lags).
 /// </summary>
 internal static class PollingSimulation
 {
@@ -39,6 +44,38 @@ internal static class PollingSimulation
             ("two-mode 70/30", new LatencyProfile { Shape = LatencyShape.TwoMode }),
             ("drift ×1.6", new LatencyProfile { Shape = LatencyShape.Drift, DriftAfterJobs = 130 }),
         };
+        if (Environment.GetEnvironmentVariable("NB_ADVERSARY") is not null)
+        {
+            // Shapes the harness does not measure, as a service unlike our emulator might have them: near-constant and
+            // very wide latencies, a rare long queue, and a catalog that is wrong about the service from the first job.
+            shapes =
+            [
+                ("lognormal σ0.15", new LatencyProfile { Shape = LatencyShape.LogNormal, Sigma = 0.15 }),
+                ("lognormal σ0.9", new LatencyProfile { Shape = LatencyShape.LogNormal, Sigma = 0.9 }),
+                ("rare queue 90/10 ×5–10", new LatencyProfile { Shape = LatencyShape.TwoMode, SlowShare = 0.1, SlowFactorMin = 5, SlowFactorMax = 10 }),
+                ("3× faster than the catalog", new LatencyProfile { Shape = LatencyShape.Drift, DriftAfterJobs = 0, DriftFactor = 1 / 3.0 }),
+                ("3× slower than the catalog", new LatencyProfile { Shape = LatencyShape.Drift, DriftAfterJobs = 0, DriftFactor = 3 }),
+            ];
+        }
+
+        if (Environment.GetEnvironmentVariable("NB_RATIOS") is not null)
+        {
+            foreach (var (name, profile) in shapes)
+            {
+                foreach (var tier in new[] { ImageTier.NanoBanana, ImageTier.NanoBanana2, ImageTier.NanoBananaPro })
+                {
+                    var model = ModelCatalog.Default[tier];
+                    var plan = PollingOptimum.PlanForTarget(profile, model);
+                    var times = plan.PollTimes().Take(40).ToArray();
+                    var ratios = times.Zip(times.Skip(1), (a, b) => (a, b, r: (b - a) / a)).ToArray();
+                    var worstR = ratios.MaxBy(x => x.r);
+                    Console.WriteLine(F($"{name} {tier}: {1 + plan.ExpectedPolls:0.00} requests at lag {plan.ExpectedLag:0.000}; max gap/elapsed {worstR.r:0.00} ({worstR.a:0.00}->{worstR.b:0.00}); times {string.Join(" ", times.Take(16).Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))}"));
+                }
+            }
+
+            return 0;
+        }
+
         if (Environment.GetEnvironmentVariable("NB_WINDOWS") is not null)
         {
             return Windows(shapes);
@@ -65,7 +102,7 @@ internal static class PollingSimulation
                     PollPlan? refPlan = null; // NB_WC's yardstick, made once per cell
                     for (var seed = 0; seed < seeds; seed++)
                     {
-                        var jobs = Simulate(profile, model, frugal, seed, profile.Shape == LatencyShape.Drift ? 230 : 130);
+                        var jobs = Simulate(profile, model, frugal, seed, profile.Shape == LatencyShape.Drift && profile.DriftAfterJobs > 0 ? 230 : 130);
                         cr += jobs.Take(30).Average(j => j.Requests) / seeds;
                         cl += jobs.Take(30).Average(j => j.Lag) / seeds;
                         wr += jobs.Skip(30).Take(100).Average(j => j.Requests) / seeds;
@@ -105,6 +142,11 @@ internal static class PollingSimulation
                     }
 
                     Console.WriteLine(F($"| {name} | {tier} | {(frugal ? "frugal" : "default")} | {cr:0.00} | {cl:0.000} | {wr:0.00} | {wl:0.000} | {optimum:0.00} | {Signed(100 * vs)}% | {drift}"));
+                    if (Environment.GetEnvironmentVariable("NB_ADVERSARY") is not null)
+                    {
+                        var (fr, fl) = FixedLoop(profile, model, frugal ? 2 : 1);
+                        Console.WriteLine(F($"|   | | fixed {(frugal ? 2 : 1)} s | | | {fr:0.00} | {fl:0.000} | | {Signed(100 * ((wr / fr) - 1))}% requests, lag ×{wl / fl:0.00} | | | | |"));
+                    }
                 }
             }
         }
@@ -118,6 +160,8 @@ internal static class PollingSimulation
 
     // NB_NOPROBE: no probes below the first poll (FirstPollProbe), to compare.
     private static readonly bool NoProbe = Environment.GetEnvironmentVariable("NB_NOPROBE") is not null;
+
+    private static readonly bool PerJob = Environment.GetEnvironmentVariable("NB_PERJOB") is not null;
 
     private static readonly bool Exact = Environment.GetEnvironmentVariable("NB_EXACT") is not null;
 
@@ -223,6 +267,12 @@ internal static class PollingSimulation
                 }
 
                 var first = Land(planned);
+                if (PerJob && seed == 0 && !frugal && i < 40)
+                {
+                    var pl = stats.GetPlan(model, options);
+                    Console.WriteLine(F($"    job {i} at {at:0.0}: true {truths[i]:0.00}, first poll {planned:0.00}; plan {string.Join(" ", pl.PollTimes().Take(10).Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))}"));
+                }
+
                 events.Enqueue((i, 0, first), at + first);
             }
 
@@ -320,6 +370,11 @@ internal static class PollingSimulation
             Console.WriteLine(F($"  optimum at that lag: polls {best.ExpectedPolls:0.00}; times {string.Join(" ", best.PollTimes().Take(24).Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))}"));
         }
 
+        if (Environment.GetEnvironmentVariable("NB_PERJOB") is not null && seed == 0 && !frugal)
+        {
+            Console.WriteLine("  jobs (requests/lag): " + string.Join(" ", jobs.Take(60).Select(j => F($"{j.Requests:0}/{j.Lag:0.0}"))));
+        }
+
         return jobs;
     }
 
@@ -349,8 +404,8 @@ internal static class PollingSimulation
         return 0;
     }
 
-    // A fixed loop over the truth: prints its requests and lag, returns the requests.
-    private static double Fixed(LatencyProfile profile, ImageModel model, double interval)
+    // A fixed loop's requests/job (submit included) and mean lag over 100,000 draws from the truth.
+    private static (double Requests, double Lag) FixedLoop(LatencyProfile profile, ImageModel model, double interval)
     {
         var random = new Random(99);
         double req = 0, lag = 0;
@@ -363,6 +418,13 @@ internal static class PollingSimulation
             lag += ((k * interval) - t) / n;
         }
 
+        return (req, lag);
+    }
+
+    // A fixed loop over the truth: prints its requests and lag, returns the requests.
+    private static double Fixed(LatencyProfile profile, ImageModel model, double interval)
+    {
+        var (req, lag) = FixedLoop(profile, model, interval);
         var at70 = Optimum(profile, model, 0, 0.7 * lag);
         Console.WriteLine(F($"  fixed {interval} s: {req:0.00} req, lag {lag:0.000}; 70% = {0.7 * lag:0.000}; the optimum at that lag: {at70:0.00} req ({Signed(100 * ((at70 / req) - 1))}%)"));
         return req;

@@ -592,6 +592,41 @@ public class CompletionTimeEstimationTests
     }
 
     [Fact]
+    public void After_the_first_poll_no_wait_is_longer_than_half_the_time_already_waited()
+    {
+        // Two spikes far apart: the cheapest plan for this estimate alone would poll once near 4 s and next near 20 s.
+        var samples = Enumerable.Repeat(4.0, 900).Concat(Enumerable.Repeat(20.0, 100)).ToArray();
+        var d = CompletionTimeDistribution.FromSamples(samples, 0.08, 320);
+        foreach (var plan in new[] { OptimalPollPlanner.ForLag(d, 0.46, 0.25, 10), OptimalPollPlanner.ForBudget(d, 2, PollingOptions.BudgetShare, 0.25, 10) })
+        {
+            var times = plan.PollTimes().ToArray();
+            Assert.True(times.Length >= 5, string.Join(" ", times));
+            for (var k = 1; k < times.Length; k++)
+            {
+                Assert.True(times[k] - times[k - 1] <= (0.5 * times[k - 1]) + 1e-9, $"{times[k - 1]:0.00} -> {times[k]:0.00} in {string.Join(" ", times.Select(t => t.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)))}");
+            }
+        }
+    }
+
+    [Fact]
+    public void A_plan_made_from_a_few_misleading_waits_still_sees_every_job_by_half_again_its_time()
+    {
+        // Replayed from the simulation (a service three times faster than the catalog says, Nano Banana Pro, 10-20 s):
+        // eight jobs done by their first poll at 8.44 s and one seen between 3.38 and 4.13 s. The estimate then puts
+        // nearly all of its mass at 3.4-4.1 s and the rest on the catalog's 10-20 s; the plan used to poll at 3.94, 4.31
+        // and next at 12.75 s, so jobs of 6.2-6.6 s waited 6-8 s to be seen.
+        var observations = Enumerable.Repeat(new CompletionObservation(0, 8.44), 8).Append(new CompletionObservation(3.38, 4.13)).ToArray();
+        var estimate = IntervalCensoredEstimator.Estimate(observations, 10, 20, priorWeight: 3, halfLife: 64);
+        var plan = OptimalPollPlanner.ForLag(estimate, 0.46, 0.25, 10);
+        var first = plan.PollTimes().First();
+        foreach (var t in new[] { 5.0, 6.2, 6.6, 8.0, 9.5 })
+        {
+            var (lag, _) = plan.Replay([t]);
+            Assert.True(t + lag <= Math.Max(first, 1.5 * t) + estimate.BinWidth, $"a job done at {t} s is seen at {t + lag:0.00} s; plan {string.Join(" ", plan.PollTimes().Take(8).Select(x => x.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)))}");
+        }
+    }
+
+    [Fact]
     public void A_budget_plan_never_sends_more_than_the_fixed_loop_it_is_measured_against()
     {
         var r = new Random(9);

@@ -14,6 +14,9 @@ namespace NanoBanana.Benchmarks;
 /// the cold jobs (first 30) and the warm ones (next 100), and the optimum requests/job at the default's warm lag,
 /// computed from the emulator's true distribution by the same dynamic program the SDK uses. The drift distribution
 /// slows every model by 1.6× after 130 jobs and adds two windows: the first 50 jobs after the change, and the next 50.
+/// NB_ONLY filters cells ("shape:tier"); NB_DEBUG prints each run's plans and estimate; NB_ADVERSARY=1 measures
+/// <see cref="LatencyShapes.Adversary"/> instead (no goals were set for those shapes: the goal lines are printed as a
+/// yardstick, and the run is saved apart from the runs of record).
 /// </summary>
 internal static class PollingHarness
 {
@@ -77,13 +80,7 @@ internal static class PollingHarness
 
     public static async Task<int> RunAsync()
     {
-        var shapes = new (string Name, LatencyProfile Profile)[]
-        {
-            ("uniform", new LatencyProfile()),
-            ("lognormal σ0.45", new LatencyProfile { Shape = LatencyShape.LogNormal, Sigma = 0.45 }),
-            ("two-mode 70/30", new LatencyProfile { Shape = LatencyShape.TwoMode }),
-            ("drift ×1.6", new LatencyProfile { Shape = LatencyShape.Drift, DriftAfterJobs = Cold + Warm }),
-        };
+        var shapes = LatencyShapes.Selected;
         var only = Environment.GetEnvironmentVariable("NB_ONLY");
         Console.WriteLine($"Polling harness: time scale {Scale}, executionTime not reported, {InFlight} jobs in flight, cold = first {Cold} jobs, warm = next {Warm}.");
         var lines = new List<string>
@@ -102,7 +99,7 @@ internal static class PollingHarness
                     continue;
                 }
 
-                var drift = profile.Shape == LatencyShape.Drift;
+                var drift = LatencyShapes.Drifts(profile);
                 var total = Cold + Warm + (drift ? 2 * AfterDrift : 0);
                 var runs = await Task.WhenAll(Strategies.Select(s => RunAsync(profile, tier, s, total)));
                 var results = Strategies.Zip(runs).ToDictionary(x => x.First, x => x.Second);

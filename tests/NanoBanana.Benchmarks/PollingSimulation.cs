@@ -37,27 +37,7 @@ internal static class PollingSimulation
 {
     public static int Run()
     {
-        var shapes = new (string Name, LatencyProfile Profile)[]
-        {
-            ("uniform", new LatencyProfile()),
-            ("lognormal σ0.45", new LatencyProfile { Shape = LatencyShape.LogNormal, Sigma = 0.45 }),
-            ("two-mode 70/30", new LatencyProfile { Shape = LatencyShape.TwoMode }),
-            ("drift ×1.6", new LatencyProfile { Shape = LatencyShape.Drift, DriftAfterJobs = 130 }),
-        };
-        if (Environment.GetEnvironmentVariable("NB_ADVERSARY") is not null)
-        {
-            // Shapes the harness does not measure, as a service unlike our emulator might have them: near-constant and
-            // very wide latencies, a rare long queue, and a catalog that is wrong about the service from the first job.
-            shapes =
-            [
-                ("lognormal σ0.15", new LatencyProfile { Shape = LatencyShape.LogNormal, Sigma = 0.15 }),
-                ("lognormal σ0.9", new LatencyProfile { Shape = LatencyShape.LogNormal, Sigma = 0.9 }),
-                ("rare queue 90/10 ×5–10", new LatencyProfile { Shape = LatencyShape.TwoMode, SlowShare = 0.1, SlowFactorMin = 5, SlowFactorMax = 10 }),
-                ("3× faster than the catalog", new LatencyProfile { Shape = LatencyShape.Drift, DriftAfterJobs = 0, DriftFactor = 1 / 3.0 }),
-                ("3× slower than the catalog", new LatencyProfile { Shape = LatencyShape.Drift, DriftAfterJobs = 0, DriftFactor = 3 }),
-            ];
-        }
-
+        var shapes = LatencyShapes.Selected;
         if (Environment.GetEnvironmentVariable("NB_RATIOS") is not null)
         {
             foreach (var (name, profile) in shapes)
@@ -102,7 +82,7 @@ internal static class PollingSimulation
                     PollPlan? refPlan = null; // NB_WC's yardstick, made once per cell
                     for (var seed = 0; seed < seeds; seed++)
                     {
-                        var jobs = Simulate(profile, model, frugal, seed, profile.Shape == LatencyShape.Drift && profile.DriftAfterJobs > 0 ? 230 : 130);
+                        var jobs = Simulate(profile, model, frugal, seed, LatencyShapes.Drifts(profile) ? 230 : 130);
                         cr += jobs.Take(30).Average(j => j.Requests) / seeds;
                         cl += jobs.Take(30).Average(j => j.Lag) / seeds;
                         wr += jobs.Skip(30).Take(100).Average(j => j.Requests) / seeds;

@@ -143,6 +143,8 @@ internal static class PollingSimulation
 
     private static readonly bool PerJob = Environment.GetEnvironmentVariable("NB_PERJOB") is not null;
 
+    private static readonly bool FrugalTrace = Environment.GetEnvironmentVariable("NB_PERJOB") == "frugal";
+
     private static readonly bool Exact = Environment.GetEnvironmentVariable("NB_EXACT") is not null;
 
     // NB_FREEZE: nothing is learned, every job polls by the catalog prior's plan (to tell plan-following from learning).
@@ -247,10 +249,11 @@ internal static class PollingSimulation
                 }
 
                 var first = Land(planned);
-                if (PerJob && seed == 0 && !frugal && i < 40)
+                if (PerJob && seed == 0 && frugal == FrugalTrace && i < 40)
                 {
                     var pl = stats.GetPlan(model, options);
-                    Console.WriteLine(F($"    job {i} at {at:0.0}: true {truths[i]:0.00}, first poll {planned:0.00}; plan {string.Join(" ", pl.PollTimes().Take(10).Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))}"));
+                    var est = stats.GetEstimate(model);
+                    Console.WriteLine(F($"    job {i} at {at:0.0}: true {truths[i]:0.00}, first poll {planned:0.00}; plan {string.Join(" ", pl.PollTimes().Take(10).Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))} (expects {pl.ExpectedPolls:0.00} polls, lag {pl.ExpectedLag:0.00}; estimate p10/50/90/99 {est.Quantile(0.1):0.00}/{est.Quantile(0.5):0.00}/{est.Quantile(0.9):0.00}/{est.Quantile(0.99):0.00})"));
                 }
 
                 events.Enqueue((i, 0, first), at + first);
@@ -350,7 +353,7 @@ internal static class PollingSimulation
             Console.WriteLine(F($"  optimum at that lag: polls {best.ExpectedPolls:0.00}; times {string.Join(" ", best.PollTimes().Take(24).Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))}"));
         }
 
-        if (Environment.GetEnvironmentVariable("NB_PERJOB") is not null && seed == 0 && !frugal)
+        if (PerJob && seed == 0 && frugal == FrugalTrace)
         {
             Console.WriteLine("  jobs (requests/lag): " + string.Join(" ", jobs.Take(60).Select(j => F($"{j.Requests:0}/{j.Lag:0.0}"))));
         }

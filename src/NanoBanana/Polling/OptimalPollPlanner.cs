@@ -3,22 +3,26 @@ namespace NanoBanana.Polling;
 /// <summary>
 /// Optimal inspection times for a known completion-time distribution: a dynamic program over the grid that minimises
 /// expected polls + λ · expected detection lag, with λ solved so that the lag meets a target (or the polls meet a
-/// budget). Polls are at least <c>min</c> and at most <c>max</c> apart, and after the first at most
-/// <see cref="MaxGapShare"/> of the time already waited. Cost: O(bins × gaps) per λ, about 25 λ.
+/// budget). Polls are at least <c>min</c> and at most <c>max</c> apart; in plans to a lag target, after the first at
+/// most <see cref="MaxGapShare"/> of the time already waited or the tail's gap, whichever is longer. Cost:
+/// O(bins × gaps) per λ, about 25 λ.
 /// </summary>
 internal static class OptimalPollPlanner
 {
     private const int LambdaIterations = 26;
 
     /// <summary>
-    /// After the first poll, the longest wait before the next, as a share of the time since the submit. The estimate
+    /// For plans to a lag target: after the first poll, the longest wait before the next, as a share of the time since
+    /// the submit (but never less than the gap the plan keeps past its grid, twice the lag target). The estimate
     /// can be wrong (few observations, or a service unlike the catalog), and a plan optimised for a wrong estimate can
     /// leave a long gap where the estimate has no mass, so a job that finishes there waits for the far side of the gap:
     /// with a service three times faster than the catalog, Nano Banana Pro jobs of 6.2–6.6 s were first seen at
-    /// 12.75–14.25 s. With this cap a job is seen by its first poll or by 1.5× its completion time, whichever is later
-    /// (the least interval aside), whatever the estimate. Over the true distributions the polling harness measures, the
+    /// 12.75–14.25 s. With this cap a job is seen no later than the latest of its first poll, 1.5× its completion time,
+    /// and its completion time plus the tail's gap, whatever the estimate. Over the true distributions the polling harness measures, the
     /// optimum's plans cost the same with the cap as without; a rare long queue (10% of jobs 5–10× longer) is where it
-    /// costs, 2% more requests for Nano Banana 2's optimum (docs/benchmarks.md).
+    /// costs, 2% more requests for Nano Banana 2's optimum (docs/benchmarks.md). Budget plans are not capped: a budget
+    /// is counted over the estimate, and capped gaps in an estimated tail that is not there (a service faster than the
+    /// catalog) spent the budget there and pushed the first poll late.
     /// </summary>
     public const double MaxGapShare = 0.5;
 
@@ -26,7 +30,7 @@ internal static class OptimalPollPlanner
     public static PollPlan ForLag(CompletionTimeDistribution d, double targetLag, double min, double max)
     {
         var tailGap = 2 * targetLag;
-        return Search(d, tailGap, min, max, plan => plan.ExpectedLag <= targetLag, preferLow: true);
+        return Search(d, tailGap, min, max, plan => plan.ExpectedLag <= targetLag, preferLow: true) ?? Solve(d, 1e5, tailGap, min, max);
     }
 
     /// <summary>
@@ -44,19 +48,20 @@ internal static class OptimalPollPlanner
 
         budget += m[d.Bins] * Math.Ceiling((d.GridEnd / interval) + 1);
         budget *= share;
-        return Search(d, interval, min, max, plan => plan.ExpectedPolls <= budget, preferLow: false);
+        return Search(d, interval, min, max, plan => plan.ExpectedPolls <= budget, preferLow: false, capGaps: false) ?? Solve(d, 1e-3, interval, min, max, capGaps: false);
     }
 
     // Geometric bisection on λ. Lag falls and polls rise with λ. preferLow: the smallest λ that satisfies the goal
-    // (fewest polls for the lag); otherwise the largest λ that satisfies it (least lag for the budget).
-    private static PollPlan Search(CompletionTimeDistribution d, double tailGap, double min, double max, Func<PollPlan, bool> goal, bool preferLow)
+    // (fewest polls for the lag); otherwise the largest λ that satisfies it (least lag for the budget). Null when no λ
+    // tried satisfies it.
+    private static PollPlan? Search(CompletionTimeDistribution d, double tailGap, double min, double max, Func<PollPlan, bool> goal, bool preferLow, bool capGaps = true)
     {
         double lo = 1e-3, hi = 1e5;
         PollPlan? best = null;
         for (var iteration = 0; iteration < LambdaIterations; iteration++)
         {
             var lambda = Math.Sqrt(lo * hi);
-            var plan = Solve(d, lambda, tailGap, min, max);
+            var plan = Solve(d, lambda, tailGap, min, max, capGaps);
             var ok = goal(plan);
             if (ok)
             {
@@ -73,11 +78,11 @@ internal static class OptimalPollPlanner
             }
         }
 
-        return best ?? Solve(d, preferLow ? hi : lo, tailGap, min, max);
+        return best;
     }
 
-    /// <summary>The schedule minimising E[polls] + λ E[lag].</summary>
-    public static PollPlan Solve(CompletionTimeDistribution d, double lambda, double tailGap, double min, double max)
+    /// <summary>The schedule minimising E[polls] + λ E[lag]; <paramref name="capGaps"/>: with <see cref="MaxGapShare"/>.</summary>
+    public static PollPlan Solve(CompletionTimeDistribution d, double lambda, double tailGap, double min, double max, bool capGaps = true)
     {
         var n = d.Bins;
         var h = d.BinWidth;
@@ -94,6 +99,7 @@ internal static class OptimalPollPlanner
 
         var minStep = Math.Max(1, (int)Math.Ceiling((min / h) - 1e-9));
         var maxStep = Math.Max(minStep, (int)Math.Floor((max / h) + 1e-9));
+        var floorStep = (int)Math.Floor((tailGap / h) + 1e-9); // the cap never forbids a gap as short as the tail's
 
         // W[i]: the least expected cost from "still running at grid point i" on, weighted by P(still running at i).
         var w = new double[n + 1];
@@ -110,7 +116,7 @@ internal static class OptimalPollPlanner
             var running = 1 - P[i];
             var bestCost = double.PositiveInfinity;
             var bestK = n;
-            var reach = i == 0 ? maxStep : Math.Min(maxStep, Math.Max(minStep, (int)(MaxGapShare * i)));
+            var reach = i == 0 || !capGaps ? maxStep : Math.Min(maxStep, Math.Max(Math.Max(minStep, floorStep), (int)(MaxGapShare * i)));
             var last = Math.Min(n, i + reach);
             for (var k = Math.Min(n, i + minStep); k <= last; k++)
             {

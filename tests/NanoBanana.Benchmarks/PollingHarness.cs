@@ -299,6 +299,11 @@ internal static class PollingHarness
             // estimation error.
             var (replayLag, replayPolls) = plan.Replay(truth);
             Console.WriteLine(F($"    that plan replayed over this run's true times: lag {replayLag / Scale:0.000} polls {replayPolls:0.00}"));
+            foreach (var j in results.Take(12))
+            {
+                Console.WriteLine(F($"    [{strategy}] cold job {j.Index}: true {j.Truth / Scale:0.00} s, polls at {string.Join(" ", recorder!.Sent(j.Id).Select(t => ((t - j.Created) / (double)Stopwatch.Frequency / Scale).ToString("0.00", CultureInfo.InvariantCulture)))}"));
+            }
+
             Console.WriteLine($"    [{strategy}] the cold jobs (requests/lag s/true s): " + string.Join(" ", results.Take(Cold).Select(j => F($"{j.Requests}/{j.Lag:0.0}/{j.Truth / Scale:0.0}"))));
             // The same over the warm jobs only, against what they measured: the windows can differ in their jobs.
             var warmJobs = results.Skip(Cold).Take(Warm).ToArray();

@@ -142,9 +142,11 @@ public class FirstPollProbeTests
         await cts.CancelAsync();
         await Assert.ThrowsAsync<PredictionCanceledException>(() => job.WaitAsync(TimeSpan.FromSeconds(30)));
 
-        // The first poll went out at the probe (no round trip was known yet to send it ahead) and reached the service
-        // 0.1 s later, well before the plan's first poll; the next one is the plan's, counted from where the probe landed.
-        var arrivals = wire.PollArrivals.Select(t => (t - wire.SubmitSent).TotalSeconds).ToArray();
+        // The client counts the job from its submit's answer (0.2 s after the submit left; no round trip was known yet
+        // to place the job's creation half of one earlier). The first poll went out at the probe (nor was one known to
+        // send it ahead) and reached the service 0.1 s later, well before the plan's first poll; the next one is the
+        // plan's, counted from where the probe landed.
+        var arrivals = wire.PollArrivals.Select(t => (t - wire.SubmitSent).TotalSeconds - 0.2).ToArray();
         var probe = FirstPollProbe.Share * plan.Delay(0);
         Assert.Equal(1, client.LatencyStatistics.ProbesSent);
         Assert.True(Math.Abs(arrivals[0] - (probe + 0.1)) <= 0.002, $"the first poll reached the service at {arrivals[0]:0.000} s; the probe was due at {probe + 0.1:0.000} s");

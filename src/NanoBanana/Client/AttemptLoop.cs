@@ -126,7 +126,9 @@ internal sealed class AttemptLoop
 
             activity?.SetTag(NanoBananaTelemetry.TagPrediction, prediction.Id);
             activity?.SetTag(NanoBananaTelemetry.TagStatus, prediction.Status.Value);
-            return (prediction, model, start);
+            // A sync-mode submit is held open while the job runs, so the job started when it left; an asynchronous one
+            // is answered as the job is created.
+            return (prediction, model, _sync ? start : _host.Waiter.AcceptedTimestamp(start));
         }
         catch (NanoBananaApiException ex) when (IsNotAcceptedServiceSide(ex) && _allowFallback && _host.Options.FallbackWhenNotAccepted && _candidates.Count - _roundStart > 1)
         {

@@ -207,7 +207,7 @@ internal sealed class LatencyStatistics : ILatencyEstimator
     /// </summary>
     /// <param name="model">The job's model.</param>
     /// <param name="options">The polling options in use.</param>
-    /// <param name="elapsed">Seconds since the submit now (a probe already past is no probe).</param>
+    /// <param name="elapsed">Seconds since the job started now (a probe already past is no probe).</param>
     internal double TakeFirstPollProbe(ImageModel model, PollingOptions options, double elapsed = 0)
     {
         var state = State(model);

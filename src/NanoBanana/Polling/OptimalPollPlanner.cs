@@ -13,13 +13,13 @@ internal static class OptimalPollPlanner
 
     /// <summary>
     /// For plans to a lag target: after the first poll, the longest wait before the next, as a share of the time since
-    /// the submit (but never less than the gap the plan keeps past its grid, twice the lag target). The estimate
+    /// the job started (but never less than the gap the plan keeps past its grid, twice the lag target). The estimate
     /// can be wrong (few observations, or a service unlike the catalog), and a plan optimised for a wrong estimate can
     /// leave a long gap where the estimate has no mass, so a job that finishes there waits for the far side of the gap:
     /// with a service three times faster than the catalog, Nano Banana Pro jobs of 6.2–6.6 s were first seen at
-    /// 12.75–14.25 s. With this cap a job is seen no later than the latest of its first poll, 1.5× its completion time,
-    /// and its completion time plus the tail's gap, whatever the estimate. Over the true distributions the polling harness measures, the
-    /// optimum's plans cost the same with the cap as without; a rare long queue (10% of jobs 5–10× longer) is where it
+    /// 12.75–14.25 s (simulation). With this cap a job is seen no later than the latest of its first poll, 1.5× its
+    /// completion time, and its completion time plus the tail's gap, whatever the estimate. Over the true distributions
+    /// the polling harness measures, the optimum's plans cost the same with the cap as without; a rare long queue (10% of jobs 5–10× longer) is where it
     /// costs, 2% more requests for Nano Banana 2's optimum (docs/benchmarks.md). Budget plans are not capped: a budget
     /// is counted over the estimate, and capped gaps in an estimated tail that is not there (a service faster than the
     /// catalog) spent the budget there and pushed the first poll late.

@@ -1,3 +1,4 @@
+using NanoBanana.Catalog;
 using NanoBanana.Emulator;
 
 namespace NanoBanana.Benchmarks;
@@ -5,6 +6,9 @@ namespace NanoBanana.Benchmarks;
 /// <summary>The latency distributions the polling harness and the simulation measure.</summary>
 internal static class LatencyShapes
 {
+    /// <summary>The tiers each shape is measured for, in the order the tables list them.</summary>
+    public static readonly ImageTier[] Tiers = [ImageTier.NanoBanana, ImageTier.NanoBanana2, ImageTier.NanoBananaPro];
+
     /// <summary>Issue 10's four: the catalog's uniform ranges, lognormal σ 0.45, two modes (30% queued 2–3× longer), and a 1.6× slowdown after 130 jobs.</summary>
     public static readonly (string Name, LatencyProfile Profile)[] Harness =
     [

@@ -92,7 +92,7 @@ internal static class PollingHarness
         var replanTimes = new List<double>();
         foreach (var (name, profile) in shapes)
         {
-            foreach (var tier in new[] { ImageTier.NanoBanana, ImageTier.NanoBanana2, ImageTier.NanoBananaPro })
+            foreach (var tier in LatencyShapes.Tiers)
             {
                 if (only is not null && !$"{name}:{tier}".Contains(only, StringComparison.OrdinalIgnoreCase))
                 {
@@ -299,16 +299,19 @@ internal static class PollingHarness
             // estimation error.
             var (replayLag, replayPolls) = plan.Replay(truth);
             Console.WriteLine(F($"    that plan replayed over this run's true times: lag {replayLag / Scale:0.000} polls {replayPolls:0.00}"));
+            // The same over the warm jobs only, against what they measured: the windows can differ in their jobs.
+            var warmJobs = results.Skip(Cold).Take(Warm).ToArray();
+            var (warmReplayLag, warmReplayPolls) = plan.Replay(warmJobs.Select(j => j.Truth).ToArray());
+            Console.WriteLine(F($"    over the warm jobs: replayed lag {warmReplayLag / Scale:0.000} polls {warmReplayPolls:0.00}; measured lag {warmJobs.Average(j => j.Lag):0.000} polls {warmJobs.Average(j => j.Requests - 1):0.00}"));
+
+            // The cold window: every job's requests, lag and true time, and when the first 12 polled (seconds after the
+            // service created them), to check that the first jobs poll when the catalog prior's plan says.
+            Console.WriteLine($"    [{strategy}] the cold jobs (requests/lag s/true s): " + string.Join(" ", results.Take(Cold).Select(j => F($"{j.Requests}/{j.Lag:0.0}/{j.Truth / Scale:0.0}"))));
             foreach (var j in results.Take(12))
             {
                 Console.WriteLine(F($"    [{strategy}] cold job {j.Index}: true {j.Truth / Scale:0.00} s, polls at {string.Join(" ", recorder!.Sent(j.Id).Select(t => ((t - j.Created) / (double)Stopwatch.Frequency / Scale).ToString("0.00", CultureInfo.InvariantCulture)))}"));
             }
 
-            Console.WriteLine($"    [{strategy}] the cold jobs (requests/lag s/true s): " + string.Join(" ", results.Take(Cold).Select(j => F($"{j.Requests}/{j.Lag:0.0}/{j.Truth / Scale:0.0}"))));
-            // The same over the warm jobs only, against what they measured: the windows can differ in their jobs.
-            var warmJobs = results.Skip(Cold).Take(Warm).ToArray();
-            var (warmReplayLag, warmReplayPolls) = plan.Replay(warmJobs.Select(j => j.Truth).ToArray());
-            Console.WriteLine(F($"    over the warm jobs: replayed lag {warmReplayLag / Scale:0.000} polls {warmReplayPolls:0.00}; measured lag {warmJobs.Average(j => j.Lag):0.000} polls {warmJobs.Average(j => j.Requests - 1):0.00}"));
             // Where the first polls of the newest 100 jobs reached the service: the "done at the first poll" uppers and the
             // "still running at the first poll" lowers. Their spread is the timing noise the estimator has to read as one bound.
             var recent = client.LatencyStatistics.Observations(model).TakeLast(100).ToArray();

@@ -42,7 +42,7 @@ internal static class PollingSimulation
         {
             foreach (var (name, profile) in shapes)
             {
-                foreach (var tier in new[] { ImageTier.NanoBanana, ImageTier.NanoBanana2, ImageTier.NanoBananaPro })
+                foreach (var tier in LatencyShapes.Tiers)
                 {
                     var model = ModelCatalog.Default[tier];
                     var plan = PollingOptimum.PlanForTarget(profile, model);
@@ -68,7 +68,7 @@ internal static class PollingSimulation
         var worst = 0.0;
         foreach (var (name, profile) in shapes)
         {
-            foreach (var tier in new[] { ImageTier.NanoBanana, ImageTier.NanoBanana2, ImageTier.NanoBananaPro })
+            foreach (var tier in LatencyShapes.Tiers)
             {
                 if (only is not null && !$"{name}:{tier}".Contains(only, StringComparison.OrdinalIgnoreCase))
                 {
@@ -371,7 +371,7 @@ internal static class PollingSimulation
         Console.WriteLine("|---|---|---:|---:|---:|");
         foreach (var (name, profile) in shapes)
         {
-            foreach (var tier in new[] { ImageTier.NanoBanana, ImageTier.NanoBanana2, ImageTier.NanoBananaPro })
+            foreach (var tier in LatencyShapes.Tiers)
             {
                 var model = ModelCatalog.Default[tier];
                 var random = new Random(7);

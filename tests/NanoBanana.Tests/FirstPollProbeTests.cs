@@ -146,7 +146,7 @@ public class FirstPollProbeTests
         // to place the job's creation half of one earlier). The first poll went out at the probe (nor was one known to
         // send it ahead) and reached the service 0.1 s later, well before the plan's first poll; the next one is the
         // plan's, counted from where the probe landed.
-        var arrivals = wire.PollArrivals.Select(t => (t - wire.SubmitSent).TotalSeconds - 0.2).ToArray();
+        var arrivals = wire.ArrivalsSinceSubmitAnswer();
         var probe = FirstPollProbe.Share * plan.Delay(0);
         Assert.Equal(1, client.LatencyStatistics.ProbesSent);
         Assert.True(Math.Abs(arrivals[0] - (probe + 0.1)) <= 0.002, $"the first poll reached the service at {arrivals[0]:0.000} s; the probe was due at {probe + 0.1:0.000} s");

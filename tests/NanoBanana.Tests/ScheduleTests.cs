@@ -126,7 +126,7 @@ public class ScheduleTests
 
         // The client counts a job from its submit's answer less half a typical round trip: for this first job, with no
         // round trip known yet, from the answer, 0.2 s after the submit left.
-        var arrivals = wire.PollArrivals.Select(t => (t - wire.SubmitSent).TotalSeconds - 0.2).ToArray();
+        var arrivals = wire.ArrivalsSinceSubmitAnswer();
         for (var k = 1; k < arrivals.Length; k++)
         {
             // Within 2 ms: Task.Delay sleeps whole milliseconds.
@@ -193,7 +193,7 @@ public class ScheduleTests
         using var client = new NanoBananaClient(options, http, null, time);
         var (_, plan) = await PollThenCancelAsync(client, emulator, time, wire, 6);
         Assert.Equal(1, wire.Failed);
-        var arrivals = wire.PollArrivals.Select(t => (t - wire.SubmitSent).TotalSeconds - 0.2).ToArray(); // from the submit's answer, as above
+        var arrivals = wire.ArrivalsSinceSubmitAnswer(); // from the submit's answer, as above
         for (var k = 1; k < arrivals.Length; k++)
         {
             var due = arrivals[k - 1] + plan.Delay(arrivals[k - 1]);
@@ -258,6 +258,13 @@ public class ScheduleTests
 
         /// <summary>Extra time a submit spends reaching the server (a large upload, a slow front end).</summary>
         public TimeSpan SubmitUpload { get; init; }
+
+        /// <summary>
+        /// When each poll reached the service, as seconds since the last submit's answer came back: where the client
+        /// counts a job from while it knows no round trip yet.
+        /// </summary>
+        public double[] ArrivalsSinceSubmitAnswer() =>
+            PollArrivals.Select(t => (t - SubmitSent - SubmitUpload - oneWay - oneWay).TotalSeconds).ToArray();
 
         public int Failed { get; private set; }
 

@@ -377,7 +377,7 @@ internal static class PollingSimulation
                 var random = new Random(7);
                 var jobs = Enumerable.Range(0, 130).Select(i => profile.Sample(model, random, i)).ToArray();
                 var plan = PollingOptimum.PlanForTarget(profile, model);
-                double Share(double[] window) => (1 + plan.Replay(window).Polls) / window.Average(t => 2 + Math.Floor(t));
+                double Share(double[] window) => (1 + plan.Replay(window).Polls) / window.Average(t => FixedRequests(t, 1));
                 var cold = Share(jobs[..30]);
                 var warm = Share(jobs[30..]);
                 Console.WriteLine(F($"| {name} | {tier} | {100 * cold:0}% | {100 * warm:0}% | {Signed(100 * (warm - cold))} points |"));
@@ -386,6 +386,9 @@ internal static class PollingSimulation
 
         return 0;
     }
+
+    // A fixed loop's requests for a job that takes t seconds: the submit and ⌈t / interval⌉ polls.
+    private static double FixedRequests(double t, double interval) => 1 + Math.Ceiling(t / interval);
 
     // A fixed loop's requests/job (submit included) and mean lag over 100,000 draws from the truth.
     private static (double Requests, double Lag) FixedLoop(LatencyProfile profile, ImageModel model, double interval)
@@ -397,7 +400,7 @@ internal static class PollingSimulation
         {
             var t = profile.Sample(model, random, 0);
             var k = Math.Ceiling(t / interval);
-            req += (1 + k) / n;
+            req += FixedRequests(t, interval) / n;
             lag += ((k * interval) - t) / n;
         }
 

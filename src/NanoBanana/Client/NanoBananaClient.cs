@@ -20,6 +20,7 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ImageTier, ImageModel> _successors = new();
     private readonly TimeProvider _time;
     private IReferenceImageUploader? _providerUploader;
+    private readonly CompletionTimesStore? _completionTimes;
     private bool _disposed;
 
     /// <summary>Creates a client with its own <see cref="HttpClient"/> (with the resilience handler). One line, no DI.</summary>
@@ -60,6 +61,11 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable
         Protocol = new NanoBananaProtocolClient(httpClient, options);
         DefaultSchedule = new AdaptivePollSchedule(LatencyStatistics, options.Polling);
         Waiter = new PredictionWaiter(Protocol, LatencyStatistics, options.Polling, time, Logger);
+        if (options.Polling.CompletionTimesFile is { } file)
+        {
+            _completionTimes = new CompletionTimesStore(file, LatencyStatistics, options.EffectiveBaseUrl, time, Logger);
+            _completionTimes.Load();
+        }
     }
 
     /// <summary>For mocking.</summary>
@@ -101,6 +107,42 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable
 
     /// <summary>Live completion-time statistics (feed the schedule and the Speed priority).</summary>
     internal LatencyStatistics LatencyStatistics { get; }
+
+    /// <summary>
+    /// Writes what this client has learned about completion times (per model, what each wait saw; no secrets) as JSON,
+    /// for <see cref="LoadCompletionTimesAsync"/> in a later process: a fresh client starts from the catalog's typical
+    /// range and spends its first ~30 jobs learning. <see cref="PollingOptions.CompletionTimesFile"/> does this for you
+    /// with a file.
+    /// </summary>
+    /// <param name="destination">Where to write; left open.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    public Task SaveCompletionTimesAsync(Stream destination, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        return CompletionTimesFile.WriteAsync(destination, LatencyStatistics, CompletionTimesStore.Service(Options.EffectiveBaseUrl), _time.GetUtcNow(), cancellationToken);
+    }
+
+    /// <summary>
+    /// Reads completion times written by <see cref="SaveCompletionTimesAsync"/> and adds them as older than anything
+    /// this client has seen itself (recency weighting then favours what it sees from now on). Best called before the
+    /// first job. Unlike <see cref="PollingOptions.CompletionTimesFile"/>, this does not check which service they were
+    /// learned from: the caller chose the stream.
+    /// </summary>
+    /// <param name="source">The document; read to its end (at most 8 MiB), left open.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>How many waits were added.</returns>
+    /// <exception cref="InvalidDataException">The document is too large, not this format, or holds an implausible wait; nothing was added.</exception>
+    public async Task<int> LoadCompletionTimesAsync(Stream source, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var contents = await CompletionTimesFile.ReadAsync(source, cancellationToken).ConfigureAwait(false);
+        foreach (var model in contents.Models)
+        {
+            LatencyStatistics.Import(model.Key, model.Value);
+        }
+
+        return contents.Waits;
+    }
 
     /// <summary>The raw protocol client.</summary>
     public NanoBananaProtocolClient Protocol { get; }
@@ -289,6 +331,7 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable
     {
         if (!_disposed && disposing)
         {
+            _completionTimes?.Dispose();
             _ownedHttp?.Dispose();
         }
 

@@ -61,4 +61,16 @@ internal static partial class Log
 
     [LoggerMessage(19, LogLevel.Warning, "Transport {Event} on {Request} ({Outcome})")]
     public static partial void TransportEvent(ILogger logger, string @event, string request, string outcome);
+
+    [LoggerMessage(20, LogLevel.Information, "Loaded {Waits} completion times of {Models} models from {Path} (saved {SavedAt:u})")]
+    public static partial void CompletionTimesLoaded(ILogger logger, int waits, int models, string path, DateTimeOffset savedAt);
+
+    [LoggerMessage(21, LogLevel.Information, "Completion times in {Path} were learned from {FileService}, not {Service}; starting from the catalog (the file is replaced on the next save)")]
+    public static partial void CompletionTimesOtherService(ILogger logger, string path, string fileService, string service);
+
+    [LoggerMessage(22, LogLevel.Warning, "Completion times in {Path} not used: {Error}; starting from the catalog (the file is replaced on the next save)")]
+    public static partial void CompletionTimesUnreadable(ILogger logger, string path, string error);
+
+    [LoggerMessage(23, LogLevel.Warning, "Completion times not saved to {Path}: {Error}")]
+    public static partial void CompletionTimesNotSaved(ILogger logger, string path, string error);
 }

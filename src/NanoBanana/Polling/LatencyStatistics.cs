@@ -68,6 +68,7 @@ internal sealed class LatencyStatistics : ILatencyEstimator
         }
 
         State(model).Add(new CompletionObservation(Math.Clamp(lower, 0, upper), upper));
+        Recorded?.Invoke();
     }
 
     /// <summary>The job completed at a known time (a plausible execution time, a sync-mode answer).</summary>
@@ -79,8 +80,24 @@ internal sealed class LatencyStatistics : ILatencyEstimator
         if (lower > 0 && double.IsFinite(lower))
         {
             State(model).Add(new CompletionObservation(lower, double.PositiveInfinity));
+            Recorded?.Invoke();
         }
     }
+
+    /// <summary>Called after each observation is recorded, outside every lock (the file store counts them).</summary>
+    internal Action? Recorded { get; set; }
+
+    /// <summary>Every model's observations, oldest first, for models that have any (what a restart should keep).</summary>
+    internal IReadOnlyList<KeyValuePair<string, CompletionObservation[]>> Export() =>
+        [.. _models.Select(m => KeyValuePair.Create(m.Key, m.Value.Observations())).Where(m => m.Value.Length > 0).OrderBy(m => m.Key, StringComparer.OrdinalIgnoreCase)];
+
+    /// <summary>
+    /// Adds observations learned earlier (another process, a saved file) for a model id, oldest first, as older than
+    /// everything this instance has seen itself: recency weighting then favours what is seen from now on. The newest
+    /// observations are kept when they do not all fit the window.
+    /// </summary>
+    internal void Import(string modelId, ReadOnlySpan<CompletionObservation> olderFirst) =>
+        _models.GetOrAdd(modelId, _ => new ModelState(_window)).Prepend(olderFirst);
 
     /// <summary>
     /// A poll planned to reach the service at some time reached it <paramref name="deviation"/> seconds later (negative:
@@ -260,6 +277,22 @@ internal sealed class LatencyStatistics : ILatencyEstimator
                     Interlocked.Increment(ref _changePoints);
                 }
 
+                Volatile.Write(ref _version, _version + 1);
+            }
+        }
+
+        public void Prepend(ReadOnlySpan<CompletionObservation> olderFirst)
+        {
+            lock (_gate)
+            {
+                var own = Ordered();
+                var take = Math.Min(olderFirst.Length, _ring.Length - own.Length);
+                var all = new CompletionObservation[take + own.Length];
+                olderFirst[^take..].CopyTo(all);
+                own.CopyTo(all, take);
+                all.CopyTo(_ring, 0);
+                _count = all.Length;
+                _next = all.Length % _ring.Length;
                 Volatile.Write(ref _version, _version + 1);
             }
         }

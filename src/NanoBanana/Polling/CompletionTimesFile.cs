@@ -1,0 +1,172 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace NanoBanana.Polling;
+
+/// <summary>
+/// What a client learned about completion times, as JSON, so that a restarted process polls like a warm one from its
+/// first job instead of starting again from the catalog's typical range. The format (<see cref="Format"/>):
+/// <code>
+/// { "format": "nanobanana.completion-times/1", "service": "https://host", "savedAt": "…",
+///   "models": [ { "id": "gemini-2.5-flash-image", "waits": [[3.1, 4.02], [2.5, null], [4.5, 4.5]] } ] }
+/// </code>
+/// Each wait is what polling saw, in seconds after the job was accepted: completed in (lower, upper], or still running
+/// at lower when the wait ended (upper null). Reading is bounded and strict: anything else is refused with a message
+/// that names the offending entry.
+/// </summary>
+internal static class CompletionTimesFile
+{
+    /// <summary>The format this version reads and writes.</summary>
+    public const string Format = "nanobanana.completion-times/1";
+
+    /// <summary>The largest document read (bytes).</summary>
+    public const int MaxBytes = 8 << 20;
+
+    /// <summary>The most models one document may hold.</summary>
+    public const int MaxModels = 32;
+
+    // No plausible wait is longer than a week; bounds beyond it are not completion times.
+    private const double MaxSeconds = 7 * 24 * 3600;
+
+    /// <summary>What a document holds once read and checked.</summary>
+    internal sealed record Contents(string? Service, DateTimeOffset SavedAt, IReadOnlyList<KeyValuePair<string, CompletionObservation[]>> Models)
+    {
+        /// <summary>How many waits the document holds.</summary>
+        public int Waits => Models.Sum(m => m.Value.Length);
+    }
+
+    /// <summary>Writes <paramref name="statistics"/> as a document.</summary>
+    public static Task WriteAsync(Stream destination, LatencyStatistics statistics, string? service, DateTimeOffset savedAt, CancellationToken cancellationToken)
+    {
+        var dto = new DocumentDto
+        {
+            Format = Format,
+            Service = service,
+            SavedAt = savedAt,
+            Models = [.. statistics.Export().Select(m => new ModelDto { Id = m.Key, Waits = [.. m.Value.Select(ToWire)] })],
+        };
+        return JsonSerializer.SerializeAsync(destination, dto, CompletionTimesJsonContext.Default.DocumentDto, cancellationToken);
+    }
+
+    /// <summary>Reads and checks a document.</summary>
+    /// <exception cref="InvalidDataException">The document is too large, not this format, or holds an implausible wait; the message says which.</exception>
+    public static async Task<Contents> ReadAsync(Stream source, CancellationToken cancellationToken)
+    {
+        // Bounded before parsing: a hostile or corrupt file cannot make the reader buffer more than MaxBytes.
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await source.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > MaxBytes)
+            {
+                throw new InvalidDataException($"Completion times: the document is larger than {MaxBytes} bytes.");
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        DocumentDto? dto;
+        try
+        {
+            dto = JsonSerializer.Deserialize(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), CompletionTimesJsonContext.Default.DocumentDto);
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"Completion times: not valid JSON ({ex.Message})", ex);
+        }
+
+        return Check(dto);
+    }
+
+    private static Contents Check(DocumentDto? dto)
+    {
+        if (dto is null)
+        {
+            throw new InvalidDataException("Completion times: the document is empty (null).");
+        }
+
+        if (!string.Equals(dto.Format, Format, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"Completion times: format is '{Shorten(dto.Format)}', expected '{Format}'.");
+        }
+
+        var models = dto.Models ?? [];
+        if (models.Count > MaxModels)
+        {
+            throw new InvalidDataException($"Completion times: {models.Count} models, at most {MaxModels} are read.");
+        }
+
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var result = new List<KeyValuePair<string, CompletionObservation[]>>(models.Count);
+        for (var i = 0; i < models.Count; i++)
+        {
+            var model = models[i] ?? throw new InvalidDataException($"Completion times: models[{i}] is null.");
+            if (string.IsNullOrWhiteSpace(model.Id) || model.Id.Length > 200)
+            {
+                throw new InvalidDataException($"Completion times: models[{i}].id must be a model id of 1 to 200 characters.");
+            }
+
+            if (!seen.Add(model.Id))
+            {
+                throw new InvalidDataException($"Completion times: models[{i}].id '{Shorten(model.Id)}' appears twice.");
+            }
+
+            var waits = model.Waits ?? [];
+            var observations = new CompletionObservation[waits.Count];
+            for (var j = 0; j < waits.Count; j++)
+            {
+                observations[j] = FromWire(waits[j]) ?? throw new InvalidDataException(
+                    $"Completion times: models[{i}].waits[{j}] must be [lower, upper] seconds with 0 <= lower <= upper <= {MaxSeconds} and upper > 0, or [lower, null] with lower > 0.");
+            }
+
+            result.Add(KeyValuePair.Create(model.Id, observations));
+        }
+
+        return new Contents(dto.Service, dto.SavedAt, result);
+    }
+
+    private static double?[] ToWire(CompletionObservation o) =>
+        [Math.Round(o.Lower, 3), o.IsCensored ? null : Math.Round(o.Upper, 3)];
+
+    private static CompletionObservation? FromWire(double?[]? wait)
+    {
+        if (wait is not { Length: 2 } || wait[0] is not { } lower || !(lower >= 0 && lower <= MaxSeconds))
+        {
+            return null;
+        }
+
+        if (wait[1] is not { } upper)
+        {
+            return lower > 0 ? new CompletionObservation(lower, double.PositiveInfinity) : null;
+        }
+
+        return upper > 0 && upper >= lower && upper <= MaxSeconds ? new CompletionObservation(lower, upper) : null;
+    }
+
+    private static string Shorten(string? value) =>
+        value is null ? "(none)" : value.Length <= 60 ? value : value[..60].ToString(CultureInfo.InvariantCulture) + "…";
+
+    internal sealed class DocumentDto
+    {
+        [JsonPropertyName("format")] public string? Format { get; set; }
+
+        [JsonPropertyName("service")] public string? Service { get; set; }
+
+        [JsonPropertyName("savedAt")] public DateTimeOffset SavedAt { get; set; }
+
+        [JsonPropertyName("models")] public List<ModelDto?>? Models { get; set; }
+    }
+
+    internal sealed class ModelDto
+    {
+        [JsonPropertyName("id")] public string? Id { get; set; }
+
+        [JsonPropertyName("waits")] public List<double?[]?>? Waits { get; set; }
+    }
+}
+
+[JsonSourceGenerationOptions(WriteIndented = false, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(CompletionTimesFile.DocumentDto))]
+internal sealed partial class CompletionTimesJsonContext : JsonSerializerContext;

@@ -1,0 +1,271 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+using NanoBanana.Catalog;
+using NanoBanana.Polling;
+
+namespace NanoBanana.Tests;
+
+/// <summary>
+/// What a client learned about completion times survives a restart (<see cref="PollingOptions.CompletionTimesFile"/>,
+/// <see cref="NanoBananaClient.SaveCompletionTimesAsync"/>): saved, read back strictly, and never fatal when the file
+/// is hostile or from another service.
+/// </summary>
+public sealed class CompletionTimesTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "nb-times-" + Guid.NewGuid().ToString("N")[..8]);
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+    }
+
+    private static ImageModel Flash => ModelCatalog.Default.Models.First(m => m.Tier == ImageTier.NanoBanana);
+
+    // A service three times faster than the catalog's 3–6 s: jobs of 1–2 s, seen by polls 0.5 s apart.
+    private static LatencyStatistics Learned(int jobs, int seed = 1)
+    {
+        var stats = new LatencyStatistics();
+        var random = new Random(seed);
+        for (var i = 0; i < jobs; i++)
+        {
+            var t = 1 + random.NextDouble();
+            var upper = Math.Ceiling(t / 0.5) * 0.5;
+            stats.RecordInterval(Flash, upper - 0.5, upper);
+        }
+
+        return stats;
+    }
+
+    private static async Task<byte[]> Saved(LatencyStatistics stats, string? service = "http://127.0.0.1:1")
+    {
+        using var stream = new MemoryStream();
+        await CompletionTimesFile.WriteAsync(stream, stats, service, DateTimeOffset.UnixEpoch, CancellationToken.None);
+        return stream.ToArray();
+    }
+
+    private static Task<CompletionTimesFile.Contents> Read(string json) =>
+        CompletionTimesFile.ReadAsync(new MemoryStream(Encoding.UTF8.GetBytes(json)), CancellationToken.None);
+
+    [Fact]
+    public async Task A_restored_history_gives_a_fresh_instance_the_plan_of_the_one_that_learned_it_not_the_catalogs()
+    {
+        var learned = Learned(120);
+        var contents = await CompletionTimesFile.ReadAsync(new MemoryStream(await Saved(learned)), CancellationToken.None);
+        var restored = new LatencyStatistics();
+        foreach (var model in contents.Models)
+        {
+            restored.Import(model.Key, model.Value);
+        }
+
+        Assert.Equal(learned.Observations(Flash), restored.Observations(Flash));
+        var options = new PollingOptions();
+        var warm = learned.GetPlan(Flash, options).Delay(0);
+        var cold = new LatencyStatistics().GetPlan(Flash, options).Delay(0);
+        var again = restored.GetPlan(Flash, options).Delay(0);
+        Assert.Equal(warm, again, 6);
+        // Every learned job is done by 2 s: the catalog's plan polls first after that, the learned one before.
+        Assert.True(cold > 2 && again < 2, $"first polls: the catalog's {cold:0.00} s, the restored {again:0.00} s");
+    }
+
+    [Fact]
+    public void Restored_observations_count_as_older_than_the_instances_own_and_the_window_keeps_the_newest()
+    {
+        var stats = new LatencyStatistics(window: 8);
+        stats.RecordInterval(Flash, 9, 10);
+        stats.RecordInterval(Flash, 10, 11);
+        var earlier = Enumerable.Range(1, 10).Select(i => new CompletionObservation(i, i + 0.5)).ToArray();
+        stats.Import(Flash.Id, earlier);
+
+        var seen = stats.Observations(Flash);
+        Assert.Equal([.. earlier[4..], new(9, 10), new(10, 11)], seen);
+    }
+
+    [Fact]
+    public async Task Waits_are_written_to_the_millisecond_with_null_for_a_wait_that_ended_first()
+    {
+        var stats = new LatencyStatistics();
+        stats.RecordInterval(Flash, 3.12345, 4.00049);
+        stats.RecordCensored(Flash, 7.5);
+        var json = Encoding.UTF8.GetString(await Saved(stats, "https://api.example"));
+
+        Assert.Contains("\"format\":\"nanobanana.completion-times/1\"", json);
+        Assert.Contains("\"service\":\"https://api.example\"", json);
+        Assert.Contains("\"waits\":[[3.123,4],[7.5,null]]", json);
+        Assert.Equal([new(3.123, 4), new(7.5, double.PositiveInfinity)], (await Read(json)).Models.Single().Value);
+    }
+
+    [Theory]
+    [InlineData("not json", "not valid JSON")]
+    [InlineData("null", "empty")]
+    [InlineData("""{"format":"other/2","models":[]}""", "format is 'other/2'")]
+    [InlineData("""{"format":"nanobanana.completion-times/1","models":[{"id":"","waits":[]}]}""", "models[0].id")]
+    [InlineData("""{"format":"nanobanana.completion-times/1","models":[{"id":"m","waits":[]},{"id":"M","waits":[]}]}""", "models[1].id 'M' appears twice")]
+    [InlineData("""{"format":"nanobanana.completion-times/1","models":[{"id":"m","waits":[[1,2],[3,2]]}]}""", "models[0].waits[1]")]
+    [InlineData("""{"format":"nanobanana.completion-times/1","models":[{"id":"m","waits":[[-1,2]]}]}""", "models[0].waits[0]")]
+    [InlineData("""{"format":"nanobanana.completion-times/1","models":[{"id":"m","waits":[[1,1e300]]}]}""", "models[0].waits[0]")]
+    [InlineData("""{"format":"nanobanana.completion-times/1","models":[{"id":"m","waits":[[0,null]]}]}""", "models[0].waits[0]")]
+    [InlineData("""{"format":"nanobanana.completion-times/1","models":[{"id":"m","waits":[[1,2,3]]}]}""", "models[0].waits[0]")]
+    [InlineData("""{"format":"nanobanana.completion-times/1","models":[{"id":"m","waits":[["NaN",2]]}]}""", "not valid JSON")]
+    [InlineData("""{"format":"nanobanana.completion-times/1","models":[{"id":"m","waits":[null]}]}""", "models[0].waits[0]")]
+    public async Task A_document_that_is_not_a_plausible_history_is_refused_naming_what_is_wrong(string json, string expected)
+    {
+        var ex = await Assert.ThrowsAsync<InvalidDataException>(() => Read(json));
+        Assert.Contains(expected, ex.Message);
+    }
+
+    [Fact]
+    public async Task Reading_stops_at_the_size_limit_and_refuses_deep_nesting_and_too_many_models()
+    {
+        var huge = new ChunkedStream(CompletionTimesFile.MaxBytes + 1);
+        var ex = await Assert.ThrowsAsync<InvalidDataException>(() => CompletionTimesFile.ReadAsync(huge, CancellationToken.None));
+        Assert.Contains("larger than", ex.Message);
+        Assert.True(huge.Served <= CompletionTimesFile.MaxBytes + 81920, $"read {huge.Served} bytes");
+
+        var deep = """{"format":"nanobanana.completion-times/1","models":[{"id":"m","waits":""" + new string('[', 200) + new string(']', 200) + "}]}";
+        Assert.Contains("not valid JSON", (await Assert.ThrowsAsync<InvalidDataException>(() => Read(deep))).Message);
+
+        var many = """{"format":"nanobanana.completion-times/1","models":[""" + string.Join(",", Enumerable.Range(0, 33).Select(i => $$"""{"id":"m{{i}}","waits":[]}""")) + "]}";
+        Assert.Contains("33 models", (await Assert.ThrowsAsync<InvalidDataException>(() => Read(many))).Message);
+    }
+
+    [Fact]
+    public async Task A_client_keeps_its_completion_times_in_the_file_and_a_restarted_client_starts_from_them()
+    {
+        await using var emulator = await Emu.StartAsync();
+        var file = Path.Combine(_dir, "cache", "times.json");
+        IReadOnlyList<CompletionObservation> before;
+        using (var first = Emu.Client(emulator, o => o.Polling.CompletionTimesFile = file))
+        {
+            for (var i = 0; i < CompletionTimesStore.SaveEvery + 2; i++)
+            {
+                await first.GenerateAsync(new ImageJob("a lamp") { PinnedTier = ImageTier.NanoBanana });
+            }
+
+            // Written in the background once SaveEvery observations were new, before the client is disposed.
+            for (var i = 0; i < 200 && !File.Exists(file); i++)
+            {
+                await Task.Delay(50);
+            }
+
+            Assert.True(File.Exists(file), "the file should be written after SaveEvery observations");
+            before = first.LatencyStatistics.Observations(Flash);
+        }
+
+        var text = await File.ReadAllTextAsync(file);
+        Assert.DoesNotContain(Emu.Key, text);
+        Assert.Contains(Flash.Id, text);
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(file)!, "*.tmp"));
+
+        var logs = new CapturingLoggerProvider();
+        using var second = Emu.Client(emulator, o => o.Polling.CompletionTimesFile = file, logs);
+        var restored = second.LatencyStatistics.Observations(Flash);
+        Assert.Equal(CompletionTimesStore.SaveEvery + 2, restored.Length);
+        Assert.Equal(before.Select(o => (Math.Round(o.Lower, 3), Math.Round(o.Upper, 3))), restored.Select(o => (o.Lower, o.Upper)));
+        Assert.Contains(logs.Entries, e => e.Message.Contains($"Loaded {restored.Length} completion times", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_file_learned_from_another_service_or_unreadable_is_ignored_and_replaced_never_fatal()
+    {
+        await using var emulator = await Emu.StartAsync();
+        await using var other = await Emu.StartAsync();
+        var file = Path.Combine(Directory.CreateDirectory(_dir).FullName, "times.json");
+        await File.WriteAllBytesAsync(file, await Saved(Learned(40), "https://somewhere.else"));
+
+        var logs = new CapturingLoggerProvider();
+        using (var client = Emu.Client(emulator, o => o.Polling.CompletionTimesFile = file, logs))
+        {
+            Assert.Empty(client.LatencyStatistics.Observations(Flash));
+            Assert.Contains(logs.Entries, e => e.Message.Contains("were learned from https://somewhere.else", StringComparison.Ordinal));
+            await client.GenerateAsync(new ImageJob("a lamp") { PinnedTier = ImageTier.NanoBanana });
+        }
+
+        // Replaced on dispose with what this client saw, for its own service.
+        var saved = await CompletionTimesFile.ReadAsync(File.OpenRead(file), CancellationToken.None);
+        Assert.Equal(CompletionTimesStore.Service(emulator.ApiBaseUrl), saved.Service);
+        Assert.Single(saved.Models.Single().Value);
+
+        using (var elsewhere = Emu.Client(other, o => o.Polling.CompletionTimesFile = file))
+        {
+            Assert.Empty(elsewhere.LatencyStatistics.Observations(Flash));
+        }
+
+        await File.WriteAllTextAsync(file, "{\"format\":\"nanobanana.completion-times/1\",\"models\":[{\"id\":\"x\",\"waits\":[[5,1]]}]}");
+        logs = new CapturingLoggerProvider();
+        using (var client = Emu.Client(emulator, o => o.Polling.CompletionTimesFile = file, logs))
+        {
+            Assert.Contains(logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("models[0].waits[0]", StringComparison.Ordinal));
+            var result = await client.GenerateAsync(new ImageJob("a lamp") { PinnedTier = ImageTier.NanoBanana });
+            Assert.NotEmpty(result.PredictionId);
+        }
+
+        Assert.Single((await CompletionTimesFile.ReadAsync(File.OpenRead(file), CancellationToken.None)).Models.Single().Value);
+    }
+
+    [Fact]
+    public async Task The_stream_api_round_trips_and_a_bad_document_adds_nothing()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var first = Emu.Client(emulator);
+        for (var i = 0; i < 3; i++)
+        {
+            await first.GenerateAsync(new ImageJob("a lamp") { PinnedTier = ImageTier.NanoBanana });
+        }
+
+        using var saved = new MemoryStream();
+        await first.SaveCompletionTimesAsync(saved);
+        using var second = Emu.Client(emulator);
+        saved.Position = 0;
+        Assert.Equal(3, await second.LoadCompletionTimesAsync(saved));
+        Assert.Equal(3, second.LatencyStatistics.Observations(Flash).Length);
+
+        var bad = new MemoryStream(Encoding.UTF8.GetBytes("{\"format\":\"nanobanana.completion-times/1\",\"models\":[{\"id\":\"a\",\"waits\":[[1,2]]},{\"id\":\"b\",\"waits\":[[2,1]]}]}"));
+        await Assert.ThrowsAsync<InvalidDataException>(() => second.LoadCompletionTimesAsync(bad));
+        Assert.DoesNotContain(second.LatencyStatistics.Export(), m => m.Key == "a");
+    }
+
+    [Fact]
+    public void An_empty_file_setting_is_refused_naming_the_key()
+    {
+        var options = new NanoBananaOptions { ApiKey = "k" };
+        options.Polling.CompletionTimesFile = " ";
+        Assert.Contains(options.Validate(), e => e.Contains("NanoBanana:Polling:CompletionTimesFile", StringComparison.Ordinal));
+    }
+
+    // A stream of spaces that counts what it served.
+    private sealed class ChunkedStream(long length) : Stream
+    {
+        public long Served { get; private set; }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => length;
+
+        public override long Position { get => Served; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var n = (int)Math.Min(count, length - Served);
+            buffer.AsSpan(offset, n).Fill((byte)' ');
+            Served += n;
+            return n;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}

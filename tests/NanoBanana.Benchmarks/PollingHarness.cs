@@ -25,14 +25,14 @@ internal static class PollingHarness
     private const int AfterDrift = 50;
     private const int InFlight = 8;
 
-    private static readonly double Scale = double.Parse(Environment.GetEnvironmentVariable("NB_SCALE") ?? "0.1", CultureInfo.InvariantCulture);
+    internal static readonly double Scale = double.Parse(Environment.GetEnvironmentVariable("NB_SCALE") ?? "0.1", CultureInfo.InvariantCulture);
 
     private static readonly string[] Strategies = ["default", "frugal", "fixed 1 s", "fixed 2 s"];
 
     // Lag: completion at the emulator → the emulator's first answer saying so (what a schedule controls, and what the
     // optimum is computed for). ToCaller: completion → GenerateAsync returned (adds the answer's way back, the image
     // download and the client's own work, none of which the time scale shrinks).
-    private sealed record Job(int Index, int Requests, double Lag, double ToCaller, double Truth, string Id, long Created);
+    internal sealed record Job(int Index, int Requests, double Lag, double ToCaller, double Truth, string Id, long Created);
 
     // Records when each poll request left (debug runs only).
     private sealed class PollRecorder : DelegatingHandler
@@ -69,7 +69,7 @@ internal static class PollingHarness
         }
     }
 
-    private sealed record Window(double Requests, double Lag, double ToCaller)
+    internal sealed record Window(double Requests, double Lag, double ToCaller)
     {
         public static Window Of(IEnumerable<Job> jobs)
         {
@@ -213,9 +213,14 @@ internal static class PollingHarness
         return (1 + plan.ExpectedPolls, 1 + PollingOptimum.HullPolls(truth, lag, options.MinInterval.TotalSeconds, options.MaxInterval.TotalSeconds));
     }
 
-    private static async Task<Job[]> RunAsync(LatencyProfile profile, ImageTier tier, string strategy, int jobs)
+    /// <summary>
+    /// Runs <paramref name="jobs"/> jobs of one strategy against a fresh emulator. <paramref name="restore"/>: completion
+    /// times saved by an earlier client, loaded first (a restarted process); <paramref name="save"/>: where to save this
+    /// client's completion times at the end.
+    /// </summary>
+    internal static async Task<Job[]> RunAsync(LatencyProfile profile, ImageTier tier, string strategy, int jobs, int seed = 7, byte[]? restore = null, Stream? save = null)
     {
-        var emulatorOptions = new EmulatorOptions { TimeScale = Scale, Seed = 7, LogBodies = false, Latency = profile, SyncModeTimeout = TimeSpan.FromMinutes(10) };
+        var emulatorOptions = new EmulatorOptions { TimeScale = Scale, Seed = seed, LogBodies = false, Latency = profile, SyncModeTimeout = TimeSpan.FromMinutes(10) };
         await using var emulator = await NanoBananaEmulator.StartAsync(emulatorOptions);
         var options = new NanoBananaOptions { Deadline = TimeSpan.FromMinutes(10), UseSyncMode = strategy == "sync" };
         if (strategy == "frugal")
@@ -229,6 +234,11 @@ internal static class PollingHarness
         var recorder = debug ? new PollRecorder { InnerHandler = new HttpClientHandler() } : null;
         using var http = recorder is null ? null : new HttpClient(recorder);
         using var client = http is null ? new NanoBananaClient(options) : new NanoBananaClient(options, http);
+        if (restore is not null)
+        {
+            await client.LoadCompletionTimesAsync(new MemoryStream(restore)).ConfigureAwait(false);
+        }
+
         var plans = new List<PollPlan>();
         if (debug)
         {
@@ -284,6 +294,11 @@ internal static class PollingHarness
         }
 
         await Task.WhenAll(tasks).ConfigureAwait(false);
+        if (save is not null)
+        {
+            await client.SaveCompletionTimesAsync(save).ConfigureAwait(false);
+        }
+
         if (debug && strategy is "default" or "frugal")
         {
             var model = client.Catalog[tier];

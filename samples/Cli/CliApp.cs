@@ -13,6 +13,7 @@ public static partial class CliApp
 {
     private static readonly Option<string?> ApiKey = new("--api-key") { Description = "API key (default: NANOBANANA_API_KEY; none: use the built-in emulator)" };
     private static readonly Option<string?> BaseUrl = new("--base-url") { Description = "API base URL ending in /api/v3/" };
+    private static readonly Option<string?> CompletionTimes = new("--completion-times") { Description = "A file in which to keep what waiting learned about completion times between runs, so later runs poll like a warm client from their first job (default: none)" };
     private static readonly Option<ApiProvider> Provider = new("--provider") { Description = "GptProto, GptProtoUnified or WaveSpeed", DefaultValueFactory = _ => ApiProvider.GptProto };
     private static readonly Option<double> EmulatorTimeScale = new("--emulator-time-scale") { Description = "Time scale of the built-in emulator (used without a key); with --base-url, the time scale of the standalone emulator there, so the client polls to match", DefaultValueFactory = _ => 0.2 };
     private static readonly Option<string> Size = new("--size") { Description = "0.5K, 1K, 2K or 4K", DefaultValueFactory = _ => "1K" };
@@ -63,7 +64,7 @@ public static partial class CliApp
         }
 
         var root = new RootCommand("nanobanana: generate and edit images with Google's Nano Banana models, routed to the right tier.");
-        foreach (var option in new Option[] { ApiKey, BaseUrl, Provider, EmulatorTimeScale, JsonOutput })
+        foreach (var option in new Option[] { ApiKey, BaseUrl, Provider, EmulatorTimeScale, CompletionTimes, JsonOutput })
         {
             option.Recursive = true;
             root.Options.Add(option);
@@ -386,6 +387,7 @@ public static partial class CliApp
             emulator.ConfigureClient(options);
         }
 
+        options.Polling.CompletionTimesFile = parse.GetValue(CompletionTimes);
         return options;
     }
 

@@ -197,10 +197,12 @@ internal static class PollingSimulation
                 var t = 0.0;
                 var previous = 0.0;
                 var polls = 0;
+                var basis = stats.Basis(model);
                 while (t < truth)
                 {
                     previous = t;
                     t += warp * stats.GetPlan(model, options).Delay(t / warp);
+                    stats.RecordPollOutcome(model, basis, previous, t, t >= truth);
                     polls++;
                 }
 
@@ -220,6 +222,7 @@ internal static class PollingSimulation
             var truths = new double[count];
             var polls = new int[count];
             var warps = new double[count];
+            var bases = new LatencyStatistics.JudgeBasis?[count];
             var events = new PriorityQueue<(int Job, double Previous, double Next), double>();
             var started = 0;
             var noiseRandom = new Random(seed + 2000);
@@ -267,6 +270,12 @@ internal static class PollingSimulation
             while (events.TryDequeue(out var e, out var now))
             {
                 polls[e.Job]++;
+                if (!Exact && !Frozen)
+                {
+                    bases[e.Job] ??= stats.Basis(model);
+                    stats.RecordPollOutcome(model, bases[e.Job], e.Previous, e.Next, e.Next >= truths[e.Job]);
+                }
+
                 if (e.Next >= truths[e.Job])
                 {
                     jobs[e.Job] = new Job(1 + polls[e.Job], e.Next - truths[e.Job], truths[e.Job]);

@@ -249,4 +249,29 @@ public class CliTests
         Assert.True(text.Contains($"nanobanana resume {job.Id} --model {job.Model.Id}", StringComparison.Ordinal), text);
         Assert.False(Directory.Exists(outDir) && Directory.GetFiles(outDir).Length > 0);
     }
+
+    [Fact]
+    public async Task Completion_times_kept_in_a_file_carry_over_to_the_next_run()
+    {
+        await using var emulator = await Emu.StartAsync();
+        var dir = Directory.CreateTempSubdirectory("nb-cli-times-").FullName;
+        try
+        {
+            var file = Path.Combine(dir, "times.json");
+            string[] args = ["generate", "a lamp", "--pin", "NanoBanana", "--out", dir, "--base-url", emulator.ApiBaseUrl.ToString(), "--api-key", Emu.Key, "--completion-times", file];
+            for (var run = 1; run <= 2; run++)
+            {
+                var (console, output) = TestConsole();
+                Assert.True(await CliApp.RunAsync(args, console) == 0, output.ToString());
+                var saved = await Polling.CompletionTimesFile.ReadAsync(File.OpenRead(file), CancellationToken.None);
+                Assert.Equal(run, saved.Models.Single().Value.Length); // the second run loaded the first's and added its own
+            }
+
+            Assert.DoesNotContain(Emu.Key, await File.ReadAllTextAsync(file));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

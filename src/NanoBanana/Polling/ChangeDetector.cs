@@ -2,69 +2,91 @@ namespace NanoBanana.Polling;
 
 /// <summary>
 /// Notices when a service's completion times have moved away from what was learned, so the estimator can drop the
-/// observations from before the change instead of waiting for recency weighting to fade them. Each completed wait is
-/// scored by where its interval falls in the current estimate (its mid probability integral transform, uniform with
-/// mean ½ while nothing changes); when the mean score of the last <see cref="Window"/> waits strays more than
-/// <see cref="Threshold"/> standard errors from ½, the change point is placed by CUSUM and the caller keeps only the
-/// observations after it. Not thread-safe: the caller holds its lock.
+/// observations from before the change instead of waiting for recency weighting to fade them. It judges poll answers,
+/// not completions: a job still running at <c>since</c> is found done at the next poll with the probability p the
+/// current estimate gives, so each answer is a trial with mean p and variance p(1 − p), whatever other jobs do. (A
+/// completion's place in the estimate is not: when many jobs start together their first completions are their shortest,
+/// which a check of completions read as a faster service, and dropped what it had learned.) When the answers of the
+/// newest <see cref="MinAnswers"/> or more stray from their predictions by more than <see cref="Threshold"/> standard
+/// deviations, the change is placed where the strayed run of answers began, and the caller keeps only the observations
+/// recorded since. Not thread-safe: the caller holds its lock.
 /// </summary>
 internal sealed class ChangeDetector
 {
-    public const int Window = 16;
+    /// <summary>The newest answers looked at.</summary>
+    public const int Window = 64;
 
-    // Standard errors. Four keeps false alarms on a steady service to about one in 16,000 waits.
-    private const double Threshold = 4;
+    /// <summary>The fewest answers a change is declared on.</summary>
+    public const int MinAnswers = 8;
 
-    // Observations the estimate must rest on before a change is looked for.
-    private const int MinObservations = 2 * Window;
+    // Standard deviations. Predictions are kept within [PMin, 1 − PMin], so one answer weighs little on its own.
+    private const double Threshold = 5;
+    private const double PMin = 0.02;
 
-    private readonly double[] _scores = new double[Window];
+    // The least variance a run of answers must carry before its deviation is judged (about 4 answers at p = ½).
+    private const double MinVariance = 1;
+
+    // Observations the estimate must rest on before its predictions are judged at all.
+    private const int MinObservations = 32;
+
+    private readonly double[] _residual = new double[Window];
+    private readonly double[] _variance = new double[Window];
+    private readonly long[] _recorded = new long[Window];
     private int _count;
     private int _next;
 
-    /// <summary>Scores one observation; returns how many of the newest <paramref name="total"/> observations to keep.</summary>
-    public int Observe(CompletionObservation observation, CompletionTimeDistribution? estimate, int total)
+    /// <summary>
+    /// Judges one poll answer: the job was running <paramref name="since"/> seconds after its start and was found
+    /// <paramref name="done"/> or not <paramref name="at"/> seconds after it. <paramref name="recorded"/> counts every
+    /// observation recorded so far. Returns the value of that count from which observations are to be kept (the change
+    /// began after them), or -1 when nothing changed.
+    /// </summary>
+    public long Judge(double since, double at, bool done, CompletionTimeDistribution? estimate, int total, long recorded)
     {
-        if (estimate is null || observation.IsCensored || total < MinObservations)
+        if (estimate is null || total < MinObservations || !(at > since))
         {
-            return total;
+            return -1;
         }
 
-        _scores[_next] = (estimate.Cdf(observation.Lower) + estimate.Cdf(observation.Upper)) / 2;
+        var running = 1 - estimate.Cdf(since);
+        if (running <= 1e-9)
+        {
+            return -1;
+        }
+
+        var p = Math.Clamp((estimate.Cdf(at) - estimate.Cdf(since)) / running, PMin, 1 - PMin);
+        _residual[_next] = (done ? 1 : 0) - p;
+        _variance[_next] = p * (1 - p);
+        _recorded[_next] = recorded;
         _next = (_next + 1) % Window;
         _count = Math.Min(_count + 1, Window);
-        if (_count < Window)
-        {
-            return total;
-        }
 
-        var sum = 0.0;
-        foreach (var u in _scores)
+        // The newest run of answers that strays most, in standard deviations.
+        double sum = 0, variance = 0, best = 0;
+        var bestLength = 0;
+        for (var length = 1; length <= _count; length++)
         {
-            sum += u - 0.5;
-        }
-
-        var standardError = Math.Sqrt(Window / 12.0);
-        if (Math.Abs(sum) <= Threshold * standardError)
-        {
-            return total;
-        }
-
-        // CUSUM: the change began where the tail sum of deviations, oldest first, is largest in the drift's direction.
-        var best = 0;
-        var bestSum = 0.0;
-        var tail = 0.0;
-        for (var i = Window - 1; i >= 0; i--)
-        {
-            tail += _scores[(_next + i) % Window] - 0.5;
-            if (Math.Sign(tail) == Math.Sign(sum) && Math.Abs(tail) > bestSum)
+            var i = (_next - length + Window) % Window;
+            sum += _residual[i];
+            variance += _variance[i];
+            if (length >= MinAnswers && variance >= MinVariance)
             {
-                bestSum = Math.Abs(tail);
-                best = Window - i;
+                var z = Math.Abs(sum) / Math.Sqrt(variance);
+                if (z > best)
+                {
+                    best = z;
+                    bestLength = length;
+                }
             }
         }
 
+        if (best <= Threshold)
+        {
+            return -1;
+        }
+
+        var from = _recorded[(_next - bestLength + Window) % Window];
         _count = 0;
-        return Math.Max(best, 4);
+        return from;
     }
 }

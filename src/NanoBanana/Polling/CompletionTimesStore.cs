@@ -23,7 +23,7 @@ internal sealed class CompletionTimesStore : IDisposable
     private int _unsaved;
     private int _saving;
     private Task _background = Task.CompletedTask;
-    private bool _disposed;
+    private volatile bool _disposed;
 
     public CompletionTimesStore(string path, LatencyStatistics statistics, Uri service, TimeProvider time, ILogger logger)
     {
@@ -71,13 +71,18 @@ internal sealed class CompletionTimesStore : IDisposable
 
     private void OnRecorded()
     {
-        if (Interlocked.Increment(ref _unsaved) >= SaveEvery && Interlocked.CompareExchange(ref _saving, 1, 0) == 0)
+        // A wait that ends while the client is being disposed is saved by Dispose's own write, or not at all.
+        if (Interlocked.Increment(ref _unsaved) >= SaveEvery && !_disposed && Interlocked.CompareExchange(ref _saving, 1, 0) == 0)
         {
             _background = Task.Run(async () =>
             {
                 try
                 {
                     await SaveAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (ObjectDisposedException)
+                {
+                    // Disposed meanwhile: Dispose wrote the file.
                 }
                 finally
                 {

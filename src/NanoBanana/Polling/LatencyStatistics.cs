@@ -84,6 +84,29 @@ internal sealed class LatencyStatistics : ILatencyEstimator
         }
     }
 
+    /// <summary>
+    /// What a job's poll answers are judged against (<see cref="RecordPollOutcome"/>): the model's estimate as the job
+    /// starts to poll. Not the estimate of each answer's moment: when many jobs start together, their first completions
+    /// are their shortest, and an estimate that has learned from those underrates the rest.
+    /// </summary>
+    internal JudgeBasis? Basis(ImageModel model) => State(model).Basis(model, this);
+
+    /// <summary>
+    /// One poll's answer for a job still running <paramref name="since"/> seconds after its start: done or not
+    /// <paramref name="at"/> seconds after it, judged against <paramref name="basis"/> by the change detector
+    /// (<see cref="ChangeDetector"/>).
+    /// </summary>
+    internal void RecordPollOutcome(ImageModel model, JudgeBasis? basis, double since, double at, bool done)
+    {
+        if (basis is not null && _models.TryGetValue(model.Id, out var state))
+        {
+            state.Judge(basis, since, at, done);
+        }
+    }
+
+    /// <summary>An estimate to judge poll answers against, and the count of changes detected when it was made.</summary>
+    internal sealed record JudgeBasis(CompletionTimeDistribution Estimate, int Changes);
+
     /// <summary>Called after each observation is recorded, outside every lock (the file store counts them).</summary>
     internal Action? Recorded { get; set; }
 
@@ -96,6 +119,11 @@ internal sealed class LatencyStatistics : ILatencyEstimator
     /// everything this instance has seen itself: recency weighting then favours what is seen from now on. The newest
     /// observations are kept when they do not all fit the window.
     /// </summary>
+    /// <remarks>
+    /// If the service has changed since (another day, another region, a new model version), the first poll answers
+    /// stray from what the restored observations predict and the change detector drops them, as it drops observations
+    /// from before any change.
+    /// </remarks>
     internal void Import(string modelId, ReadOnlySpan<CompletionObservation> olderFirst) =>
         _models.GetOrAdd(modelId, _ => new ModelState(_window)).Prepend(olderFirst);
 
@@ -268,16 +296,39 @@ internal sealed class LatencyStatistics : ILatencyEstimator
             {
                 _ring[_next] = observation;
                 _next = (_next + 1) % _ring.Length;
+                _recorded++;
+
                 _count = Math.Min(_count + 1, _ring.Length);
-                var keep = _changes.Observe(observation, _estimate, _count);
-                if (keep < _count)
+                Volatile.Write(ref _version, _version + 1);
+            }
+        }
+
+        public JudgeBasis Basis(ImageModel model, LatencyStatistics owner)
+        {
+            lock (_gate)
+            {
+                return new JudgeBasis(EstimateLocked(model, owner), _changePoints);
+            }
+        }
+
+        public void Judge(JudgeBasis basis, double since, double at, bool done)
+        {
+            lock (_gate)
+            {
+                // A job that started before the last change detected was planned and judged by what is now forgotten.
+                if (basis.Changes != _changePoints)
                 {
-                    // The service changed: forget what came before the change.
-                    _count = keep;
-                    Interlocked.Increment(ref _changePoints);
+                    return;
                 }
 
-                Volatile.Write(ref _version, _version + 1);
+                var from = _changes.Judge(since, at, done, basis.Estimate, _count, _recorded);
+                if (from >= 0)
+                {
+                    // The service changed: forget what came before the change.
+                    _count = (int)Math.Min(_count, _recorded - from);
+                    Interlocked.Increment(ref _changePoints);
+                    Volatile.Write(ref _version, _version + 1);
+                }
             }
         }
 
@@ -287,6 +338,7 @@ internal sealed class LatencyStatistics : ILatencyEstimator
             {
                 var own = Ordered();
                 var take = Math.Min(olderFirst.Length, _ring.Length - own.Length);
+
                 var all = new CompletionObservation[take + own.Length];
                 olderFirst[^take..].CopyTo(all);
                 own.CopyTo(all, take);
@@ -299,6 +351,9 @@ internal sealed class LatencyStatistics : ILatencyEstimator
 
         private readonly ChangeDetector _changes = new();
         private int _changePoints;
+
+        // Every observation ever recorded (the change detector places a change by this count).
+        private long _recorded;
 
         public int ChangePoints => Volatile.Read(ref _changePoints);
 

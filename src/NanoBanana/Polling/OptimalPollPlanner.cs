@@ -48,7 +48,54 @@ internal static class OptimalPollPlanner
 
         budget += m[d.Bins] * Math.Ceiling((d.GridEnd / interval) + 1);
         budget *= share;
-        return Search(d, interval, min, max, plan => plan.ExpectedPolls <= budget, preferLow: false, capGaps: false) ?? Solve(d, 1e-3, interval, min, max, capGaps: false);
+
+        // When the loop itself sends about one poll per job (nearly every job done by its first poll, as on a service
+        // much faster than the loop's interval), the only plans under the budget poll once, past the estimate's whole
+        // tail (a few jobs that may run long, or the catalog prior's share), and cost seconds of lag: Nano Banana's
+        // frugal lag on a service three times faster than the catalog was 5 s. The loop's own polls are then the plan:
+        // a few percent more requests than the budget, never more than the loop, and no more lag than the loop.
+        var loop = FixedLoop(d, interval, min, max);
+        var plan = Search(d, interval, min, max, plan => plan.ExpectedPolls <= budget, preferLow: false, capGaps: false);
+        return plan is not null && plan.ExpectedLag <= loop.ExpectedLag ? plan : loop;
+    }
+
+    /// <summary>A fixed loop at <paramref name="interval"/> from the job's start, as a plan over <paramref name="d"/>.</summary>
+    public static PollPlan FixedLoop(CompletionTimeDistribution d, double interval, double min, double max)
+    {
+        var n = d.Bins;
+        var h = d.BinWidth;
+        var (p, m) = PrefixSums(d);
+        var step = Math.Max(1, (int)Math.Round(interval / h));
+        var next = new int[n + 1];
+        var polls = new double[n + 1];
+        var lag = new double[n + 1];
+        next[n] = n;
+        polls[n] = d.Mass[n];
+        lag[n] = d.Mass[n] * interval / 2;
+        for (var i = n - 1; i >= 0; i--)
+        {
+            var k = Math.Min(n, ((i / step) + 1) * step);
+            next[i] = k;
+            polls[i] = 1 - p[i] + polls[k];
+            lag[i] = (k * h * (p[k] - p[i])) - (m[k] - m[i]) + lag[k];
+        }
+
+        return new PollPlan(next, h, interval, min, max, polls[0], lag[0]);
+    }
+
+    // P[i] = mass before grid point i, M[i] = that mass times its mean time.
+    private static (double[] P, double[] M) PrefixSums(CompletionTimeDistribution d)
+    {
+        var mass = d.Mass;
+        var p = new double[d.Bins + 1];
+        var m = new double[d.Bins + 1];
+        for (var j = 0; j < d.Bins; j++)
+        {
+            p[j + 1] = p[j] + mass[j];
+            m[j + 1] = m[j] + (mass[j] * (j + 0.5) * d.BinWidth);
+        }
+
+        return (p, m);
     }
 
     // Geometric bisection on λ. Lag falls and polls rise with λ. preferLow: the smallest λ that satisfies the goal
@@ -88,14 +135,7 @@ internal static class OptimalPollPlanner
         var h = d.BinWidth;
         var mass = d.Mass;
 
-        // Prefix sums over bins: P[i] = mass before grid point i, M[i] = that mass times its mean time.
-        var P = new double[n + 1];
-        var M = new double[n + 1];
-        for (var j = 0; j < n; j++)
-        {
-            P[j + 1] = P[j] + mass[j];
-            M[j + 1] = M[j] + (mass[j] * (j + 0.5) * h);
-        }
+        var (P, M) = PrefixSums(d);
 
         var minStep = Math.Max(1, (int)Math.Ceiling((min / h) - 1e-9));
         var maxStep = Math.Max(minStep, (int)Math.Floor((max / h) + 1e-9));

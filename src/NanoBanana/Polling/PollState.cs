@@ -43,6 +43,9 @@ internal sealed class PollState
     /// <summary>A prediction re-attached by id: the first poll goes out at once.</summary>
     public bool Resumed { get; init; }
 
+    /// <summary>What the change detector judges this job's poll answers against: the estimate when its first poll went out.</summary>
+    public LatencyStatistics.JudgeBasis? Basis { get; set; }
+
     /// <summary>The status last reported to a progress callback, if any.</summary>
     public PredictionStatus? LastReported { get; set; }
 }

@@ -39,6 +39,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         activity?.SetTag(NanoBananaTelemetry.TagModel, state.Model.Id);
         NanoBananaTelemetry.Polls.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, state.Model.Id));
         state.PollCount++;
+        state.Basis ??= state.Resumed ? null : statistics.Basis(state.Model);
         var sent = time.GetTimestamp();
         Prediction prediction;
         if (state.PollUrl is { } foreign && !protocol.IsApiHost(foreign))
@@ -76,6 +77,11 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
 
         activity?.SetTag(NanoBananaTelemetry.TagStatus, prediction.Status.Value);
         Log.Polled(logger, state.Id, state.PollCount, prediction.Status.Value, elapsed * 1000);
+        if (!state.Resumed && state.Latest?.Status.IsTerminal != true && (prediction.Status.IsCompleted || !prediction.Status.IsTerminal))
+        {
+            statistics.RecordPollOutcome(state.Model, state.Basis, state.LastPendingElapsed, elapsed, prediction.Status.IsCompleted);
+        }
+
         if (prediction.Status.IsTerminal && state.Latest?.Status.IsTerminal != true)
         {
             RecordLatency(state, prediction, elapsed);

@@ -23,7 +23,8 @@ namespace NanoBanana.Benchmarks;
 /// the truth against both optima, to tell a wrong lag multiplier from a wrong shape), NB_ORACLE (with NB_DEBUG: a histogram of
 /// fresh draws from the truth, smoothed as the estimator smooths for several effective counts and not at all, planned for
 /// the lag target and replayed over the truth, to tell the smoothing's cost from the likelihood step's), NB_PERSEED (each
-/// seed's warm lag, to find a run caught in the first-poll trap), NB_NOPROBE (no probes below the first poll; see
+/// seed's warm lag, to find a run caught in the first-poll trap), NB_CHANGES (each change point detected, where, and how
+/// many observations were kept; with drift, each seed's two windows after the change), NB_NOPROBE (no probes below the first poll; see
 /// <see cref="FirstPollProbe"/>), NB_WINDOWS (instead of simulating: the HTTP harness's own cold and warm jobs, with the
 /// share of fixed 1 s's requests that the optimum's plan sends on each), NB_WC (each seed's cold and warm requests as
 /// shares of what the optimum's plan for the lag target sends on the same jobs, as the HTTP harness judges warm against cold),
@@ -97,6 +98,11 @@ internal static class PollingSimulation
                         if (Environment.GetEnvironmentVariable("NB_PERSEED") is not null && !frugal)
                         {
                             Console.Write(F($" s{seed}:{jobs.Skip(30).Take(100).Average(j => j.Lag):0.00}"));
+                        }
+
+                        if (jobs.Length > 130 && Environment.GetEnvironmentVariable("NB_CHANGES") is not null && !frugal)
+                        {
+                            Console.WriteLine(F($"    seed {seed}: jobs 130-180 {jobs.Skip(130).Take(50).Average(j => j.Requests):0.00} req lag {jobs.Skip(130).Take(50).Average(j => j.Lag):0.000}; 180-230 {jobs.Skip(180).Take(50).Average(j => j.Requests):0.00} req lag {jobs.Skip(180).Take(50).Average(j => j.Lag):0.000}"));
                         }
 
                         if (jobs.Length > 130)
@@ -223,6 +229,7 @@ internal static class PollingSimulation
             var polls = new int[count];
             var warps = new double[count];
             var bases = new LatencyStatistics.JudgeBasis?[count];
+            var changesSeen = 0;
             var events = new PriorityQueue<(int Job, double Previous, double Next), double>();
             var started = 0;
             var noiseRandom = new Random(seed + 2000);
@@ -286,6 +293,12 @@ internal static class PollingSimulation
                     else if (!Frozen)
                     {
                         stats.RecordInterval(model, e.Previous, e.Next);
+                    }
+
+                    if (Environment.GetEnvironmentVariable("NB_CHANGES") is not null && stats.ChangePoints(model) != changesSeen && !frugal)
+                    {
+                        changesSeen = stats.ChangePoints(model);
+                        Console.WriteLine($"    seed {seed}: change point {changesSeen} at job {e.Job} (completion of job started #{e.Job}), kept {stats.Count(model)}");
                     }
 
                     if (started < count)

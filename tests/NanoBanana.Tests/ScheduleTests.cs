@@ -763,8 +763,8 @@ public class CompletionTimeEstimationTests
             }
         });
 
-        Assert.InRange(detectedAfter, 1, 16);
-        Assert.True(keptThen <= detectedAfter, $"kept {keptThen} observations {detectedAfter} completions after the change");
+        Assert.InRange(detectedAfter, 16, 28); // detected within the first answers, dropped once 16 new waits can carry the estimate
+        Assert.True(keptThen <= detectedAfter + 8, $"kept {keptThen} observations {detectedAfter} completions after the change (8 in flight)");
         Assert.Equal(1, stats.ChangePoints(Nb2));
         Assert.InRange(stats.GetEstimate(Nb2).Quantile(0.5), 8.6, 10.6); // the new median is 9.6 s
     }

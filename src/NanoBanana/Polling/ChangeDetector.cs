@@ -14,7 +14,7 @@ namespace NanoBanana.Polling;
 internal sealed class ChangeDetector
 {
     /// <summary>The newest answers looked at.</summary>
-    public const int Window = 64;
+    public const int Window = 256;
 
     /// <summary>The fewest answers a change is declared on.</summary>
     public const int MinAnswers = 8;
@@ -24,7 +24,7 @@ internal sealed class ChangeDetector
     private const double PMin = 0.02;
 
     // The least variance a run of answers must carry before its deviation is judged (about 4 answers at p = ½).
-    private const double MinVariance = 1;
+    private const double MinVariance = 0.5;
 
     // Observations the estimate must rest on before its predictions are judged at all.
     private const int MinObservations = 32;

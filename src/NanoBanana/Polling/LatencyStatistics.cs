@@ -17,6 +17,9 @@ internal sealed class LatencyStatistics : ILatencyEstimator
     // The plan is recomputed when the estimate has moved by more than this (Kolmogorov–Smirnov distance).
     private const double ReplanDistance = 0.05;
 
+    // Observations from after a detected change that the estimate rests on when the older ones are dropped.
+    private const int MinKeptAfterChange = 16;
+
     // Once the service is seen to have changed, the catalog's range is evidently not where it runs now: the prior keeps
     // only this share of its weight (enough for its floor to keep every time possible).
     private const double PriorAfterChange = 0.1;
@@ -296,9 +299,16 @@ internal sealed class LatencyStatistics : ILatencyEstimator
             {
                 _ring[_next] = observation;
                 _next = (_next + 1) % _ring.Length;
-                _recorded++;
-
                 _count = Math.Min(_count + 1, _ring.Length);
+                _recorded++;
+                if (_changeFrom >= 0 && _recorded - _changeFrom >= MinKeptAfterChange)
+                {
+                    // The service changed: forget what came before the change.
+                    _count = (int)Math.Min(_count, _recorded - _changeFrom);
+                    _changeFrom = -1;
+                    Interlocked.Increment(ref _changePoints);
+                }
+
                 Volatile.Write(ref _version, _version + 1);
             }
         }
@@ -315,20 +325,14 @@ internal sealed class LatencyStatistics : ILatencyEstimator
         {
             lock (_gate)
             {
-                // A job that started before the last change detected was planned and judged by what is now forgotten.
-                if (basis.Changes != _changePoints)
+                // A job that started before the last change detected was planned and judged by what is now forgotten;
+                // while a change waits for observations from after it, there is nothing to judge.
+                if (basis.Changes != _changePoints || _changeFrom >= 0)
                 {
                     return;
                 }
 
-                var from = _changes.Judge(since, at, done, basis.Estimate, _count, _recorded);
-                if (from >= 0)
-                {
-                    // The service changed: forget what came before the change.
-                    _count = (int)Math.Min(_count, _recorded - from);
-                    Interlocked.Increment(ref _changePoints);
-                    Volatile.Write(ref _version, _version + 1);
-                }
+                _changeFrom = _changes.Judge(since, at, done, basis.Estimate, _count, _recorded);
             }
         }
 
@@ -352,8 +356,11 @@ internal sealed class LatencyStatistics : ILatencyEstimator
         private readonly ChangeDetector _changes = new();
         private int _changePoints;
 
-        // Every observation ever recorded (the change detector places a change by this count).
+        // Every observation ever recorded (the change detector places a change by this count), and where a detected
+        // change began by that count (-1: none pending). The older observations are dropped once MinKeptAfterChange
+        // were recorded since: dropped at once, the estimate would rest on one or two waits and the catalog's range.
         private long _recorded;
+        private long _changeFrom = -1;
 
         public int ChangePoints => Volatile.Read(ref _changePoints);
 

@@ -745,6 +745,18 @@ public class CompletionTimeEstimationTests
     }
 
     [Fact]
+    public void A_service_a_little_off_its_estimate_is_not_taken_for_a_changed_one()
+    {
+        // 8% slower than learned: over hundreds of answers that is many standard deviations, but no change worth
+        // forgetting what was learned (recency weighting follows it), no more than an estimate's own small misfit is.
+        var stats = new LatencyStatistics();
+        WaitDriver.Run(stats, Nb2, WaitDriver.Uniform(300, 21, 4, 8), inFlight: 8);
+        WaitDriver.Run(stats, Nb2, WaitDriver.Uniform(600, 22, 4.32, 8.64), inFlight: 8);
+
+        Assert.Equal(0, stats.ChangePoints(Nb2));
+    }
+
+    [Fact]
     public void An_abrupt_slowdown_is_detected_and_the_old_observations_dropped()
     {
         var r = new Random(12);

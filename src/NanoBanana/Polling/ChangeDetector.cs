@@ -8,7 +8,7 @@ namespace NanoBanana.Polling;
 /// completion's place in the estimate is not: when many jobs start together their first completions are their shortest,
 /// which a check of completions read as a faster service, and dropped what it had learned.) When the answers of the
 /// newest <see cref="MinAnswers"/> or more stray from their predictions by more than <see cref="Threshold"/> standard
-/// deviations, the change is placed where the strayed run of answers began, and the caller keeps only the observations
+/// deviations and by half the predicted count of jobs done, the change is placed where the strayed run of answers began, and the caller keeps only the observations
 /// recorded since. Not thread-safe: the caller holds its lock.
 /// </summary>
 internal sealed class ChangeDetector
@@ -23,6 +23,9 @@ internal sealed class ChangeDetector
     private const double Threshold = 5;
     private const double PMin = 0.02;
 
+    // How far the jobs' finishing rate over a run must be from the predicted one, as a share of it.
+    private const double MinEffect = 0.5;
+
     // The least variance a run of answers must carry before its deviation is judged (about 4 answers at p = ½).
     private const double MinVariance = 0.5;
 
@@ -31,6 +34,7 @@ internal sealed class ChangeDetector
 
     private readonly double[] _residual = new double[Window];
     private readonly double[] _variance = new double[Window];
+    private readonly double[] _predicted = new double[Window];
     private readonly long[] _recorded = new long[Window];
     private int _count;
     private int _next;
@@ -56,20 +60,24 @@ internal sealed class ChangeDetector
 
         var p = Math.Clamp((estimate.Cdf(at) - estimate.Cdf(since)) / running, PMin, 1 - PMin);
         _residual[_next] = (done ? 1 : 0) - p;
+        _predicted[_next] = p;
         _variance[_next] = p * (1 - p);
         _recorded[_next] = recorded;
         _next = (_next + 1) % Window;
         _count = Math.Min(_count + 1, Window);
 
-        // The newest run of answers that strays most, in standard deviations.
-        double sum = 0, variance = 0, best = 0;
+        // The newest run of answers that strays most, in standard deviations, among those whose jobs finished at a rate
+        // at least half again, or at most half, the predicted one (a smoothed estimate is a little off everywhere, and
+        // over hundreds of answers a little is many standard deviations; a changed service is off by far more).
+        double sum = 0, variance = 0, expected = 0, best = 0;
         var bestLength = 0;
         for (var length = 1; length <= _count; length++)
         {
             var i = (_next - length + Window) % Window;
             sum += _residual[i];
             variance += _variance[i];
-            if (length >= MinAnswers && variance >= MinVariance)
+            expected += _predicted[i];
+            if (length >= MinAnswers && variance >= MinVariance && Math.Abs(sum) >= MinEffect * expected)
             {
                 var z = Math.Abs(sum) / Math.Sqrt(variance);
                 if (z > best)

@@ -17,6 +17,9 @@ internal sealed class LatencyStatistics : ILatencyEstimator
     // The plan is recomputed when the estimate has moved by more than this (Kolmogorov–Smirnov distance).
     private const double ReplanDistance = 0.05;
 
+    // Observations of this client's own after which restored ones are no longer on trial (see Import).
+    private const int RestoredTrial = 64;
+
     // Observations from after a detected change that the estimate rests on when the older ones are dropped.
     private const int MinKeptAfterChange = 16;
 
@@ -108,7 +111,7 @@ internal sealed class LatencyStatistics : ILatencyEstimator
     }
 
     /// <summary>An estimate to judge poll answers against, and the count of changes detected when it was made.</summary>
-    internal sealed record JudgeBasis(CompletionTimeDistribution Estimate, int Changes);
+    internal sealed record JudgeBasis(CompletionTimeDistribution Estimate, int Epoch);
 
     /// <summary>Called after each observation is recorded, outside every lock (the file store counts them).</summary>
     internal Action? Recorded { get; set; }
@@ -124,8 +127,8 @@ internal sealed class LatencyStatistics : ILatencyEstimator
     /// </summary>
     /// <remarks>
     /// If the service has changed since (another day, another region, a new model version), the first poll answers
-    /// stray from what the restored observations predict and the change detector drops them, as it drops observations
-    /// from before any change.
+    /// stray from what the restored observations predict, and the change detector drops them at once: the model goes on
+    /// as a fresh client's would, from the catalog's prior and what it saw itself.
     /// </remarks>
     internal void Import(string modelId, ReadOnlySpan<CompletionObservation> olderFirst) =>
         _models.GetOrAdd(modelId, _ => new ModelState(_window)).Prepend(olderFirst);
@@ -301,12 +304,19 @@ internal sealed class LatencyStatistics : ILatencyEstimator
                 _next = (_next + 1) % _ring.Length;
                 _count = Math.Min(_count + 1, _ring.Length);
                 _recorded++;
+                if (_restored > 0 && _recorded - _recordedAtRestore >= RestoredTrial)
+                {
+                    _restored = 0; // borne out: from now on they are observations like any other
+                }
+
                 if (_changeFrom >= 0 && _recorded - _changeFrom >= MinKeptAfterChange)
                 {
                     // The service changed: forget what came before the change.
                     _count = (int)Math.Min(_count, _recorded - _changeFrom);
                     _changeFrom = -1;
+                    _restored = 0;
                     Interlocked.Increment(ref _changePoints);
+                    _epoch++;
                 }
 
                 Volatile.Write(ref _version, _version + 1);
@@ -317,7 +327,7 @@ internal sealed class LatencyStatistics : ILatencyEstimator
         {
             lock (_gate)
             {
-                return new JudgeBasis(EstimateLocked(model, owner), _changePoints);
+                return new JudgeBasis(EstimateLocked(model, owner), _epoch);
             }
         }
 
@@ -327,12 +337,23 @@ internal sealed class LatencyStatistics : ILatencyEstimator
             {
                 // A job that started before the last change detected was planned and judged by what is now forgotten;
                 // while a change waits for observations from after it, there is nothing to judge.
-                if (basis.Changes != _changePoints || _changeFrom >= 0)
+                if (basis.Epoch != _epoch || _changeFrom >= 0)
                 {
                     return;
                 }
 
                 _changeFrom = _changes.Judge(since, at, done, basis.Estimate, _count, _recorded);
+                if (_changeFrom >= 0 && _restored > 0)
+                {
+                    // Restored observations that the service no longer bears out: forget them at once and go on as a
+                    // fresh client would (the catalog's prior at its full weight), with what this client saw itself.
+                    _count = (int)Math.Min(_count, _ownAtRestore + (_recorded - _recordedAtRestore));
+                    _restored = 0;
+                    _changeFrom = -1;
+                    _epoch++;
+                    Interlocked.Increment(ref _restoredDrops);
+                    Volatile.Write(ref _version, _version + 1);
+                }
             }
         }
 
@@ -342,6 +363,13 @@ internal sealed class LatencyStatistics : ILatencyEstimator
             {
                 var own = Ordered();
                 var take = Math.Min(olderFirst.Length, _ring.Length - own.Length);
+                if (take > 0)
+                {
+                    _restored = take;
+                    _ownAtRestore = own.Length;
+                    _recordedAtRestore = _recorded;
+                }
+
 
                 var all = new CompletionObservation[take + own.Length];
                 olderFirst[^take..].CopyTo(all);
@@ -355,6 +383,18 @@ internal sealed class LatencyStatistics : ILatencyEstimator
 
         private readonly ChangeDetector _changes = new();
         private int _changePoints;
+
+        // Judging epochs: a job's poll answers count only within the epoch its first poll saw (every drop starts one).
+        private int _epoch;
+
+        // Restored observations (the oldest) still on record, how many of this client's own came before them, the count
+        // of recorded observations when they were restored, and how many times restored ones were dropped.
+        private int _restored;
+        private int _ownAtRestore;
+        private long _recordedAtRestore;
+        private int _restoredDrops;
+
+        public int RestoredDrops => Volatile.Read(ref _restoredDrops);
 
         // Every observation ever recorded (the change detector places a change by this count), and where a detected
         // change began by that count (-1: none pending). The older observations are dropped once MinKeptAfterChange
@@ -492,6 +532,9 @@ internal sealed class LatencyStatistics : ILatencyEstimator
 
     // Probe: when a job should poll first to explore below the plan's first poll (seconds), or 0 (see FirstPollProbe).
     private sealed record PlanEntry(PlanKey Key, ImageModel Model, PollPlan Plan, CompletionTimeDistribution Basis, int Version, double Probe);
+
+    /// <summary>How many times a model's restored observations were found stale and dropped (for tests and the benchmark).</summary>
+    internal int RestoredDrops(ImageModel model) => _models.TryGetValue(model.Id, out var m) ? m.RestoredDrops : 0;
 
     /// <summary>How many times a model's service was found to have changed and older observations were dropped.</summary>
     internal int ChangePoints(ImageModel model) => _models.TryGetValue(model.Id, out var m) ? m.ChangePoints : 0;

@@ -89,6 +89,31 @@ public sealed class CompletionTimesTests : IDisposable
         Assert.Equal(0, slower.ChangePoints(Flash)); // a fresh start: the catalog's prior keeps its full weight
     }
 
+    [Fact]
+    public void A_second_import_while_the_first_is_on_trial_is_judged_and_dropped_with_it()
+    {
+        // Two files learned when the service ran 1–2 s, loaded one after the other; the service now runs 3–6 s.
+        var stats = new LatencyStatistics();
+        stats.RecordInterval(Flash, 3.5, 4.0); // one wait of this client's own, before either import
+        foreach (var learned in new[] { Learned(60, seed: 1), Learned(60, seed: 2) })
+        {
+            foreach (var model in learned.Export())
+            {
+                stats.Import(model.Key, model.Value);
+            }
+        }
+
+        Assert.Equal(121, stats.Observations(Flash).Length);
+        var truths = WaitDriver.Uniform(24, seed: 5, low: 3, high: 6);
+        Assert.InRange(DroppedAfter(stats, truths, inFlight: 1), 1, 16);
+
+        // Both imports are gone, not only the later one; what this client saw itself stays.
+        var kept = stats.Observations(Flash);
+        Assert.True(kept.Length <= 25, $"{kept.Length} observations kept");
+        Assert.Contains(new CompletionObservation(3.5, 4.0), kept);
+        Assert.All(kept, o => Assert.True(o.Upper > 2, $"a restored wait survived: {o}"));
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]

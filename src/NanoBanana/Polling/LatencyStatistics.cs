@@ -110,7 +110,7 @@ internal sealed class LatencyStatistics : ILatencyEstimator
         }
     }
 
-    /// <summary>An estimate to judge poll answers against, and the count of changes detected when it was made.</summary>
+    /// <summary>An estimate to judge poll answers against, and the judging epoch it was made in (every drop starts one).</summary>
     internal sealed record JudgeBasis(CompletionTimeDistribution Estimate, int Epoch);
 
     /// <summary>Called after each observation is recorded, outside every lock (the file store counts them).</summary>
@@ -363,13 +363,16 @@ internal sealed class LatencyStatistics : ILatencyEstimator
             {
                 var own = Ordered();
                 var take = Math.Min(olderFirst.Length, _ring.Length - own.Length);
-                if (take > 0)
+                if (take > 0 && _restored > 0)
+                {
+                    _restored += take; // still on trial with an earlier import: one trial for both
+                }
+                else if (take > 0)
                 {
                     _restored = take;
                     _ownAtRestore = own.Length;
                     _recordedAtRestore = _recorded;
                 }
-
 
                 var all = new CompletionObservation[take + own.Length];
                 olderFirst[^take..].CopyTo(all);

@@ -35,7 +35,8 @@ internal static class OptimalPollPlanner
 
     /// <summary>
     /// The plan with the least expected lag whose expected polls stay within <paramref name="share"/> of what a fixed
-    /// loop at <paramref name="interval"/> would send over the same distribution.
+    /// loop at <paramref name="interval"/> would send over the same distribution; the loop itself when no such plan
+    /// has less lag than it.
     /// </summary>
     public static PollPlan ForBudget(CompletionTimeDistribution d, double interval, double share, double min, double max)
     {

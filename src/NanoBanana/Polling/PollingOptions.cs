@@ -52,7 +52,8 @@ public sealed class PollingOptions
 
     /// <summary>
     /// Budget mode: when set, the adaptive schedule sends no more polls per job than a fixed loop at this interval
-    /// would on the learned completion-time distribution (planned 3% under it), placed to minimise detection lag. The
+    /// would on the learned completion-time distribution (planned 3% under it), placed to minimise detection lag; when
+    /// no plan under it has less lag than the loop itself (a service much faster than the interval), the loop's polls. The
     /// fixed loop is taken as it really runs on this connection: each cycle is the interval plus the measured round trip
     /// and timer lateness.
     /// <see cref="TargetMeanLag"/> is then ignored. Null (default) uses the lag target.

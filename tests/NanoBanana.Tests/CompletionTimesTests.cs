@@ -232,6 +232,30 @@ public sealed class CompletionTimesTests : IDisposable
     }
 
     [Fact]
+    public async Task Disposing_asynchronously_writes_what_is_unsaved_and_twice_is_harmless()
+    {
+        await using var emulator = await Emu.StartAsync();
+        var file = Path.Combine(_dir, "times.json");
+        var client = Emu.Client(emulator, o => o.Polling.CompletionTimesFile = file);
+        for (var i = 0; i < 3; i++)
+        {
+            await client.GenerateAsync(new ImageJob("a lamp") { PinnedTier = ImageTier.NanoBanana });
+        }
+
+        Assert.False(File.Exists(file), "fewer than SaveEvery observations: nothing written yet");
+        await client.DisposeAsync();
+        await client.DisposeAsync();
+        client.Dispose();
+
+        await using (var stream = File.OpenRead(file))
+        {
+            Assert.Equal(3, (await CompletionTimesFile.ReadAsync(stream, CancellationToken.None)).Waits);
+        }
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => client.GenerateAsync(new ImageJob("a lamp")));
+    }
+
+    [Fact]
     public async Task A_file_learned_from_another_service_or_unreadable_is_ignored_and_replaced_never_fatal()
     {
         await using var emulator = await Emu.StartAsync();

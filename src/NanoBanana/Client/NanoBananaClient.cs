@@ -14,7 +14,7 @@ namespace NanoBanana;
 /// tier policy, submits without ever repeating a submit that may have been accepted, waits with the adaptive
 /// schedule under a deadline, falls back on service failures, and returns images with the explanation.
 /// </summary>
-public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable
+public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable, IAsyncDisposable
 {
     private readonly HttpClient? _ownedHttp;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ImageTier, ImageModel> _successors = new();
@@ -319,7 +319,7 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable
 
     ILogger IAttemptHost.Logger => Logger;
 
-    /// <summary>Disposes the HttpClient the client created for itself (not one it was given).</summary>
+    /// <summary>Disposes the HttpClient the client created for itself (not one it was given), after writing unsaved completion times to <see cref="PollingOptions.CompletionTimesFile"/> when it is set.</summary>
     public void Dispose()
     {
         Dispose(true);
@@ -336,6 +336,31 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable
         }
 
         _disposed = true;
+    }
+
+    /// <summary>
+    /// Disposes as <see cref="Dispose()"/> does, without blocking a thread: with <see cref="PollingOptions.CompletionTimesFile"/>
+    /// set, the completion times still unsaved are written to the file first.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        await DisposeAsyncCore().ConfigureAwait(false);
+        Dispose(false);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Disposes owned resources asynchronously; <see cref="Dispose(bool)"/> runs after it with <c>false</c>.</summary>
+    protected virtual async ValueTask DisposeAsyncCore()
+    {
+        if (!_disposed)
+        {
+            if (_completionTimes is not null)
+            {
+                await _completionTimes.DisposeAsync().ConfigureAwait(false);
+            }
+
+            _ownedHttp?.Dispose();
+        }
     }
 
     /// <inheritdoc />

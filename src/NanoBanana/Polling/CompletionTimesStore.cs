@@ -9,7 +9,7 @@ namespace NanoBanana.Polling;
 /// disposed. A file learned from another service, or one that cannot be read, is logged and ignored, never fatal: it is
 /// a cache. Writes go to a temporary file that replaces the old one, so a crash mid-write leaves the old file whole.
 /// </summary>
-internal sealed class CompletionTimesStore : IDisposable
+internal sealed class CompletionTimesStore : IDisposable, IAsyncDisposable
 {
     /// <summary>New observations after which the file is written again.</summary>
     public const int SaveEvery = 16;
@@ -132,7 +132,10 @@ internal sealed class CompletionTimesStore : IDisposable
     }
 
     /// <summary>Stops counting, waits for a write under way, and writes what is new.</summary>
-    public void Dispose()
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <summary>As <see cref="Dispose"/>, without blocking a thread on the file.</summary>
+    public async ValueTask DisposeAsync()
     {
         if (_disposed)
         {
@@ -143,7 +146,7 @@ internal sealed class CompletionTimesStore : IDisposable
         _statistics.Recorded -= OnRecorded;
         try
         {
-            _background.GetAwaiter().GetResult();
+            await _background.ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or OperationCanceledException)
         {
@@ -152,7 +155,7 @@ internal sealed class CompletionTimesStore : IDisposable
 
         if (Volatile.Read(ref _unsaved) > 0)
         {
-            SaveAsync(CancellationToken.None).GetAwaiter().GetResult();
+            await SaveAsync(CancellationToken.None).ConfigureAwait(false);
         }
 
         _writing.Dispose();

@@ -256,6 +256,35 @@ public sealed class CompletionTimesTests : IDisposable
     }
 
     [Fact]
+    public async Task Two_clients_sharing_one_file_never_leave_it_torn()
+    {
+        // Documented as one file per client; two app instances pointed at one path must still not corrupt it or fail.
+        await using var emulator = await Emu.StartAsync();
+        var file = Path.Combine(_dir, "shared.json");
+        var logs = new CapturingLoggerProvider();
+        var clients = new[] { Emu.Client(emulator, o => o.Polling.CompletionTimesFile = file, logs), Emu.Client(emulator, o => o.Polling.CompletionTimesFile = file, logs) };
+        var jobs = CompletionTimesStore.SaveEvery * 3;
+        await Task.WhenAll(clients.Select(c => Task.Run(async () =>
+        {
+            for (var i = 0; i < jobs; i++)
+            {
+                await c.GenerateAsync(new ImageJob("a lamp") { PinnedTier = ImageTier.NanoBanana });
+            }
+        })));
+
+        await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask()));
+
+        // The last writer wins, whole: one client's waits, never a mixture or a torn document.
+        await using (var stream = File.OpenRead(file))
+        {
+            Assert.Equal(jobs, (await CompletionTimesFile.ReadAsync(stream, CancellationToken.None)).Waits);
+        }
+
+        Assert.Empty(Directory.GetFiles(_dir, "*.tmp"));
+        Assert.DoesNotContain(logs.Entries, e => e.Message.Contains("not saved", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
     public async Task A_file_learned_from_another_service_or_unreadable_is_ignored_and_replaced_never_fatal()
     {
         await using var emulator = await Emu.StartAsync();

@@ -259,6 +259,8 @@ internal static class PollingHarness
         };
 
         var results = new Job[jobs];
+        var changes = new List<string>(); // NB_DEBUG: where each change point was detected (jobs done, observations kept)
+        var completed = 0;
         using var slots = new SemaphoreSlim(InFlight);
         var tasks = new List<Task>();
         for (var i = 0; i < jobs; i++)
@@ -285,6 +287,19 @@ internal static class PollingHarness
                     var emulated = emulator.GetJob(result.PredictionId)!;
                     var seen = emulated.FirstTerminalReportTimestamp;
                     results[index] = new Job(index, 1 + emulated.Polls, (seen - emulated.CompleteTimestamp) / (double)Stopwatch.Frequency / Scale, (done - emulated.CompleteTimestamp) / (double)Stopwatch.Frequency / Scale, (emulated.CompleteTimestamp - emulated.CreatedTimestamp) / (double)Stopwatch.Frequency, result.PredictionId, emulated.CreatedTimestamp);
+                    if (debug)
+                    {
+                        var model = client.Catalog[tier];
+                        lock (changes)
+                        {
+                            completed++;
+                            var drops = client.LatencyStatistics.ChangePoints(model) + client.LatencyStatistics.RestoredDrops(model);
+                            if (drops > changes.Count)
+                            {
+                                changes.Add(F($"after {completed} jobs done (job {index} last), {client.LatencyStatistics.Observations(model).Length} observations kept"));
+                            }
+                        }
+                    }
                 }
                 finally
                 {
@@ -306,7 +321,7 @@ internal static class PollingHarness
             var plan = client.LatencyStatistics.GetPlan(model, options.Polling);
             var truth = emulator.Jobs.Select(j => (j.CompleteTimestamp - j.CreatedTimestamp) / (double)Stopwatch.Frequency).Order().ToArray();
             Console.WriteLine($"    [{strategy}] the plans in turn (first poll s / expected polls): {string.Join(" ", plans.Select(p => F($"{p.PollTimes().FirstOrDefault() / Scale:0.00}/{p.ExpectedPolls:0.0}")))}");
-            Console.WriteLine($"    [{strategy}] poll cycle overhead {client.LatencyStatistics.PollCycleOverhead() / Scale:0.000} s equivalent; {client.LatencyStatistics.Replans} plans made; {client.LatencyStatistics.ProbesSent} probes below the first poll; {client.LatencyStatistics.ChangePoints(model)} change points detected");
+            Console.WriteLine($"    [{strategy}] poll cycle overhead {client.LatencyStatistics.PollCycleOverhead() / Scale:0.000} s equivalent; {client.LatencyStatistics.Replans} plans made; {client.LatencyStatistics.ProbesSent} probes below the first poll; {client.LatencyStatistics.ChangePoints(model)} change points detected{(changes.Count > 0 ? ": " + string.Join("; ", changes) : "")}");
             Console.WriteLine(F($"    estimate p10/p50/p90 {estimate.Quantile(0.1) / Scale:0.00}/{estimate.Quantile(0.5) / Scale:0.00}/{estimate.Quantile(0.9) / Scale:0.00}; true {truth[truth.Length / 10] / Scale:0.00}/{truth[truth.Length / 2] / Scale:0.00}/{truth[truth.Length * 9 / 10] / Scale:0.00}; KS {CompletionTimeDistribution.Distance(estimate, CompletionTimeDistribution.FromSamples(truth, estimate.BinWidth, estimate.Bins)):0.000}"));
             Console.WriteLine(F($"    plan: expected lag {plan.ExpectedLag / Scale:0.000} polls {plan.ExpectedPolls:0.00}; times {string.Join(" ", plan.PollTimes().Take(14).Select(t => (t / Scale).ToString("0.00", CultureInfo.InvariantCulture)))}"));
             // The final plan replayed over this run's true completion times, with no timing noise: what the plan

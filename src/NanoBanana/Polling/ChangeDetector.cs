@@ -8,7 +8,7 @@ namespace NanoBanana.Polling;
 /// completion's place in the estimate is not: when many jobs start together their first completions are their shortest,
 /// which a check of completions read as a faster service, and dropped what it had learned.) When the answers of the
 /// newest <see cref="MinAnswers"/> or more stray from their predictions by more than <see cref="Threshold"/> standard
-/// deviations and by half the predicted count of jobs done, the change is placed where the strayed run of answers began, and the caller keeps only the observations
+/// deviations (read from the Chernoff bound for trials of unequal odds, not the normal approximation) and by half the predicted count of jobs done, the change is placed where the strayed run of answers began, and the caller keeps only the observations
 /// recorded since. Not thread-safe: the caller holds its lock.
 /// </summary>
 internal sealed class ChangeDetector
@@ -22,7 +22,7 @@ internal sealed class ChangeDetector
     // Standard deviations: a smoothed estimate is a little off everywhere, which over hundreds of answers adds up (4 gave
     // false alarms in the simulation, 5 over HTTP on Nano Banana Pro). Predictions are kept within [PMin, 1 − PMin], so
     // one answer weighs little on its own.
-    private const double Threshold = 6;
+    private const double Threshold = 5;
     private const double PMin = 0.02;
 
     // How far the jobs' finishing rate over a run must be from the predicted one, as a share of it.
@@ -81,11 +81,16 @@ internal sealed class ChangeDetector
             expected += _predicted[i];
             if (length >= MinAnswers && variance >= MinVariance && Math.Abs(sum) >= MinEffect * expected)
             {
-                var z = Math.Abs(sum) / Math.Sqrt(variance);
-                if (z > best)
+                // The z-score screens; a run it flags is judged by the Chernoff bound (below), which the normal
+                // approximation overstates for a few answers at long odds.
+                if (Math.Abs(sum) / Math.Sqrt(variance) > Threshold)
                 {
-                    best = z;
-                    bestLength = length;
+                    var z = Chernoff(length, expected + sum);
+                    if (z > best)
+                    {
+                        best = z;
+                        bestLength = length;
+                    }
                 }
             }
         }
@@ -98,5 +103,62 @@ internal sealed class ChangeDetector
         var from = _recorded[(_next - bestLength + Window) % Window];
         _count = 0;
         return from;
+    }
+
+    // How far the newest `length` answers, `seen` of them "done", are from their predictions, in standard deviations
+    // read from the Chernoff bound for a sum of independent trials with unequal odds: √(2·I), where
+    // I = sup over θ of θ·seen − Σ ln(1 − pᵢ + pᵢ·e^θ) bounds −ln P(a sum at least as far out). Where the normal
+    // approximation holds this is about the z-score; where it does not, it does not overstate. Over HTTP, 5 of 8 answers
+    // "done" at odds of about 9% each scored 5.4 as a z-score (a false change on a steady service); this reads 3.8.
+    // Eight "still running" at 98% odds of "done" read 7.9.
+    private double Chernoff(int length, double seen)
+    {
+        double Log(double theta, out double mean)
+        {
+            double sum = 0;
+            mean = 0;
+            for (var k = 1; k <= length; k++)
+            {
+                var p = _predicted[(_next - k + Window) % Window];
+                var tilted = 1 - p + (p * Math.Exp(theta));
+                sum += Math.Log(tilted);
+                mean += p * Math.Exp(theta) / tilted;
+            }
+
+            return sum;
+        }
+
+        double rate;
+        if (seen <= 0.5)
+        {
+            rate = -Log(-60, out _); // all running: −Σ ln(1 − pᵢ)
+        }
+        else if (seen >= length - 0.5)
+        {
+            rate = -Log(60, out _) + (60 * length); // all done: −Σ ln pᵢ
+        }
+        else
+        {
+            // The tilt at which the expected count is `seen`: the mean is increasing in θ, so bisect.
+            double lo = -60, hi = 60;
+            for (var iteration = 0; iteration < 60; iteration++)
+            {
+                var mid = (lo + hi) / 2;
+                Log(mid, out var mean);
+                if (mean < seen)
+                {
+                    lo = mid;
+                }
+                else
+                {
+                    hi = mid;
+                }
+            }
+
+            var theta = (lo + hi) / 2;
+            rate = (theta * seen) - Log(theta, out _);
+        }
+
+        return Math.Sqrt(2 * Math.Max(0, rate));
     }
 }

@@ -763,6 +763,23 @@ public class CompletionTimeEstimationTests
     }
 
     [Fact]
+    public void A_few_answers_at_long_odds_are_judged_by_their_tail_not_by_a_z_score()
+    {
+        // Uniform over 0–100 s: a poll at 9 s of a job running since 0 finds it done with odds 0.09.
+        var uniform = new CompletionTimeDistribution(1, [.. Enumerable.Repeat(0.01, 100), 0]);
+
+        // 5 of 8 done at odds 0.09: 5.3 as a z-score, about 3.8 by the tail (over HTTP a steady Pro service gave such runs).
+        var detector = new ChangeDetector();
+        var answers = new[] { true, false, true, true, false, true, false, true };
+        Assert.All(answers, done => Assert.Equal(-1, detector.Judge(0, 9, done, uniform, total: 100, recorded: 100)));
+
+        // 8 still running where the odds of done were 0.9: 8.5 as a z-score, about 6.1 by the tail; a change.
+        var refuted = new ChangeDetector();
+        var results = Enumerable.Range(0, 8).Select(_ => refuted.Judge(0, 90, false, uniform, total: 100, recorded: 100)).ToArray();
+        Assert.Equal(100, results[^1]);
+    }
+
+    [Fact]
     public void A_service_a_little_off_its_estimate_is_not_taken_for_a_changed_one()
     {
         // 8% slower than learned: over hundreds of answers that is many standard deviations, but no change worth

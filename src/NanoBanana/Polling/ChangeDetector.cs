@@ -19,9 +19,9 @@ internal sealed class ChangeDetector
     /// <summary>The fewest answers a change is declared on.</summary>
     public const int MinAnswers = 8;
 
-    // Standard deviations: a smoothed estimate is a little off everywhere, which over hundreds of answers adds up (4 gave
-    // false alarms in the simulation, 5 over HTTP on Nano Banana Pro). Predictions are kept within [PMin, 1 − PMin], so
-    // one answer weighs little on its own.
+    // Standard deviations, read from the Chernoff bound: a smoothed estimate is a little off everywhere, which over
+    // hundreds of answers adds up (4 gave false alarms in the simulation; 5 read as a z-score, over HTTP on Nano Banana
+    // Pro). Predictions are kept within [PMin, 1 − PMin], so one answer weighs little on its own.
     private const double Threshold = 5;
     private const double PMin = 0.02;
 
@@ -110,7 +110,7 @@ internal sealed class ChangeDetector
     // I = sup over θ of θ·seen − Σ ln(1 − pᵢ + pᵢ·e^θ) bounds −ln P(a sum at least as far out). Where the normal
     // approximation holds this is about the z-score; where it does not, it does not overstate. Over HTTP, 5 of 8 answers
     // "done" at odds of about 9% each scored 5.4 as a z-score (a false change on a steady service); this reads 3.8.
-    // Eight "still running" at 98% odds of "done" read 7.9.
+    // Eight "still running" at 90% odds of "done" read 6.1 (8.5 as a z-score).
     private double Chernoff(int length, double seen)
     {
         double Log(double theta, out double mean)

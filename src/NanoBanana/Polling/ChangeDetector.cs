@@ -113,29 +113,40 @@ internal sealed class ChangeDetector
     // Eight "still running" at 90% odds of "done" read 6.1 (8.5 as a z-score).
     private double Chernoff(int length, double seen)
     {
+        // Σ ln(1 − pᵢ + pᵢ·e^θ) over the run, and the run's expected count of "done" under that tilt.
         double Log(double theta, out double mean)
         {
+            var tilt = Math.Exp(theta);
             double sum = 0;
             mean = 0;
             for (var k = 1; k <= length; k++)
             {
                 var p = _predicted[(_next - k + Window) % Window];
-                var tilted = 1 - p + (p * Math.Exp(theta));
+                var tilted = 1 - p + (p * tilt);
                 sum += Math.Log(tilted);
-                mean += p * Math.Exp(theta) / tilted;
+                mean += p * tilt / tilted;
+            }
+
+            return sum;
+        }
+
+        // Σ −ln(qᵢ) over the run, qᵢ the odds of the outcome all answers had (θ → ∓∞).
+        double AllAlike(bool done)
+        {
+            double sum = 0;
+            for (var k = 1; k <= length; k++)
+            {
+                var p = _predicted[(_next - k + Window) % Window];
+                sum -= Math.Log(done ? p : 1 - p);
             }
 
             return sum;
         }
 
         double rate;
-        if (seen <= 0.5)
+        if (seen <= 0.5 || seen >= length - 0.5)
         {
-            rate = -Log(-60, out _); // all running: −Σ ln(1 − pᵢ)
-        }
-        else if (seen >= length - 0.5)
-        {
-            rate = -Log(60, out _) + (60 * length); // all done: −Σ ln pᵢ
+            rate = AllAlike(done: seen > 0.5);
         }
         else
         {

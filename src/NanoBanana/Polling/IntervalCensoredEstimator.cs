@@ -235,6 +235,7 @@ internal static class IntervalCensoredEstimator
         }
 
         var p2 = new double[Bins + 1];
+        var jumped = new double[Bins + 1];
         var steps = 0;
         while (steps < MaxIterations)
         {
@@ -266,27 +267,13 @@ internal static class IntervalCensoredEstimator
             {
                 var r = p1[j] - p[j];
                 var v = p2[j] - p1[j] - r;
-                var jumped = p[j] - (2 * alpha * r) + (alpha * alpha * v);
-                inside = jumped >= 0 && double.IsFinite(jumped);
-            }
-
-            if (inside)
-            {
-                for (var j = 0; j <= Bins; j++)
-                {
-                    var r = p1[j] - p[j];
-                    var v = p2[j] - p1[j] - r;
-                    p1[j] = p[j] - (2 * alpha * r) + (alpha * alpha * v);
-                }
-            }
-            else
-            {
-                Array.Copy(p2, p1, p1.Length);
+                jumped[j] = p[j] - (2 * alpha * r) + (alpha * alpha * v);
+                inside = jumped[j] >= 0 && double.IsFinite(jumped[j]);
             }
 
             // A plain step from the jump (or from p2) keeps the iterate self-consistent.
             steps++;
-            var change = em.Apply(p1, p);
+            var change = em.Apply(inside ? jumped : p2, p);
             if (change < Tolerance)
             {
                 break;

@@ -344,23 +344,14 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable, IA
     /// </summary>
     public async ValueTask DisposeAsync()
     {
-        await DisposeAsyncCore().ConfigureAwait(false);
-        Dispose(false);
-        GC.SuppressFinalize(this);
-    }
-
-    /// <summary>Disposes owned resources asynchronously; <see cref="Dispose(bool)"/> runs after it with <c>false</c>.</summary>
-    protected virtual async ValueTask DisposeAsyncCore()
-    {
-        if (!_disposed)
+        if (!_disposed && _completionTimes is not null)
         {
-            if (_completionTimes is not null)
-            {
-                await _completionTimes.DisposeAsync().ConfigureAwait(false);
-            }
-
-            _ownedHttp?.Dispose();
+            await _completionTimes.DisposeAsync().ConfigureAwait(false);
         }
+
+        // The rest as Dispose(bool) does (the store, already disposed, returns at once).
+        Dispose(true);
+        GC.SuppressFinalize(this);
     }
 
     /// <inheritdoc />

@@ -30,7 +30,7 @@ internal static class OptimalPollPlanner
     public static PollPlan ForLag(CompletionTimeDistribution d, double targetLag, double min, double max)
     {
         var tailGap = 2 * targetLag;
-        return Search(d, tailGap, min, max, plan => plan.ExpectedLag <= targetLag, preferLow: true) ?? Solve(d, 1e5, tailGap, min, max);
+        return Search(d, tailGap, min, max, (_, lag) => lag <= targetLag, preferLow: true) ?? Solve(d, 1e5, tailGap, min, max);
     }
 
     /// <summary>
@@ -56,7 +56,7 @@ internal static class OptimalPollPlanner
         // frugal lag on a service three times faster than the catalog was 5 s. The loop's own polls are then the plan:
         // a few percent more requests than the budget, never more than the loop, and no more lag than the loop.
         var loop = FixedLoop(d, interval, min, max);
-        var plan = Search(d, interval, min, max, plan => plan.ExpectedPolls <= budget, preferLow: false, capGaps: false);
+        var plan = Search(d, interval, min, max, (polls, _) => polls <= budget, preferLow: false, capGaps: false);
         return plan is not null && plan.ExpectedLag <= loop.ExpectedLag ? plan : loop;
     }
 
@@ -101,19 +101,24 @@ internal static class OptimalPollPlanner
 
     // Geometric bisection on λ. Lag falls and polls rise with λ. preferLow: the smallest λ that satisfies the goal
     // (fewest polls for the lag); otherwise the largest λ that satisfies it (least lag for the budget). Null when no λ
-    // tried satisfies it.
-    private static PollPlan? Search(CompletionTimeDistribution d, double tailGap, double min, double max, Func<PollPlan, bool> goal, bool preferLow, bool capGaps = true)
+    // tried satisfies it. The goal reads (expected polls, expected lag). One program serves every λ: the prefix sums
+    // and the scratch arrays are made once, and only the plan kept is materialised.
+    private static PollPlan? Search(CompletionTimeDistribution d, double tailGap, double min, double max, Func<double, double, bool> goal, bool preferLow, bool capGaps = true)
     {
+        var program = new DynamicProgram(d);
+        var work = new int[d.Bins + 1];
+        int[]? best = null;
+        double bestPolls = 0, bestLag = 0;
         double lo = 1e-3, hi = 1e5;
-        PollPlan? best = null;
         for (var iteration = 0; iteration < LambdaIterations; iteration++)
         {
             var lambda = Math.Sqrt(lo * hi);
-            var plan = Solve(d, lambda, tailGap, min, max, capGaps);
-            var ok = goal(plan);
+            var (polls, lag) = program.Run(lambda, tailGap, min, max, capGaps, work);
+            var ok = goal(polls, lag);
             if (ok)
             {
-                best = plan;
+                (best, work) = (work, best ?? new int[d.Bins + 1]);
+                (bestPolls, bestLag) = (polls, lag);
             }
 
             if (ok == preferLow)
@@ -126,56 +131,70 @@ internal static class OptimalPollPlanner
             }
         }
 
-        return best;
+        return best is null ? null : new PollPlan(best, d.BinWidth, tailGap, min, max, bestPolls, bestLag);
     }
 
     /// <summary>The schedule minimising E[polls] + λ E[lag]; <paramref name="capGaps"/>: with <see cref="MaxGapShare"/>.</summary>
     public static PollPlan Solve(CompletionTimeDistribution d, double lambda, double tailGap, double min, double max, bool capGaps = true)
     {
-        var n = d.Bins;
-        var h = d.BinWidth;
-        var mass = d.Mass;
+        var next = new int[d.Bins + 1];
+        var (polls, lag) = new DynamicProgram(d).Run(lambda, tailGap, min, max, capGaps, next);
+        return new PollPlan(next, d.BinWidth, tailGap, min, max, polls, lag);
+    }
 
-        var (P, M) = PrefixSums(d);
-
-        var minStep = Math.Max(1, (int)Math.Ceiling((min / h) - 1e-9));
-        var maxStep = Math.Max(minStep, (int)Math.Floor((max / h) + 1e-9));
-        var floorStep = (int)Math.Floor((tailGap / h) + 1e-9); // the cap never forbids a gap as short as the tail's
+    // The dynamic program over one distribution's grid.
+    private sealed class DynamicProgram(CompletionTimeDistribution d)
+    {
+        private readonly (double[] P, double[] M) _sums = PrefixSums(d);
 
         // W[i]: the least expected cost from "still running at grid point i" on, weighted by P(still running at i).
-        var w = new double[n + 1];
-        var polls = new double[n + 1];
-        var lag = new double[n + 1];
-        var next = new int[n + 1];
-        var beyond = mass[n];
-        w[n] = beyond * (1 + (lambda * tailGap / 2));
-        polls[n] = beyond;
-        lag[n] = beyond * tailGap / 2;
-        next[n] = n;
-        for (var i = n - 1; i >= 0; i--)
+        private readonly double[] _w = new double[d.Bins + 1];
+        private readonly double[] _polls = new double[d.Bins + 1];
+        private readonly double[] _lag = new double[d.Bins + 1];
+
+        // Fills next[i] (the next poll's grid point from grid point i) for λ; returns the plan's expected polls and lag.
+        public (double Polls, double Lag) Run(double lambda, double tailGap, double min, double max, bool capGaps, int[] next)
         {
-            var running = 1 - P[i];
-            var bestCost = double.PositiveInfinity;
-            var bestK = n;
-            var reach = i == 0 || !capGaps ? maxStep : Math.Min(maxStep, Math.Max(Math.Max(minStep, floorStep), (int)(MaxGapShare * i)));
-            var last = Math.Min(n, i + reach);
-            for (var k = Math.Min(n, i + minStep); k <= last; k++)
+            var n = d.Bins;
+            var h = d.BinWidth;
+            var mass = d.Mass;
+            var (p, m) = _sums;
+            var (w, polls, lag) = (_w, _polls, _lag);
+
+            var minStep = Math.Max(1, (int)Math.Ceiling((min / h) - 1e-9));
+            var maxStep = Math.Max(minStep, (int)Math.Floor((max / h) + 1e-9));
+            var floorStep = (int)Math.Floor((tailGap / h) + 1e-9); // the cap never forbids a gap as short as the tail's
+
+            var beyond = mass[n];
+            w[n] = beyond * (1 + (lambda * tailGap / 2));
+            polls[n] = beyond;
+            lag[n] = beyond * tailGap / 2;
+            next[n] = n;
+            for (var i = n - 1; i >= 0; i--)
             {
-                var detected = (k * h * (P[k] - P[i])) - (M[k] - M[i]);
-                var cost = running + (lambda * detected) + w[k];
-                if (cost < bestCost)
+                var running = 1 - p[i];
+                var bestCost = double.PositiveInfinity;
+                var bestK = n;
+                var reach = i == 0 || !capGaps ? maxStep : Math.Min(maxStep, Math.Max(Math.Max(minStep, floorStep), (int)(MaxGapShare * i)));
+                var last = Math.Min(n, i + reach);
+                for (var k = Math.Min(n, i + minStep); k <= last; k++)
                 {
-                    bestCost = cost;
-                    bestK = k;
+                    var detected = (k * h * (p[k] - p[i])) - (m[k] - m[i]);
+                    var cost = running + (lambda * detected) + w[k];
+                    if (cost < bestCost)
+                    {
+                        bestCost = cost;
+                        bestK = k;
+                    }
                 }
+
+                w[i] = bestCost;
+                next[i] = bestK;
+                polls[i] = running + polls[bestK];
+                lag[i] = (bestK * h * (p[bestK] - p[i])) - (m[bestK] - m[i]) + lag[bestK];
             }
 
-            w[i] = bestCost;
-            next[i] = bestK;
-            polls[i] = running + polls[bestK];
-            lag[i] = (bestK * h * (P[bestK] - P[i])) - (M[bestK] - M[i]) + lag[bestK];
+            return (polls[0], lag[0]);
         }
-
-        return new PollPlan(next, h, tailGap, min, max, polls[0], lag[0]);
     }
 }

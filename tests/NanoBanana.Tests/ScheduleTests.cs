@@ -471,6 +471,48 @@ public class CompletionTimeEstimationTests
     }
 
     [Theory]
+    [InlineData(0.002)] // every kernel at its floor of half a bin
+    [InlineData(0.05)]
+    [InlineData(0.5)] // the widest Silverman width allowed, reaching past both ends of the grid
+    public void The_kernel_weights_from_the_recurrence_are_the_gaussian_weights(double width)
+    {
+        // The smoothing computes e^(-d²/2s²) for whole-bin offsets d by a recurrence, one exp per bin; here each weight
+        // is computed directly, as it was before, with the same local widths and the mass beyond the grid kept apart.
+        var r = new Random(5);
+        var p = new double[IntervalCensoredEstimator.Bins + 1];
+        for (var j = 0; j < p.Length; j++)
+        {
+            p[j] = r.NextDouble() < 0.3 ? 0 : r.NextDouble();
+        }
+
+        var local = Enumerable.Range(0, IntervalCensoredEstimator.Bins).Select(_ => (1 / 3.0) + (r.NextDouble() * (3 - (1 / 3.0)))).ToArray();
+        foreach (var widths in new[] { null, local })
+        {
+            var smoothed = IntervalCensoredEstimator.Smooth(p, 0.05, width, widths);
+            var n = p.Length - 1;
+            var direct = new double[p.Length];
+            direct[n] = p[n];
+            for (var j = 0; j < n; j++)
+            {
+                var s = Math.Max(width * (widths?[j] ?? 1) * (j + 0.5), 0.5);
+                var reach = (int)Math.Ceiling(3 * s);
+                var range = Enumerable.Range(Math.Max(0, j - reach), Math.Min(n - 1, j + reach) - Math.Max(0, j - reach) + 1);
+                var norm = range.Sum(k => Math.Exp(-0.5 * (k - j) * (k - j) / (s * s)));
+                foreach (var k in range)
+                {
+                    direct[k] += p[j] * Math.Exp(-0.5 * (k - j) * (k - j) / (s * s)) / norm;
+                }
+            }
+
+            Assert.Equal(p.Sum(), smoothed.Sum(), 9); // the mass is kept
+            for (var k = 0; k < p.Length; k++)
+            {
+                Assert.True(Math.Abs(smoothed[k] - direct[k]) <= 1e-12 * Math.Max(1, direct[k]), $"bin {k}: {smoothed[k]:R} against {direct[k]:R}");
+            }
+        }
+    }
+
+    [Theory]
     [MemberData(nameof(Shapes))]
     public void When_the_first_poll_already_sees_completion_the_estimate_does_not_drift_early_as_midpoints_do(string shape)
     {

@@ -331,7 +331,7 @@ internal static class IntervalCensoredEstimator
     // The last cell (beyond the grid) stays where it is. The kernel's weights at whole-bin offsets d, e^(-d²/2s²) = a^(d²)
     // with a = e^(-1/2s²), follow from one exp by the recurrence a^((d+1)²) = a^(d²) · a^(2d+1): one exp per bin, not
     // one per bin pair (the exps were a quarter of an estimate's cost).
-    private static double[] Smooth(double[] p, double h, double width, double[]? local)
+    internal static double[] Smooth(double[] p, double h, double width, double[]? local)
     {
         var n = p.Length - 1;
         var smoothed = new double[p.Length];

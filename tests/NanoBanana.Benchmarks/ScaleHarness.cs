@@ -15,8 +15,8 @@ internal static partial class ScaleHarness
 
     public static async Task<int> RunAsync(int jobs)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "NanoBanana.Emulator.dll");
-        using var emulator = Process.Start(new ProcessStartInfo("dotnet", $"\"{dll}\" --port 0 --time-scale 1") { RedirectStandardOutput = true, UseShellExecute = false })!;
+        // The emulator tool (nanobanana-emulator), built beside the harness.
+        using var emulator = NanoBanana.Soak.DotnetApp.Start("nanobanana-emulator.dll", ["--port", "0", "--time-scale", "1"]);
         try
         {
             string? line;

@@ -206,12 +206,10 @@ public sealed class PostgreSqlPredictionJournal : PredictionJournalBase, IShared
             inFlight = reader.GetInt64(3);
         }
 
-        // In flight: jobs submitting or accepted under a live lease, plus submits on the wire (counted twice while both, which errs low).
-        if (counted >= limits.ImagesPerWindow || inFlight + open >= limits.ConcurrentTasks)
+        if (JournalRules.AccountGateWait(limits, counted, open, oldestEnd, inFlight, now) is { } wait)
         {
-            var wait = counted >= limits.ImagesPerWindow && oldestEnd is { } end ? end + limits.Window - now : TimeSpan.FromMilliseconds(100);
             await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return (null, wait < TimeSpan.FromMilliseconds(10) ? TimeSpan.FromMilliseconds(10) : wait);
+            return (null, wait);
         }
 
         long ticket;

@@ -8,9 +8,11 @@ namespace NanoBanana.Journal.Sqlite;
 /// A batch journal in a SQLite file: the embedded default for one machine. Every step is one transaction
 /// (<c>BEGIN IMMEDIATE</c>, so the budget check and its reservation cannot interleave with another process), in WAL mode
 /// with full sync, so what was written before a submit is there after a crash or a power cut. Several processes on
-/// one machine may share the file; for many machines use the PostgreSQL journal.
+/// one machine may share the file; for many machines use the PostgreSQL journal. The account's limits are kept in the
+/// file too (<see cref="ISharedAccountGate"/>), so a worker restarted after a crash, or another process on the same
+/// file, counts the submits already made in the current window.
 /// </summary>
-public sealed class SqlitePredictionJournal : PredictionJournalBase
+public sealed class SqlitePredictionJournal : PredictionJournalBase, ISharedAccountGate
 {
     private const long MicrosPerUsd = 1_000_000;
     private readonly string _connectionString;
@@ -47,7 +49,69 @@ public sealed class SqlitePredictionJournal : PredictionJournalBase
                 PRIMARY KEY (batch, key));
             CREATE INDEX IF NOT EXISTS nb_journal_day ON nb_journal (day);
             CREATE INDEX IF NOT EXISTS nb_journal_worker ON nb_journal (worker);
+            CREATE TABLE IF NOT EXISTS nb_submit_window (
+                ticket INTEGER PRIMARY KEY AUTOINCREMENT,
+                worker TEXT NOT NULL,
+                started INTEGER NOT NULL,
+                ended INTEGER);
             """);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<(long? Ticket, TimeSpan RetryAfter)> TryEnterSubmitAsync(string workerId, AccountLimits limits, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workerId);
+        ArgumentNullException.ThrowIfNull(limits);
+        return ValueTask.FromResult(InTransaction(tx =>
+        {
+            var now = _time.GetUtcNow();
+
+            // Forget submits a window past their end, and open tickets of workers long gone (ten windows).
+            using (var prune = Command(tx, "DELETE FROM nb_submit_window WHERE ended < $windowStart OR (ended IS NULL AND started < $stale)"))
+            {
+                prune.Parameters.AddWithValue("$windowStart", (now - limits.Window).ToUnixTimeMilliseconds());
+                prune.Parameters.AddWithValue("$stale", (now - (10 * limits.Window)).ToUnixTimeMilliseconds());
+                prune.ExecuteNonQuery();
+            }
+
+            long counted, open, inFlight;
+            DateTimeOffset? earliestEnd;
+            using (var counts = Command(tx, """
+                SELECT (SELECT COUNT(*) FROM nb_submit_window),
+                       (SELECT COUNT(*) FROM nb_submit_window WHERE ended IS NULL),
+                       (SELECT MIN(ended) FROM nb_submit_window),
+                       (SELECT COUNT(*) FROM nb_journal WHERE state IN (1, 2) AND lease_until > $now)
+                """))
+            {
+                using var reader = counts.ExecuteReader();
+                reader.Read();
+                counted = reader.GetInt64(0);
+                open = reader.GetInt64(1);
+                earliestEnd = reader.IsDBNull(2) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2));
+                inFlight = reader.GetInt64(3);
+            }
+
+            if (JournalRules.AccountGateWait(limits, counted, open, earliestEnd, inFlight, now) is { } wait)
+            {
+                return ((long?)null, wait);
+            }
+
+            using var insert = Command(tx, "INSERT INTO nb_submit_window (worker, started) VALUES ($worker, $now) RETURNING ticket");
+            insert.Parameters.AddWithValue("$worker", workerId);
+            return ((long?)(long)insert.ExecuteScalar()!, TimeSpan.Zero);
+        }));
+    }
+
+    /// <inheritdoc/>
+    public ValueTask LeaveSubmitAsync(long ticket, CancellationToken cancellationToken = default)
+    {
+        InTransaction(tx =>
+        {
+            using var command = Command(tx, "UPDATE nb_submit_window SET ended = $now WHERE ticket = $ticket");
+            command.Parameters.AddWithValue("$ticket", ticket);
+            return command.ExecuteNonQuery();
+        });
+        return ValueTask.CompletedTask;
     }
 
     /// <inheritdoc/>

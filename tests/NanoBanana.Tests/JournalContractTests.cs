@@ -16,7 +16,53 @@ public abstract class JournalContractTests
     /// <summary>Whether the store keeps several batches apart (the in-memory journal is one batch).</summary>
     protected virtual bool KeepsBatchesApart => true;
 
+    /// <summary>Whether the store keeps the account's limits for every worker and every run that shares it (<see cref="ISharedAccountGate"/>).</summary>
+    protected virtual bool SharesAccountLimits => true;
+
     private static readonly DateOnly Today = new(2026, 11, 22);
+
+    [Fact]
+    public async Task The_account_window_outlives_a_worker_killed_mid_submit()
+    {
+        var time = new ManualTimeProvider();
+        var first = Open("window", time: time);
+        Assert.Equal(SharesAccountLimits, first is ISharedAccountGate);
+        if (first is not ISharedAccountGate gate)
+        {
+            return; // the in-memory journal lives and dies with its process: nothing outlives it to share
+        }
+
+        // 3 submits a minute. One at 0 s and one at 10 s end at once; one at 20 s never ends (its worker was killed).
+        var limits = new AccountLimits(ConcurrentTasks: 5, ImagesPerWindow: 3);
+        await gate.LeaveSubmitAsync(Ticket(await gate.TryEnterSubmitAsync("w1", limits)));
+        time.Advance(TimeSpan.FromSeconds(10));
+        await gate.LeaveSubmitAsync(Ticket(await gate.TryEnterSubmitAsync("w1", limits)));
+        time.Advance(TimeSpan.FromSeconds(10));
+        Ticket(await gate.TryEnterSubmitAsync("w1", limits));
+
+        // The worker restarted (a new object on the same storage) counts all three: the next submit waits until the
+        // first is a window past its end.
+        var restarted = (ISharedAccountGate)Open("window", time: time);
+        var (ticket, retryAfter) = await restarted.TryEnterSubmitAsync("w1", limits);
+        Assert.Null(ticket);
+        Assert.InRange(retryAfter, TimeSpan.FromSeconds(39.99), TimeSpan.FromSeconds(40.01));
+        time.Advance(TimeSpan.FromSeconds(41));
+        Ticket(await restarted.TryEnterSubmitAsync("w1", limits));
+        (ticket, retryAfter) = await restarted.TryEnterSubmitAsync("w1", limits); // the one at 10 s, the unended one and this
+        Assert.Null(ticket);
+        Assert.InRange(retryAfter, TimeSpan.FromSeconds(8.99), TimeSpan.FromSeconds(9.01));
+
+        // Concurrency: a submit on the wire holds its slot until it ends, across objects on the same storage.
+        var single = new AccountLimits(ConcurrentTasks: 1, ImagesPerWindow: 100);
+        var other = (ISharedAccountGate)Open("concurrency", time: time);
+        var held = Ticket(await other.TryEnterSubmitAsync("w1", single));
+        Assert.Null((await ((ISharedAccountGate)Open("concurrency", time: time)).TryEnterSubmitAsync("w2", single)).Ticket);
+        await other.LeaveSubmitAsync(held);
+        Ticket(await ((ISharedAccountGate)Open("concurrency", time: time)).TryEnterSubmitAsync("w2", single));
+
+        static long Ticket((long? Ticket, TimeSpan RetryAfter) entered) =>
+            entered.Ticket ?? throw new Xunit.Sdk.XunitException($"refused, retry after {entered.RetryAfter}");
+    }
 
     [Fact]
     public async Task Claims_follow_the_lease_and_the_state()
@@ -148,6 +194,8 @@ public sealed class InMemoryJournalContractTests : JournalContractTests
     private readonly Dictionary<string, InMemoryPredictionJournal> _stores = [];
 
     protected override bool KeepsBatchesApart => false;
+
+    protected override bool SharesAccountLimits => false;
 
     // In memory a "restart" can only mean the same object.
     protected override IPredictionJournal Open(string name, string batchId = "default", TimeProvider? time = null) =>

@@ -40,6 +40,27 @@ public static class JournalRules
         (batchCapUsd is not { } batch || batchChargesUsd + reserveUsd <= batch)
         && (dailyCapUsd is not { } daily || dayChargesUsd + reserveUsd <= daily);
 
+    /// <summary>
+    /// Whether a shared store's account gate (<see cref="ISharedAccountGate"/>) lets a submit in now, from what the
+    /// store counts under its lock: <paramref name="counted"/> submits still in the window (ended less than a window
+    /// ago, or not ended), <paramref name="onTheWire"/> of them not ended, the earliest end among them, and
+    /// <paramref name="inFlight"/> jobs submitting or accepted under a live lease.
+    /// </summary>
+    /// <returns>Null when the submit may enter; otherwise how long to wait before asking again (at least 10 ms).</returns>
+    public static TimeSpan? AccountGateWait(AccountLimits limits, long counted, long onTheWire, DateTimeOffset? earliestEnd, long inFlight, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+
+        // Jobs on the wire may also be in flight under a lease (counted twice while both), which errs on the safe side.
+        if (counted < limits.ImagesPerWindow && inFlight + onTheWire < limits.ConcurrentTasks)
+        {
+            return null;
+        }
+
+        var wait = counted >= limits.ImagesPerWindow && earliestEnd is { } end ? end + limits.Window - now : TimeSpan.FromMilliseconds(100);
+        return wait < TimeSpan.FromMilliseconds(10) ? TimeSpan.FromMilliseconds(10) : wait;
+    }
+
     /// <summary>The entry after a submit's intent and reservation.</summary>
     public static JournalEntry Begin(JournalEntry current, string workerId, decimal reserveUsd, DateOnly day) =>
         current with { State = JournalState.Submitting, WorkerId = workerId, ChargeUsd = reserveUsd, Day = day, Error = null };

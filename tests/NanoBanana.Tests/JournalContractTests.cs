@@ -52,13 +52,14 @@ public abstract class JournalContractTests
         Assert.Null(ticket);
         Assert.InRange(retryAfter, TimeSpan.FromSeconds(8.99), TimeSpan.FromSeconds(9.01));
 
-        // Concurrency: a submit on the wire holds its slot until it ends, across objects on the same storage.
+        // Concurrency: a submit on the wire holds its slot until it ends, across objects on the same storage and
+        // across batches (the account is one, whatever the batch).
         var single = new AccountLimits(ConcurrentTasks: 1, ImagesPerWindow: 100);
         var other = (ISharedAccountGate)Open("concurrency", time: time);
         var held = Ticket(await other.TryEnterSubmitAsync("w1", single));
-        Assert.Null((await ((ISharedAccountGate)Open("concurrency", time: time)).TryEnterSubmitAsync("w2", single)).Ticket);
+        Assert.Null((await ((ISharedAccountGate)Open("concurrency", "another-batch", time)).TryEnterSubmitAsync("w2", single)).Ticket);
         await other.LeaveSubmitAsync(held);
-        Ticket(await ((ISharedAccountGate)Open("concurrency", time: time)).TryEnterSubmitAsync("w2", single));
+        Ticket(await ((ISharedAccountGate)Open("concurrency", "another-batch", time)).TryEnterSubmitAsync("w2", single));
 
         static long Ticket((long? Ticket, TimeSpan RetryAfter) entered) =>
             entered.Ticket ?? throw new Xunit.Sdk.XunitException($"refused, retry after {entered.RetryAfter}");

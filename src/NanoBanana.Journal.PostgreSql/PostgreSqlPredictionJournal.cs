@@ -180,7 +180,10 @@ public sealed class PostgreSqlPredictionJournal : PredictionJournalBase, IShared
             await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        // Forget submits a window past their end, and open tickets of workers long gone (ten windows).
+        // Forget submits a window past their end, and open tickets of workers long gone (ten windows). An open ticket
+        // counts in the rate window until then, but on the wire (for concurrency) only for a window from its start: a
+        // live worker's submit is in flight as its journal row (Submitting, under a live lease) from a moment after the
+        // ticket, and a killed worker's should not hold a slot for ten windows after its lease has run out.
         await using (var prune = Command(connection, tx, "DELETE FROM nb_submit_window WHERE ended < @windowStart OR (ended IS NULL AND started < @stale)"))
         {
             prune.Parameters.AddWithValue("windowStart", now - limits.Window);
@@ -192,12 +195,13 @@ public sealed class PostgreSqlPredictionJournal : PredictionJournalBase, IShared
         DateTimeOffset? oldestEnd;
         await using (var counts = Command(connection, tx, """
             SELECT (SELECT COUNT(*) FROM nb_submit_window),
-                   (SELECT COUNT(*) FROM nb_submit_window WHERE ended IS NULL),
+                   (SELECT COUNT(*) FROM nb_submit_window WHERE ended IS NULL AND started >= @windowStart),
                    (SELECT MIN(ended) FROM nb_submit_window),
                    (SELECT COUNT(*) FROM nb_journal WHERE state IN (1, 2) AND lease_until > @now)
             """))
         {
             counts.Parameters.AddWithValue("now", now);
+            counts.Parameters.AddWithValue("windowStart", now - limits.Window);
             await using var reader = await counts.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             counted = reader.GetInt64(0);

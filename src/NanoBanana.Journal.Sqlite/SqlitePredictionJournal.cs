@@ -66,7 +66,9 @@ public sealed class SqlitePredictionJournal : PredictionJournalBase, ISharedAcco
         {
             var now = _time.GetUtcNow();
 
-            // Forget submits a window past their end, and open tickets of workers long gone (ten windows).
+            // Forget submits a window past their end, and open tickets of workers long gone (ten windows). An open
+            // ticket counts in the rate window until then, but on the wire (for concurrency) only for a window from its
+            // start, as in the PostgreSQL journal.
             using (var prune = Command(tx, "DELETE FROM nb_submit_window WHERE ended < $windowStart OR (ended IS NULL AND started < $stale)"))
             {
                 prune.Parameters.AddWithValue("$windowStart", (now - limits.Window).ToUnixTimeMilliseconds());
@@ -78,11 +80,12 @@ public sealed class SqlitePredictionJournal : PredictionJournalBase, ISharedAcco
             DateTimeOffset? earliestEnd;
             using (var counts = Command(tx, """
                 SELECT (SELECT COUNT(*) FROM nb_submit_window),
-                       (SELECT COUNT(*) FROM nb_submit_window WHERE ended IS NULL),
+                       (SELECT COUNT(*) FROM nb_submit_window WHERE ended IS NULL AND started >= $windowStart),
                        (SELECT MIN(ended) FROM nb_submit_window),
                        (SELECT COUNT(*) FROM nb_journal WHERE state IN (1, 2) AND lease_until > $now)
                 """))
             {
+                counts.Parameters.AddWithValue("$windowStart", (now - limits.Window).ToUnixTimeMilliseconds());
                 using var reader = counts.ExecuteReader();
                 reader.Read();
                 counted = reader.GetInt64(0);

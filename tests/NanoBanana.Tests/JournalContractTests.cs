@@ -61,6 +61,17 @@ public abstract class JournalContractTests
         await other.LeaveSubmitAsync(held);
         Ticket(await ((ISharedAccountGate)Open("concurrency", "another-batch", time)).TryEnterSubmitAsync("w2", single));
 
+        // A ticket never left (its worker was killed) holds its concurrency slot for one window, not for the ten that
+        // it still counts in the rate window.
+        var two = new AccountLimits(ConcurrentTasks: 1, ImagesPerWindow: 2);
+        var orphans = (ISharedAccountGate)Open("orphan", time: time);
+        Ticket(await orphans.TryEnterSubmitAsync("w1", two));
+        Assert.Null((await orphans.TryEnterSubmitAsync("w1", two)).Ticket); // on the wire
+        time.Advance(two.Window + TimeSpan.FromSeconds(1));
+        var after = (ISharedAccountGate)Open("orphan", time: time);
+        await after.LeaveSubmitAsync(Ticket(await after.TryEnterSubmitAsync("w1", two))); // the slot is free again
+        Assert.Null((await after.TryEnterSubmitAsync("w1", two)).Ticket); // but the orphan still counts in the window
+
         static long Ticket((long? Ticket, TimeSpan RetryAfter) entered) =>
             entered.Ticket ?? throw new Xunit.Sdk.XunitException($"refused, retry after {entered.RetryAfter}");
     }

@@ -43,8 +43,8 @@ public static class JournalRules
     /// <summary>
     /// Whether a shared store's account gate (<see cref="ISharedAccountGate"/>) lets a submit in now, from what the
     /// store counts under its lock: <paramref name="counted"/> submits still in the window (ended less than a window
-    /// ago, or not ended), <paramref name="onTheWire"/> of them not ended, the earliest end among them, and
-    /// <paramref name="inFlight"/> jobs submitting or accepted under a live lease.
+    /// ago, or not ended), <paramref name="onTheWire"/> of them not ended and started less than a window ago, the
+    /// earliest end among them, and <paramref name="inFlight"/> jobs submitting or accepted under a live lease.
     /// </summary>
     /// <returns>Null when the submit may enter; otherwise how long to wait before asking again (at least 10 ms).</returns>
     public static TimeSpan? AccountGateWait(AccountLimits limits, long counted, long onTheWire, DateTimeOffset? earliestEnd, long inFlight, DateTimeOffset now)

@@ -294,14 +294,14 @@ internal static class IntervalCensoredEstimator
 
         public double Apply(double[] p, double[] next)
         {
-            _prefix[0] = 0;
+            var (from, to, weight, prefix, share) = (cells.From, cells.To, cells.Weight, _prefix, _share);
+            prefix[0] = 0;
             for (var j = 0; j <= Bins; j++)
             {
-                _prefix[j + 1] = _prefix[j] + p[j];
+                prefix[j + 1] = prefix[j] + p[j];
             }
 
-            Array.Clear(_share);
-            var (from, to, weight, prefix, share) = (cells.From, cells.To, cells.Weight, _prefix, _share);
+            Array.Clear(share);
             for (var i = 0; i < from.Length; i++)
             {
                 var inside = prefix[to[i] + 1] - prefix[from[i]];
@@ -317,7 +317,7 @@ internal static class IntervalCensoredEstimator
             var change = 0.0;
             for (var j = 0; j <= Bins; j++)
             {
-                run += _share[j];
+                run += share[j];
                 var value = ((p[j] * run) + prior[j]) / denominator;
                 change = Math.Max(change, Math.Abs(value - p[j]));
                 next[j] = value;

@@ -149,6 +149,12 @@ public sealed class EmulatorOptions
     /// </summary>
     public bool ReportExecutionTime { get; set; }
 
+    /// <summary>
+    /// With <see cref="ReportExecutionTime"/>, what the reported times are as a multiple of the jobs' true times. Default 1:
+    /// honest. 0.001 is a service that sends seconds where milliseconds are read; 0.7 one that leaves the queue out.
+    /// </summary>
+    public double ExecutionTimeFactor { get; set; } = 1;
+
     /// <summary>Random seed for latencies and random faults; null for a random seed.</summary>
     public int? Seed { get; set; }
 

@@ -200,7 +200,7 @@ public sealed partial class NanoBananaEmulator
 
         if (_options.ReportExecutionTime)
         {
-            var execMs = done ? (job.CompleteTimestamp - job.CreatedTimestamp) * 1000.0 / Stopwatch.Frequency : 0;
+            var execMs = done ? (job.CompleteTimestamp - job.CreatedTimestamp) * 1000.0 / Stopwatch.Frequency * _options.ExecutionTimeFactor : 0;
             w.WriteNumber("executionTime", Math.Round(execMs, 3));
             w.WriteStartObject("timings");
             w.WriteNumber("inference", Math.Round(execMs, 3));

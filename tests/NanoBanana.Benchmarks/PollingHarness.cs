@@ -14,7 +14,8 @@ namespace NanoBanana.Benchmarks;
 /// the cold jobs (first 30) and the warm ones (next 100), and the optimum requests/job at the default's warm lag,
 /// computed from the emulator's true distribution by the same dynamic program the SDK uses. The drift distribution
 /// slows every model by 1.6× after 130 jobs and adds two windows: the first 50 jobs after the change, and the next 50.
-/// NB_ONLY filters cells ("shape:tier"); NB_DEBUG prints each run's plans and estimate; NB_ADVERSARY=1 measures
+/// NB_ONLY filters cells ("shape:tier"); NB_REPORTED makes the emulator report executionTime as that many times the
+/// true time (1 honest, 0.001 seconds read as milliseconds); NB_DEBUG prints each run's plans and estimate; NB_ADVERSARY=1 measures
 /// <see cref="LatencyShapes.Adversary"/> instead (no goals were set for those shapes: the goal lines are printed as a
 /// yardstick, and the run is saved apart from the runs of record).
 /// </summary>
@@ -26,6 +27,10 @@ internal static class PollingHarness
     private const int InFlight = 8;
 
     internal static readonly double Scale = double.Parse(Environment.GetEnvironmentVariable("NB_SCALE") ?? "0.1", CultureInfo.InvariantCulture);
+
+    // NB_REPORTED: the emulator reports executionTime as this many times the true time (1 honest, 0.001 seconds read as
+    // milliseconds, 0.7 the run without its queue). Unset: not reported, the default.
+    private static readonly double Reported = double.Parse(Environment.GetEnvironmentVariable("NB_REPORTED") ?? "0", CultureInfo.InvariantCulture);
 
     private static readonly string[] Strategies = ["default", "frugal", "fixed 1 s", "fixed 2 s"];
 
@@ -82,7 +87,8 @@ internal static class PollingHarness
     {
         var shapes = LatencyShapes.Selected;
         var only = Environment.GetEnvironmentVariable("NB_ONLY");
-        Console.WriteLine($"Polling harness: time scale {Scale}, executionTime not reported, {InFlight} jobs in flight, cold = first {Cold} jobs, warm = next {Warm}.");
+        var reported = Reported > 0 ? F($"executionTime reported as {Reported}× the true time") : "executionTime not reported";
+        Console.WriteLine($"Polling harness: time scale {Scale}, {reported}, {InFlight} jobs in flight, cold = first {Cold} jobs, warm = next {Warm}.");
         var lines = new List<string>
         {
             "| distribution | model | strategy | cold req/job | cold lag (s) | warm req/job | warm lag (s) | warm lag to caller (s) | optimum req/job at the default's warm lag | warm vs optimum | optimum over randomised schedules | warm vs that |",
@@ -221,6 +227,12 @@ internal static class PollingHarness
     internal static async Task<Job[]> RunAsync(LatencyProfile profile, ImageTier tier, string strategy, int jobs, int seed = 7, byte[]? restore = null, Stream? save = null)
     {
         var emulatorOptions = new EmulatorOptions { TimeScale = Scale, Seed = seed, LogBodies = false, Latency = profile, SyncModeTimeout = TimeSpan.FromMinutes(10) };
+        if (Reported > 0)
+        {
+            emulatorOptions.ReportExecutionTime = true;
+            emulatorOptions.ExecutionTimeFactor = Reported;
+        }
+
         await using var emulator = await NanoBananaEmulator.StartAsync(emulatorOptions);
         var options = new NanoBananaOptions { Deadline = TimeSpan.FromMinutes(10), UseSyncMode = strategy == "sync" };
         if (strategy == "frugal")

@@ -13,7 +13,9 @@ namespace NanoBanana.Benchmarks;
 /// late, as over HTTP; NB_ORDERED=1 for the older model where it arrives 8 submits later). Seconds, no round trip. For
 /// fast iteration on the estimator; the HTTP harness (<c>-- polling</c>) is the measurement of record. Environment:
 /// NB_SEEDS (runs averaged, default 5), NB_ONLY (filter "shape:tier"), NB_HALFLIFE / NB_PRIOR (override the options),
-/// NB_EXACT (feed exact completion times instead of intervals, to separate censoring from sampling error), NB_JITTER
+/// NB_EXACT (feed exact completion times instead of intervals, to separate censoring from sampling error), NB_REPORTED
+/// (the service reports an execution time of this factor times the true one: 1 honest, 0.001 seconds read as
+/// milliseconds, 0.7 the run without its queue; NB_REPORTED_SHIFT adds seconds to each report), NB_JITTER
 /// (each job's plan stretched by a random factor within ±this share, to test whether varied poll times help the
 /// estimate), NB_NOISE (one clock only: each poll reaches the service off its planned time by a normal deviation whose
 /// p10–p90 spread is this many seconds, as timer lateness and round trips do over HTTP; the deviations are reported to
@@ -152,6 +154,13 @@ internal static class PollingSimulation
     private static readonly bool FrugalTrace = Environment.GetEnvironmentVariable("NB_PERJOB") == "frugal";
 
     private static readonly bool Exact = Environment.GetEnvironmentVariable("NB_EXACT") is not null;
+
+    // NB_REPORTED: the service reports an execution time of this many times the true one (1: honest; 0.001: seconds read
+    // as milliseconds; 0.7: the run without the queue). Unset: nothing reported.
+    private static readonly double Reported = double.Parse(Environment.GetEnvironmentVariable("NB_REPORTED") ?? "0", CultureInfo.InvariantCulture);
+
+    // NB_REPORTED_SHIFT: seconds added to each reported time (negative: a queue the report leaves out).
+    private static readonly double ReportedShift = double.Parse(Environment.GetEnvironmentVariable("NB_REPORTED_SHIFT") ?? "0", CultureInfo.InvariantCulture);
 
     // NB_FREEZE: nothing is learned, every job polls by the catalog prior's plan (to tell plan-following from learning).
     private static readonly bool Frozen = Environment.GetEnvironmentVariable("NB_FREEZE") is not null;
@@ -292,7 +301,7 @@ internal static class PollingSimulation
                     }
                     else if (!Frozen)
                     {
-                        stats.RecordInterval(model, e.Previous, e.Next);
+                        stats.RecordCompletion(model, e.Previous, e.Next, Reported > 0 ? (Reported * truths[e.Job]) + ReportedShift : null);
                     }
 
                     if (Environment.GetEnvironmentVariable("NB_CHANGES") is not null && stats.ChangePoints(model) != changesSeen && !frugal)

@@ -73,4 +73,7 @@ internal static partial class Log
 
     [LoggerMessage(23, LogLevel.Warning, "Completion times not saved to {Path}: {Error}")]
     public static partial void CompletionTimesNotSaved(ILogger logger, string path, string error);
+
+    [LoggerMessage(24, LogLevel.Warning, "The executionTime {ReportedMs:0} ms that the service reported for prediction {PredictionId} on {Model} is earlier than its \"still running\" answer at {RunningMs:0} ms; this model's reported execution times are not used from now on (completion times are learned from the poll answers alone)")]
+    public static partial void ExecutionTimeRefuted(ILogger logger, string model, double reportedMs, double runningMs, string predictionId);
 }

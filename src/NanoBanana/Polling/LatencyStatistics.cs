@@ -77,7 +77,50 @@ internal sealed class LatencyStatistics : ILatencyEstimator
         Recorded?.Invoke();
     }
 
-    /// <summary>The job completed at a known time (a plausible execution time, a sync-mode answer).</summary>
+    /// <summary>
+    /// A wait saw the job complete in (<paramref name="lower"/>, <paramref name="upper"/>] seconds after its submit, and
+    /// the service reported that it ran for <paramref name="reported"/> seconds (null: not reported). The "still running"
+    /// answer at <paramref name="lower"/> came from a poll whose round trip took <paramref name="lowerRoundTrip"/> seconds.
+    /// </summary>
+    /// <remarks>
+    /// A reported time narrows the interval to a point only once the model's reports have earned it. What the service
+    /// means by <c>executionTime</c> is not documented: it may leave out the queue, or be seconds where milliseconds are
+    /// expected, and such a report still falls inside a wide interval (a first poll that sees the job done has a lower
+    /// bound of 0) and would teach completion times that are too short, so that the plan polls early and ever more.
+    /// Every job that was seen running tests the reports: a report earlier than a "still running" answer is refuted
+    /// (beyond what the clocks allow: the service looked at the job somewhere within that poll's round trip, and a job's
+    /// start is placed half a typical round trip before its submit's answer), and from then on this model's reports are not used; one that agrees with the answers
+    /// counts towards <see cref="ReportConfirmations"/>, after which reports inside the interval are used.
+    /// </remarks>
+    /// <returns>What became of the report.</returns>
+    internal ReportedTimeUse RecordCompletion(ImageModel model, double lower, double upper, double? reported, double lowerRoundTrip = 0)
+    {
+        var use = reported is { } r && double.IsFinite(r) && r > 0
+            ? State(model).JudgeReport(lower, upper, r, MinReportTolerance + ((Math.Max(0, lowerRoundTrip) + TypicalRoundTrip()) / 2))
+            : ReportedTimeUse.NotReported;
+        if (use == ReportedTimeUse.Used)
+        {
+            RecordExact(model, reported!.Value);
+        }
+        else
+        {
+            RecordInterval(model, lower, upper);
+        }
+
+        return use;
+    }
+
+    /// <summary>Reports that must agree with what polling saw before a model's reported times are used.</summary>
+    internal const int ReportConfirmations = 8;
+
+    // How far (seconds) a report may fall before a "still running" answer without refuting it, besides the round trips:
+    // a report may be rounded, and timers and threads add their own.
+    private const double MinReportTolerance = 0.01;
+
+    /// <summary>Whether a model's reported execution times are used (confirmed, and never refuted).</summary>
+    internal bool ReportsTrusted(ImageModel model) => _models.TryGetValue(model.Id, out var m) && m.ReportsTrusted;
+
+    /// <summary>The job completed at a known time (a sync-mode answer).</summary>
     internal void RecordExact(ImageModel model, double seconds) => RecordInterval(model, seconds, seconds);
 
     /// <summary>The wait ended (deadline, cancellation) while the job was still running <paramref name="lower"/> seconds after its submit.</summary>
@@ -384,6 +427,53 @@ internal sealed class LatencyStatistics : ILatencyEstimator
             }
         }
 
+        // Reported execution times that agreed with a "still running" answer, and whether one was refuted (see
+        // RecordCompletion): counted under _gate.
+        private int _reportsConfirmed;
+        private bool _reportsRefuted;
+
+        public bool ReportsTrusted
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return !_reportsRefuted && _reportsConfirmed >= ReportConfirmations;
+                }
+            }
+        }
+
+        public ReportedTimeUse JudgeReport(double lower, double upper, double reported, double tolerance)
+        {
+            lock (_gate)
+            {
+                if (_reportsRefuted)
+                {
+                    return ReportedTimeUse.Distrusted;
+                }
+
+                // Only a job seen running can test a report: the service said "not done" at lower.
+                var tested = lower > tolerance;
+                if (tested && reported < lower - tolerance)
+                {
+                    _reportsRefuted = true;
+                    return ReportedTimeUse.Refuted;
+                }
+
+                if (tested && reported <= upper + tolerance)
+                {
+                    _reportsConfirmed++;
+                }
+
+                if (!(reported > lower && reported <= upper))
+                {
+                    return ReportedTimeUse.Outside;
+                }
+
+                return _reportsConfirmed >= ReportConfirmations ? ReportedTimeUse.Used : ReportedTimeUse.Unproven;
+            }
+        }
+
         private readonly ChangeDetector _changes = new();
         private int _changePoints;
 
@@ -541,4 +631,26 @@ internal sealed class LatencyStatistics : ILatencyEstimator
 
     /// <summary>How many times a model's service was found to have changed and older observations were dropped.</summary>
     internal int ChangePoints(ImageModel model) => _models.TryGetValue(model.Id, out var m) ? m.ChangePoints : 0;
+}
+
+/// <summary>What became of a reported execution time (<see cref="LatencyStatistics.RecordCompletion"/>).</summary>
+internal enum ReportedTimeUse
+{
+    /// <summary>The service reported none.</summary>
+    NotReported,
+
+    /// <summary>Used as the completion time.</summary>
+    Used,
+
+    /// <summary>Not used: too few of the model's reports agreed with what polling saw yet.</summary>
+    Unproven,
+
+    /// <summary>Not used: outside the interval polling saw.</summary>
+    Outside,
+
+    /// <summary>Not used: earlier than a "still running" answer; the model's reports are not used from now on.</summary>
+    Refuted,
+
+    /// <summary>Not used: an earlier report of the model's was refuted.</summary>
+    Distrusted,
 }

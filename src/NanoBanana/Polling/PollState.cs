@@ -21,6 +21,9 @@ internal sealed class PollState
 
     public double LastPendingElapsed { get; set; }
 
+    /// <summary>The round trip (seconds) of the poll that gave <see cref="LastPendingElapsed"/>: that answer's moment is known to within it.</summary>
+    public double LastPendingRoundTrip { get; set; }
+
     public Prediction? Latest { get; set; }
 
     /// <summary>

@@ -89,6 +89,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         else if (!prediction.Status.IsTerminal)
         {
             state.LastPendingElapsed = elapsed;
+            state.LastPendingRoundTrip = state.LastRoundTrip.TotalSeconds;
         }
 
         state.Latest = prediction;
@@ -105,8 +106,9 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
     }
 
     // What this wait saw: the completion happened in (last "still running" answer, this answer]. The service's
-    // execution time narrows that to a point only when it is plausible, i.e. inside the interval. A resumed
-    // prediction's start is unknown, so it teaches nothing.
+    // execution time narrows that to a point only inside the interval, and only once the model's reports have agreed
+    // with what polling saw (LatencyStatistics.RecordCompletion). A resumed prediction's start is unknown, so it teaches
+    // nothing.
     private void RecordLatency(PollState state, Prediction prediction, double observedAt)
     {
         if (!prediction.Status.IsCompleted || state.Resumed)
@@ -114,14 +116,9 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
             return;
         }
 
-        var lower = state.LastPendingElapsed;
-        if (prediction.ExecutionTime is { } exec && exec.TotalSeconds > lower && exec.TotalSeconds <= observedAt)
+        if (statistics.RecordCompletion(state.Model, state.LastPendingElapsed, observedAt, prediction.ExecutionTime?.TotalSeconds, state.LastPendingRoundTrip) == ReportedTimeUse.Refuted)
         {
-            statistics.RecordExact(state.Model, exec.TotalSeconds);
-        }
-        else
-        {
-            statistics.RecordInterval(state.Model, lower, observedAt);
+            Log.ExecutionTimeRefuted(logger, state.Model.Id, prediction.ExecutionTime!.Value.TotalMilliseconds, state.LastPendingElapsed * 1000, state.Id);
         }
     }
 

@@ -24,7 +24,12 @@ internal static class BatchSoak
 
     public static async Task<int> RunAsync(int jobs, string? only = null)
     {
-        Console.WriteLine($"batch-soak: {jobs} jobs of Nano Banana 1K, emulator time scale {TimeScale} (a 'minute' is {Window.TotalSeconds:0.00} s), account: {AccountTasks} tasks, {PerMinute} per minute");
+        if (!EmulatorWorlds.TrySelect(out var world, out _))
+        {
+            return 2;
+        }
+
+        Console.WriteLine($"batch-soak: {jobs} jobs of Nano Banana 1K, emulator time scale {TimeScale} (a 'minute' is {Window.TotalSeconds:0.00} s), account: {AccountTasks} tasks, {PerMinute} per minute, emulator {world ?? "defaults"}");
         using var postgres = new PostgresServer();
         var failures = 0;
 
@@ -59,7 +64,7 @@ internal static class BatchSoak
 
     private static async Task<int> CrashAsync(string title, int jobs, int workers, Func<string>? database, bool webhooks = false)
     {
-        await using var emulator = await NanoBananaEmulator.StartAsync(new EmulatorOptions { TimeScale = TimeScale, LogBodies = false, MaxLogEntries = 1000 });
+        await using var emulator = await NanoBananaEmulator.StartAsync(EmulatorWorlds.Apply(new EmulatorOptions { TimeScale = TimeScale, LogBodies = false, MaxLogEntries = 1000 }));
         using var folder = new TempFolder();
         var file = folder.Jobs(jobs, "crash");
         var journal = database?.Invoke() ?? Path.Combine(folder.Path, "batch.db");
@@ -130,7 +135,7 @@ internal static class BatchSoak
     private static async Task ThroughputAsync(int workers, int jobs, string database)
     {
         const double Scale = 0.1;
-        await using var emulator = await NanoBananaEmulator.StartAsync(new EmulatorOptions { TimeScale = Scale, LogBodies = false, MaxLogEntries = 1000 });
+        await using var emulator = await NanoBananaEmulator.StartAsync(EmulatorWorlds.Apply(new EmulatorOptions { TimeScale = Scale, LogBodies = false, MaxLogEntries = 1000 }));
         using var folder = new TempFolder();
         var file = folder.Jobs(jobs, "throughput");
         var watch = Stopwatch.StartNew();
@@ -142,7 +147,7 @@ internal static class BatchSoak
 
     private static async Task<int> BudgetAsync(string database)
     {
-        await using var emulator = await NanoBananaEmulator.StartAsync(new EmulatorOptions { TimeScale = TimeScale, LogBodies = false, MaxLogEntries = 1000 });
+        await using var emulator = await NanoBananaEmulator.StartAsync(EmulatorWorlds.Apply(new EmulatorOptions { TimeScale = TimeScale, LogBodies = false, MaxLogEntries = 1000 }));
         using var folder = new TempFolder();
         var file = folder.Jobs(300, "budget");
         var running = Enumerable.Range(1, 3).Select(w => Worker.Start(emulator, file, database, folder.Output, $"b{w}", budget: 5.00m)).ToList();

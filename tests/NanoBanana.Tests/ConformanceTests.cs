@@ -197,7 +197,13 @@ public class ConformanceTests
             Text("<html><head><title>502 Bad Gateway</title></head><body><center>nginx</center></body></html>", 502, "text/html"),
             run => PollError(run, HttpStatusCode.BadGateway, "502 Bad Gateway")) { Repeat = 100 },
 
+        new("poll: completed, executionTime beyond any clock", "hostile numbers: 1e300 ms, \"Infinity\"", FaultTarget.Poll,
+            Json("""{"code":200,"data":{"id":"%ID%","status":"completed","outputs":["%OUTPUT%"],"executionTime":1e300,"timings":{"inference":"Infinity"}}}"""),
+            ImageOfFirstJob),
+
         // --- submit answers -----------------------------------------------------------------------------------
+        new("submit: accepted, executionTime beyond any clock", "hostile numbers: 9.3e15 ms overflows a TimeSpan", FaultTarget.Submit,
+            Json("""{"code":200,"data":{"id":"%ID%","status":"created","executionTime":9.3e15,"timings":{"inference":"1e400"}}}"""), ImageOfFirstJob),
         new("submit: 503 content policy violation", "GPT Proto docs: \"503 - Content policy violation\"", FaultTarget.Submit,
             Json("""{"error":{"message":"Content policy violation","type":"503"}}""", 503, accepts: false), run => ContentPolicy(run, "Content policy violation")),
         new("submit: 400 content_policy_violation code", "OpenAI-compatible relays", FaultTarget.Submit,

@@ -40,6 +40,14 @@ public class WebhookTests
         Assert.Throws<WebhookVerificationException>(() => verifier.Verify("msg_2", ts, signature, Body));
         Assert.Throws<WebhookVerificationException>(() => verifier.Verify("msg_1", ts, "v1," + signature[3..], Body));
         Assert.Throws<WebhookVerificationException>(() => verifier.Verify("msg_1", ts, null, Body));
+
+        // A timestamp beyond any date (anyone can post one) is refused as such, not with an exception of the clock's.
+        foreach (var beyond in new[] { "253402300800", "99999999999999", "9223372036854775807" })
+        {
+            var refused = Assert.Throws<WebhookVerificationException>(() => verifier.Verify("msg_1", beyond, signature, Body));
+            Assert.Contains("not Unix seconds", refused.Message);
+        }
+
         time.Advance(TimeSpan.FromSeconds(301));
         var stale = Assert.Throws<WebhookVerificationException>(() => verifier.Verify("msg_1", ts, signature, Body));
         Assert.Contains("tolerance", stale.Message);

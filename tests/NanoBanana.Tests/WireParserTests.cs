@@ -89,6 +89,20 @@ public class WireParserTests
         Assert.Equal(2, p.Outputs.Count);
     }
 
+    [Theory]
+    [InlineData("1e300")]
+    [InlineData("\"Infinity\"")]
+    [InlineData("\"1e400\"")]
+    [InlineData("-5")]
+    [InlineData("\"NaN\"")]
+    [InlineData("9.3e15")]
+    public void An_execution_time_no_clock_can_hold_is_read_as_none(string value)
+    {
+        var p = Parse("""{"code":200,"data":{"id":"x","status":"completed","outputs":[],"executionTime":""" + value + ""","timings":{"inference":""" + value + "}}}");
+        Assert.Null(p.ExecutionTime);
+        Assert.Null(p.InferenceTime);
+    }
+
     [Fact]
     public void Unknown_status_is_kept_and_unknown_fields_ignored()
     {

@@ -39,7 +39,8 @@ public sealed class WebhookVerifier
             throw new WebhookVerificationException("Missing webhook-id, webhook-timestamp or webhook-signature header.");
         }
 
-        if (!long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+        // Unix seconds a date can hold (up to the year 9999); anything else is no time at all.
+        if (!long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds > DateTimeOffset.MaxValue.ToUnixTimeSeconds())
         {
             throw new WebhookVerificationException("webhook-timestamp is not Unix seconds.");
         }

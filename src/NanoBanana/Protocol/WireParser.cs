@@ -108,8 +108,8 @@ internal static class WireParser
             PollUrl = ReadPollUrl(dto.Urls) ?? ReadPollingUrl(dto.PollingUrl, baseUrl),
             Error = redactor.Redact(error),
             ErrorCode = errorCode,
-            ExecutionTime = TryReadDouble(dto.ExecutionTime, out var ms) && ms > 0 ? TimeSpan.FromMilliseconds(ms) : null,
-            InferenceTime = dto.Timings.ValueKind == JsonValueKind.Object && dto.Timings.TryGetProperty("inference", out var inf) && TryReadDouble(inf, out var ims) && ims > 0 ? TimeSpan.FromMilliseconds(ims) : null,
+            ExecutionTime = Duration(dto.ExecutionTime),
+            InferenceTime = dto.Timings.ValueKind == JsonValueKind.Object && dto.Timings.TryGetProperty("inference", out var inf) ? Duration(inf) : null,
             HasNsfwContents = dto.HasNsfwContents is { Count: > 0 } n ? n.Select(b => b ?? false).ToArray() : [],
             CreatedAt = ReadTimestamp(dto.CreatedAt),
         };
@@ -266,6 +266,14 @@ internal static class WireParser
             _ => false,
         };
     }
+
+    // No job runs for longer than a week: a longer duration (or one no TimeSpan can hold: 1e300, "Infinity") is not a
+    // time the service measured, and reads as none rather than failing the answer that carried a paid job's id.
+    private const double MaxDurationMilliseconds = 7 * 24 * 3600 * 1000.0;
+
+    // A duration in milliseconds (number or numeric string), when it is one: positive, finite and at most a week.
+    private static TimeSpan? Duration(JsonElement e) =>
+        TryReadDouble(e, out var ms) && ms > 0 && ms <= MaxDurationMilliseconds ? TimeSpan.FromMilliseconds(ms) : null;
 
     private static bool TryReadDouble(JsonElement e, out double value)
     {

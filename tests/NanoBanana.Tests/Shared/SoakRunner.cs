@@ -68,7 +68,8 @@ public static partial class SoakRunner
     /// <param name="timeScale">Emulator time scale (0.05: a 4–8 s job takes 200–400 ms).</param>
     /// <param name="concurrency">Jobs in flight at once.</param>
     /// <param name="cancelShare">Share of jobs the soak cancels at a random moment (then resumes by id when accepted).</param>
-    public static async Task<SoakReport> RunAsync(int jobs, double faultRate = 0.2, double timeScale = 0.05, int concurrency = 200, double cancelShare = 0.15)
+    /// <param name="configure">Changes to the emulator's defaults (latency shape, executionTime, body spellings).</param>
+    public static async Task<SoakReport> RunAsync(int jobs, double faultRate = 0.2, double timeScale = 0.05, int concurrency = 200, double cancelShare = 0.15, Action<EmulatorOptions>? configure = null)
     {
         const string key = "sk-soak-SECRET-4242424242";
         var logs = new TextCollector();
@@ -95,6 +96,8 @@ public static partial class SoakRunner
             {
                 emulatorOptions.RandomFaults.Add(kind);
             }
+
+            configure?.Invoke(emulatorOptions);
 
             await using var emulator = await NanoBananaEmulator.StartAsync(emulatorOptions);
             var options = emulator.ConfigureClient(new NanoBananaOptions { ApiKey = key });

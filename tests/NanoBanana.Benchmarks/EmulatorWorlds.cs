@@ -1,0 +1,56 @@
+using NanoBanana.Emulator;
+
+namespace NanoBanana.Benchmarks;
+
+/// <summary>
+/// NB_WORLD for the soaks: the emulator's defaults changed, as a service unlike it might be. Unset: the defaults
+/// (uniform latency, no executionTime, object urls, plain timestamps).
+/// </summary>
+internal static class EmulatorWorlds
+{
+    private static readonly Dictionary<string, Action<EmulatorOptions>> Worlds = new()
+    {
+        ["lognormal+executionTime"] = o =>
+        {
+            o.Latency = new LatencyProfile { Shape = LatencyShape.LogNormal, Sigma = 0.6 };
+            o.ReportExecutionTime = true;
+        },
+        ["two-mode+arrays+iso"] = o =>
+        {
+            o.Latency = new LatencyProfile { Shape = LatencyShape.TwoMode };
+            o.UrlsAsArray = true;
+            o.IsoTimestamps = true;
+        },
+        ["wide+executionTime-in-seconds"] = o =>
+        {
+            o.Latency = new LatencyProfile { Shape = LatencyShape.LogNormal, Sigma = 0.9 };
+            o.ReportExecutionTime = true;
+            o.ExecutionTimeFactor = 0.001;
+        },
+    };
+
+    /// <summary>The world NB_WORLD names (null and no change when unset); false, with a message, for an unknown name.</summary>
+    public static bool TrySelect(out string? name, out Action<EmulatorOptions>? configure)
+    {
+        name = Environment.GetEnvironmentVariable("NB_WORLD") is { Length: > 0 } w ? w : null;
+        configure = null;
+        if (name is null || Worlds.TryGetValue(name, out configure))
+        {
+            return true;
+        }
+
+        Console.Error.WriteLine($"NB_WORLD must be one of: {string.Join(", ", Worlds.Keys)}");
+        return false;
+    }
+
+    /// <summary>Applies the selected world to emulator options (nothing when NB_WORLD is unset).</summary>
+    public static EmulatorOptions Apply(EmulatorOptions options)
+    {
+        if (TrySelect(out _, out var configure))
+        {
+            configure?.Invoke(options);
+        }
+
+        return options;
+    }
+}

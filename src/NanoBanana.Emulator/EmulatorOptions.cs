@@ -88,6 +88,13 @@ public enum FaultKind
     /// answers 302 to the cloud metadata address when <see cref="EmulatorOptions.RedirectOutputToMetadata"/> is set.
     /// </summary>
     RedirectOutput,
+
+    /// <summary>
+    /// Submit target only, hostile: every answer about the job (the submit's, polls, the webhook) carries numbers no
+    /// clock can hold: <c>executionTime</c> 9.3e15 ms, <c>timings.inference</c> "Infinity", <c>created_at</c> in the year
+    /// 99999. The job itself runs and completes normally.
+    /// </summary>
+    AbsurdNumbers,
 }
 
 /// <summary>Which exchanges a fault applies to.</summary>

@@ -99,6 +99,9 @@ internal sealed class JobRecord(string id, ImageModel model, long createdTimesta
     /// <summary>The key the caller sent with the submit, for <see cref="FaultKind.EchoKey"/>.</summary>
     public string? EchoedKey { get; set; }
 
+    /// <summary>Answers about this job carry absurd numbers (<see cref="FaultKind.AbsurdNumbers"/>).</summary>
+    public bool AbsurdNumbers { get; set; }
+
     /// <summary>A scripted reply spoke for this job: its outputs are served whatever its emulated timing.</summary>
     public bool Scripted { get; set; }
 

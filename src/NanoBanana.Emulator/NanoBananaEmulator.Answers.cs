@@ -198,7 +198,14 @@ public sealed partial class NanoBananaEmulator
             w.WriteString("error", "");
         }
 
-        if (_options.ReportExecutionTime)
+        if (job.AbsurdNumbers)
+        {
+            w.WriteNumber("executionTime", 9.3e15);
+            w.WriteStartObject("timings");
+            w.WriteString("inference", "Infinity");
+            w.WriteEndObject();
+        }
+        else if (_options.ReportExecutionTime)
         {
             var execMs = done ? (job.CompleteTimestamp - job.CreatedTimestamp) * 1000.0 / Stopwatch.Frequency * _options.ExecutionTimeFactor : 0;
             w.WriteNumber("executionTime", Math.Round(execMs, 3));
@@ -217,7 +224,7 @@ public sealed partial class NanoBananaEmulator
             w.WriteNull("has_nsfw_contents");
         }
 
-        w.WriteString("created_at", _options.IsoTimestamps
+        w.WriteString("created_at", job.AbsurdNumbers ? "99999-12-31 23:59:59" : _options.IsoTimestamps
             ? job.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff", CultureInfo.InvariantCulture) + "4Z"
             : job.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture));
         w.WriteEndObject();

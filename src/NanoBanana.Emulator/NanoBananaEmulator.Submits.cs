@@ -154,6 +154,9 @@ public sealed partial class NanoBananaEmulator
                 job.ErrorCode = 1401;
                 job.EchoedKey = KeyOf(ctx);
                 break;
+            case FaultKind.AbsurdNumbers:
+                job.AbsurdNumbers = true;
+                break;
             case FaultKind.UndecodableOutput or FaultKind.MetadataOutputUrl or FaultKind.NonImageOutput or FaultKind.HugeOutput or FaultKind.DripOutput or FaultKind.EmptyOutputs or FaultKind.RedirectOutput:
                 job.HostileOutput = fault;
                 break;

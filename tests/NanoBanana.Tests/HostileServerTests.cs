@@ -176,6 +176,24 @@ public class HostileServerTests
         Assert.False(File.Exists(path));
     }
 
+    [Fact]
+    public async Task Numbers_no_clock_can_hold_in_every_answer_about_a_job_are_read_as_absent_and_the_image_arrives()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        emulator.EnqueueFault(FaultKind.AbsurdNumbers, FaultTarget.Submit);
+        var result = await client.GenerateAsync(new ImageJob("a lamp"));
+        var job = emulator.Jobs.Single();
+        Assert.Equal(job.Id, result.PredictionId);
+        Assert.Null(result.ServerExecutionTime);
+        Assert.Equal(1, emulator.AcceptedSubmits);
+        Assert.NotEmpty(await result.Images[0].GetBytesAsync());
+
+        // What the wait saw is learned as an interval, not as the absurd report.
+        var observation = Assert.Single(client.LatencyStatistics.Observations(job.Model));
+        Assert.True(observation.Upper > observation.Lower);
+    }
+
     // 5. The key never leaks, whatever the service echoes.
     [Fact]
     public async Task A_failed_prediction_that_echoes_the_key_leaks_it_nowhere()

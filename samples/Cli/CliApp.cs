@@ -191,7 +191,7 @@ public static partial class CliApp
         var decision = client.Route(job);
         console.WriteLine(decision.Explain());
         var result = await WithProgressAsync(console, $"Generating on {decision.Model.DisplayName}", p => client.GenerateAsync(job, p, ct));
-        var path = await SaveAsync(result, parse.GetValue(Out)!, $"{result.PredictionId}.png", ct);
+        var path = await SaveAsync(result, parse.GetValue(Out)!, result.Images[0].SuggestFileName(), ct);
         console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"[green]Wrote[/] {Markup.Escape(path)} ({result.Model.DisplayName}, {result.Duration.TotalSeconds:0.0} s, ~${result.EstimatedCostUsd}, prediction {result.PredictionId})"));
         if (CliJson.Enabled)
         {
@@ -205,7 +205,7 @@ public static partial class CliApp
     {
         var id = parse.GetValue(Id)!;
         var result = await WithProgressAsync(console, $"Waiting for {id}", _ => client.ResumeAsync(id, parse.GetValue(Model), ct));
-        var path = await SaveAsync(result, parse.GetValue(Out)!, $"{result.PredictionId}.png", ct);
+        var path = await SaveAsync(result, parse.GetValue(Out)!, result.Images[0].SuggestFileName(), ct);
         console.MarkupLine($"[green]Wrote[/] {Markup.Escape(path)} (prediction {Markup.Escape(id)})");
         if (CliJson.Enabled)
         {
@@ -457,6 +457,7 @@ public static partial class CliApp
         return result!;
     }
 
+    // The name is one path segment (SuggestFileName): a service's id cannot put the file outside the folder.
     private static async Task<string> SaveAsync(ImageResult result, string folder, string name, CancellationToken ct)
     {
         var path = Path.GetFullPath(Path.Combine(folder, name));

@@ -37,7 +37,8 @@ try
     var result = await client.GenerateAsync(job, progress, cts.Token);
 
     Directory.CreateDirectory(outputDir);
-    var path = Path.Combine(outputDir, $"quickstart-{result.PredictionId}.png");
+    // The service chose the id: SuggestFileName makes it one file name, so it cannot point outside the folder.
+    var path = Path.Combine(outputDir, result.Images[0].SuggestFileName("quickstart-"));
     var mediaType = await result.Images[0].SaveAsync(path, cts.Token);
     Console.WriteLine();
     Console.WriteLine($"{result}");

@@ -55,7 +55,7 @@ using (var client = new NanoBananaClient(options))
         try
         {
             var result = await client.GenerateAsync(new ImageJob($"a lighthouse at dusk, {tier}") { PinnedTier = tier }, cts.Token);
-            var path = Path.Combine(outputDir, $"telemetry-{result.PredictionId}.png");
+            var path = Path.Combine(outputDir, result.Images[0].SuggestFileName("telemetry-"));
             await result.Images[0].SaveAsync(path, cts.Token);
             Console.WriteLine($"{tier}: prediction {result.PredictionId}, {result.PollCount} polls, trace {span?.TraceId.ToString() ?? "(not sampled)"}, {path}");
         }

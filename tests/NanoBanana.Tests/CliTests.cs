@@ -197,6 +197,40 @@ public class CliTests
         Assert.Contains(lines, l => l.Contains("gemini-2.5-flash-image") && l.Contains("nano-banana") && l.Contains("2026-10-02"));
     }
 
+    // A service chooses the prediction id; the file named after it stays in --out whatever the id says.
+    [Theory]
+    [InlineData("../../escaped-")]
+    [InlineData("/tmp/nanobanana-rooted-")]
+    [InlineData("..\\..\\win-")]
+    public async Task Generate_keeps_the_image_in_the_output_folder_whatever_the_services_id_says(string idPrefix)
+    {
+        var root = Path.Combine(Path.GetTempPath(), "nanobanana-cli-" + Guid.NewGuid().ToString("N"));
+        var outDir = Path.Combine(root, "a", "b", "out");
+        var rooted = Directory.GetFiles(Path.GetTempPath(), "nanobanana-rooted-*").Length;
+        await using var emulator = await Emu.StartAsync(o => o.IdPrefix = idPrefix);
+        try
+        {
+            var (console, output) = TestConsole();
+            var code = await CliApp.RunAsync(["generate", "a lamp", "--out", outDir, "--base-url", emulator.ApiBaseUrl.ToString(), "--api-key", Emu.Key], console);
+            Assert.True(code == 0, output.ToString());
+            var id = emulator.Jobs.Single().Id;
+            Assert.StartsWith(idPrefix, id, StringComparison.Ordinal);
+
+            // Exactly one file was written under root, and it is directly in outDir.
+            var file = Assert.Single(Directory.GetFiles(root, "*", SearchOption.AllDirectories));
+            Assert.Equal(Path.GetFullPath(outDir), Path.GetDirectoryName(file));
+            Assert.EndsWith(".png", file, StringComparison.Ordinal);
+            Assert.Equal(rooted, Directory.GetFiles(Path.GetTempPath(), "nanobanana-rooted-*").Length);
+        }
+        finally
+        {
+            if (Directory.Exists(root))
+            {
+                Directory.Delete(root, recursive: true);
+            }
+        }
+    }
+
     [Fact]
     public async Task Generate_and_resume_write_real_pngs_against_the_emulator()
     {

@@ -194,6 +194,45 @@ public class HostileServerTests
         Assert.True(observation.Upper > observation.Lower);
     }
 
+    [Theory]
+    [InlineData("2b9a360d9", 0, "2b9a360d9.png")]
+    [InlineData("2b9a360d9", 2, "2b9a360d9-2.png")]
+    [InlineData("../../etc/cron.d/x", 0, null)]
+    [InlineData("/etc/passwd", 0, null)]
+    [InlineData("..", 0, null)]
+    [InlineData("C:\\Windows\\x", 0, null)]
+    [InlineData("sora-2:task/abc", 0, null)]
+    [InlineData("line\nbreak\u0000nul", 0, null)]
+    [InlineData("trailing.", 0, null)]
+    public void A_suggested_file_name_is_one_path_segment_whatever_the_id(string id, int index, string? expected)
+    {
+        var name = new GeneratedImage(null, "https://cdn.example/x.png", false, null, id, index).SuggestFileName();
+        if (expected is not null)
+        {
+            Assert.Equal(expected, name); // an id that is already a safe name is kept as it is
+        }
+
+        Assert.EndsWith(".png", name, StringComparison.Ordinal);
+        Assert.DoesNotContain('/', name);
+        Assert.DoesNotContain('\\', name);
+        Assert.DoesNotContain(':', name);
+        Assert.DoesNotContain(name, c => c < ' ');
+        Assert.NotEqual("..png", name);
+        var folder = Path.Combine(Path.GetTempPath(), "out");
+        Assert.Equal(folder, Path.GetDirectoryName(Path.GetFullPath(Path.Combine(folder, name))));
+    }
+
+    [Fact]
+    public void Suggested_file_names_of_distinct_ids_stay_distinct_and_long_ids_are_cut()
+    {
+        string Name(string id) => new GeneratedImage(null, "https://cdn.example/x.png", false, null, id).SuggestFileName("p-", ".jpg");
+        Assert.NotEqual(Name("a/b"), Name("a:b")); // both become a_b, told apart by the hash
+        Assert.StartsWith("p-a_b-", Name("a/b"), StringComparison.Ordinal);
+        Assert.True(Name(new string('x', 5000)).Length < 120);
+        Assert.Throws<ArgumentException>(() => new GeneratedImage(null, "https://cdn.example/x.png", false, null, "id").SuggestFileName(extension: "/../x"));
+        Assert.Equal("image", new GeneratedImage(null, "https://cdn.example/x.png", false, null).SuggestFileName(extension: ""));
+    }
+
     // 5. The key never leaks, whatever the service echoes.
     [Fact]
     public async Task A_failed_prediction_that_echoes_the_key_leaks_it_nowhere()

@@ -473,17 +473,6 @@ internal sealed class BatchRunner : IDisposable
 
     private static string Usd(decimal? value) => value is { } v ? "$" + v.ToString(System.Globalization.CultureInfo.InvariantCulture) : "none";
 
-    // A file name from a key: characters a file system refuses become '_', with a short hash when anything changed.
-    internal static string FileName(string key)
-    {
-        var invalid = Path.GetInvalidFileNameChars();
-        var safe = new string([.. key.Select(c => invalid.Contains(c) || c is '/' or '\\' or ':' ? '_' : c)]);
-        if (safe == key && safe != "." && safe != "..")
-        {
-            return safe;
-        }
-
-        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key));
-        return safe + "-" + Convert.ToHexString(hash, 0, 4).ToLowerInvariant();
-    }
+    // A file name from a key: one path segment, whatever the key holds.
+    internal static string FileName(string key) => FileNames.Segment(key);
 }

@@ -58,6 +58,27 @@ public sealed class GeneratedImage
     /// <summary>The prediction that produced the image, when known (errors while fetching it carry it too).</summary>
     public string? PredictionId { get; }
 
+    /// <summary>
+    /// A file name for this image that is one path segment on every file system: <paramref name="prefix"/>, the
+    /// prediction id ("image" when unknown) and, from the second output on, "-" and its index, then
+    /// <paramref name="extension"/>. Characters a file system refuses, path separators and ':' become '_', and a name
+    /// that had to change gets a short hash, so an id a service chose (<c>../../x</c>, <c>/etc/x</c>) cannot name a
+    /// path outside the folder the image is saved in.
+    /// </summary>
+    /// <param name="prefix">Text before the id, such as "poster-".</param>
+    /// <param name="extension">The extension with its dot, letters and digits only; "" for none.</param>
+    /// <exception cref="ArgumentException"><paramref name="extension"/> is not a dot followed by letters and digits.</exception>
+    public string SuggestFileName(string? prefix = null, string extension = ".png")
+    {
+        ArgumentNullException.ThrowIfNull(extension);
+        if (extension.Length > 0 && (extension.Length == 1 || extension[0] != '.' || !extension.Skip(1).All(char.IsAsciiLetterOrDigit)))
+        {
+            throw new ArgumentException($"The extension must be a dot followed by letters and digits (as \".png\"), not \"{extension}\".", nameof(extension));
+        }
+
+        return FileNames.Segment((prefix ?? "") + (PredictionId ?? "image") + (Index > 0 ? "-" + Index.ToString(System.Globalization.CultureInfo.InvariantCulture) : "")) + extension;
+    }
+
     /// <summary>The index of this output in its prediction.</summary>
     public int Index { get; }
 

@@ -192,7 +192,7 @@ public static partial class CliApp
         console.WriteLine(decision.Explain());
         var result = await WithProgressAsync(console, $"Generating on {decision.Model.DisplayName}", p => client.GenerateAsync(job, p, ct));
         var path = await SaveAsync(result, parse.GetValue(Out)!, result.Images[0].SuggestFileName(), ct);
-        console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"[green]Wrote[/] {Markup.Escape(path)} ({result.Model.DisplayName}, {result.Duration.TotalSeconds:0.0} s, ~${result.EstimatedCostUsd}, prediction {result.PredictionId})"));
+        console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"[green]Wrote[/] {Markup.Escape(path)} ({result.Model.DisplayName}, {result.Duration.TotalSeconds:0.0} s, ~${result.EstimatedCostUsd}, prediction {Markup.Escape(result.PredictionId)})"));
         if (CliJson.Enabled)
         {
             CliJson.Result(result, path);
@@ -326,7 +326,7 @@ public static partial class CliApp
         catch (PredictionCanceledException ex)
         {
             // Ctrl+C after the service accepted the job: it runs on and is billed. Say how to collect it.
-            var resumeWith = $"nanobanana resume {ex.PredictionId}{(ex.ModelId is null ? "" : " --model " + ex.ModelId)}";
+            var resumeWith = $"nanobanana resume {ShellWord(ex.PredictionId!)}{(ex.ModelId is null ? "" : " --model " + ShellWord(ex.ModelId))}";
             console.MarkupLine($"[yellow]Cancelled.[/] {Markup.Escape(ex.Message)}");
             console.WriteLine($"Resume with: {resumeWith}{(emulator is null ? "" : " (this run used an in-process emulator that has now stopped: resuming needs a real service)")}");
             if (CliJson.Enabled)
@@ -350,7 +350,7 @@ public static partial class CliApp
         }
         catch (NanoBananaException ex)
         {
-            var resumeWith = ex.PredictionId is { } id ? $"nanobanana resume {id}{(ex is PredictionTimeoutException { ModelId: { } m } ? " --model " + m : "")}" : null;
+            var resumeWith = ex.PredictionId is { } id ? $"nanobanana resume {ShellWord(id)}{(ex is PredictionTimeoutException { ModelId: { } m } ? " --model " + ShellWord(m) : "")}" : null;
             return Fail(console, Clean(ex), FailedExitCode, ex.PredictionId, resumeWith);
         }
         finally
@@ -471,6 +471,12 @@ public static partial class CliApp
     private static int Usage(IAnsiConsole console, string message) => Fail(console, message, UsageExitCode);
 
     // An error for people (red text, and the resume command when there is a prediction) or for scripts (--json).
+    // A word to paste into a shell as it is: the service chose it, so anything beyond plain characters is single-quoted.
+    internal static string ShellWord(string text) =>
+        text.Length > 0 && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':' or '/' or '=' or '@' or '+')
+            ? text
+            : "'" + text.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
     private static int Fail(IAnsiConsole console, string message, int exitCode, string? predictionId = null, string? resumeWith = null)
     {
         console.MarkupLine($"[red]{Markup.Escape(message)}[/]");

@@ -202,6 +202,7 @@ public class CliTests
     [InlineData("../../escaped-")]
     [InlineData("/tmp/nanobanana-rooted-")]
     [InlineData("..\\..\\win-")]
+    [InlineData("[bold]not markup[/")]
     public async Task Generate_keeps_the_image_in_the_output_folder_whatever_the_services_id_says(string idPrefix)
     {
         var root = Path.Combine(Path.GetTempPath(), "nanobanana-cli-" + Guid.NewGuid().ToString("N"));
@@ -215,6 +216,7 @@ public class CliTests
             Assert.True(code == 0, output.ToString());
             var id = emulator.Jobs.Single().Id;
             Assert.StartsWith(idPrefix, id, StringComparison.Ordinal);
+            Assert.Contains("prediction " + id, output.ToString(), StringComparison.Ordinal); // printed as text, never read as markup
 
             // Exactly one file was written under root, and it is directly in outDir.
             var file = Assert.Single(Directory.GetFiles(root, "*", SearchOption.AllDirectories));
@@ -230,6 +232,13 @@ public class CliTests
             }
         }
     }
+
+    [Theory]
+    [InlineData("2b9a360d9", "2b9a360d9")]
+    [InlineData("sora-2:task/abc", "sora-2:task/abc")]
+    [InlineData("x; rm -rf ~", "'x; rm -rf ~'")]
+    [InlineData("it's $(id)", "'it'\\''s $(id)'")]
+    public void A_resume_command_quotes_an_id_a_shell_would_read(string id, string expected) => Assert.Equal(expected, CliApp.ShellWord(id));
 
     [Fact]
     public async Task Generate_and_resume_write_real_pngs_against_the_emulator()

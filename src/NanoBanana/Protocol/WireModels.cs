@@ -3,23 +3,24 @@ using System.Text.Json.Serialization;
 
 namespace NanoBanana.Protocol;
 
-// Wire shapes. Fields whose type varies between providers and relays are JsonElement and are read leniently.
+// Wire shapes. Every field of a prediction is a JsonElement read leniently: a wrong type in one field (a relay that
+// sends outputs as objects, a model as a number) must not make the whole answer unreadable and lose a paid job's id.
 internal class PredictionDto
 {
     [JsonPropertyName("id")] public JsonElement Id { get; set; }
-    [JsonPropertyName("model")] public string? Model { get; set; }
-    [JsonPropertyName("outputs")] public List<string?>? Outputs { get; set; }
+    [JsonPropertyName("model")] public JsonElement Model { get; set; }
+    [JsonPropertyName("outputs")] public JsonElement Outputs { get; set; }
     [JsonPropertyName("urls")] public JsonElement Urls { get; set; }
-    [JsonPropertyName("status")] public string? Status { get; set; }
+    [JsonPropertyName("status")] public JsonElement Status { get; set; }
     [JsonPropertyName("error")] public JsonElement Error { get; set; }
     [JsonPropertyName("code")] public JsonElement Code { get; set; }
     [JsonPropertyName("executionTime")] public JsonElement ExecutionTime { get; set; }
     [JsonPropertyName("timings")] public JsonElement Timings { get; set; }
-    [JsonPropertyName("has_nsfw_contents")] public List<bool?>? HasNsfwContents { get; set; }
+    [JsonPropertyName("has_nsfw_contents")] public JsonElement HasNsfwContents { get; set; }
     [JsonPropertyName("created_at")] public JsonElement CreatedAt { get; set; }
 
     // GPT Proto's unified images API: outputs and the poll route under other names.
-    [JsonPropertyName("unsigned_urls")] public List<string?>? UnsignedUrls { get; set; }
+    [JsonPropertyName("unsigned_urls")] public JsonElement UnsignedUrls { get; set; }
     [JsonPropertyName("polling_url")] public JsonElement PollingUrl { get; set; }
 }
 

@@ -46,7 +46,7 @@ internal static class WireParser
 
         var dto = envelope.Data ?? (LooksLikePrediction(envelope) ? envelope : null);
         var bodyId = dto is null ? null : ReadString(dto.Id);
-        var statusText = dto?.Status?.Trim();
+        var statusText = dto is null ? null : ReadStatus(dto.Status);
         if (string.IsNullOrEmpty(statusText))
         {
             // WaveSpeed-style envelopes can carry an error with HTTP 200: {"code":404,"message":"…","data":null}.
@@ -86,13 +86,11 @@ internal static class WireParser
     }
 
     private static bool LooksLikePrediction(PredictionDto dto) =>
-        dto.Status is not null || dto.Id.ValueKind is JsonValueKind.String or JsonValueKind.Number || dto.Outputs is not null || dto.UnsignedUrls is not null;
+        dto.Status.ValueKind == JsonValueKind.String || dto.Id.ValueKind is JsonValueKind.String or JsonValueKind.Number || dto.Outputs.ValueKind == JsonValueKind.Array || dto.UnsignedUrls.ValueKind == JsonValueKind.Array;
 
     private static Prediction ToPrediction(PredictionDto dto, string id, PredictionStatus status, SecretRedactor redactor, Uri? baseUrl)
     {
-        var outputs = (dto.Outputs is { Count: > 0 } ? dto.Outputs : dto.UnsignedUrls) is { Count: > 0 } o
-            ? o.Where(s => !string.IsNullOrEmpty(s)).Select(s => s!).ToArray()
-            : [];
+        var outputs = ReadOutputs(dto.Outputs) is { Length: > 0 } listed ? listed : ReadOutputs(dto.UnsignedUrls);
         var (error, errorCode) = ReadError(dto.Error);
         if (errorCode is null && TryReadInt(dto.Code, out var dataCode) && dataCode != 200 && dataCode != 0)
         {
@@ -102,7 +100,7 @@ internal static class WireParser
         return new Prediction
         {
             Id = id,
-            Model = redactor.Redact(dto.Model),
+            Model = redactor.Redact(dto.Model.ValueKind == JsonValueKind.String ? dto.Model.GetString() : null),
             Status = status,
             Outputs = outputs,
             PollUrl = ReadPollUrl(dto.Urls) ?? ReadPollingUrl(dto.PollingUrl, baseUrl),
@@ -110,7 +108,7 @@ internal static class WireParser
             ErrorCode = errorCode,
             ExecutionTime = Duration(dto.ExecutionTime),
             InferenceTime = dto.Timings.ValueKind == JsonValueKind.Object && dto.Timings.TryGetProperty("inference", out var inf) ? Duration(inf) : null,
-            HasNsfwContents = dto.HasNsfwContents is { Count: > 0 } n ? n.Select(b => b ?? false).ToArray() : [],
+            HasNsfwContents = ReadFlags(dto.HasNsfwContents),
             CreatedAt = ReadTimestamp(dto.CreatedAt),
         };
     }
@@ -248,6 +246,50 @@ internal static class WireParser
             return null;
         }
     }
+
+    // The status text, trimmed; null when absent or not a string.
+    private static string? ReadStatus(JsonElement e) => e.ValueKind == JsonValueKind.String ? e.GetString()?.Trim() : null;
+
+    // Outputs: an array of URL or base64 strings; items that are objects with a string "url" (as some relays send) count
+    // too; anything else is skipped. A lone string is one output.
+    private static string[] ReadOutputs(JsonElement e)
+    {
+        switch (e.ValueKind)
+        {
+            case JsonValueKind.String:
+                return e.GetString() is { Length: > 0 } one ? [one] : [];
+            case JsonValueKind.Array:
+                var list = new List<string>();
+                foreach (var item in e.EnumerateArray())
+                {
+                    var text = item.ValueKind switch
+                    {
+                        JsonValueKind.String => item.GetString(),
+                        JsonValueKind.Object when item.TryGetProperty("url", out var url) && url.ValueKind == JsonValueKind.String => url.GetString(),
+                        _ => null,
+                    };
+                    if (!string.IsNullOrEmpty(text))
+                    {
+                        list.Add(text);
+                    }
+                }
+
+                return [.. list];
+            default:
+                return [];
+        }
+    }
+
+    // One flag per output: true, "true" or a non-zero number; anything else is false. Not an array: none.
+    private static bool[] ReadFlags(JsonElement e) => e.ValueKind != JsonValueKind.Array
+        ? []
+        : [.. e.EnumerateArray().Select(b => b.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.String => string.Equals(b.GetString(), "true", StringComparison.OrdinalIgnoreCase),
+            JsonValueKind.Number => b.TryGetDouble(out var d) && d != 0,
+            _ => false,
+        })];
 
     internal static string? ReadString(JsonElement e) => e.ValueKind switch
     {

@@ -197,6 +197,12 @@ public class ConformanceTests
             Text("<html><head><title>502 Bad Gateway</title></head><body><center>nginx</center></body></html>", 502, "text/html"),
             run => PollError(run, HttpStatusCode.BadGateway, "502 Bad Gateway")) { Repeat = 100 },
 
+        new("poll: completed, outputs as objects with a url", "relays that wrap each output", FaultTarget.Poll,
+            Json("""{"code":200,"data":{"id":"%ID%","status":"completed","outputs":[{"url":"%OUTPUT%","type":"image/png"}],"has_nsfw_contents":["false"]}}"""),
+            ImageOfFirstJob),
+        new("submit: accepted, fields of unexpected types", "relays: model as an object, flags as numbers, outputs as a number", FaultTarget.Submit,
+            Json("""{"code":200,"data":{"id":"%ID%","status":"created","model":{"name":"x"},"outputs":0,"has_nsfw_contents":{"a":1},"unsigned_urls":"none"}}"""),
+            ImageOfFirstJob),
         new("poll: completed, executionTime beyond any clock", "hostile numbers: 1e300 ms, \"Infinity\"", FaultTarget.Poll,
             Json("""{"code":200,"data":{"id":"%ID%","status":"completed","outputs":["%OUTPUT%"],"executionTime":1e300,"timings":{"inference":"Infinity"}}}"""),
             ImageOfFirstJob),

@@ -62,4 +62,29 @@ public class WireFuzzTests
             }
         }
     }
+
+    public static TheoryData<string> Values() => [.. Hostile];
+
+    // Error bodies: the documented shapes with every field of any type (and the body itself any value) still give a
+    // typed error with the status, never an exception of the parser's.
+    [Theory]
+    [MemberData(nameof(Values))]
+    public void An_error_body_with_fields_of_any_type_is_a_typed_error(string value)
+    {
+        string[] bodies =
+        [
+            value,
+            $$"""{"error":{{value}}}""",
+            $$$"""{"error":{"message":{{{value}}},"code":{{{value}}},"type":{{{value}}}}}""",
+            $$"""{"code":{{value}},"message":{{value}},"data":{{value}}}""",
+            $$$"""{"code":404,"message":"gone","data":{"id":{{{value}}}}}""",
+            $$"""{"detail":{{value}},"msg":{{value}}}""",
+        ];
+        foreach (var body in bodies)
+        {
+            var ex = WireParser.ApiError(System.Net.HttpStatusCode.BadGateway, "Bad Gateway", Encoding.UTF8.GetBytes(body), false, null, SecretRedactor.None, null, "Poll");
+            Assert.Equal(System.Net.HttpStatusCode.BadGateway, ex.StatusCode);
+            Assert.StartsWith("Poll failed: HTTP 502", ex.Message, StringComparison.Ordinal);
+        }
+    }
 }

@@ -76,6 +76,24 @@ public class BatchTests
         Assert.True(emulator.MaxAcceptedInAnyWindow(window * 2) >= 11, "25 jobs at 10 a window need three windows");
     }
 
+    [Fact]
+    public async Task Two_batches_at_once_through_one_client_share_the_accounts_limits()
+    {
+        // Each batch has its own in-memory journal; the emulator enforces nothing and counts what the client sent.
+        await using var emulator = await Emu.StartAsync(timeScale: 0.01);
+        using var client = Emu.Client(emulator);
+        var window = TimeSpan.FromSeconds(1);
+        var limits = new AccountLimits(3, 8) { Window = window };
+        var runs = await Task.WhenAll(
+            RunAsync(client, Enumerable.Range(0, 12).Select(i => Job($"a{i}")), new BatchOptions { MaxConcurrency = 8, Limits = limits }),
+            RunAsync(client, Enumerable.Range(0, 12).Select(i => Job($"b{i}")), new BatchOptions { MaxConcurrency = 8, Limits = limits }));
+
+        Assert.All(runs.SelectMany(r => r), r => Assert.Equal(BatchOutcome.Completed, r.Outcome));
+        Assert.True(emulator.MaxConcurrentJobs() <= 3, $"{emulator.MaxConcurrentJobs()} jobs ran at once");
+        var seen = emulator.MaxAcceptedInAnyWindow(window);
+        Assert.True(seen <= 8, $"{seen} accepted within one window: each batch kept its own");
+    }
+
     // The emulator's defaults changed: other latency shapes, executionTime reported or not, other body spellings.
     public static TheoryData<string> Worlds() => ["default", "lognormal+executionTime", "two-mode+arrays+iso"];
 

@@ -19,6 +19,12 @@ internal sealed class BatchRunner : IDisposable
     private readonly TimeProvider _time;
     private readonly AdaptiveConcurrencyLimiter _slots;
     private readonly RollingWindowRateLimiter? _rate;
+    private readonly System.Threading.RateLimiting.ConcurrencyLimiter? _account;
+
+    // Batches that run through one client at once share its account: one rate window and one count of tasks in flight
+    // per client, limits and clock, kept for as long as the client lives. Without this, two batches at once would each
+    // send the account's whole rate. (A journal that is an ISharedAccountGate also covers other processes.)
+    private static readonly ConditionalWeakTable<INanoBananaClient, ConcurrentDictionary<(int Tasks, int Images, TimeSpan Window, TimeProvider Time), (RollingWindowRateLimiter Rate, System.Threading.RateLimiting.ConcurrencyLimiter Tasks)>> Accounts = new();
     private readonly IProgress<BatchProgress>? _progress;
     private readonly object _gate = new();
     private BatchProgress _state = new();
@@ -37,7 +43,13 @@ internal sealed class BatchRunner : IDisposable
         _journal = options.Journal ?? new InMemoryPredictionJournal(options.TimeProvider);
         _time = options.TimeProvider ?? TimeProvider.System;
         _slots = new AdaptiveConcurrencyLimiter(Math.Min(options.MaxConcurrency, options.Limits?.ConcurrentTasks ?? int.MaxValue));
-        _rate = options.Limits is { } limits ? new RollingWindowRateLimiter(limits.ImagesPerWindow, limits.Window, _time) : null;
+        if (options.Limits is { } limits)
+        {
+            (_rate, _account) = Accounts.GetValue(client, _ => new()).GetOrAdd(
+                (limits.ConcurrentTasks, limits.ImagesPerWindow, limits.Window, _time),
+                k => (new RollingWindowRateLimiter(k.Images, k.Window, k.Time), new System.Threading.RateLimiting.ConcurrencyLimiter(new() { PermitLimit = k.Tasks, QueueLimit = int.MaxValue })));
+        }
+
         _progress = progress;
         _state = _state with { Concurrency = _slots.Limit };
     }
@@ -68,8 +80,51 @@ internal sealed class BatchRunner : IDisposable
 
     public void Dispose()
     {
-        _slots.Dispose();
-        _rate?.Dispose();
+        _slots.Dispose(); // the account's limiters are shared with other batches of the client: not disposed here
+    }
+
+    // A slot of this batch's (adaptive) concurrency, then one of the account's tasks shared by the client's batches.
+    private async ValueTask<System.Threading.RateLimiting.RateLimitLease> AcquireSlotAsync(CancellationToken ct)
+    {
+        var own = await _slots.AcquireAsync(1, ct).ConfigureAwait(false);
+        if (_account is null)
+        {
+            return own;
+        }
+
+        try
+        {
+            return new BothLeases(own, await _account.AcquireAsync(1, ct).ConfigureAwait(false));
+        }
+        catch
+        {
+            own.Dispose();
+            throw;
+        }
+    }
+
+    private sealed class BothLeases(System.Threading.RateLimiting.RateLimitLease first, System.Threading.RateLimiting.RateLimitLease second) : System.Threading.RateLimiting.RateLimitLease
+    {
+        public override bool IsAcquired => first.IsAcquired && second.IsAcquired;
+
+        public override IEnumerable<string> MetadataNames => [];
+
+        public override bool TryGetMetadata(string metadataName, out object? metadata)
+        {
+            metadata = null;
+            return false;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                second.Dispose();
+                first.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
     }
 
     private async Task ProduceAsync(IAsyncEnumerable<BatchJob> jobs, ChannelWriter<BatchItemResult> results, CancellationToken ct)
@@ -94,7 +149,7 @@ internal sealed class BatchRunner : IDisposable
                     }
 
                     // A slot before the next job starts: the source is read no faster than jobs can run.
-                    var slot = await _slots.AcquireAsync(1, ct).ConfigureAwait(false);
+                    var slot = await AcquireSlotAsync(ct).ConfigureAwait(false);
                     var task = RunOneAsync(job, slot, results, busy, ct);
                     running.TryAdd(task, 0);
                     _ = task.ContinueWith(t => running.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -120,7 +175,7 @@ internal sealed class BatchRunner : IDisposable
                     System.Threading.RateLimiting.RateLimitLease slot;
                     try
                     {
-                        slot = await _slots.AcquireAsync(1, ct).ConfigureAwait(false);
+                        slot = await AcquireSlotAsync(ct).ConfigureAwait(false);
                     }
                     catch (OperationCanceledException)
                     {

@@ -138,7 +138,7 @@ public static partial class CliApp
                 };
                 lock (console)
                 {
-                    console.WriteLine($"[{results.Count} done, {total} read] {result.Key}: {what}");
+                    console.WriteLine(Shown($"[{results.Count} done, {total} read] {result.Key}: {what}"));
                 }
             }
         }

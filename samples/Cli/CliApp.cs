@@ -192,7 +192,7 @@ public static partial class CliApp
         console.WriteLine(decision.Explain());
         var result = await WithProgressAsync(console, $"Generating on {decision.Model.DisplayName}", p => client.GenerateAsync(job, p, ct));
         var path = await SaveAsync(result, parse.GetValue(Out)!, result.Images[0].SuggestFileName(), ct);
-        console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"[green]Wrote[/] {Markup.Escape(path)} ({result.Model.DisplayName}, {result.Duration.TotalSeconds:0.0} s, ~${result.EstimatedCostUsd}, prediction {Markup.Escape(result.PredictionId)})"));
+        console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"[green]Wrote[/] {Markup.Escape(path)} ({result.Model.DisplayName}, {result.Duration.TotalSeconds:0.0} s, ~${result.EstimatedCostUsd}, prediction {Markup.Escape(Shown(result.PredictionId))})"));
         if (CliJson.Enabled)
         {
             CliJson.Result(result, path);
@@ -231,7 +231,7 @@ public static partial class CliApp
             var live = new LiveProgress(p =>
             {
                 // One line per status change, as it happens: the table comes at the end.
-                var line = string.Create(CultureInfo.InvariantCulture, $"{tier}: {p.Status} ({p.PredictionId}, {p.Elapsed.TotalSeconds:0.0} s, {p.PollCount} polls)");
+                var line = string.Create(CultureInfo.InvariantCulture, $"{tier}: {p.Status} ({Shown(p.PredictionId)}, {p.Elapsed.TotalSeconds:0.0} s, {p.PollCount} polls)");
                 lock (console)
                 {
                     if (p.Status.Value != last)
@@ -451,7 +451,7 @@ public static partial class CliApp
         ImageResult? result = null;
         await console.Status().StartAsync(title, async ctx =>
         {
-            var progress = new Progress<GenerationProgress>(p => ctx.Status(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{title}: prediction {p.PredictionId} {p.Status} after {p.Elapsed.TotalSeconds:0.0} s ({p.PollCount} polls)"))));
+            var progress = new Progress<GenerationProgress>(p => ctx.Status(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{title}: prediction {Shown(p.PredictionId)} {p.Status} after {p.Elapsed.TotalSeconds:0.0} s ({p.PollCount} polls)"))));
             result = await run(progress);
         });
         return result!;
@@ -471,6 +471,11 @@ public static partial class CliApp
     private static int Usage(IAnsiConsole console, string message) => Fail(console, message, UsageExitCode);
 
     // An error for people (red text, and the resume command when there is a prediction) or for scripts (--json).
+    // Text a service chose, made safe to show on a terminal: control characters (escape sequences, bells, carriage
+    // returns) and bidirectional overrides become U+FFFD. Line feeds and tabs stay.
+    internal static string Shown(string? text) =>
+        new([.. (text ?? "").Select(c => (c < ' ' && c is not '\n' and not '\t') || c is >= '\u007F' and <= '\u009F' or >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069' ? '\uFFFD' : c)]);
+
     // A word to paste into a shell as it is: the service chose it, so anything beyond plain characters is single-quoted.
     internal static string ShellWord(string text) =>
         text.Length > 0 && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':' or '/' or '=' or '@' or '+')
@@ -479,10 +484,10 @@ public static partial class CliApp
 
     private static int Fail(IAnsiConsole console, string message, int exitCode, string? predictionId = null, string? resumeWith = null)
     {
-        console.MarkupLine($"[red]{Markup.Escape(message)}[/]");
+        console.MarkupLine($"[red]{Markup.Escape(Shown(message))}[/]");
         if (resumeWith is not null)
         {
-            console.MarkupLine($"Resume with: {Markup.Escape(resumeWith)}");
+            console.MarkupLine($"Resume with: {Markup.Escape(Shown(resumeWith))}");
         }
 
         if (CliJson.Enabled)

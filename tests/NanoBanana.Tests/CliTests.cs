@@ -199,7 +199,7 @@ public class CliTests
 
     // A service chooses the prediction id; the file named after it stays in --out whatever the id says.
     [Theory]
-    [InlineData("../../[bold]escaped, not markup[/")]
+    [InlineData("../../[bold]escaped, not markup[/\u001b]0;title\u0007")]
     [InlineData("/tmp/nanobanana-rooted-")]
     public async Task Generate_keeps_the_image_in_the_output_folder_whatever_the_services_id_says(string idPrefix)
     {
@@ -214,7 +214,8 @@ public class CliTests
             Assert.True(code == 0, output.ToString());
             var id = emulator.Jobs.Single().Id;
             Assert.StartsWith(idPrefix, id, StringComparison.Ordinal);
-            Assert.Contains("prediction " + id, output.ToString(), StringComparison.Ordinal); // printed as text, never read as markup
+            Assert.Contains("prediction " + CliApp.Shown(id), output.ToString(), StringComparison.Ordinal); // printed as text, never read as markup
+            Assert.DoesNotContain(output.ToString(), c => c is '\u001b' or '\u0007'); // nor as a terminal's escape sequence
 
             // Exactly one file was written under root, and it is directly in outDir.
             var file = Assert.Single(Directory.GetFiles(root, "*", SearchOption.AllDirectories));

@@ -233,6 +233,32 @@ public class HostileServerTests
         Assert.Equal("image", new GeneratedImage(null, "https://cdn.example/x.png", false, null).SuggestFileName(extension: ""));
     }
 
+    [Fact]
+    public async Task Service_text_that_would_act_on_a_terminal_reaches_no_message_or_log_line()
+    {
+        // An escape sequence that sets the terminal's title, a bell, a carriage return that overwrites a log line, and a
+        // right-to-left override that reorders what is read: in a failed job's error, its status and an error body.
+        const string Nasty = "\u001b]0;owned\u0007 done\rFAKE \u202Egnp.exe";
+        await using var emulator = await Emu.StartAsync();
+        var logs = new CapturingLoggerProvider();
+        using var client = Emu.Client(emulator, o => o.Retry.MaxRetries = 0, loggers: logs);
+        var failed = System.Text.Json.JsonSerializer.Serialize(Nasty);
+        emulator.EnqueueReply(new EmulatorReply(200, "{\"data\":{\"id\":\"%ID%\",\"status\":" + System.Text.Json.JsonSerializer.Serialize("queued" + Nasty) + "}}"), FaultTarget.Poll);
+        emulator.EnqueueReply(new EmulatorReply(200, "{\"data\":{\"id\":\"%ID%\",\"status\":\"failed\",\"error\":" + failed + "}}"), FaultTarget.Poll);
+        var ex = await Assert.ThrowsAsync<PredictionFailedException>(() => client.GenerateAsync(new ImageJob("a lamp") { AllowFallback = false }));
+        Assert.Contains("owned", ex.ProviderMessage);
+        emulator.EnqueueReply(new EmulatorReply(400, "{\"error\":{\"message\":" + failed + ",\"code\":" + failed + "}}") { AcceptsJob = false }, FaultTarget.Submit);
+        var refused = await Assert.ThrowsAnyAsync<NanoBananaApiException>(() => client.GenerateAsync(new ImageJob("a lamp") { AllowFallback = false }));
+
+        string[] texts = [ex.Message, ex.ProviderMessage!, ex.ToString(), refused.Message, refused.ProviderMessage!, refused.ErrorCode!, refused.RawBodyExcerpt ?? "", .. logs.Entries.Select(e => e.Message)];
+        foreach (var text in texts)
+        {
+            Assert.DoesNotContain(text, c => c is '\u001b' or '\u0007' or '\r' or '\u202E');
+        }
+
+        Assert.Contains(logs.Entries, e => e.Message.Contains("owned", StringComparison.Ordinal));
+    }
+
     // 5. The key never leaks, whatever the service echoes.
     [Fact]
     public async Task A_failed_prediction_that_echoes_the_key_leaks_it_nowhere()

@@ -24,7 +24,7 @@ public sealed class GeneratedImage
         {
             if (protocol?.CheckOutputUrl(uri) is { } refused)
             {
-                throw OutputDecoder.Unavailable(predictionId, index, $"its URL {protocol.Redactor.Redact(uri.GetLeftPart(UriPartial.Path))} is refused ({refused})", null);
+                throw OutputDecoder.Unavailable(predictionId, index, $"its URL {protocol.Redactor.Clean(uri.GetLeftPart(UriPartial.Path))} is refused ({refused})", null);
             }
 
             Uri = uri;

@@ -511,7 +511,7 @@ public class NanoBananaProtocolClient
             var isImageType = declared is not null && declared.StartsWith("image/", StringComparison.OrdinalIgnoreCase);
             if (!isImageType && declared is not null && !string.Equals(declared, "application/octet-stream", StringComparison.OrdinalIgnoreCase))
             {
-                throw OutputDecoder.Unavailable(predictionId, index, $"the download's content type is {Redactor.Redact(declared)}, not an image", null);
+                throw OutputDecoder.Unavailable(predictionId, index, $"the download's content type is {Redactor.Clean(declared)}, not an image", null);
             }
 
             if (response.Content.Headers.ContentLength is { } length && length > _limits.MaxImageBytes)
@@ -570,7 +570,7 @@ public class NanoBananaProtocolClient
         if (status is >= 300 and < 400)
         {
             var target = response.Headers.Location is { } l ? (l.IsAbsoluteUri ? l : new Uri(requested, l)).GetLeftPart(UriPartial.Authority) : "(no Location)";
-            return operation => new NanoBananaApiException(Redactor.Redact($"{operation} failed: the service answered {status} redirecting to {target}; API requests never follow redirects.")!)
+            return operation => new NanoBananaApiException(Redactor.Clean($"{operation} failed: the service answered {status} redirecting to {target}; API requests never follow redirects.")!)
             {
                 StatusCode = response.StatusCode,
                 ErrorCode = NanoBananaErrorCodes.Redirect,
@@ -580,7 +580,7 @@ public class NanoBananaProtocolClient
 
         if (response.RequestMessage?.RequestUri is { } final && !_profile.IsApiOrigin(final))
         {
-            return operation => new NanoBananaApiException(Redactor.Redact($"{operation} failed: the request was redirected to {final.GetLeftPart(UriPartial.Authority)}, which is not the API host; its answer is not trusted.")!)
+            return operation => new NanoBananaApiException(Redactor.Clean($"{operation} failed: the request was redirected to {final.GetLeftPart(UriPartial.Authority)}, which is not the API host; its answer is not trusted.")!)
             {
                 StatusCode = response.StatusCode,
                 ErrorCode = NanoBananaErrorCodes.Redirect,

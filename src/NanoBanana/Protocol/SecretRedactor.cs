@@ -144,10 +144,40 @@ internal sealed class SecretRedactor
         return 0;
     }
 
-    /// <summary>Redacts, then cuts to <paramref name="maxChars"/> characters (with an ellipsis when cut).</summary>
+    /// <summary>
+    /// Service text made safe to show: the key removed (<see cref="Redact"/>), and characters that would act on a
+    /// terminal or reorder what is read (<see cref="Printable"/>) replaced.
+    /// </summary>
+    public string? Clean(string? text, bool textWasCut = false) => Printable(Redact(text, textWasCut));
+
+    /// <summary>
+    /// <paramref name="text"/> with control characters (other than line feed and tab: escape sequences, bells, carriage
+    /// returns) and bidirectional overrides replaced by U+FFFD, so that a service's text in a message, a log line or a
+    /// terminal cannot act on the terminal, forge log lines or read in another order than it is stored.
+    /// </summary>
+    public static string? Printable(string? text)
+    {
+        if (text is null || !text.Any(IsUnsafe))
+        {
+            return text;
+        }
+
+        return string.Create(text.Length, text, (span, source) =>
+        {
+            for (var i = 0; i < source.Length; i++)
+            {
+                span[i] = IsUnsafe(source[i]) ? '\uFFFD' : source[i];
+            }
+        });
+    }
+
+    private static bool IsUnsafe(char c) =>
+        (c < ' ' && c is not '\n' and not '\t') || c is >= '\u007F' and <= '\u009F' || c is >= '\u202A' and <= '\u202E' || c is >= '\u2066' and <= '\u2069';
+
+    /// <summary>Cleans (<see cref="Clean"/>), then cuts to <paramref name="maxChars"/> characters (with an ellipsis when cut).</summary>
     public string Excerpt(string text, int maxChars, bool textWasCut)
     {
-        var redacted = Redact(text, textWasCut)!;
+        var redacted = Clean(text, textWasCut)!;
         return redacted.Length <= maxChars ? redacted : string.Concat(redacted.AsSpan(0, maxChars), "…");
     }
 }

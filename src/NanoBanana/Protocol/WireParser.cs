@@ -46,7 +46,7 @@ internal static class WireParser
 
         var dto = envelope.Data ?? (LooksLikePrediction(envelope) ? envelope : null);
         var bodyId = dto is null ? null : ReadString(dto.Id);
-        var statusText = dto is null ? null : ReadStatus(dto.Status);
+        var statusText = dto is null ? null : SecretRedactor.Printable(ReadStatus(dto.Status));
         if (string.IsNullOrEmpty(statusText))
         {
             // WaveSpeed-style envelopes can carry an error with HTTP 200: {"code":404,"message":"…","data":null}.
@@ -100,11 +100,11 @@ internal static class WireParser
         return new Prediction
         {
             Id = id,
-            Model = redactor.Redact(dto.Model.ValueKind == JsonValueKind.String ? dto.Model.GetString() : null),
+            Model = redactor.Clean(dto.Model.ValueKind == JsonValueKind.String ? dto.Model.GetString() : null),
             Status = status,
             Outputs = outputs,
             PollUrl = ReadPollUrl(dto.Urls) ?? ReadPollingUrl(dto.PollingUrl, baseUrl),
-            Error = redactor.Redact(error),
+            Error = redactor.Clean(error),
             ErrorCode = errorCode,
             ExecutionTime = Duration(dto.ExecutionTime),
             InferenceTime = dto.Timings.ValueKind == JsonValueKind.Object && dto.Timings.TryGetProperty("inference", out var inf) ? Duration(inf) : null,
@@ -383,9 +383,9 @@ internal static class WireParser
         }
 
         var excerpt = Excerpt(body, redactor, bodyWasCut);
-        message = string.IsNullOrWhiteSpace(message) ? null : redactor.Redact(message.Trim());
+        message = string.IsNullOrWhiteSpace(message) ? null : redactor.Clean(message.Trim());
         predictionId = string.IsNullOrEmpty(predictionId) ? null : predictionId;
-        code = redactor.Redact(code);
+        code = redactor.Clean(code);
         predictionId = redactor.Redact(predictionId);
         var text = new StringBuilder()
             .Append(string.Create(CultureInfo.InvariantCulture, $"{operation} failed: HTTP {(int)status} {reasonPhrase}").TrimEnd())
@@ -396,7 +396,7 @@ internal static class WireParser
             .ToString();
 
         // The reason phrase comes from the service too: the whole text passes the redactor once more.
-        return new NanoBananaApiException(redactor.Redact(text)!)
+        return new NanoBananaApiException(redactor.Clean(text)!)
         {
             StatusCode = status,
             ErrorCode = code,

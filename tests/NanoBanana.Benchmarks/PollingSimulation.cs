@@ -15,7 +15,8 @@ namespace NanoBanana.Benchmarks;
 /// NB_SEEDS (runs averaged, default 5), NB_ONLY (filter "shape:tier"), NB_HALFLIFE / NB_PRIOR (override the options),
 /// NB_EXACT (feed exact completion times instead of intervals, to separate censoring from sampling error), NB_REPORTED
 /// (the service reports an execution time of this factor times the true one: 1 honest, 0.001 seconds read as
-/// milliseconds, 0.7 the run without its queue; NB_REPORTED_SHIFT adds seconds to each report), NB_JITTER
+/// milliseconds, 0.7 the run without its queue; NB_REPORTED_SHIFT adds seconds to each report; NB_REPORTED_SWITCH: honest
+/// reports before that job), NB_JITTER
 /// (each job's plan stretched by a random factor within ±this share, to test whether varied poll times help the
 /// estimate), NB_NOISE (one clock only: each poll reaches the service off its planned time by a normal deviation whose
 /// p10–p90 spread is this many seconds, as timer lateness and round trips do over HTTP; the deviations are reported to
@@ -159,6 +160,9 @@ internal static class PollingSimulation
     // as milliseconds; 0.7: the run without the queue). Unset: nothing reported.
     private static readonly double Reported = double.Parse(Environment.GetEnvironmentVariable("NB_REPORTED") ?? "0", CultureInfo.InvariantCulture);
 
+    // NB_REPORTED_SWITCH: reports are honest for the jobs before this one, then NB_REPORTED's factor (0: from the first).
+    private static readonly int ReportedSwitch = int.Parse(Environment.GetEnvironmentVariable("NB_REPORTED_SWITCH") ?? "0", CultureInfo.InvariantCulture);
+
     // NB_REPORTED_SHIFT: seconds added to each reported time (negative: a queue the report leaves out).
     private static readonly double ReportedShift = double.Parse(Environment.GetEnvironmentVariable("NB_REPORTED_SHIFT") ?? "0", CultureInfo.InvariantCulture);
 
@@ -301,7 +305,7 @@ internal static class PollingSimulation
                     }
                     else if (!Frozen)
                     {
-                        stats.RecordCompletion(model, e.Previous, e.Next, Reported > 0 ? (Reported * truths[e.Job]) + ReportedShift : null);
+                        stats.RecordCompletion(model, e.Previous, e.Next, Reported > 0 ? ((e.Job >= ReportedSwitch ? Reported : 1) * truths[e.Job]) + ReportedShift : null);
                     }
 
                     if (Environment.GetEnvironmentVariable("NB_CHANGES") is not null && stats.ChangePoints(model) != changesSeen && !frugal)

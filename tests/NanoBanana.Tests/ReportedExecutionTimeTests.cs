@@ -52,10 +52,19 @@ public class ReportedExecutionTimeTests
 
         Assert.True(stats.ReportsTrusted(Nb));
 
+        // The service switches to seconds: a job found done at its first poll cannot tell, and its report is used.
+        Assert.Equal(ReportedTimeUse.Used, stats.RecordCompletion(Nb, 0, 3.4, 0.0033));
+        Assert.Contains(stats.Observations(Nb), o => o.Lower == o.Upper);
+
         // Seconds read as milliseconds: 4.2 s reported as 4.2 ms, by a job that was still running at 3 s.
         Assert.Equal(ReportedTimeUse.Refuted, stats.RecordCompletion(Nb, 3.0, 4.5, 0.0042));
         Assert.False(stats.ReportsTrusted(Nb));
         Assert.Equal(new CompletionObservation(3.0, 4.5), stats.Observations(Nb)[^1]);
+
+        // Every observation taken from a report is the interval polling saw again.
+        Assert.All(stats.Observations(Nb), o => Assert.NotEqual(o.Lower, o.Upper));
+        Assert.Equal(new CompletionObservation(0, 3.4), stats.Observations(Nb)[^2]);
+        Assert.Equal(new CompletionObservation(3.0, 4.0), stats.Observations(Nb)[^3]);
 
         // From now on the interval, even for reports that look right; other models are not affected.
         Assert.Equal(ReportedTimeUse.Distrusted, stats.RecordCompletion(Nb, 3.0, 4.0, 3.5));

@@ -100,7 +100,8 @@ internal sealed class LatencyStatistics : ILatencyEstimator
             : ReportedTimeUse.NotReported;
         if (use == ReportedTimeUse.Used)
         {
-            RecordExact(model, reported!.Value);
+            State(model).AddReported(new CompletionObservation(reported!.Value, reported.Value), new CompletionObservation(Math.Clamp(lower, 0, upper), upper));
+            Recorded?.Invoke();
         }
         else
         {
@@ -443,6 +444,39 @@ internal sealed class LatencyStatistics : ILatencyEstimator
             }
         }
 
+        // Observations taken from reports, by their number among all recorded, with the interval polling saw: a
+        // refutation puts the intervals back (reports that were wrong all along, or went wrong, teach nothing).
+        private readonly Queue<(long Recorded, CompletionObservation Interval)> _fromReports = new();
+
+        public void AddReported(CompletionObservation exact, CompletionObservation interval)
+        {
+            lock (_gate)
+            {
+                Add(exact);
+                _fromReports.Enqueue((_recorded, interval));
+                while (_fromReports.Count > _ring.Length)
+                {
+                    _fromReports.Dequeue();
+                }
+            }
+        }
+
+        // Under _gate. The newest observation is _recorded's; those before it sit one place further back each, as long
+        // as they are still kept (_count), whatever was imported before them or dropped after a change.
+        private void RevertReportedLocked()
+        {
+            while (_fromReports.TryDequeue(out var report))
+            {
+                var age = _recorded - report.Recorded + 1;
+                if (age <= _count)
+                {
+                    _ring[(int)(((_next - age) % _ring.Length + _ring.Length) % _ring.Length)] = report.Interval;
+                }
+            }
+
+            Volatile.Write(ref _version, _version + 1);
+        }
+
         public ReportedTimeUse JudgeReport(double lower, double upper, double reported, double tolerance)
         {
             lock (_gate)
@@ -457,6 +491,7 @@ internal sealed class LatencyStatistics : ILatencyEstimator
                 if (tested && reported < lower - tolerance)
                 {
                     _reportsRefuted = true;
+                    RevertReportedLocked();
                     return ReportedTimeUse.Refuted;
                 }
 

@@ -259,6 +259,19 @@ public class HostileServerTests
         Assert.Contains(logs.Entries, e => e.Message.Contains("owned", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task An_id_that_would_forge_a_log_line_is_logged_harmlessly_and_kept_exactly()
+    {
+        const string Prefix = "id\r\n2026-11-23 FAKE: all paid\u001b[2J-";
+        await using var emulator = await Emu.StartAsync(o => o.IdPrefix = Prefix);
+        var logs = new CapturingLoggerProvider();
+        using var client = Emu.Client(emulator, loggers: logs);
+        var result = await client.GenerateAsync(new ImageJob("a lamp"));
+        Assert.StartsWith(Prefix, result.PredictionId, StringComparison.Ordinal); // resuming needs the id as it was sent
+        Assert.Contains(logs.Entries, e => e.Message.Contains("FAKE", StringComparison.Ordinal));
+        Assert.All(logs.Entries, e => Assert.DoesNotContain(e.Message, c => c is '\r' or '\n' or '\u001b'));
+    }
+
     // 5. The key never leaks, whatever the service echoes.
     [Fact]
     public async Task A_failed_prediction_that_echoes_the_key_leaks_it_nowhere()

@@ -155,6 +155,7 @@ internal sealed class SecretRedactor
     /// returns) and bidirectional overrides replaced by U+FFFD, so that a service's text in a message, a log line or a
     /// terminal cannot act on the terminal, forge log lines or read in another order than it is stored.
     /// </summary>
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(text))]
     public static string? Printable(string? text)
     {
         if (text is null || !text.Any(IsUnsafe))
@@ -170,6 +171,13 @@ internal sealed class SecretRedactor
             }
         });
     }
+
+    /// <summary>
+    /// <paramref name="text"/> as <see cref="Printable"/> makes it, with line feeds and tabs replaced too: for a value
+    /// such as a prediction id inside one log line, where a line break would start a forged line.
+    /// </summary>
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(text))]
+    public static string? OneLine(string? text) => Printable(text)?.Replace('\n', '\uFFFD').Replace('\t', '\uFFFD');
 
     private static bool IsUnsafe(char c) =>
         (c < ' ' && c is not '\n' and not '\t') || c is >= '\u007F' and <= '\u009F' || c is >= '\u202A' and <= '\u202E' || c is >= '\u2066' and <= '\u2069';

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using System.Threading.RateLimiting;
 using NanoBanana.Routing;
 
 namespace NanoBanana.Batch;
@@ -19,12 +20,16 @@ internal sealed class BatchRunner : IDisposable
     private readonly TimeProvider _time;
     private readonly AdaptiveConcurrencyLimiter _slots;
     private readonly RollingWindowRateLimiter? _rate;
-    private readonly System.Threading.RateLimiting.ConcurrencyLimiter? _account;
+    private readonly ConcurrencyLimiter? _account;
 
     // Batches that run through one client at once share its account: one rate window and one count of tasks in flight
     // per client, limits and clock, kept for as long as the client lives. Without this, two batches at once would each
     // send the account's whole rate. (A journal that is an ISharedAccountGate also covers other processes.)
-    private static readonly ConditionalWeakTable<INanoBananaClient, ConcurrentDictionary<(int Tasks, int Images, TimeSpan Window, TimeProvider Time), (RollingWindowRateLimiter Rate, System.Threading.RateLimiting.ConcurrencyLimiter Tasks)>> Accounts = new();
+    private static readonly ConditionalWeakTable<INanoBananaClient, ConcurrentDictionary<AccountKey, SharedAccount>> Accounts = new();
+
+    private readonly record struct AccountKey(int Tasks, int Images, TimeSpan Window, TimeProvider Time);
+
+    private sealed record SharedAccount(RollingWindowRateLimiter Rate, ConcurrencyLimiter Tasks);
     private readonly IProgress<BatchProgress>? _progress;
     private readonly object _gate = new();
     private BatchProgress _state = new();
@@ -45,9 +50,12 @@ internal sealed class BatchRunner : IDisposable
         _slots = new AdaptiveConcurrencyLimiter(Math.Min(options.MaxConcurrency, options.Limits?.ConcurrentTasks ?? int.MaxValue));
         if (options.Limits is { } limits)
         {
-            (_rate, _account) = Accounts.GetValue(client, _ => new()).GetOrAdd(
-                (limits.ConcurrentTasks, limits.ImagesPerWindow, limits.Window, _time),
-                k => (new RollingWindowRateLimiter(k.Images, k.Window, k.Time), new System.Threading.RateLimiting.ConcurrencyLimiter(new() { PermitLimit = k.Tasks, QueueLimit = int.MaxValue })));
+            var account = Accounts.GetValue(client, _ => new()).GetOrAdd(
+                new AccountKey(limits.ConcurrentTasks, limits.ImagesPerWindow, limits.Window, _time),
+                k => new SharedAccount(
+                    new RollingWindowRateLimiter(k.Images, k.Window, k.Time),
+                    new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = k.Tasks, QueueLimit = int.MaxValue })));
+            (_rate, _account) = (account.Rate, account.Tasks);
         }
 
         _progress = progress;
@@ -84,7 +92,7 @@ internal sealed class BatchRunner : IDisposable
     }
 
     // A slot of this batch's (adaptive) concurrency, then one of the account's tasks shared by the client's batches.
-    private async ValueTask<System.Threading.RateLimiting.RateLimitLease> AcquireSlotAsync(CancellationToken ct)
+    private async ValueTask<RateLimitLease> AcquireSlotAsync(CancellationToken ct)
     {
         var own = await _slots.AcquireAsync(1, ct).ConfigureAwait(false);
         if (_account is null)
@@ -103,7 +111,7 @@ internal sealed class BatchRunner : IDisposable
         }
     }
 
-    private sealed class BothLeases(System.Threading.RateLimiting.RateLimitLease first, System.Threading.RateLimiting.RateLimitLease second) : System.Threading.RateLimiting.RateLimitLease
+    private sealed class BothLeases(RateLimitLease first, RateLimitLease second) : RateLimitLease
     {
         public override bool IsAcquired => first.IsAcquired && second.IsAcquired;
 
@@ -172,7 +180,7 @@ internal sealed class BatchRunner : IDisposable
                 var again = new List<Task>();
                 while (busy.TryDequeue(out var job) && !ct.IsCancellationRequested)
                 {
-                    System.Threading.RateLimiting.RateLimitLease slot;
+                    RateLimitLease slot;
                     try
                     {
                         slot = await AcquireSlotAsync(ct).ConfigureAwait(false);
@@ -199,7 +207,7 @@ internal sealed class BatchRunner : IDisposable
         }
     }
 
-    private async Task RunOneAsync(BatchJob job, System.Threading.RateLimiting.RateLimitLease slot, ChannelWriter<BatchItemResult> results, ConcurrentQueue<BatchJob> busy, CancellationToken ct)
+    private async Task RunOneAsync(BatchJob job, RateLimitLease slot, ChannelWriter<BatchItemResult> results, ConcurrentQueue<BatchJob> busy, CancellationToken ct)
     {
         await Task.Yield();
         using (slot)
@@ -285,7 +293,7 @@ internal sealed class BatchRunner : IDisposable
 
             // The rate permit is held for the whole submit exchange: the service may count the submit at any moment of it.
             // On a shared store, the account's limits across every worker come from the store as well.
-            System.Threading.RateLimiting.RateLimitLease? permit = null;
+            RateLimitLease? permit = null;
             long? ticket = null;
             try
             {

@@ -87,10 +87,11 @@ internal sealed class LatencyStatistics : ILatencyEstimator
     /// means by <c>executionTime</c> is not documented: it may leave out the queue, or be seconds where milliseconds are
     /// expected, and such a report still falls inside a wide interval (a first poll that sees the job done has a lower
     /// bound of 0) and would teach completion times that are too short, so that the plan polls early and ever more.
-    /// Every job that was seen running tests the reports: a report earlier than a "still running" answer is refuted
+    /// Every job that was seen running tests the reports. A report earlier than a "still running" answer is refuted
     /// (beyond what the clocks allow: the service looked at the job somewhere within that poll's round trip, and a job's
-    /// start is placed half a typical round trip before its submit's answer), and from then on this model's reports are not used; one that agrees with the answers
-    /// counts towards <see cref="ReportConfirmations"/>, after which reports inside the interval are used.
+    /// start is placed half a typical round trip before its submit's answer): from then on this model's reports are not
+    /// used, and the observations already taken from them become the intervals polling saw. A report that agrees with the
+    /// answers counts towards <see cref="ReportConfirmations"/>, after which reports inside the interval are used.
     /// </remarks>
     /// <returns>What became of the report.</returns>
     internal ReportedTimeUse RecordCompletion(ImageModel model, double lower, double upper, double? reported, double lowerRoundTrip = 0)
@@ -452,6 +453,13 @@ internal sealed class LatencyStatistics : ILatencyEstimator
         {
             lock (_gate)
             {
+                // Refuted by another wait since this report was judged: the interval, as for any report from now on.
+                if (_reportsRefuted)
+                {
+                    Add(interval);
+                    return;
+                }
+
                 Add(exact);
                 _fromReports.Enqueue((_recorded, interval));
                 while (_fromReports.Count > _ring.Length)

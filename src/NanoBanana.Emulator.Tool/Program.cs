@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using NanoBanana.Emulator;
 
 // nanobanana-emulator [--port 5080] [--time-scale 1] [--api-key KEY] [--fault-rate 0.2] [--report-execution-time]
+//                     [--execution-time-factor 1] [--latency uniform|lognormal|two-mode]
 var port = new Option<int>("--port")
 {
     Description = "Port on 127.0.0.1 (0 picks a free one)",
@@ -34,6 +35,26 @@ var faultRate = new Option<double>("--fault-rate")
     CustomParser = r => ParseNumber(r, "--fault-rate", "a number from 0 to 1", 0, v => v is >= 0 and <= 1),
 };
 var executionTime = new Option<bool>("--report-execution-time") { Description = "Report executionTime on completed jobs (off: as services that send 0 or nothing)" };
+var executionTimeFactor = new Option<double>("--execution-time-factor")
+{
+    Description = "With --report-execution-time, report this many times the true time: 0.001 is a service sending seconds where milliseconds are read, 0.7 one that leaves out the queue",
+    HelpName = "X",
+    DefaultValueFactory = _ => 1.0,
+    CustomParser = r => ParseNumber(r, "--execution-time-factor", "a number above 0, such as 0.001", 1, v => v > 0),
+};
+var latency = new Option<string>("--latency")
+{
+    Description = "Completion-time shape of every model: uniform (the catalog's ranges), lognormal (sigma 0.45) or two-mode (30% queued 2-3x longer)",
+    HelpName = "SHAPE",
+    DefaultValueFactory = _ => "uniform",
+};
+latency.Validators.Add(r =>
+{
+    if (r.GetValueOrDefault<string>() is not ("uniform" or "lognormal" or "two-mode") and var given)
+    {
+        r.AddError($"--latency must be uniform, lognormal or two-mode (got '{given}').");
+    }
+});
 var labels = new Option<bool>("--plain-images") { Description = "Plain gradients instead of images labelled with model, size, ratio, id and prompt" };
 
 var root = new RootCommand("""
@@ -41,7 +62,7 @@ var root = new RootCommand("""
     Stops on Ctrl+C or SIGTERM. Exit codes: 0 stopped, 1 could not listen, 2 bad arguments.
     """)
 {
-    port, timeScale, apiKey, faultRate, executionTime, labels,
+    port, timeScale, apiKey, faultRate, executionTime, executionTimeFactor, latency, labels,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -52,6 +73,13 @@ root.SetAction(async (parse, cancellationToken) =>
         ApiKey = parse.GetValue(apiKey),
         FaultRate = parse.GetValue(faultRate),
         ReportExecutionTime = parse.GetValue(executionTime),
+        ExecutionTimeFactor = parse.GetValue(executionTimeFactor),
+        Latency = parse.GetValue(latency) switch
+        {
+            "lognormal" => new LatencyProfile { Shape = LatencyShape.LogNormal },
+            "two-mode" => new LatencyProfile { Shape = LatencyShape.TwoMode },
+            _ => new LatencyProfile(),
+        },
         LabelImages = !parse.GetValue(labels),
     };
     if (options.FaultRate > 0)

@@ -31,6 +31,8 @@ public partial class EmulatorAppTests
         Assert.Contains("nanobanana-emulator", output);
         Assert.Contains("--time-scale <X>", output);
         Assert.Contains("--report-execution-time", output);
+        Assert.Contains("--execution-time-factor <X>", output);
+        Assert.Contains("--latency <SHAPE>", output);
         Assert.Contains("SIGTERM", output);
     }
 
@@ -40,6 +42,8 @@ public partial class EmulatorAppTests
     [InlineData("--time-scale", "-1", "--time-scale must be a number above 0")]
     [InlineData("--fault-rate", "2", "--fault-rate must be a number from 0 to 1")]
     [InlineData("--colour", "red", "'--colour'")]
+    [InlineData("--execution-time-factor", "0", "--execution-time-factor must be a number above 0")]
+    [InlineData("--latency", "bimodal", "--latency must be uniform, lognormal or two-mode (got 'bimodal')")]
     public async Task Bad_arguments_exit_2_with_a_message_and_no_stack_trace(string option, string value, string expected)
     {
         var (code, _, error) = await RunAsync(option, value);
@@ -53,7 +57,8 @@ public partial class EmulatorAppTests
     [Fact]
     public async Task Serves_a_client_in_another_process_and_stops_cleanly_on_sigterm()
     {
-        using var process = Process.Start(StartInfo("--port", "0", "--time-scale", "0.05"))!;
+        // A world unlike the defaults: two modes, executionTime reported in seconds where milliseconds are read.
+        using var process = Process.Start(StartInfo("--port", "0", "--time-scale", "0.05", "--latency", "two-mode", "--report-execution-time", "--execution-time-factor", "0.001"))!;
         var stderr = process.StandardError.ReadToEndAsync();
         try
         {
@@ -66,6 +71,7 @@ public partial class EmulatorAppTests
             var result = await client.GenerateAsync(new ImageJob("a lighthouse at dusk") { PinnedTier = ImageTier.NanoBanana });
             var png = await result.Images[0].GetBytesAsync();
             Assert.Equal((1024, 1024), PngWriter.ReadSize(png));
+            Assert.True(result.ServerExecutionTime < TimeSpan.FromMilliseconds(10), $"reported {result.ServerExecutionTime}"); // seconds, read as ms
 
             Assert.Equal(0, Kill("-TERM", process.Id));
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));

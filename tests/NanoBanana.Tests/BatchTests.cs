@@ -76,17 +76,20 @@ public class BatchTests
         Assert.True(emulator.MaxAcceptedInAnyWindow(window * 2) >= 11, "25 jobs at 10 a window need three windows");
     }
 
-    [Fact]
-    public async Task Two_batches_at_once_through_one_client_share_the_accounts_limits()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Two_batches_at_once_on_one_account_share_its_limits(bool twoClients)
     {
         // Each batch has its own in-memory journal; the emulator enforces nothing and counts what the client sent.
         await using var emulator = await Emu.StartAsync(timeScale: 0.01);
         using var client = Emu.Client(emulator);
+        using var other = twoClients ? Emu.Client(emulator) : null; // another client object, same host and key
         var window = TimeSpan.FromSeconds(1);
         var limits = new AccountLimits(3, 8) { Window = window };
         var runs = await Task.WhenAll(
             RunAsync(client, Enumerable.Range(0, 12).Select(i => Job($"a{i}")), new BatchOptions { MaxConcurrency = 8, Limits = limits }),
-            RunAsync(client, Enumerable.Range(0, 12).Select(i => Job($"b{i}")), new BatchOptions { MaxConcurrency = 8, Limits = limits }));
+            RunAsync(other ?? client, Enumerable.Range(0, 12).Select(i => Job($"b{i}")), new BatchOptions { MaxConcurrency = 8, Limits = limits }));
 
         Assert.All(runs.SelectMany(r => r), r => Assert.Equal(BatchOutcome.Completed, r.Outcome));
         Assert.True(emulator.MaxConcurrentJobs() <= 3, $"{emulator.MaxConcurrentJobs()} jobs ran at once");

@@ -22,10 +22,12 @@ internal sealed class BatchRunner : IDisposable
     private readonly RollingWindowRateLimiter? _rate;
     private readonly ConcurrencyLimiter? _account;
 
-    // Batches that run through one client at once share its account: one rate window and one count of tasks in flight
-    // per client, limits and clock, kept for as long as the client lives. Without this, two batches at once would each
-    // send the account's whole rate. (A journal that is an ISharedAccountGate also covers other processes.)
-    private static readonly ConditionalWeakTable<INanoBananaClient, ConcurrentDictionary<AccountKey, SharedAccount>> Accounts = new();
+    // Batches that run at once in one process against one account share it: one rate window and one count of tasks in
+    // flight per account, limits and clock. The account is the API host and a hash of the key (the key itself is not
+    // kept); a client of another kind is its own account, for as long as it lives. Without this, two batches at once
+    // would each send the account's whole rate. (A journal that is an ISharedAccountGate also covers other processes.)
+    private static readonly ConcurrentDictionary<string, ConcurrentDictionary<AccountKey, SharedAccount>> Accounts = new(StringComparer.Ordinal);
+    private static readonly ConditionalWeakTable<INanoBananaClient, ConcurrentDictionary<AccountKey, SharedAccount>> ClientAccounts = new();
 
     private readonly record struct AccountKey(int Tasks, int Images, TimeSpan Window, TimeProvider Time);
 
@@ -50,7 +52,7 @@ internal sealed class BatchRunner : IDisposable
         _slots = new AdaptiveConcurrencyLimiter(Math.Min(options.MaxConcurrency, options.Limits?.ConcurrentTasks ?? int.MaxValue));
         if (options.Limits is { } limits)
         {
-            var account = Accounts.GetValue(client, _ => new()).GetOrAdd(
+            var account = AccountOf(client).GetOrAdd(
                 new AccountKey(limits.ConcurrentTasks, limits.ImagesPerWindow, limits.Window, _time),
                 k => new SharedAccount(
                     new RollingWindowRateLimiter(k.Images, k.Window, k.Time),
@@ -89,6 +91,17 @@ internal sealed class BatchRunner : IDisposable
     public void Dispose()
     {
         _slots.Dispose(); // the account's limiters are shared with other batches of the client: not disposed here
+    }
+
+    private static ConcurrentDictionary<AccountKey, SharedAccount> AccountOf(INanoBananaClient client)
+    {
+        if (client is NanoBananaClient { Options: var o } && o.EffectiveApiKey is { Length: > 0 } key)
+        {
+            var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
+            return Accounts.GetOrAdd(o.EffectiveBaseUrl.GetLeftPart(UriPartial.Authority) + " " + hash, _ => new());
+        }
+
+        return ClientAccounts.GetValue(client, _ => new());
     }
 
     // A slot of this batch's (adaptive) concurrency, then one of the account's tasks shared by the client's batches.

@@ -82,7 +82,7 @@ internal sealed class AttemptLoop
             }
             catch (PredictionCanceledException)
             {
-                Log.WaitCanceled(_host.Logger, Protocol.SecretRedactor.OneLine(operation.Id), operation.Model.Id);
+                Log.WaitCanceled(_host.Logger, operation.State.LogId, operation.Model.Id);
                 throw;
             }
         }
@@ -168,8 +168,8 @@ internal sealed class AttemptLoop
         var tags = new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, model.Id);
         NanoBananaTelemetry.JobsStarted.Add(1, tags);
         NanoBananaTelemetry.EstimatedCost.Record((double)model.PriceOrZero(_job.Size), tags);
-        Log.Submitted(_host.Logger, Protocol.SecretRedactor.OneLine(prediction.Id), model.Id, _attempts.Count + 1, _sync);
         var state = new PollState { Id = prediction.Id, Model = model, StartTimestamp = startTimestamp, PollUrl = prediction.PollUrl, Attempt = _attempts.Count + 1, ExpectsInline = _job.Base64Output };
+        Log.Submitted(_host.Logger, state.LogId, model.Id, state.Attempt, _sync);
         var operation = new ImageGenerationOperation(_host, state, _job, _decision, _attempts);
         state.Latest = prediction;
         if (prediction.Status.IsTerminal)
@@ -179,7 +179,7 @@ internal sealed class AttemptLoop
         }
         else if (_sync && prediction.IsSyncTimeout)
         {
-            Log.SyncTimeout(_host.Logger, Protocol.SecretRedactor.OneLine(prediction.Id));
+            Log.SyncTimeout(_host.Logger, state.LogId);
         }
 
         return operation;

@@ -164,7 +164,7 @@ public class ImageGenerationOperation
         {
             _outputFailure = (NanoBananaException)ex;
             NanoBananaTelemetry.JobsFailed.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, Model.Id));
-            Log.OutputUnavailable(_client.Logger, Protocol.SecretRedactor.OneLine(Id), Model.Id, ex.Message);
+            Log.OutputUnavailable(_client.Logger, _state.LogId, Model.Id, ex.Message);
             return null;
         }
 
@@ -174,7 +174,7 @@ public class ImageGenerationOperation
         var tags = new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, Model.Id);
         NanoBananaTelemetry.JobsCompleted.Add(1, tags);
         NanoBananaTelemetry.Latency.Record(duration.TotalSeconds, tags);
-        Log.Completed(_client.Logger, Protocol.SecretRedactor.OneLine(Id), Model.Id, duration.TotalMilliseconds, _state.PollCount);
+        Log.Completed(_client.Logger, _state.LogId, Model.Id, duration.TotalMilliseconds, _state.PollCount);
         return _value;
     }
 
@@ -184,7 +184,7 @@ public class ImageGenerationOperation
     private PredictionFailedException CreateFailure(Prediction p)
     {
         NanoBananaTelemetry.JobsFailed.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, Model.Id));
-        Log.PredictionFailed(_client.Logger, Protocol.SecretRedactor.OneLine(Id), Model.Id, p.Error, p.ErrorCode);
+        Log.PredictionFailed(_client.Logger, _state.LogId, Model.Id, p.Error, p.ErrorCode);
         var outputsMissing = p.Status.IsCompleted && p.Outputs.Count == 0;
         var who = Id.Length == 0 ? $"The synchronous prediction on {Model.DisplayName} (the service returned no id)" : $"Prediction {Id} on {Model.DisplayName}";
         return new PredictionFailedException(

@@ -96,12 +96,13 @@ internal sealed class LatencyStatistics : ILatencyEstimator
     /// <returns>What became of the report.</returns>
     internal ReportedTimeUse RecordCompletion(ImageModel model, double lower, double upper, double? reported, double lowerRoundTrip = 0)
     {
+        var state = State(model);
         var use = reported is { } r && double.IsFinite(r) && r > 0
-            ? State(model).JudgeReport(lower, upper, r, MinReportTolerance + ((Math.Max(0, lowerRoundTrip) + TypicalRoundTrip()) / 2))
+            ? state.JudgeReport(lower, upper, r, MinReportTolerance + ((Math.Max(0, lowerRoundTrip) + TypicalRoundTrip()) / 2))
             : ReportedTimeUse.NotReported;
         if (use == ReportedTimeUse.Used)
         {
-            State(model).AddReported(new CompletionObservation(reported!.Value, reported.Value), new CompletionObservation(Math.Clamp(lower, 0, upper), upper));
+            state.AddReported(new CompletionObservation(reported!.Value, reported.Value), new CompletionObservation(Math.Clamp(lower, 0, upper), upper));
             Recorded?.Invoke();
         }
         else

@@ -44,7 +44,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         Prediction prediction;
         if (state.PollUrl is { } foreign && !protocol.IsApiHost(foreign))
         {
-            Log.ForeignPollUrl(logger, SecretRedactor.OneLine(state.Id), foreign.Host);
+            Log.ForeignPollUrl(logger, state.LogId, foreign.Host);
             state.PollUrl = null;
         }
 
@@ -76,7 +76,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         }
 
         activity?.SetTag(NanoBananaTelemetry.TagStatus, prediction.Status.Value);
-        Log.Polled(logger, SecretRedactor.OneLine(state.Id), state.PollCount, prediction.Status.Value, elapsed * 1000);
+        Log.Polled(logger, state.LogId, state.PollCount, prediction.Status.Value, elapsed * 1000);
         if (!state.Resumed && state.Latest?.Status.IsTerminal != true && (prediction.Status.IsCompleted || !prediction.Status.IsTerminal))
         {
             statistics.RecordPollOutcome(state.Model, state.Basis, state.LastPendingElapsed, elapsed, prediction.Status.IsCompleted);
@@ -118,7 +118,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
 
         if (statistics.RecordCompletion(state.Model, state.LastPendingElapsed, observedAt, prediction.ExecutionTime?.TotalSeconds, state.LastPendingRoundTrip) == ReportedTimeUse.Refuted)
         {
-            Log.ExecutionTimeRefuted(logger, state.Model.Id, prediction.ExecutionTime!.Value.TotalMilliseconds, state.LastPendingElapsed * 1000, SecretRedactor.OneLine(state.Id));
+            Log.ExecutionTimeRefuted(logger, state.Model.Id, prediction.ExecutionTime!.Value.TotalMilliseconds, state.LastPendingElapsed * 1000, state.LogId);
         }
     }
 
@@ -175,11 +175,11 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
                 }
                 catch (MalformedResponseException ex) when (++malformed <= options.MaxConsecutiveMalformed)
                 {
-                    Log.PollRetry(logger, SecretRedactor.OneLine(state.Id), ex.Message);
+                    Log.PollRetry(logger, state.LogId, ex.Message);
                 }
                 catch (NanoBananaApiException ex) when (IsRetryablePollFailure(ex) && ++failures <= options.MaxConsecutivePollFailures)
                 {
-                    Log.PollRetry(logger, SecretRedactor.OneLine(state.Id), ex.Message);
+                    Log.PollRetry(logger, state.LogId, ex.Message);
                 }
             }
 
@@ -304,7 +304,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
     private PredictionTimeoutException Timeout(PollState state, long deadlineTimestamp)
     {
         var deadline = time.GetElapsedTime(state.StartTimestamp, deadlineTimestamp);
-        Log.DeadlineExceeded(logger, SecretRedactor.OneLine(state.Id), deadline);
+        Log.DeadlineExceeded(logger, state.LogId, deadline);
         NanoBananaTelemetry.JobsFailed.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, state.Model.Id));
         return new PredictionTimeoutException(
             $"Prediction {state.Id} on {state.Model.DisplayName} did not finish within its deadline of {deadline} (last status: {state.Status}). " +

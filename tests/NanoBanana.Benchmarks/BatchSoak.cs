@@ -24,7 +24,7 @@ internal static class BatchSoak
 
     public static async Task<int> RunAsync(int jobs, string? only = null)
     {
-        if (!EmulatorWorlds.TrySelect(out var world, out _))
+        if (!SelectedWorld.TrySelect(out var world, out _))
         {
             return 2;
         }
@@ -64,7 +64,7 @@ internal static class BatchSoak
 
     private static async Task<int> CrashAsync(string title, int jobs, int workers, Func<string>? database, bool webhooks = false)
     {
-        await using var emulator = await NanoBananaEmulator.StartAsync(EmulatorWorlds.Apply(new EmulatorOptions { TimeScale = TimeScale, LogBodies = false, MaxLogEntries = 1000 }));
+        await using var emulator = await NanoBananaEmulator.StartAsync(SelectedWorld.Apply(new EmulatorOptions { TimeScale = TimeScale, LogBodies = false, MaxLogEntries = 1000 }));
         using var folder = new TempFolder();
         var file = folder.Jobs(jobs, "crash");
         var journal = database?.Invoke() ?? Path.Combine(folder.Path, "batch.db");
@@ -135,7 +135,7 @@ internal static class BatchSoak
     private static async Task ThroughputAsync(int workers, int jobs, string database)
     {
         const double Scale = 0.1;
-        await using var emulator = await NanoBananaEmulator.StartAsync(EmulatorWorlds.Apply(new EmulatorOptions { TimeScale = Scale, LogBodies = false, MaxLogEntries = 1000 }));
+        await using var emulator = await NanoBananaEmulator.StartAsync(SelectedWorld.Apply(new EmulatorOptions { TimeScale = Scale, LogBodies = false, MaxLogEntries = 1000 }));
         using var folder = new TempFolder();
         var file = folder.Jobs(jobs, "throughput");
         var watch = Stopwatch.StartNew();
@@ -147,7 +147,7 @@ internal static class BatchSoak
 
     private static async Task<int> BudgetAsync(string database)
     {
-        await using var emulator = await NanoBananaEmulator.StartAsync(EmulatorWorlds.Apply(new EmulatorOptions { TimeScale = TimeScale, LogBodies = false, MaxLogEntries = 1000 }));
+        await using var emulator = await NanoBananaEmulator.StartAsync(SelectedWorld.Apply(new EmulatorOptions { TimeScale = TimeScale, LogBodies = false, MaxLogEntries = 1000 }));
         using var folder = new TempFolder();
         var file = folder.Jobs(300, "budget");
         var running = Enumerable.Range(1, 3).Select(w => Worker.Start(emulator, file, database, folder.Output, $"b{w}", budget: 5.00m)).ToList();

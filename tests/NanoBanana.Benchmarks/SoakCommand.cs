@@ -6,7 +6,7 @@ internal static class SoakCommand
 {
     public static async Task<int> RunAsync(int jobs)
     {
-        if (!EmulatorWorlds.TrySelect(out var world, out var configure))
+        if (!SelectedWorld.TrySelect(out var world, out var configure))
         {
             return 2;
         }

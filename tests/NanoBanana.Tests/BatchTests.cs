@@ -100,21 +100,7 @@ public class BatchTests
     // The emulator's defaults changed: other latency shapes, executionTime reported or not, other body spellings.
     public static TheoryData<string> Worlds() => ["default", "lognormal+executionTime", "two-mode+arrays+iso"];
 
-    internal static void World(EmulatorOptions o, string world)
-    {
-        switch (world)
-        {
-            case "lognormal+executionTime":
-                o.Latency = new LatencyProfile { Shape = LatencyShape.LogNormal, Sigma = 0.6 };
-                o.ReportExecutionTime = true;
-                break;
-            case "two-mode+arrays+iso":
-                o.Latency = new LatencyProfile { Shape = LatencyShape.TwoMode };
-                o.UrlsAsArray = true;
-                o.IsoTimestamps = true;
-                break;
-        }
-    }
+    internal static void World(EmulatorOptions o, string world) => NanoBanana.Soak.EmulatorWorlds.Configure(o, world);
 
     [Theory]
     [MemberData(nameof(Worlds))]

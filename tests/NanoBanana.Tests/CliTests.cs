@@ -21,6 +21,11 @@ public class CliTests
         return (console, writer);
     }
 
+    // The options that point the CLI at an emulator, with its time scale, so the client polls a job of a few
+    // milliseconds as such instead of at the catalog's real seconds.
+    private static string[] At(NanoBananaEmulator emulator, double timeScale = 0.001) =>
+        ["--base-url", emulator.ApiBaseUrl.ToString(), "--api-key", Emu.Key, "--emulator-time-scale", timeScale.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+
     [Fact]
     public async Task Route_explains_the_decision_and_fails_clearly_when_nothing_fits()
     {
@@ -100,7 +105,7 @@ public class CliTests
         try
         {
             var (console3, output3) = TestConsole();
-            Assert.Equal(0, await CliApp.RunAsync(["generate", "a lamp", "--json", "--out", outDir, "--base-url", emulator.ApiBaseUrl.ToString(), "--api-key", Emu.Key], console3));
+            Assert.Equal(0, await CliApp.RunAsync(["generate", "a lamp", "--json", "--out", outDir, .. At(emulator)], console3));
             using var generated = System.Text.Json.JsonDocument.Parse(output3.ToString()); // nothing but the JSON on stdout
             Assert.True(File.Exists(generated.RootElement.GetProperty("file").GetString()));
             Assert.Equal(emulator.Jobs.Single().Id, generated.RootElement.GetProperty("predictionId").GetString());
@@ -128,7 +133,7 @@ public class CliTests
         try
         {
             var (console, output) = TestConsole();
-            Assert.Equal(0, await CliApp.RunAsync(["compare", "a lighthouse", "--tiers", "NanoBanana2", "NanoBanana", "--out", outDir, "--base-url", emulator.ApiBaseUrl.ToString(), "--api-key", Emu.Key], console));
+            Assert.Equal(0, await CliApp.RunAsync(["compare", "a lighthouse", "--tiers", "NanoBanana2", "NanoBanana", "--out", outDir, .. At(emulator)], console));
             var text = output.ToString();
             var table = text.IndexOf("Est. cost", StringComparison.Ordinal);
             Assert.True(table > 0, text);
@@ -166,7 +171,7 @@ public class CliTests
         try
         {
             var (c1, o1) = TestConsole();
-            Assert.True(await CliApp.RunAsync(["generate", "a lighthouse", "--base-url", baseUrl!, "--api-key", "any", "--out", outDir], c1) == 0, o1.ToString());
+            Assert.True(await CliApp.RunAsync(["generate", "a lighthouse", "--base-url", baseUrl!, "--api-key", "any", "--emulator-time-scale", "0.001", "--out", outDir], c1) == 0, o1.ToString());
             var id = System.Text.RegularExpressions.Regex.Match(o1.ToString(), @"prediction (\S+?)\)").Groups[1].Value;
             var (c2, o2) = TestConsole();
             Assert.True(await CliApp.RunAsync(["resume", id, "--base-url", baseUrl!, "--api-key", "any", "--out", outDir], c2) == 0, o2.ToString());
@@ -210,7 +215,7 @@ public class CliTests
         try
         {
             var (console, output) = TestConsole();
-            var code = await CliApp.RunAsync(["generate", "a lamp", "--out", outDir, "--base-url", emulator.ApiBaseUrl.ToString(), "--api-key", Emu.Key], console);
+            var code = await CliApp.RunAsync(["generate", "a lamp", "--out", outDir, .. At(emulator)], console);
             Assert.True(code == 0, output.ToString());
             var id = emulator.Jobs.Single().Id;
             Assert.StartsWith(idPrefix, id, StringComparison.Ordinal);
@@ -247,7 +252,7 @@ public class CliTests
         try
         {
             var (console, output) = TestConsole();
-            var code = await CliApp.RunAsync(["generate", "a jazz poster", "--size", "2K", "--ratio", "3:4", "--typography", "--out", outDir, "--base-url", emulator.ApiBaseUrl.ToString(), "--api-key", Emu.Key], console);
+            var code = await CliApp.RunAsync(["generate", "a jazz poster", "--size", "2K", "--ratio", "3:4", "--typography", "--out", outDir, .. At(emulator)], console);
             Assert.True(code == 0, output.ToString());
             var file = Assert.Single(Directory.GetFiles(outDir, "*.png"));
             Assert.Equal((1792, 2400), PngWriter.ReadSize(File.ReadAllBytes(file)));
@@ -256,7 +261,7 @@ public class CliTests
             var id = emulator.Jobs.Single().Id;
             File.Delete(file);
             var (console2, output2) = TestConsole();
-            Assert.Equal(0, await CliApp.RunAsync(["resume", id, "--model", "NanoBananaPro", "--out", outDir, "--base-url", emulator.ApiBaseUrl.ToString(), "--api-key", Emu.Key], console2));
+            Assert.Equal(0, await CliApp.RunAsync(["resume", id, "--model", "NanoBananaPro", "--out", outDir, .. At(emulator)], console2));
             Assert.True(File.Exists(Path.Combine(outDir, id + ".png")), output2.ToString());
             Assert.Equal(1, emulator.AcceptedSubmits);
         }
@@ -277,7 +282,7 @@ public class CliTests
         var outDir = Path.Combine(Path.GetTempPath(), "nanobanana-cli-" + Guid.NewGuid().ToString("N"));
         var (console, output) = TestConsole();
         using var ctrlC = new CancellationTokenSource();
-        var run = CliApp.RunAsync(["generate", "a fox", "--out", outDir, "--base-url", emulator.ApiBaseUrl.ToString(), "--api-key", Emu.Key], console, ctrlC.Token);
+        var run = CliApp.RunAsync(["generate", "a fox", "--out", outDir, .. At(emulator)], console, ctrlC.Token);
         while (emulator.Count("poll") == 0 && !run.IsCompleted) // a poll means the client holds the id
         {
             await Task.Delay(5);
@@ -300,7 +305,7 @@ public class CliTests
         try
         {
             var file = Path.Combine(dir, "times.json");
-            string[] args = ["generate", "a lamp", "--pin", "NanoBanana", "--out", dir, "--base-url", emulator.ApiBaseUrl.ToString(), "--api-key", Emu.Key, "--completion-times", file];
+            string[] args = ["generate", "a lamp", "--pin", "NanoBanana", "--out", dir, .. At(emulator), "--completion-times", file];
             for (var run = 1; run <= 2; run++)
             {
                 var (console, output) = TestConsole();

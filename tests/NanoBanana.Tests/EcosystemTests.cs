@@ -81,6 +81,7 @@ public class EcosystemTests
             .Replace("https://gptproto.com/api/v3/", emulator.ApiBaseUrl.ToString(), StringComparison.Ordinal); // only the address changes
         var services = new ServiceCollection();
         services.AddNanoBanana(Json(json).GetSection("NanoBanana"));
+        services.PostConfigure<NanoBananaOptions>(o => NanoBananaEmulator.ScaleClient(o, 0.001)); // and the client knows the emulator's pace
         await using var provider = services.BuildServiceProvider();
         provider.GetRequiredService<IStartupValidator>().Validate(); // no unknown key, no invalid value
         var client = provider.GetRequiredService<INanoBananaClient>();
@@ -139,8 +140,8 @@ public class EcosystemTests
         await using var gptProto = await Emu.StartAsync();
         await using var waveSpeed = await Emu.StartAsync();
         var services = new ServiceCollection();
-        services.AddNanoBanana("gptproto", null, o => { var e = Emu.Options(gptProto); o.ApiKey = e.ApiKey; o.BaseUrl = e.BaseUrl; });
-        services.AddNanoBanana("wavespeed", null, o => { var e = Emu.Options(waveSpeed); o.ApiKey = e.ApiKey; o.BaseUrl = e.BaseUrl; o.Provider = ApiProvider.WaveSpeed; });
+        services.AddNanoBanana("gptproto", null, o => { o.ApiKey = Emu.Key; gptProto.ConfigureClient(o); });
+        services.AddNanoBanana("wavespeed", null, o => { o.ApiKey = Emu.Key; waveSpeed.ConfigureClient(o); o.Provider = ApiProvider.WaveSpeed; });
         await using var provider = services.BuildServiceProvider();
         var a = provider.GetRequiredKeyedService<INanoBananaClient>("gptproto");
         var b = provider.GetRequiredKeyedService<INanoBananaClient>("wavespeed");

@@ -173,7 +173,7 @@ public sealed class LocalReferenceImageTests : IDisposable
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No });
         console.Profile.Width = 300;
         var path = WritePng();
-        var code = await CliApp.RunAsync(["generate", "make it a watercolor", "--image", "face:" + path, "--provider", "WaveSpeed", "--out", outDir, "--base-url", emulator.ApiBaseUrl.ToString(), "--api-key", Emu.Key], console);
+        var code = await CliApp.RunAsync(["generate", "make it a watercolor", "--image", "face:" + path, "--provider", "WaveSpeed", "--out", outDir, "--base-url", emulator.ApiBaseUrl.ToString(), "--api-key", Emu.Key, "--emulator-time-scale", "0.001"], console);
         Assert.True(code == 0, writer.ToString());
         Assert.Single(Directory.GetFiles(outDir, "*.png"));
         Assert.Single(emulator.Uploads);

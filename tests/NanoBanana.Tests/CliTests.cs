@@ -311,7 +311,7 @@ public class CliTests
                 var (console, output) = TestConsole();
                 Assert.True(await CliApp.RunAsync(args, console) == 0, output.ToString());
                 var saved = await Polling.CompletionTimesFile.ReadAsync(File.OpenRead(file), CancellationToken.None);
-                Assert.Equal(run, saved.Models.Single().Value.Length); // the second run loaded the first's and added its own
+                Assert.Equal(run, saved.Models.Single().Waits.Length); // the second run loaded the first's and added its own
             }
 
             Assert.DoesNotContain(Emu.Key, await File.ReadAllTextAsync(file));

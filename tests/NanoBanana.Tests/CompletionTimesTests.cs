@@ -44,7 +44,7 @@ public sealed class CompletionTimesTests : IDisposable
         var restored = new LatencyStatistics();
         foreach (var model in learned.Export())
         {
-            restored.Import(model.Key, model.Value);
+            restored.Import(model);
         }
 
         return restored;
@@ -99,7 +99,7 @@ public sealed class CompletionTimesTests : IDisposable
         {
             foreach (var model in learned.Export())
             {
-                stats.Import(model.Key, model.Value);
+                stats.Import(model);
             }
         }
 
@@ -158,7 +158,7 @@ public sealed class CompletionTimesTests : IDisposable
         Assert.Contains("\"format\":\"nanobanana.completion-times/1\"", json);
         Assert.Contains("\"service\":\"https://api.example\"", json);
         Assert.Contains("\"waits\":[[3.123,4],[7.5,null]]", json);
-        Assert.Equal([new(3.123, 4), new(7.5, double.PositiveInfinity)], (await Read(json)).Models.Single().Value);
+        Assert.Equal([new(3.123, 4), new(7.5, double.PositiveInfinity)], (await Read(json)).Models.Single().Waits);
     }
 
     [Theory]
@@ -174,6 +174,12 @@ public sealed class CompletionTimesTests : IDisposable
     [InlineData("""{"format":"nanobanana.completion-times/1","models":[{"id":"m","waits":[[1,2,3]]}]}""", "models[0].waits[0]")]
     [InlineData("""{"format":"nanobanana.completion-times/1","models":[{"id":"m","waits":[["NaN",2]]}]}""", "not valid JSON")]
     [InlineData("""{"format":"nanobanana.completion-times/1","models":[{"id":"m","waits":[null]}]}""", "models[0].waits[0]")]
+    [InlineData("""{"format":"nanobanana.completion-times/1","models":[{"id":"m","waits":[[3,3]],"reports":{"confirmed":-1}}]}""", "models[0].reports.confirmed must be 0 to")]
+    [InlineData("""{"format":"nanobanana.completion-times/1","models":[{"id":"m","waits":[[3,3]],"reports":{"fromReports":[[1,2,4]]}}]}""", "models[0].reports.fromReports[0]")]
+    [InlineData("""{"format":"nanobanana.completion-times/1","models":[{"id":"m","waits":[[2,4]],"reports":{"fromReports":[[0,2,4]]}}]}""", "models[0].reports.fromReports[0]")]
+    [InlineData("""{"format":"nanobanana.completion-times/1","models":[{"id":"m","waits":[[3,3]],"reports":{"fromReports":[[0,3.5,4]]}}]}""", "models[0].reports.fromReports[0]")]
+    [InlineData("""{"format":"nanobanana.completion-times/1","models":[{"id":"m","waits":[[3,3]],"reports":{"fromReports":[[0.5,2,4]]}}]}""", "models[0].reports.fromReports[0]")]
+    [InlineData("""{"format":"nanobanana.completion-times/1","models":[{"id":"m","waits":[[3,3]],"reports":{"fromReports":[[0,2,null]]}}]}""", "models[0].reports.fromReports[0]")]
     public async Task A_document_that_is_not_a_plausible_history_is_refused_naming_what_is_wrong(string json, string expected)
     {
         var ex = await Assert.ThrowsAsync<InvalidDataException>(() => Read(json));
@@ -303,7 +309,7 @@ public sealed class CompletionTimesTests : IDisposable
         // Replaced on dispose with what this client saw, for its own service.
         var saved = await CompletionTimesFile.ReadAsync(File.OpenRead(file), CancellationToken.None);
         Assert.Equal(CompletionTimesStore.Service(emulator.ApiBaseUrl), saved.Service);
-        Assert.Single(saved.Models.Single().Value);
+        Assert.Single(saved.Models.Single().Waits);
 
         using (var elsewhere = Emu.Client(other, o => o.Polling.CompletionTimesFile = file))
         {
@@ -319,7 +325,7 @@ public sealed class CompletionTimesTests : IDisposable
             Assert.NotEmpty(result.PredictionId);
         }
 
-        Assert.Single((await CompletionTimesFile.ReadAsync(File.OpenRead(file), CancellationToken.None)).Models.Single().Value);
+        Assert.Single((await CompletionTimesFile.ReadAsync(File.OpenRead(file), CancellationToken.None)).Models.Single().Waits);
     }
 
     [Fact]
@@ -341,7 +347,7 @@ public sealed class CompletionTimesTests : IDisposable
 
         var bad = new MemoryStream(Encoding.UTF8.GetBytes("{\"format\":\"nanobanana.completion-times/1\",\"models\":[{\"id\":\"a\",\"waits\":[[1,2]]},{\"id\":\"b\",\"waits\":[[2,1]]}]}"));
         await Assert.ThrowsAsync<InvalidDataException>(() => second.LoadCompletionTimesAsync(bad));
-        Assert.DoesNotContain(second.LatencyStatistics.Export(), m => m.Key == "a");
+        Assert.DoesNotContain(second.LatencyStatistics.Export(), m => m.Id == "a");
     }
 
     [Fact]

@@ -85,6 +85,72 @@ public class ReportedExecutionTimeTests
     }
 
     [Fact]
+    public async Task Trust_in_reports_and_the_intervals_behind_them_survive_a_restart()
+    {
+        var learned = new LatencyStatistics();
+        for (var i = 0; i < LatencyStatistics.ReportConfirmations; i++)
+        {
+            learned.RecordCompletion(Nb, 3.0, 4.0, 3.5);
+        }
+
+        Assert.Equal(ReportedTimeUse.Used, learned.RecordCompletion(Nb, 0, 3.4, 3.3));
+        var restarted = await RestartedAsync(learned);
+
+        // Trusted from the first job: the restarted client does not earn it again.
+        Assert.True(restarted.ReportsTrusted(Nb));
+        Assert.Equal(new CompletionObservation(3.3, 3.3), restarted.Observations(Nb)[^1]);
+        Assert.Equal(ReportedTimeUse.Used, restarted.RecordCompletion(Nb, 0, 4.0, 3.9));
+
+        // The service now reports seconds as milliseconds: the refutation takes back the restored reports too.
+        Assert.Equal(ReportedTimeUse.Refuted, restarted.RecordCompletion(Nb, 3.0, 4.5, 0.0042));
+        var observations = restarted.Observations(Nb);
+        Assert.All(observations, o => Assert.NotEqual(o.Lower, o.Upper));
+        Assert.Equal([new(0, 3.4), new(0, 4.0), new(3.0, 4.5)], observations[^3..]);
+        Assert.Equal(new CompletionObservation(3.0, 4.0), observations[^4]);
+
+        // And the refutation is kept by the next restart.
+        var again = await RestartedAsync(restarted);
+        Assert.False(again.ReportsTrusted(Nb));
+        Assert.Equal(ReportedTimeUse.Distrusted, again.RecordCompletion(Nb, 3.0, 4.0, 3.5));
+    }
+
+    [Fact]
+    public async Task A_restored_history_longer_than_the_room_left_keeps_its_newest_reports_in_place()
+    {
+        var learned = new LatencyStatistics(window: 16);
+        for (var i = 0; i < 40; i++)
+        {
+            learned.RecordCompletion(Nb, 3.0, 4.0, 3.0 + (i / 100.0)); // used from the ninth on
+        }
+
+        // The restarted client has seen two waits of its own and room for eight more: the newest eight restored.
+        var fresh = new LatencyStatistics(window: 10);
+        fresh.RecordInterval(Nb, 2.0, 5.0);
+        fresh.RecordInterval(Nb, 2.0, 5.0);
+        var restarted = await RestartedAsync(learned, fresh);
+        static CompletionObservation Reported(int i) => new(Math.Round(3.0 + (i / 100.0), 3), Math.Round(3.0 + (i / 100.0), 3));
+        Assert.Equal([.. Enumerable.Range(32, 8).Select(Reported), new(2.0, 5.0), new(2.0, 5.0)], restarted.Observations(Nb));
+
+        // A refutation (the oldest restored wait leaves the window for it) puts every restored report's interval back.
+        Assert.Equal(ReportedTimeUse.Refuted, restarted.RecordCompletion(Nb, 3.0, 4.5, 0.001));
+        Assert.Equal([.. Enumerable.Repeat(new CompletionObservation(3.0, 4.0), 7), new(2.0, 5.0), new(2.0, 5.0), new(3.0, 4.5)], restarted.Observations(Nb));
+    }
+
+    private static async Task<LatencyStatistics> RestartedAsync(LatencyStatistics learned, LatencyStatistics? fresh = null)
+    {
+        using var stream = new MemoryStream();
+        await CompletionTimesFile.WriteAsync(stream, learned, null, DateTimeOffset.UnixEpoch, CancellationToken.None);
+        stream.Position = 0;
+        var restarted = fresh ?? new LatencyStatistics();
+        foreach (var model in (await CompletionTimesFile.ReadAsync(stream, CancellationToken.None)).Models)
+        {
+            restarted.Import(model);
+        }
+
+        return restarted;
+    }
+
+    [Fact]
     public async Task Over_http_a_service_that_reports_seconds_as_milliseconds_teaches_nothing_false()
     {
         await using var emulator = await Emu.StartAsync(
@@ -125,6 +191,14 @@ public class ReportedExecutionTimeTests
         Assert.True(seenRunning >= LatencyStatistics.ReportConfirmations + 4, $"only {seenRunning} jobs were seen running");
         Assert.True(client.LatencyStatistics.ReportsTrusted(model));
         Assert.Contains(client.LatencyStatistics.Observations(model), o => o.Lower == o.Upper);
+
+        // Saved and loaded by the public API, the trust comes along: a restarted client uses reports from its first job.
+        using var saved = new MemoryStream();
+        await client.SaveCompletionTimesAsync(saved);
+        saved.Position = 0;
+        using var restarted = Emu.Client(emulator);
+        Assert.Equal(48, await restarted.LoadCompletionTimesAsync(saved));
+        Assert.True(restarted.LatencyStatistics.ReportsTrusted(model));
     }
 
     // Nano Banana jobs, four at a time: later jobs poll by what the earlier ones taught.

@@ -138,7 +138,7 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable, IA
         var contents = await CompletionTimesFile.ReadAsync(source, cancellationToken).ConfigureAwait(false);
         foreach (var model in contents.Models)
         {
-            LatencyStatistics.Import(model.Key, model.Value);
+            LatencyStatistics.Import(model);
         }
 
         return contents.Waits;

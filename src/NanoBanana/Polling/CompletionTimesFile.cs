@@ -9,11 +9,15 @@ namespace NanoBanana.Polling;
 /// first job instead of starting again from the catalog's typical range. The format (<see cref="Format"/>):
 /// <code>
 /// { "format": "nanobanana.completion-times/1", "service": "https://host", "savedAt": "…",
-///   "models": [ { "id": "gemini-2.5-flash-image", "waits": [[3.1, 4.02], [2.5, null], [4.5, 4.5]] } ] }
+///   "models": [ { "id": "gemini-2.5-flash-image", "waits": [[3.1, 4.02], [2.5, null], [4.5, 4.5], [3.8, 3.8]],
+///                 "reports": { "confirmed": 9, "refuted": false, "fromReports": [[3, 3.1, 4.2]] } } ] }
 /// </code>
 /// Each wait is what polling saw, in seconds after the job was accepted: completed in (lower, upper], or still running
-/// at lower when the wait ended (upper null). Reading is bounded and strict: anything else is refused with a message
-/// that names the offending entry.
+/// at lower when the wait ended (upper null); equal bounds are an exact time. <c>reports</c> (optional; readers that
+/// predate it ignore it) says how far the model's reported <c>executionTime</c> has earned trust, and which exact waits
+/// were taken from a report, each as [index into waits, the interval polling saw], so that a refutation after a restart
+/// can put the interval back. Reading is bounded and strict: anything else is refused with a message that names the
+/// offending entry.
 /// </summary>
 internal static class CompletionTimesFile
 {
@@ -30,11 +34,14 @@ internal static class CompletionTimesFile
     private const double MaxSeconds = 7 * 24 * 3600;
 
     /// <summary>What a document holds once read and checked.</summary>
-    internal sealed record Contents(string? Service, DateTimeOffset SavedAt, IReadOnlyList<KeyValuePair<string, CompletionObservation[]>> Models)
+    internal sealed record Contents(string? Service, DateTimeOffset SavedAt, IReadOnlyList<ModelTimes> Models)
     {
         /// <summary>How many waits the document holds.</summary>
-        public int Waits => Models.Sum(m => m.Value.Length);
+        public int Waits => Models.Sum(m => m.Waits.Length);
     }
+
+    // No count of confirmations above this is plausible (nor needed: a handful earns trust).
+    private const int MaxConfirmations = 1_000_000;
 
     /// <summary>Writes <paramref name="statistics"/> as a document.</summary>
     public static Task WriteAsync(Stream destination, LatencyStatistics statistics, string? service, DateTimeOffset savedAt, CancellationToken cancellationToken)
@@ -44,7 +51,7 @@ internal static class CompletionTimesFile
             Format = Format,
             Service = service,
             SavedAt = savedAt,
-            Models = [.. statistics.Export().Select(m => new ModelDto { Id = m.Key, Waits = [.. m.Value.Select(ToWire)] })],
+            Models = [.. statistics.Export().Select(m => new ModelDto { Id = m.Id, Waits = [.. m.Waits.Select(ToWire)], Reports = ToWire(m) })],
         };
         return JsonSerializer.SerializeAsync(destination, dto, CompletionTimesJsonContext.Default.DocumentDto, cancellationToken);
     }
@@ -99,7 +106,7 @@ internal static class CompletionTimesFile
         }
 
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        var result = new List<KeyValuePair<string, CompletionObservation[]>>(models.Count);
+        var result = new List<ModelTimes>(models.Count);
         for (var i = 0; i < models.Count; i++)
         {
             var model = models[i] ?? throw new InvalidDataException($"Completion times: models[{i}] is null.");
@@ -121,11 +128,53 @@ internal static class CompletionTimesFile
                     $"Completion times: models[{i}].waits[{j}] must be [lower, upper] seconds with 0 <= lower <= upper <= {MaxSeconds} and upper > 0, or [lower, null] with lower > 0.");
             }
 
-            result.Add(KeyValuePair.Create(model.Id, observations));
+            result.Add(CheckReports(model.Reports, model.Id, observations, $"models[{i}].reports"));
         }
 
         return new Contents(dto.Service, dto.SavedAt, result);
     }
+
+    private static ModelTimes CheckReports(ReportsDto? reports, string id, CompletionObservation[] waits, string where)
+    {
+        if (reports is null)
+        {
+            return ModelTimes.Plain(id, waits);
+        }
+
+        if (reports.Confirmed is < 0 or > MaxConfirmations)
+        {
+            throw new InvalidDataException($"Completion times: {where}.confirmed must be 0 to {MaxConfirmations}.");
+        }
+
+        var entries = reports.FromReports ?? [];
+        var fromReports = new List<ReportedWait>(entries.Count);
+        for (var k = 0; k < entries.Count; k++)
+        {
+            // [index of an exact wait, lower, upper]: the interval polling saw, which holds the reported time.
+            var e = entries[k];
+            if (e is not { Length: 3 } || e[0] is not { } index || index != Math.Floor(index) || index < 0 || index >= waits.Length
+                || waits[(int)index] is var wait && wait.Lower != wait.Upper
+                || FromWire([e[1], e[2]]) is not { IsCensored: false } interval || !(interval.Lower <= wait.Lower && wait.Upper <= interval.Upper))
+            {
+                throw new InvalidDataException(
+                    $"Completion times: {where}.fromReports[{k}] must be [index of an exact wait, lower, upper] with the interval (lower, upper] holding that wait.");
+            }
+
+            fromReports.Add(new ReportedWait((int)index, interval));
+        }
+
+        return new ModelTimes(id, waits, fromReports, reports.Confirmed, reports.Refuted);
+    }
+
+    private static ReportsDto? ToWire(ModelTimes m) =>
+        m.ReportsConfirmed == 0 && !m.ReportsRefuted && m.FromReports.Count == 0
+            ? null
+            : new ReportsDto
+            {
+                Confirmed = m.ReportsConfirmed,
+                Refuted = m.ReportsRefuted,
+                FromReports = [.. m.FromReports.Select(r => (double?[])[r.Index, Math.Round(r.Interval.Lower, 3), Math.Round(r.Interval.Upper, 3)])],
+            };
 
     private static double?[] ToWire(CompletionObservation o) =>
         [Math.Round(o.Lower, 3), o.IsCensored ? null : Math.Round(o.Upper, 3)];
@@ -164,6 +213,17 @@ internal static class CompletionTimesFile
         [JsonPropertyName("id")] public string? Id { get; set; }
 
         [JsonPropertyName("waits")] public List<double?[]?>? Waits { get; set; }
+
+        [JsonPropertyName("reports")][JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public ReportsDto? Reports { get; set; }
+    }
+
+    internal sealed class ReportsDto
+    {
+        [JsonPropertyName("confirmed")] public int Confirmed { get; set; }
+
+        [JsonPropertyName("refuted")] public bool Refuted { get; set; }
+
+        [JsonPropertyName("fromReports")] public List<double?[]?>? FromReports { get; set; }
     }
 }
 

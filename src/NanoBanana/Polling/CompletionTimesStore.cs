@@ -54,7 +54,7 @@ internal sealed class CompletionTimesStore : IDisposable, IAsyncDisposable
                 {
                     foreach (var model in contents.Models)
                     {
-                        _statistics.Import(model.Key, model.Value);
+                        _statistics.Import(model);
                     }
 
                     Log.CompletionTimesLoaded(_logger, contents.Waits, contents.Models.Count, _path, contents.SavedAt);

@@ -162,9 +162,12 @@ internal sealed class LatencyStatistics : ILatencyEstimator
     /// <summary>Called after each observation is recorded, outside every lock (the file store counts them).</summary>
     internal Action? Recorded { get; set; }
 
-    /// <summary>Every model's observations, oldest first, for models that have any (what a restart should keep).</summary>
-    internal IReadOnlyList<KeyValuePair<string, CompletionObservation[]>> Export() =>
-        [.. _models.Select(m => KeyValuePair.Create(m.Key, m.Value.Observations())).Where(m => m.Value.Length > 0).OrderBy(m => m.Key, StringComparer.OrdinalIgnoreCase)];
+    /// <summary>
+    /// Every model's observations, oldest first, with what is known of its reported times, for models that have any
+    /// (what a restart should keep).
+    /// </summary>
+    internal IReadOnlyList<ModelTimes> Export() =>
+        [.. _models.Select(m => m.Value.Snapshot(m.Key)).Where(m => m.Waits.Length > 0).OrderBy(m => m.Id, StringComparer.OrdinalIgnoreCase)];
 
     /// <summary>
     /// Adds observations learned earlier (another process, a saved file) for a model id, oldest first, as older than
@@ -172,12 +175,23 @@ internal sealed class LatencyStatistics : ILatencyEstimator
     /// observations are kept when they do not all fit the window.
     /// </summary>
     /// <remarks>
+    /// <para>
     /// If the service has changed since (another day, another region, a new model version), the first poll answers
     /// stray from what the restored observations predict, and the change detector drops them at once: the model goes on
     /// as a fresh client's would, from the catalog's prior and what it saw itself.
+    /// </para>
+    /// <para>
+    /// What was learned of the model's reported times comes too: confirmations add to this instance's, a refutation
+    /// holds here as well, and restored observations taken from reports go back to their intervals if this instance
+    /// (or the document) refutes the reports.
+    /// </para>
     /// </remarks>
+    internal void Import(ModelTimes learned) =>
+        _models.GetOrAdd(learned.Id, _ => new ModelState(_window)).Prepend(learned);
+
+    /// <summary>As <see cref="Import(ModelTimes)"/>, for observations alone.</summary>
     internal void Import(string modelId, ReadOnlySpan<CompletionObservation> olderFirst) =>
-        _models.GetOrAdd(modelId, _ => new ModelState(_window)).Prepend(olderFirst);
+        Import(ModelTimes.Plain(modelId, olderFirst.ToArray()));
 
     /// <summary>
     /// A poll planned to reach the service at some time reached it <paramref name="deviation"/> seconds later (negative:
@@ -403,10 +417,11 @@ internal sealed class LatencyStatistics : ILatencyEstimator
             }
         }
 
-        public void Prepend(ReadOnlySpan<CompletionObservation> olderFirst)
+        public void Prepend(ModelTimes learned)
         {
             lock (_gate)
             {
+                var olderFirst = learned.Waits;
                 var own = Ordered();
                 var take = Math.Min(olderFirst.Length, _ring.Length - own.Length);
                 if (take > 0 && _restored > 0)
@@ -421,12 +436,60 @@ internal sealed class LatencyStatistics : ILatencyEstimator
                 }
 
                 var all = new CompletionObservation[take + own.Length];
-                olderFirst[^take..].CopyTo(all);
+                olderFirst.AsSpan(olderFirst.Length - take).CopyTo(all);
                 own.CopyTo(all, take);
                 all.CopyTo(_ring, 0);
                 _count = all.Length;
                 _next = all.Length % _ring.Length;
+
+                // Restored waits taken from reports, numbered as if recorded before everything this instance saw (their
+                // age is their distance from the newest), ahead of this instance's own in the queue.
+                var skipped = olderFirst.Length - take;
+                var restored = new Queue<(long Recorded, CompletionObservation Interval)>();
+                foreach (var report in learned.FromReports.Where(r => r.Index >= skipped && r.Index < olderFirst.Length).OrderBy(r => r.Index))
+                {
+                    var age = _count - (report.Index - skipped);
+                    restored.Enqueue((_recorded - age + 1, report.Interval));
+                }
+
+                foreach (var report in _fromReports)
+                {
+                    restored.Enqueue(report);
+                }
+
+                while (restored.Count > _ring.Length)
+                {
+                    restored.Dequeue();
+                }
+
+                _fromReports = restored;
+                _reportsConfirmed = (int)Math.Min(int.MaxValue, (long)_reportsConfirmed + Math.Max(0, learned.ReportsConfirmed));
+                if (learned.ReportsRefuted || _reportsRefuted)
+                {
+                    _reportsRefuted = true;
+                    RevertReportedLocked();
+                }
+
                 Volatile.Write(ref _version, _version + 1);
+            }
+        }
+
+        public ModelTimes Snapshot(string id)
+        {
+            lock (_gate)
+            {
+                var waits = Ordered();
+                var fromReports = new List<ReportedWait>();
+                foreach (var report in _fromReports)
+                {
+                    var age = _recorded - report.Recorded + 1;
+                    if (age <= _count)
+                    {
+                        fromReports.Add(new ReportedWait((int)(_count - age), report.Interval));
+                    }
+                }
+
+                return new ModelTimes(id, waits, fromReports, _reportsConfirmed, _reportsRefuted);
             }
         }
 
@@ -448,7 +511,7 @@ internal sealed class LatencyStatistics : ILatencyEstimator
 
         // Observations taken from reports, by their number among all recorded, with the interval polling saw: a
         // refutation puts the intervals back (reports that were wrong all along, or went wrong, teach nothing).
-        private readonly Queue<(long Recorded, CompletionObservation Interval)> _fromReports = new();
+        private Queue<(long Recorded, CompletionObservation Interval)> _fromReports = new();
 
         public void AddReported(CompletionObservation exact, CompletionObservation interval)
         {

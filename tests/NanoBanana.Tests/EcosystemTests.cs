@@ -207,6 +207,37 @@ public class EcosystemTests
     }
 
     [Fact]
+    public async Task A_hostile_prediction_id_reaches_span_tags_on_one_line_and_bounded()
+    {
+        var marker = "evil-" + Guid.NewGuid().ToString("N");
+        await using var emulator = await Emu.StartAsync(o => o.IdPrefix = marker + "\n\u001b]0;title\u0007\u202E" + new string('x', 400));
+        using var client = Emu.Client(emulator);
+        var spans = new List<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == NanoBananaTelemetry.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = a => { lock (spans) { spans.Add(a); } },
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        var result = await client.GenerateAsync(new ImageJob("x"));
+        await result.Images[0].GetBytesAsync();
+        Assert.StartsWith(marker + "\n", result.PredictionId, StringComparison.Ordinal); // the id itself is kept exactly
+
+        Activity[] mine;
+        lock (spans) { mine = [.. spans.Where(s => s.GetTagItem("nanobanana.prediction_id") is string id && id.StartsWith(marker, StringComparison.Ordinal))]; }
+        Assert.Contains(mine, s => s.OperationName == "nanobanana.submit");
+        Assert.Contains(mine, s => s.OperationName == "nanobanana.poll");
+        Assert.Contains(mine, s => s.OperationName == "nanobanana.download");
+        Assert.All(mine.SelectMany(s => s.Tags), t =>
+        {
+            Assert.True(t.Value!.Length <= NanoBananaTelemetry.MaxTagChars, $"{t.Key}: {t.Value.Length} characters");
+            Assert.DoesNotContain(t.Value, c => char.IsControl(c) || c is '\u202E');
+        });
+    }
+
+    [Fact]
     public async Task Image_generator_generates_through_the_emulator()
     {
         await using var emulator = await Emu.StartAsync();

@@ -40,8 +40,23 @@ public static class NanoBananaTelemetry
         var id = (exception as NanoBananaException)?.PredictionId ?? (exception as PredictionCanceledException)?.PredictionId;
         if (id is not null)
         {
-            activity.SetTag(TagPrediction, id);
+            activity.SetTag(TagPrediction, ServiceText(id));
         }
+    }
+
+    /// <summary>The longest service text (a prediction id, a status) a tag carries.</summary>
+    internal const int MaxTagChars = 256;
+
+    /// <summary>
+    /// Service text (a prediction id, a status) as a tag value: on one line with no character that acts on a terminal
+    /// (<see cref="Protocol.SecretRedactor.OneLine"/>), and at most <see cref="MaxTagChars"/> characters, so that an
+    /// exporter's console or a log backend shows it as the logs do and a hostile answer cannot bloat every span.
+    /// </summary>
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(text))]
+    internal static string? ServiceText(string? text)
+    {
+        var line = Protocol.SecretRedactor.OneLine(text);
+        return line is { Length: > MaxTagChars } ? string.Concat(line.AsSpan(0, MaxTagChars - 1), "…") : line;
     }
 
     internal const string TagModel = "nanobanana.model";

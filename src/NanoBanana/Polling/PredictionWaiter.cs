@@ -35,7 +35,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
     public async Task<Prediction> PollOnceAsync(PollState state, CancellationToken cancellationToken)
     {
         using var activity = NanoBananaTelemetry.ActivitySource.StartActivity("nanobanana.poll", ActivityKind.Client);
-        activity?.SetTag(NanoBananaTelemetry.TagPrediction, state.Id);
+        activity?.SetTag(NanoBananaTelemetry.TagPrediction, NanoBananaTelemetry.ServiceText(state.Id));
         activity?.SetTag(NanoBananaTelemetry.TagModel, state.Model.Id);
         NanoBananaTelemetry.Polls.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, state.Model.Id));
         state.PollCount++;
@@ -75,7 +75,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
             state.PlannedArrival = double.NaN;
         }
 
-        activity?.SetTag(NanoBananaTelemetry.TagStatus, prediction.Status.Value);
+        activity?.SetTag(NanoBananaTelemetry.TagStatus, NanoBananaTelemetry.ServiceText(prediction.Status.Value));
         Log.Polled(logger, state.LogId, state.PollCount, prediction.Status.Value, elapsed * 1000);
         if (!state.Resumed && state.Latest?.Status.IsTerminal != true && (prediction.Status.IsCompleted || !prediction.Status.IsTerminal))
         {

@@ -410,8 +410,8 @@ public class NanoBananaProtocolClient
         }
 
         using var activity = Diagnostics.NanoBananaTelemetry.ActivitySource.StartActivity("nanobanana.download", System.Diagnostics.ActivityKind.Client);
-        activity?.SetTag("url.path", uri.AbsolutePath);
-        activity?.SetTag(Diagnostics.NanoBananaTelemetry.TagPrediction, predictionId);
+        activity?.SetTag("url.path", Diagnostics.NanoBananaTelemetry.ServiceText(uri.AbsolutePath));
+        activity?.SetTag(Diagnostics.NanoBananaTelemetry.TagPrediction, Diagnostics.NanoBananaTelemetry.ServiceText(predictionId));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_limits.DownloadTimeout);
         try

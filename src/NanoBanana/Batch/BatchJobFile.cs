@@ -11,7 +11,7 @@ namespace NanoBanana.Batch;
 /// "grounding": false, "stylized": false, "priority": "Cost", "maxCost": 0.12, "tier": "NanoBananaPro",
 /// "images": ["https://…"], "faces": ["face.png"], "objects": ["https://…"]}</c>. Only <c>prompt</c> is required; the
 /// key defaults to <c>line-N</c>. Images are URLs or files (relative to the job file's folder). Blank lines are skipped;
-/// a line that cannot be read is reported with its number and does not stop the others.
+/// a line that cannot be read is reported with its number and the property at fault, and does not stop the others.
 /// </summary>
 public static class BatchJobFile
 {
@@ -65,7 +65,7 @@ public static class BatchJobFile
                 ImageSearchGrounding = Flag(e, "grounding"),
                 Stylized = Flag(e, "stylized"),
                 Priority = Text(e, "priority") is { } priority ? ParseEnum<RoutingPriority>(priority, "priority") : default,
-                MaxCostUsd = e.TryGetProperty("maxCost", out var cap) ? cap.GetDecimal() : null,
+                MaxCostUsd = Dollars(e, "maxCost"),
                 PinnedTier = Text(e, "tier") is { } tier ? ParseEnum<ImageTier>(tier, "tier") : null,
                 ReferenceImages = images,
             };
@@ -83,9 +83,31 @@ public static class BatchJobFile
         }
     }
 
-    private static string? Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v.GetString() : null;
+    // Each reader names the property and what it must be when the line holds something else.
+    private static string? Text(JsonElement e, string name) =>
+        !e.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null ? null
+        : v.ValueKind == JsonValueKind.String ? v.GetString()
+        : throw new FormatException($"\"{name}\" must be a string (got {Kind(v)})");
 
-    private static bool Flag(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.GetBoolean();
+    private static bool Flag(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind is not JsonValueKind.Null && (v.ValueKind is JsonValueKind.True or JsonValueKind.False
+            ? v.GetBoolean()
+            : throw new FormatException($"\"{name}\" must be true or false (got {Kind(v)})"));
+
+    private static decimal? Dollars(JsonElement e, string name) =>
+        !e.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null ? null
+        : v.ValueKind == JsonValueKind.Number && v.TryGetDecimal(out var dollars) ? dollars
+        : throw new FormatException($"\"{name}\" must be a number of US dollars, such as 0.12 (got {(v.ValueKind == JsonValueKind.Number ? "a number out of range" : Kind(v))})");
+
+    private static string Kind(JsonElement v) => v.ValueKind switch
+    {
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Array => "a list",
+        JsonValueKind.Object => "an object",
+        _ => "null",
+    };
 
     private static T ParseEnum<T>(string text, string name)
         where T : struct, Enum =>
@@ -105,8 +127,8 @@ public static class BatchJobFile
             throw new FormatException($"\"{name}\" is a list of image URLs or files, such as [\"https://example.com/a.png\"]");
         }
 
-        return [.. list.EnumerateArray().Select(item => item.GetString() is { Length: > 0 } value
+        return [.. list.EnumerateArray().Select(item => item.ValueKind == JsonValueKind.String && item.GetString() is { Length: > 0 } value
             ? ReferenceImage.FromUrlOrFile(value, kind, relativeTo: folder)
-            : throw new FormatException($"\"{name}\" has an empty entry"))];
+            : throw new FormatException($"\"{name}\" has an entry that is not an image URL or file (got {(item.ValueKind == JsonValueKind.String ? "an empty string" : Kind(item))})"))];
     }
 }

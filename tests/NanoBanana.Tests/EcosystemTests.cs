@@ -158,14 +158,7 @@ public class EcosystemTests
     {
         await using var emulator = await Emu.StartAsync();
         using var client = Emu.Client(emulator);
-        var spans = new List<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = s => s.Name == NanoBananaTelemetry.Name,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = a => { lock (spans) { spans.Add(a); } },
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var spans = new SpanRecorder();
         var measurements = new List<(string Name, double Value, string? Model)>();
         using var meter = new MeterListener();
         meter.InstrumentPublished = (i, l) => { if (i.Meter.Name == NanoBananaTelemetry.Name) { l.EnableMeasurementEvents(i); } };
@@ -187,9 +180,8 @@ public class EcosystemTests
         var result = await client.GenerateAsync(new ImageJob("x") { ReferenceImages = [ReferenceImage.Face("https://i.example/a.png")] });
         await result.Images[0].GetBytesAsync();
 
-        // Other tests run in parallel and emit through the same source: assert on a snapshot taken under the lock.
-        Activity[] finished;
-        lock (spans) { finished = [.. spans]; }
+        // Other tests run in parallel and emit through the same source: assert on snapshots.
+        var finished = spans.Finished();
         (string Name, double Value, string? Model)[] recorded;
         lock (measurements) { recorded = [.. measurements]; }
 
@@ -212,21 +204,13 @@ public class EcosystemTests
         var marker = "evil-" + Guid.NewGuid().ToString("N");
         await using var emulator = await Emu.StartAsync(o => o.IdPrefix = marker + "\n\u001b]0;title\u0007\u202E" + new string('x', 400));
         using var client = Emu.Client(emulator);
-        var spans = new List<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = s => s.Name == NanoBananaTelemetry.Name,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = a => { lock (spans) { spans.Add(a); } },
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var spans = new SpanRecorder();
 
         var result = await client.GenerateAsync(new ImageJob("x"));
         await result.Images[0].GetBytesAsync();
         Assert.StartsWith(marker + "\n", result.PredictionId, StringComparison.Ordinal); // the id itself is kept exactly
 
-        Activity[] mine;
-        lock (spans) { mine = [.. spans.Where(s => s.GetTagItem("nanobanana.prediction_id") is string id && id.StartsWith(marker, StringComparison.Ordinal))]; }
+        var mine = spans.Finished().Where(s => s.GetTagItem("nanobanana.prediction_id") is string id && id.StartsWith(marker, StringComparison.Ordinal)).ToArray();
         Assert.Contains(mine, s => s.OperationName == "nanobanana.submit");
         Assert.Contains(mine, s => s.OperationName == "nanobanana.poll");
         Assert.Contains(mine, s => s.OperationName == "nanobanana.download");

@@ -521,14 +521,7 @@ public class FailedJobTelemetryTests
     {
         await using var emulator = await Emu.StartAsync();
         using var client = Emu.Client(emulator, o => o.Deadline = TimeSpan.FromSeconds(1));
-        var spans = new List<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = s => s.Name == NanoBananaTelemetry.Name,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = a => { lock (spans) { spans.Add(a); } },
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var spans = new SpanRecorder();
         long failed = 0;
         using var meter = new MeterListener();
         meter.InstrumentPublished = (i, l) => { if (i.Meter.Name == NanoBananaTelemetry.Name && i.Name == "nanobanana.jobs.failed") { l.EnableMeasurementEvents(i); } };
@@ -538,11 +531,7 @@ public class FailedJobTelemetryTests
         emulator.EnqueueFault(FaultKind.JobNeverFinishes, FaultTarget.Submit);
         var ex = await Assert.ThrowsAsync<PredictionTimeoutException>(() => client.GenerateAsync(new ImageJob("a lamp")));
 
-        Activity generate;
-        lock (spans)
-        {
-            generate = Assert.Single(spans, s => s.OperationName == "nanobanana.generate" && (string?)s.GetTagItem("nanobanana.prediction_id") == ex.PredictionId);
-        }
+        var generate = Assert.Single(spans.Finished(), s => s.OperationName == "nanobanana.generate" && (string?)s.GetTagItem("nanobanana.prediction_id") == ex.PredictionId);
 
         Assert.Equal(ActivityStatusCode.Error, generate.Status);
         Assert.Equal(typeof(PredictionTimeoutException).FullName, generate.GetTagItem("error.type"));

@@ -165,3 +165,35 @@ internal sealed class CapturingLoggerProvider : ILoggerProvider, ILoggerFactory
             owner.Entries.Enqueue((logLevel, category, formatter(state, exception) + (exception is null ? "" : " | " + exception)));
     }
 }
+
+/// <summary>
+/// Collects the SDK's finished spans while alive. Tests run in parallel and share the source: filter what
+/// <see cref="Finished"/> returns by a tag of your own job.
+/// </summary>
+internal sealed class SpanRecorder : IDisposable
+{
+    private readonly List<System.Diagnostics.Activity> _spans = [];
+    private readonly System.Diagnostics.ActivityListener _listener;
+
+    public SpanRecorder()
+    {
+        _listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = s => s.Name == NanoBanana.Diagnostics.NanoBananaTelemetry.Name,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = a => { lock (_spans) { _spans.Add(a); } },
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(_listener);
+    }
+
+    /// <summary>A snapshot of the spans finished so far.</summary>
+    public System.Diagnostics.Activity[] Finished()
+    {
+        lock (_spans)
+        {
+            return [.. _spans];
+        }
+    }
+
+    public void Dispose() => _listener.Dispose();
+}

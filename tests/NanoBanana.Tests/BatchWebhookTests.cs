@@ -153,6 +153,44 @@ public class BatchWebhookTests
     }
 
     [Fact]
+    public async Task A_hosted_receiver_refuses_a_large_unsigned_body_after_reading_no_more_than_its_bound()
+    {
+        var journal = new InMemoryPredictionJournal();
+        await using var sink = await WebhookSink.StartAsync(journal, NanoBananaEmulator.WebhookSecret);
+        using var http = new HttpClient();
+        var ts = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var bound = new WebhookVerifier(NanoBananaEmulator.WebhookSecret).MaxBodyBytes;
+
+        // 16 MiB from a sender without the secret, with headers that look fresh.
+        using var forged = new HttpRequestMessage(HttpMethod.Post, sink.Url) { Content = new StreamContent(new ChunkedStream(16 << 20)) };
+        forged.Headers.Add("webhook-id", "msg");
+        forged.Headers.Add("webhook-timestamp", ts);
+        forged.Headers.Add("webhook-signature", "v3," + new string('0', 64));
+        try
+        {
+            using var answer = await http.SendAsync(forged);
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, answer.StatusCode);
+        }
+        catch (HttpRequestException)
+        {
+            // The server may answer and close before the client has sent the rest: the refusal is what counts.
+        }
+
+        Assert.Equal(1, sink.Rejected);
+        Assert.InRange(sink.BodyBytesRead, bound, bound + 1);
+
+        // Without the headers, nothing of the body is read at all.
+        using var bare = new HttpRequestMessage(HttpMethod.Post, sink.Url) { Content = new ByteArrayContent(new byte[100_000]) };
+        using (var answer = await http.SendAsync(bare))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, answer.StatusCode);
+        }
+
+        Assert.InRange(sink.BodyBytesRead, bound, bound + 1);
+        Assert.Empty(await journal.ReadAsync());
+    }
+
+    [Fact]
     public async Task The_receiver_records_only_a_job_whose_outcome_is_unknown()
     {
         var journal = new InMemoryPredictionJournal();

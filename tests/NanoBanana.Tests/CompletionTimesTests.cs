@@ -357,38 +357,4 @@ public sealed class CompletionTimesTests : IDisposable
         options.Polling.CompletionTimesFile = " ";
         Assert.Contains(options.Validate(), e => e.Contains("NanoBanana:Polling:CompletionTimesFile", StringComparison.Ordinal));
     }
-
-    // A stream of spaces that counts what it served.
-    private sealed class ChunkedStream(long length) : Stream
-    {
-        public long Served { get; private set; }
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => length;
-
-        public override long Position { get => Served; set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            var n = (int)Math.Min(count, length - Served);
-            buffer.AsSpan(offset, n).Fill((byte)' ');
-            Served += n;
-            return n;
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
 }

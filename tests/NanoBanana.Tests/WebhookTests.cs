@@ -30,6 +30,32 @@ public class WebhookTests
     }
 
     [Fact]
+    public async Task From_a_stream_the_headers_are_checked_before_reading_and_the_body_is_read_to_a_bound()
+    {
+        var (verifier, _, ts) = Setup();
+        var signature = "v3," + Convert.ToHexString(verifier.Sign("msg_1", ts, Body)).ToLowerInvariant();
+        Assert.Equal("abc123", (await verifier.VerifyAsync("msg_1", ts, signature, new MemoryStream(Body))).Id);
+
+        // A stale or unsigned delivery is refused before a byte of its body is read.
+        var unread = new ChunkedStream(10 << 20);
+        await Assert.ThrowsAsync<WebhookVerificationException>(async () => await verifier.VerifyAsync("msg_1", "12345", signature, unread));
+        await Assert.ThrowsAsync<WebhookVerificationException>(async () => await verifier.VerifyAsync("msg_1", ts, null, unread));
+        Assert.Equal(0, unread.Served);
+
+        // A fresh one with a body past the bound is refused after reading one byte more than the bound.
+        var small = new WebhookVerifier("whsec_topsecret", new ManualTimeProvider()) { MaxBodyBytes = 100_000 };
+        var huge = new ChunkedStream(10 << 20);
+        var ex = await Assert.ThrowsAsync<WebhookVerificationException>(async () => await small.VerifyAsync("msg_1", ts, signature, huge));
+        Assert.Contains("larger than 100000 bytes", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(100_001, huge.Served);
+
+        // At the bound exactly, the body is read whole and judged by its signature.
+        var exact = new WebhookVerifier("whsec_topsecret", new ManualTimeProvider()) { MaxBodyBytes = Body.Length };
+        Assert.Equal("abc123", (await exact.VerifyAsync("msg_1", ts, signature, new MemoryStream(Body))).Id);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new WebhookVerifier("whsec_x") { MaxBodyBytes = 0 });
+    }
+
+    [Fact]
     public void Tampered_stale_or_unsigned_deliveries_are_rejected()
     {
         var (verifier, time, ts) = Setup();

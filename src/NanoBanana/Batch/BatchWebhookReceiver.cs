@@ -70,7 +70,30 @@ public sealed class BatchWebhookReceiver
     public async ValueTask<BatchWebhookOutcome> ReceiveAsync(Uri deliveryUrl, string? webhookId, string? timestamp, string? signature, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(deliveryUrl);
-        var prediction = _verifier.Verify(webhookId, timestamp, signature, body.Span);
+        return await RecordAsync(deliveryUrl, _verifier.Verify(webhookId, timestamp, signature, body.Span), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// As the overload with a body in memory, reading it from a stream (an HTTP request's body) with the verifier's
+    /// bounds: the headers are checked before a byte is read, and no more than <see cref="WebhookVerifier.MaxBodyBytes"/>
+    /// is read. The way to host a receiver: a sender without the secret cannot make it buffer a large body.
+    /// </summary>
+    /// <param name="deliveryUrl">The URL the delivery was POSTed to (with its query).</param>
+    /// <param name="webhookId">The <c>webhook-id</c> header.</param>
+    /// <param name="timestamp">The <c>webhook-timestamp</c> header.</param>
+    /// <param name="signature">The <c>webhook-signature</c> header.</param>
+    /// <param name="body">The request body, left open.</param>
+    /// <param name="cancellationToken">Cancels the read and the journal write.</param>
+    /// <exception cref="WebhookVerificationException">The delivery is not authentic, is stale, or its body is too large.</exception>
+    public async ValueTask<BatchWebhookOutcome> ReceiveAsync(Uri deliveryUrl, string? webhookId, string? timestamp, string? signature, Stream body, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(deliveryUrl);
+        var prediction = await _verifier.VerifyAsync(webhookId, timestamp, signature, body, cancellationToken).ConfigureAwait(false);
+        return await RecordAsync(deliveryUrl, prediction, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<BatchWebhookOutcome> RecordAsync(Uri deliveryUrl, Prediction prediction, CancellationToken cancellationToken)
+    {
         if (JobKeyOf(deliveryUrl) is not { } key)
         {
             return BatchWebhookOutcome.NoJobKey;

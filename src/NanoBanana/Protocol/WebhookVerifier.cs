@@ -26,6 +26,19 @@ public sealed class WebhookVerifier
     /// <summary>How far the delivery timestamp may be from now. Default 300 s.</summary>
     public TimeSpan Tolerance { get; }
 
+    /// <summary>
+    /// The largest body <see cref="VerifyAsync"/> reads (bytes). Default 1 MiB: a delivery is one prediction with output
+    /// URLs, a few KB; anything near this size is not a genuine delivery.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to zero or less.</exception>
+    public int MaxBodyBytes
+    {
+        get => _maxBodyBytes;
+        init => _maxBodyBytes = value > 0 && value < int.MaxValue ? value : throw new ArgumentOutOfRangeException(nameof(MaxBodyBytes), value, "MaxBodyBytes must be at least 1.");
+    }
+
+    private readonly int _maxBodyBytes = 1 << 20;
+
     /// <summary>Verifies a delivery and returns the prediction it carries (a bare prediction object, no envelope).</summary>
     /// <param name="webhookId">The <c>webhook-id</c> header.</param>
     /// <param name="timestamp">The <c>webhook-timestamp</c> header (Unix seconds).</param>
@@ -33,6 +46,58 @@ public sealed class WebhookVerifier
     /// <param name="body">The raw request body, exactly as received.</param>
     /// <exception cref="WebhookVerificationException">A header is missing, the timestamp is stale, or the signature does not match.</exception>
     public Prediction Verify(string? webhookId, string? timestamp, string? signature, ReadOnlySpan<byte> body)
+    {
+        CheckHeaders(webhookId, timestamp, signature);
+        return VerifySignature(webhookId!, timestamp!, signature!, body);
+    }
+
+    /// <summary>
+    /// As <see cref="Verify"/>, reading the body from a stream (an HTTP request's, say): the headers are checked before
+    /// a byte is read, and at most <see cref="MaxBodyBytes"/> are read, so that an unauthenticated sender cannot make
+    /// the receiver buffer a large body.
+    /// </summary>
+    /// <param name="webhookId">The <c>webhook-id</c> header.</param>
+    /// <param name="timestamp">The <c>webhook-timestamp</c> header (Unix seconds).</param>
+    /// <param name="signature">The <c>webhook-signature</c> header.</param>
+    /// <param name="body">The raw request body; read to its end or to the limit, left open.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <exception cref="WebhookVerificationException">A header is missing, the timestamp is stale, the body is larger than <see cref="MaxBodyBytes"/>, or the signature does not match.</exception>
+    public async ValueTask<Prediction> VerifyAsync(string? webhookId, string? timestamp, string? signature, Stream body, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        CheckHeaders(webhookId, timestamp, signature);
+        var buffer = new byte[Math.Min(MaxBodyBytes + 1, 16 * 1024)];
+        var length = 0;
+        while (true)
+        {
+            if (length == buffer.Length)
+            {
+                if (length > MaxBodyBytes)
+                {
+                    throw new WebhookVerificationException($"The body is larger than {MaxBodyBytes} bytes; a delivery is one prediction of a few KB.");
+                }
+
+                Array.Resize(ref buffer, (int)Math.Min((long)MaxBodyBytes + 1, 2L * buffer.Length));
+            }
+
+            var read = await body.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                break;
+            }
+
+            length += read;
+        }
+
+        if (length > MaxBodyBytes)
+        {
+            throw new WebhookVerificationException($"The body is larger than {MaxBodyBytes} bytes; a delivery is one prediction of a few KB.");
+        }
+
+        return VerifySignature(webhookId!, timestamp!, signature!, buffer.AsSpan(0, length));
+    }
+
+    private void CheckHeaders(string? webhookId, string? timestamp, string? signature)
     {
         if (string.IsNullOrEmpty(webhookId) || string.IsNullOrEmpty(timestamp) || string.IsNullOrEmpty(signature))
         {
@@ -50,7 +115,10 @@ public sealed class WebhookVerifier
         {
             throw new WebhookVerificationException($"webhook-timestamp is {age.TotalSeconds:0} s from now; the tolerance is {Tolerance.TotalSeconds:0} s.");
         }
+    }
 
+    private Prediction VerifySignature(string webhookId, string timestamp, string signature, ReadOnlySpan<byte> body)
+    {
         var expected = Sign(webhookId, timestamp, body);
         var matched = false;
         foreach (var candidate in signature.Split(' ', StringSplitOptions.RemoveEmptyEntries))

@@ -64,18 +64,64 @@ internal sealed class WebhookSink : IAsyncDisposable
             return;
         }
 
-        using var body = new MemoryStream();
-        await ctx.Request.Body.CopyToAsync(body, ctx.RequestAborted);
+        // The request's body as a stream: the receiver reads it only once the headers pass, and only to its bound.
+        var body = new CountingStream(ctx.Request.Body);
         try
         {
             var h = ctx.Request.Headers;
-            Outcomes.Enqueue(await _receiver.ReceiveAsync(new Uri(ctx.Request.GetEncodedUrl()), h["webhook-id"], h["webhook-timestamp"], h["webhook-signature"], body.ToArray(), ctx.RequestAborted));
+            Outcomes.Enqueue(await _receiver.ReceiveAsync(new Uri(ctx.Request.GetEncodedUrl()), h["webhook-id"], h["webhook-timestamp"], h["webhook-signature"], body, ctx.RequestAborted));
             ctx.Response.StatusCode = 200;
         }
         catch (WebhookVerificationException)
         {
             Interlocked.Increment(ref _rejected);
             ctx.Response.StatusCode = 401;
+        }
+        finally
+        {
+            Interlocked.Add(ref _bodyBytesRead, body.BytesRead);
+        }
+    }
+
+    private long _bodyBytesRead;
+
+    /// <summary>Bytes of request bodies the receiver read, over every delivery.</summary>
+    public long BodyBytesRead => Interlocked.Read(ref _bodyBytesRead);
+
+    // Counts what is read through it.
+    private sealed class CountingStream(Stream inner) : Stream
+    {
+        public long BytesRead { get; private set; }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Count(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        private int Count(int read)
+        {
+            BytesRead += read;
+            return read;
         }
     }
 

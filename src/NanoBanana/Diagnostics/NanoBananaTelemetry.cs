@@ -49,13 +49,13 @@ public static class NanoBananaTelemetry
 
     /// <summary>
     /// Service text (a prediction id, a status) as a tag value: on one line with no character that acts on a terminal
-    /// (<see cref="Protocol.SecretRedactor.OneLine"/>), and at most <see cref="MaxTagChars"/> characters, so that an
+    /// (<see cref="SafeText.OneLine"/>), and at most <see cref="MaxTagChars"/> characters, so that an
     /// exporter's console or a log backend shows it as the logs do and a hostile answer cannot bloat every span.
     /// </summary>
     [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(text))]
     internal static string? ServiceText(string? text)
     {
-        var line = Protocol.SecretRedactor.OneLine(text);
+        var line = SafeText.OneLine(text);
         return line is { Length: > MaxTagChars } ? string.Concat(line.AsSpan(0, MaxTagChars - 1), "…") : line;
     }
 

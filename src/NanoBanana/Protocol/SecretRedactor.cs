@@ -156,33 +156,14 @@ internal sealed class SecretRedactor
     /// terminal cannot act on the terminal, forge log lines or read in another order than it is stored.
     /// </summary>
     [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(text))]
-    public static string? Printable(string? text) => Replaced(text, oneLine: false);
+    public static string? Printable(string? text) => Diagnostics.SafeText.Printable(text);
 
     /// <summary>
     /// <paramref name="text"/> as <see cref="Printable"/> makes it, with line feeds and tabs replaced too: for a value
     /// such as a prediction id inside one log line, where a line break would start a forged line.
     /// </summary>
     [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(text))]
-    public static string? OneLine(string? text) => Replaced(text, oneLine: true);
-
-    private static string? Replaced(string? text, bool oneLine)
-    {
-        if (text is null || !text.Any(c => IsUnsafe(c, oneLine)))
-        {
-            return text;
-        }
-
-        return string.Create(text.Length, (text, oneLine), (span, state) =>
-        {
-            for (var i = 0; i < state.text.Length; i++)
-            {
-                span[i] = IsUnsafe(state.text[i], state.oneLine) ? '\uFFFD' : state.text[i];
-            }
-        });
-    }
-
-    private static bool IsUnsafe(char c, bool oneLine) =>
-        (c < ' ' && (oneLine || c is not '\n' and not '\t')) || c is >= '\u007F' and <= '\u009F' || c is >= '\u202A' and <= '\u202E' || c is >= '\u2066' and <= '\u2069';
+    public static string? OneLine(string? text) => Diagnostics.SafeText.OneLine(text);
 
     /// <summary>Cleans (<see cref="Clean"/>), then cuts to <paramref name="maxChars"/> characters (with an ellipsis when cut).</summary>
     public string Excerpt(string text, int maxChars, bool textWasCut)

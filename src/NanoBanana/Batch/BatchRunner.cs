@@ -3,6 +3,9 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using System.Threading.RateLimiting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using NanoBanana.Diagnostics;
 using NanoBanana.Routing;
 
 namespace NanoBanana.Batch;
@@ -13,6 +16,9 @@ namespace NanoBanana.Batch;
 internal sealed class BatchRunner : IDisposable
 {
     private const int MaxKeyLength = 200;
+
+    // Attempts at a journal write that records an accepted job's fate (a locked file, a dropped connection).
+    private const int JournalAttempts = 3;
 
     private readonly INanoBananaClient _client;
     private readonly BatchOptions _options;
@@ -33,6 +39,7 @@ internal sealed class BatchRunner : IDisposable
 
     private sealed record SharedAccount(RollingWindowRateLimiter Rate, ConcurrencyLimiter Tasks);
     private readonly IProgress<BatchProgress>? _progress;
+    private readonly ILogger _logger;
     private readonly object _gate = new();
     private BatchProgress _state = new();
     private readonly ConcurrentDictionary<string, long> _unknownSince = new(StringComparer.Ordinal);
@@ -61,6 +68,7 @@ internal sealed class BatchRunner : IDisposable
         }
 
         _progress = progress;
+        _logger = (client as NanoBananaClient)?.Logger ?? NullLogger.Instance;
         _state = _state with { Concurrency = _slots.Limit };
     }
 
@@ -390,10 +398,11 @@ internal sealed class BatchRunner : IDisposable
             }
 
             var cost = operation.Model.PriceOrZero(job.Size);
-            await _journal.AcceptedAsync(key, operation.Id, operation.Model.Id, cost, CancellationToken.None).ConfigureAwait(false);
+            var unrecorded = await RecordAsync(key, operation.Id, "was accepted", () => _journal.AcceptedAsync(key, operation.Id, operation.Model.Id, cost, CancellationToken.None)).ConfigureAwait(false);
             _slots.Increase();
             Update(s => s with { SpentUsd = s.SpentUsd + cost, Concurrency = _slots.Limit });
-            return await WaitAsync(key, job, operation, cost, rateLimited, ct).ConfigureAwait(false);
+            var result = await WaitAsync(key, job, operation, cost, rateLimited, ct).ConfigureAwait(false);
+            return unrecorded is null ? result : result with { Error = result.Error is null ? unrecorded : result.Error + "; " + unrecorded };
         }
     }
 
@@ -452,8 +461,8 @@ internal sealed class BatchRunner : IDisposable
         catch (PredictionFailedException ex)
         {
             // Counted as billed: GPT Proto bills accepted submits; WaveSpeed refunds failed tasks later.
-            await _journal.FailedAsync(key, ex.Message, billed: true, CancellationToken.None).ConfigureAwait(false);
-            return accepted with { Outcome = BatchOutcome.Failed, Error = ex.Message };
+            var unrecorded = await RecordAsync(key, operation.Id, "failed", () => _journal.FailedAsync(key, ex.Message, billed: true, CancellationToken.None)).ConfigureAwait(false);
+            return accepted with { Outcome = BatchOutcome.Failed, Error = unrecorded is null ? ex.Message : ex.Message + "; " + unrecorded };
         }
         catch (Exception ex) when (ex is NanoBananaException or OperationCanceledException)
         {
@@ -476,8 +485,32 @@ internal sealed class BatchRunner : IDisposable
             }
         }
 
-        await _journal.CompletedAsync(key, path, CancellationToken.None).ConfigureAwait(false);
-        return accepted with { Outcome = BatchOutcome.Completed, OutputPath = path, Result = result, ModelId = result.Model.Id };
+        var notRecorded = await RecordAsync(key, operation.Id, "completed", () => _journal.CompletedAsync(key, path, CancellationToken.None)).ConfigureAwait(false);
+        return accepted with { Outcome = BatchOutcome.Completed, OutputPath = path, Result = result, ModelId = result.Model.Id, Error = notRecorded };
+    }
+
+    // A journal write about a job the service accepted. The journal is what a re-run resumes by, so a failed write is
+    // tried again; one that still fails does not abandon the paid job: the run goes on with it, the job's result says
+    // so with its id, and an error is logged with the id. Returns that note, or null once written.
+    private async Task<string?> RecordAsync(string key, string predictionId, string what, Func<ValueTask> write)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await write().ConfigureAwait(false);
+                return null;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException && attempt < JournalAttempts)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), _time, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Log.JournalWriteFailed(_logger, SafeText.OneLine(key), SafeText.OneLine(predictionId), what, attempt, SafeText.OneLine(ex.Message));
+                return $"the journal could not record that prediction {predictionId} {what} ({ex.Message})";
+            }
+        }
     }
 
     private async Task RenewLeasesAsync(CancellationToken ct)

@@ -76,4 +76,7 @@ internal static partial class Log
 
     [LoggerMessage(24, LogLevel.Warning, "The executionTime {ReportedMs:0} ms that the service reported for prediction {PredictionId} on {Model} is earlier than its \"still running\" answer at {RunningMs:0} ms; this model's reported execution times are not used from now on (completion times are learned from the poll answers alone)")]
     public static partial void ExecutionTimeRefuted(ILogger logger, string model, double reportedMs, double runningMs, string predictionId);
+
+    [LoggerMessage(25, LogLevel.Error, "Batch job {Key}: the journal could not record that prediction {PredictionId} {What} after {Attempts} attempts ({Error}). The job was accepted and may be billed; the run goes on with it, and this id is in the job's result. A re-run finds the journal's older state: keep this id (resume collects it)")]
+    public static partial void JournalWriteFailed(ILogger logger, string key, string predictionId, string what, int attempts, string error);
 }

@@ -1,0 +1,111 @@
+using Microsoft.Extensions.Logging;
+using NanoBanana.Batch;
+
+namespace NanoBanana.Tests;
+
+/// <summary>
+/// A journal write that fails after the service accepted a job (a locked file, a dropped connection) is tried again,
+/// and if it keeps failing the paid job is not abandoned: the run still collects it, and its id is in the result and
+/// in an error log line. Real HTTP against the emulator; the journal is the in-memory one behind a wrapper that fails.
+/// </summary>
+public class BatchJournalFailureTests
+{
+    private static BatchJob Job(string key) => new(key, new ImageJob($"prompt {key}") { PinnedTier = ImageTier.NanoBanana });
+
+    [Fact]
+    public async Task A_write_that_fails_once_is_tried_again_and_the_journal_ends_complete()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        var journal = new FailingJournal(new InMemoryPredictionJournal()) { AcceptedFailures = 1, CompletedFailures = 1 };
+        var results = await Run(client, journal, "a", "b");
+
+        Assert.All(results, r => Assert.Equal((BatchOutcome.Completed, (string?)null), (r.Outcome, r.Error)));
+        Assert.All(await journal.Inner.ReadAsync(), e => Assert.Equal(JournalState.Completed, e.State));
+        Assert.Equal(2, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
+    public async Task A_journal_that_cannot_record_an_accepted_job_does_not_lose_it()
+    {
+        await using var emulator = await Emu.StartAsync();
+        var logs = new CapturingLoggerProvider();
+        using var client = Emu.Client(emulator, loggers: logs);
+        var journal = new FailingJournal(new InMemoryPredictionJournal()) { AcceptedFailures = int.MaxValue, CompletedFailures = int.MaxValue };
+        var folder = Directory.CreateTempSubdirectory("nb-journal-");
+        try
+        {
+            var result = Assert.Single(await RunInto(folder.FullName, client, journal, "sku-1"));
+
+            // The job the service accepted was still waited for and saved; the result names its id and the failure.
+            var id = Assert.Single(emulator.Jobs).Id;
+            Assert.Equal(BatchOutcome.Completed, result.Outcome);
+            Assert.Equal(id, result.PredictionId);
+            Assert.True(File.Exists(result.OutputPath));
+            Assert.Contains($"the journal could not record that prediction {id} was accepted (disk full)", result.Error, StringComparison.Ordinal);
+            Assert.Equal(1, emulator.AcceptedSubmits);
+            Assert.Equal(3, journal.AcceptedCalls); // tried three times
+
+            var errors = logs.Entries.Where(e => e.Level == LogLevel.Error).Select(e => e.Message).ToList();
+            Assert.Contains(errors, m => m.Contains("Batch job sku-1", StringComparison.Ordinal) && m.Contains($"prediction {id} was accepted", StringComparison.Ordinal));
+            Assert.Contains(errors, m => m.Contains($"prediction {id} completed", StringComparison.Ordinal));
+
+            // The journal kept its older state: a re-run holds the job back rather than pay for it again.
+            Assert.Equal(JournalState.Submitting, Assert.Single(await journal.Inner.ReadAsync()).State);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    private static async Task<List<BatchItemResult>> RunInto(string? folder, INanoBananaClient client, IPredictionJournal journal, params string[] keys)
+    {
+        var results = new List<BatchItemResult>();
+        await foreach (var r in client.RunBatchAsync(keys.Select(Job), new BatchOptions { Journal = journal, OutputDirectory = folder }))
+        {
+            results.Add(r);
+        }
+
+        return results;
+    }
+
+    private static Task<List<BatchItemResult>> Run(INanoBananaClient client, IPredictionJournal journal, params string[] keys) => RunInto(null, client, journal, keys);
+
+    // Fails the first N acceptance and completion writes, as a store that is locked or unreachable would.
+    private sealed class FailingJournal(InMemoryPredictionJournal inner) : IPredictionJournal
+    {
+        private int _acceptedCalls;
+        private int _completedCalls;
+
+        public InMemoryPredictionJournal Inner => inner;
+
+        public int AcceptedFailures { get; init; }
+
+        public int CompletedFailures { get; init; }
+
+        public int AcceptedCalls => Volatile.Read(ref _acceptedCalls);
+
+        public ValueTask AcceptedAsync(string key, string predictionId, string modelId, decimal costUsd, CancellationToken cancellationToken = default) =>
+            Interlocked.Increment(ref _acceptedCalls) <= AcceptedFailures ? throw new IOException("disk full") : inner.AcceptedAsync(key, predictionId, modelId, costUsd, cancellationToken);
+
+        public ValueTask CompletedAsync(string key, string? outputPath, CancellationToken cancellationToken = default) =>
+            Interlocked.Increment(ref _completedCalls) <= CompletedFailures ? throw new IOException("disk full") : inner.CompletedAsync(key, outputPath, cancellationToken);
+
+        public ValueTask<(JournalClaim Claim, JournalEntry? Entry)> ClaimAsync(string key, string workerId, TimeSpan lease, CancellationToken cancellationToken = default) => inner.ClaimAsync(key, workerId, lease, cancellationToken);
+
+        public ValueTask<bool> BeginSubmitAsync(string key, string workerId, decimal reserveUsd, decimal? batchCapUsd, decimal? dailyCapUsd, DateOnly day, CancellationToken cancellationToken = default) => inner.BeginSubmitAsync(key, workerId, reserveUsd, batchCapUsd, dailyCapUsd, day, cancellationToken);
+
+        public ValueTask<bool?> RecordDeliveredAsync(string key, string predictionId, CancellationToken cancellationToken = default) => inner.RecordDeliveredAsync(key, predictionId, cancellationToken);
+
+        public ValueTask ReleaseAsync(string key, CancellationToken cancellationToken = default) => inner.ReleaseAsync(key, cancellationToken);
+
+        public ValueTask FailedAsync(string key, string error, bool billed, CancellationToken cancellationToken = default) => inner.FailedAsync(key, error, billed, cancellationToken);
+
+        public ValueTask SkippedAsync(string key, string reason, CancellationToken cancellationToken = default) => inner.SkippedAsync(key, reason, cancellationToken);
+
+        public ValueTask RenewLeasesAsync(string workerId, TimeSpan lease, CancellationToken cancellationToken = default) => inner.RenewLeasesAsync(workerId, lease, cancellationToken);
+
+        public ValueTask<IReadOnlyList<JournalEntry>> ReadAsync(CancellationToken cancellationToken = default) => inner.ReadAsync(cancellationToken);
+    }
+}

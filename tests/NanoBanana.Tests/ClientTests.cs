@@ -410,6 +410,28 @@ public class ClientTests
         Assert.DoesNotContain(Emu.Key, client.Options.ToString());
     }
 
+    [Fact]
+    public async Task A_progress_callback_that_throws_does_not_cost_the_accepted_job()
+    {
+        await using var emulator = await Emu.StartAsync();
+        var logs = new CapturingLoggerProvider();
+        using var client = Emu.Client(emulator, loggers: logs);
+        var reports = 0;
+        var progress = new SyncProgress<GenerationProgress>(_ =>
+        {
+            reports++;
+            throw new InvalidOperationException("a bug in the caller's reporting");
+        });
+
+        var result = await client.GenerateAsync(new ImageJob("a lamp"), progress);
+
+        Assert.Equal(emulator.Jobs.Single().Id, result.PredictionId);
+        Assert.NotEmpty(await result.Images[0].GetBytesAsync());
+        Assert.True(reports >= 2, $"{reports} reports"); // accepted, then completed: each threw, the wait went on
+        Assert.Equal(1, emulator.AcceptedSubmits);
+        Assert.Contains(logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains($"progress callback threw on prediction {result.PredictionId}", StringComparison.Ordinal));
+    }
+
     private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
     {
         public void Report(T value) => report(value);

@@ -79,4 +79,7 @@ internal static partial class Log
 
     [LoggerMessage(25, LogLevel.Error, "Batch job {Key}: the journal could not record that prediction {PredictionId} {What} after {Attempts} attempts ({Error}). The job was accepted and may be billed; the run goes on with it, and this id is in the job's result. A re-run finds the journal's older state: keep this id (resume collects it)")]
     public static partial void JournalWriteFailed(ILogger logger, string key, string predictionId, string what, int attempts, string error);
+
+    [LoggerMessage(26, LogLevel.Warning, "The progress callback threw on prediction {PredictionId} ({Status}); the wait goes on")]
+    public static partial void ProgressCallbackFailed(ILogger logger, string predictionId, string status, Exception exception);
 }

@@ -217,13 +217,25 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         }
     }
 
-    /// <summary>Tells the progress callback about the current status unless it already knows it.</summary>
+    /// <summary>
+    /// Tells the progress callback about the current status unless it already knows it. A callback that throws is
+    /// logged (event 26) and the wait goes on: the job is accepted and may be billed, and a bug in the caller's
+    /// reporting must not cost it (the exception would otherwise end the wait, right after acceptance before the caller
+    /// holds the id).
+    /// </summary>
     public void Report(PollState state, IProgress<GenerationProgress>? progress)
     {
         if (progress is not null && state.LastReported != state.Status)
         {
             state.LastReported = state.Status;
-            progress.Report(new GenerationProgress(state.Id, state.Model, state.Status, Elapsed(state), state.PollCount, state.Attempt));
+            try
+            {
+                progress.Report(new GenerationProgress(state.Id, state.Model, state.Status, Elapsed(state), state.PollCount, state.Attempt));
+            }
+            catch (Exception ex)
+            {
+                Log.ProgressCallbackFailed(logger, state.LogId, state.Status.Value, ex);
+            }
         }
     }
 

@@ -59,6 +59,43 @@ public class BatchJournalFailureTests
         }
     }
 
+    [Fact]
+    public async Task A_progress_callback_that_throws_does_not_end_accepted_jobs()
+    {
+        await using var emulator = await Emu.StartAsync();
+        var logs = new CapturingLoggerProvider();
+        using var client = Emu.Client(emulator, loggers: logs);
+        var journal = new InMemoryPredictionJournal();
+        var results = new List<BatchItemResult>();
+        var progress = new ThrowingProgress();
+        await foreach (var r in client.RunBatchAsync(new[] { "a", "b", "c" }.Select(Job), new BatchOptions { Journal = journal }, progress))
+        {
+            results.Add(r);
+        }
+
+        Assert.All(results, r => Assert.Equal((BatchOutcome.Completed, (string?)null), (r.Outcome, r.Error)));
+        Assert.Equal(3, emulator.AcceptedSubmits);
+        Assert.True(progress.Calls > 3);
+        Assert.Contains(logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("batch progress callback threw", StringComparison.Ordinal));
+    }
+
+    private sealed class ThrowingProgress : IProgress<BatchProgress>
+    {
+        private int _calls;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        // Throws from the first report after a job was accepted (its cost counted) on.
+        public void Report(BatchProgress value)
+        {
+            Interlocked.Increment(ref _calls);
+            if (value.SpentUsd > 0)
+            {
+                throw new InvalidOperationException("a bug in the caller's reporting");
+            }
+        }
+    }
+
     private static async Task<List<BatchItemResult>> RunInto(string? folder, INanoBananaClient client, IPredictionJournal journal, params string[] keys)
     {
         var results = new List<BatchItemResult>();

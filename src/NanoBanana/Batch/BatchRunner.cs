@@ -553,7 +553,16 @@ internal sealed class BatchRunner : IDisposable
             now = _state;
         }
 
-        _progress?.Report(now);
+        try
+        {
+            _progress?.Report(now);
+        }
+        catch (Exception ex)
+        {
+            // A bug in the caller's reporting must not end a job the service has accepted (this runs right after
+            // acceptance too): logged, and the batch goes on.
+            Log.BatchProgressCallbackFailed(_logger, ex);
+        }
     }
 
     private static string? Invalid(BatchJob? job, HashSet<string> seenKeys)

@@ -82,4 +82,7 @@ internal static partial class Log
 
     [LoggerMessage(26, LogLevel.Warning, "The progress callback threw on prediction {PredictionId} ({Status}); the wait goes on")]
     public static partial void ProgressCallbackFailed(ILogger logger, string predictionId, string status, Exception exception);
+
+    [LoggerMessage(27, LogLevel.Warning, "The batch progress callback threw; the batch goes on")]
+    public static partial void BatchProgressCallbackFailed(ILogger logger, Exception exception);
 }

@@ -159,6 +159,11 @@ wait "$qs_pid"
 check "QuickStart exits 130 on Ctrl+C" is "$?" 130
 check "  ... printing the id to resume" has "$work/qs-int.txt" "was accepted and keeps running"
 check "  ... without a stack trace" no_trace "$work/qs-int.txt"
+mkdir -p "$work/qs-ro" && echo "a file where the output folder goes" >"$work/qs-ro/output"
+(cd "$work/qs-ro" && dotnet "$OLDPWD/$(samples_bin QuickStart QuickStart)" >"$work/qs-ro.txt" 2>&1)
+check "QuickStart that cannot write ./output exits 1" is "$?" 1
+check "  ... saying how to collect the completed prediction" has "$work/qs-ro.txt" "nanobanana resume"
+check "  ... without a stack trace" no_trace "$work/qs-ro.txt"
 
 dotnet "$(samples_bin TieredBatch TieredBatch)" "$work/missing.jsonl" >"$work/tb-missing.txt" 2>&1
 check "TieredBatch with a missing file exits 2" is "$?" 2

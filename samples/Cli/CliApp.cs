@@ -252,11 +252,11 @@ public static partial class CliApp
 
                 return (Tier: tier, Result: (ImageResult?)result, Path: path, Error: (string?)null, Elapsed: watch.Elapsed);
             }
-            catch (Exception ex) when (ex is NanoBananaException or ArgumentException)
+            catch (Exception ex) when (ex is NanoBananaException or ArgumentException or ImageNotSavedException)
             {
                 lock (console)
                 {
-                    console.WriteLine($"{tier}: failed: {Clean(ex)}");
+                    console.WriteLine($"{tier}: failed: {Shown(Clean(ex))}");
                 }
 
                 return (Tier: tier, Result: (ImageResult?)null, Path: "", Error: ex.Message, Elapsed: watch.Elapsed);
@@ -343,6 +343,11 @@ public static partial class CliApp
         catch (SubmitOutcomeUnknownException ex) when (ct.IsCancellationRequested)
         {
             return Fail(console, "Cancelled while submitting. " + ex.Message, CancelledExitCode);
+        }
+        catch (ImageNotSavedException ex)
+        {
+            var resumeWith = $"nanobanana resume {ShellWord(ex.PredictionId)} --model {ShellWord(ex.ModelId)} --out <a folder you can write>";
+            return Fail(console, ex.Message, FailedExitCode, ex.PredictionId, resumeWith + (emulator is null ? "" : " (this run used an in-process emulator that has now stopped: resuming needs a real service)"));
         }
         catch (Exception ex) when (IsUsage(ex))
         {
@@ -457,11 +462,20 @@ public static partial class CliApp
         return result!;
     }
 
-    // The name is one path segment (SuggestFileName): a service's id cannot put the file outside the folder.
+    // The name is one path segment (SuggestFileName): a service's id cannot put the file outside the folder. A folder
+    // that cannot be written (no permission, a full disk) leaves a paid, completed prediction: say how to collect it.
     private static async Task<string> SaveAsync(ImageResult result, string folder, string name, CancellationToken ct)
     {
         var path = Path.GetFullPath(Path.Combine(folder, name));
-        await result.Images[0].SaveAsync(path, ct);
+        try
+        {
+            await result.Images[0].SaveAsync(path, ct);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ImageNotSavedException(result, path, ex);
+        }
+
         return path;
     }
 
@@ -515,6 +529,15 @@ public static partial class CliApp
     }
 
     private sealed class UsageException(string message) : Exception(message);
+
+    // A completed prediction whose image could not be written: the id and model to resume it with.
+    private sealed class ImageNotSavedException(ImageResult result, string path, Exception inner)
+        : Exception($"Prediction {result.PredictionId} completed on {result.Model.DisplayName}, but its image could not be written to {path}: {inner.Message}", inner)
+    {
+        public string PredictionId => result.PredictionId;
+
+        public string ModelId => result.Model.Id;
+    }
 
     // Reports on the caller's thread, at once (Progress<T> would post to a context and could arrive after the table).
     private sealed class LiveProgress(Action<GenerationProgress> report) : IProgress<GenerationProgress>

@@ -36,10 +36,27 @@ try
     var progress = new Progress<GenerationProgress>(p => Console.WriteLine($"  {p.PredictionId}: {p.Status} after {p.Elapsed.TotalSeconds:0.0} s ({p.PollCount} polls)"));
     var result = await client.GenerateAsync(job, progress, cts.Token);
 
-    Directory.CreateDirectory(outputDir);
     // The service chose the id: SuggestFileName makes it one file name, so it cannot point outside the folder.
     var path = Path.Combine(outputDir, result.Images[0].SuggestFileName("quickstart-"));
-    var mediaType = await result.Images[0].SaveAsync(path, cts.Token);
+    string mediaType;
+    try
+    {
+        Directory.CreateDirectory(outputDir);
+        mediaType = await result.Images[0].SaveAsync(path, cts.Token);
+    }
+    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+    {
+        // The job is done and paid for: say how to collect it rather than lose it with a stack trace.
+        Console.Error.WriteLine($"Prediction {result.PredictionId} completed, but {path} could not be written: {ex.Message}");
+        Console.Error.WriteLine($"Collect it: await client.ResumeAsync(\"{result.PredictionId}\", \"{result.Model.Id}\")  or  nanobanana resume {result.PredictionId} --model {result.Model.Id} --out <a folder you can write>");
+        if (emulator is not null)
+        {
+            Console.Error.WriteLine("(This run used the built-in emulator, which stops with it: resuming needs a real service.)");
+        }
+
+        return 1;
+    }
+
     Console.WriteLine();
     Console.WriteLine($"{result}");
     Console.WriteLine($"Wrote {mediaType} {result.Images[0].ExpectedSize} to {path} ({new FileInfo(path).Length:N0} bytes)");

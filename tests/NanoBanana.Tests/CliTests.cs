@@ -275,6 +275,37 @@ public class CliTests
     }
 
     [Fact]
+    public async Task An_output_folder_that_cannot_be_written_prints_the_completed_id_and_a_resume_that_collects_it()
+    {
+        await using var emulator = await Emu.StartAsync();
+        var root = Directory.CreateTempSubdirectory("nb-cli-unwritable-").FullName;
+        try
+        {
+            var blocker = Path.Combine(root, "a-file");
+            await File.WriteAllTextAsync(blocker, "not a folder");
+            var (console, output) = TestConsole();
+            var code = await CliApp.RunAsync(["generate", "a lamp", "--out", Path.Combine(blocker, "out"), .. At(emulator)], console);
+
+            var job = emulator.Jobs.Single();
+            var text = output.ToString();
+            Assert.True(code == CliApp.FailedExitCode, text);
+            Assert.Contains($"Prediction {job.Id} completed", text, StringComparison.Ordinal);
+            Assert.Contains($"Resume with: nanobanana resume {job.Id} --model {job.Model.Id} --out", text, StringComparison.Ordinal);
+
+            // The resume it suggests collects the paid image without a second submit.
+            var (console2, output2) = TestConsole();
+            var good = Path.Combine(root, "good");
+            Assert.True(await CliApp.RunAsync(["resume", job.Id, "--model", job.Model.Id, "--out", good, .. At(emulator)], console2) == 0, output2.ToString());
+            Assert.Single(Directory.GetFiles(good, "*.png"));
+            Assert.Equal(1, emulator.AcceptedSubmits);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Ctrl_C_after_acceptance_prints_the_id_and_the_resume_command_and_exits_130()
     {
         await using var emulator = await Emu.StartAsync(timeScale: 0.01);

@@ -199,6 +199,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
     /// <summary>Waits until the prediction is terminal or the deadline passes.</summary>
     /// <exception cref="PredictionTimeoutException">The deadline passed; the exception carries the id.</exception>
     /// <exception cref="PredictionCanceledException">The caller cancelled; the exception carries the id.</exception>
+    /// <exception cref="NanoBananaException">Any other failure, with the id (the cause is the inner exception).</exception>
     public async Task<Prediction> WaitAsync(PollState state, IPollSchedule schedule, long deadlineTimestamp, IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
     {
         try
@@ -215,7 +216,21 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
             RecordUnfinished(state);
             throw;
         }
+        catch (Exception ex) when (ex is not NanoBananaException && (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested))
+        {
+            // Anything else (a bug in an HTTP handler of the caller's, an HttpClient disposed or timed out mid-wait) must
+            // not cost the id of an accepted job: the caller gets it in a NanoBananaException, with the cause inside.
+            RecordUnfinished(state);
+            throw WaitBroken(state, ex);
+        }
     }
+
+    private static NanoBananaException WaitBroken(PollState state, Exception inner) =>
+        new($"Waiting for prediction {state.Id} on {state.Model.DisplayName} failed: {SafeText.Printable(inner.Message)} ({inner.GetType().Name}; last status: {state.Status}). " +
+            $"The prediction was accepted and runs on; it is billed if it completes. Resume with client.ResumeAsync(\"{state.Id}\", \"{state.Model.Id}\").", inner)
+        {
+            PredictionId = state.Id,
+        };
 
     /// <summary>
     /// Tells the progress callback about the current status unless it already knows it. A callback that throws is

@@ -116,6 +116,12 @@ public class NanoBananaProtocolClient
                 _ => $"the connection failed mid-exchange ({ex.Message})",
             }, ex);
         }
+        catch (Exception ex) when (content.SendingStarted)
+        {
+            // Anything else once the body began to leave (a handler of the caller's that fails on the answer, an
+            // HttpClient disposed mid-exchange): the service may have accepted the job.
+            throw OutcomeUnknown(path, $"the exchange failed after the request was sent ({ex.GetType().Name}: {Diagnostics.SafeText.Printable(ex.Message)})", ex);
+        }
 
         using (response)
         {

@@ -1,0 +1,110 @@
+namespace NanoBanana.Tests;
+
+/// <summary>
+/// Parts of the caller's that the SDK runs (HTTP handlers, the HttpClient it was given) can fail in ways no transport
+/// error covers. Once a submit may have been accepted, such a failure must not cost the job: the caller gets the
+/// prediction id, or is told that the submit may have been accepted. Real HTTP against the emulator.
+/// </summary>
+public class CallerComponentTests
+{
+    // A handler with a bug: throws on POSTs before or after sending them, or on every GET.
+    private sealed class BuggyHandler(string when) : DelegatingHandler(new SocketsHttpHandler())
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var post = request.Method == HttpMethod.Post;
+            if ((post && when == "before submit") || (!post && when == "on polls"))
+            {
+                throw new InvalidOperationException("a bug in a handler");
+            }
+
+            if (!post && when == "timeout on polls")
+            {
+                // What HttpClient throws when its own Timeout elapses: not the caller's cancellation.
+                throw new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout of 100 seconds elapsing.", new TimeoutException());
+            }
+
+            var response = await base.SendAsync(request, cancellationToken);
+            return post && when == "after submit" ? throw new InvalidOperationException("a bug in a handler") : response;
+        }
+    }
+
+    [Fact]
+    public async Task A_handler_that_fails_after_the_submit_left_makes_an_unknown_outcome_never_repeated()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var http = new HttpClient(new BuggyHandler("after submit"));
+        using var client = new NanoBananaClient(Emu.Options(emulator), http);
+
+        var ex = await Assert.ThrowsAsync<SubmitOutcomeUnknownException>(() => client.GenerateAsync(new ImageJob("a lamp")));
+        Assert.Contains("a bug in a handler", ex.Message, StringComparison.Ordinal);
+        Assert.IsType<InvalidOperationException>(ex.InnerException);
+        Assert.Equal(1, emulator.AcceptedSubmits); // accepted, and not sent again
+        Assert.Equal(1, emulator.Count("submit"));
+    }
+
+    [Fact]
+    public async Task A_handler_that_fails_before_anything_left_throws_its_own_exception()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var http = new HttpClient(new BuggyHandler("before submit"));
+        using var client = new NanoBananaClient(Emu.Options(emulator), http);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => client.GenerateAsync(new ImageJob("a lamp")));
+        Assert.Equal(0, emulator.Count("submit"));
+    }
+
+    [Fact]
+    public async Task A_handler_that_fails_on_polls_leaves_the_id_and_a_resume_collects_the_image()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var http = new HttpClient(new BuggyHandler("on polls"));
+        using var client = new NanoBananaClient(Emu.Options(emulator), http);
+
+        var ex = await Assert.ThrowsAsync<NanoBananaException>(() => client.GenerateAsync(new ImageJob("a lamp")));
+        var job = emulator.Jobs.Single();
+        Assert.Equal(job.Id, ex.PredictionId);
+        Assert.IsType<InvalidOperationException>(ex.InnerException);
+        Assert.Contains("ResumeAsync", ex.Message, StringComparison.Ordinal);
+
+        using var healthy = Emu.Client(emulator);
+        var result = await healthy.ResumeAsync(ex.PredictionId!, job.Model.Id);
+        Assert.NotEmpty(await result.Images[0].GetBytesAsync());
+        Assert.Equal(1, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
+    public async Task An_http_client_timeout_on_a_poll_is_not_the_callers_cancellation_and_leaves_the_id()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var http = new HttpClient(new BuggyHandler("timeout on polls"));
+        using var client = new NanoBananaClient(Emu.Options(emulator), http);
+
+        var ex = await Assert.ThrowsAsync<NanoBananaException>(() => client.GenerateAsync(new ImageJob("a lamp")));
+        Assert.Equal(emulator.Jobs.Single().Id, ex.PredictionId);
+        Assert.IsType<TaskCanceledException>(ex.InnerException);
+    }
+
+    [Fact]
+    public async Task An_http_client_disposed_mid_wait_leaves_the_id()
+    {
+        await using var emulator = await Emu.StartAsync(timeScale: 0.05); // Nano Banana 2 runs 0.2-0.4 s
+        var http = new HttpClient();
+        using var client = new NanoBananaClient(Emu.Options(emulator), http);
+        var accepted = new TaskCompletionSource();
+        var progress = new Progress(() => accepted.TrySetResult());
+
+        var generating = client.GenerateAsync(new ImageJob("a lamp") { PinnedTier = ImageTier.NanoBanana2 }, progress);
+        await accepted.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        http.Dispose(); // an application shutting down its HttpClient while the job runs
+
+        var ex = await Assert.ThrowsAsync<NanoBananaException>(() => generating);
+        Assert.Equal(emulator.Jobs.Single().Id, ex.PredictionId);
+        Assert.IsType<ObjectDisposedException>(ex.InnerException);
+    }
+
+    private sealed class Progress(Action report) : IProgress<Polling.GenerationProgress>
+    {
+        public void Report(Polling.GenerationProgress value) => report();
+    }
+}

@@ -67,6 +67,10 @@ public class CallerComponentTests
         Assert.IsType<InvalidOperationException>(ex.InnerException);
         Assert.Contains("ResumeAsync", ex.Message, StringComparison.Ordinal);
 
+        // Checking the status once through the same client says the same.
+        var operation = client.GetOperation(ex.PredictionId!, job.Model.Id);
+        Assert.Equal(job.Id, (await Assert.ThrowsAsync<NanoBananaException>(() => operation.UpdateStatusAsync())).PredictionId);
+
         using var healthy = Emu.Client(emulator);
         var result = await healthy.ResumeAsync(ex.PredictionId!, job.Model.Id);
         Assert.NotEmpty(await result.Images[0].GetBytesAsync());

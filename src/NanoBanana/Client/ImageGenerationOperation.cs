@@ -97,6 +97,7 @@ public class ImageGenerationOperation
     /// </summary>
     /// <exception cref="PredictionTimeoutException">The deadline passed before the service answered (the id is in the exception).</exception>
     /// <exception cref="PredictionCanceledException">The caller cancelled (the id is in the exception).</exception>
+    /// <exception cref="NanoBananaException">Any other failure (an HTTP handler's, a disposed HttpClient), with the id and the cause inside.</exception>
     public virtual async Task<PredictionStatus> UpdateStatusAsync(CancellationToken cancellationToken = default)
     {
         if (!HasCompleted)

@@ -148,6 +148,10 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         {
             throw Canceled(state, ex, cancellationToken);
         }
+        catch (Exception ex) when (ex is not NanoBananaException && (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested))
+        {
+            throw WaitBroken(state, ex);
+        }
     }
 
     private async Task<Prediction> CheckCoreAsync(PollState state, long deadlineTimestamp, CancellationToken cancellationToken)
@@ -225,6 +229,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         }
     }
 
+    // Any failure that is not the caller's cancellation nor one of ours, with the id: see WaitAsync.
     private static NanoBananaException WaitBroken(PollState state, Exception inner) =>
         new($"Waiting for prediction {state.Id} on {state.Model.DisplayName} failed: {SafeText.Printable(inner.Message)} ({inner.GetType().Name}; last status: {state.Status}). " +
             $"The prediction was accepted and runs on; it is billed if it completes. Resume with client.ResumeAsync(\"{state.Id}\", \"{state.Model.Id}\").", inner)

@@ -4,9 +4,11 @@ using NanoBanana.Batch;
 namespace NanoBanana.Tests;
 
 /// <summary>
-/// A journal write that fails after the service accepted a job (a locked file, a dropped connection) is tried again,
-/// and if it keeps failing the paid job is not abandoned: the run still collects it, and its id is in the result and
-/// in an error log line. Real HTTP against the emulator; the journal is the in-memory one behind a wrapper that fails.
+/// What can fail around a batch job the service has accepted must not abandon it. A journal write that fails (a locked
+/// file, a dropped connection) is tried again, and if it keeps failing the run still collects the job, with its id in
+/// the result and in an error log line; an output folder that cannot be written, or a progress callback that throws,
+/// leaves the id in the journal and the result. Real HTTP against the emulator; the failing journal is the in-memory
+/// one behind a wrapper.
 /// </summary>
 public class BatchJournalFailureTests
 {
@@ -56,6 +58,36 @@ public class BatchJournalFailureTests
         finally
         {
             folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task An_output_folder_that_cannot_be_written_keeps_the_id_and_a_rerun_collects_the_image()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        var journal = new InMemoryPredictionJournal();
+        var root = Directory.CreateTempSubdirectory("nb-batch-unwritable-");
+        try
+        {
+            var blocker = Path.Combine(root.FullName, "a-file");
+            await File.WriteAllTextAsync(blocker, "not a folder");
+            var first = Assert.Single(await RunInto(Path.Combine(blocker, "out"), client, journal, "sku-1"));
+
+            Assert.Equal(BatchOutcome.Pending, first.Outcome);
+            Assert.Equal(emulator.Jobs.Single().Id, first.PredictionId);
+            Assert.StartsWith("the image could not be saved", first.Error, StringComparison.Ordinal);
+            Assert.Equal(JournalState.Accepted, Assert.Single(await journal.ReadAsync()).State);
+
+            // Run again with a folder it can write: collected by id, not paid again.
+            var second = Assert.Single(await RunInto(Path.Combine(root.FullName, "out"), client, journal, "sku-1"));
+            Assert.Equal(BatchOutcome.Completed, second.Outcome);
+            Assert.True(File.Exists(second.OutputPath));
+            Assert.Equal(1, emulator.AcceptedSubmits);
+        }
+        finally
+        {
+            root.Delete(recursive: true);
         }
     }
 

@@ -473,14 +473,15 @@ internal sealed class BatchRunner : IDisposable
         string? path = null;
         if (_options.OutputDirectory is { } folder)
         {
-            Directory.CreateDirectory(folder);
             path = Path.Combine(folder, FileName(key) + (job.OutputFormat == Protocol.OutputFormat.Jpeg ? ".jpg" : ".png"));
             try
             {
+                Directory.CreateDirectory(folder);
                 await result.Images[0].SaveAsync(path, ct).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is NanoBananaException or IOException or OperationCanceledException)
+            catch (Exception ex) when (ex is NanoBananaException or IOException or UnauthorizedAccessException or OperationCanceledException)
             {
+                // Accepted and done, and the journal keeps the id: a re-run (with a folder it can write) collects it.
                 return accepted with { Error = "the image could not be saved: " + ex.Message };
             }
         }

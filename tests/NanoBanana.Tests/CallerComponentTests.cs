@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 namespace NanoBanana.Tests;
 
 /// <summary>
@@ -105,6 +106,45 @@ public class CallerComponentTests
         var ex = await Assert.ThrowsAsync<NanoBananaException>(() => generating);
         Assert.Equal(emulator.Jobs.Single().Id, ex.PredictionId);
         Assert.IsType<ObjectDisposedException>(ex.InnerException);
+    }
+
+    [Fact]
+    public async Task A_logger_that_throws_does_not_end_a_job()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var loggers = LoggerFactory.Create(b => b.AddProvider(new ThrowingLoggerProvider()).SetMinimumLevel(LogLevel.Trace));
+        using var client = Emu.Client(emulator, loggers: loggers);
+
+        var result = await client.GenerateAsync(new ImageJob("a lamp"));
+        Assert.NotEmpty(await result.Images[0].GetBytesAsync());
+        Assert.Equal(1, emulator.AcceptedSubmits);
+    }
+
+    // A logging provider with a bug: every write from "submitted" (event 2) on throws, so the first one that fails
+    // comes right after the service accepted the job.
+    private sealed class ThrowingLoggerProvider : Microsoft.Extensions.Logging.ILoggerProvider
+    {
+        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => new Logger();
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger : Microsoft.Extensions.Logging.ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+            public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                if (eventId.Id >= 2)
+                {
+                    throw new InvalidOperationException("a bug in a logging provider");
+                }
+            }
+        }
     }
 
     private sealed class Progress(Action report) : IProgress<Polling.GenerationProgress>

@@ -48,7 +48,7 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable, IA
         Options = options = options.Snapshot(); // later changes to the caller's object do not reach this client
         var time = timeProvider ?? TimeProvider.System;
         _time = time;
-        Logger = (ILogger?)loggerFactory?.CreateLogger<NanoBananaClient>() ?? NullLogger.Instance;
+        Logger = NonThrowingLogger.Wrap(loggerFactory?.CreateLogger<NanoBananaClient>()) ?? NullLogger.Instance;
         Catalog = ModelCatalog.Create(options.Catalog);
         LatencyStatistics = new LatencyStatistics(options.Polling.LatencyWindow, options.Polling.LatencyHalfLife, options.Polling.LatencyPriorWeight);
         Policy = policy ?? new TierPolicy(Catalog, LatencyStatistics);

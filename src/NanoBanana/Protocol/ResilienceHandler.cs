@@ -49,7 +49,7 @@ internal sealed class NanoBananaResilienceHandler : DelegatingHandler
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         _time = timeProvider ?? TimeProvider.System;
-        _telemetry = logger is null ? null : new ResilienceTelemetry(logger);
+        _telemetry = Diagnostics.NonThrowingLogger.Wrap(logger) is { } safe ? new ResilienceTelemetry(safe) : null;
         _idempotent = Build(options.MaxRetries, IsTransientForIdempotent);
         _submit = Build(options.MaxSubmitRetries, IsSafeToRetrySubmit);
     }

@@ -92,6 +92,25 @@ public class BatchJournalFailureTests
     }
 
     [Fact]
+    public async Task A_shared_gate_that_cannot_record_a_submits_end_does_not_lose_the_accepted_job()
+    {
+        await using var emulator = await Emu.StartAsync();
+        var logs = new CapturingLoggerProvider();
+        using var client = Emu.Client(emulator, loggers: logs);
+        var journal = new FailingJournal(new InMemoryPredictionJournal()) { LeaveFails = true };
+        var results = new List<BatchItemResult>();
+        await foreach (var r in client.RunBatchAsync(new[] { "a", "b" }.Select(Job), new BatchOptions { Journal = journal, Limits = new AccountLimits(10, 100) }))
+        {
+            results.Add(r);
+        }
+
+        Assert.All(results, r => Assert.Equal((BatchOutcome.Completed, (string?)null), (r.Outcome, r.Error)));
+        Assert.All(await journal.Inner.ReadAsync(), e => Assert.Equal(JournalState.Completed, e.State));
+        Assert.Equal(2, emulator.AcceptedSubmits);
+        Assert.Equal(2, logs.Entries.Count(e => e.Level == LogLevel.Warning && e.Message.Contains("could not record the end of a submit", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task A_progress_callback_that_throws_does_not_end_accepted_jobs()
     {
         await using var emulator = await Emu.StartAsync();
@@ -142,8 +161,9 @@ public class BatchJournalFailureTests
     private static Task<List<BatchItemResult>> Run(INanoBananaClient client, IPredictionJournal journal, params string[] keys) => RunInto(null, client, journal, keys);
 
     // Fails the first N acceptance and completion writes, as a store that is locked or unreachable would.
-    private sealed class FailingJournal(InMemoryPredictionJournal inner) : IPredictionJournal
+    private sealed class FailingJournal(InMemoryPredictionJournal inner) : IPredictionJournal, ISharedAccountGate
     {
+        private long _tickets;
         private int _acceptedCalls;
         private int _completedCalls;
 
@@ -154,6 +174,15 @@ public class BatchJournalFailureTests
         public int CompletedFailures { get; init; }
 
         public int AcceptedCalls => Volatile.Read(ref _acceptedCalls);
+
+        // As a shared gate: every submit may go, and recording its end fails when asked to.
+        public bool LeaveFails { get; init; }
+
+        public ValueTask<(long? Ticket, TimeSpan RetryAfter)> TryEnterSubmitAsync(string workerId, AccountLimits limits, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult<(long?, TimeSpan)>((Interlocked.Increment(ref _tickets), TimeSpan.Zero));
+
+        public ValueTask LeaveSubmitAsync(long ticket, CancellationToken cancellationToken = default) =>
+            LeaveFails ? throw new IOException("database is locked") : ValueTask.CompletedTask;
 
         public ValueTask AcceptedAsync(string key, string predictionId, string modelId, decimal costUsd, CancellationToken cancellationToken = default) =>
             Interlocked.Increment(ref _acceptedCalls) <= AcceptedFailures ? throw new IOException("disk full") : inner.AcceptedAsync(key, predictionId, modelId, costUsd, cancellationToken);

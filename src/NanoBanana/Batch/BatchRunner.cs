@@ -344,7 +344,7 @@ internal sealed class BatchRunner : IDisposable
 
             ImageGenerationOperation? operation = null;
             using (permit)
-            await using (new SharedTicket(_journal as ISharedAccountGate, ticket))
+            await using (new SharedTicket(_journal as ISharedAccountGate, ticket, _logger))
             {
                 var day = DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime);
                 if (!await _journal.BeginSubmitAsync(key, _options.WorkerId, reserve, _options.BudgetUsd, _options.DailyBudgetUsd, day, ct).ConfigureAwait(false))
@@ -582,9 +582,27 @@ internal sealed class BatchRunner : IDisposable
     }
 
     // Ends a shared submit ticket when the submit exchange is over, however it ended.
-    private readonly struct SharedTicket(ISharedAccountGate? gate, long? ticket) : IAsyncDisposable
+    // Leaves the shared gate when the submit exchange ends. This runs after the service may have accepted the job, so a
+    // store that fails here must not throw the accepted operation away: the ticket then counts as in flight until the
+    // store prunes it as stale (ten windows), as a crashed worker's would.
+    private sealed class SharedTicket(ISharedAccountGate? gate, long? ticket, ILogger logger) : IAsyncDisposable
     {
-        public ValueTask DisposeAsync() => gate is not null && ticket is { } t ? gate.LeaveSubmitAsync(t, CancellationToken.None) : ValueTask.CompletedTask;
+        public async ValueTask DisposeAsync()
+        {
+            if (gate is null || ticket is not { } t)
+            {
+                return;
+            }
+
+            try
+            {
+                await gate.LeaveSubmitAsync(t, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Log.SharedGateLeaveFailed(logger, SafeText.OneLine(ex.Message));
+            }
+        }
     }
 
     private static bool IsRateLimited(NanoBananaApiException ex) =>

@@ -85,4 +85,7 @@ internal static partial class Log
 
     [LoggerMessage(27, LogLevel.Warning, "The batch progress callback threw; the batch goes on")]
     public static partial void BatchProgressCallbackFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(28, LogLevel.Warning, "The shared account gate could not record the end of a submit ({Error}); it counts as in flight until the store prunes it as stale")]
+    public static partial void SharedGateLeaveFailed(ILogger logger, string error);
 }

@@ -120,6 +120,41 @@ public class CallerComponentTests
         Assert.Equal(1, emulator.AcceptedSubmits);
     }
 
+    [Fact]
+    public async Task A_metrics_listener_that_throws_right_after_acceptance_leaves_the_id()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == NanoBanana.Diagnostics.NanoBananaTelemetry.Name && instrument.Name == "nanobanana.jobs.started")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+
+        // Throws only inside this test's own flow: other tests share the meter.
+        listener.SetMeasurementEventCallback<long>((_, _, _, _) =>
+        {
+            if (InThisTest.Value)
+            {
+                throw new InvalidOperationException("a bug in a metrics listener");
+            }
+        });
+        listener.Start();
+
+        InThisTest.Value = true;
+        var ex = await Assert.ThrowsAsync<NanoBananaException>(() => client.GenerateAsync(new ImageJob("a lamp")));
+        InThisTest.Value = false;
+
+        Assert.Equal(emulator.Jobs.Single().Id, ex.PredictionId);
+        Assert.IsType<InvalidOperationException>(ex.InnerException);
+        Assert.Equal(1, emulator.AcceptedSubmits);
+    }
+
+    private static readonly AsyncLocal<bool> InThisTest = new();
+
     // A logging provider with a bug: every write from "submitted" (event 2) on throws, so the first one that fails
     // comes right after the service accepted the job.
     private sealed class ThrowingLoggerProvider : Microsoft.Extensions.Logging.ILoggerProvider

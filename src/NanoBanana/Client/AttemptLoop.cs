@@ -56,18 +56,20 @@ internal sealed class AttemptLoop
                 continue; // surely not accepted; the next candidate takes the job
             }
 
-            var operation = Accepted(prediction, model, startTimestamp);
-            activity?.SetTag(NanoBananaTelemetry.TagPrediction, NanoBananaTelemetry.ServiceText(operation.Id));
-
-            // The id exists from here on: tell the caller at once, so a crash or a cancellation can still resume it.
-            _host.Waiter.Report(operation.State, progress);
-            if (!wait)
-            {
-                return operation;
-            }
-
+            // From here on the job is accepted and may be billed: whatever fails, the caller must get its id.
+            ImageGenerationOperation? operation = null;
             try
             {
+                operation = Accepted(prediction, model, startTimestamp);
+                activity?.SetTag(NanoBananaTelemetry.TagPrediction, NanoBananaTelemetry.ServiceText(operation.Id));
+
+                // The id exists from here on: tell the caller at once, so a crash or a cancellation can still resume it.
+                _host.Waiter.Report(operation.State, progress);
+                if (!wait)
+                {
+                    return operation;
+                }
+
                 await operation.WaitCoreAsync(_host.DefaultSchedule, progress, _deadline, cancellationToken).ConfigureAwait(false);
                 return operation;
             }
@@ -76,14 +78,20 @@ internal sealed class AttemptLoop
             {
                 // A failed run is refunded, so moving to the next model does not pay twice for the job. A run that
                 // completed without outputs may be billed: it moves on only when the caller opted in.
-                _attempts.Add(new GenerationAttempt(operation.Model, operation.Id, AttemptOutcome.Failed, ex.Message, _host.Waiter.Elapsed(operation.State)));
+                _attempts.Add(new GenerationAttempt(operation!.Model, operation.Id, AttemptOutcome.Failed, ex.Message, _host.Waiter.Elapsed(operation.State)));
                 FallingBack(operation.Model, i, ex.Message);
                 _roundStart = i + 1;
             }
             catch (PredictionCanceledException)
             {
-                Log.WaitCanceled(_host.Logger, operation.State.LogId, operation.Model.Id);
+                Log.WaitCanceled(_host.Logger, operation!.State.LogId, operation.Model.Id);
                 throw;
+            }
+            catch (Exception ex) when (ex is not NanoBananaException && (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested))
+            {
+                // Outside the wait's own net (which already gives the id): the caller's telemetry listeners, run inside
+                // the SDK's counters and spans right after acceptance or completion.
+                throw PredictionWaiter.Broken(prediction.Id, model, operation?.State.Status.Value ?? prediction.Status.Value, ex);
             }
         }
 

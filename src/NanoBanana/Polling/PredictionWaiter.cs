@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.Logging;
+using NanoBanana.Catalog;
 using NanoBanana.Diagnostics;
 using NanoBanana.Protocol;
 
@@ -230,11 +231,17 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
     }
 
     // Any failure that is not the caller's cancellation nor one of ours, with the id: see WaitAsync.
-    private static NanoBananaException WaitBroken(PollState state, Exception inner) =>
-        new($"Waiting for prediction {state.Id} on {state.Model.DisplayName} failed: {SafeText.Printable(inner.Message)} ({inner.GetType().Name}; last status: {state.Status}). " +
-            $"The prediction was accepted and runs on; it is billed if it completes. Resume with client.ResumeAsync(\"{state.Id}\", \"{state.Model.Id}\").", inner)
+    private static NanoBananaException WaitBroken(PollState state, Exception inner) => Broken(state.Id, state.Model, state.Status.Value, inner);
+
+    /// <summary>
+    /// A failure after acceptance that is neither the caller's cancellation nor one of the SDK's own exceptions, as a
+    /// <see cref="NanoBananaException"/> that carries the prediction id (the cause inside).
+    /// </summary>
+    internal static NanoBananaException Broken(string id, ImageModel model, string lastStatus, Exception inner) =>
+        new($"Waiting for prediction {id} on {model.DisplayName} failed: {SafeText.Printable(inner.Message)} ({inner.GetType().Name}; last status: {SafeText.OneLine(lastStatus)}). " +
+            $"The prediction was accepted and runs on; it is billed if it completes. Resume with client.ResumeAsync(\"{id}\", \"{model.Id}\").", inner)
         {
-            PredictionId = state.Id,
+            PredictionId = id,
         };
 
     /// <summary>

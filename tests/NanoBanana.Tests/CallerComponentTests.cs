@@ -153,6 +153,33 @@ public class CallerComponentTests
         Assert.Equal(1, emulator.AcceptedSubmits);
     }
 
+    [Fact]
+    public async Task A_tracing_listener_that_throws_on_a_poll_span_leaves_the_id()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = s => s.Name == NanoBanana.Diagnostics.NanoBananaTelemetry.Name,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllData,
+            ActivityStarted = a =>
+            {
+                if (InThisTest.Value && a.OperationName == "nanobanana.poll")
+                {
+                    throw new InvalidOperationException("a bug in a tracing listener");
+                }
+            },
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+
+        InThisTest.Value = true;
+        var ex = await Assert.ThrowsAsync<NanoBananaException>(() => client.GenerateAsync(new ImageJob("a lamp")));
+        InThisTest.Value = false;
+
+        Assert.Equal(emulator.Jobs.Single().Id, ex.PredictionId);
+        Assert.IsType<InvalidOperationException>(ex.InnerException);
+    }
+
     private static readonly AsyncLocal<bool> InThisTest = new();
 
     // A logging provider with a bug: every write from "submitted" (event 2) on throws, so the first one that fails

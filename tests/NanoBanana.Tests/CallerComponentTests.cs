@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Logging;
+using NanoBanana.Batch;
+
 namespace NanoBanana.Tests;
 
 /// <summary>
@@ -125,24 +127,7 @@ public class CallerComponentTests
     {
         await using var emulator = await Emu.StartAsync();
         using var client = Emu.Client(emulator);
-        using var listener = new System.Diagnostics.Metrics.MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == NanoBanana.Diagnostics.NanoBananaTelemetry.Name && instrument.Name == "nanobanana.jobs.started")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-
-        // Throws only inside this test's own flow: other tests share the meter.
-        listener.SetMeasurementEventCallback<long>((_, _, _, _) =>
-        {
-            if (InThisTest.Value)
-            {
-                throw new InvalidOperationException("a bug in a metrics listener");
-            }
-        });
-        listener.Start();
+        using var listener = ThrowingListener("nanobanana.jobs.started");
 
         InThisTest.Value = true;
         var ex = await Assert.ThrowsAsync<NanoBananaException>(() => client.GenerateAsync(new ImageJob("a lamp")));
@@ -178,6 +163,59 @@ public class CallerComponentTests
 
         Assert.Equal(emulator.Jobs.Single().Id, ex.PredictionId);
         Assert.IsType<InvalidOperationException>(ex.InnerException);
+    }
+
+    [Fact]
+    public async Task A_metrics_listener_that_throws_on_completion_leaves_the_id_in_a_resume_and_in_a_batch()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        using var listener = ThrowingListener("nanobanana.jobs.completed");
+
+        // A resume: the id comes back in the exception.
+        var accepted = await client.StartGenerationAsync(new ImageJob("a lamp"));
+        InThisTest.Value = true;
+        var ex = await Assert.ThrowsAsync<NanoBananaException>(() => client.ResumeAsync(accepted.Id, accepted.Model.Id));
+        Assert.Equal(accepted.Id, ex.PredictionId);
+
+        // A batch: the job stays Pending with its id, and the journal keeps it Accepted for a re-run.
+        var journal = new InMemoryPredictionJournal();
+        var results = new List<BatchItemResult>();
+        await foreach (var r in client.RunBatchAsync([new BatchJob("k", new ImageJob("a mug"))], new BatchOptions { Journal = journal }))
+        {
+            results.Add(r);
+        }
+
+        InThisTest.Value = false;
+        var result = Assert.Single(results);
+        Assert.Equal(BatchOutcome.Pending, result.Outcome);
+        Assert.Equal(emulator.Jobs.Last().Id, result.PredictionId);
+        Assert.Equal(JournalState.Accepted, Assert.Single(await journal.ReadAsync()).State);
+    }
+
+    // A metrics listener that throws on one of the SDK's counters, only inside this test's own flow (other tests share
+    // the meter).
+    private static System.Diagnostics.Metrics.MeterListener ThrowingListener(string instrumentName)
+    {
+        var listener = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == NanoBanana.Diagnostics.NanoBananaTelemetry.Name && instrument.Name == instrumentName)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, _, _) =>
+        {
+            if (InThisTest.Value)
+            {
+                throw new InvalidOperationException("a bug in a metrics listener");
+            }
+        });
+        listener.Start();
+        return listener;
     }
 
     private static readonly AsyncLocal<bool> InThisTest = new();

@@ -142,7 +142,18 @@ public class ImageGenerationOperation
         }
 
         var prediction = await _client.Waiter.WaitAsync(_state, schedule, deadlineTimestamp, progress, cancellationToken).ConfigureAwait(false);
-        return TryBuildValue() ?? throw (_outputFailure ?? (Exception)Failure(prediction));
+        ImageResult? value;
+        try
+        {
+            value = TryBuildValue();
+        }
+        catch (Exception ex) when (ex is not NanoBananaException)
+        {
+            // The caller's telemetry listeners run inside the counters TryBuildValue adds to: the job is done and paid.
+            throw PredictionWaiter.Broken(Id, Model, _state.Status.Value, ex);
+        }
+
+        return value ?? throw (_outputFailure ?? (Exception)Failure(prediction));
     }
 
     // Builds the result once the prediction completed with outputs. An output that cannot be decoded or is refused

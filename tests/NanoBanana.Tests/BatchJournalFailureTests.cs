@@ -28,6 +28,26 @@ public class BatchJournalFailureTests
     }
 
     [Fact]
+    public async Task A_retried_write_waits_on_real_time_even_when_the_batch_runs_on_a_fake_clock()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        var journal = new FailingJournal(new InMemoryPredictionJournal()) { AcceptedFailures = 1 };
+        var results = new List<BatchItemResult>();
+        var run = Task.Run(async () =>
+        {
+            await foreach (var r in client.RunBatchAsync([Job("a")], new BatchOptions { Journal = journal, TimeProvider = new ManualTimeProvider() }))
+            {
+                results.Add(r);
+            }
+        });
+
+        await run.WaitAsync(TimeSpan.FromSeconds(60)); // a clock that never moves must not stall the retry
+        Assert.Equal(BatchOutcome.Completed, Assert.Single(results).Outcome);
+        Assert.Equal(JournalState.Completed, Assert.Single(await journal.Inner.ReadAsync()).State);
+    }
+
+    [Fact]
     public async Task A_journal_that_cannot_record_an_accepted_job_does_not_lose_it()
     {
         await using var emulator = await Emu.StartAsync();

@@ -504,7 +504,8 @@ internal sealed class BatchRunner : IDisposable
             }
             catch (Exception ex) when (ex is not OperationCanceledException && attempt < JournalAttempts)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), _time, CancellationToken.None).ConfigureAwait(false);
+                // The store's own time, not the batch's clock: a test's fake clock must not stall a retry of real I/O.
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

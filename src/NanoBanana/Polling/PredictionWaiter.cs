@@ -237,12 +237,15 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
     /// A failure after acceptance that is neither the caller's cancellation nor one of the SDK's own exceptions, as a
     /// <see cref="NanoBananaException"/> that carries the prediction id (the cause inside).
     /// </summary>
-    internal static NanoBananaException Broken(string id, ImageModel model, string lastStatus, Exception inner) =>
-        new($"Waiting for prediction {id} on {model.DisplayName} failed: {SafeText.Printable(inner.Message)} ({inner.GetType().Name}; last status: {SafeText.OneLine(lastStatus)}). " +
-            $"The prediction was accepted and runs on; it is billed if it completes. Resume with client.ResumeAsync(\"{id}\", \"{model.Id}\").", inner)
+    internal static NanoBananaException Broken(string id, ImageModel model, string lastStatus, Exception inner)
+    {
+        var shown = SafeText.OneLine(id); // in the message; PredictionId keeps the id exactly, for resuming
+        return new($"Waiting for prediction {shown} on {model.DisplayName} failed: {SafeText.Printable(inner.Message)} ({inner.GetType().Name}; last status: {SafeText.OneLine(lastStatus)}). " +
+            $"The prediction was accepted and runs on; it is billed if it completes. Resume with client.ResumeAsync(\"{shown}\", \"{model.Id}\").", inner)
         {
             PredictionId = id,
         };
+    }
 
     /// <summary>
     /// Tells the progress callback about the current status unless it already knows it. A callback that throws is

@@ -60,7 +60,7 @@ public class CallerComponentTests
     [Fact]
     public async Task A_handler_that_fails_on_polls_leaves_the_id_and_a_resume_collects_the_image()
     {
-        await using var emulator = await Emu.StartAsync();
+        await using var emulator = await Emu.StartAsync(timeScale: 0.05); // a job of 0.2-0.4 s, so the submit's answer does not already report it done
         using var http = new HttpClient(new BuggyHandler("on polls"));
         using var client = new NanoBananaClient(Emu.Options(emulator), http);
 
@@ -83,7 +83,7 @@ public class CallerComponentTests
     [Fact]
     public async Task An_http_client_timeout_on_a_poll_is_not_the_callers_cancellation_and_leaves_the_id()
     {
-        await using var emulator = await Emu.StartAsync();
+        await using var emulator = await Emu.StartAsync(timeScale: 0.05); // a job of 0.2-0.4 s, so the submit's answer does not already report it done
         using var http = new HttpClient(new BuggyHandler("timeout on polls"));
         using var client = new NanoBananaClient(Emu.Options(emulator), http);
 
@@ -141,7 +141,7 @@ public class CallerComponentTests
     [Fact]
     public async Task A_tracing_listener_that_throws_on_a_poll_span_leaves_the_id()
     {
-        await using var emulator = await Emu.StartAsync();
+        await using var emulator = await Emu.StartAsync(timeScale: 0.05); // a job of 0.2-0.4 s, so the submit's answer does not already report it done
         using var client = Emu.Client(emulator);
         using var listener = new System.Diagnostics.ActivityListener
         {

@@ -161,6 +161,33 @@ public sealed class CompletionTimesTests : IDisposable
         Assert.Equal([new(3.123, 4), new(7.5, double.PositiveInfinity)], (await Read(json)).Models.Single().Waits);
     }
 
+    [Fact]
+    public async Task Waits_shorter_than_half_a_millisecond_are_written_as_one_and_the_file_stays_readable()
+    {
+        // A job the submit's answer already reported done, on a fast service: it took a fraction of a millisecond by the
+        // client's clock. Rounded to 0 it made the whole file unreadable (an upper bound must be above 0).
+        var stats = new LatencyStatistics();
+        stats.RecordExact(Flash, 0.0002);
+        stats.RecordInterval(Flash, 0, 0.0004);
+        stats.RecordCensored(Flash, 0.0003);
+        var json = Encoding.UTF8.GetString(await Saved(stats));
+
+        Assert.Contains("\"waits\":[[0.001,0.001],[0,0.001],[0.001,null]]", json);
+        Assert.Equal(3, (await Read(json)).Waits);
+
+        // A trusted report of such a job stays an exact wait inside its interval, so its entry reads back too.
+        var trusted = new LatencyStatistics();
+        for (var i = 0; i < LatencyStatistics.ReportConfirmations; i++)
+        {
+            trusted.RecordCompletion(Flash, 3.0, 4.0, 3.5);
+        }
+
+        Assert.Equal(ReportedTimeUse.Used, trusted.RecordCompletion(Flash, 0, 0.0004, 0.0002));
+        var restored = (await Read(Encoding.UTF8.GetString(await Saved(trusted)))).Models.Single();
+        Assert.Equal(new CompletionObservation(0.001, 0.001), restored.Waits[^1]);
+        Assert.Equal(new ReportedWait(restored.Waits.Length - 1, new CompletionObservation(0, 0.001)), restored.FromReports[^1]);
+    }
+
     [Theory]
     [InlineData("not json", "not valid JSON")]
     [InlineData("null", "empty")]

@@ -173,11 +173,24 @@ internal static class CompletionTimesFile
             {
                 Confirmed = m.ReportsConfirmed,
                 Refuted = m.ReportsRefuted,
-                FromReports = [.. m.FromReports.Select(r => (double?[])[r.Index, Math.Round(r.Interval.Lower, 3), Math.Round(r.Interval.Upper, 3)])],
+                FromReports = [.. m.FromReports.Select(r => (double?[])[r.Index, .. ToWire(r.Interval)])],
             };
 
-    private static double?[] ToWire(CompletionObservation o) =>
-        [Math.Round(o.Lower, 3), o.IsCensored ? null : Math.Round(o.Upper, 3)];
+    private static double?[] ToWire(CompletionObservation o)
+    {
+        if (o.IsCensored)
+        {
+            return [Seconds(o.Lower), null];
+        }
+
+        var upper = Seconds(o.Upper);
+        return [o.Lower == o.Upper ? upper : Math.Min(Math.Round(o.Lower, 3), upper), upper]; // an exact time stays exact
+    }
+
+    // To the millisecond, but never 0: a reader refuses an upper bound of 0 and a censored lower bound of 0, and a job
+    // that a submit's answer already reported done can have taken a fraction of a millisecond by the client's clock.
+    // Rounding up to 1 ms is monotone, so a reported time stays inside its interval.
+    private static double Seconds(double value) => Math.Max(0.001, Math.Round(value, 3));
 
     private static CompletionObservation? FromWire(double?[]? wait)
     {

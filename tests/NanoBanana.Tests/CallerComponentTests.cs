@@ -32,12 +32,39 @@ public class CallerComponentTests
         }
     }
 
+    // An emulator and a client whose HttpClient goes through a BuggyHandler. A poll-dependent case runs its jobs for
+    // 0.2-0.4 s (time scale 0.05), so the submit's answer does not already report them done.
+    private sealed class Rig : IAsyncDisposable
+    {
+        private Rig(NanoBanana.Emulator.NanoBananaEmulator emulator, HttpClient http)
+        {
+            Emulator = emulator;
+            Http = http;
+            Client = new NanoBananaClient(Emu.Options(emulator), http);
+        }
+
+        public NanoBanana.Emulator.NanoBananaEmulator Emulator { get; }
+
+        public HttpClient Http { get; }
+
+        public NanoBananaClient Client { get; }
+
+        public static async Task<Rig> StartAsync(string handler, bool polls = false) =>
+            new(await Emu.StartAsync(timeScale: polls ? 0.05 : 0.001), new HttpClient(new BuggyHandler(handler)));
+
+        public async ValueTask DisposeAsync()
+        {
+            Client.Dispose();
+            Http.Dispose();
+            await Emulator.DisposeAsync();
+        }
+    }
+
     [Fact]
     public async Task A_handler_that_fails_after_the_submit_left_makes_an_unknown_outcome_never_repeated()
     {
-        await using var emulator = await Emu.StartAsync();
-        using var http = new HttpClient(new BuggyHandler("after submit"));
-        using var client = new NanoBananaClient(Emu.Options(emulator), http);
+        await using var rig = await Rig.StartAsync("after submit");
+        var (emulator, client) = (rig.Emulator, rig.Client);
 
         var ex = await Assert.ThrowsAsync<SubmitOutcomeUnknownException>(() => client.GenerateAsync(new ImageJob("a lamp")));
         Assert.Contains("a bug in a handler", ex.Message, StringComparison.Ordinal);
@@ -49,9 +76,8 @@ public class CallerComponentTests
     [Fact]
     public async Task A_handler_that_fails_before_anything_left_throws_its_own_exception()
     {
-        await using var emulator = await Emu.StartAsync();
-        using var http = new HttpClient(new BuggyHandler("before submit"));
-        using var client = new NanoBananaClient(Emu.Options(emulator), http);
+        await using var rig = await Rig.StartAsync("before submit");
+        var (emulator, client) = (rig.Emulator, rig.Client);
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => client.GenerateAsync(new ImageJob("a lamp")));
         Assert.Equal(0, emulator.Count("submit"));
@@ -60,9 +86,8 @@ public class CallerComponentTests
     [Fact]
     public async Task A_handler_that_fails_on_polls_leaves_the_id_and_a_resume_collects_the_image()
     {
-        await using var emulator = await Emu.StartAsync(timeScale: 0.05); // a job of 0.2-0.4 s, so the submit's answer does not already report it done
-        using var http = new HttpClient(new BuggyHandler("on polls"));
-        using var client = new NanoBananaClient(Emu.Options(emulator), http);
+        await using var rig = await Rig.StartAsync("on polls", polls: true);
+        var (emulator, client) = (rig.Emulator, rig.Client);
 
         var ex = await Assert.ThrowsAsync<NanoBananaException>(() => client.GenerateAsync(new ImageJob("a lamp")));
         var job = emulator.Jobs.Single();
@@ -83,9 +108,8 @@ public class CallerComponentTests
     [Fact]
     public async Task An_http_client_timeout_on_a_poll_is_not_the_callers_cancellation_and_leaves_the_id()
     {
-        await using var emulator = await Emu.StartAsync(timeScale: 0.05); // a job of 0.2-0.4 s, so the submit's answer does not already report it done
-        using var http = new HttpClient(new BuggyHandler("timeout on polls"));
-        using var client = new NanoBananaClient(Emu.Options(emulator), http);
+        await using var rig = await Rig.StartAsync("timeout on polls", polls: true);
+        var (emulator, client) = (rig.Emulator, rig.Client);
 
         var ex = await Assert.ThrowsAsync<NanoBananaException>(() => client.GenerateAsync(new ImageJob("a lamp")));
         Assert.Equal(emulator.Jobs.Single().Id, ex.PredictionId);

@@ -1,17 +1,24 @@
 namespace NanoBanana.Diagnostics;
 
 /// <summary>
-/// Service text made safe to show in a message, a log line, a terminal or a span: control characters and bidirectional
-/// overrides replaced by U+FFFD. The rule behind <see cref="Protocol.SecretRedactor.Printable"/> and
-/// <see cref="Protocol.SecretRedactor.OneLine"/>, kept here so that telemetry (below the protocol) can use it too.
+/// Service text made safe to show in a message, a log line, a terminal or a span. It lives in Diagnostics, the lowest
+/// floor that shows text, so that telemetry can use it as well as the protocol (with redaction:
+/// <see cref="Protocol.SecretRedactor.Clean"/>) and the poll loop.
 /// </summary>
 internal static class SafeText
 {
-    /// <summary>Control characters other than line feed and tab, and bidirectional overrides, replaced.</summary>
+    /// <summary>
+    /// <paramref name="text"/> with control characters (other than line feed and tab: escape sequences, bells, carriage
+    /// returns) and bidirectional overrides replaced by U+FFFD, so that a service's text in a message, a log line or a
+    /// terminal cannot act on the terminal, forge log lines or read in another order than it is stored.
+    /// </summary>
     [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(text))]
     public static string? Printable(string? text) => Replaced(text, oneLine: false);
 
-    /// <summary>As <see cref="Printable"/>, with line feeds and tabs replaced too: for a value inside one line.</summary>
+    /// <summary>
+    /// <paramref name="text"/> as <see cref="Printable"/> makes it, with line feeds and tabs replaced too: for a value
+    /// such as a prediction id inside one log line, where a line break would start a forged line.
+    /// </summary>
     [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(text))]
     public static string? OneLine(string? text) => Replaced(text, oneLine: true);
 

@@ -146,24 +146,9 @@ internal sealed class SecretRedactor
 
     /// <summary>
     /// Service text made safe to show: the key removed (<see cref="Redact"/>), and characters that would act on a
-    /// terminal or reorder what is read (<see cref="Printable"/>) replaced.
+    /// terminal or reorder what is read replaced (<see cref="Diagnostics.SafeText.Printable"/>).
     /// </summary>
-    public string? Clean(string? text, bool textWasCut = false) => Printable(Redact(text, textWasCut));
-
-    /// <summary>
-    /// <paramref name="text"/> with control characters (other than line feed and tab: escape sequences, bells, carriage
-    /// returns) and bidirectional overrides replaced by U+FFFD, so that a service's text in a message, a log line or a
-    /// terminal cannot act on the terminal, forge log lines or read in another order than it is stored.
-    /// </summary>
-    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(text))]
-    public static string? Printable(string? text) => Diagnostics.SafeText.Printable(text);
-
-    /// <summary>
-    /// <paramref name="text"/> as <see cref="Printable"/> makes it, with line feeds and tabs replaced too: for a value
-    /// such as a prediction id inside one log line, where a line break would start a forged line.
-    /// </summary>
-    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(text))]
-    public static string? OneLine(string? text) => Diagnostics.SafeText.OneLine(text);
+    public string? Clean(string? text, bool textWasCut = false) => Diagnostics.SafeText.Printable(Redact(text, textWasCut));
 
     /// <summary>Cleans (<see cref="Clean"/>), then cuts to <paramref name="maxChars"/> characters (with an ellipsis when cut).</summary>
     public string Excerpt(string text, int maxChars, bool textWasCut)

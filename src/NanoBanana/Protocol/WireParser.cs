@@ -46,7 +46,7 @@ internal static class WireParser
 
         var dto = envelope.Data ?? (LooksLikePrediction(envelope) ? envelope : null);
         var bodyId = dto is null ? null : ReadString(dto.Id);
-        var statusText = dto is null ? null : SecretRedactor.Printable(ReadStatus(dto.Status));
+        var statusText = dto is null ? null : Diagnostics.SafeText.Printable(ReadStatus(dto.Status));
         if (string.IsNullOrEmpty(statusText))
         {
             // WaveSpeed-style envelopes can carry an error with HTTP 200: {"code":404,"message":"…","data":null}.

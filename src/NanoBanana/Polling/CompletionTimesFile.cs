@@ -61,23 +61,20 @@ internal static class CompletionTimesFile
     public static async Task<Contents> ReadAsync(Stream source, CancellationToken cancellationToken)
     {
         // Bounded before parsing: a hostile or corrupt file cannot make the reader buffer more than MaxBytes.
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await source.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        byte[] bytes;
+        try
         {
-            if (buffer.Length + read > MaxBytes)
-            {
-                throw new InvalidDataException($"Completion times: the document is larger than {MaxBytes} bytes.");
-            }
-
-            buffer.Write(chunk, 0, read);
+            bytes = await Protocol.BoundedBody.ReadAsync(source, MaxBytes, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Protocol.BoundedBody.TooLargeException)
+        {
+            throw new InvalidDataException($"Completion times: the document is larger than {MaxBytes} bytes.");
         }
 
         DocumentDto? dto;
         try
         {
-            dto = JsonSerializer.Deserialize(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), CompletionTimesJsonContext.Default.DocumentDto);
+            dto = JsonSerializer.Deserialize(bytes, CompletionTimesJsonContext.Default.DocumentDto);
         }
         catch (JsonException ex)
         {

@@ -28,17 +28,29 @@ internal static class BoundedBody
         }
 
         await using var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        using var buffer = new MemoryStream(announced is { } n ? (int)Math.Min(n, limit) : Chunk);
+        return await ReadAsync(stream, limit, announced, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Reads <paramref name="stream"/> to its end, or throws <see cref="TooLargeException"/> once it passes
+    /// <paramref name="limit"/> bytes, having read at most one byte more than the limit. Left open.
+    /// </summary>
+    /// <param name="stream">What to read.</param>
+    /// <param name="limit">The most bytes accepted.</param>
+    /// <param name="announced">The length the sender announced, if any (sizes the buffer; reported when too large).</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    public static async Task<byte[]> ReadAsync(Stream stream, long limit, long? announced, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream(announced is { } n ? (int)Math.Min(n, limit) : (int)Math.Min(Chunk, limit));
         var chunk = new byte[Chunk];
         int read;
-        while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        while ((read = await stream.ReadAsync(chunk.AsMemory(0, (int)Math.Min(Chunk, limit + 1 - buffer.Length)), cancellationToken).ConfigureAwait(false)) > 0)
         {
-            if (buffer.Length + read > limit)
+            buffer.Write(chunk, 0, read);
+            if (buffer.Length > limit)
             {
                 throw new TooLargeException(limit, announced);
             }
-
-            buffer.Write(chunk, 0, read);
         }
 
         return buffer.Length == buffer.Capacity ? buffer.GetBuffer() : buffer.ToArray();

@@ -66,35 +66,17 @@ public sealed class WebhookVerifier
     {
         ArgumentNullException.ThrowIfNull(body);
         CheckHeaders(webhookId, timestamp, signature);
-        var buffer = new byte[Math.Min(MaxBodyBytes + 1, 16 * 1024)];
-        var length = 0;
-        while (true)
+        byte[] bytes;
+        try
         {
-            if (length == buffer.Length)
-            {
-                if (length > MaxBodyBytes)
-                {
-                    throw new WebhookVerificationException($"The body is larger than {MaxBodyBytes} bytes; a delivery is one prediction of a few KB.");
-                }
-
-                Array.Resize(ref buffer, (int)Math.Min((long)MaxBodyBytes + 1, 2L * buffer.Length));
-            }
-
-            var read = await body.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
-            if (read == 0)
-            {
-                break;
-            }
-
-            length += read;
+            bytes = await BoundedBody.ReadAsync(body, MaxBodyBytes, null, cancellationToken).ConfigureAwait(false);
         }
-
-        if (length > MaxBodyBytes)
+        catch (BoundedBody.TooLargeException)
         {
             throw new WebhookVerificationException($"The body is larger than {MaxBodyBytes} bytes; a delivery is one prediction of a few KB.");
         }
 
-        return VerifySignature(webhookId!, timestamp!, signature!, buffer.AsSpan(0, length));
+        return VerifySignature(webhookId!, timestamp!, signature!, bytes);
     }
 
     private void CheckHeaders(string? webhookId, string? timestamp, string? signature)

@@ -87,7 +87,7 @@ internal sealed class AttemptLoop
                 Log.WaitCanceled(_host.Logger, operation!.State.LogId, operation.Model.Id);
                 throw;
             }
-            catch (Exception ex) when (ex is not NanoBananaException && (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested))
+            catch (Exception ex) when (PredictionWaiter.IsForeign(ex, cancellationToken))
             {
                 // Outside the wait's own net (which already gives the id): the caller's telemetry listeners, run inside
                 // the SDK's counters and spans right after acceptance or completion.

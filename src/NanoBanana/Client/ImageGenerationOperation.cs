@@ -147,7 +147,7 @@ public class ImageGenerationOperation
         {
             value = TryBuildValue();
         }
-        catch (Exception ex) when (ex is not NanoBananaException)
+        catch (Exception ex) when (PredictionWaiter.IsForeign(ex, CancellationToken.None))
         {
             // The caller's telemetry listeners run inside the counters TryBuildValue adds to: the job is done and paid.
             throw PredictionWaiter.Broken(Id, Model, _state.Status.Value, ex);

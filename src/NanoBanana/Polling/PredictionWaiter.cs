@@ -149,7 +149,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         {
             throw Canceled(state, ex, cancellationToken);
         }
-        catch (Exception ex) when (ex is not NanoBananaException && (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested))
+        catch (Exception ex) when (IsForeign(ex, cancellationToken))
         {
             throw WaitBroken(state, ex);
         }
@@ -221,7 +221,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
             RecordUnfinished(state);
             throw;
         }
-        catch (Exception ex) when (ex is not NanoBananaException && (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested))
+        catch (Exception ex) when (IsForeign(ex, cancellationToken))
         {
             // Anything else (a bug in an HTTP handler of the caller's, an HttpClient disposed or timed out mid-wait) must
             // not cost the id of an accepted job: the caller gets it in a NanoBananaException, with the cause inside.
@@ -232,6 +232,13 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
 
     // Any failure that is not the caller's cancellation nor one of ours, with the id: see WaitAsync.
     private static NanoBananaException WaitBroken(PollState state, Exception inner) => Broken(state.Id, state.Model, state.Status.Value, inner);
+
+    /// <summary>
+    /// Whether <paramref name="ex"/> is neither one of the SDK's own exceptions nor the caller's cancellation: a failure of
+    /// something else (an HTTP handler, a listener, a disposed HttpClient) that must reach the caller as <see cref="Broken"/>.
+    /// </summary>
+    internal static bool IsForeign(Exception ex, CancellationToken callerToken) =>
+        ex is not NanoBananaException && (ex is not OperationCanceledException || !callerToken.IsCancellationRequested);
 
     /// <summary>
     /// A failure after acceptance that is neither the caller's cancellation nor one of the SDK's own exceptions, as a

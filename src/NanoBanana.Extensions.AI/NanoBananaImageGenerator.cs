@@ -59,14 +59,98 @@ public sealed class NanoBananaImageGenerator : IImageGenerator
     public ImageGeneratorMetadata Metadata { get; }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// <see cref="ImageGenerationOptions.Count"/> runs that many predictions at once (one image each, each billed).
+    /// With more than one, a prediction that does not complete never costs the others: the call throws
+    /// <see cref="ImageGenerationIncompleteException"/> with the completed results and every failure's prediction id
+    /// (inside a <see cref="PredictionCanceledException"/> when <paramref name="cancellationToken"/> was cancelled).
+    /// A request that is invalid throws <see cref="ArgumentException"/> before anything is sent.
+    /// </remarks>
     public async Task<ImageGenerationResponse> GenerateAsync(ImageGenerationRequest request, ImageGenerationOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         var job = ToJob(request, options);
-        var count = Math.Max(1, options?.Count ?? 1);
+        var count = options?.Count ?? 1;
+        if (count < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), count, $"ImageGenerationOptions.Count must be at least 1, not {count}.");
+        }
 
-        // One image per prediction on these routes: Count runs that many jobs (each one billed).
-        var results = await Task.WhenAll(Enumerable.Range(0, count).Select(_ => _client.GenerateAsync(job, cancellationToken))).ConfigureAwait(false);
+        if (count == 1)
+        {
+            var one = await _client.GenerateAsync(job, cancellationToken).ConfigureAwait(false);
+            return new ImageGenerationResponse(await ContentsAsync([one], job, options, cancellationToken).ConfigureAwait(false)) { RawRepresentation = one };
+        }
+
+        // Every prediction runs to its end before anything is thrown, so a failure never hides what the others cost.
+        var runs = Enumerable.Range(0, count).Select(_ => _client.GenerateAsync(job, cancellationToken)).ToArray();
+        try
+        {
+            await Task.WhenAll(runs).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            var completed = runs.Where(r => r.IsCompletedSuccessfully).Select(r => r.Result).ToArray();
+            var failures = new List<Exception>();
+            foreach (var run in runs.Where(r => !r.IsCompletedSuccessfully))
+            {
+                // Awaiting a finished task gives back its own exception; a cancelled task's is not in Task.Exception.
+                try
+                {
+                    await run.ConfigureAwait(false);
+                }
+                catch (Exception failure)
+                {
+                    failures.Add(failure);
+                }
+            }
+
+            throw Incomplete(completed, failures, cancellationToken);
+        }
+
+        var results = runs.Select(r => r.Result).ToArray();
+        try
+        {
+            return new ImageGenerationResponse(await ContentsAsync(results, job, options, cancellationToken).ConfigureAwait(false)) { RawRepresentation = results };
+        }
+        catch (Exception ex) when (ex is NanoBananaException or OperationCanceledException)
+        {
+            // An image that could not be fetched: every prediction completed, and each result can fetch its images again.
+            throw Incomplete(results, [ex], cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// The exception for a request of several predictions that did not all complete: the first failure as it is when
+    /// nothing was accepted or may have been (every job refused before money was at stake), otherwise an
+    /// <see cref="ImageGenerationIncompleteException"/>, inside a <see cref="PredictionCanceledException"/> when the
+    /// caller cancelled and every failure is a cancellation.
+    /// </summary>
+    internal static Exception Incomplete(IReadOnlyList<ImageResult> completed, IReadOnlyList<Exception> failures, CancellationToken cancellationToken)
+    {
+        if (completed.Count == 0 && failures.All(f => ImageGenerationIncompleteException.IdOf(f) is null && f is not SubmitOutcomeUnknownException))
+        {
+            return failures[0];
+        }
+
+        var incomplete = new ImageGenerationIncompleteException(completed, failures);
+        if (cancellationToken.IsCancellationRequested && failures.All(f => f is OperationCanceledException))
+        {
+            var first = failures.OfType<PredictionCanceledException>().FirstOrDefault(f => f.PredictionId is not null);
+            var done = completed.Count > 0 ? completed[0] : null;
+            return new PredictionCanceledException(incomplete.Message, incomplete, cancellationToken)
+            {
+                PredictionId = first?.PredictionId ?? done?.PredictionId,
+                ModelId = first?.ModelId ?? done?.Model.Id,
+                LastStatus = first?.LastStatus,
+            };
+        }
+
+        return incomplete;
+    }
+
+    private static async Task<List<AIContent>> ContentsAsync(IReadOnlyList<ImageResult> results, ImageJob job, ImageGenerationOptions? options, CancellationToken cancellationToken)
+    {
         var contents = new List<AIContent>();
         foreach (var result in results)
         {
@@ -84,7 +168,7 @@ public sealed class NanoBananaImageGenerator : IImageGenerator
             }
         }
 
-        return new ImageGenerationResponse(contents) { RawRepresentation = results.Length == 1 ? results[0] : results };
+        return contents;
     }
 
     /// <inheritdoc />
@@ -121,9 +205,7 @@ public sealed class NanoBananaImageGenerator : IImageGenerator
         var references = new List<ReferenceImage>();
         foreach (var content in request.OriginalImages ?? [])
         {
-            var kind = content.AdditionalProperties?.TryGetValue(ReferenceKindKey, out var k) == true
-                ? Enum.Parse<ReferenceKind>(k?.ToString() ?? "Other", ignoreCase: true)
-                : ReferenceKind.Other;
+            var kind = Get(content.AdditionalProperties, ReferenceKindKey, ParseEnum<ReferenceKind>, ReferenceKind.Other, "request", "face, object or other");
             references.Add(content switch
             {
                 UriContent u => new ReferenceImage(u.Uri, kind),
@@ -136,15 +218,8 @@ public sealed class NanoBananaImageGenerator : IImageGenerator
 
         var props = options?.AdditionalProperties;
         var (size, ratio) = options?.ImageSize is { } px ? Nearest(px, _catalog) : (ImageSize.OneK, AspectRatio.Square);
-        if (props?.TryGetValue(SizeKey, out var s) == true && s is not null)
-        {
-            size = ImageSize.Parse(s.ToString()!);
-        }
-
-        if (props?.TryGetValue(AspectRatioKey, out var r) == true && r is not null)
-        {
-            ratio = AspectRatio.Parse(r.ToString()!);
-        }
+        size = Get(props, SizeKey, ImageSize.Parse, size, nameof(options), "a size such as 0.5K, 1K, 2K or 4K");
+        ratio = Get(props, AspectRatioKey, AspectRatio.Parse, ratio, nameof(options), "a ratio such as 1:1 or 16:9");
 
         ImageTier? pinned = null;
         if (!string.IsNullOrWhiteSpace(options?.ModelId))
@@ -160,12 +235,12 @@ public sealed class NanoBananaImageGenerator : IImageGenerator
             OutputFormat = options?.MediaType is "image/jpeg" or "image/jpg" ? OutputFormat.Jpeg : OutputFormat.Png,
             Base64Output = options?.ResponseFormat is null or ImageGenerationResponseFormat.Data,
             PinnedTier = pinned,
-            Priority = Get(props, PriorityKey, v => Enum.Parse<RoutingPriority>(v, ignoreCase: true), RoutingPriority.Balanced),
-            TypographyCritical = Get(props, TypographyCriticalKey, bool.Parse, false),
-            ComplexComposition = Get(props, ComplexCompositionKey, bool.Parse, false),
-            Stylized = Get(props, StylizedKey, bool.Parse, false),
-            ImageSearchGrounding = Get(props, ImageSearchGroundingKey, bool.Parse, false),
-            MaxCostUsd = Get<decimal?>(props, MaxCostUsdKey, v => decimal.Parse(v, CultureInfo.InvariantCulture), null),
+            Priority = Get(props, PriorityKey, ParseEnum<RoutingPriority>, RoutingPriority.Balanced, nameof(options), "Balanced, Quality, Cost or Speed"),
+            TypographyCritical = Get(props, TypographyCriticalKey, bool.Parse, false, nameof(options), Boolean),
+            ComplexComposition = Get(props, ComplexCompositionKey, bool.Parse, false, nameof(options), Boolean),
+            Stylized = Get(props, StylizedKey, bool.Parse, false, nameof(options), Boolean),
+            ImageSearchGrounding = Get(props, ImageSearchGroundingKey, bool.Parse, false, nameof(options), Boolean),
+            MaxCostUsd = Get<decimal?>(props, MaxCostUsdKey, v => decimal.Parse(v, NumberStyles.Number, CultureInfo.InvariantCulture), null, nameof(options), "a price in USD such as 0.05"),
         };
     }
 
@@ -191,10 +266,41 @@ public sealed class NanoBananaImageGenerator : IImageGenerator
         return (size, ratio);
     }
 
-    private static T Get<T>(AdditionalPropertiesDictionary? props, string key, Func<string, T> parse, T fallback) =>
-        props?.TryGetValue(key, out var value) == true && value is not null
-            ? value is T typed ? typed : parse(Convert.ToString(value, CultureInfo.InvariantCulture)!)
-            : fallback;
+    private const string Boolean = "true or false";
+
+    /// <summary>
+    /// A <c>nanobanana.*</c> property's value: absent or null gives <paramref name="fallback"/>; a value that does
+    /// not parse is an <see cref="ArgumentException"/> naming the key and what it must be, before anything is sent.
+    /// </summary>
+    private static T Get<T>(AdditionalPropertiesDictionary? props, string key, Func<string, T> parse, T fallback, string parameter, string expected)
+    {
+        if (props?.TryGetValue(key, out var value) != true || value is null)
+        {
+            return fallback;
+        }
+
+        if (value is T typed)
+        {
+            return typed;
+        }
+
+        var text = Convert.ToString(value, CultureInfo.InvariantCulture) ?? "";
+        try
+        {
+            return parse(text);
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException or OverflowException)
+        {
+            throw new ArgumentException($"AdditionalProperties[\"{key}\"] must be {expected}, not \"{text}\".", parameter, ex);
+        }
+    }
+
+    /// <summary>A named member of <typeparamref name="TEnum"/>, case-insensitive; numbers are not names.</summary>
+    private static TEnum ParseEnum<TEnum>(string text)
+        where TEnum : struct, Enum =>
+        !string.IsNullOrWhiteSpace(text) && !char.IsAsciiDigit(text.Trim()[0]) && text.Trim()[0] != '-' && Enum.TryParse<TEnum>(text, ignoreCase: true, out var value) && Enum.IsDefined(value)
+            ? value
+            : throw new FormatException($"'{text}' is not one of {string.Join(", ", Enum.GetNames<TEnum>())}.");
 
     private static string MediaType(OutputFormat format) => format == OutputFormat.Jpeg ? "image/jpeg" : "image/png";
 }

@@ -1,0 +1,116 @@
+using Microsoft.Extensions.AI;
+using NanoBanana.Emulator;
+using NanoBanana.Extensions.AI;
+
+namespace NanoBanana.Tests;
+
+/// <summary>
+/// The Microsoft.Extensions.AI adapter when a request asks for several images, over HTTP against the emulator: a
+/// prediction that does not complete never costs the others, and bad options are refused before anything is sent.
+/// </summary>
+public class ImageGeneratorTests
+{
+    [Fact]
+    public async Task One_failed_prediction_of_three_keeps_the_two_completed_images()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        emulator.EnqueueFault(FaultKind.JobFailsModeration, FaultTarget.Submit);
+
+        var ex = await Assert.ThrowsAsync<ImageGenerationIncompleteException>(() =>
+            client.AsImageGenerator().GenerateAsync(new ImageGenerationRequest("a lamp"), new ImageGenerationOptions { Count = 3 }));
+
+        Assert.Equal(3, emulator.AcceptedSubmits);
+        Assert.Equal(2, ex.Completed.Count);
+        foreach (var result in ex.Completed)
+        {
+            Assert.True(PngWriter.ReadSize(await Assert.Single(result.Images).GetBytesAsync()).Width > 0);
+        }
+
+        var failed = Assert.IsType<PredictionFailedException>(Assert.Single(ex.Failures));
+        Assert.False(string.IsNullOrEmpty(failed.PredictionId));
+        Assert.Equal(failed.PredictionId, ex.PredictionId);
+        Assert.Empty(ex.ResumableIds); // ended failed: refunded, nothing to resume
+        Assert.StartsWith("2 of 3 images completed", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(3, new[] { failed.PredictionId }.Concat(ex.Completed.Select(c => c.PredictionId)).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Cancelled_while_three_predictions_wait_every_id_can_be_resumed()
+    {
+        // Jobs run twice the catalog's longest time, so every first poll (planned inside the catalog's range) sees them running.
+        await using var emulator = await Emu.StartAsync(o => o.LatencySampler = (m, _) => 2 * m.TypicalLatencyMax.TotalSeconds, timeScale: 0.05);
+        using var client = Emu.Client(emulator);
+        using var cts = new CancellationTokenSource();
+        var generating = client.AsImageGenerator().GenerateAsync(new ImageGenerationRequest("a lamp"), new ImageGenerationOptions { Count = 3 }, cts.Token);
+        // Cancel once the client knows all three ids (each was polled); before that a submit's outcome is unknown.
+        while (emulator.Requests.Where(r => r.Kind == "poll").Select(r => r.PredictionId).Distinct().Count() < 3 && !generating.IsCompleted)
+        {
+            await Task.Delay(5);
+        }
+
+        await cts.CancelAsync();
+        var ex = await Assert.ThrowsAsync<PredictionCanceledException>(() => generating); // still an OperationCanceledException
+        var incomplete = Assert.IsType<ImageGenerationIncompleteException>(ex.InnerException);
+        Assert.Empty(incomplete.Completed);
+        Assert.Equal(3, incomplete.Failures.Count);
+        Assert.All(incomplete.Failures, f => Assert.IsType<PredictionCanceledException>(f));
+        Assert.Equal(incomplete.Failures.Count, incomplete.ResumableIds.Distinct().Count());
+        Assert.Contains(ex.PredictionId, incomplete.ResumableIds);
+
+        foreach (var id in incomplete.ResumableIds)
+        {
+            var resumed = await client.ResumeAsync(id);
+            Assert.Equal(id, resumed.PredictionId);
+            Assert.Single(resumed.Images);
+        }
+
+        Assert.Equal(3, emulator.AcceptedSubmits); // nothing was sent twice
+    }
+
+    [Fact]
+    public async Task An_invalid_request_for_several_images_throws_its_own_error_and_sends_nothing()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        var generator = client.AsImageGenerator();
+
+        var ex = await Assert.ThrowsAnyAsync<ArgumentException>(() => generator.GenerateAsync(
+            new ImageGenerationRequest("a lamp"),
+            new ImageGenerationOptions { Count = 3, AdditionalProperties = new() { [NanoBananaImageGenerator.MaxCostUsdKey] = -1m } }));
+        Assert.Contains("MaxCostUsd", ex.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => generator.GenerateAsync(new ImageGenerationRequest("a lamp"), new ImageGenerationOptions { Count = 0 }));
+        Assert.Empty(emulator.Requests);
+    }
+
+    [Theory]
+    [InlineData(NanoBananaImageGenerator.TypographyCriticalKey, "yes", "true or false")]
+    [InlineData(NanoBananaImageGenerator.PriorityKey, "cheapest", "Balanced, Quality, Cost or Speed")]
+    [InlineData(NanoBananaImageGenerator.PriorityKey, "7", "Balanced, Quality, Cost or Speed")]
+    [InlineData(NanoBananaImageGenerator.MaxCostUsdKey, "five cents", "a price in USD")]
+    [InlineData(NanoBananaImageGenerator.SizeKey, "8K", "0.5K, 1K, 2K or 4K")]
+    [InlineData(NanoBananaImageGenerator.AspectRatioKey, "wide", "1:1 or 16:9")]
+    public async Task A_property_that_does_not_parse_is_named_with_what_it_must_be(string key, string value, string expected)
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => client.AsImageGenerator().GenerateAsync(
+            new ImageGenerationRequest("a lamp"), new ImageGenerationOptions { AdditionalProperties = new() { [key] = value } }));
+        Assert.Contains($"AdditionalProperties[\"{key}\"]", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"\"{value}\"", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(emulator.Requests);
+    }
+
+    [Fact]
+    public async Task A_reference_kind_that_does_not_parse_is_named()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        var hand = new UriContent(new Uri("https://img.example/hand.png"), "image/png") { AdditionalProperties = new() { [NanoBananaImageGenerator.ReferenceKindKey] = "hand" } };
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => client.AsImageGenerator().GenerateAsync(new ImageGenerationRequest("x", [hand])));
+        Assert.Contains("\"nanobanana.kind\"", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("face, object or other", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(emulator.Requests);
+    }
+}

@@ -3,7 +3,8 @@
 #   bash tests/newcomer.sh
 # It builds every sample, packs and installs the two dotnet tools (nanobanana, nanobanana-emulator) from a local
 # feed, runs each CLI command with its output piped, talks to a standalone emulator from other processes, sends
-# SIGINT to a running generate and to QuickStart, feeds TieredBatch bad lines and the AspNetCore sample a misspelled
+# SIGINT to a running generate and to QuickStart, feeds TieredBatch bad lines, runs the AspNetCore sample (an image,
+# collected again by id after a caller went away and after a deadline passed) and feeds it a misspelled
 # setting. Ends with "newcomer: N checks, N failed" and exits non-zero when a check failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -184,6 +185,45 @@ NanoBanana__Dedline=00:01:00 timeout 60 dotnet "$(samples_bin AspNetCore AspNetC
 check "AspNetCore with a misspelled setting exits 1" is "$?" 1
 check "  ... naming the key and the likely one" has "$work/asp.txt" "NanoBanana:Dedline is not a setting (did you mean NanoBanana:Deadline?)"
 check "  ... without a stack trace" no_trace "$work/asp.txt"
+
+# The web sample: an image, collected again by id; a caller that goes away and a deadline that passes both leave the
+# address that collects the paid prediction, and collecting sends no second submit.
+asp_start() { # asp_start LOG [env...]: starts the sample on a free port, sets asp_url to its base URL
+  local log=$1
+  shift
+  env "$@" dotnet "$(samples_bin AspNetCore AspNetCore)" --urls http://127.0.0.1:0 >"$log" 2>&1 &
+  pids+=($!)
+  asp_url=""
+  wait_for "$log" "Now listening on: " 60 && asp_url=$(grep -o 'http://127.0.0.1:[0-9]*' "$log" | head -1)
+}
+header() { grep -i "^$2:" "$1" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
+submits() { grep -c "Submitted prediction" "$1"; }
+asp_start "$work/asp-run.txt"
+asp=$asp_url
+check "AspNetCore starts on the emulator without a key" test -n "$asp"
+curl -s -D "$work/asp-h1.txt" -o "$work/asp-1.png" -X POST "$asp/images?prompt=poster&size=2K&ratio=16:9"
+check "  ... POST /images answers with a PNG" is "$(head -c 4 "$work/asp-1.png" | tail -c 3)" "PNG"
+asp_id=$(header "$work/asp-h1.txt" X-NanoBanana-Prediction)
+curl -s -o "$work/asp-2.png" "$asp/images?id=$asp_id"
+check "  ... GET /images?id=$asp_id answers with the same image" cmp -s "$work/asp-1.png" "$work/asp-2.png"
+check "  ... without a second submit" is "$(submits "$work/asp-run.txt")" 1
+curl -s -m 0.3 -X POST "$asp/images?prompt=poster" >/dev/null
+check "  ... a caller that goes away leaves the address that collects the prediction in the log" wait_for "$work/asp-run.txt" "Collect it with GET /images?id=" 10
+gone=$(grep -o 'Collect it with GET /images?id=[^ ]*' "$work/asp-run.txt" | head -1 | cut -d' ' -f5)
+curl -s -o "$work/asp-3.png" -w '%{http_code}' "$asp$gone" >"$work/asp-3.code"
+check "  ... and GET $gone answers 200 with a PNG" is "$(cat "$work/asp-3.code")$(head -c 4 "$work/asp-3.png" | tail -c 3)" "200PNG"
+check "  ... two submits in all" is "$(submits "$work/asp-run.txt")" 2
+check "  ... without a stack trace" no_trace "$work/asp-run.txt"
+asp_start "$work/asp-late.txt" NanoBanana__Deadline=00:00:00.7
+late=$asp_url
+curl -s -o "$work/asp-late.json" -w '%{http_code}' -X POST "$late/images?prompt=poster" >"$work/asp-late.code"
+check "AspNetCore past the job's deadline answers 504" is "$(cat "$work/asp-late.code")" 504
+late_resume=$(json "$work/asp-late.json" 'd["resume"]' 2>/dev/null)
+check "  ... with the prediction id and the address that collects it" is "$late_resume" "/images?id=$(json "$work/asp-late.json" 'd["predictionId"]' 2>/dev/null)&model=gemini-3.1-flash-image-preview"
+sleep 2
+curl -s -o "$work/asp-4.png" -w '%{http_code}' "$late$late_resume" >"$work/asp-4.code"
+check "  ... which answers 200 with a PNG once the job is done" is "$(cat "$work/asp-4.code")$(head -c 4 "$work/asp-4.png" | tail -c 3)" "200PNG"
+check "  ... one submit in all" is "$(submits "$work/asp-late.txt")" 1
 
 echo "newcomer: $checks checks, $failed failed"
 [[ $failed -eq 0 ]]

@@ -30,24 +30,46 @@ app.MapGet("/route", (string prompt, string? size, string? ratio, bool? typograp
     }
 });
 
-app.MapPost("/images", async (HttpContext http, string prompt, string? size, string? ratio, bool? typography, INanoBananaClient client, CancellationToken ct) =>
+// POST /images runs a job and answers with its image. The job is tied to the request: if the caller goes away, or the
+// job's deadline passes, the prediction keeps running on the service and is billed, so the answer (or, when nobody
+// is listening, the log) gives the address that collects it: GET /images?id=…&model=….
+app.MapPost("/images", async (HttpContext http, string prompt, string? size, string? ratio, bool? typography, INanoBananaClient client, ILogger<Program> log, CancellationToken ct) =>
 {
+    ImageJob job;
     try
     {
-        var result = await client.GenerateAsync(Job(prompt, size, ratio, typography), ct);
-        http.Response.Headers["X-NanoBanana-Model"] = result.Model.Id;
-        http.Response.Headers["X-NanoBanana-Prediction"] = result.PredictionId;
-        http.Response.ContentType = "image/png";
-        await result.Images[0].CopyToAsync(http.Response.Body, ct);
-        return Results.Empty;
+        job = Job(prompt, size, ratio, typography);
     }
-    catch (Exception ex) when (ex is ArgumentException or FormatException or NoCapableModelException)
+    catch (Exception ex) when (ex is ArgumentException or FormatException)
     {
         return Results.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest);
     }
-    catch (PredictionTimeoutException ex)
+
+    try
     {
-        return Results.Problem($"{ex.Message}", statusCode: StatusCodes.Status504GatewayTimeout);
+        return await Image(http, await client.GenerateAsync(job, ct), log, ct);
+    }
+    catch (Exception ex) when (ex is ArgumentException or NoCapableModelException)
+    {
+        return Results.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest);
+    }
+    catch (Exception ex) when (ex is NanoBananaException or PredictionCanceledException)
+    {
+        return Failure(http, ex, log);
+    }
+});
+
+// GET /images?id=…&model=… collects a prediction that was accepted earlier: it waits for it (within the deadline) and
+// answers with its image. Nothing is submitted, so nothing is paid again.
+app.MapGet("/images", async (HttpContext http, string id, string? model, INanoBananaClient client, ILogger<Program> log, CancellationToken ct) =>
+{
+    try
+    {
+        return await Image(http, await client.ResumeAsync(id, model, ct), log, ct);
+    }
+    catch (Exception ex) when (ex is NanoBananaException or PredictionCanceledException)
+    {
+        return Failure(http, ex, log);
     }
 });
 
@@ -65,6 +87,65 @@ catch (OptionsValidationException ex)
 
 await app.RunAsync();
 return 0;
+
+// Answers with the first image; the headers name the model and the prediction (its id percent-encoded, as a header
+// carries only plain ASCII and a service's id may not be).
+static async Task<IResult> Image(HttpContext http, ImageResult result, ILogger log, CancellationToken ct)
+{
+    http.Response.Headers["X-NanoBanana-Model"] = result.Model.Id;
+    http.Response.Headers["X-NanoBanana-Prediction"] = Uri.EscapeDataString(result.PredictionId);
+    http.Response.ContentType = result.Images[0].MediaType ?? "image/png";
+    try
+    {
+        await result.Images[0].CopyToAsync(http.Response.Body, ct);
+    }
+    catch (Exception ex) when (ex is NanoBananaException or OperationCanceledException or IOException)
+    {
+        // The headers are gone already: all that is left is to say where the completed image can be fetched again.
+        log.LogWarning("The image of a completed prediction could not be sent ({Reason}). Collect it with GET {Resume}", ex.GetType().Name, Resume(result.PredictionId, result.Model.Id));
+    }
+
+    return Results.Empty;
+}
+
+// Maps the SDK's failures to answers that keep the prediction id wherever the job may still be collected.
+static IResult Failure(HttpContext http, Exception ex, ILogger log)
+{
+    var (id, model) = ex switch
+    {
+        PredictionCanceledException c => (c.PredictionId, c.ModelId),
+        PredictionTimeoutException t => (t.PredictionId, t.ModelId),
+        NanoBananaException n => (n.PredictionId, null),
+        _ => (null, null),
+    };
+    if (http.RequestAborted.IsCancellationRequested)
+    {
+        // The caller went away: nobody reads an answer, so the log keeps the id of the job that runs on.
+        if (id is not null)
+        {
+            log.LogWarning("The caller went away; the prediction runs on and is billed. Collect it with GET {Resume}", Resume(id, model));
+        }
+
+        return Results.Empty;
+    }
+
+    var status = ex switch
+    {
+        PredictionTimeoutException => StatusCodes.Status504GatewayTimeout,
+        ContentPolicyException or PredictionFailedException { IsCallerError: true } => StatusCodes.Status422UnprocessableEntity,
+        _ => StatusCodes.Status502BadGateway,
+    };
+    // A prediction that ended failed is over (and refunded); any other with an id can still be collected.
+    var extensions = id is null ? null : new Dictionary<string, object?>
+    {
+        ["predictionId"] = id,
+        ["resume"] = ex is PredictionFailedException ? null : Resume(id, model),
+    };
+    return Results.Problem(ex.Message, statusCode: status, extensions: extensions);
+}
+
+static string Resume(string id, string? model) =>
+    "/images?id=" + Uri.EscapeDataString(id) + (model is null ? "" : "&model=" + Uri.EscapeDataString(model));
 
 static ImageJob Job(string prompt, string? size, string? ratio, bool? typography) => new(prompt)
 {

@@ -296,6 +296,36 @@ public class ClientTests
         Assert.All(emulator.Requests.Where(r => r.Kind == "poll"), r => Assert.Equal(result.PredictionId, r.PredictionId));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_sync_submit_cut_short_says_the_job_most_likely_runs_on_without_an_id(bool byDeadline)
+    {
+        // The job runs 10 s (real-time equivalent) at 1/20: the sync submit's wait is cut after 0.3 s of it.
+        await using var emulator = await Emu.StartAsync(o => o.LatencySampler = (_, _) => 10, timeScale: 0.05);
+        using var client = Emu.Client(emulator, o =>
+        {
+            o.UseSyncMode = true;
+            o.Deadline = byDeadline ? TimeSpan.FromMilliseconds(300) : TimeSpan.FromMinutes(1);
+        });
+        using var cts = new CancellationTokenSource();
+        if (!byDeadline)
+        {
+            cts.CancelAfter(TimeSpan.FromMilliseconds(300));
+        }
+
+        var ex = await Assert.ThrowsAsync<SubmitOutcomeUnknownException>(() => client.GenerateAsync(new ImageJob("x"), cts.Token));
+        Assert.Null(ex.PredictionId);
+        Assert.Contains("In sync mode the service gives the prediction id only when the job ends", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(1, emulator.AcceptedSubmits);
+        Assert.Equal(1, emulator.Count("submit"));
+
+        // In async mode the same cut leaves the id: the note is for sync mode only.
+        using var asyncClient = Emu.Client(emulator, o => o.Deadline = TimeSpan.FromMilliseconds(300));
+        var timeout = await Assert.ThrowsAsync<PredictionTimeoutException>(() => asyncClient.GenerateAsync(new ImageJob("x")));
+        Assert.NotNull(timeout.PredictionId);
+    }
+
     [Fact]
     public async Task A_foreign_poll_url_is_never_followed_the_client_polls_by_id()
     {

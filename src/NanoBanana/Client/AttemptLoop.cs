@@ -157,7 +157,8 @@ internal sealed class AttemptLoop
             var unknown = ex as SubmitOutcomeUnknownException;
             throw new SubmitOutcomeUnknownException(
                 $"The job's deadline passed while submitting to {model.DisplayName}. The submit may have reached the service and was NOT repeated, " +
-                "because every accepted submit is billed: check the provider's prediction history before submitting again.", ex)
+                "because every accepted submit is billed: check the provider's prediction history before submitting again." +
+                (_sync ? NanoBananaProtocolClient.SyncModeNote : ""), ex)
             {
                 PredictionId = unknown?.PredictionId,
                 StatusCode = unknown?.StatusCode,

@@ -28,7 +28,12 @@ public sealed class NanoBananaOptions : ProtocolOptions
     /// </summary>
     public IReferenceImageUploader? ReferenceImageUploader { get; set; }
 
-    /// <summary>Ask the service to answer the submit with the finished image (sync mode). On a sync timeout the SDK polls the same id.</summary>
+    /// <summary>
+    /// Ask the service to answer the submit with the finished image (sync mode): one request per job. On a sync
+    /// timeout the SDK polls the same id. The service gives the id only when the job ends, so a cancellation or a
+    /// deadline that cuts the submit's wait short is a <see cref="SubmitOutcomeUnknownException"/> without an id
+    /// (the job most likely runs on and is billed); keep it off where waits are cancelled or bounded tightly.
+    /// </summary>
     public bool UseSyncMode { get; set; }
 
     /// <summary>How long one job may take from submit to result before <see cref="PredictionTimeoutException"/>; default 10 minutes.</summary>

@@ -108,7 +108,7 @@ public class NanoBananaProtocolClient
         }
         catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException or IOException or OperationCanceledException or BoundedBody.TooLargeException)
         {
-            throw OutcomeUnknown(path, ex switch
+            throw OutcomeUnknown(request, path, ex switch
             {
                 OperationCanceledException when cancellationToken.IsCancellationRequested => "the caller cancelled after the request was sent",
                 TimeoutRejectedException or OperationCanceledException => "the submit timed out",
@@ -120,7 +120,7 @@ public class NanoBananaProtocolClient
         {
             // Anything else once the body began to leave (a handler of the caller's that fails on the answer, an
             // HttpClient disposed mid-exchange): the service may have accepted the job.
-            throw OutcomeUnknown(path, $"the exchange failed after the request was sent ({ex.GetType().Name}: {Diagnostics.SafeText.Printable(ex.Message)})", ex);
+            throw OutcomeUnknown(request, path, $"the exchange failed after the request was sent ({ex.GetType().Name}: {Diagnostics.SafeText.Printable(ex.Message)})", ex);
         }
 
         using (response)
@@ -144,7 +144,7 @@ public class NanoBananaProtocolClient
                 }
                 catch (Exception ex) when (ex is HttpRequestException or IOException or MalformedResponseException or OperationCanceledException or BoundedBody.TooLargeException)
                 {
-                    throw OutcomeUnknown(path, ex switch
+                    throw OutcomeUnknown(request, path, ex switch
                     {
                         OperationCanceledException when cancellationToken.IsCancellationRequested => "the caller cancelled while the answer was being read",
                         OperationCanceledException => "the answer's body timed out",
@@ -265,7 +265,7 @@ public class NanoBananaProtocolClient
 
         if (error.StatusCode is HttpStatusCode.InternalServerError or HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout)
         {
-            return OutcomeUnknown(path, $"the service answered {(int)error.StatusCode} after receiving the request", error);
+            return OutcomeUnknown(request, path, $"the service answered {(int)error.StatusCode} after receiving the request", error);
         }
 
         return error;
@@ -638,19 +638,28 @@ public class NanoBananaProtocolClient
             LimitName = limitName,
         };
 
-    private static SubmitOutcomeUnknownException OutcomeUnknown(string path, string what, Exception inner)
+    private static SubmitOutcomeUnknownException OutcomeUnknown(SubmitRequest request, string path, string what, Exception inner)
     {
         // The provider's own words (already redacted) belong in the message, not only on the inner exception.
         var api = inner as NanoBananaApiException;
         var said = api?.ProviderMessage is { } m && api is not MalformedResponseException ? $" (the service said: \"{m}\")" : "";
         return new($"Submit to {path} may have reached the service: {what}{said}. It was NOT repeated, because every accepted submit is billed. " +
-            "The job may exist and be charged: check the provider's prediction history before submitting again.", inner)
+            "The job may exist and be charged: check the provider's prediction history before submitting again." + (request.SyncMode ? SyncModeNote : ""), inner)
         {
             PredictionId = (inner as NanoBananaException)?.PredictionId,
             StatusCode = api?.StatusCode,
             ProviderMessage = api is MalformedResponseException ? null : api?.ProviderMessage,
         };
     }
+
+    /// <summary>
+    /// Added to an unknown outcome in sync mode: the service tells the id only when the job ends, so the whole job runs
+    /// inside the submit, and a submit cut off while it waited most likely left a running, billed job with no id.
+    /// </summary>
+    internal const string SyncModeNote =
+        " In sync mode the service gives the prediction id only when the job ends, so a submit cut off while it waited most likely " +
+        "left a running, billed job whose id the SDK never saw; where waits may be cancelled or cut short by a deadline, use async mode " +
+        "(UseSyncMode = false, the default), whose id is known the moment the job is accepted.";
 
     // The submit body, noting whether sending it began: a submit cancelled before that surely reached nobody.
     private sealed class SendTrackingContent(byte[] body) : ByteArrayContent(body)

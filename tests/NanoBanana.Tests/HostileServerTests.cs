@@ -229,8 +229,58 @@ public class HostileServerTests
         Assert.NotEqual(Name("a/b"), Name("a:b")); // both become a_b, told apart by the hash
         Assert.StartsWith("p-a_b-", Name("a/b"), StringComparison.Ordinal);
         Assert.True(Name(new string('x', 5000)).Length < 120);
+
+        // The bound is on bytes: a long id of three- and four-byte characters still names a file that can be written.
+        var folder = Directory.CreateTempSubdirectory("nb-names-").FullName;
+        try
+        {
+            foreach (var id in new[] { new string('画', 300), string.Concat(Enumerable.Repeat("🍌", 200)), "a" + new string('画', 99) })
+            {
+                var name = Name(id);
+                Assert.True(System.Text.Encoding.UTF8.GetByteCount(name) <= 120, $"{name.Length} characters, {System.Text.Encoding.UTF8.GetByteCount(name)} bytes");
+                Assert.False(char.IsHighSurrogate(name[^13]), "a surrogate pair was split"); // the character before "-hash.jpg"
+                File.WriteAllBytes(Path.Combine(folder, name), [1]);
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
         Assert.Throws<ArgumentException>(() => new GeneratedImage(null, "https://cdn.example/x.png", false, null, "id").SuggestFileName(extension: "/../x"));
         Assert.Equal("image", new GeneratedImage(null, "https://cdn.example/x.png", false, null).SuggestFileName(extension: ""));
+    }
+
+    [Fact]
+    public async Task A_hostile_prediction_id_reaches_messages_and_log_lines_on_one_line_and_bounded()
+    {
+        // An escape sequence, a line break, a right-to-left override and 5,000 characters: the id of every job.
+        var nasty = "x\u001b[2J\ny\u202E" + new string('a', 5000);
+        await using var emulator = await Emu.StartAsync(o => o.IdPrefix = nasty, timeScale: 0.05);
+        var logs = new CapturingLoggerProvider();
+        using var client = Emu.Client(emulator, o => o.Deadline = TimeSpan.FromMilliseconds(150), loggers: logs);
+        var timeout = await Assert.ThrowsAsync<PredictionTimeoutException>(() => client.GenerateAsync(new ImageJob("a lamp")));
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(150));
+        using var patient = Emu.Client(emulator, loggers: logs);
+        var canceled = await Assert.ThrowsAsync<PredictionCanceledException>(() => patient.GenerateAsync(new ImageJob("a lamp"), cts.Token));
+
+        foreach (var (id, text) in new[] { (timeout.PredictionId, timeout.Message), (canceled.PredictionId, canceled.Message), (timeout.PredictionId, timeout.ToString()) })
+        {
+            Assert.StartsWith(nasty, id, StringComparison.Ordinal); // the property keeps the exact id
+            Assert.DoesNotContain('\u001b', text);
+            Assert.DoesNotContain('\u202E', text);
+            Assert.True(text.Length < 2000, $"{text.Length} characters");
+            Assert.Contains("client.ResumeAsync(exception.PredictionId", text, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain('\n', timeout.Message);
+        var lines = logs.Entries.Where(e => e.Category.StartsWith("NanoBanana", StringComparison.Ordinal)).Select(e => e.Message).ToArray();
+        Assert.NotEmpty(lines);
+        Assert.All(lines, l => Assert.True(l.Length < 2000 && !l.Contains('\n', StringComparison.Ordinal) && !l.Contains('\u001b', StringComparison.Ordinal), l[..Math.Min(l.Length, 200)]));
+
+        // The exact id resumes.
+        var resumed = await patient.ResumeAsync(canceled.PredictionId!, canceled.ModelId);
+        Assert.Equal(canceled.PredictionId, resumed.PredictionId);
+        Assert.DoesNotContain('\u001b', resumed.ToString());
     }
 
     [Fact]

@@ -509,8 +509,8 @@ internal sealed class BatchRunner : IDisposable
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                Log.JournalWriteFailed(_logger, SafeText.OneLine(key), SafeText.OneLine(predictionId), what, attempt, SafeText.OneLine(ex.Message));
-                return $"the journal could not record that prediction {predictionId} {what} ({ex.Message})";
+                Log.JournalWriteFailed(_logger, SafeText.Value(key), SafeText.Value(predictionId), what, attempt, SafeText.OneLine(ex.Message));
+                return $"the journal could not record that prediction {SafeText.Value(predictionId)} {what} ({ex.Message})";
             }
         }
     }

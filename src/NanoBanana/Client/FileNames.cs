@@ -6,25 +6,48 @@ namespace NanoBanana;
 /// <summary>File names made from text the caller does not control (a service's prediction id, a batch key).</summary>
 internal static class FileNames
 {
-    // Longer names are cut (and hashed): file systems refuse segments past 255 bytes.
-    private const int MaxStem = 100;
+    // Longer names are cut (and hashed): file systems refuse segments past 255 bytes, and a character can take up to
+    // four bytes in UTF-8, so the bound is on bytes, leaving room for the hash, an index and an extension.
+    private const int MaxStemBytes = 100;
 
     /// <summary>
     /// <paramref name="text"/> as one path segment on every file system: characters some file system refuses, path
-    /// separators and ':' become '_'; a name that changed, is empty, "." or "..", ends in a dot or a space, or is longer
-    /// than 100 characters is cut and gets a short hash of the original, so distinct texts keep distinct names. Text that
-    /// is already a safe name comes back unchanged.
+    /// separators and ':' become '_'; a name that changed, is empty, "." or "..", ends in a dot or a space, or takes more
+    /// than 100 bytes in UTF-8 is cut and gets a short hash of the original, so distinct texts keep distinct names. Text
+    /// that is already a safe name comes back unchanged.
     /// </summary>
     public static string Segment(string text)
     {
         var safe = new string([.. text.Select(c => c < ' ' || c is '"' or '*' or '<' or '>' or '?' or '|' or '/' or '\\' or ':' || Array.IndexOf(Invalid, c) >= 0 ? '_' : c)]);
-        if (safe == text && safe.Length is > 0 and <= MaxStem && safe is not ("." or "..") && !safe.EndsWith('.') && !safe.EndsWith(' '))
+        var fits = Encoding.UTF8.GetByteCount(safe) <= MaxStemBytes;
+        if (safe == text && safe.Length > 0 && fits && safe is not ("." or "..") && !safe.EndsWith('.') && !safe.EndsWith(' '))
         {
             return safe;
         }
 
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(text));
-        return (safe.Length > MaxStem ? safe[..MaxStem] : safe) + "-" + Convert.ToHexString(hash, 0, 4).ToLowerInvariant();
+        return (fits ? safe : Cut(safe)) + "-" + Convert.ToHexString(hash, 0, 4).ToLowerInvariant();
+    }
+
+    // The longest start of the text within MaxStemBytes of UTF-8 that does not split a surrogate pair.
+    private static string Cut(string text)
+    {
+        var bytes = 0;
+        var end = 0;
+        while (end < text.Length)
+        {
+            var width = char.IsHighSurrogate(text[end]) && end + 1 < text.Length && char.IsLowSurrogate(text[end + 1]) ? 2 : 1;
+            var size = Encoding.UTF8.GetByteCount(text.AsSpan(end, width));
+            if (bytes + size > MaxStemBytes)
+            {
+                break;
+            }
+
+            bytes += size;
+            end += width;
+        }
+
+        return text[..end];
     }
 
     private static readonly char[] Invalid = Path.GetInvalidFileNameChars();

@@ -87,7 +87,7 @@ public class ImageGenerationOperation
                 throw Failure(p);
             }
 
-            throw new InvalidOperationException($"Prediction {Id} has not completed yet (status {Status}). Call WaitForCompletionAsync or UpdateStatusAsync.");
+            throw new InvalidOperationException($"Prediction {Diagnostics.SafeText.Value(Id)} has not completed yet (status {Status}). Call WaitForCompletionAsync or UpdateStatusAsync.");
         }
     }
 
@@ -198,7 +198,7 @@ public class ImageGenerationOperation
         NanoBananaTelemetry.JobsFailed.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, Model.Id));
         Log.PredictionFailed(_client.Logger, _state.LogId, Model.Id, p.Error, p.ErrorCode);
         var outputsMissing = p.Status.IsCompleted && p.Outputs.Count == 0;
-        var who = Id.Length == 0 ? $"The synchronous prediction on {Model.DisplayName} (the service returned no id)" : $"Prediction {Id} on {Model.DisplayName}";
+        var who = Id.Length == 0 ? $"The synchronous prediction on {Model.DisplayName} (the service returned no id)" : $"Prediction {Diagnostics.SafeText.Value(Id)} on {Model.DisplayName}";
         return new PredictionFailedException(
             outputsMissing
                 ? $"{who} completed without outputs. A completed run may be billed, so the job was not sent to another model (NanoBanana:FallbackOnEmptyOutput allows it)."
@@ -215,5 +215,5 @@ public class ImageGenerationOperation
     }
 
     /// <inheritdoc />
-    public override string ToString() => $"Operation {Id} on {Model.DisplayName}: {Status}";
+    public override string ToString() => $"Operation {Diagnostics.SafeText.Value(Id)} on {Model.DisplayName}: {Status}";
 }

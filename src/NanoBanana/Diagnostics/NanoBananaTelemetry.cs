@@ -45,19 +45,15 @@ public static class NanoBananaTelemetry
     }
 
     /// <summary>The longest service text (a prediction id, a status) a tag carries.</summary>
-    internal const int MaxTagChars = 256;
+    internal const int MaxTagChars = SafeText.MaxValueChars;
 
     /// <summary>
-    /// Service text (a prediction id, a status) as a tag value: on one line with no character that acts on a terminal
-    /// (<see cref="SafeText.OneLine"/>), and at most <see cref="MaxTagChars"/> characters, so that an
-    /// exporter's console or a log backend shows it as the logs do and a hostile answer cannot bloat every span.
+    /// Service text (a prediction id, a status) as a tag value, as messages and log lines show it
+    /// (<see cref="SafeText.Value"/>): on one line with no character that acts on a terminal, and at most
+    /// <see cref="MaxTagChars"/> characters, so that a hostile answer cannot bloat every span.
     /// </summary>
     [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(text))]
-    internal static string? ServiceText(string? text)
-    {
-        var line = SafeText.OneLine(text);
-        return line is { Length: > MaxTagChars } ? string.Concat(line.AsSpan(0, MaxTagChars - 1), "…") : line;
-    }
+    internal static string? ServiceText(string? text) => SafeText.Value(text);
 
     internal const string TagModel = "nanobanana.model";
     internal const string TagTier = "nanobanana.tier";

@@ -22,6 +22,21 @@ internal static class SafeText
     [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(text))]
     public static string? OneLine(string? text) => Replaced(text, oneLine: true);
 
+    /// <summary>The most characters of a service's value (an id, a status) that a message, a log line or a span shows.</summary>
+    public const int MaxValueChars = 256;
+
+    /// <summary>
+    /// A service's single value (a prediction id, a status) as <see cref="OneLine"/> makes it, cut to
+    /// <see cref="MaxValueChars"/> characters with "…" at the end, so that a hostile id cannot bloat every message
+    /// and log line that names it. The exact value stays on the properties that carry it (<c>PredictionId</c>).
+    /// </summary>
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(text))]
+    public static string? Value(string? text)
+    {
+        var line = OneLine(text);
+        return line is { Length: > MaxValueChars } ? string.Concat(line.AsSpan(0, MaxValueChars - 1), "…") : line;
+    }
+
     private static string? Replaced(string? text, bool oneLine)
     {
         if (text is null || !text.Any(c => IsUnsafe(c, oneLine)))

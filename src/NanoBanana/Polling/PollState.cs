@@ -9,7 +9,7 @@ internal sealed class PollState
     public required string Id { get; init; }
 
     /// <summary>The id as log lines carry it: on one line, with nothing that acts on a terminal (the id is the service's text).</summary>
-    public string LogId => _logId ??= Diagnostics.SafeText.OneLine(Id);
+    public string LogId => _logId ??= Diagnostics.SafeText.Value(Id);
 
     private string? _logId;
 

@@ -341,9 +341,16 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         && (ex.StatusCode is null || ex.StatusCode == HttpStatusCode.NotFound || NanoBananaResilienceHandler.IsTransientStatus(ex.StatusCode.Value))
         && ex.ErrorCode != NanoBananaErrorCodes.Redirect;
 
+    // The call that resumes: with the id written out when the message shows it exactly and it reads as a C# string,
+    // otherwise with the exception's PredictionId, which always holds the exact id.
+    private static string ResumeCall(PollState state) =>
+        state.LogId == state.Id && !state.Id.Contains('"', StringComparison.Ordinal) && !state.Id.Contains('\\', StringComparison.Ordinal)
+            ? $"client.ResumeAsync(\"{state.Id}\", \"{state.Model.Id}\")"
+            : $"client.ResumeAsync(exception.PredictionId, \"{state.Model.Id}\")";
+
     private static PredictionCanceledException Canceled(PollState state, OperationCanceledException inner, CancellationToken token) =>
-        new($"Waiting for prediction {state.Id} on {state.Model.DisplayName} was cancelled (last status: {state.Status}). The prediction was accepted " +
-            $"and runs on; it is billed if it completes. Resume with client.ResumeAsync(\"{state.Id}\", \"{state.Model.Id}\").", inner, token)
+        new($"Waiting for prediction {state.LogId} on {state.Model.DisplayName} was cancelled (last status: {state.Status}). The prediction was accepted " +
+            $"and runs on; it is billed if it completes. Resume with {ResumeCall(state)}.", inner, token)
         {
             PredictionId = state.Id,
             ModelId = state.Model.Id,
@@ -356,8 +363,8 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         Log.DeadlineExceeded(logger, state.LogId, deadline);
         NanoBananaTelemetry.JobsFailed.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, state.Model.Id));
         return new PredictionTimeoutException(
-            $"Prediction {state.Id} on {state.Model.DisplayName} did not finish within its deadline of {deadline} (last status: {state.Status}). " +
-            $"It may still complete and is billed if it does: resume waiting with its id (client.ResumeAsync(\"{state.Id}\", \"{state.Model.Id}\") or client.GetOperation).")
+            $"Prediction {state.LogId} on {state.Model.DisplayName} did not finish within its deadline of {deadline} (last status: {state.Status}). " +
+            $"It may still complete and is billed if it does: resume waiting with its id ({ResumeCall(state)} or client.GetOperation).")
         {
             PredictionId = state.Id,
             LastStatus = state.Status.Value,

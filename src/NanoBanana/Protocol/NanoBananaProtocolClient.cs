@@ -332,7 +332,7 @@ public class NanoBananaProtocolClient
 
     private async Task<Prediction> GetCoreAsync(Uri uri, string? predictionId, bool expectInline, CancellationToken cancellationToken, AttemptClock? attempts = null)
     {
-        var what = $"Polling prediction {predictionId ?? uri.AbsolutePath}";
+        var what = $"Polling prediction {Diagnostics.SafeText.Value(predictionId ?? uri.AbsolutePath)}";
         var limit = expectInline ? _limits.MaxInlineResponseBytes : _limits.MaxJsonBytes;
         using var message = new HttpRequestMessage(HttpMethod.Get, uri);
         message.Options.Set(NanoBananaResilienceHandler.ResponseLimitOption, limit);
@@ -428,7 +428,7 @@ public class NanoBananaProtocolClient
         {
             // The caller stopped a download of a completed (billed) prediction: say which, so it can be fetched again.
             throw new PredictionCanceledException(
-                $"Downloading output {index} of prediction {predictionId} was cancelled. The prediction completed; resume it by id to fetch its output again (outputs are kept for a limited time).",
+                $"Downloading output {index} of prediction {Diagnostics.SafeText.Value(predictionId)} was cancelled. The prediction completed; resume it by id to fetch its output again (outputs are kept for a limited time).",
                 ex,
                 cancellationToken)
             {
@@ -510,7 +510,7 @@ public class NanoBananaProtocolClient
             if (!response.IsSuccessStatusCode)
             {
                 var error = await ReadErrorAsync(response, predictionId, $"Downloading {uri.GetLeftPart(UriPartial.Path)}", cancellationToken).ConfigureAwait(false);
-                throw new OutputUnavailableException($"Output {index} of prediction {predictionId ?? "(unknown)"} could not be downloaded: {error.Message}", error) { PredictionId = predictionId, OutputIndex = index };
+                throw new OutputUnavailableException($"Output {index} of prediction {Diagnostics.SafeText.Value(predictionId) ?? "(unknown)"} could not be downloaded: {error.Message}", error) { PredictionId = predictionId, OutputIndex = index };
             }
 
             var declared = response.Content.Headers.ContentType?.MediaType;
@@ -631,7 +631,7 @@ public class NanoBananaProtocolClient
 
     private static ResponseLimitExceededException TooLarge(string what, long limit, string limitName, string? predictionId, Exception? inner) =>
         new($"{what}: the service sent more than {limit} bytes ({limitName}). Nothing beyond the limit was read." +
-            (predictionId is null ? "" : $" Prediction {predictionId} may have completed and been billed: resume it with a larger limit instead of submitting again."), inner)
+            (predictionId is null ? "" : $" Prediction {Diagnostics.SafeText.Value(predictionId)} may have completed and been billed: resume it with a larger limit instead of submitting again."), inner)
         {
             PredictionId = predictionId,
             Limit = limit,

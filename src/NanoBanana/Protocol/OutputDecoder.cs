@@ -39,7 +39,7 @@ internal static class OutputDecoder
         if (decodedMax - 3 > maxBytes)
         {
             throw new ResponseLimitExceededException(
-                $"Output {index} of prediction {predictionId ?? "(unknown)"} is an inline image of about {decodedMax - 3} bytes, more than NanoBanana:Limits:MaxImageBytes ({maxBytes}). " +
+                $"Output {index} of prediction {Diagnostics.SafeText.Value(predictionId) ?? "(unknown)"} is an inline image of about {decodedMax - 3} bytes, more than NanoBanana:Limits:MaxImageBytes ({maxBytes}). " +
                 "It was not decoded. The prediction completed and may be billed: resume it with a larger limit instead of submitting again.")
             {
                 PredictionId = predictionId,
@@ -61,7 +61,7 @@ internal static class OutputDecoder
 
     /// <summary>The one way an output of a completed prediction is reported unavailable (decoding, URL policy, download).</summary>
     public static OutputUnavailableException Unavailable(string? predictionId, int index, string why, Exception? inner) =>
-        new($"Output {index} of prediction {predictionId ?? "(unknown)"} is unavailable: {why}. The prediction completed and may be billed; it is not resubmitted.", inner)
+        new($"Output {index} of prediction {Diagnostics.SafeText.Value(predictionId) ?? "(unknown)"} is unavailable: {why}. The prediction completed and may be billed; it is not resubmitted.", inner)
         {
             PredictionId = predictionId,
             OutputIndex = index,

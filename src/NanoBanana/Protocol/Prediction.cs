@@ -44,5 +44,5 @@ public sealed class Prediction
         || (Error is { } e && (e.Contains("moderation", StringComparison.OrdinalIgnoreCase) || e.Contains("nsfw", StringComparison.OrdinalIgnoreCase) || e.Contains("safety", StringComparison.OrdinalIgnoreCase) || e.Contains("policy", StringComparison.OrdinalIgnoreCase)));
 
     /// <inheritdoc />
-    public override string ToString() => $"Prediction {Id} ({Status}{(Error is null ? "" : $": {Error}")})";
+    public override string ToString() => $"Prediction {Diagnostics.SafeText.Value(Id)} ({Status}{(Error is null ? "" : $": {Error}")})";
 }

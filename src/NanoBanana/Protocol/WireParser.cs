@@ -391,7 +391,7 @@ internal static class WireParser
             .Append(string.Create(CultureInfo.InvariantCulture, $"{operation} failed: HTTP {(int)status} {reasonPhrase}").TrimEnd())
             .Append(code is null ? "" : $" [{code}]")
             .Append(message is null ? "" : $": {message}")
-            .Append(predictionId is null ? "" : $" (prediction {predictionId})")
+            .Append(predictionId is null ? "" : $" (prediction {Diagnostics.SafeText.Value(predictionId)})")
             .Append(HintFor(status))
             .ToString();
 

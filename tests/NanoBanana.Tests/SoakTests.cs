@@ -10,9 +10,12 @@ public sealed class SoakCollection;
 [Collection(nameof(SoakCollection))]
 public class SoakTests(ITestOutputHelper output)
 {
-    // The emulator's defaults, and two worlds unlike it (other latency shapes, executionTime reported, other spellings).
+    // The emulator's defaults, two worlds unlike it (other latency shapes, executionTime reported, other spellings), and
+    // one whose prediction ids carry escape sequences, line breaks, bidi overrides and path characters.
+    public static TheoryData<string> Worlds() => [.. BatchTests.Worlds(), "hostile-ids"];
+
     [Theory]
-    [MemberData(nameof(BatchTests.Worlds), MemberType = typeof(BatchTests))]
+    [MemberData(nameof(Worlds))]
     public async Task Short_fault_soak_loses_nothing_and_never_pays_twice(string world)
     {
         var report = await SoakRunner.RunAsync(jobs: 100, faultRate: 0.2, timeScale: 0.05, concurrency: 100, configure: o => BatchTests.World(o, world));
@@ -28,6 +31,7 @@ public class SoakTests(ITestOutputHelper output)
         Assert.Equal(0, report.ResumeLost);
         Assert.Equal(0, report.CancelledBeforeSendingButAccepted);
         Assert.Equal(0, report.KeyLeaks);
+        Assert.Equal(0, report.UnsafeTexts);
         Assert.True(report.FaultedExchanges > 0, "the soak must actually inject faults");
         Assert.True(report.Completed > 50, $"most jobs should survive the faults: {report}");
     }

@@ -8,6 +8,9 @@ namespace NanoBanana.Soak;
 /// </summary>
 public static class EmulatorWorlds
 {
+    /// <summary>The start of every prediction id in the "hostile-ids" world.</summary>
+    public static string HostileIdPrefix => "\u001b]0;owned\u0007\n\u202E../" + new string('x', 300) + "-";
+
     /// <summary>Every world by name, with what it changes.</summary>
     public static IReadOnlyDictionary<string, Action<EmulatorOptions>> All { get; } = new Dictionary<string, Action<EmulatorOptions>>(StringComparer.Ordinal)
     {
@@ -23,6 +26,9 @@ public static class EmulatorWorlds
             o.UrlsAsArray = true;
             o.IsoTimestamps = true;
         },
+        // Every prediction id carries an escape sequence, a bell, a line break, a right-to-left override, path
+        // characters and 300 more characters: messages and logs must show it safely, and resuming must use it exactly.
+        ["hostile-ids"] = o => o.IdPrefix = HostileIdPrefix,
         ["wide+executionTime-in-seconds"] = o =>
         {
             o.Latency = new LatencyProfile { Shape = LatencyShape.LogNormal, Sigma = 0.9 };
@@ -30,6 +36,9 @@ public static class EmulatorWorlds
             o.ExecutionTimeFactor = 0.001;
         },
     };
+
+    /// <summary>Whether a text holds a character that acts on a terminal or reorders what is read (as hostile ids carry).</summary>
+    public static bool IsUnsafe(string text) => text.AsSpan().IndexOfAny("\u001b\u0007\u202E") >= 0;
 
     /// <summary>Applies the world named <paramref name="world"/> to <paramref name="options"/>.</summary>
     public static void Configure(EmulatorOptions options, string world) => All[world](options);

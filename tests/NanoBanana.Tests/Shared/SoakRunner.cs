@@ -41,10 +41,13 @@ public sealed record SoakReport(
     /// <summary>Log lines and exception texts that contained the API key (must be 0).</summary>
     public int KeyLeaks { get; init; }
 
+    /// <summary>Log lines and exception texts holding a character that acts on a terminal (escape, bell, bidi override; must be 0).</summary>
+    public int UnsafeTexts { get; init; }
+
     /// <summary>The cancellation, resume and key figures.</summary>
     public string CancellationSummary =>
         $"cancelled after acceptance {CancelledAfterAcceptance} (resumed by id to an image {ResumedToImage}, lost {ResumeLost}), cancelled before sending {CancelledBeforeSending} " +
-        $"(accepted anyway {CancelledBeforeSendingButAccepted}), accepted without a readable id {AcceptedWithoutId}, key leaks {KeyLeaks}";
+        $"(accepted anyway {CancelledBeforeSendingButAccepted}), accepted without a readable id {AcceptedWithoutId}, key leaks {KeyLeaks}, unsafe texts {UnsafeTexts}";
 
     /// <summary>One line per figure.</summary>
     public override string ToString() =>
@@ -253,6 +256,7 @@ public static partial class SoakRunner
             var acceptedTags = log.Where(r => r.Kind == "submit" && r.Accepted && r.Body is not null).Select(r => JobTag.Match(r.Body!).Value).ToHashSet();
             var beforeButAccepted = cancelledBeforeSending.Count(i => acceptedTags.Contains($"soak #{i}:"));
             var leaks = logs.Texts.Count(t => t.Contains(key, StringComparison.Ordinal) || t.Contains("SECRET-4242", StringComparison.Ordinal));
+            var unsafeTexts = logs.Texts.Count(EmulatorWorlds.IsUnsafe);
             return new SoakReport(jobs, completed, typed, untyped, lost, extra, Volatile.Read(ref unobserved), overruns, exchanges, faulted, emulator.AcceptedSubmits, watch.Elapsed, outcomes)
             {
                 CancelledAfterAcceptance = cancelled.Count,
@@ -262,6 +266,7 @@ public static partial class SoakRunner
                 ResumeLost = resumeLost,
                 AcceptedWithoutId = withoutId,
                 KeyLeaks = leaks,
+                UnsafeTexts = unsafeTexts,
             };
         }
         finally

@@ -3,7 +3,8 @@
 #   bash tests/newcomer.sh
 # It builds every sample, packs and installs the two dotnet tools (nanobanana, nanobanana-emulator) from a local
 # feed, runs each CLI command with its output piped, talks to a standalone emulator from other processes, sends
-# SIGINT to a running generate and to QuickStart, feeds TieredBatch bad lines, runs the AspNetCore sample (an image,
+# SIGINT to a running generate and to QuickStart, builds a new console app on the packed library packages that runs
+# the README's usage snippets as pasted, feeds TieredBatch bad lines, runs the AspNetCore sample (an image,
 # collected again by id after a caller went away and after a deadline passed) and feeds it a misspelled
 # setting. Ends with "newcomer: N checks, N failed" and exits non-zero when a check failed.
 set -uo pipefail
@@ -147,8 +148,43 @@ wait "$emu_pid"
 check "nanobanana-emulator stops on SIGTERM with exit 0" is "$?" 0
 check "  ... having accepted 7 jobs (generate, compare x2, batch x3 once, the interrupted one; resume sent no submit)" has emu.txt "Emulator stopped (7 jobs accepted)"
 
-echo "== samples: QuickStart (the README's main job), Ctrl+C, TieredBatch, AspNetCore"
 cd - >/dev/null || exit 1
+
+echo "== a new console app on the packages, running the README's usage snippets as pasted (against an emulator)"
+for project in src/NanoBanana src/NanoBanana.Emulator; do
+  check "pack $project" quiet dotnet pack "$project" -nologo -o "$work/feed" -p:Version="$version"
+done
+check "dotnet new console" quiet dotnet new console -o "$work/app" -n app
+check "dotnet add package NanoBanana and NanoBanana.Emulator" quiet bash -c "dotnet add '$work/app' package NanoBanana --version '$version' --no-restore && dotnet add '$work/app' package NanoBanana.Emulator --version '$version' --no-restore"
+# Program.cs: the README's first usage block and its "start without waiting, resume later" block, as written there; only
+# the options are pointed at an in-process emulator and the snippets' token variables are declared.
+check "the README's usage snippets are found" python3 - README.md "$work/app/Program.cs" <<'EOF'
+import re, sys
+readme = open(sys.argv[1], encoding="utf-8").read()
+blocks = re.findall(r"```csharp\n(.*?)```", readme[readme.index("## Usage"):readme.index("## Providers")], re.S)
+usage = next(b for b in blocks if 'new NanoBananaOptions { ApiKey = "sk-..." }' in b)
+resume = next(b for b in blocks if "StartGenerationAsync" in b and "ResumeAsync" in b)
+usage = usage.replace('new NanoBananaOptions { ApiKey = "sk-..." }', 'emulator.ConfigureClient(new NanoBananaOptions { ApiKey = "sk-..." })')
+lines = (usage + resume).split("\n")
+usings = [l for l in lines if re.fullmatch(r"using [A-Za-z.]+;", l)]
+body = [l for l in lines if l not in usings]
+open(sys.argv[2], "w", encoding="utf-8").write("\n".join(usings + [
+    "using NanoBanana.Emulator;",
+    "await using var emulator = await NanoBananaEmulator.StartAsync(new EmulatorOptions { TimeScale = 0.05 });",
+    "var cancellationToken = CancellationToken.None;",
+    "var ct = cancellationToken;",
+] + body + ['Console.WriteLine($"resumed {resumed.PredictionId} from the id alone");']))
+EOF
+check "  ... build against the packages from a local feed" quiet dotnet build "$work/app" -nologo -p:RestoreAdditionalProjectSources="$work/feed"
+(cd "$work/app" && dotnet run --no-build >"$work/app.txt" 2>&1)
+check "  ... and run: exit 0" is "$?" 0
+check "  ... printing the routing explanation" has "$work/app.txt" "Chosen: Nano Banana Pro"
+check "  ... writing poster.png" is "$(head -c 4 "$work/app/poster.png" 2>/dev/null | tail -c 3)" "PNG"
+check "  ... and resuming a started job from its id alone" has "$work/app.txt" "from the id alone"
+check "  ... without a stack trace" no_trace "$work/app.txt"
+
+echo "== samples: QuickStart (the README's main job), Ctrl+C, TieredBatch, AspNetCore"
+
 samples_bin() { echo "samples/$1/bin/Debug/net10.0/$2.dll"; }
 (cd "$work" && dotnet "$OLDPWD/$(samples_bin QuickStart QuickStart)" >"$work/qs.txt" 2>&1)
 check "QuickStart writes an image" has "$work/qs.txt" "Wrote image/png"

@@ -297,6 +297,13 @@ public class ConformanceTests
         return data;
     }
 
+    [Fact]
+    public void The_readme_counts_the_bodies_the_suite_replays()
+    {
+        var readme = File.ReadAllText(Path.Combine(ArchitectureTests.RepoRoot(), "README.md"));
+        Assert.Contains($"replays {All.Length} provider-shaped bodies", readme, StringComparison.Ordinal);
+    }
+
     [Theory]
     [MemberData(nameof(Cases))]
     public async Task A_provider_body_gets_the_outcome_a_correct_client_derives(ApiProvider provider, string name)

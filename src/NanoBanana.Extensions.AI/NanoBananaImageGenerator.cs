@@ -83,7 +83,9 @@ public sealed class NanoBananaImageGenerator : IImageGenerator
         }
 
         // Every prediction runs to its end before anything is thrown, so a failure never hides what the others cost.
-        var runs = Enumerable.Range(0, count).Select(_ => _client.GenerateAsync(job, cancellationToken)).ToArray();
+        // Each call inside an async lambda: a client that throws before returning its task (a test double, a
+        // decorator) fails that run alone instead of leaving the runs already started unobserved.
+        var runs = Enumerable.Range(0, count).Select(async _ => await _client.GenerateAsync(job, cancellationToken).ConfigureAwait(false)).ToArray();
         try
         {
             await Task.WhenAll(runs).ConfigureAwait(false);

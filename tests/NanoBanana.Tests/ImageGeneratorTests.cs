@@ -1,4 +1,5 @@
 using Microsoft.Extensions.AI;
+using Moq;
 using NanoBanana.Emulator;
 using NanoBanana.Extensions.AI;
 
@@ -66,6 +67,24 @@ public class ImageGeneratorTests
         }
 
         Assert.Equal(3, emulator.AcceptedSubmits); // nothing was sent twice
+    }
+
+    [Fact]
+    public async Task A_client_that_throws_before_returning_its_task_fails_that_run_alone()
+    {
+        // A seam: a client (a decorator, a test double) whose second call throws synchronously, after the first run began.
+        var client = new Mock<INanoBananaClient>();
+        var calls = 0;
+        client.Setup(c => c.GenerateAsync(It.IsAny<ImageJob>(), It.IsAny<CancellationToken>())).Returns(() =>
+            Interlocked.Increment(ref calls) == 2
+                ? throw new InvalidOperationException("decorator bug")
+                : Task.FromResult(NanoBananaModelFactory.ImageResult(predictionId: $"p-{calls}")));
+
+        var ex = await Assert.ThrowsAsync<ImageGenerationIncompleteException>(() =>
+            new NanoBananaImageGenerator(client.Object).GenerateAsync(new ImageGenerationRequest("a lamp"), new ImageGenerationOptions { Count = 3 }));
+        Assert.Equal(2, ex.Completed.Count);
+        Assert.IsType<InvalidOperationException>(Assert.Single(ex.Failures));
+        Assert.Equal(3, calls);
     }
 
     [Fact]

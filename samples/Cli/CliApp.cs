@@ -99,7 +99,7 @@ public static partial class CliApp
         compare.Options.Add(Ratio);
         compare.Options.Add(Tiers);
         compare.Options.Add(Out);
-        compare.SetAction((parse, ct) => WithClientAsync(console, parse, (client, _) => CompareAsync(console, client, parse, ct), ct));
+        compare.SetAction((parse, ct) => WithClientAsync(console, parse, (client, emulator) => CompareAsync(console, client, emulator, parse, ct), ct));
 
         var emulatorCommand = new Command("emulator", "Run the built-in emulator on its own (no key needed) until Ctrl+C, so generate and resume can talk to it from other processes");
         emulatorCommand.Options.Add(EmulatorPort);
@@ -215,7 +215,7 @@ public static partial class CliApp
         return 0;
     }
 
-    private static async Task<int> CompareAsync(IAnsiConsole console, NanoBananaClient client, ParseResult parse, CancellationToken ct)
+    private static async Task<int> CompareAsync(IAnsiConsole console, NanoBananaClient client, NanoBananaEmulator? emulator, ParseResult parse, CancellationToken ct)
     {
         var tiers = parse.GetValue(Tiers)!.SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries))
             .Select(t => Enum.TryParse<ImageTier>(t.Trim(), ignoreCase: true, out var tier) && Enum.IsDefined(tier) ? tier
@@ -261,6 +261,22 @@ public static partial class CliApp
 
                 return (Tier: tier, Result: (ImageResult?)null, Path: "", Error: ex.Message, Elapsed: watch.Elapsed);
             }
+            catch (PredictionCanceledException ex) when (ct.IsCancellationRequested)
+            {
+                // Ctrl+C: every tier that was accepted runs on and is billed, so each says how to collect it (the other
+                // tiers' exceptions would otherwise be lost behind the first one).
+                var resumeWith = ResumeCommand(ex.PredictionId!, ex.ModelId);
+                lock (console)
+                {
+                    console.WriteLine($"{tier}: cancelled; prediction {Shown(ex.PredictionId)} runs on and is billed. Resume with: {resumeWith}{EmulatorStopped(emulator)}");
+                }
+
+                return (Tier: tier, Result: (ImageResult?)null, Path: "", Error: "cancelled; resume with: " + resumeWith, Elapsed: watch.Elapsed);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return (Tier: tier, Result: (ImageResult?)null, Path: "", Error: "cancelled before anything was sent (nothing billed)", Elapsed: watch.Elapsed);
+            }
         }).ToArray();
         var results = await Task.WhenAll(runs);
         var table = new Table().AddColumns("Tier", "Model", "Latency", "Est. cost", "File");
@@ -280,8 +296,15 @@ public static partial class CliApp
             CliJson.Compare(results);
         }
 
-        return results.All(r => r.Error is null) ? 0 : 1;
+        return ct.IsCancellationRequested ? CancelledExitCode : results.All(r => r.Error is null) ? 0 : 1;
     }
+
+    // The command that collects an accepted prediction, ready to paste into a shell.
+    private static string ResumeCommand(string predictionId, string? modelId) =>
+        $"nanobanana resume {ShellWord(predictionId)}{(modelId is null ? "" : " --model " + ShellWord(modelId))}";
+
+    private static string EmulatorStopped(NanoBananaEmulator? emulator) =>
+        emulator is null ? "" : " (this run used an in-process emulator that has now stopped: resuming needs a real service)";
 
     private static async Task<int> RunEmulatorAsync(IAnsiConsole console, ParseResult parse, CancellationToken ct)
     {
@@ -326,9 +349,9 @@ public static partial class CliApp
         catch (PredictionCanceledException ex)
         {
             // Ctrl+C after the service accepted the job: it runs on and is billed. Say how to collect it.
-            var resumeWith = $"nanobanana resume {ShellWord(ex.PredictionId!)}{(ex.ModelId is null ? "" : " --model " + ShellWord(ex.ModelId))}";
+            var resumeWith = ResumeCommand(ex.PredictionId!, ex.ModelId);
             console.MarkupLine($"[yellow]Cancelled.[/] {Markup.Escape(ex.Message)}");
-            console.WriteLine($"Resume with: {resumeWith}{(emulator is null ? "" : " (this run used an in-process emulator that has now stopped: resuming needs a real service)")}");
+            console.WriteLine($"Resume with: {resumeWith}{EmulatorStopped(emulator)}");
             if (CliJson.Enabled)
             {
                 CliJson.Error(ex.Message, CancelledExitCode, ex.PredictionId, resumeWith);
@@ -355,7 +378,7 @@ public static partial class CliApp
         }
         catch (NanoBananaException ex)
         {
-            var resumeWith = ex.PredictionId is { } id ? $"nanobanana resume {ShellWord(id)}{(ex is PredictionTimeoutException { ModelId: { } m } ? " --model " + ShellWord(m) : "")}" : null;
+            var resumeWith = ex.PredictionId is { } id ? ResumeCommand(id, (ex as PredictionTimeoutException)?.ModelId) : null;
             return Fail(console, Clean(ex), FailedExitCode, ex.PredictionId, resumeWith);
         }
         finally

@@ -329,6 +329,34 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Ctrl_C_during_compare_prints_every_accepted_tiers_resume_command_and_exits_130()
+    {
+        await using var emulator = await Emu.StartAsync(timeScale: 0.01);
+        emulator.EnqueueFault(FaultKind.JobNeverFinishes, FaultTarget.Submit, count: 3); // all three still running at Ctrl+C
+        var outDir = Path.Combine(Path.GetTempPath(), "nanobanana-cli-" + Guid.NewGuid().ToString("N"));
+        var (console, output) = TestConsole();
+        using var ctrlC = new CancellationTokenSource();
+        var run = CliApp.RunAsync(["compare", "a fox", "--tiers", "NanoBanana,NanoBanana2,NanoBananaPro", "--out", outDir, .. At(emulator)], console, ctrlC.Token);
+        while (emulator.Requests.Where(r => r.Kind == "poll").Select(r => r.PredictionId).Distinct().Count() < 3 && !run.IsCompleted)
+        {
+            await Task.Delay(5); // a poll of each job means the client holds all three ids
+        }
+
+        ctrlC.Cancel();
+        var code = await run.WaitAsync(TimeSpan.FromSeconds(60));
+        var text = output.ToString();
+        Assert.True(code == CliApp.CancelledExitCode, text);
+        Assert.Equal(3, emulator.Jobs.Count);
+        foreach (var job in emulator.Jobs)
+        {
+            Assert.True(text.Contains($"Resume with: nanobanana resume {job.Id} --model {job.Model.Id}", StringComparison.Ordinal), text);
+        }
+
+        Assert.DoesNotContain("nothing was accepted", text, StringComparison.Ordinal);
+        Assert.Equal(3, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
     public async Task Completion_times_kept_in_a_file_carry_over_to_the_next_run()
     {
         await using var emulator = await Emu.StartAsync();

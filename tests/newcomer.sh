@@ -248,7 +248,13 @@ check "  ... a caller that goes away leaves the address that collects the predic
 gone=$(grep -o 'Collect it with GET /images?id=[^ ]*' "$work/asp-run.txt" | head -1 | cut -d' ' -f5)
 curl -s -o "$work/asp-3.png" -w '%{http_code}' "$asp$gone" >"$work/asp-3.code"
 check "  ... and GET $gone answers 200 with a PNG" is "$(cat "$work/asp-3.code")$(head -c 4 "$work/asp-3.png" | tail -c 3)" "200PNG"
-check "  ... two submits in all" is "$(submits "$work/asp-run.txt")" 2
+curl -s -D "$work/asp-h5.txt" -o "$work/asp-5.json" -X POST "$asp/jobs?prompt=poster&typography=true"
+check "  ... POST /jobs answers 202 Accepted" has "$work/asp-h5.txt" "HTTP/1.1 202"
+job_at=$(header "$work/asp-h5.txt" Location)
+check "  ... with a Location that names the prediction" is "$job_at" "/images?id=$(json "$work/asp-5.json" 'd["predictionId"]' 2>/dev/null)&model=gemini-3-pro-image-preview"
+curl -s -o "$work/asp-6.png" -w '%{http_code}' "$asp$job_at" >"$work/asp-6.code"
+check "  ... where GET answers 200 with a PNG once the job is done" is "$(cat "$work/asp-6.code")$(head -c 4 "$work/asp-6.png" | tail -c 3)" "200PNG"
+check "  ... three submits in all" is "$(submits "$work/asp-run.txt")" 3
 check "  ... without a stack trace" no_trace "$work/asp-run.txt"
 asp_start "$work/asp-late.txt" NanoBanana__Deadline=00:00:00.7
 late=$asp_url

@@ -59,6 +59,30 @@ app.MapPost("/images", async (HttpContext http, string prompt, string? size, str
     }
 });
 
+// POST /jobs starts a job and answers 202 Accepted as soon as the service accepted it, with a Location that collects the
+// image (GET /images?id=…&model=…): the pattern for jobs that outlast a proxy's or a client's request timeout.
+app.MapPost("/jobs", async (HttpContext http, string prompt, string? size, string? ratio, bool? typography, INanoBananaClient client, ILogger<Program> log, CancellationToken ct) =>
+{
+    ImageGenerationOperation operation;
+    try
+    {
+        operation = await client.StartGenerationAsync(Job(prompt, size, ratio, typography), ct);
+    }
+    catch (Exception ex) when (ex is ArgumentException or FormatException or NoCapableModelException)
+    {
+        return Results.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest);
+    }
+    catch (Exception ex) when (ex is NanoBananaException or PredictionCanceledException)
+    {
+        return Failure(http, ex, log);
+    }
+
+    var resume = Resume(operation.Id, operation.Model.Id);
+    // Logged too: if the caller is gone before this answer reaches it, the log still holds the paid job's address.
+    log.LogInformation("Accepted; collect it with GET {Resume}", resume);
+    return Results.Accepted(resume, new Dictionary<string, object?> { ["predictionId"] = operation.Id, ["model"] = operation.Model.Id, ["resume"] = resume });
+});
+
 // GET /images?id=…&model=… collects a prediction that was accepted earlier: it waits for it (within the deadline) and
 // answers with its image. Nothing is submitted, so nothing is paid again.
 app.MapGet("/images", async (HttpContext http, string id, string? model, INanoBananaClient client, ILogger<Program> log, CancellationToken ct) =>

@@ -54,6 +54,8 @@ public sealed class PostgreSqlPredictionJournal : PredictionJournalBase, IShared
                 PRIMARY KEY (batch, key));
             CREATE INDEX IF NOT EXISTS nb_journal_day ON nb_journal (day);
             CREATE INDEX IF NOT EXISTS nb_journal_worker ON nb_journal (worker) WHERE state IN (0, 1, 2);
+            -- An id with a NUL character, which a text column cannot hold, is kept here exactly (UTF-16, as .NET holds it).
+            ALTER TABLE nb_journal ADD COLUMN IF NOT EXISTS prediction_id_exact bytea;
             CREATE TABLE IF NOT EXISTS nb_submit_window (
                 ticket bigserial PRIMARY KEY,
                 worker text NOT NULL,
@@ -271,7 +273,8 @@ public sealed class PostgreSqlPredictionJournal : PredictionJournalBase, IShared
     private async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction tx, JournalEntry e, CancellationToken cancellationToken)
     {
         await using var command = Command(connection, tx, """
-            UPDATE nb_journal SET state = @state, worker = @worker, lease_until = @lease, prediction_id = @prediction, model_id = @model,
+            UPDATE nb_journal SET state = @state, worker = @worker, lease_until = @lease, prediction_id = @prediction,
+                prediction_id_exact = @exact, model_id = @model,
                 charge_usd = @charge, day = @day, output_path = @output, error = @error, updated = now()
             WHERE batch = @batch AND key = @key
             """);
@@ -279,7 +282,10 @@ public sealed class PostgreSqlPredictionJournal : PredictionJournalBase, IShared
         command.Parameters.AddWithValue("state", (int)e.State);
         command.Parameters.AddWithValue("worker", (object?)e.WorkerId ?? DBNull.Value);
         command.Parameters.AddWithValue("lease", e.LeaseUntil);
-        command.Parameters.AddWithValue("prediction", (object?)e.PredictionId ?? DBNull.Value);
+        // A text column refuses NUL: such an id is written readable (NUL as U+FFFD) and kept exactly beside it.
+        var hasNul = e.PredictionId?.Contains('\0', StringComparison.Ordinal) == true;
+        command.Parameters.AddWithValue("prediction", (object?)(hasNul ? e.PredictionId!.Replace('\0', '\uFFFD') : e.PredictionId) ?? DBNull.Value);
+        command.Parameters.AddWithValue("exact", hasNul ? System.Text.Encoding.Unicode.GetBytes(e.PredictionId!) : DBNull.Value);
         command.Parameters.AddWithValue("model", (object?)e.ModelId ?? DBNull.Value);
         command.Parameters.AddWithValue("charge", e.ChargeUsd);
         command.Parameters.AddWithValue("day", e.Day == default ? DBNull.Value : e.Day);
@@ -301,13 +307,19 @@ public sealed class PostgreSqlPredictionJournal : PredictionJournalBase, IShared
         State = (JournalState)r.GetInt32(r.GetOrdinal("state")),
         WorkerId = Text(r, "worker"),
         LeaseUntil = r.GetFieldValue<DateTimeOffset>(r.GetOrdinal("lease_until")),
-        PredictionId = Text(r, "prediction_id"),
+        PredictionId = Exact(r) ?? Text(r, "prediction_id"),
         ModelId = Text(r, "model_id"),
         ChargeUsd = r.GetDecimal(r.GetOrdinal("charge_usd")),
         Day = r.IsDBNull(r.GetOrdinal("day")) ? default : r.GetFieldValue<DateOnly>(r.GetOrdinal("day")),
         OutputPath = Text(r, "output_path"),
         Error = Text(r, "error"),
     };
+
+    private static string? Exact(NpgsqlDataReader r)
+    {
+        var i = r.GetOrdinal("prediction_id_exact");
+        return r.IsDBNull(i) ? null : System.Text.Encoding.Unicode.GetString(r.GetFieldValue<byte[]>(i));
+    }
 
     private static string? Text(NpgsqlDataReader r, string column)
     {

@@ -167,6 +167,27 @@ public abstract class JournalContractTests
         Assert.Equal(JournalState.Completed, states["k4"]);
     }
 
+    [Theory]
+    [InlineData("plain-0001")]
+    [InlineData("x\u001b[2J\ny\u202E../\\:?#%")]
+    [InlineData("nul\u0000inside")]
+    [InlineData("画像🍌-ид")]
+    [InlineData("LONG")]
+    public async Task An_id_the_service_chose_is_kept_exactly(string id)
+    {
+        // Whatever the service sent is what a re-run resumes by: the store must give back the very same string.
+        // (A lone surrogate cannot arrive: the JSON reader refuses one, and the answer is malformed.)
+        id = id == "LONG" ? new string('a', 20_000) : id;
+
+        var journal = Open("ids-" + id.Length);
+        var key = "k-" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(id)))[..8];
+        await journal.ClaimAsync(key, "w", TimeSpan.FromMinutes(1));
+        await journal.BeginSubmitAsync(key, "w", 0.039m, null, null, Today);
+        await journal.AcceptedAsync(key, id, "gemini-2.5-flash-image", 0.039m);
+        var entry = (await Open("ids-" + id.Length).ReadAsync()).Single(e => e.Key == key);
+        Assert.Equal((JournalState.Accepted, id), (entry.State, entry.PredictionId));
+    }
+
     [Fact]
     public async Task A_webhook_recovers_a_job_whose_worker_died_before_writing_its_id()
     {

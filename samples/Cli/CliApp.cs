@@ -508,10 +508,10 @@ public static partial class CliApp
     private static int Usage(IAnsiConsole console, string message) => Fail(console, message, UsageExitCode);
 
     // An error for people (red text, and the resume command when there is a prediction) or for scripts (--json).
-    // Text a service chose, made safe to show on a terminal: control characters (escape sequences, bells, carriage
-    // returns) and bidirectional overrides become U+FFFD. Line feeds and tabs stay.
-    internal static string Shown(string? text) =>
-        new([.. (text ?? "").Select(c => (c < ' ' && c is not '\n' and not '\t') || c is >= '\u007F' and <= '\u009F' or >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069' ? '\uFFFD' : c)]);
+    // Text a service chose, made safe to show on a terminal by the library's own rule (SafeText.Printable): control
+    // characters (escape sequences, bells, carriage returns) and bidirectional overrides become U+FFFD. Line feeds and
+    // tabs stay.
+    internal static string Shown(string? text) => NanoBanana.Diagnostics.SafeText.Printable(text ?? "");
 
     // A word to paste into a shell as it is: the service chose it, so anything beyond plain characters is single-quoted.
     internal static string ShellWord(string text) =>

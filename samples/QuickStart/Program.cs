@@ -1,4 +1,5 @@
 using NanoBanana;
+using NanoBanana.Diagnostics;
 using NanoBanana.Emulator;
 using NanoBanana.Polling;
 
@@ -33,7 +34,7 @@ try
     Console.WriteLine(decision.Explain());
     Console.WriteLine();
 
-    var progress = new Progress<GenerationProgress>(p => Console.WriteLine($"  {p.PredictionId}: {p.Status} after {p.Elapsed.TotalSeconds:0.0} s ({p.PollCount} polls)"));
+    var progress = new Progress<GenerationProgress>(p => Console.WriteLine($"  {SafeText.Value(p.PredictionId)}: {SafeText.Value(p.Status.Value)} after {p.Elapsed.TotalSeconds:0.0} s ({p.PollCount} polls)"));
     var result = await client.GenerateAsync(job, progress, cts.Token);
 
     // The service chose the id: SuggestFileName makes it one file name, so it cannot point outside the folder.
@@ -46,9 +47,11 @@ try
     }
     catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
     {
-        // The job is done and paid for: say how to collect it rather than lose it with a stack trace.
-        Console.Error.WriteLine($"Prediction {result.PredictionId} completed, but {path} could not be written: {ex.Message}");
-        Console.Error.WriteLine($"Collect it: await client.ResumeAsync(\"{result.PredictionId}\", \"{result.Model.Id}\")  or  nanobanana resume {result.PredictionId} --model {result.Model.Id} --out <a folder you can write>");
+        // The job is done and paid for: say how to collect it rather than lose it with a stack trace. The service chose
+        // the id: SafeText shows it as the SDK's own messages do, so it cannot act on the terminal.
+        var id = SafeText.Value(result.PredictionId);
+        Console.Error.WriteLine($"Prediction {id} completed, but {path} could not be written: {ex.Message}");
+        Console.Error.WriteLine($"Collect it: await client.ResumeAsync(\"{id}\", \"{result.Model.Id}\")  or  nanobanana resume {id} --model {result.Model.Id} --out <a folder you can write>");
         if (emulator is not null)
         {
             Console.Error.WriteLine("(This run used the built-in emulator, which stops with it: resuming needs a real service.)");
@@ -65,8 +68,9 @@ try
 catch (PredictionCanceledException ex)
 {
     // Ctrl+C (or the 5-minute limit) after the service accepted the job: it runs on and is billed if it completes.
-    Console.Error.WriteLine($"Cancelled. Prediction {ex.PredictionId} on {ex.ModelId} was accepted and keeps running.");
-    Console.Error.WriteLine($"Collect it later: await client.ResumeAsync(\"{ex.PredictionId}\", \"{ex.ModelId}\")  or  nanobanana resume {ex.PredictionId} --model {ex.ModelId}");
+    var id = SafeText.Value(ex.PredictionId);
+    Console.Error.WriteLine($"Cancelled. Prediction {id} on {ex.ModelId} was accepted and keeps running.");
+    Console.Error.WriteLine($"Collect it later: await client.ResumeAsync(\"{id}\", \"{ex.ModelId}\")  or  nanobanana resume {id} --model {ex.ModelId}");
     return 130;
 }
 catch (OperationCanceledException) when (cts.IsCancellationRequested)
@@ -84,7 +88,7 @@ catch (NanoBananaException ex)
     Console.Error.WriteLine($"Failed: {ex.Message}");
     if (ex.PredictionId is { } id)
     {
-        Console.Error.WriteLine($"Resume later with prediction id {id}.");
+        Console.Error.WriteLine($"Resume later with prediction id {SafeText.Value(id)}.");
     }
 
     return 1;

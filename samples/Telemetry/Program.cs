@@ -57,11 +57,11 @@ using (var client = new NanoBananaClient(options))
             var result = await client.GenerateAsync(new ImageJob($"a lighthouse at dusk, {tier}") { PinnedTier = tier }, cts.Token);
             var path = Path.Combine(outputDir, result.Images[0].SuggestFileName("telemetry-"));
             await result.Images[0].SaveAsync(path, cts.Token);
-            Console.WriteLine($"{tier}: prediction {result.PredictionId}, {result.PollCount} polls, trace {span?.TraceId.ToString() ?? "(not sampled)"}, {path}");
+            Console.WriteLine($"{tier}: prediction {SafeText.Value(result.PredictionId)}, {result.PollCount} polls, trace {span?.TraceId.ToString() ?? "(not sampled)"}, {path}");
         }
         catch (PredictionCanceledException ex)
         {
-            Console.Error.WriteLine($"Cancelled. Prediction {ex.PredictionId} on {ex.ModelId} keeps running: nanobanana resume {ex.PredictionId} --model {ex.ModelId}");
+            Console.Error.WriteLine($"Cancelled. Prediction {SafeText.Value(ex.PredictionId)} on {ex.ModelId} keeps running: nanobanana resume {SafeText.Value(ex.PredictionId)} --model {ex.ModelId}");
             exit = 130;
             break;
         }

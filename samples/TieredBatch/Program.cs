@@ -1,6 +1,7 @@
 using System.Globalization;
 using NanoBanana;
 using NanoBanana.Batch;
+using NanoBanana.Diagnostics;
 using NanoBanana.Emulator;
 using NanoBanana.Routing;
 using Spectre.Console;
@@ -114,7 +115,7 @@ if (cancelled)
     // Accepted jobs keep running and are billed: print their ids so they can be collected.
     foreach (var pending in results.Values.Where(r => r.Outcome == BatchOutcome.Pending))
     {
-        AnsiConsole.WriteLine($"cancelled; resume with: nanobanana resume {pending.PredictionId} --model {pending.ModelId}");
+        AnsiConsole.WriteLine($"cancelled; resume with: nanobanana resume {SafeText.Value(pending.PredictionId)} --model {pending.ModelId}");
     }
 
     return 130;

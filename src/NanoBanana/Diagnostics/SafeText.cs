@@ -1,11 +1,12 @@
 namespace NanoBanana.Diagnostics;
 
 /// <summary>
-/// Service text made safe to show in a message, a log line, a terminal or a span. It lives in Diagnostics, the lowest
-/// floor that shows text, so that telemetry can use it as well as the protocol (with redaction:
-/// <see cref="Protocol.SecretRedactor.Clean"/>) and the poll loop.
+/// Text a service chose (a prediction id, a status, an error message), made safe to print: the rule the SDK applies to
+/// its own messages, log lines and spans, for code of yours that prints such text (a console app, a web page's log).
+/// Control characters and bidirectional overrides cannot then act on a terminal, forge log lines or reorder what is
+/// read. Properties such as <c>PredictionId</c> keep the exact text; pass those, not these, to <c>ResumeAsync</c>.
 /// </summary>
-internal static class SafeText
+public static class SafeText
 {
     /// <summary>
     /// <paramref name="text"/> with control characters (other than line feed and tab: escape sequences, bells, carriage

@@ -448,8 +448,7 @@ internal sealed class LatencyStatistics : ILatencyEstimator
                 var restored = new Queue<(long Recorded, CompletionObservation Interval)>();
                 foreach (var report in learned.FromReports.Where(r => r.Index >= skipped && r.Index < olderFirst.Length).OrderBy(r => r.Index))
                 {
-                    var age = _count - (report.Index - skipped);
-                    restored.Enqueue((_recorded - age + 1, report.Interval));
+                    restored.Enqueue((RecordedAt(report.Index - skipped), report.Interval));
                 }
 
                 foreach (var report in _fromReports)
@@ -482,10 +481,9 @@ internal sealed class LatencyStatistics : ILatencyEstimator
                 var fromReports = new List<ReportedWait>();
                 foreach (var report in _fromReports)
                 {
-                    var age = _recorded - report.Recorded + 1;
-                    if (age <= _count)
+                    if (IndexOf(report.Recorded) is { } index)
                     {
-                        fromReports.Add(new ReportedWait((int)(_count - age), report.Interval));
+                        fromReports.Add(new ReportedWait(index, report.Interval));
                     }
                 }
 
@@ -533,16 +531,27 @@ internal sealed class LatencyStatistics : ILatencyEstimator
             }
         }
 
-        // Under _gate. The newest observation is _recorded's; those before it sit one place further back each, as long
-        // as they are still kept (_count), whatever was imported before them or dropped after a change.
+        // Under _gate. Where the observation recorded as number `recorded` sits among the kept ones, oldest first (0 ..
+        // _count - 1), or null when it is no longer kept. The newest observation is _recorded's; those before it sit one
+        // place further back each, as long as they are still kept (_count), whatever was imported before them or
+        // dropped after a change. RecordedAt is the inverse.
+        private int? IndexOf(long recorded)
+        {
+            var age = _recorded - recorded + 1;
+            return age <= _count ? (int)(_count - age) : null;
+        }
+
+        private long RecordedAt(int index) => _recorded - (_count - index) + 1;
+
+        // Under _gate.
         private void RevertReportedLocked()
         {
             while (_fromReports.TryDequeue(out var report))
             {
-                var age = _recorded - report.Recorded + 1;
-                if (age <= _count)
+                if (IndexOf(report.Recorded) is { } index)
                 {
-                    _ring[(int)(((_next - age) % _ring.Length + _ring.Length) % _ring.Length)] = report.Interval;
+                    // The kept observations end at _next - 1 in the ring (Ordered reads them the same way).
+                    _ring[(_next - _count + index + _ring.Length) % _ring.Length] = report.Interval;
                 }
             }
 

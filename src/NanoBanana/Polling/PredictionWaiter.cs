@@ -36,7 +36,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
     public async Task<Prediction> PollOnceAsync(PollState state, CancellationToken cancellationToken)
     {
         using var activity = NanoBananaTelemetry.ActivitySource.StartActivity("nanobanana.poll", ActivityKind.Client);
-        activity?.SetTag(NanoBananaTelemetry.TagPrediction, NanoBananaTelemetry.ServiceText(state.Id));
+        activity?.SetTag(NanoBananaTelemetry.TagPrediction, state.LogId); // the tag rule (SafeText.Value), worked out once per wait
         activity?.SetTag(NanoBananaTelemetry.TagModel, state.Model.Id);
         NanoBananaTelemetry.Polls.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, state.Model.Id));
         state.PollCount++;

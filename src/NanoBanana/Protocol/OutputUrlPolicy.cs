@@ -48,14 +48,15 @@ internal sealed class OutputUrlPolicy
     /// <summary>
     /// The connect step of the SDK's transport: resolves the host and, for a download carrying <see cref="RequestOption"/>,
     /// refuses to connect when any address it resolves to is refused (all of them are checked, so a mixed answer cannot
-    /// slip a metadata address in). Other requests connect as the runtime would.
+    /// slip a metadata address in). Other requests connect as the runtime would, and so does a connection to a proxy:
+    /// the proxy resolves the output's host itself.
     /// </summary>
     public static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            if (context.InitialRequestMessage.Options.TryGetValue(RequestOption, out var policy))
+            if (context.InitialRequestMessage.Options.TryGetValue(RequestOption, out var policy) && !ToProxy(context))
             {
                 // A download: resolve here and judge every address before any connection is made.
                 var host = context.DnsEndPoint.Host;
@@ -84,6 +85,13 @@ internal sealed class OutputUrlPolicy
             throw;
         }
     }
+
+    // Whether this connection goes to a proxy (HTTPS_PROXY, the system's, or one set on the handler) rather than to the
+    // request's host: the proxy resolves the output's host itself, so its own address, often private or loopback (a
+    // corporate or local proxy), says nothing about where the output lives. The host was judged by name before the fetch.
+    private static bool ToProxy(SocketsHttpConnectionContext context) =>
+        context.InitialRequestMessage.RequestUri is { } uri
+        && (!string.Equals(context.DnsEndPoint.Host.Trim('[', ']'), uri.IdnHost.Trim('[', ']'), StringComparison.OrdinalIgnoreCase) || context.DnsEndPoint.Port != uri.Port);
 
     /// <summary>A download's host resolved to an address that is never fetched: not retried, reported with the prediction id.</summary>
     public sealed class AddressRefusedException(string message) : IOException(message);

@@ -468,12 +468,16 @@ public class HostileServerTests
         }
     }
 
-    [Fact]
-    public async Task A_download_through_a_proxy_on_a_private_address_connects_to_the_proxy()
+    [Theory]
+    [InlineData("http")]
+    [InlineData("https")] // through a CONNECT tunnel
+    public async Task A_download_through_a_proxy_on_a_private_address_connects_to_the_proxy(string scheme)
     {
         // A corporate or local proxy (HTTPS_PROXY) sits on a private or loopback address. The connection the transport
-        // makes is to the proxy, which resolves the output's host itself: judging the proxy's address as the output's
-        // refused every download behind such a proxy (each one a paid image). The output host is still judged by name.
+        // makes is to the proxy, which resolves the output's host itself. Judging the proxy's address as the output's
+        // refused plain-http downloads behind such a proxy; an https download's tunnel is opened by a CONNECT request of
+        // the runtime's own, which the check never saw, so https was not affected (this case keeps it so). The output
+        // host is still judged by name before the fetch.
         using var proxy = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         proxy.Start();
         var seen = new List<string>();
@@ -488,12 +492,16 @@ public class HostileServerTests
                 read += await stream.ReadAsync(buffer.AsMemory(read));
             }
 
+            var line = System.Text.Encoding.ASCII.GetString(buffer, 0, read).Split("\r\n")[0];
             lock (seen)
             {
-                seen.Add(System.Text.Encoding.ASCII.GetString(buffer, 0, read).Split("\r\n")[0]);
+                seen.Add(line);
             }
 
-            await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"u8.ToArray());
+            // A plain request gets an answer; a tunnel is opened and then closed, so TLS fails after the proxy was reached.
+            await stream.WriteAsync(line.StartsWith("CONNECT", StringComparison.Ordinal)
+                ? "HTTP/1.1 200 Connection established\r\n\r\n"u8.ToArray()
+                : "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"u8.ToArray());
         });
 
         var handler = NanoBananaResilienceHandler.CreatePrimaryHandler();
@@ -504,12 +512,24 @@ public class HostileServerTests
         {
             Resolve = (host, _) => throw new InvalidOperationException($"the SDK resolved {host}; the proxy does that"),
         };
-        using var request = new HttpRequestMessage(HttpMethod.Get, "http://cdn.images-example.com/a.png");
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{scheme}://cdn.images-example.com/a.png");
         request.Options.Set(OutputUrlPolicy.RequestOption, policy);
-        using var response = await http.SendAsync(request).WaitAsync(Guard);
-        Assert.Equal("ok", await response.Content.ReadAsStringAsync());
+        if (scheme == "http")
+        {
+            using var response = await http.SendAsync(request).WaitAsync(Guard);
+            Assert.Equal("ok", await response.Content.ReadAsStringAsync());
+        }
+        else
+        {
+            var ex = await Assert.ThrowsAsync<HttpRequestException>(() => http.SendAsync(request).WaitAsync(Guard));
+            for (Exception? e = ex; e is not null; e = e.InnerException)
+            {
+                Assert.IsNotType<OutputUrlPolicy.AddressRefusedException>(e);
+            }
+        }
+
         await serving.WaitAsync(Guard);
-        Assert.Equal("GET http://cdn.images-example.com/a.png HTTP/1.1", Assert.Single(seen));
+        Assert.Equal(scheme == "http" ? "GET http://cdn.images-example.com/a.png HTTP/1.1" : "CONNECT cdn.images-example.com:443 HTTP/1.1", Assert.Single(seen));
     }
 
     // 8. API calls never follow redirects.

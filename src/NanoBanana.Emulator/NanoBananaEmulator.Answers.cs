@@ -122,10 +122,12 @@ public sealed partial class NanoBananaEmulator
             : Answer(ctx, entry, 401, InvalidSignature);
     }
 
-    private Task Envelope(HttpContext ctx, EmulatorRequest entry, JobRecord job, long now, bool syncTimeout)
+    // submit: the answer to an async submit, which a queueing service gives before the job runs ("created"), however
+    // short the job is; else a loaded machine could answer a job of a few scaled milliseconds as already done.
+    private Task Envelope(HttpContext ctx, EmulatorRequest entry, JobRecord job, long now, bool syncTimeout, bool submit = false)
     {
-        var done = job.IsDone(now);
-        var status = done ? job.FateText : now - job.CreatedTimestamp < (job.CompleteTimestamp - job.CreatedTimestamp) / 10 ? "created" : "processing";
+        var done = !submit && job.IsDone(now);
+        var status = done ? job.FateText : submit || now - job.CreatedTimestamp < (job.CompleteTimestamp - job.CreatedTimestamp) / 10 ? "created" : "processing";
         if (done && job.FirstTerminalReportTimestamp == 0)
         {
             job.FirstTerminalReportTimestamp = now;

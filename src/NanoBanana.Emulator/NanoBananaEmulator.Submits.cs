@@ -213,7 +213,7 @@ public sealed partial class NanoBananaEmulator
             return;
         }
 
-        await Envelope(ctx, entry, job, Stopwatch.GetTimestamp(), syncTimeout: false).ConfigureAwait(false);
+        await Envelope(ctx, entry, job, Stopwatch.GetTimestamp(), syncTimeout: false, submit: true).ConfigureAwait(false);
     }
 
     private sealed record ParsedRequest(string Prompt, ImageSize Size, AspectRatio Ratio, bool Sync, bool Base64, int Images)

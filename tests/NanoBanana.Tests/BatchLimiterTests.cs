@@ -42,8 +42,17 @@ public class BatchLimiterTests
         Assert.False(second.IsCompleted);
         first.Dispose(); // it ends at 20 s
         time.Advance(TimeSpan.FromSeconds(9.9));
+        await Task.Delay(50); // the waiter wakes on the end (on the pool) and sets its timer on the manual clock
         Assert.False(second.IsCompleted);
-        time.Advance(TimeSpan.FromSeconds(0.2));
+
+        // Then in small steps, giving the waiter a turn after each: a timer it sets just after one big step would be
+        // due after the last step and never fire (the race a single 0.2 s step had, once in a while).
+        for (var i = 0; i < 200 && !second.IsCompleted; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(0.05));
+            await Task.Delay(5);
+        }
+
         Assert.True((await second.WaitAsync(TimeSpan.FromSeconds(10))).IsAcquired);
     }
 

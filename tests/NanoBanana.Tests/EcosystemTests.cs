@@ -156,7 +156,7 @@ public class EcosystemTests
     [Fact]
     public async Task Spans_and_metrics_describe_a_run()
     {
-        await using var emulator = await Emu.StartAsync(timeScale: 0.02); // the job still runs at the submit's answer: a poll sees it end
+        await using var emulator = await Emu.StartAsync();
         using var client = Emu.Client(emulator);
         using var spans = new SpanRecorder();
         var measurements = new List<(string Name, double Value, string? Model)>();
@@ -202,8 +202,7 @@ public class EcosystemTests
     public async Task A_hostile_prediction_id_reaches_span_tags_on_one_line_and_bounded()
     {
         var marker = "evil-" + Guid.NewGuid().ToString("N");
-        // At 1/20 of real time the job is still running when the submit's answer leaves, so there is a poll to see.
-        await using var emulator = await Emu.StartAsync(o => o.IdPrefix = marker + "\n\u001b]0;title\u0007\u202E" + new string('x', 400), timeScale: 0.05);
+        await using var emulator = await Emu.StartAsync(o => o.IdPrefix = marker + "\n\u001b]0;title\u0007\u202E" + new string('x', 400));
         using var client = Emu.Client(emulator);
         using var spans = new SpanRecorder();
 

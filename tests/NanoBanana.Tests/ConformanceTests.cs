@@ -302,6 +302,9 @@ public class ConformanceTests
     {
         var readme = File.ReadAllText(Path.Combine(ArchitectureTests.RepoRoot(), "README.md"));
         Assert.Contains($"replays {All.Length} provider-shaped bodies", readme, StringComparison.Ordinal);
+        var counts = System.Text.RegularExpressions.Regex.Matches(readme, @"(\d+)-body conformance|replays (\d+) provider-shaped")
+            .Select(m => int.Parse(m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.All(counts, n => Assert.Equal(All.Length, n)); // every place the README counts them
     }
 
     [Theory]

@@ -149,6 +149,11 @@ static IResult Failure(HttpContext http, Exception ex, ILogger log)
         {
             log.LogWarning("The caller went away; the prediction runs on and is billed. Collect it with GET {Resume}", Resume(id, model));
         }
+        else if (ex is SubmitOutcomeUnknownException)
+        {
+            // Gone while the submit was on its way: the service may have accepted the job before telling its id.
+            log.LogWarning("The caller went away during the submit; the job may have been accepted without its id reaching us: {Message}", ex.Message);
+        }
 
         return Results.Empty;
     }

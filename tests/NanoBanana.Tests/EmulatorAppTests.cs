@@ -76,7 +76,7 @@ public partial class EmulatorAppTests
             Assert.Equal(0, Kill("-TERM", process.Id));
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
             var rest = await process.StandardOutput.ReadToEndAsync();
-            Assert.Equal(0, process.ExitCode);
+            Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}; stdout: {rest}; stderr: {await stderr}");
             Assert.Contains("Emulator stopped (1 jobs accepted)", rest);
             Assert.DoesNotContain("   at ", await stderr);
         }

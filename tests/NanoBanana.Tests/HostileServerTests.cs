@@ -286,6 +286,22 @@ public class HostileServerTests
     }
 
     [Fact]
+    public void A_wait_broken_by_a_failure_of_the_callers_shows_a_hostile_id_as_other_messages_do()
+    {
+        // The message of a wait ended by something of the caller's (a handler, a listener): the same rule as a timeout's.
+        var nasty = "x\u001b[2J\ny\u202E" + new string('a', 5000);
+        var ex = Polling.PredictionWaiter.Broken(nasty, Catalog.ModelCatalog.Default[ImageTier.NanoBanana2], "processing\u001b", new InvalidOperationException("handler bug"));
+        Assert.Equal(nasty, ex.PredictionId);
+        Assert.DoesNotContain('\u001b', ex.Message);
+        Assert.DoesNotContain('\n', ex.Message);
+        Assert.DoesNotContain('\u202E', ex.Message);
+        Assert.DoesNotContain(new string('a', 300), ex.Message, StringComparison.Ordinal);
+        Assert.Contains("client.ResumeAsync(exception.PredictionId", ex.Message, StringComparison.Ordinal);
+        var plain = Polling.PredictionWaiter.Broken("2b9a360d9", Catalog.ModelCatalog.Default[ImageTier.NanoBanana2], "processing", new InvalidOperationException("handler bug"));
+        Assert.Contains("client.ResumeAsync(\"2b9a360d9\", \"gemini-3.1-flash-image-preview\")", plain.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Service_text_that_would_act_on_a_terminal_reaches_no_message_or_log_line()
     {
         // An escape sequence that sets the terminal's title, a bell, a carriage return that overwrites a log line, and a

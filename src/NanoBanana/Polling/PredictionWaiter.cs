@@ -246,9 +246,9 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
     /// </summary>
     internal static NanoBananaException Broken(string id, ImageModel model, string lastStatus, Exception inner)
     {
-        var shown = SafeText.OneLine(id); // in the message; PredictionId keeps the id exactly, for resuming
-        return new($"Waiting for prediction {shown} on {model.DisplayName} failed: {SafeText.Printable(inner.Message)} ({inner.GetType().Name}; last status: {SafeText.OneLine(lastStatus)}). " +
-            $"The prediction was accepted and runs on; it is billed if it completes. Resume with client.ResumeAsync(\"{shown}\", \"{model.Id}\").", inner)
+        var shown = SafeText.Value(id); // in the message; PredictionId keeps the id exactly, for resuming
+        return new($"Waiting for prediction {shown} on {model.DisplayName} failed: {SafeText.Printable(inner.Message)} ({inner.GetType().Name}; last status: {SafeText.Value(lastStatus)}). " +
+            $"The prediction was accepted and runs on; it is billed if it completes. Resume with {ResumeCall(id, shown, model.Id)}.", inner)
         {
             PredictionId = id,
         };
@@ -343,14 +343,14 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
 
     // The call that resumes: with the id written out when the message shows it exactly and it reads as a C# string,
     // otherwise with the exception's PredictionId, which always holds the exact id.
-    private static string ResumeCall(PollState state) =>
-        state.LogId == state.Id && !state.Id.Contains('"', StringComparison.Ordinal) && !state.Id.Contains('\\', StringComparison.Ordinal)
-            ? $"client.ResumeAsync(\"{state.Id}\", \"{state.Model.Id}\")"
-            : $"client.ResumeAsync(exception.PredictionId, \"{state.Model.Id}\")";
+    private static string ResumeCall(string id, string shown, string modelId) =>
+        shown == id && !id.Contains('"', StringComparison.Ordinal) && !id.Contains('\\', StringComparison.Ordinal)
+            ? $"client.ResumeAsync(\"{id}\", \"{modelId}\")"
+            : $"client.ResumeAsync(exception.PredictionId, \"{modelId}\")";
 
     private static PredictionCanceledException Canceled(PollState state, OperationCanceledException inner, CancellationToken token) =>
         new($"Waiting for prediction {state.LogId} on {state.Model.DisplayName} was cancelled (last status: {state.Status}). The prediction was accepted " +
-            $"and runs on; it is billed if it completes. Resume with {ResumeCall(state)}.", inner, token)
+            $"and runs on; it is billed if it completes. Resume with {ResumeCall(state.Id, state.LogId, state.Model.Id)}.", inner, token)
         {
             PredictionId = state.Id,
             ModelId = state.Model.Id,
@@ -364,7 +364,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         NanoBananaTelemetry.JobsFailed.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, state.Model.Id));
         return new PredictionTimeoutException(
             $"Prediction {state.LogId} on {state.Model.DisplayName} did not finish within its deadline of {deadline} (last status: {state.Status}). " +
-            $"It may still complete and is billed if it does: resume waiting with its id ({ResumeCall(state)} or client.GetOperation).")
+            $"It may still complete and is billed if it does: resume waiting with its id ({ResumeCall(state.Id, state.LogId, state.Model.Id)} or client.GetOperation).")
         {
             PredictionId = state.Id,
             LastStatus = state.Status.Value,

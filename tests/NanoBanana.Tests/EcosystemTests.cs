@@ -216,7 +216,7 @@ public class EcosystemTests
         Assert.Contains(mine, s => s.OperationName == "nanobanana.download");
         Assert.All(mine.SelectMany(s => s.Tags), t =>
         {
-            Assert.True(t.Value!.Length <= NanoBananaTelemetry.MaxTagChars, $"{t.Key}: {t.Value.Length} characters");
+            Assert.True(t.Value!.Length <= SafeText.MaxValueChars, $"{t.Key}: {t.Value.Length} characters");
             Assert.DoesNotContain(t.Value, c => char.IsControl(c) || c is '\u202E');
         });
     }

@@ -61,7 +61,7 @@ internal sealed class AttemptLoop
             try
             {
                 operation = Accepted(prediction, model, startTimestamp);
-                activity?.SetTag(NanoBananaTelemetry.TagPrediction, NanoBananaTelemetry.ServiceText(operation.Id));
+                activity?.SetTag(NanoBananaTelemetry.TagPrediction, operation.State.LogId);
 
                 // The id exists from here on: tell the caller at once, so a crash or a cancellation can still resume it.
                 _host.Waiter.Report(operation.State, progress);
@@ -132,8 +132,8 @@ internal sealed class AttemptLoop
                 prediction = await _host.Protocol.SubmitAsync(_job.ToSubmitRequest(model, _sync), linked.Token).ConfigureAwait(false);
             }
 
-            activity?.SetTag(NanoBananaTelemetry.TagPrediction, NanoBananaTelemetry.ServiceText(prediction.Id));
-            activity?.SetTag(NanoBananaTelemetry.TagStatus, NanoBananaTelemetry.ServiceText(prediction.Status.Value));
+            activity?.SetTag(NanoBananaTelemetry.TagPrediction, SafeText.Value(prediction.Id));
+            activity?.SetTag(NanoBananaTelemetry.TagStatus, SafeText.Value(prediction.Status.Value));
             // A sync-mode submit is held open while the job runs, so the job started when it left; an asynchronous one
             // is answered as the job is created.
             return (prediction, model, _sync ? start : _host.Waiter.AcceptedTimestamp(start));

@@ -181,7 +181,7 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable, IA
         {
             var result = await GenerateCoreAsync(job, progress, activity, cancellationToken).ConfigureAwait(false);
             activity?.SetTag(NanoBananaTelemetry.TagModel, result.Model.Id);
-            activity?.SetTag(NanoBananaTelemetry.TagPrediction, NanoBananaTelemetry.ServiceText(result.PredictionId));
+            activity?.SetTag(NanoBananaTelemetry.TagPrediction, SafeText.Value(result.PredictionId));
             return result;
         }
         catch (Exception ex) when (activity is not null)

@@ -40,20 +40,9 @@ public static class NanoBananaTelemetry
         var id = (exception as NanoBananaException)?.PredictionId ?? (exception as PredictionCanceledException)?.PredictionId;
         if (id is not null)
         {
-            activity.SetTag(TagPrediction, ServiceText(id));
+            activity.SetTag(TagPrediction, SafeText.Value(id));
         }
     }
-
-    /// <summary>The longest service text (a prediction id, a status) a tag carries.</summary>
-    internal const int MaxTagChars = SafeText.MaxValueChars;
-
-    /// <summary>
-    /// Service text (a prediction id, a status) as a tag value, as messages and log lines show it
-    /// (<see cref="SafeText.Value"/>): on one line with no character that acts on a terminal, and at most
-    /// <see cref="MaxTagChars"/> characters, so that a hostile answer cannot bloat every span.
-    /// </summary>
-    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(text))]
-    internal static string? ServiceText(string? text) => SafeText.Value(text);
 
     internal const string TagModel = "nanobanana.model";
     internal const string TagTier = "nanobanana.tier";

@@ -76,7 +76,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
             state.PlannedArrival = double.NaN;
         }
 
-        activity?.SetTag(NanoBananaTelemetry.TagStatus, NanoBananaTelemetry.ServiceText(prediction.Status.Value));
+        activity?.SetTag(NanoBananaTelemetry.TagStatus, SafeText.Value(prediction.Status.Value));
         Log.Polled(logger, state.LogId, state.PollCount, prediction.Status.Value, elapsed * 1000);
         if (!state.Resumed && state.Latest?.Status.IsTerminal != true && (prediction.Status.IsCompleted || !prediction.Status.IsTerminal))
         {

@@ -416,8 +416,8 @@ public class NanoBananaProtocolClient
         }
 
         using var activity = Diagnostics.NanoBananaTelemetry.ActivitySource.StartActivity("nanobanana.download", System.Diagnostics.ActivityKind.Client);
-        activity?.SetTag("url.path", Diagnostics.NanoBananaTelemetry.ServiceText(uri.AbsolutePath));
-        activity?.SetTag(Diagnostics.NanoBananaTelemetry.TagPrediction, Diagnostics.NanoBananaTelemetry.ServiceText(predictionId));
+        activity?.SetTag("url.path", Diagnostics.SafeText.Value(uri.AbsolutePath));
+        activity?.SetTag(Diagnostics.NanoBananaTelemetry.TagPrediction, Diagnostics.SafeText.Value(predictionId));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_limits.DownloadTimeout);
         try

@@ -509,8 +509,9 @@ internal sealed class BatchRunner : IDisposable
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                Log.JournalWriteFailed(_logger, SafeText.Value(key), SafeText.Value(predictionId), what, attempt, SafeText.OneLine(ex.Message));
-                return $"the journal could not record that prediction {SafeText.Value(predictionId)} {what} ({ex.Message})";
+                var shown = SafeText.Value(predictionId);
+                Log.JournalWriteFailed(_logger, SafeText.Value(key), shown, what, attempt, SafeText.OneLine(ex.Message));
+                return $"the journal could not record that prediction {shown} {what} ({ex.Message})";
             }
         }
     }

@@ -29,22 +29,21 @@ internal static class FileNames
         return (fits ? safe : Cut(safe)) + "-" + Convert.ToHexString(hash, 0, 4).ToLowerInvariant();
     }
 
-    // The longest start of the text within MaxStemBytes of UTF-8 that does not split a surrogate pair.
+    // The longest start of the text within MaxStemBytes of UTF-8, in whole characters (a surrogate pair is not split; a
+    // lone surrogate counts as the three bytes of the U+FFFD it is written as).
     private static string Cut(string text)
     {
         var bytes = 0;
         var end = 0;
-        while (end < text.Length)
+        foreach (var rune in text.EnumerateRunes())
         {
-            var width = char.IsHighSurrogate(text[end]) && end + 1 < text.Length && char.IsLowSurrogate(text[end + 1]) ? 2 : 1;
-            var size = Encoding.UTF8.GetByteCount(text.AsSpan(end, width));
-            if (bytes + size > MaxStemBytes)
+            if (bytes + rune.Utf8SequenceLength > MaxStemBytes)
             {
                 break;
             }
 
-            bytes += size;
-            end += width;
+            bytes += rune.Utf8SequenceLength;
+            end += rune.Utf16SequenceLength;
         }
 
         return text[..end];

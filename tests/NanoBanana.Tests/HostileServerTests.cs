@@ -286,6 +286,24 @@ public class HostileServerTests
     }
 
     [Fact]
+    public async Task A_hostile_status_reaches_a_timeout_message_on_one_line_and_bounded()
+    {
+        // An unknown status means "still running": the wait goes on to its deadline, and the message names the last one.
+        var status = System.Text.Json.JsonSerializer.Serialize("queued\n" + new string('q', 5000));
+        await using var emulator = await Emu.StartAsync(o => o.LatencySampler = (_, _) => 30, timeScale: 0.05);
+        for (var i = 0; i < 200; i++)
+        {
+            emulator.EnqueueReply(new EmulatorReply(200, "{\"data\":{\"id\":\"%ID%\",\"status\":" + status + "}}"), FaultTarget.Poll);
+        }
+
+        using var client = Emu.Client(emulator, o => o.Deadline = TimeSpan.FromSeconds(1));
+        var ex = await Assert.ThrowsAsync<PredictionTimeoutException>(() => client.GenerateAsync(new ImageJob("a lamp")).WaitAsync(Guard));
+        Assert.DoesNotContain('\n', ex.Message);
+        Assert.DoesNotContain(new string('q', 300), ex.Message, StringComparison.Ordinal);
+        Assert.Contains("last status: queued", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_wait_broken_by_a_failure_of_the_callers_shows_a_hostile_id_as_other_messages_do()
     {
         // The message of a wait ended by something of the caller's (a handler, a listener): the same rule as a timeout's.

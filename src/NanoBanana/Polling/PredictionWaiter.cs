@@ -349,7 +349,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
             : $"client.ResumeAsync(exception.PredictionId, \"{modelId}\")";
 
     private static PredictionCanceledException Canceled(PollState state, OperationCanceledException inner, CancellationToken token) =>
-        new($"Waiting for prediction {state.LogId} on {state.Model.DisplayName} was cancelled (last status: {state.Status}). The prediction was accepted " +
+        new($"Waiting for prediction {state.LogId} on {state.Model.DisplayName} was cancelled (last status: {SafeText.Value(state.Status.Value)}). The prediction was accepted " +
             $"and runs on; it is billed if it completes. Resume with {ResumeCall(state.Id, state.LogId, state.Model.Id)}.", inner, token)
         {
             PredictionId = state.Id,
@@ -363,7 +363,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         Log.DeadlineExceeded(logger, state.LogId, deadline);
         NanoBananaTelemetry.JobsFailed.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, state.Model.Id));
         return new PredictionTimeoutException(
-            $"Prediction {state.LogId} on {state.Model.DisplayName} did not finish within its deadline of {deadline} (last status: {state.Status}). " +
+            $"Prediction {state.LogId} on {state.Model.DisplayName} did not finish within its deadline of {deadline} (last status: {SafeText.Value(state.Status.Value)}). " +
             $"It may still complete and is billed if it does: resume waiting with its id ({ResumeCall(state.Id, state.LogId, state.Model.Id)} or client.GetOperation).")
         {
             PredictionId = state.Id,

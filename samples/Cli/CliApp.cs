@@ -369,8 +369,8 @@ public static partial class CliApp
         }
         catch (ImageNotSavedException ex)
         {
-            var resumeWith = $"nanobanana resume {ShellWord(ex.PredictionId)} --model {ShellWord(ex.ModelId)} --out <a folder you can write>";
-            return Fail(console, ex.Message, FailedExitCode, ex.PredictionId, resumeWith + (emulator is null ? "" : " (this run used an in-process emulator that has now stopped: resuming needs a real service)"));
+            var resumeWith = ResumeCommand(ex.PredictionId, ex.ModelId) + " --out <a folder you can write>";
+            return Fail(console, ex.Message, FailedExitCode, ex.PredictionId, resumeWith + EmulatorStopped(emulator));
         }
         catch (Exception ex) when (IsUsage(ex))
         {
@@ -555,7 +555,7 @@ public static partial class CliApp
 
     // A completed prediction whose image could not be written: the id and model to resume it with.
     private sealed class ImageNotSavedException(ImageResult result, string path, Exception inner)
-        : Exception($"Prediction {result.PredictionId} completed on {result.Model.DisplayName}, but its image could not be written to {path}: {inner.Message}", inner)
+        : Exception($"Prediction {NanoBanana.Diagnostics.SafeText.Value(result.PredictionId)} completed on {result.Model.DisplayName}, but its image could not be written to {path}: {inner.Message}", inner)
     {
         public string PredictionId => result.PredictionId;
 

@@ -358,6 +358,36 @@ public class HostileServerTests
         Assert.All(logs.Entries, e => Assert.DoesNotContain(e.Message, c => c is '\r' or '\n' or '\u001b'));
     }
 
+    [Fact]
+    public async Task A_poll_answer_that_names_another_prediction_is_read_as_the_polled_ones_and_said_once()
+    {
+        // The body's id differs from the id polled (a relay that rewrites ids, or one that mixes up answers): the result
+        // keeps the id polled, which is the one to resume by, and a warning says so once, with the other id made safe.
+        await using var emulator = await Emu.StartAsync();
+        var logs = new CapturingLoggerProvider();
+        using var client = Emu.Client(emulator, loggers: logs);
+        var operation = await client.StartGenerationAsync(new ImageJob("a lamp"));
+        emulator.EnqueueReply(new EmulatorReply(200, "{\"data\":{\"id\":\"other\\u001b[2J\",\"status\":\"processing\"}}"), FaultTarget.Poll);
+        emulator.EnqueueReply(new EmulatorReply(200, "{\"data\":{\"id\":\"other\\u001b[2J\",\"status\":\"completed\",\"outputs\":[\"%OUTPUT%\"]}}"), FaultTarget.Poll);
+        var result = await operation.WaitForCompletionAsync().WaitAsync(Guard);
+        Assert.Equal(operation.Id, result.PredictionId);
+        Assert.Single(result.Images);
+        var warnings = logs.Entries.Where(e => e.Message.Contains("names another prediction", StringComparison.Ordinal)).ToList();
+        var warning = Assert.Single(warnings);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, warning.Level);
+        Assert.Contains(operation.Id, warning.Message, StringComparison.Ordinal);
+        Assert.Contains("other", warning.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\u001b', warning.Message);
+
+        // An answer that names the id polled, or none (many providers' poll bodies carry none), says nothing.
+        var quiet = new CapturingLoggerProvider();
+        using var second = Emu.Client(emulator, loggers: quiet);
+        var next = await second.StartGenerationAsync(new ImageJob("a lamp"));
+        emulator.EnqueueReply(new EmulatorReply(200, "{\"data\":{\"status\":\"processing\"}}"), FaultTarget.Poll);
+        await next.WaitForCompletionAsync().WaitAsync(Guard);
+        Assert.DoesNotContain(quiet.Entries, e => e.Message.Contains("names another prediction", StringComparison.Ordinal));
+    }
+
     // 5. The key never leaks, whatever the service echoes.
     [Fact]
     public async Task A_failed_prediction_that_echoes_the_key_leaks_it_nowhere()

@@ -88,4 +88,7 @@ internal static partial class Log
 
     [LoggerMessage(28, LogLevel.Warning, "The shared account gate could not record the end of a submit ({Error}); it counts as in flight until the store prunes it as stale")]
     public static partial void SharedGateLeaveFailed(ILogger logger, string error);
+
+    [LoggerMessage(29, LogLevel.Warning, "A poll answer for prediction {PredictionId} names another prediction, {AnsweredId}; it is read as the answer about {PredictionId}, the id polled. If this repeats, something between the SDK and the service may be mixing up answers")]
+    public static partial void PollAnswerNamesOtherId(ILogger logger, string predictionId, string answeredId);
 }

@@ -31,6 +31,9 @@ internal sealed class PollState
 
     public Prediction? Latest { get; set; }
 
+    /// <summary>Whether a poll answer of this wait named a prediction other than <see cref="Id"/> (warned once per wait).</summary>
+    public bool AnswerNamedOtherId { get; set; }
+
     /// <summary>
     /// Seconds after the start at which the schedule meant the next poll to reach the service, or NaN when the schedule
     /// does not plan arrivals. Compared with when the poll did arrive, it measures the timing noise of polls.

@@ -76,6 +76,15 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
             state.PlannedArrival = double.NaN;
         }
 
+        if (!state.AnswerNamedOtherId && prediction.Id.Length > 0 && !string.Equals(prediction.Id, state.Id, StringComparison.Ordinal))
+        {
+            // The answer came for the id polled, so it is read as that prediction's (its id is the one a caller resumes
+            // by). Refusing it would fail every job on a relay that rewrites ids; taking it silently would hide a relay
+            // that mixes up answers. So: said once per wait.
+            state.AnswerNamedOtherId = true;
+            Log.PollAnswerNamesOtherId(logger, state.LogId, SafeText.Value(prediction.Id));
+        }
+
         activity?.SetTag(NanoBananaTelemetry.TagStatus, SafeText.Value(prediction.Status.Value));
         Log.Polled(logger, state.LogId, state.PollCount, prediction.Status.Value, elapsed * 1000);
         if (!state.Resumed && state.Latest?.Status.IsTerminal != true && (prediction.Status.IsCompleted || !prediction.Status.IsTerminal))

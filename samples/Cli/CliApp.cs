@@ -231,7 +231,7 @@ public static partial class CliApp
             var live = new LiveProgress(p =>
             {
                 // One line per status change, as it happens: the table comes at the end.
-                var line = string.Create(CultureInfo.InvariantCulture, $"{tier}: {p.Status} ({Shown(p.PredictionId)}, {p.Elapsed.TotalSeconds:0.0} s, {p.PollCount} polls)");
+                var line = string.Create(CultureInfo.InvariantCulture, $"{tier}: {p.Status} ({Shown(p.PredictionId)}, {p.Elapsed.TotalSeconds:0.0} s, {p.PollCount} {(p.PollCount == 1 ? "poll" : "polls")})");
                 lock (console)
                 {
                     if (p.Status.Value != last)
@@ -479,7 +479,7 @@ public static partial class CliApp
         ImageResult? result = null;
         await console.Status().StartAsync(title, async ctx =>
         {
-            var progress = new Progress<GenerationProgress>(p => ctx.Status(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{title}: prediction {Shown(p.PredictionId)} {p.Status} after {p.Elapsed.TotalSeconds:0.0} s ({p.PollCount} polls)"))));
+            var progress = new Progress<GenerationProgress>(p => ctx.Status(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{title}: prediction {Shown(p.PredictionId)} {p.Status} after {p.Elapsed.TotalSeconds:0.0} s ({p.PollCount} {(p.PollCount == 1 ? "poll" : "polls")})"))));
             result = await run(progress);
         });
         return result!;

@@ -34,7 +34,7 @@ try
     Console.WriteLine(decision.Explain());
     Console.WriteLine();
 
-    var progress = new Progress<GenerationProgress>(p => Console.WriteLine($"  {SafeText.Value(p.PredictionId)}: {SafeText.Value(p.Status.Value)} after {p.Elapsed.TotalSeconds:0.0} s ({p.PollCount} polls)"));
+    var progress = new Progress<GenerationProgress>(p => Console.WriteLine($"  {SafeText.Value(p.PredictionId)}: {SafeText.Value(p.Status.Value)} after {p.Elapsed.TotalSeconds:0.0} s ({p.PollCount} {(p.PollCount == 1 ? "poll" : "polls")})"));
     var result = await client.GenerateAsync(job, progress, cts.Token);
 
     // The service chose the id: SuggestFileName makes it one file name, so it cannot point outside the folder.

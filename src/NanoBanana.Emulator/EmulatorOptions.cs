@@ -223,6 +223,13 @@ public sealed class EmulatorOptions
     public int MaxLogEntries { get; set; } = 100_000;
 
     /// <summary>
+    /// The most bytes of uploaded files kept at once (oldest dropped first, as a service lets its uploads expire), so a
+    /// long-running emulator does not hold every upload for its whole life. A dropped upload's URL answers 404 and a
+    /// submit that names it is refused as unfetchable. Default 256 MiB (at least twelve 20 MB uploads).
+    /// </summary>
+    public long MaxUploadRetentionBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>
     /// How many times a webhook delivery is tried when the receiver does not answer with a 2xx (WaveSpeedAI does not
     /// document its own retry policy). Default 3.
     /// </summary>

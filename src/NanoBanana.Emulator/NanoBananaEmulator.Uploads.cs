@@ -7,7 +7,8 @@ namespace NanoBanana.Emulator;
 
 // WaveSpeedAI's binary upload for local reference images: POST media/upload/binary with one multipart part "file",
 // answered with a download_url that serves the same bytes back. Submits that name an upload URL on this emulator
-// which it never issued are refused, as a provider refuses an input image it cannot fetch.
+// which it never issued, or no longer holds (EmulatorOptions.MaxUploadRetentionBytes), are refused, as a provider
+// refuses an input image it cannot fetch.
 public sealed partial class NanoBananaEmulator
 {
     /// <summary>WaveSpeedAI's documented size limit for image uploads: 20 MB.</summary>
@@ -15,7 +16,11 @@ public sealed partial class NanoBananaEmulator
 
     private readonly ConcurrentDictionary<string, UploadedMedia> _uploads = new(StringComparer.Ordinal);
 
-    /// <summary>The files uploaded so far, by the token in their download URL.</summary>
+    // Upload tokens oldest first, and the bytes they hold: what MaxUploadRetentionBytes bounds.
+    private readonly Queue<string> _uploadOrder = new();
+    private long _uploadBytes;
+
+    /// <summary>The files uploaded and still held (see <see cref="EmulatorOptions.MaxUploadRetentionBytes"/>), by the token in their download URL.</summary>
     public IReadOnlyDictionary<string, UploadedMedia> Uploads => _uploads;
 
     private async Task UploadAsync(HttpContext ctx)
@@ -68,12 +73,31 @@ public sealed partial class NanoBananaEmulator
 
         var token = Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
         var name = SafeName(file.FileName);
-        _uploads[token] = new UploadedMedia(name, mediaType, bytes);
+        Retain(token, new UploadedMedia(name, mediaType, bytes));
         var url = new Uri(BaseAddress, $"media/{token}/{Uri.EscapeDataString(name)}").AbsoluteUri;
         var size = bytes.Length.ToString(CultureInfo.InvariantCulture);
         var body = "{\"code\":200,\"message\":\"success\",\"data\":{\"type\":\"image\",\"download_url\":\"" + Escape(url)
             + "\",\"filename\":\"" + Escape(name) + "\",\"size\":" + size + "}}";
         await Answer(ctx, entry, 200, body).ConfigureAwait(false);
+    }
+
+    // Keeps the new upload and drops the oldest ones while the total is over the retention bound (the newest is always
+    // kept, whatever its size: it was just promised to the caller).
+    private void Retain(string token, UploadedMedia media)
+    {
+        lock (_uploadOrder)
+        {
+            _uploads[token] = media;
+            _uploadOrder.Enqueue(token);
+            _uploadBytes += media.Bytes.Length;
+            while (_uploadBytes > _options.MaxUploadRetentionBytes && _uploadOrder.Count > 1)
+            {
+                if (_uploads.TryRemove(_uploadOrder.Dequeue(), out var dropped))
+                {
+                    _uploadBytes -= dropped.Bytes.Length;
+                }
+            }
+        }
     }
 
     private Task MediaAsync(HttpContext ctx)

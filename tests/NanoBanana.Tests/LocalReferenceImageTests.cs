@@ -165,6 +165,37 @@ public sealed class LocalReferenceImageTests : IDisposable
     }
 
     [Fact]
+    public async Task The_emulator_keeps_uploads_within_its_retention_bound_and_refuses_a_dropped_one()
+    {
+        // A long-running emulator must not hold every upload for its life: past the bound the oldest go, as a service's
+        // uploads expire, and a job that names one is refused as unfetchable (nothing accepted, nothing billed).
+        var pngs = Enumerable.Range(0, 3).Select(i => File.ReadAllBytes(WritePng($"p{i}.png", 40 + i))).ToArray();
+        await using var emulator = await Emu.StartAsync(o => o.MaxUploadRetentionBytes = pngs[1].Length + pngs[2].Length);
+        using var client = Emu.Client(emulator, o => o.Provider = ApiProvider.WaveSpeed);
+        var urls = new List<Uri>();
+        foreach (var png in pngs)
+        {
+            urls.Add(await client.Protocol.UploadAsync(png, "p.png", "image/png"));
+        }
+
+        Assert.Equal(2, emulator.Uploads.Count);
+        using var http = new HttpClient();
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync(urls[0])).StatusCode);
+        Assert.Equal(pngs[1], await http.GetByteArrayAsync(urls[1]));
+        Assert.Equal(pngs[2], await http.GetByteArrayAsync(urls[2]));
+
+        var ex = await Assert.ThrowsAnyAsync<NanoBananaApiException>(() => client.EditAsync(new ImageJob("x") { ReferenceImages = [ReferenceImage.Other(urls[0].AbsoluteUri)], AllowFallback = false }));
+        Assert.Contains("could not be fetched", ex.Message);
+        Assert.Equal(0, emulator.AcceptedSubmits);
+
+        // The newest upload is kept even when it alone is over the bound: it was just promised to the caller.
+        await using var tiny = await Emu.StartAsync(o => o.MaxUploadRetentionBytes = 1);
+        using var tinyClient = Emu.Client(tiny, o => o.Provider = ApiProvider.WaveSpeed);
+        var kept = await tinyClient.Protocol.UploadAsync(pngs[0], "p.png", "image/png");
+        Assert.Equal(pngs[0], await http.GetByteArrayAsync(kept));
+    }
+
+    [Fact]
     public async Task The_cli_edits_a_local_file()
     {
         await using var emulator = await Emu.StartAsync();

@@ -51,7 +51,7 @@ try
         // the id: SafeText shows it as the SDK's own messages do, so it cannot act on the terminal.
         var id = SafeText.Value(result.PredictionId);
         Console.Error.WriteLine($"Prediction {id} completed, but {path} could not be written: {ex.Message}");
-        Console.Error.WriteLine($"Collect it: await client.ResumeAsync(\"{id}\", \"{result.Model.Id}\")  or  nanobanana resume {id} --model {result.Model.Id} --out <a folder you can write>");
+        Console.Error.WriteLine($"Collect it: {CollectHint(result.PredictionId, result.Model.Id, " --out <a folder you can write>")}");
         if (emulator is not null)
         {
             Console.Error.WriteLine("(This run used the built-in emulator, which stops with it: resuming needs a real service.)");
@@ -70,7 +70,7 @@ catch (PredictionCanceledException ex)
     // Ctrl+C (or the 5-minute limit) after the service accepted the job: it runs on and is billed if it completes.
     var id = SafeText.Value(ex.PredictionId);
     Console.Error.WriteLine($"Cancelled. Prediction {id} on {ex.ModelId} was accepted and keeps running.");
-    Console.Error.WriteLine($"Collect it later: await client.ResumeAsync(\"{id}\", \"{ex.ModelId}\")  or  nanobanana resume {id} --model {ex.ModelId}");
+    Console.Error.WriteLine($"Collect it later: {CollectHint(ex.PredictionId ?? "", ex.ModelId)}");
     return 130;
 }
 catch (OperationCanceledException) when (cts.IsCancellationRequested)
@@ -88,7 +88,7 @@ catch (NanoBananaException ex)
     Console.Error.WriteLine($"Failed: {ex.Message}");
     if (ex.PredictionId is { } id)
     {
-        Console.Error.WriteLine($"Resume later with prediction id {SafeText.Value(id)}.");
+        Console.Error.WriteLine($"Resume later: {CollectHint(id, (ex as PredictionTimeoutException)?.ModelId)}");
     }
 
     return 1;
@@ -100,3 +100,11 @@ finally
         await emulator.DisposeAsync();
     }
 }
+
+// How to collect an accepted job, with the id exactly as the service sent it: the C# call with the id as an exact,
+// printable literal (SafeText.Quoted), and the CLI command when the id can be typed into a shell as it is.
+static string CollectHint(string id, string? model, string cliExtra = "") =>
+    $"await client.ResumeAsync({SafeText.Quoted(id)}{(model is null ? "" : $", \"{model}\"")})"
+    + (id.Length > 0 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or ':' or '/' or '-')
+        ? $"  or  nanobanana resume {id}{(model is null ? "" : $" --model {model}")}{cliExtra}"
+        : "");

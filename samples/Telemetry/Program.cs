@@ -61,7 +61,11 @@ using (var client = new NanoBananaClient(options))
         }
         catch (PredictionCanceledException ex)
         {
-            Console.Error.WriteLine($"Cancelled. Prediction {SafeText.Value(ex.PredictionId)} on {ex.ModelId} keeps running: nanobanana resume {SafeText.Value(ex.PredictionId)} --model {ex.ModelId}");
+            // An id a shell takes as it is gets the CLI command; any other the C# call, with the id as an exact literal.
+            var id = ex.PredictionId ?? "";
+            Console.Error.WriteLine($"Cancelled. Prediction {SafeText.Value(id)} on {ex.ModelId} keeps running: " + (id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or ':' or '/' or '-')
+                ? $"nanobanana resume {id} --model {ex.ModelId}"
+                : $"await client.ResumeAsync({SafeText.Quoted(id)}, \"{ex.ModelId}\")"));
             exit = 130;
             break;
         }

@@ -115,7 +115,11 @@ if (cancelled)
     // Accepted jobs keep running and are billed: print their ids so they can be collected.
     foreach (var pending in results.Values.Where(r => r.Outcome == BatchOutcome.Pending))
     {
-        AnsiConsole.WriteLine($"cancelled; resume with: nanobanana resume {SafeText.Value(pending.PredictionId)} --model {pending.ModelId}");
+        // An id a shell takes as it is gets the CLI command; any other the C# call, with the id as an exact literal.
+        var id = pending.PredictionId ?? "";
+        AnsiConsole.WriteLine(id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or ':' or '/' or '-')
+            ? $"cancelled; resume with: nanobanana resume {id} --model {pending.ModelId}"
+            : $"cancelled; resume with: await client.ResumeAsync({SafeText.Quoted(id)}, \"{pending.ModelId}\")");
     }
 
     return 130;

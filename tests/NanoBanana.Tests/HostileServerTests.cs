@@ -319,6 +319,34 @@ public class HostileServerTests
         Assert.Contains("client.ResumeAsync(exception.PredictionId", ex.Message, StringComparison.Ordinal);
         var plain = Polling.PredictionWaiter.Broken("2b9a360d9", Catalog.ModelCatalog.Default[ImageTier.NanoBanana2], "processing", new InvalidOperationException("handler bug"));
         Assert.Contains("client.ResumeAsync(\"2b9a360d9\", \"gemini-3.1-flash-image-preview\")", plain.Message, StringComparison.Ordinal);
+
+        // A short id with a quote, a backslash or an unsafe character: the hint holds it exactly, as a printable literal.
+        var odd = Polling.PredictionWaiter.Broken("a\"b\\c\u001bd", Catalog.ModelCatalog.Default[ImageTier.NanoBanana2], "processing", new InvalidOperationException("handler bug"));
+        Assert.Contains("client.ResumeAsync(\"a\\\"b\\\\c\\u001Bd\", \"gemini-3.1-flash-image-preview\")", odd.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\u001b', odd.Message);
+    }
+
+    [Theory]
+    [InlineData("2b9a360d9")]
+    [InlineData("sora-2:task/7f3a")]
+    [InlineData("a\"b\\c")]
+    [InlineData("\u001b]0;owned\u0007\n\r\t\u202E../\u0000\u007f\u0085")]
+    [InlineData("日本語の画像-😀")]
+    [InlineData("")]
+    public void A_quoted_value_is_printable_ascii_and_reads_back_exactly(string value)
+    {
+        var quoted = SafeText.Quoted(value);
+        Assert.All(quoted, c => Assert.InRange(c, ' ', '~'));
+        Assert.StartsWith("\"", quoted, StringComparison.Ordinal);
+        Assert.EndsWith("\"", quoted, StringComparison.Ordinal);
+        Assert.Equal(value, System.Text.Json.JsonSerializer.Deserialize<string>(quoted)); // a JSON string, and so a C# one
+    }
+
+    [Fact]
+    public void A_quoted_value_keeps_a_lone_surrogate_as_an_escape()
+    {
+        // A lone surrogate (not valid UTF-16 text, but a string can hold it) is kept as its escape, which C# reads back.
+        Assert.Equal("\"x\\uD800y\"", SafeText.Quoted("x\uD800y"));
     }
 
     [Fact]

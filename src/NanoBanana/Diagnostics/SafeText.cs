@@ -38,6 +38,32 @@ public static class SafeText
         return line is { Length: > MaxValueChars } ? string.Concat(line.AsSpan(0, MaxValueChars - 1), "…") : line;
     }
 
+    /// <summary>
+    /// <paramref name="text"/> as a double-quoted string literal that holds it exactly and is printable ASCII only: a
+    /// quote and a backslash are escaped, and every character outside <c>' '</c>..<c>'~'</c> becomes <c>\uXXXX</c>.
+    /// The literal reads the same in C#, JSON and JavaScript. Use it where a reader must copy a service's value
+    /// exactly, such as the id in a "resume with" hint: <see cref="Value"/> is as safe but may cut or replace
+    /// characters. Not bounded: a 5,000-character id gives a literal of at least 5,002.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="text"/> is null.</exception>
+    public static string Quoted(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var builder = new System.Text.StringBuilder(text.Length + 2).Append('"');
+        foreach (var c in text)
+        {
+            _ = c switch
+            {
+                '"' => builder.Append("\\\""),
+                '\\' => builder.Append("\\\\"),
+                >= ' ' and <= '~' => builder.Append(c),
+                _ => builder.Append("\\u").Append(((int)c).ToString("X4", System.Globalization.CultureInfo.InvariantCulture)),
+            };
+        }
+
+        return builder.Append('"').ToString();
+    }
+
     private static string? Replaced(string? text, bool oneLine)
     {
         if (text is null || !text.Any(c => IsUnsafe(c, oneLine)))

@@ -257,7 +257,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
     {
         var shown = SafeText.Value(id); // in the message; PredictionId keeps the id exactly, for resuming
         return new($"Waiting for prediction {shown} on {model.DisplayName} failed: {SafeText.Printable(inner.Message)} ({inner.GetType().Name}; last status: {SafeText.Value(lastStatus)}). " +
-            $"The prediction was accepted and runs on; it is billed if it completes. Resume with {ResumeCall(id, shown, model.Id)}.", inner)
+            $"The prediction was accepted and runs on; it is billed if it completes. Resume with {ResumeCall(id, model.Id)}.", inner)
         {
             PredictionId = id,
         };
@@ -350,16 +350,16 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         && (ex.StatusCode is null || ex.StatusCode == HttpStatusCode.NotFound || NanoBananaResilienceHandler.IsTransientStatus(ex.StatusCode.Value))
         && ex.ErrorCode != NanoBananaErrorCodes.Redirect;
 
-    // The call that resumes: with the id written out when the message shows it exactly and it reads as a C# string,
-    // otherwise with the exception's PredictionId, which always holds the exact id.
-    private static string ResumeCall(string id, string shown, string modelId) =>
-        shown == id && !id.Contains('"', StringComparison.Ordinal) && !id.Contains('\\', StringComparison.Ordinal)
-            ? $"client.ResumeAsync(\"{id}\", \"{modelId}\")"
+    // The call that resumes: with the id as an exact, printable literal (SafeText.Quoted) when that is no longer than a
+    // shown value may be, otherwise with the exception's PredictionId, which always holds the exact id.
+    private static string ResumeCall(string id, string modelId) =>
+        SafeText.Quoted(id) is { Length: <= SafeText.MaxValueChars + 2 } literal
+            ? $"client.ResumeAsync({literal}, \"{modelId}\")"
             : $"client.ResumeAsync(exception.PredictionId, \"{modelId}\")";
 
     private static PredictionCanceledException Canceled(PollState state, OperationCanceledException inner, CancellationToken token) =>
         new($"Waiting for prediction {state.LogId} on {state.Model.DisplayName} was cancelled (last status: {SafeText.Value(state.Status.Value)}). The prediction was accepted " +
-            $"and runs on; it is billed if it completes. Resume with {ResumeCall(state.Id, state.LogId, state.Model.Id)}.", inner, token)
+            $"and runs on; it is billed if it completes. Resume with {ResumeCall(state.Id, state.Model.Id)}.", inner, token)
         {
             PredictionId = state.Id,
             ModelId = state.Model.Id,
@@ -373,7 +373,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         NanoBananaTelemetry.JobsFailed.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, state.Model.Id));
         return new PredictionTimeoutException(
             $"Prediction {state.LogId} on {state.Model.DisplayName} did not finish within its deadline of {deadline} (last status: {SafeText.Value(state.Status.Value)}). " +
-            $"It may still complete and is billed if it does: resume waiting with its id ({ResumeCall(state.Id, state.LogId, state.Model.Id)} or client.GetOperation).")
+            $"It may still complete and is billed if it does: resume waiting with its id ({ResumeCall(state.Id, state.Model.Id)} or client.GetOperation).")
         {
             PredictionId = state.Id,
             LastStatus = state.Status.Value,

@@ -24,6 +24,9 @@ public class ModelFactoryTests
         Assert.Equal("image/png", result.Images[0].MediaType);
         Assert.Equal(AttemptOutcome.Completed, Assert.Single(result.Attempts).Outcome);
         Assert.Equal(0.134m, result.EstimatedCostUsd);
+        Assert.StartsWith("1 image from Nano Banana Pro, prediction p-1, ", result.ToString(), StringComparison.Ordinal);
+        var two = NanoBananaModelFactory.ImageResult([result.Images[0], result.Images[0]]);
+        Assert.StartsWith("2 images from ", two.ToString(), StringComparison.Ordinal);
 
         var byUrl = NanoBananaModelFactory.GeneratedImage(new Uri("https://cdn.example.com/a.png"));
         Assert.Equal(new Uri("https://cdn.example.com/a.png"), byUrl.Uri);

@@ -48,5 +48,5 @@ public sealed class ImageResult
     public decimal EstimatedCostUsd { get; }
 
     /// <inheritdoc />
-    public override string ToString() => $"{Images.Count} image(s) from {Model.DisplayName}, prediction {Diagnostics.SafeText.Value(PredictionId)}, {Duration.TotalSeconds:0.0} s, ~${EstimatedCostUsd}";
+    public override string ToString() => $"{Images.Count} {(Images.Count == 1 ? "image" : "images")} from {Model.DisplayName}, prediction {Diagnostics.SafeText.Value(PredictionId)}, {Duration.TotalSeconds:0.0} s, ~${EstimatedCostUsd}";
 }

@@ -245,8 +245,9 @@ public class RoutingTests
         var text = d.Explain();
         Assert.Contains("Chosen: Nano Banana 2", text);
         Assert.Contains("typography-critical", text);
-        Assert.Contains("Ruled out:", text);
+        Assert.Contains("Ruled out:" + Environment.NewLine + "  - Nano Banana", text, StringComparison.Ordinal); // no trailing space
         Assert.Contains("Nano Banana: 1:8 aspect ratio not supported", text);
+        Assert.DoesNotContain(" " + Environment.NewLine, text, StringComparison.Ordinal);
         Assert.Equal(text, d.ToString());
     }
 

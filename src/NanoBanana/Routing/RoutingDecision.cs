@@ -63,7 +63,7 @@ public sealed class RoutingDecision
         }
 
         sb.Append("Fallbacks: ").AppendLine(Fallbacks.Count == 0 ? "none" : string.Join(" -> ", Fallbacks.Select(f => f.DisplayName)));
-        sb.Append("Ruled out: ").AppendLine(Rejected.Count == 0 ? "none" : string.Empty);
+        sb.AppendLine(Rejected.Count == 0 ? "Ruled out: none" : "Ruled out:");
         foreach (var r in Rejected)
         {
             sb.Append("  - ").AppendLine(r.ToString());

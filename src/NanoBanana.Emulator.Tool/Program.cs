@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using NanoBanana.Emulator;
 
 // nanobanana-emulator [--port 5080] [--time-scale 1] [--api-key KEY] [--fault-rate 0.2] [--report-execution-time]
@@ -105,13 +104,13 @@ root.SetAction(async (parse, cancellationToken) =>
     {
         Console.WriteLine($"NanoBanana emulator listening on {emulator.ApiBaseUrl} (time scale {options.TimeScale.ToString(CultureInfo.InvariantCulture)}). Ctrl+C or SIGTERM to stop.");
         Console.WriteLine($"Configure the client with NanoBanana:BaseUrl={emulator.ApiBaseUrl} and {(options.ApiKey is null ? "any API key" : "the key given")}.");
-        var stop = new TaskCompletionSource();
+        // Ctrl+C and SIGTERM both cancel this token: System.CommandLine handles the signals (and holds the process until
+        // this action returns, up to two seconds). A SIGTERM handler of our own beside it could race it: when ours let
+        // this action finish first, System.CommandLine's handler, already called for the same signal, could cancel its
+        // token source after InvokeAsync had disposed it: an ObjectDisposedException on the signal thread, which aborts
+        // the process (exit 134) instead of exiting 0.
+        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var onCancel = cancellationToken.Register(() => stop.TrySetResult());
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
-        {
-            context.Cancel = true; // stop cleanly below instead of being torn down
-            stop.TrySetResult();
-        });
         await stop.Task;
         Console.WriteLine($"Emulator stopped ({emulator.AcceptedSubmits} jobs accepted).");
     }

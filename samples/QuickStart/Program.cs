@@ -2,6 +2,7 @@ using NanoBanana;
 using NanoBanana.Diagnostics;
 using NanoBanana.Emulator;
 using NanoBanana.Polling;
+using NanoBanana.Samples;
 
 // QuickStart: one job, routed, generated, explained and written to disk.
 // Without NANOBANANA_API_KEY it runs against the built-in emulator (real HTTP on 127.0.0.1, real PNG output).
@@ -101,10 +102,6 @@ finally
     }
 }
 
-// How to collect an accepted job, with the id exactly as the service sent it: the C# call with the id as an exact,
-// printable literal (SafeText.Quoted), and the CLI command when the id can be typed into a shell as it is.
+// How to collect an accepted job: the C# call, and the CLI command when the id can be typed into a shell as it is.
 static string CollectHint(string id, string? model, string cliExtra = "") =>
-    $"await client.ResumeAsync({SafeText.Quoted(id)}{(model is null ? "" : $", \"{model}\"")})"
-    + (id.Length > 0 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or ':' or '/' or '-')
-        ? $"  or  nanobanana resume {id}{(model is null ? "" : $" --model {model}")}{cliExtra}"
-        : "");
+    ResumeHint.Call(id, model) + (ResumeHint.Command(id, model) is { } command ? $"  or  {command}{cliExtra}" : "");

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using NanoBanana;
 using NanoBanana.Diagnostics;
 using NanoBanana.Emulator;
+using NanoBanana.Samples;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
@@ -63,9 +64,7 @@ using (var client = new NanoBananaClient(options))
         {
             // An id a shell takes as it is gets the CLI command; any other the C# call, with the id as an exact literal.
             var id = ex.PredictionId ?? "";
-            Console.Error.WriteLine($"Cancelled. Prediction {SafeText.Value(id)} on {ex.ModelId} keeps running: " + (id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or ':' or '/' or '-')
-                ? $"nanobanana resume {id} --model {ex.ModelId}"
-                : $"await client.ResumeAsync({SafeText.Quoted(id)}, \"{ex.ModelId}\")"));
+            Console.Error.WriteLine($"Cancelled. Prediction {SafeText.Value(id)} on {ex.ModelId} keeps running: {ResumeHint.Command(id, ex.ModelId) ?? ResumeHint.Call(id, ex.ModelId)}");
             exit = 130;
             break;
         }

@@ -1,9 +1,9 @@
 using System.Globalization;
 using NanoBanana;
 using NanoBanana.Batch;
-using NanoBanana.Diagnostics;
 using NanoBanana.Emulator;
 using NanoBanana.Routing;
+using NanoBanana.Samples;
 using Spectre.Console;
 
 // TieredBatch: a JSON-lines file of jobs run with the batch API (client.RunBatchAsync): routed per job, within the
@@ -117,9 +117,7 @@ if (cancelled)
     {
         // An id a shell takes as it is gets the CLI command; any other the C# call, with the id as an exact literal.
         var id = pending.PredictionId ?? "";
-        AnsiConsole.WriteLine(id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or ':' or '/' or '-')
-            ? $"cancelled; resume with: nanobanana resume {id} --model {pending.ModelId}"
-            : $"cancelled; resume with: await client.ResumeAsync({SafeText.Quoted(id)}, \"{pending.ModelId}\")");
+        AnsiConsole.WriteLine($"cancelled; resume with: {ResumeHint.Command(id, pending.ModelId) ?? ResumeHint.Call(id, pending.ModelId)}");
     }
 
     return 130;

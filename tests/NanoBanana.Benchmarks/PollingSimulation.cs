@@ -31,7 +31,8 @@ namespace NanoBanana.Benchmarks;
 /// <see cref="FirstPollProbe"/>), NB_WINDOWS (instead of simulating: the HTTP harness's own cold and warm jobs, with the
 /// share of fixed 1 s's requests that the optimum's plan sends on each), NB_WC (each seed's cold and warm requests as
 /// shares of what the optimum's plan for the lag target sends on the same jobs, as the HTTP harness judges warm against cold),
-/// NB_ADVERSARY (other shapes instead of the harness's four: near-constant and very wide lognormals, a rare long queue, and
+/// NB_VSFIXED (each row with the fixed loop beside it, as NB_ADVERSARY prints it: fixed 1 s for the default, 2 s for
+/// frugal), NB_ADVERSARY (other shapes instead of the harness's four: near-constant and very wide lognormals, a rare long queue, and
 /// a service three times faster or slower than the catalog says; each row with the fixed loop beside it), NB_RATIOS
 /// (instead of simulating: the optimum's plan for the lag target over each shape's truth, and its longest gap between
 /// two polls as a share of the time already waited), NB_PERJOB (seed 0's first 40 jobs: each one's true time, first
@@ -131,7 +132,7 @@ internal static class PollingSimulation
                     }
 
                     Console.WriteLine(F($"| {name} | {tier} | {(frugal ? "frugal" : "default")} | {cr:0.00} | {cl:0.000} | {wr:0.00} | {wl:0.000} | {optimum:0.00} | {Signed(100 * vs)}% | {drift}"));
-                    if (Environment.GetEnvironmentVariable("NB_ADVERSARY") is not null)
+                    if (Environment.GetEnvironmentVariable("NB_ADVERSARY") is not null || Environment.GetEnvironmentVariable("NB_VSFIXED") is not null)
                     {
                         var (fr, fl) = FixedLoop(profile, model, frugal ? 2 : 1);
                         Console.WriteLine(F($"|   | | fixed {(frugal ? 2 : 1)} s | | | {fr:0.00} | {fl:0.000} | | {Signed(100 * ((wr / fr) - 1))}% requests, lag ×{wl / fl:0.00} | | | | |"));

@@ -17,7 +17,8 @@ namespace NanoBanana.Benchmarks;
 /// NB_ONLY filters cells ("shape:tier"); NB_REPORTED makes the emulator report executionTime as that many times the
 /// true time (1 honest, 0.001 seconds read as milliseconds); NB_DEBUG prints each run's plans and estimate; NB_ADVERSARY=1 measures
 /// <see cref="LatencyShapes.Adversary"/> instead (no goals were set for those shapes: the goal lines are printed as a
-/// yardstick, and the run is saved apart from the runs of record).
+/// yardstick, and the run is saved apart from the runs of record); NB_COLDSETS sets how many more cold windows (fresh
+/// clients on other job sets) the warm window is judged against (default 3; 0 judges against the main run's alone).
 /// </summary>
 internal static class PollingHarness
 {
@@ -25,6 +26,11 @@ internal static class PollingHarness
     private const int Warm = 100;
     private const int AfterDrift = 50;
     private const int InFlight = 8;
+
+    // Fresh default clients on other job sets, after a cell's main runs: the cold window's requests vary with its 30 jobs
+    // (as shares of the optimum's plan on the same jobs, 92–128% over eight seeds of lognormal Pro in the simulation),
+    // and the main run's cold jobs are the same draw in every run. NB_COLDSETS overrides the count (0: none).
+    private static readonly int[] ColdSeeds = [.. Enumerable.Range(8, int.Parse(Environment.GetEnvironmentVariable("NB_COLDSETS") ?? "3", CultureInfo.InvariantCulture))];
 
     internal static readonly double Scale = double.Parse(Environment.GetEnvironmentVariable("NB_SCALE") ?? "0.1", CultureInfo.InvariantCulture);
 
@@ -135,7 +141,22 @@ internal static class PollingHarness
                 double OptimumOn(IEnumerable<Job> jobs) => 1 + reference.Replay(jobs.Select(j => j.Truth / Scale).ToArray()).Polls; // Truth is in scaled seconds
                 var coldShare = defCold.Requests / OptimumOn(def.Take(Cold));
                 var warmShare = defWarm.Requests / OptimumOn(def.Skip(Cold).Take(Warm));
-                Check(misses, F($"{name} {tier}: warm ({defWarm.Requests:0.00} req = {100 * warmShare:0}% of the optimum's plan on the same jobs, {100 * defWarm.Requests / f1.Requests:0}% of fixed 1 s, {defWarm.Lag:0.000} s) not worse than cold ({defCold.Requests:0.00} req = {100 * coldShare:0}%, {100 * defCold.Requests / f1Cold.Requests:0}%, {defCold.Lag:0.000} s) beyond 5%"), warmShare <= 1.05 * coldShare || defWarm.Lag <= 0.95 * defCold.Lag);
+                var coldRuns = await Task.WhenAll(ColdSeeds.Select(seed => RunAsync(profile, tier, "default", Cold, seed)));
+                if (coldRuns.Length == 0)
+                {
+                    Check(misses, F($"{name} {tier}: warm ({defWarm.Requests:0.00} req = {100 * warmShare:0}% of the optimum's plan on the same jobs, {100 * defWarm.Requests / f1.Requests:0}% of fixed 1 s, {defWarm.Lag:0.000} s) not worse than cold ({defCold.Requests:0.00} req = {100 * coldShare:0}%, {100 * defCold.Requests / f1Cold.Requests:0}%, {defCold.Lag:0.000} s) beyond 5%"), warmShare <= 1.05 * coldShare || defWarm.Lag <= 0.95 * defCold.Lag);
+                }
+                else
+                {
+                    // "Beyond run-to-run noise": the warm window against the mean of several cold windows, each a fresh client
+                    // on its own 30 jobs (the main run's and ColdSeeds'), not against one fixed draw.
+                    var coldShares = coldRuns.Select(r => Window.Of(r).Requests / OptimumOn(r)).Prepend(coldShare).ToArray();
+                    var coldLags = coldRuns.Select(r => Window.Of(r).Lag).Prepend(defCold.Lag).ToArray();
+                    var meanShare = coldShares.Average();
+                    var meanLag = coldLags.Average();
+                    Check(misses, F($"{name} {tier}: warm ({defWarm.Requests:0.00} req = {100 * warmShare:0}% of the optimum's plan on the same jobs, {defWarm.Lag:0.000} s) not worse than cold over {coldShares.Length} job sets (mean {100 * meanShare:0}%, {meanLag:0.000} s; each {string.Join("/", coldShares.Select(c => (100 * c).ToString("0", CultureInfo.InvariantCulture)))}%; the main run's: {defCold.Requests:0.00} req, {100 * defCold.Requests / f1Cold.Requests:0}% of fixed 1 s) beyond 5%"), warmShare <= 1.05 * meanShare || defWarm.Lag <= 0.95 * meanLag);
+                }
+
                 if (name == "uniform" || name.StartsWith("lognormal", StringComparison.Ordinal))
                 {
                     var need = name == "uniform" ? 0.45 : 0.25;

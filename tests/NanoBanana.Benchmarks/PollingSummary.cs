@@ -96,6 +96,7 @@ internal static partial class PollingSummary
     // What a goal line checks, without its figures.
     private static string Kind(string rest) => rest switch
     {
+        _ when rest.Contains("cold over", StringComparison.Ordinal) => "warm not worse than the mean of several cold windows, as shares of the optimum's plan on the same jobs",
         _ when rest.Contains("of the optimum's plan", StringComparison.Ordinal) => "warm not worse than cold, as shares of the optimum's plan on the same jobs",
         _ when rest.Contains("not worse than cold", StringComparison.Ordinal) => "warm not worse than cold, as shares of fixed 1 s on the same jobs",
         _ when rest.Contains("after the drift", StringComparison.Ordinal) => "within 10% of the new optimum after the drift",
@@ -120,6 +121,11 @@ internal static partial class PollingSummary
             return [("requests vs fixed 2 s", 100 * ((N(b.Groups["req"]) / N(b.Groups["budget"])) - 1)), ("lag share", N(b.Groups["share"]))];
         }
 
+        if (WarmColdSets().Match(rest) is { Success: true } m)
+        {
+            return [("warm", N(m.Groups["warm"])), ("mean cold", N(m.Groups["cold"]))];
+        }
+
         if (WarmColdOptimum().Match(rest) is { Success: true } o)
         {
             return [("warm", N(o.Groups["warm"])), ("cold", N(o.Groups["cold"])), ("fixed 1 s: warm", N(o.Groups["warmf"])), ("fixed 1 s: cold", N(o.Groups["coldf"]))];
@@ -141,6 +147,9 @@ internal static partial class PollingSummary
 
     [GeneratedRegex(@"= (?<warm>\d+)% of fixed 1 s.*= (?<cold>\d+)%")]
     private static partial Regex WarmCold();
+
+    [GeneratedRegex(@"= (?<warm>\d+)% of the optimum's plan on the same jobs, [\d.]+ s\) not worse than cold over \d+ job sets \(mean (?<cold>\d+)%")]
+    private static partial Regex WarmColdSets();
 
     [GeneratedRegex(@"= (?<warm>\d+)% of the optimum's plan on the same jobs, (?<warmf>\d+)% of fixed 1 s.*= (?<cold>\d+)%, (?<coldf>\d+)%")]
     private static partial Regex WarmColdOptimum();

@@ -378,7 +378,9 @@ public static partial class CliApp
         }
         catch (NanoBananaException ex)
         {
-            var resumeWith = ex.PredictionId is { } id ? ResumeCommand(id, (ex as PredictionTimeoutException)?.ModelId) : null;
+            // A resumed id the service does not know: the same command would fail the same way, so no hint.
+            var modelId = (ex as PredictionTimeoutException)?.ModelId ?? (ex as PredictionNotFoundException)?.ModelId;
+            var resumeWith = ex.PredictionId is { } id && ex is not PredictionNotFoundException { WasResumed: true } ? ResumeCommand(id, modelId) : null;
             return Fail(console, Clean(ex), FailedExitCode, ex.PredictionId, resumeWith);
         }
         finally

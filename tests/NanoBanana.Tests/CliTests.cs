@@ -275,6 +275,19 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Resuming_an_id_the_service_does_not_know_says_why_and_offers_no_resume_that_would_fail_again()
+    {
+        await using var emulator = await Emu.StartAsync();
+        var (console, output) = TestConsole();
+        Assert.Equal(CliApp.FailedExitCode, await CliApp.RunAsync(["resume", "gone-7", "--model", "NanoBananaPro", .. At(emulator)], console));
+        var text = output.ToString();
+        Assert.Contains("does not know prediction gone-7", text, StringComparison.Ordinal);
+        Assert.Contains("expired", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Resume with", text, StringComparison.Ordinal);
+        Assert.Equal(0, emulator.Count("submit"));
+    }
+
+    [Fact]
     public async Task An_output_folder_that_cannot_be_written_prints_the_completed_id_and_a_resume_that_collects_it()
     {
         await using var emulator = await Emu.StartAsync();

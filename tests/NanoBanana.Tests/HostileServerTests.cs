@@ -98,6 +98,41 @@ public class HostileServerTests
         Assert.True(polls >= 2, $"the dripping polls were cut off and retried: {polls} poll(s) reached the server; {ex.Message}");
     }
 
+    [Fact]
+    public async Task Resuming_an_id_the_service_does_not_know_ends_in_a_typed_not_found_that_says_why()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator, o => o.Polling.MinInterval = TimeSpan.FromMilliseconds(10));
+        var ex = await Assert.ThrowsAsync<PredictionNotFoundException>(() => client.ResumeAsync("expired-42", "gemini-3-pro-image-preview").WaitAsync(Guard));
+        Assert.Equal("expired-42", ex.PredictionId);
+        Assert.Equal("gemini-3-pro-image-preview", ex.ModelId);
+        Assert.True(ex.WasResumed);
+        Assert.Equal(HttpStatusCode.NotFound, ex.StatusCode);
+        Assert.Equal("prediction not found", ex.ProviderMessage);
+        Assert.Contains("does not know prediction expired-42: 4 polls in a row answered 404", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("expired", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Resume later", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(new PollingOptions().MaxConsecutivePollFailures + 1, emulator.Count("poll")); // retried, then given up: bounded
+        Assert.Equal(0, emulator.Count("submit"));
+    }
+
+    [Fact]
+    public async Task A_new_job_whose_first_polls_answer_404_is_waited_on_to_its_image()
+    {
+        // A relay that is slow to learn new ids: the retries ride it out, and the job is neither lost nor sent again.
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator, o => o.Polling.MinInterval = TimeSpan.FromMilliseconds(10));
+        for (var i = 0; i < new PollingOptions().MaxConsecutivePollFailures; i++)
+        {
+            emulator.EnqueueReply(new EmulatorReply(404, "Prediction not found", "text/plain"), FaultTarget.Poll);
+        }
+
+        var result = await client.GenerateAsync(new ImageJob("a lamp")).WaitAsync(Guard);
+        Assert.NotEmpty(await result.Images[0].GetBytesAsync());
+        Assert.Equal(1, emulator.Count("submit"));
+        Assert.Equal(1, emulator.AcceptedSubmits);
+    }
+
     // 3. The attempt timeout covers the body; downloads have their own.
     [Fact]
     public async Task A_dripping_poll_body_is_cut_off_by_the_attempt_timeout_and_retried()

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using NanoBanana.Catalog;
@@ -168,6 +169,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
     {
         var malformed = 0;
         var failures = 0;
+        var notFound = 0; // of the failures, the latest run of 404 answers
         while (true)
         {
             var remaining = time.GetElapsedTime(time.GetTimestamp(), deadlineTimestamp);
@@ -191,8 +193,19 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
                 {
                     Log.PollRetry(logger, state.LogId, ex.Message);
                 }
-                catch (NanoBananaApiException ex) when (IsRetryablePollFailure(ex) && ++failures <= options.MaxConsecutivePollFailures)
+                catch (NanoBananaApiException ex) when (IsRetryablePollFailure(ex))
                 {
+                    notFound = ex.StatusCode == HttpStatusCode.NotFound ? notFound + 1 : 0;
+                    if (++failures > options.MaxConsecutivePollFailures)
+                    {
+                        if (notFound > 0)
+                        {
+                            throw NotFound(state, ex, notFound);
+                        }
+
+                        throw;
+                    }
+
                     Log.PollRetry(logger, state.LogId, ex.Message);
                 }
             }
@@ -356,6 +369,25 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         SafeText.Quoted(id) is { Length: <= SafeText.MaxValueChars + 2 } literal
             ? $"client.ResumeAsync({literal}, \"{modelId}\")"
             : $"client.ResumeAsync(exception.PredictionId, \"{modelId}\")";
+
+    // Polls answered 404 through the retries. What it most likely means depends on where the id came from, and the
+    // message says so: a resumed id is probably wrong or expired; a job accepted moments ago may still run and be billed.
+    private PredictionNotFoundException NotFound(PollState state, NanoBananaApiException cause, int answers)
+    {
+        var polls = answers == 1 ? "a poll" : $"{answers} polls in a row";
+        var text = state.Resumed
+            ? $"The service does not know prediction {state.LogId}: {polls} answered 404 (Not Found). The id may be mistyped or belong to another account, " +
+                $"provider or base URL, or the prediction has expired (WaveSpeedAI keeps predictions 7 days). {cause.Message}"
+            : $"The service answered 404 (Not Found) to {polls} for prediction {state.LogId} on {state.Model.DisplayName}, which it accepted {Elapsed(state).TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s before. " +
+                $"A relay that is slow to learn new ids answers so: the job may still run and is billed if it completes. It was not submitted again. " +
+                $"Resume later with {ResumeCall(state.Id, state.Model.Id)}. {cause.Message}";
+        return new PredictionNotFoundException(text, cause)
+        {
+            PredictionId = state.Id,
+            ModelId = state.Model.Id,
+            WasResumed = state.Resumed,
+        };
+    }
 
     private static PredictionCanceledException Canceled(PollState state, OperationCanceledException inner, CancellationToken token) =>
         new($"Waiting for prediction {state.LogId} on {state.Model.DisplayName} was cancelled (last status: {SafeText.Value(state.Status.Value)}). The prediction was accepted " +

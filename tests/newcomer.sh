@@ -259,6 +259,9 @@ check "  ... with a Location that names the prediction" is "$job_at" "/images?id
 curl -s -o "$work/asp-6.png" -w '%{http_code}' "$asp$job_at" >"$work/asp-6.code"
 check "  ... where GET answers 200 with a PNG once the job is done" is "$(cat "$work/asp-6.code")$(head -c 4 "$work/asp-6.png" | tail -c 3)" "200PNG"
 check "  ... three submits in all" is "$(submits "$work/asp-run.txt")" 3
+curl -s -o "$work/asp-7.json" -w '%{http_code}' "$asp/images?id=no-such-prediction" >"$work/asp-7.code"
+check "  ... GET /images for an id the service does not know answers 404" is "$(cat "$work/asp-7.code")" 404
+check "  ... saying so, with no address that would fail again" is "$(json "$work/asp-7.json" '"does not know" in d["detail"] and d.get("resume") is None')" True
 check "  ... without a stack trace" no_trace "$work/asp-run.txt"
 asp_start "$work/asp-late.txt" NanoBanana__Deadline=00:00:00.7
 late=$asp_url

@@ -139,6 +139,7 @@ static IResult Failure(HttpContext http, Exception ex, ILogger log)
     {
         PredictionCanceledException c => (c.PredictionId, c.ModelId),
         PredictionTimeoutException t => (t.PredictionId, t.ModelId),
+        PredictionNotFoundException f => (f.PredictionId, f.ModelId),
         NanoBananaException n => (n.PredictionId, null),
         _ => (null, null),
     };
@@ -161,14 +162,16 @@ static IResult Failure(HttpContext http, Exception ex, ILogger log)
     var status = ex switch
     {
         PredictionTimeoutException => StatusCodes.Status504GatewayTimeout,
+        PredictionNotFoundException { WasResumed: true } => StatusCodes.Status404NotFound, // an id the service does not know
         ContentPolicyException or PredictionFailedException { IsCallerError: true } => StatusCodes.Status422UnprocessableEntity,
         _ => StatusCodes.Status502BadGateway,
     };
-    // A prediction that ended failed is over (and refunded); any other with an id can still be collected.
+    // A prediction that ended failed is over (and refunded), and a resumed one the service does not know cannot be
+    // collected; any other with an id can still be.
     var extensions = id is null ? null : new Dictionary<string, object?>
     {
         ["predictionId"] = id,
-        ["resume"] = ex is PredictionFailedException ? null : Resume(id, model),
+        ["resume"] = ex is PredictionFailedException or PredictionNotFoundException { WasResumed: true } ? null : Resume(id, model),
     };
     return Results.Problem(ex.Message, statusCode: status, extensions: extensions);
 }

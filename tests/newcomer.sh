@@ -120,23 +120,23 @@ emu_pid=$!
 pids+=("$emu_pid")
 check "nanobanana-emulator starts" wait_for emu.txt "listening on" 60
 url=$(grep -o 'http://127.0.0.1:[0-9]*/api/v3/' emu.txt | head -1)
-"$nb" generate "a red bicycle" --base-url "$url" --api-key any --out out --json >gen.json
+"$nb" generate "a red bicycle" --base-url "$url" --api-key local-key --out out --json >gen.json
 check "generate against it exits 0 with an image" test -s "$(json gen.json 'd["file"]')"
-"$nb" compare "a blue kite" --tiers NanoBanana,NanoBanana2 --base-url "$url" --api-key any --out out | cat >compare.txt
+"$nb" compare "a blue kite" --tiers NanoBanana,NanoBanana2 --base-url "$url" --api-key local-key --out out | cat >compare.txt
 check "compare shows progress lines before its table" has compare.txt "NanoBanana2: wrote"
 
 echo "== nanobanana batch with a SQLite journal; the same command again resumes and pays nothing more"
 for i in 1 2 3; do echo "{\"key\": \"sku-$i\", \"prompt\": \"catalogue shot $i\", \"tier\": \"NanoBanana\"}"; done >jobs.jsonl
-"$nb" batch jobs.jsonl --journal batch.db --out batch --base-url "$url" --api-key any --emulator-time-scale 0.3 --per-minute 10 --budget 1 | cat >batch1.txt
+"$nb" batch jobs.jsonl --journal batch.db --out batch --base-url "$url" --api-key local-key --emulator-time-scale 0.3 --per-minute 10 --budget 1 | cat >batch1.txt
 check "batch exits 0" is "${PIPESTATUS[0]}" 0
 check "  ... reporting each job as it finishes" has batch1.txt "sku-3: completed on gemini-2.5-flash-image"
 check "  ... with a spend table" has batch1.txt "3 jobs: Completed 3; spent \$0.117 in this run."
 check "  ... and the images" is "$(find batch -name 'sku-*.png' | wc -l)" 3
-"$nb" batch jobs.jsonl --journal batch.db --out batch --base-url "$url" --api-key any --emulator-time-scale 0.3 | cat >batch2.txt
+"$nb" batch jobs.jsonl --journal batch.db --out batch --base-url "$url" --api-key local-key --emulator-time-scale 0.3 | cat >batch2.txt
 check "the same batch again finds every job done" has batch2.txt "3 jobs: AlreadyCompleted 3; spent \$0.000 in this run."
 
 echo "== SIGINT to a running generate prints the id; resume collects it without a second submit"
-sigint_default "$nb" generate "a poster titled BLUE NOTES" --typography --base-url "$url" --api-key any --out out >sigint.txt 2>&1 &
+sigint_default "$nb" generate "a poster titled BLUE NOTES" --typography --base-url "$url" --api-key local-key --out out >sigint.txt 2>&1 &
 gen_pid=$!
 check "generate reports the accepted prediction" wait_for sigint.txt "created after" 60
 kill -INT "$gen_pid"
@@ -145,7 +145,7 @@ check "generate exits 130 on SIGINT" is "$?" 130
 check "  ... printing how to resume" has sigint.txt "Resume with: nanobanana resume "
 check "  ... without a stack trace" no_trace sigint.txt
 id=$(grep -o 'nanobanana resume [0-9a-f]*' sigint.txt | head -1 | awk '{print $3}')
-"$nb" resume "$id" --model gemini-3-pro-image-preview --base-url "$url" --api-key any --out out --json >resumed.json
+"$nb" resume "$id" --model gemini-3-pro-image-preview --base-url "$url" --api-key local-key --out out --json >resumed.json
 check "resume $id from another process exits 0 with the same prediction" is "$(json resumed.json 'd["predictionId"]')" "$id"
 kill -TERM "$emu_pid"
 wait "$emu_pid"

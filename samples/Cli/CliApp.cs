@@ -317,7 +317,7 @@ public static partial class CliApp
 
         await using var emulator = await NanoBananaEmulator.StartAsync(new EmulatorOptions { Port = port, TimeScale = scale }, ct);
         console.WriteLine($"Emulator listening at {emulator.ApiBaseUrl} (time scale {scale.ToString(CultureInfo.InvariantCulture)}; any non-empty key is accepted).");
-        console.WriteLine($"Try: nanobanana generate \"a lighthouse\" --base-url {emulator.ApiBaseUrl} --api-key any");
+        console.WriteLine($"Try: nanobanana generate \"a lighthouse\" --base-url {emulator.ApiBaseUrl} --api-key local-key");
         console.WriteLine("Stop with Ctrl+C.");
         try
         {

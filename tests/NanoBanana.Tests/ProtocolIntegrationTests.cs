@@ -233,6 +233,20 @@ public class ProtocolIntegrationTests
         var ex = await Assert.ThrowsAsync<NanoBananaApiException>(() => client.SubmitAsync(new SubmitRequest { Model = ModelCatalog.Create(options)[ImageTier.NanoBanana2], Prompt = "x" }));
         Assert.Equal(HttpStatusCode.NotFound, ex.StatusCode);
         Assert.Contains("gemini-9-imaginary", ex.ProviderMessage);
+        Assert.Contains("provider knows model id gemini-9-imaginary", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_base_url_that_is_not_the_api_root_gets_a_404_that_says_to_check_it_and_nothing_is_accepted()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator, o => o.BaseUrl = emulator.BaseAddress); // the server root, without api/v3/
+        var ex = await Assert.ThrowsAsync<NanoBananaApiException>(() => client.GenerateAsync(new ImageJob("a lamp") { AllowFallback = false }));
+        Assert.Equal(HttpStatusCode.NotFound, ex.StatusCode);
+        Assert.Contains($"check that the base URL ({emulator.BaseAddress}) is the provider's API root, ending in /api/v3/", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("nothing was accepted or billed", ex.Message, StringComparison.Ordinal);
+        Assert.Null(ex.PredictionId);
+        Assert.Equal(0, emulator.AcceptedSubmits);
     }
 
     [Fact]

@@ -30,6 +30,9 @@ public class NanoBananaApiException : NanoBananaException
         PredictionId = cause.PredictionId;
     }
 
+    /// <summary>The same error in other words (see the protected constructor), for the SDK's own restatements.</summary>
+    internal static NanoBananaApiException Restated(string message, NanoBananaApiException cause) => new(message, cause);
+
     /// <summary>The HTTP status of the response, or <see langword="null"/> for a failed prediction delivered with 200.</summary>
     public HttpStatusCode? StatusCode { get; init; }
 

@@ -140,7 +140,7 @@ public class NanoBananaProtocolClient
                 catch (NanoBananaApiException envelopeError) when (envelopeError is not MalformedResponseException)
                 {
                     // An error inside a 2xx envelope: judged like the same status on the wire.
-                    throw SubmitRefused(request, path, envelopeError);
+                    throw SubmitRefused(request, path, envelopeError, _profile.BaseUrl);
                 }
                 catch (Exception ex) when (ex is HttpRequestException or IOException or MalformedResponseException or OperationCanceledException or BoundedBody.TooLargeException)
                 {
@@ -161,7 +161,7 @@ public class NanoBananaProtocolClient
                 return new Prediction { Id = id, Status = PredictionStatus.Processing, Error = "Sync mode timed out (gateway 504)", ErrorCode = 5004, Model = request.Model.Id };
             }
 
-            throw SubmitRefused(request, path, error);
+            throw SubmitRefused(request, path, error, _profile.BaseUrl);
         }
     }
 
@@ -250,8 +250,20 @@ public class NanoBananaProtocolClient
 
     // What an error answer to a submit means: a content-policy refusal (a caller error, never retried elsewhere), an
     // unknown outcome (500/502/504 after the request arrived: never repeated), or a plain refusal.
-    private static NanoBananaException SubmitRefused(SubmitRequest request, string path, NanoBananaApiException error)
+    private static NanoBananaException SubmitRefused(SubmitRequest request, string path, NanoBananaApiException error, Uri baseUrl)
     {
+        if (error.StatusCode == HttpStatusCode.NotFound)
+        {
+            // A route the service does not have: a base URL that is not the API root, or a model id the provider does not
+            // know (the per-model routes name it). Either way nothing was accepted. Said in the message, because a bare
+            // "404 Not Found" sends people looking in the wrong place. The base URL is shown without any user info.
+            var root = baseUrl.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
+            return NanoBananaApiException.Restated(
+                $"{error.Message} The service has no such route, so nothing was accepted or billed: check that the base URL ({root}) is the provider's " +
+                $"API root, ending in /api/v3/, and that the provider knows model id {request.Model.Id} (the catalog's ids can be changed in configuration).",
+                error);
+        }
+
         if (ProviderProfile.IsContentPolicyRefusal(error))
         {
             return new ContentPolicyException(

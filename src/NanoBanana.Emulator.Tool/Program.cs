@@ -112,7 +112,7 @@ root.SetAction(async (parse, cancellationToken) =>
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var onCancel = cancellationToken.Register(() => stop.TrySetResult());
         await stop.Task;
-        Console.WriteLine($"Emulator stopped ({emulator.AcceptedSubmits} jobs accepted).");
+        Console.WriteLine($"Emulator stopped ({emulator.AcceptedSubmits} {(emulator.AcceptedSubmits == 1 ? "job" : "jobs")} accepted).");
     }
 
     return 0;

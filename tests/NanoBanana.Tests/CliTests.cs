@@ -167,14 +167,19 @@ public class CliTests
         }
 
         Assert.NotNull(baseUrl);
+
+        // The command it suggests is the one used: its options, with the time scale that lets the client poll to match.
+        var suggested = $"Try: nanobanana generate \"a lighthouse\" --base-url {baseUrl} --api-key local-key --emulator-time-scale 0.001";
+        Assert.Contains(suggested, output.ToString(), StringComparison.Ordinal);
+        string[] options = ["--base-url", baseUrl!, "--api-key", "local-key", "--emulator-time-scale", "0.001"];
         var outDir = Path.Combine(Path.GetTempPath(), "nanobanana-cli-" + Guid.NewGuid().ToString("N"));
         try
         {
             var (c1, o1) = TestConsole();
-            Assert.True(await CliApp.RunAsync(["generate", "a lighthouse", "--base-url", baseUrl!, "--api-key", "any", "--emulator-time-scale", "0.001", "--out", outDir], c1) == 0, o1.ToString());
+            Assert.True(await CliApp.RunAsync(["generate", "a lighthouse", .. options, "--out", outDir], c1) == 0, o1.ToString());
             var id = System.Text.RegularExpressions.Regex.Match(o1.ToString(), @"prediction (\S+?)\)").Groups[1].Value;
             var (c2, o2) = TestConsole();
-            Assert.True(await CliApp.RunAsync(["resume", id, "--base-url", baseUrl!, "--api-key", "any", "--out", outDir], c2) == 0, o2.ToString());
+            Assert.True(await CliApp.RunAsync(["resume", id, .. options, "--out", outDir], c2) == 0, o2.ToString());
         }
         finally
         {
@@ -186,7 +191,7 @@ public class CliTests
 
         await stop.CancelAsync();
         Assert.Equal(0, await running.WaitAsync(TimeSpan.FromSeconds(30)));
-        Assert.Contains("Emulator stopped (1 jobs accepted)", output.ToString());
+        Assert.Contains("Emulator stopped (1 job accepted)", output.ToString());
     }
 
     [Fact]

@@ -77,7 +77,7 @@ public partial class EmulatorAppTests
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
             var rest = await process.StandardOutput.ReadToEndAsync();
             Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}; stdout: {rest}; stderr: {await stderr}");
-            Assert.Contains("Emulator stopped (1 jobs accepted)", rest);
+            Assert.Contains("Emulator stopped (1 job accepted)", rest);
             Assert.DoesNotContain("   at ", await stderr);
         }
         finally

@@ -15,9 +15,7 @@ public static partial class CliApp
     private static readonly Option<string?> BaseUrl = new("--base-url") { Description = "API base URL ending in /api/v3/" };
     private static readonly Option<string?> CompletionTimes = new("--completion-times") { Description = "A file in which to keep what waiting learned about completion times between runs, so later runs poll like a warm client from their first job (default: none)" };
     private static readonly Option<ApiProvider> Provider = new("--provider") { Description = "GptProto, GptProtoUnified or WaveSpeed", DefaultValueFactory = _ => ApiProvider.GptProto };
-    private const double DefaultEmulatorTimeScale = 0.2;
-
-    private static readonly Option<double> EmulatorTimeScale = new("--emulator-time-scale") { Description = "Time scale of the built-in emulator (used without a key); with --base-url, the time scale of the standalone emulator there, so the client polls to match", DefaultValueFactory = _ => DefaultEmulatorTimeScale };
+    private static readonly Option<double> EmulatorTimeScale = new("--emulator-time-scale") { Description = "Time scale of the built-in emulator (used without a key); with --base-url, the time scale of the standalone emulator there, so the client polls to match", DefaultValueFactory = _ => 0.2 };
     private static readonly Option<string> Size = new("--size") { Description = "0.5K, 1K, 2K or 4K", DefaultValueFactory = _ => "1K" };
     private static readonly Option<string> Ratio = new("--ratio") { Description = "Aspect ratio such as 16:9", DefaultValueFactory = _ => "1:1" };
     private static readonly Option<int> Faces = new("--faces") { Description = "Face reference images" };
@@ -319,10 +317,9 @@ public static partial class CliApp
 
         await using var emulator = await NanoBananaEmulator.StartAsync(new EmulatorOptions { Port = port, TimeScale = scale }, ct);
         console.WriteLine($"Emulator listening at {emulator.ApiBaseUrl} (time scale {scale.ToString(CultureInfo.InvariantCulture)}; any non-empty key is accepted).");
-        // The client side assumes the default time scale unless told: say it when this emulator runs at another, so the
-        // suggested command polls to match.
-        var matching = scale == DefaultEmulatorTimeScale ? "" : " --emulator-time-scale " + scale.ToString(CultureInfo.InvariantCulture);
-        console.WriteLine($"Try: nanobanana generate \"a lighthouse\" --base-url {emulator.ApiBaseUrl} --api-key local-key{matching}");
+        // With --base-url the client polls at real time unless told this emulator's time scale: the suggested command
+        // says it, so it polls to match.
+        console.WriteLine($"Try: nanobanana generate \"a lighthouse\" --base-url {emulator.ApiBaseUrl} --api-key local-key --emulator-time-scale {scale.ToString(CultureInfo.InvariantCulture)}");
         console.WriteLine("Stop with Ctrl+C.");
         try
         {

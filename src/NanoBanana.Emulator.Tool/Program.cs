@@ -104,6 +104,13 @@ root.SetAction(async (parse, cancellationToken) =>
     {
         Console.WriteLine($"NanoBanana emulator listening on {emulator.ApiBaseUrl} (time scale {options.TimeScale.ToString(CultureInfo.InvariantCulture)}). Ctrl+C or SIGTERM to stop.");
         Console.WriteLine($"Configure the client with NanoBanana:BaseUrl={emulator.ApiBaseUrl} and {(options.ApiKey is null ? "any API key" : "the key given")}.");
+        if (options.TimeScale != 1)
+        {
+            // Otherwise the client polls as at real time: at 0.1, a 0.4-0.8 s job is first polled after about 4.7 s.
+            var scale = options.TimeScale.ToString(CultureInfo.InvariantCulture);
+            Console.WriteLine($"So that it polls to match time scale {scale}: NanoBananaEmulator.ScaleClient(options, {scale}) in code, or --emulator-time-scale {scale} with the nanobanana CLI.");
+        }
+
         // Ctrl+C and SIGTERM both cancel this token: System.CommandLine handles the signals (and holds the process until
         // this action returns, up to two seconds). A SIGTERM handler of our own beside it could race it: when ours let
         // this action finish first, System.CommandLine's handler, already called for the same signal, could cancel its

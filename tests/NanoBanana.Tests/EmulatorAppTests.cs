@@ -78,6 +78,7 @@ public partial class EmulatorAppTests
             var rest = await process.StandardOutput.ReadToEndAsync();
             Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}; stdout: {rest}; stderr: {await stderr}");
             Assert.Contains("Emulator stopped (1 job accepted)", rest);
+            Assert.Contains("So that it polls to match time scale 0.05: NanoBananaEmulator.ScaleClient(options, 0.05)", rest); // read after the first line
             Assert.DoesNotContain("   at ", await stderr);
         }
         finally

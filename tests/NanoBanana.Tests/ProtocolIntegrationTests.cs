@@ -465,6 +465,7 @@ public class ProtocolIntegrationTests
         var ex = await Assert.ThrowsAsync<NanoBananaApiException>(() => client.SubmitAsync(new SubmitRequest { Model = ModelCatalog.Default[ImageTier.NanoBanana2], Prompt = "x" }));
         Assert.Equal("connection_failed", ex.ErrorCode);
         Assert.Contains("nothing billed", ex.Message);
+        Assert.Contains($"the service at http://127.0.0.1:{port}/api/v3/ could not be reached", ex.Message, StringComparison.Ordinal); // where it looked
         Assert.Equal(options.Retry.MaxSubmitRetries, attempts);
     }
 }

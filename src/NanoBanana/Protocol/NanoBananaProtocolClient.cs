@@ -96,7 +96,7 @@ public class NanoBananaProtocolClient
         }
         catch (HttpRequestException ex) when (NanoBananaResilienceHandler.SurelyNotSent(ex))
         {
-            throw new NanoBananaApiException($"Submit to {path} failed: the service could not be reached ({ex.HttpRequestError}). Nothing was sent, nothing billed.", ex)
+            throw new NanoBananaApiException($"Submit to {path} failed: the service at {ShownRoot(_profile.BaseUrl)} could not be reached ({ex.HttpRequestError}). Nothing was sent, nothing billed.", ex)
             {
                 ErrorCode = NanoBananaErrorCodes.ConnectionFailed,
             };
@@ -250,16 +250,18 @@ public class NanoBananaProtocolClient
 
     // What an error answer to a submit means: a content-policy refusal (a caller error, never retried elsewhere), an
     // unknown outcome (500/502/504 after the request arrived: never repeated), or a plain refusal.
+    // The configured base URL as a message may show it: scheme, host, port and path, never user info or a query.
+    private static string ShownRoot(Uri baseUrl) => baseUrl.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
+
     private static NanoBananaException SubmitRefused(SubmitRequest request, string path, NanoBananaApiException error, Uri baseUrl)
     {
         if (error.StatusCode == HttpStatusCode.NotFound)
         {
             // A route the service does not have: a base URL that is not the API root, or a model id the provider does not
             // know (the per-model routes name it). Either way nothing was accepted. Said in the message, because a bare
-            // "404 Not Found" sends people looking in the wrong place. The base URL is shown without any user info.
-            var root = baseUrl.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
+            // "404 Not Found" sends people looking in the wrong place.
             return NanoBananaApiException.Restated(
-                $"{error.Message} The service has no such route, so nothing was accepted or billed: check that the base URL ({root}) is the provider's " +
+                $"{error.Message} The service has no such route, so nothing was accepted or billed: check that the base URL ({ShownRoot(baseUrl)}) is the provider's " +
                 $"API root, ending in /api/v3/, and that the provider knows model id {request.Model.Id} (the catalog's ids can be changed in configuration).",
                 error);
         }

@@ -22,6 +22,8 @@ public sealed class PostgreSqlPredictionJournal : PredictionJournalBase, IShared
     /// <param name="connectionString">An Npgsql connection string, e.g. <c>Host=…;Database=…;Username=…</c>.</param>
     /// <param name="batchId">The batch's name: its keys and budget are its own; the daily budget and the account limits count every batch in the database.</param>
     /// <param name="timeProvider">The clock for leases (default: the system clock). Leases compare against this clock, so keep workers' clocks in sync (NTP).</param>
+    /// <exception cref="IOException">The database cannot be reached or the tables cannot be created; the message names
+    /// the host, port and database (never the password), and the Npgsql exception is inside.</exception>
     public PostgreSqlPredictionJournal(string connectionString, string batchId = "default", TimeProvider? timeProvider = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
@@ -29,6 +31,20 @@ public sealed class PostgreSqlPredictionJournal : PredictionJournalBase, IShared
         _source = NpgsqlDataSource.Create(connectionString);
         _batch = batchId;
         _time = timeProvider ?? TimeProvider.System;
+        try
+        {
+            CreateSchema();
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            _source.Dispose();
+            var where = new NpgsqlConnectionStringBuilder(connectionString);
+            throw new IOException($"The batch journal (PostgreSQL at {where.Host}:{where.Port}, database {where.Database ?? where.Username}) cannot be opened: {ex.Message}", ex);
+        }
+    }
+
+    private void CreateSchema()
+    {
         using var connection = _source.OpenConnection();
         using var tx = connection.BeginTransaction();
         using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@lock)", connection, tx))

@@ -23,6 +23,8 @@ public sealed class SqlitePredictionJournal : PredictionJournalBase, ISharedAcco
     /// <param name="path">The database file, e.g. <c>batch.db</c>.</param>
     /// <param name="batchId">The batch's name: its budget and keys are its own; the daily budget counts every batch in the file.</param>
     /// <param name="timeProvider">The clock for leases (default: the system clock).</param>
+    /// <exception cref="IOException">The file cannot be created or opened as a journal (a folder that cannot be created,
+    /// no permission, not a SQLite database); the message names the path and the cause.</exception>
     public SqlitePredictionJournal(string path, string batchId = "default", TimeProvider? timeProvider = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
@@ -30,6 +32,25 @@ public sealed class SqlitePredictionJournal : PredictionJournalBase, ISharedAcco
         _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true, DefaultTimeout = 60 }.ToString();
         _batch = batchId;
         _time = timeProvider ?? TimeProvider.System;
+        try
+        {
+            // SQLite creates the file but not its folder: a journal path like runs/2026-11/batch.db just works.
+            if (Path.GetDirectoryName(Path.GetFullPath(path)) is { Length: > 0 } folder)
+            {
+                Directory.CreateDirectory(folder);
+            }
+
+            CreateSchema();
+        }
+        catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
+        {
+            // Said once, with the path: SQLite's own "unable to open database file" names neither.
+            throw new IOException($"The batch journal at '{path}' cannot be opened: {ex.Message}", ex);
+        }
+    }
+
+    private void CreateSchema()
+    {
         using var connection = Open();
         Execute(connection, null, """
             PRAGMA journal_mode = WAL;

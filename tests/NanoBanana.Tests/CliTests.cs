@@ -82,6 +82,26 @@ public class CliTests
     }
 
     [Fact]
+    public async Task A_batch_journal_that_cannot_be_opened_is_a_usage_error_without_a_stack_trace()
+    {
+        var folder = Directory.CreateTempSubdirectory("nb-cli-journal-");
+        try
+        {
+            var jobs = Path.Combine(folder.FullName, "jobs.jsonl");
+            File.WriteAllText(jobs, "{\"key\": \"a\", \"prompt\": \"x\"}\n");
+            var journal = Path.Combine(jobs, "batch.db"); // under a file: no folder can be made there
+            var (console, output) = TestConsole();
+            Assert.Equal(CliApp.UsageExitCode, await CliApp.RunAsync(["batch", jobs, "--journal", journal, "--api-key", "k", "--base-url", "http://127.0.0.1:9/api/v3/"], console));
+            Assert.Contains($"The batch journal at '{journal}' cannot be opened", output.ToString(), StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", output.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Json_output_is_one_parseable_document_per_command_errors_included()
     {
         var (console, output) = TestConsole();

@@ -242,6 +242,31 @@ public sealed class SqliteJournalContractTests : JournalContractTests, IDisposab
     protected override IPredictionJournal Open(string name, string batchId = "default", TimeProvider? time = null) =>
         new SqlitePredictionJournal(Path.Combine(_folder.FullName, name + ".db"), batchId, time);
 
+    [Fact]
+    public async Task A_journal_in_a_folder_that_does_not_exist_yet_is_created_there()
+    {
+        var path = Path.Combine(_folder.FullName, "runs", "2026-11", "batch.db");
+        var journal = new SqlitePredictionJournal(path);
+        Assert.Equal(JournalClaim.Submit, (await journal.ClaimAsync("k", "w1", TimeSpan.FromMinutes(1))).Claim);
+        Assert.True(File.Exists(path));
+    }
+
+    [Fact]
+    public void A_journal_that_cannot_be_opened_is_an_io_error_naming_its_path()
+    {
+        var blocker = Path.Combine(_folder.FullName, "a-file");
+        File.WriteAllText(blocker, "not a folder");
+        var underFile = Path.Combine(blocker, "batch.db");
+        var ex = Assert.Throws<IOException>(() => new SqlitePredictionJournal(underFile));
+        Assert.Contains($"The batch journal at '{underFile}' cannot be opened", ex.Message, StringComparison.Ordinal);
+
+        var notSqlite = Path.Combine(_folder.FullName, "notes.db");
+        File.WriteAllText(notSqlite, new string('x', 4096));
+        ex = Assert.Throws<IOException>(() => new SqlitePredictionJournal(notSqlite));
+        Assert.Contains($"The batch journal at '{notSqlite}' cannot be opened", ex.Message, StringComparison.Ordinal);
+        Assert.IsType<Microsoft.Data.Sqlite.SqliteException>(ex.InnerException);
+    }
+
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
@@ -261,5 +286,22 @@ public sealed class PostgreSqlJournalContractTests(PostgresServer server) : Jour
         }
 
         return new NanoBanana.Journal.PostgreSql.PostgreSqlPredictionJournal(connection, batchId, time);
+    }
+}
+
+public sealed class PostgreSqlJournalOpeningTests
+{
+    [Fact]
+    public void A_database_that_cannot_be_reached_is_an_io_error_naming_where_and_never_the_password()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop(); // nothing listens there now
+        var connection = $"Host=127.0.0.1;Port={port};Database=batches;Username=nb;Password=pw-SECRET-42;Timeout=5";
+        var ex = Assert.Throws<IOException>(() => new NanoBanana.Journal.PostgreSql.PostgreSqlPredictionJournal(connection));
+        Assert.Contains($"PostgreSQL at 127.0.0.1:{port}, database batches) cannot be opened", ex.Message, StringComparison.Ordinal);
+        Assert.IsAssignableFrom<Npgsql.NpgsqlException>(ex.InnerException);
+        Assert.DoesNotContain("pw-SECRET-42", ex.ToString(), StringComparison.Ordinal);
     }
 }

@@ -220,6 +220,7 @@ check "  ... naming line 2" has "$work/tb.txt" "line 2"
 check "  ... naming line 3" has "$work/tb.txt" "line 3"
 check "  ... writing the two good jobs' images" is "$(find "$work/tiered" -name '*.png' | wc -l)" 2
 check "  ... without a stack trace" no_trace "$work/tb.txt"
+check "  ... without ANSI codes, its output being a file" no_ansi "$work/tb.txt"
 
 NanoBanana__Dedline=00:01:00 timeout 60 dotnet "$(samples_bin AspNetCore AspNetCore)" --urls http://127.0.0.1:0 >"$work/asp.txt" 2>&1
 check "AspNetCore with a misspelled setting exits 1" is "$?" 1

@@ -10,6 +10,19 @@ using Spectre.Console;
 // account's limits, journaled in memory, images written as they finish, with live progress. Then a cost table: what
 // the routing spent, what sending everything to Pro (the "Pro reflex") would have cost, and the cheapest capable models.
 //   dotnet run --project samples/TieredBatch [-- jobs.jsonl [output folder]]
+// Piped or redirected output is for scripts and logs: no colour codes, no live progress bar, no wrapping at 80 columns.
+if (Console.IsOutputRedirected)
+{
+    AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings
+    {
+        Ansi = AnsiSupport.No,
+        ColorSystem = ColorSystemSupport.NoColors,
+        Interactive = InteractionSupport.No,
+        Out = new AnsiConsoleOutput(Console.Out),
+    });
+    AnsiConsole.Console.Profile.Width = 200;
+}
+
 var file = args.FirstOrDefault() ?? Path.Combine(AppContext.BaseDirectory, "jobs.jsonl");
 var outputDir = Path.GetFullPath(args.Skip(1).FirstOrDefault() ?? "output/batch");
 using var cts = new CancellationTokenSource();
@@ -105,11 +118,11 @@ AnsiConsole.MarkupLine($"Routing mix: {Markup.Escape(string.Join(", ", BatchSpen
 AnsiConsole.MarkupLine($"Total (routed): [bold]{Usd(total)}[/]   Pro reflex: {Usd(proTotal)}   cheapest capable per job: {Usd(cheapestTotal)}");
 if (proTotal > 0)
 {
-    AnsiConsole.MarkupLine($"Routing saved {Usd(proTotal - total)} ({(proTotal - total) / proTotal:P0}) against the Pro reflex and spent {Usd(total - cheapestTotal)} above the cheapest capable models, for the quality the routing rules ask for.");
+    AnsiConsole.MarkupLine($"Routing saved {Usd(proTotal - total)} ({((proTotal - total) / proTotal).ToString("0%", CultureInfo.InvariantCulture)}) against the Pro reflex and spent {Usd(total - cheapestTotal)} above the cheapest capable models, for the quality the routing rules ask for.");
 }
 
 var failed = results.Values.Count(r => r.Outcome is not (BatchOutcome.Completed or BatchOutcome.AlreadyCompleted)) + lines.Count(l => l.Job is null);
-AnsiConsole.MarkupLine($"Images in {Markup.Escape(outputDir)}; {failed} job(s) without an image.");
+AnsiConsole.MarkupLine($"Images in {Markup.Escape(outputDir)}; {(failed == 0 ? "every job has its image" : failed == 1 ? "1 job without an image" : $"{failed} jobs without an image")}.");
 if (cancelled)
 {
     // Accepted jobs keep running and are billed: print their ids so they can be collected.

@@ -117,6 +117,25 @@ public class CallerComponentTests
     }
 
     [Fact]
+    public async Task A_client_disposed_while_its_submit_is_on_the_way_is_an_unknown_outcome_that_says_so()
+    {
+        await using var emulator = await Emu.StartAsync(o => o.SlowSubmitDelay = TimeSpan.FromSeconds(10));
+        var client = new NanoBananaClient(Emu.Options(emulator));
+        emulator.EnqueueFault(NanoBanana.Emulator.FaultKind.SlowSubmit, NanoBanana.Emulator.FaultTarget.Submit);
+        var generating = client.GenerateAsync(new ImageJob("a lamp"));
+        while (emulator.Count("submit") == 0)
+        {
+            await Task.Delay(5);
+        }
+
+        client.Dispose(); // an application shutting down while the submit is held
+        var ex = await Assert.ThrowsAsync<SubmitOutcomeUnknownException>(() => generating.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("not by the caller's token", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("timed out", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(1, emulator.Count("submit"));
+    }
+
+    [Fact]
     public async Task An_http_client_disposed_mid_wait_leaves_the_id()
     {
         await using var emulator = await Emu.StartAsync(timeScale: 0.05); // Nano Banana 2 runs 0.2-0.4 s

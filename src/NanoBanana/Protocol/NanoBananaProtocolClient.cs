@@ -111,7 +111,8 @@ public class NanoBananaProtocolClient
             throw OutcomeUnknown(request, path, ex switch
             {
                 OperationCanceledException when cancellationToken.IsCancellationRequested => "the caller cancelled after the request was sent",
-                TimeoutRejectedException or OperationCanceledException => "the submit timed out",
+                TimeoutRejectedException or OperationCanceledException { InnerException: TimeoutException } => "the submit timed out",
+                OperationCanceledException => "the exchange was cancelled after the request was sent, not by the caller's token (an HttpClient disposed mid-exchange, for example)",
                 BoundedBody.TooLargeException big => $"the answer is larger than {big.Limit} bytes (NanoBanana:Limits)",
                 _ => $"the connection failed mid-exchange ({ex.Message})",
             }, ex);

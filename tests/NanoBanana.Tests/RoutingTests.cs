@@ -129,6 +129,8 @@ public class RoutingTests
             var ex = Assert.Throws<NoCapableModelException>(() => Policy.Route(req));
             Assert.Contains($"The pinned tier {tier} cannot run this job", ex.Message);
             Assert.Contains($"{size} output not supported", ex.Message);
+            var capableTiers = ModelCatalog.Default.Models.Where(m => m.Supports(ImageSize.Parse(size))).Select(m => $"{m.DisplayName} ({m.Tier})");
+            Assert.EndsWith($" {string.Join(" and ", capableTiers)} can run it: pin {(capableTiers.Count() == 1 ? "that tier" : "one of them")} instead, or leave the tier unpinned.", ex.Message, StringComparison.Ordinal);
         }
     }
 

@@ -222,9 +222,28 @@ public class TierPolicy : ITierPolicy
         }
 
         var detail = string.Join("; ", rejected.Select(x => x.ToString()));
-        var message = pinned is { } p
-            ? $"The pinned tier {p} cannot run this job. {(rejected.Any(x => x.Model.Tier == p) ? "" : $"{p} is not in the catalog. ")}Ruled out: {(detail.Length == 0 ? "nothing else" : detail)}."
-            : $"No Nano Banana model can run this job: {detail}.";
+        string message;
+        if (pinned is { } p)
+        {
+            // Which tiers could run it, so the fix is one edit away.
+            var capable = new List<string>();
+            foreach (var m in models)
+            {
+                if (failed[(int)m.Tier] == RoutingConstraints.None)
+                {
+                    capable.Add($"{m.DisplayName} ({m.Tier})");
+                }
+            }
+
+            var instead = capable.Count == 0 ? ""
+                : $" {string.Join(" and ", capable)} {(capable.Count == 1 ? "can run it: pin that tier" : "can run it: pin one of them")} instead, or leave the tier unpinned.";
+            message = $"The pinned tier {p} cannot run this job. {(rejected.Any(x => x.Model.Tier == p) ? "" : $"{p} is not in the catalog. ")}Ruled out: {(detail.Length == 0 ? "nothing else" : detail)}.{instead}";
+        }
+        else
+        {
+            message = $"No Nano Banana model can run this job: {detail}.";
+        }
+
         return new NoCapableModelException(message, rejected);
     }
 }

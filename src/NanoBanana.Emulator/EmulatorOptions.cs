@@ -223,6 +223,15 @@ public sealed class EmulatorOptions
     public int MaxLogEntries { get; set; } = 100_000;
 
     /// <summary>
+    /// The most predictions kept at once. Past it, the oldest finished ones are dropped first, as a service lets its
+    /// predictions expire (WaveSpeedAI keeps them 7 days), so a long-running emulator does not hold every job it ever ran
+    /// (a prompt may be 32,000 characters). A dropped prediction answers 404, as an expired one does; a job still running
+    /// is never dropped. <see cref="NanoBananaEmulator.Jobs"/> and the counts over jobs cover the predictions kept;
+    /// <see cref="NanoBananaEmulator.AcceptedSubmits"/> counts every one. Default 100,000.
+    /// </summary>
+    public int MaxRetainedJobs { get; set; } = 100_000;
+
+    /// <summary>
     /// The most bytes of uploaded files kept at once (oldest dropped first, as a service lets its uploads expire), so a
     /// long-running emulator does not hold every upload for its whole life. A dropped upload's URL answers 404 and a
     /// submit that names it is refused as unfetchable. Default 256 MiB (at least twelve 20 MB uploads).

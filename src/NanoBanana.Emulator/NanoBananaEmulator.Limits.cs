@@ -71,7 +71,7 @@ public sealed partial class NanoBananaEmulator
         return best;
     }
 
-    /// <summary>The most jobs that were running (accepted, not yet complete) at one moment.</summary>
+    /// <summary>The most jobs that were running (accepted, not yet complete) at one moment, over the jobs kept.</summary>
     public int MaxConcurrentJobs()
     {
         var events = _jobs.Values.Where(j => j.Fate != JobFate.Never)
@@ -87,7 +87,7 @@ public sealed partial class NanoBananaEmulator
         return best;
     }
 
-    /// <summary>Accepted submits per prompt: a count above 1 means the same job was paid for twice.</summary>
+    /// <summary>Accepted submits per prompt, over the jobs kept (<see cref="EmulatorOptions.MaxRetainedJobs"/>): a count above 1 means the same job was paid for twice.</summary>
     public IReadOnlyDictionary<string, int> AcceptedPerPrompt() =>
         _jobs.Values.GroupBy(j => j.Prompt, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
 }

@@ -243,9 +243,33 @@ public sealed partial class NanoBananaEmulator
             Base64 = request.Base64,
             Unified = unified,
         };
-        _jobs[id] = job;
+        lock (_jobOrder)
+        {
+            _jobs[id] = job;
+            _jobOrder.Enqueue(job);
+            DropExpiredJobs(now);
+        }
+
         Interlocked.Increment(ref _accepted);
         return job;
+    }
+
+    // Past MaxRetainedJobs, drops the oldest finished predictions (as a service lets them expire). A job still running
+    // (or one that never finishes) is kept and looked at again later: a poll must never find a running job gone.
+    private void DropExpiredJobs(long now)
+    {
+        var looks = _jobOrder.Count;
+        while (_jobs.Count > Math.Max(1, _options.MaxRetainedJobs) && looks-- > 0 && _jobOrder.TryDequeue(out var oldest))
+        {
+            if (oldest.IsDone(now))
+            {
+                _jobs.TryRemove(oldest.Id, out _);
+            }
+            else
+            {
+                _jobOrder.Enqueue(oldest);
+            }
+        }
     }
 
     private static (ParsedRequest Request, string? Problem) Parse(string body, ImageModel model, bool isEdit)

@@ -27,6 +27,7 @@ public sealed partial class NanoBananaEmulator : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly EmulatorOptions _options;
     private readonly ConcurrentDictionary<string, JobRecord> _jobs = new();
+    private readonly Queue<JobRecord> _jobOrder = new(); // oldest first: what MaxRetainedJobs drops (lock it to use)
     private readonly ConcurrentQueue<EmulatorRequest> _log = new();
     private readonly Dictionary<string, int> _jobsPerModel = new(StringComparer.OrdinalIgnoreCase);
     private readonly Random _random;
@@ -56,7 +57,7 @@ public sealed partial class NanoBananaEmulator : IAsyncDisposable
     /// <summary>Submits that created a (billable) job.</summary>
     public int AcceptedSubmits => Volatile.Read(ref _accepted);
 
-    /// <summary>The jobs created so far.</summary>
+    /// <summary>The jobs created so far and still kept (see <see cref="EmulatorOptions.MaxRetainedJobs"/>).</summary>
     public IReadOnlyCollection<EmulatedJob> Jobs => [.. _jobs.Values.Select(j => j.ToView())];
 
     /// <summary>Looks up a job.</summary>

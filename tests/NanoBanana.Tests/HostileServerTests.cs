@@ -133,6 +133,37 @@ public class HostileServerTests
         Assert.Equal(1, emulator.AcceptedSubmits);
     }
 
+    [Fact]
+    public async Task The_emulator_keeps_a_bounded_number_of_predictions_and_a_dropped_one_is_not_found()
+    {
+        await using var emulator = await Emu.StartAsync(o => o.MaxRetainedJobs = 3);
+        using var client = Emu.Client(emulator, o => o.Polling.MinInterval = TimeSpan.FromMilliseconds(10));
+        var ids = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            ids.Add((await client.GenerateAsync(new ImageJob($"a lamp {i}")).WaitAsync(Guard)).PredictionId); // each done before the next
+        }
+
+        Assert.Equal(5, emulator.AcceptedSubmits);
+        Assert.Equal(ids.Skip(2), emulator.Jobs.OrderBy(j => j.CreatedTimestamp).Select(j => j.Id)); // the oldest two dropped
+        var ex = await Assert.ThrowsAsync<PredictionNotFoundException>(() => client.ResumeAsync(ids[0]).WaitAsync(Guard));
+        Assert.Equal(ids[0], ex.PredictionId);
+        Assert.Equal(ids[4], (await client.ResumeAsync(ids[4]).WaitAsync(Guard)).PredictionId);
+    }
+
+    [Fact]
+    public async Task The_emulator_never_drops_a_running_prediction_to_keep_its_bound()
+    {
+        await using var emulator = await Emu.StartAsync(o => o.MaxRetainedJobs = 1);
+        using var client = Emu.Client(emulator, o => o.Polling.MinInterval = TimeSpan.FromMilliseconds(10));
+        emulator.EnqueueFault(FaultKind.JobNeverFinishes, FaultTarget.Submit);
+        var running = await client.StartGenerationAsync(new ImageJob("a lamp that never ends"));
+        await client.GenerateAsync(new ImageJob("a lamp")).WaitAsync(Guard);
+        await client.GenerateAsync(new ImageJob("another lamp")).WaitAsync(Guard);
+        Assert.NotNull(emulator.GetJob(running.Id)); // still running: kept, over the bound
+        Assert.Equal(PredictionStatus.Processing, await running.UpdateStatusAsync().WaitAsync(Guard));
+    }
+
     // 3. The attempt timeout covers the body; downloads have their own.
     [Fact]
     public async Task A_dripping_poll_body_is_cut_off_by_the_attempt_timeout_and_retried()

@@ -1,19 +1,8 @@
 using NanoBanana.Cli;
+using NanoBanana.Samples;
 using Spectre.Console;
 
 // Piped or redirected output is for scripts: no colour codes and no wrapping at the terminal's width.
-var console = Console.IsOutputRedirected
-    ? AnsiConsole.Create(new AnsiConsoleSettings
-    {
-        Ansi = AnsiSupport.No,
-        ColorSystem = ColorSystemSupport.NoColors,
-        Interactive = InteractionSupport.No,
-        Out = new AnsiConsoleOutput(Console.Out),
-    })
-    : AnsiConsole.Console;
-if (Console.IsOutputRedirected)
-{
-    console.Profile.Width = 4096;
-}
+var console = Console.IsOutputRedirected ? PlainConsole.Create(width: 4096) : AnsiConsole.Console;
 
 return await CliApp.RunAsync(args, console);

@@ -13,14 +13,7 @@ using Spectre.Console;
 // Piped or redirected output is for scripts and logs: no colour codes, no live progress bar, no wrapping at 80 columns.
 if (Console.IsOutputRedirected)
 {
-    AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings
-    {
-        Ansi = AnsiSupport.No,
-        ColorSystem = ColorSystemSupport.NoColors,
-        Interactive = InteractionSupport.No,
-        Out = new AnsiConsoleOutput(Console.Out),
-    });
-    AnsiConsole.Console.Profile.Width = 200;
+    AnsiConsole.Console = PlainConsole.Create(width: 200);
 }
 
 var file = args.FirstOrDefault() ?? Path.Combine(AppContext.BaseDirectory, "jobs.jsonl");

@@ -152,6 +152,20 @@ public class HostileServerTests
     }
 
     [Fact]
+    public async Task An_output_url_that_has_expired_is_unavailable_with_the_id_and_says_how_to_get_it_again()
+    {
+        await using var emulator = await Emu.StartAsync(o => o.MaxRetainedJobs = 1);
+        using var client = Emu.Client(emulator);
+        var first = await client.GenerateAsync(new ImageJob("a lamp")).WaitAsync(Guard);
+        await client.GenerateAsync(new ImageJob("another lamp")).WaitAsync(Guard); // the first prediction and its output expire
+        var ex = await Assert.ThrowsAsync<OutputUnavailableException>(() => first.Images[0].GetBytesAsync().WaitAsync(Guard));
+        Assert.Equal(first.PredictionId, ex.PredictionId);
+        Assert.Contains("404", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Output URLs expire: if the prediction is still kept, resuming it by id (client.ResumeAsync) gets its URLs again.", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(2, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
     public async Task The_emulator_never_drops_a_running_prediction_to_keep_its_bound()
     {
         await using var emulator = await Emu.StartAsync(o => o.MaxRetainedJobs = 1);

@@ -525,7 +525,14 @@ public class NanoBananaProtocolClient
             if (!response.IsSuccessStatusCode)
             {
                 var error = await ReadErrorAsync(response, predictionId, $"Downloading {uri.GetLeftPart(UriPartial.Path)}", cancellationToken).ConfigureAwait(false);
-                throw new OutputUnavailableException($"Output {index} of prediction {Diagnostics.SafeText.Value(predictionId) ?? "(unknown)"} could not be downloaded: {error.Message}", error) { PredictionId = predictionId, OutputIndex = index };
+                // Gone or forbidden: output URLs expire (WaveSpeedAI keeps outputs 7 days, a signed URL sooner), and a fresh
+                // poll of the prediction carries its URLs anew.
+                var expired = response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Gone or HttpStatusCode.Forbidden
+                    ? predictionId is null
+                        ? " Output URLs expire: download outputs promptly."
+                        : " Output URLs expire: if the prediction is still kept, resuming it by id (client.ResumeAsync) gets its URLs again."
+                    : "";
+                throw new OutputUnavailableException($"Output {index} of prediction {Diagnostics.SafeText.Value(predictionId) ?? "(unknown)"} could not be downloaded: {error.Message}{expired}", error) { PredictionId = predictionId, OutputIndex = index };
             }
 
             var declared = response.Content.Headers.ContentType?.MediaType;

@@ -20,6 +20,26 @@ public class BatchTests
     }
 
     [Fact]
+    public async Task A_journaled_prediction_the_service_no_longer_knows_stays_pending_with_the_reason_and_is_not_resent()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator, o => o.Polling.MinInterval = TimeSpan.FromMilliseconds(10));
+        var journal = new InMemoryPredictionJournal();
+        var day = DateOnly.FromDateTime(DateTime.UtcNow);
+        Assert.Equal(JournalClaim.Submit, (await journal.ClaimAsync("k", "earlier-run", TimeSpan.FromMilliseconds(1))).Claim);
+        Assert.True(await journal.BeginSubmitAsync("k", "earlier-run", 0.039m, null, null, day));
+        await journal.AcceptedAsync("k", "expired-7", NanoBanana.Catalog.ModelCatalog.Default[ImageTier.NanoBanana].Id, 0.039m); // a run days ago
+        await Task.Delay(20); // that run's lease is over
+
+        var result = Assert.Single(await RunAsync(client, [Job("k")], new BatchOptions { Journal = journal }));
+        Assert.Equal(BatchOutcome.Pending, result.Outcome);
+        Assert.Equal("expired-7", result.PredictionId);
+        Assert.Contains("does not know prediction expired-7", result.Error, StringComparison.Ordinal);
+        Assert.Equal(0, emulator.Count("submit"));
+        Assert.Equal(JournalState.Accepted, (await journal.ReadAsync()).Single().State);
+    }
+
+    [Fact]
     public async Task Results_stream_per_job_and_a_bad_job_does_not_stop_the_batch()
     {
         await using var emulator = await Emu.StartAsync();

@@ -213,11 +213,16 @@ public class TierPolicy : ITierPolicy
     private static NoCapableModelException NoCapable(JobRequirements r, IReadOnlyList<ImageModel> models, ReadOnlySpan<RoutingConstraints> failed, ImageTier? pinned)
     {
         var rejected = new List<RejectedModel>();
+        var capable = new List<string>(); // named when a pinned tier cannot: the fix is one edit away
         foreach (var m in models)
         {
             if (failed[(int)m.Tier] != RoutingConstraints.None)
             {
                 rejected.Add(RejectedModel.Create(m, r, failed[(int)m.Tier]));
+            }
+            else
+            {
+                capable.Add($"{m.DisplayName} ({m.Tier})");
             }
         }
 
@@ -225,16 +230,6 @@ public class TierPolicy : ITierPolicy
         string message;
         if (pinned is { } p)
         {
-            // Which tiers could run it, so the fix is one edit away.
-            var capable = new List<string>();
-            foreach (var m in models)
-            {
-                if (failed[(int)m.Tier] == RoutingConstraints.None)
-                {
-                    capable.Add($"{m.DisplayName} ({m.Tier})");
-                }
-            }
-
             var instead = capable.Count == 0 ? ""
                 : $" {string.Join(" and ", capable)} {(capable.Count == 1 ? "can run it: pin that tier" : "can run it: pin one of them")} instead, or leave the tier unpinned.";
             message = $"The pinned tier {p} cannot run this job. {(rejected.Any(x => x.Model.Tier == p) ? "" : $"{p} is not in the catalog. ")}Ruled out: {(detail.Length == 0 ? "nothing else" : detail)}.{instead}";

@@ -96,7 +96,7 @@ public class NanoBananaProtocolClient
         }
         catch (HttpRequestException ex) when (NanoBananaResilienceHandler.SurelyNotSent(ex))
         {
-            throw new NanoBananaApiException($"Submit to {path} failed: the service at {ShownRoot(_profile.BaseUrl)} could not be reached ({ex.HttpRequestError}). Nothing was sent, nothing billed.", ex)
+            throw new NanoBananaApiException($"Submit to {path} failed: the service at {ShownBaseUrl} could not be reached ({ex.HttpRequestError}). Nothing was sent, nothing billed.", ex)
             {
                 ErrorCode = NanoBananaErrorCodes.ConnectionFailed,
             };
@@ -141,7 +141,7 @@ public class NanoBananaProtocolClient
                 catch (NanoBananaApiException envelopeError) when (envelopeError is not MalformedResponseException)
                 {
                     // An error inside a 2xx envelope: judged like the same status on the wire.
-                    throw SubmitRefused(request, path, envelopeError, _profile.BaseUrl);
+                    throw SubmitRefused(request, path, envelopeError);
                 }
                 catch (Exception ex) when (ex is HttpRequestException or IOException or MalformedResponseException or OperationCanceledException or BoundedBody.TooLargeException)
                 {
@@ -162,7 +162,7 @@ public class NanoBananaProtocolClient
                 return new Prediction { Id = id, Status = PredictionStatus.Processing, Error = "Sync mode timed out (gateway 504)", ErrorCode = 5004, Model = request.Model.Id };
             }
 
-            throw SubmitRefused(request, path, error, _profile.BaseUrl);
+            throw SubmitRefused(request, path, error);
         }
     }
 
@@ -249,12 +249,13 @@ public class NanoBananaProtocolClient
         RawBodyExcerpt = refusal?.RawBodyExcerpt,
     };
 
-    // What an error answer to a submit means: a content-policy refusal (a caller error, never retried elsewhere), an
-    // unknown outcome (500/502/504 after the request arrived: never repeated), or a plain refusal.
     // The configured base URL as a message may show it: scheme, host, port and path, never user info or a query.
-    private static string ShownRoot(Uri baseUrl) => baseUrl.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
+    private string ShownBaseUrl => _profile.BaseUrl.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
 
-    private static NanoBananaException SubmitRefused(SubmitRequest request, string path, NanoBananaApiException error, Uri baseUrl)
+    // What an error answer to a submit means: a route the service does not have (404: nothing accepted), a
+    // content-policy refusal (a caller error, never retried elsewhere), an unknown outcome (500/502/504 after the request
+    // arrived: never repeated), or a plain refusal.
+    private NanoBananaException SubmitRefused(SubmitRequest request, string path, NanoBananaApiException error)
     {
         if (error.StatusCode == HttpStatusCode.NotFound)
         {
@@ -262,7 +263,7 @@ public class NanoBananaProtocolClient
             // know (the per-model routes name it). Either way nothing was accepted. Said in the message, because a bare
             // "404 Not Found" sends people looking in the wrong place.
             return NanoBananaApiException.Restated(
-                $"{error.Message} The service has no such route, so nothing was accepted or billed: check that the base URL ({ShownRoot(baseUrl)}) is the provider's " +
+                $"{error.Message} The service has no such route, so nothing was accepted or billed: check that the base URL ({ShownBaseUrl}) is the provider's " +
                 $"API root, ending in /api/v3/, and that the provider knows model id {request.Model.Id} (the catalog's ids can be changed in configuration).",
                 error);
         }

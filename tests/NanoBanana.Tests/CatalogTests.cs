@@ -115,6 +115,88 @@ public class CatalogTests
         Assert.Contains(expected, ex.Message);
     }
 
+    [Theory]
+    [InlineData("IdSpace", "Catalog:Models:NanoBanana2:Id 'gemini 3' cannot name a model in a request path")]
+    [InlineData("IdDots", "Catalog:Models:NanoBanana2:Id '../../admin' cannot name a model in a request path")]
+    [InlineData("SlugQuery", "Catalog:Models:NanoBanana2:WaveSpeedSlug 'nb2?x=1' cannot name a model in a request path")]
+    [InlineData("SuccessorSlash", "Catalog:Models:NanoBanana2:SuccessorId 'google/next' cannot name a model in a request path")]
+    [InlineData("LatencyNaN", "Catalog:Models:NanoBanana2:TypicalLatencyMinSeconds is NaN; it must be a number of seconds from 0 to 86400")]
+    [InlineData("LatencyHuge", "Catalog:Models:NanoBanana2:TypicalLatencyMaxSeconds is 1E+300; it must be a number of seconds from 0 to 86400")]
+    [InlineData("FacesAboveTotal", "Catalog:Models:NanoBanana2:MaxFaceReferences is 5, more than MaxReferenceImages (3)")]
+    public void Overrides_that_would_break_a_request_or_a_clock_are_rejected_naming_the_key(string what, string expected)
+    {
+        var o = new ModelOverrideOptions();
+        switch (what)
+        {
+            case "IdSpace": o.Id = "gemini 3"; break;
+            case "IdDots": o.Id = "../../admin"; break;
+            case "SlugQuery": o.WaveSpeedSlug = "nb2?x=1"; break;
+            case "SuccessorSlash": o.SuccessorId = "google/next"; break;
+            case "LatencyNaN": o.TypicalLatencyMinSeconds = double.NaN; break;
+            case "LatencyHuge": o.TypicalLatencyMaxSeconds = 1e300; break;
+            case "FacesAboveTotal": o.MaxReferenceImages = 3; o.MaxFaceReferences = 5; break;
+        }
+
+        var options = new ModelCatalogOptions();
+        options.Models["NanoBanana2"] = o;
+        var ex = Assert.ThrowsAny<ArgumentException>(() => ModelCatalog.Create(options));
+        Assert.StartsWith(expected, ex.Message, StringComparison.Ordinal);
+        Assert.Null(ex.ParamName); // the key is in the message; no " (Parameter ...)" tail to repeat it
+    }
+
+    [Theory]
+    [InlineData("NanoBanana", "Id", "gemini-3-pro-image-preview", "'gemini-3-pro-image-preview' names both NanoBanana (Catalog:Models:NanoBanana:Id) and NanoBananaPro (Catalog:Models:NanoBananaPro:Id)")]
+    [InlineData("NanoBanana2", "Aliases", "GEMINI-2.5-flash-image", "'gemini-2.5-flash-image' names both NanoBanana (Catalog:Models:NanoBanana:Id) and NanoBanana2 (Catalog:Models:NanoBanana2:Aliases)")]
+    [InlineData("NanoBanana2", "Aliases", "nanobananapro", "'nanobananapro' names both NanoBanana2 (Catalog:Models:NanoBanana2:Aliases) and NanoBananaPro (its tier name)")]
+    [InlineData("NanoBanana2", "Aliases", "nano-banana", "'nano-banana' names both NanoBanana (Catalog:Models:NanoBanana:Aliases) and NanoBanana2 (Catalog:Models:NanoBanana2:Aliases)")]
+    [InlineData("NanoBanana2", "SuccessorId", "gemini-3-pro-image-preview", "'gemini-3-pro-image-preview' names both NanoBanana2 (Catalog:Models:NanoBanana2:SuccessorId) and NanoBananaPro (Catalog:Models:NanoBananaPro:Id)")]
+    [InlineData("NanoBananaPro", "WaveSpeedSlug", "nano-banana-2", "'nano-banana-2' names both NanoBanana2 (Catalog:Models:NanoBanana2:WaveSpeedSlug) and NanoBananaPro (Catalog:Models:NanoBananaPro:WaveSpeedSlug)")]
+    public void A_name_two_models_would_answer_to_is_rejected_naming_both_keys(string tier, string property, string value, string expected)
+    {
+        var o = new ModelOverrideOptions();
+        switch (property)
+        {
+            case "Id": o.Id = value; break;
+            case "Aliases": o.Aliases = [value]; break;
+            case "SuccessorId": o.SuccessorId = value; break;
+            case "WaveSpeedSlug": o.WaveSpeedSlug = value; break;
+        }
+
+        var options = new ModelCatalogOptions();
+        options.Models[tier] = o;
+        var ex = Assert.Throws<ArgumentException>(() => ModelCatalog.Create(options));
+        Assert.Equal($"Catalog: {expected}; a name may belong to one model only.", ex.Message);
+    }
+
+    [Fact]
+    public void Disabled_names_its_key_when_it_lists_no_tier_or_leaves_no_model()
+    {
+        var unknown = new ModelCatalogOptions();
+        unknown.Disabled.Add("NanoBanana4");
+        Assert.Equal(
+            "Catalog:Disabled: 'NanoBanana4' is not a tier. Allowed: NanoBanana, NanoBanana2, NanoBananaPro.",
+            Assert.Throws<ArgumentException>(() => ModelCatalog.Create(unknown)).Message);
+
+        var all = new ModelCatalogOptions();
+        all.Disabled.AddRange(["NanoBanana", "nanobanana2", "NanoBananaPro"]);
+        Assert.Equal(
+            "Catalog:Disabled leaves no model; keep at least one of NanoBanana, NanoBanana2, NanoBananaPro.",
+            Assert.Throws<ArgumentException>(() => ModelCatalog.Create(all)).Message);
+    }
+
+    [Fact]
+    public void A_lowered_total_lowers_the_kind_limits_left_at_their_defaults()
+    {
+        var options = new ModelCatalogOptions();
+        options.Models["NanoBanana2"] = new ModelOverrideOptions { MaxReferenceImages = 3 };
+        options.Models["NanoBananaPro"] = new ModelOverrideOptions { MaxReferenceImages = 4, MaxFaceReferences = 2 };
+        var catalog = ModelCatalog.Create(options);
+        var nb2 = catalog[ImageTier.NanoBanana2];
+        Assert.Equal((3, 3, 3), (nb2.MaxReferenceImages, nb2.MaxObjectReferences, nb2.MaxFaceReferences)); // defaults 14, 10, 4
+        var pro = catalog[ImageTier.NanoBananaPro];
+        Assert.Equal((4, 4, 2), (pro.MaxReferenceImages, pro.MaxObjectReferences, pro.MaxFaceReferences)); // defaults 14, 6, 5
+    }
+
     [Fact]
     public void Duplicate_tiers_and_ids_are_rejected()
     {

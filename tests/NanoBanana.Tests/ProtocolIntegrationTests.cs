@@ -292,6 +292,25 @@ public class ProtocolIntegrationTests
         Assert.Throws<ArgumentException>(() => new NanoBananaClient(new NanoBananaOptions { ApiKey = "k", BaseUrl = new Uri("http://api.example.com/") }));
     }
 
+    [Fact]
+    public void A_base_url_is_shown_without_user_info_or_query_and_a_relative_one_is_named_not_thrown_on()
+    {
+        var withSecrets = new NanoBananaOptions { ApiKey = "k", BaseUrl = new Uri("http://bob:hunter2@api.example.com/api/v3/?token=t0ps3cret") };
+        var shown = string.Join(" ", withSecrets.Validate()) + " " + withSecrets;
+        Assert.Contains("NanoBanana:BaseUrl 'http://api.example.com' uses plain http", shown, StringComparison.Ordinal);
+        Assert.Contains("BaseUrl = http://api.example.com/api/v3/,", withSecrets.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", shown, StringComparison.Ordinal);
+        Assert.DoesNotContain("t0ps3cret", shown, StringComparison.Ordinal);
+
+        var relative = new NanoBananaOptions { ApiKey = "k", BaseUrl = new Uri("gptproto.com/api/v3", UriKind.Relative) };
+        Assert.Equal(
+            ["NanoBanana:BaseUrl is not an absolute URL; give the API root with its scheme and host, e.g. https://gptproto.com/api/v3/."],
+            relative.Validate());
+        Assert.Contains("BaseUrl = (not an absolute URL)", relative.ToString(), StringComparison.Ordinal);
+        var ex = Assert.Throws<ArgumentException>(() => new NanoBananaClient(relative));
+        Assert.Contains("NanoBanana:BaseUrl is not an absolute URL", ex.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(FaultKind.InternalError)]
     [InlineData(FaultKind.Unavailable)]

@@ -8,10 +8,15 @@ namespace NanoBanana.Catalog;
 /// </summary>
 public sealed class ModelCatalog
 {
+    private const string TierNameRole = "tier name";
+
     private readonly ImageModel?[] _byTier = new ImageModel?[3];
 
     /// <summary>Creates a catalog from models, at most one per tier.</summary>
-    /// <exception cref="ArgumentException">No models, or two models for one tier or with one id.</exception>
+    /// <exception cref="ArgumentException">
+    /// No models, two models for one tier, or a name (id, WaveSpeed slug, successor id, alias or tier name) that two
+    /// models answer to.
+    /// </exception>
     public ModelCatalog(IEnumerable<ImageModel> models)
     {
         ArgumentNullException.ThrowIfNull(models);
@@ -23,16 +28,6 @@ public sealed class ModelCatalog
                 throw new ArgumentException($"The catalog has two models for tier {model.Tier}; each tier takes one model.", nameof(models));
             }
 
-            if (list.Any(m => string.Equals(m.Id, model.Id, StringComparison.OrdinalIgnoreCase)))
-            {
-                throw new ArgumentException($"The catalog has two models with id '{model.Id}'.", nameof(models));
-            }
-
-            if (list.FirstOrDefault(m => m.IsKnownAs(model.Id) || model.IsKnownAs(m.Id)) is { } clash)
-            {
-                throw new ArgumentException($"'{model.Id}' ({model.Tier}) and '{clash.Id}' ({clash.Tier}) name each other as alias or successor; a name may belong to one model only.", nameof(models));
-            }
-
             _byTier[(int)model.Tier] = model;
             list.Add(model);
         }
@@ -40,6 +35,13 @@ public sealed class ModelCatalog
         if (list.Count == 0)
         {
             throw new ArgumentException("The catalog needs at least one model.", nameof(models));
+        }
+
+        if (SharedName(list) is { } shared)
+        {
+            throw new ArgumentException(
+                $"'{shared.Name}' names both {shared.First.Tier} (its {shared.FirstRole}) and {shared.Second.Tier} (its {shared.SecondRole}); a name may belong to one model only.",
+                nameof(models));
         }
 
         Models = list;
@@ -107,11 +109,19 @@ public sealed class ModelCatalog
             return Default;
         }
 
-        foreach (var key in options.Models.Keys.Concat(options.Disabled))
+        foreach (var key in options.Models.Keys)
         {
-            if (!Enum.TryParse<ImageTier>(key, ignoreCase: true, out _) || int.TryParse(key, out _))
+            if (!IsTierName(key))
             {
-                throw new ArgumentException($"Catalog:Models:{key}: unknown tier. Allowed: NanoBanana, NanoBanana2, NanoBananaPro.", nameof(options));
+                throw new ArgumentException($"Catalog:Models:{key}: unknown tier. Allowed: NanoBanana, NanoBanana2, NanoBananaPro (tier names, not model ids).");
+            }
+        }
+
+        foreach (var key in options.Disabled)
+        {
+            if (!IsTierName(key))
+            {
+                throw new ArgumentException($"Catalog:Disabled: '{key}' is not a tier. Allowed: NanoBanana, NanoBanana2, NanoBananaPro.");
             }
         }
 
@@ -126,7 +136,62 @@ public sealed class ModelCatalog
             models.Add(options.Models.TryGetValue(baseline.Tier.ToString(), out var o) ? Apply(baseline, o) : baseline);
         }
 
+        if (models.Count == 0)
+        {
+            throw new ArgumentException("Catalog:Disabled leaves no model; keep at least one of NanoBanana, NanoBanana2, NanoBananaPro.");
+        }
+
+        if (SharedName(models) is { } shared)
+        {
+            throw new ArgumentException(
+                $"Catalog: '{shared.Name}' names both {Holder(shared.First, shared.FirstRole)} and {Holder(shared.Second, shared.SecondRole)}; " +
+                "a name may belong to one model only.");
+        }
+
         return new ModelCatalog(models);
+    }
+
+    // Where a model holds a name, as the configuration key that sets it.
+    private static string Holder(ImageModel model, string role) =>
+        role == TierNameRole ? $"{model.Tier} (its tier name)" : $"{model.Tier} (Catalog:Models:{model.Tier}:{role})";
+
+    private static bool IsTierName(string key) => Enum.TryParse<ImageTier>(key, ignoreCase: true, out _) && !int.TryParse(key, out _);
+
+    // The first name two models answer to (Find would silently pick one), and how each holds it.
+    private static (string Name, ImageModel First, string FirstRole, ImageModel Second, string SecondRole)? SharedName(List<ImageModel> models)
+    {
+        for (var i = 0; i < models.Count; i++)
+        {
+            for (var j = i + 1; j < models.Count; j++)
+            {
+                foreach (var (name, role) in Names(models[i]))
+                {
+                    if (Names(models[j]).FirstOrDefault(n => string.Equals(n.Name, name, StringComparison.OrdinalIgnoreCase)) is { Name: not null } other)
+                    {
+                        return (name, models[i], role, models[j], other.Role);
+                    }
+                }
+            }
+        }
+
+        return null;
+
+        static IEnumerable<(string Name, string Role)> Names(ImageModel m)
+        {
+            yield return (m.Id, nameof(ImageModel.Id));
+            yield return (m.WaveSpeedSlug, nameof(ImageModel.WaveSpeedSlug));
+            if (m.SuccessorId is { } successor)
+            {
+                yield return (successor, nameof(ImageModel.SuccessorId));
+            }
+
+            foreach (var alias in m.Aliases)
+            {
+                yield return (alias, nameof(ImageModel.Aliases));
+            }
+
+            yield return (m.Tier.ToString(), TierNameRole);
+        }
     }
 
     private static ImageModel Apply(ImageModel b, ModelOverrideOptions o)
@@ -137,6 +202,9 @@ public sealed class ModelCatalog
         {
             throw new ArgumentException($"{path}:Id must not be empty.");
         }
+
+        RouteName(id, $"{path}:Id");
+        var slug = RouteName(o.WaveSpeedSlug ?? b.WaveSpeedSlug, $"{path}:WaveSpeedSlug");
 
         var sizes = o.Sizes is null ? b.Sizes : o.Sizes.Select(s => ParseOr<ImageSize>(s, $"{path}:Sizes", ImageSize.TryParse, "0.5K, 1K, 2K, 4K")).Distinct().Order().ToArray();
         if (sizes.Count == 0)
@@ -177,26 +245,40 @@ public sealed class ModelCatalog
         }
 
         var maxRefs = NonNegative(o.MaxReferenceImages ?? b.MaxReferenceImages, $"{path}:MaxReferenceImages");
-        var maxObjects = NonNegative(o.MaxObjectReferences ?? b.MaxObjectReferences, $"{path}:MaxObjectReferences");
-        var maxFaces = NonNegative(o.MaxFaceReferences ?? b.MaxFaceReferences, $"{path}:MaxFaceReferences");
-        var min = o.TypicalLatencyMinSeconds is { } mn ? TimeSpan.FromSeconds(mn) : b.TypicalLatencyMin;
-        var max = o.TypicalLatencyMaxSeconds is { } mx ? TimeSpan.FromSeconds(mx) : b.TypicalLatencyMax;
-        if (min < TimeSpan.Zero || max < min)
+        // A kind's limit left at its default follows a lowered total; one set above the total contradicts it.
+        var maxObjects = NonNegative(o.MaxObjectReferences ?? Math.Min(b.MaxObjectReferences, maxRefs), $"{path}:MaxObjectReferences");
+        var maxFaces = NonNegative(o.MaxFaceReferences ?? Math.Min(b.MaxFaceReferences, maxRefs), $"{path}:MaxFaceReferences");
+        foreach (var (kind, limit) in new[] { ("MaxObjectReferences", maxObjects), ("MaxFaceReferences", maxFaces) })
+        {
+            if (limit > maxRefs)
+            {
+                throw new ArgumentException($"{path}:{kind} is {limit}, more than MaxReferenceImages ({maxRefs}); a request cannot carry more of one kind than in all.");
+            }
+        }
+
+        var min = o.TypicalLatencyMinSeconds is { } mn ? Seconds(mn, $"{path}:TypicalLatencyMinSeconds") : b.TypicalLatencyMin;
+        var max = o.TypicalLatencyMaxSeconds is { } mx ? Seconds(mx, $"{path}:TypicalLatencyMaxSeconds") : b.TypicalLatencyMax;
+        if (max < min)
         {
             throw new ArgumentException($"{path}: typical latency must satisfy 0 <= TypicalLatencyMinSeconds <= TypicalLatencyMaxSeconds (got {min.TotalSeconds}..{max.TotalSeconds}).");
         }
 
         // A new id without a new successor drops the old successor (it belonged to the old id); "" clears it explicitly.
         var successor = o.SuccessorId ?? (o.Id is null || string.Equals(o.Id, b.Id, StringComparison.OrdinalIgnoreCase) ? b.SuccessorId : null);
-        if (successor is not null && string.Equals(successor.Trim(), id, StringComparison.OrdinalIgnoreCase))
+        if (!string.IsNullOrWhiteSpace(successor))
         {
-            throw new ArgumentException($"{path}:SuccessorId is the model's own id '{id}'.");
+            if (string.Equals(successor.Trim(), id, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new ArgumentException($"{path}:SuccessorId is the model's own id '{id}'.");
+            }
+
+            RouteName(successor.Trim(), $"{path}:SuccessorId");
         }
 
         var retirement = o.RetirementDate ?? (o.Id is null || string.Equals(o.Id, b.Id, StringComparison.OrdinalIgnoreCase) ? b.RetirementDate : null);
         var aliases = (o.Aliases ?? b.Aliases).Select(a => a.Trim()).Where(a => a.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
         return new ImageModel(
-            b.Tier, id, o.DisplayName ?? b.DisplayName, o.WaveSpeedSlug ?? b.WaveSpeedSlug, sizes, ratios, maxRefs, maxObjects, maxFaces,
+            b.Tier, id, o.DisplayName ?? b.DisplayName, slug, sizes, ratios, maxRefs, maxObjects, maxFaces,
             o.SupportsImageSearchGrounding ?? b.SupportsImageSearchGrounding, b.Thinking, min, max, prices, PixelTable(b.Tier, sizes, ratios),
             aliases, successor?.Trim(), retirement);
     }
@@ -205,6 +287,26 @@ public sealed class ModelCatalog
 
     private static T ParseOr<T>(string text, string path, TryParser<T> parse, string allowed) =>
         parse(text, out var value) ? value : throw new ArgumentException($"{path}: '{text}' is not valid. Allowed: {allowed}.");
+
+    // Ids and slugs go into request paths ("google/{id}/text-to-image"): one path segment, no escaping needed.
+    private static string RouteName(string value, string path)
+    {
+        if (value.Length == 0 || value is "." or ".." || !value.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' or '~' or ':' or '@' or '+'))
+        {
+            throw new ArgumentException(
+                $"{path} '{value}' cannot name a model in a request path; use letters, digits and . - _ ~ : @ + (no spaces or slashes).");
+        }
+
+        return value;
+    }
+
+    // Catalog latencies are seconds; a day is far beyond any image job and keeps TimeSpan from overflowing.
+    private static TimeSpan Seconds(double value, string path) =>
+        double.IsFinite(value) && value is >= 0 and <= MaxLatencySeconds
+            ? TimeSpan.FromSeconds(value)
+            : throw new ArgumentException($"{path} is {value.ToString(CultureInfo.InvariantCulture)}; it must be a number of seconds from 0 to {MaxLatencySeconds}.");
+
+    private const double MaxLatencySeconds = 86_400;
 
     private static int NonNegative(int value, string path) =>
         value >= 0 ? value : throw new ArgumentException($"{path} is {value}; it must be zero or more.");

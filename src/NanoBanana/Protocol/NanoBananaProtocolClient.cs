@@ -250,7 +250,7 @@ public class NanoBananaProtocolClient
     };
 
     // The configured base URL as a message may show it: scheme, host, port and path, never user info or a query.
-    private string ShownBaseUrl => _profile.BaseUrl.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
+    private string ShownBaseUrl => ProtocolOptions.Shown(_profile.BaseUrl);
 
     // What an error answer to a submit means: a route the service does not have (404: nothing accepted), a
     // content-policy refusal (a caller error, never retried elsewhere), an unknown outcome (500/502/504 after the request

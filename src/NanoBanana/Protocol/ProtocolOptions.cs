@@ -31,10 +31,17 @@ public class ProtocolOptions
     /// <summary>Bounds on what the service may send: body sizes, image sizes, download time, which output URLs are fetched.</summary>
     public LimitOptions Limits { get; private protected set; } = new();
 
-    /// <summary>The effective base URL.</summary>
+    /// <summary>The effective base URL: the provider's default, or <see cref="BaseUrl"/> ending in a slash.</summary>
     public Uri EffectiveBaseUrl => BaseUrl is null
         ? new Uri(Provider == ApiProvider.WaveSpeed ? "https://api.wavespeed.ai/api/v3/" : "https://gptproto.com/api/v3/")
-        : BaseUrl.AbsoluteUri.EndsWith('/') ? BaseUrl : new Uri(BaseUrl.AbsoluteUri + "/");
+        : !BaseUrl.IsAbsoluteUri || BaseUrl.AbsoluteUri.EndsWith('/') ? BaseUrl : new Uri(BaseUrl.AbsoluteUri + "/");
+
+    private protected string ShownBaseUrl => Shown(EffectiveBaseUrl);
+
+    /// <summary>A base URL as messages and <c>ToString</c> show it: scheme, host, port and path, never user info or a query.</summary>
+    internal static string Shown(Uri url) => url.IsAbsoluteUri
+        ? url.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped)
+        : "(not an absolute URL)";
 
     /// <summary>The effective auth scheme.</summary>
     public AuthScheme EffectiveAuthScheme => AuthScheme ?? (Provider == ApiProvider.GptProto ? NanoBanana.AuthScheme.Raw : NanoBanana.AuthScheme.Bearer);
@@ -50,19 +57,23 @@ public class ProtocolOptions
 
     /// <summary>The settings for <see cref="ToString"/>, the key masked; a derived class appends its own.</summary>
     private protected virtual string Describe() =>
-        $"Provider = {Provider}, BaseUrl = {EffectiveBaseUrl}, AuthScheme = {EffectiveAuthScheme}, ApiKey = {(string.IsNullOrEmpty(EffectiveApiKey) ? "(none)" : "***")}";
+        $"Provider = {Provider}, BaseUrl = {ShownBaseUrl}, AuthScheme = {EffectiveAuthScheme}, ApiKey = {(string.IsNullOrEmpty(EffectiveApiKey) ? "(none)" : "***")}";
 
     /// <summary>The protocol settings' problems, each naming its key under <paramref name="section"/>.</summary>
     private protected IEnumerable<string> ValidateProtocol(string section)
     {
         var baseUrl = EffectiveBaseUrl;
-        if (!baseUrl.IsAbsoluteUri || (baseUrl.Scheme != Uri.UriSchemeHttps && baseUrl.Scheme != Uri.UriSchemeHttp))
+        if (!baseUrl.IsAbsoluteUri)
         {
-            yield return $"{section}:BaseUrl must be an absolute http(s) URL.";
+            yield return $"{section}:BaseUrl is not an absolute URL; give the API root with its scheme and host, e.g. https://gptproto.com/api/v3/.";
+        }
+        else if (baseUrl.Scheme != Uri.UriSchemeHttps && baseUrl.Scheme != Uri.UriSchemeHttp)
+        {
+            yield return $"{section}:BaseUrl must be an http(s) URL (got the scheme '{baseUrl.Scheme}').";
         }
         else if (baseUrl.Scheme == Uri.UriSchemeHttp && !baseUrl.IsLoopback)
         {
-            yield return $"{section}:BaseUrl '{baseUrl.GetLeftPart(UriPartial.Authority)}' uses plain http; http is allowed only for loopback (the emulator). Use https.";
+            yield return $"{section}:BaseUrl '{baseUrl.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped)}' uses plain http; http is allowed only for loopback (the emulator). Use https.";
         }
 
         if (!Enum.IsDefined(Provider))

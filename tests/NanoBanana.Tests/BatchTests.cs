@@ -264,6 +264,11 @@ public class BatchTests
         var bad = Assert.Throws<ArgumentOutOfRangeException>(() => client.RunBatchAsync([Job("a")], new BatchOptions { BudgetUsd = 0 }));
         Assert.Contains("BudgetUsd", bad.Message, StringComparison.Ordinal);
         Assert.Contains("ConcurrentTasks", Assert.Throws<ArgumentOutOfRangeException>(() => client.RunBatchAsync([Job("a")], new BatchOptions { Limits = new AccountLimits(0, 10) })).Message, StringComparison.Ordinal);
+
+        // Spans no timer can hold (a Task.Delay of a third of a 100-day lease threw after the batch had started).
+        Assert.Contains("BatchOptions.Lease must be at least 1 second and at most 1 day", Assert.Throws<ArgumentOutOfRangeException>(() => client.RunBatchAsync([Job("a")], new BatchOptions { Lease = TimeSpan.FromDays(100) })).Message, StringComparison.Ordinal);
+        Assert.Contains("BatchOptions.RateLimitBackoff must be positive and at most 1 day", Assert.Throws<ArgumentOutOfRangeException>(() => client.RunBatchAsync([Job("a")], new BatchOptions { RateLimitBackoff = TimeSpan.MaxValue })).Message, StringComparison.Ordinal);
+        Assert.Contains("BatchOptions.UnknownOutcomeWait must be from 0 to 7 days", Assert.Throws<ArgumentOutOfRangeException>(() => client.RunBatchAsync([Job("a")], new BatchOptions { UnknownOutcomeWait = TimeSpan.FromDays(8) })).Message, StringComparison.Ordinal);
     }
 
     private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>

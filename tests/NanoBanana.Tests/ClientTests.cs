@@ -54,7 +54,7 @@ public class ClientTests
         Assert.Empty(emulator.Requests);
     }
 
-    public static TheoryData<string> InvalidJobs() => ["empty prompt", "relative url", "negative deadline", "cost cap", "15 references", "pinned incapable"];
+    public static TheoryData<string> InvalidJobs() => ["empty prompt", "relative url", "negative deadline", "8-day deadline", "cost cap", "15 references", "pinned incapable"];
 
     [Theory]
     [MemberData(nameof(InvalidJobs))]
@@ -67,6 +67,7 @@ public class ClientTests
             "empty prompt" => new ImageJob(""),
             "relative url" => new ImageJob("x") { ReferenceImages = [new ReferenceImage(new Uri("cat.png", UriKind.Relative))] },
             "negative deadline" => new ImageJob("x") { Deadline = TimeSpan.FromSeconds(-1) },
+            "8-day deadline" => new ImageJob("x") { Deadline = TimeSpan.FromDays(8) }, // past NanoBananaOptions.MaxDeadline; a timer threw after the submit
             "cost cap" => new ImageJob("x") { MaxCostUsd = 0m },
             "15 references" => new ImageJob("x") { ReferenceImages = Enumerable.Range(0, 15).Select(i => ReferenceImage.Other($"https://i.example/{i}.png")).ToArray() },
             _ => new ImageJob("x") { Size = ImageSize.FourK, PinnedTier = ImageTier.NanoBanana },
@@ -233,6 +234,37 @@ public class ClientTests
         // A poll already on the wire when the deadline fired may still reach the server's log (CI saw 395 then 396);
         // a poller that kept going would add hundreds.
         Assert.InRange(emulator.Requests.Count(r => r.Kind == "poll" && r.PredictionId == ex.PredictionId), polls, polls + 1);
+    }
+
+    [Fact]
+    public async Task A_poll_planned_past_the_deadline_gives_way_to_one_last_look_that_collects_a_finished_job()
+    {
+        // The schedule's next poll (an hour away) falls past the 2.5 s deadline. The job finished long before: one last
+        // look, a minimum interval (1 s here, room for a slow machine) before the deadline, collects it. It used to sleep
+        // to the deadline and report a timeout without a poll. Real time: a manual clock would run on during the poll.
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator, o => (o.Polling.MinInterval, o.Polling.MaxInterval) = (TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)));
+        var operation = await client.StartGenerationAsync(new ImageJob("x") { Deadline = TimeSpan.FromSeconds(2.5) });
+
+        var result = await operation.WaitForCompletionAsync(TimeSpan.FromHours(1)).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Single(result.Images);
+        Assert.Equal(1, result.PollCount);
+        Assert.Equal(1, emulator.Requests.Count(r => r.Kind == "poll" && r.PredictionId == operation.Id));
+        Assert.Equal(1, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
+    public async Task The_last_look_is_taken_once_then_the_wait_times_out()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator, o => (o.Polling.MinInterval, o.Polling.MaxInterval) = (TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)));
+        emulator.EnqueueFault(FaultKind.JobNeverFinishes, FaultTarget.Submit);
+        var operation = await client.StartGenerationAsync(new ImageJob("x") { Deadline = TimeSpan.FromSeconds(2.5) });
+
+        var ex = await Assert.ThrowsAsync<PredictionTimeoutException>(() => operation.WaitForCompletionAsync(TimeSpan.FromHours(1)).WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(operation.Id, ex.PredictionId);
+        Assert.Equal("processing", ex.LastStatus);
+        Assert.Equal(1, emulator.Requests.Count(r => r.Kind == "poll" && r.PredictionId == operation.Id));
     }
 
     [Fact]

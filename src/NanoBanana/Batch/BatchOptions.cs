@@ -77,14 +77,14 @@ public sealed class BatchOptions
             throw new ArgumentOutOfRangeException(nameof(DailyBudgetUsd), DailyBudgetUsd, "BatchOptions.DailyBudgetUsd must be above 0 when set.");
         }
 
-        if (Lease < TimeSpan.FromSeconds(1))
+        if (Lease < TimeSpan.FromSeconds(1) || Lease > RetryOptions.MaxSpan)
         {
-            throw new ArgumentOutOfRangeException(nameof(Lease), Lease, "BatchOptions.Lease must be at least 1 second.");
+            throw new ArgumentOutOfRangeException(nameof(Lease), Lease, "BatchOptions.Lease must be at least 1 second and at most 1 day.");
         }
 
-        if (RateLimitBackoff <= TimeSpan.Zero)
+        if (RateLimitBackoff <= TimeSpan.Zero || RateLimitBackoff > RetryOptions.MaxSpan)
         {
-            throw new ArgumentOutOfRangeException(nameof(RateLimitBackoff), RateLimitBackoff, "BatchOptions.RateLimitBackoff must be positive.");
+            throw new ArgumentOutOfRangeException(nameof(RateLimitBackoff), RateLimitBackoff, "BatchOptions.RateLimitBackoff must be positive and at most 1 day.");
         }
 
         if (WebhookUrl is { } hook && !Protocol.SubmitRequest.IsWebhookUrl(hook))
@@ -92,9 +92,9 @@ public sealed class BatchOptions
             throw new ArgumentException($"BatchOptions.WebhookUrl must be an absolute https URL (http only on a loopback host); got '{hook}'.", nameof(WebhookUrl));
         }
 
-        if (UnknownOutcomeWait < TimeSpan.Zero)
+        if (UnknownOutcomeWait < TimeSpan.Zero || UnknownOutcomeWait > NanoBananaOptions.MaxDeadline)
         {
-            throw new ArgumentOutOfRangeException(nameof(UnknownOutcomeWait), UnknownOutcomeWait, "BatchOptions.UnknownOutcomeWait must not be negative.");
+            throw new ArgumentOutOfRangeException(nameof(UnknownOutcomeWait), UnknownOutcomeWait, $"BatchOptions.UnknownOutcomeWait must be from 0 to {NanoBananaOptions.MaxDeadline.TotalDays:0} days.");
         }
 
         ArgumentException.ThrowIfNullOrWhiteSpace(WorkerId, nameof(WorkerId));

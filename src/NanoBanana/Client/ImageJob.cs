@@ -99,9 +99,9 @@ public sealed record ImageJob(string Prompt)
             }
         }
 
-        if (Deadline is { } d && d <= TimeSpan.Zero)
+        if (Deadline is { } d && (d <= TimeSpan.Zero || d > NanoBananaOptions.MaxDeadline))
         {
-            throw new ArgumentOutOfRangeException(nameof(Deadline), d, $"{nameof(Deadline)} must be positive.");
+            throw new ArgumentOutOfRangeException(nameof(Deadline), d, $"{nameof(Deadline)} must be positive and at most {NanoBananaOptions.MaxDeadline.TotalDays:0} days (NanoBananaOptions.MaxDeadline).");
         }
 
         ToRequirements().Validate();

@@ -36,8 +36,17 @@ public sealed class NanoBananaOptions : ProtocolOptions
     /// </summary>
     public bool UseSyncMode { get; set; }
 
-    /// <summary>How long one job may take from submit to result before <see cref="PredictionTimeoutException"/>; default 10 minutes.</summary>
+    /// <summary>
+    /// How long one job may take from submit to result before <see cref="PredictionTimeoutException"/>; default 10
+    /// minutes, at most <see cref="MaxDeadline"/>.
+    /// </summary>
     public TimeSpan Deadline { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// The longest deadline a job may have: 7 days, as long as a service is known to keep a prediction (WaveSpeedAI);
+    /// waiting longer could only end in "not found".
+    /// </summary>
+    public static readonly TimeSpan MaxDeadline = TimeSpan.FromDays(7);
 
     /// <summary>When a prediction fails for a service reason (not moderation, not bad input), try the next model of the fallback chain. Failed runs are refunded. Default true.</summary>
     public bool FallbackOnServiceError { get; set; } = true;
@@ -60,9 +69,9 @@ public sealed class NanoBananaOptions : ProtocolOptions
             errors.Add($"{SectionName}:UseSyncMode is not available with Provider GptProtoUnified (its images API only queues jobs); turn it off or use Provider GptProto.");
         }
 
-        if (Deadline <= TimeSpan.Zero)
+        if (Deadline <= TimeSpan.Zero || Deadline > MaxDeadline)
         {
-            errors.Add($"{SectionName}:Deadline must be positive (got {Deadline}).");
+            errors.Add($"{SectionName}:Deadline must be positive and at most {MaxDeadline.TotalDays:0} days (got {Deadline}).");
         }
 
         errors.AddRange(Polling.Validate($"{SectionName}:Polling"));

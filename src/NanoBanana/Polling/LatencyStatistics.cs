@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using NanoBanana.Catalog;
 using NanoBanana.Routing;
 
@@ -27,6 +28,11 @@ internal sealed class LatencyStatistics : ILatencyEstimator
     // only this share of its weight (enough for its floor to keep every time possible).
     private const double PriorAfterChange = 0.1;
 
+    // Bounds on the settings: a window is an array per model; weights beyond a million observations mean nothing more.
+    internal const int MinWindow = 8;
+    internal const int MaxWindow = 100_000;
+    internal const double MaxWeight = 1_000_000;
+
     private readonly ConcurrentDictionary<string, ModelState> _models = new(StringComparer.OrdinalIgnoreCase);
     private readonly int _window;
     private readonly double _halfLife;
@@ -38,9 +44,17 @@ internal sealed class LatencyStatistics : ILatencyEstimator
     /// <param name="priorWeight">How many observations the catalog's latency range is worth.</param>
     public LatencyStatistics(int window = 1000, double halfLife = 64, double priorWeight = 3)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(window, 8);
-        ArgumentOutOfRangeException.ThrowIfLessThan(halfLife, 1);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(priorWeight);
+        ArgumentOutOfRangeException.ThrowIfLessThan(window, MinWindow);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(window, MaxWindow);
+        if (!(halfLife is >= 1 and <= MaxWeight))
+        {
+            throw new ArgumentOutOfRangeException(nameof(halfLife), halfLife, $"The half-life must be between 1 and {MaxWeight.ToString("N0", CultureInfo.InvariantCulture)} observations.");
+        }
+
+        if (!(priorWeight is > 0 and <= MaxWeight))
+        {
+            throw new ArgumentOutOfRangeException(nameof(priorWeight), priorWeight, $"The prior's weight must be positive and at most {MaxWeight.ToString("N0", CultureInfo.InvariantCulture)} observations.");
+        }
         _window = window;
         _halfLife = halfLife;
         _priorWeight = priorWeight;

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace NanoBanana.Polling;
 
 /// <summary>How the SDK waits for a prediction.</summary>
@@ -80,19 +82,19 @@ public sealed class PollingOptions
             yield return $"{path}: need 0 < MinInterval <= MaxInterval (got {MinInterval} and {MaxInterval}).";
         }
 
-        if (LatencyWindow < 8)
+        if (LatencyWindow is < LatencyStatistics.MinWindow or > LatencyStatistics.MaxWindow)
         {
-            yield return $"{path}:LatencyWindow must be at least 8.";
+            yield return $"{path}:LatencyWindow must be between {LatencyStatistics.MinWindow} and {LatencyStatistics.MaxWindow.ToString("N0", CultureInfo.InvariantCulture)} (got {LatencyWindow}).";
         }
 
-        if (!(LatencyHalfLife >= 1))
+        if (!(LatencyHalfLife is >= 1 and <= LatencyStatistics.MaxWeight))
         {
-            yield return $"{path}:LatencyHalfLife must be at least 1 (observations).";
+            yield return $"{path}:LatencyHalfLife must be between 1 and {LatencyStatistics.MaxWeight.ToString("N0", CultureInfo.InvariantCulture)} observations (got {LatencyHalfLife.ToString(CultureInfo.InvariantCulture)}).";
         }
 
-        if (!(LatencyPriorWeight > 0))
+        if (!(LatencyPriorWeight is > 0 and <= LatencyStatistics.MaxWeight))
         {
-            yield return $"{path}:LatencyPriorWeight must be positive.";
+            yield return $"{path}:LatencyPriorWeight must be positive and at most {LatencyStatistics.MaxWeight.ToString("N0", CultureInfo.InvariantCulture)} observations (got {LatencyPriorWeight.ToString(CultureInfo.InvariantCulture)}).";
         }
 
         if (CompletionTimesFile is { } file && (string.IsNullOrWhiteSpace(file) || file.IndexOfAny(Path.GetInvalidPathChars()) >= 0))

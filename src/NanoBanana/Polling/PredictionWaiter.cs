@@ -300,6 +300,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
 
     private async Task<Prediction> WaitCoreAsync(PollState state, IPollSchedule schedule, long deadlineTimestamp, IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
     {
+        var lastLookTaken = false;
         while (true)
         {
             Report(state, progress);
@@ -345,6 +346,22 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
 
             if (delay >= remaining)
             {
+                // The next planned poll falls past the deadline. The job may have ended since the last answer, so look
+                // once more, early enough for the answer to arrive in time (two round trips, and at least the minimum
+                // interval, before the deadline), unless that would come too soon after the last look. At most once per
+                // wait: one request more, never a loop.
+                var roundTrip = state.PollCount > 0 ? state.LastRoundTrip : TimeSpan.FromSeconds(statistics.TypicalRoundTrip());
+                var lastLook = remaining - TimeSpan.FromTicks(Math.Max(roundTrip.Ticks * 2, options.MinInterval.Ticks));
+                if (!lastLookTaken && lastLook >= options.MinInterval)
+                {
+                    lastLookTaken = true;
+                    state.PlannedArrival = double.NaN; // not the schedule's poll: no lateness to learn from it
+                    state.IntendedSendTimestamp = time.GetTimestamp() + (long)(lastLook.TotalSeconds * time.TimestampFrequency);
+                    await DelayAsync(lastLook, cancellationToken).ConfigureAwait(false);
+                    await CheckCoreAsync(state, deadlineTimestamp, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
                 await DelayAsync(remaining, cancellationToken).ConfigureAwait(false);
                 throw Timeout(state, deadlineTimestamp);
             }

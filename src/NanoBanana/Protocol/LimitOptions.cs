@@ -36,9 +36,9 @@ public sealed class LimitOptions
 
     internal IEnumerable<string> Validate(string path)
     {
-        if (MaxJsonBytes < 1024)
+        if (MaxJsonBytes is < 1024 or > 1L << 30)
         {
-            yield return $"{path}:MaxJsonBytes must be at least 1024 (got {MaxJsonBytes}).";
+            yield return $"{path}:MaxJsonBytes must be between 1024 and 2^30 (got {MaxJsonBytes}); a response is read into memory whole.";
         }
 
         if (MaxImageBytes < 1024 || MaxImageBytes > 1L << 40)
@@ -46,9 +46,9 @@ public sealed class LimitOptions
             yield return $"{path}:MaxImageBytes must be between 1024 and 2^40 (got {MaxImageBytes}).";
         }
 
-        if (DownloadTimeout <= TimeSpan.Zero)
+        if (DownloadTimeout <= TimeSpan.Zero || DownloadTimeout > RetryOptions.MaxSpan)
         {
-            yield return $"{path}:DownloadTimeout must be positive (got {DownloadTimeout}).";
+            yield return $"{path}:DownloadTimeout must be positive and at most 1 day (got {DownloadTimeout}).";
         }
 
         if (MaxDownloadRedirects is < 0 or > 10)

@@ -52,17 +52,28 @@ public sealed class RetryOptions
         {
             yield return $"{path}: need 0 < BaseDelay <= MaxDelay.";
         }
+        else if (MaxDelay > MaxSpan)
+        {
+            yield return $"{path}:MaxDelay is {MaxDelay}; it must be at most 1 day.";
+        }
 
         if (MaxRetryAfter < TimeSpan.Zero)
         {
             yield return $"{path}:MaxRetryAfter must not be negative.";
         }
 
-        if (AttemptTimeout <= TimeSpan.Zero || SubmitTimeout <= TimeSpan.Zero || SyncSubmitTimeout <= TimeSpan.Zero)
+        foreach (var (name, value) in new[] { (nameof(AttemptTimeout), AttemptTimeout), (nameof(SubmitTimeout), SubmitTimeout), (nameof(SyncSubmitTimeout), SyncSubmitTimeout) })
         {
-            yield return $"{path}: AttemptTimeout, SubmitTimeout and SyncSubmitTimeout must be positive.";
+            if (value <= TimeSpan.Zero || value > MaxSpan)
+            {
+                yield return $"{path}:{name} is {value}; it must be positive and at most 1 day.";
+            }
         }
     }
+
+    // The longest delay or timeout a setting may ask for: Polly's own bound, far beyond any image request, and well
+    // inside what a timer can hold.
+    internal static readonly TimeSpan MaxSpan = TimeSpan.FromDays(1);
 
     /// <summary>A copy that later changes to this object do not reach.</summary>
     internal RetryOptions Snapshot() => (RetryOptions)MemberwiseClone();

@@ -50,6 +50,10 @@ public sealed class LocalReferenceImageTests : IDisposable
         File.WriteAllText(text, "this is not a picture at all");
         Assert.Contains("not an image", Assert.Throws<ArgumentException>(() => ReferenceImage.FromFile(text)).Message);
         Assert.Throws<FileNotFoundException>(() => ReferenceImage.FromFile(Path.Combine(_dir, "missing.png")));
+        Directory.CreateDirectory(Path.Combine(_dir, "shots"));
+        Assert.Equal( // it said "does not exist"
+            $"Reference image file '{Path.Combine(_dir, "shots")}' is a folder; give the path of an image file in it. (Parameter 'path')",
+            Assert.Throws<ArgumentException>(() => ReferenceImage.FromFile(Path.Combine(_dir, "shots"))).Message);
         var empty = Path.Combine(_dir, "empty.png");
         File.WriteAllBytes(empty, []);
         Assert.Contains("is empty", Assert.Throws<ArgumentException>(() => ReferenceImage.FromFile(empty)).Message);

@@ -90,7 +90,7 @@ public sealed record ReferenceImage
     /// <param name="path">The file's path.</param>
     /// <param name="kind">What the image is for.</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="ArgumentException">The file is empty, larger than <see cref="MaxLocalBytes"/>, or not an image by its first bytes.</exception>
+    /// <exception cref="ArgumentException">The path is a folder, or the file is empty, larger than <see cref="MaxLocalBytes"/>, or not an image by its first bytes.</exception>
     public static ReferenceImage FromFile(string path, ReferenceKind kind = ReferenceKind.Other)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
@@ -98,7 +98,9 @@ public sealed record ReferenceImage
         var info = new FileInfo(full);
         if (!info.Exists)
         {
-            throw new FileNotFoundException($"Reference image file '{path}' does not exist.", full);
+            throw Directory.Exists(full)
+                ? new ArgumentException($"Reference image file '{path}' is a folder; give the path of an image file in it.", nameof(path))
+                : new FileNotFoundException($"Reference image file '{path}' does not exist.", full);
         }
 
         CheckLength(info.Length, $"Reference image file '{path}'", nameof(path));
@@ -155,7 +157,18 @@ public sealed record ReferenceImage
         }
 
         CheckLength(new FileInfo(FilePath).Length, $"Reference image file '{FilePath}'", null);
-        var bytes = await File.ReadAllBytesAsync(FilePath, cancellationToken).ConfigureAwait(false);
+        byte[] bytes;
+        try
+        {
+            // Bounded: a file that grew (or was swapped for another) since the check above is still read no further.
+            await using var stream = new FileStream(FilePath, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: true);
+            bytes = await Protocol.BoundedBody.ReadAsync(stream, MaxLocalBytes, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Protocol.BoundedBody.TooLargeException)
+        {
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"Reference image file '{FilePath}' grew past the limit of {MaxLocalBytes:N0} bytes (20 MB, ReferenceImage.MaxLocalBytes) since it was added."));
+        }
+
         CheckLength(bytes.Length, $"Reference image file '{FilePath}'", null);
         if (Sniff(bytes) != MediaType)
         {

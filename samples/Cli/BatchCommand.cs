@@ -21,7 +21,11 @@ public static partial class CliApp
     private static readonly Option<bool> ResubmitUnknown = new("--resubmit-unknown") { Description = "Send again jobs whose earlier submit may have reached the service (risks paying twice)" };
     private static readonly Option<string?> BatchId = new("--batch-id") { Description = "The batch's name in the journal (default: the jobs file's name)" };
     private static readonly Option<string?> Webhook = new("--webhook") { Description = "WaveSpeed (--provider WaveSpeed): a webhook URL each submit carries with its job's key. A receiver that records deliveries in the same journal (docs/batch.md) lets a run recover jobs whose submit outcome was lost" };
-    private static readonly Option<double> UnknownWait = new("--unknown-wait") { Description = "With --webhook: seconds to wait for the webhook of a job whose submit outcome is unknown before reporting it (scaled like the rate window by --emulator-time-scale)", DefaultValueFactory = _ => 300 };
+    private static readonly Option<double> UnknownWait = Checked(
+        new Option<double>("--unknown-wait") { Description = "With --webhook: seconds to wait for the webhook of a job whose submit outcome is unknown before reporting it (scaled like the rate window by --emulator-time-scale)", DefaultValueFactory = _ => 300 },
+        v => v is >= 0 and <= MaxUnknownWaitSeconds ? null : $"--unknown-wait must be 0 to {MaxUnknownWaitSeconds} seconds (7 days) (got {v.ToString(CultureInfo.InvariantCulture)}).");
+
+    private const double MaxUnknownWaitSeconds = 7 * 24 * 3600;
     private static readonly Option<string?> Worker = new("--worker") { Description = "This worker's name in the journal (default: machine and process id)" };
 
     private static Command BatchCommand(IAnsiConsole console)
@@ -59,11 +63,6 @@ public static partial class CliApp
             if (parse.GetValue(Webhook) is not null && parse.GetValue(Provider) != ApiProvider.WaveSpeed)
             {
                 return Task.FromResult(Usage(console, "--webhook needs --provider WaveSpeed: GPT Proto documents no webhooks."));
-            }
-
-            if (parse.GetValue(UnknownWait) < 0)
-            {
-                return Task.FromResult(Usage(console, "--unknown-wait must be 0 or more seconds."));
             }
 
             return WithClientAsync(console, parse, (client, emulator) => RunBatchAsync(console, client, emulator, parse, file, ct), ct);

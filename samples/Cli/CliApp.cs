@@ -12,15 +12,21 @@ namespace NanoBanana.Cli;
 public static partial class CliApp
 {
     private static readonly Option<string?> ApiKey = new("--api-key") { Description = "API key (default: NANOBANANA_API_KEY; none: use the built-in emulator)" };
-    private static readonly Option<string?> BaseUrl = new("--base-url") { Description = "API base URL ending in /api/v3/" };
+    private static readonly Option<string?> BaseUrl = Checked(
+        new Option<string?>("--base-url") { Description = "API base URL ending in /api/v3/" },
+        v => v is null || (Uri.TryCreate(v, UriKind.Absolute, out var u) && (u.Scheme == Uri.UriSchemeHttps || u.Scheme == Uri.UriSchemeHttp))
+            ? null
+            : $"--base-url '{v}' is not an absolute http(s) URL; give the API root, e.g. https://gptproto.com/api/v3/.");
     private static readonly Option<string?> CompletionTimes = new("--completion-times") { Description = "A file in which to keep what waiting learned about completion times between runs, so later runs poll like a warm client from their first job (default: none)" };
     private static readonly Option<ApiProvider> Provider = new("--provider") { Description = "GptProto, GptProtoUnified or WaveSpeed", DefaultValueFactory = _ => ApiProvider.GptProto };
-    private static readonly Option<double> EmulatorTimeScale = new("--emulator-time-scale") { Description = "Time scale of the built-in emulator (used without a key); with --base-url, the time scale of the standalone emulator there, so the client polls to match", DefaultValueFactory = _ => 0.2 };
+    private static readonly Option<double> EmulatorTimeScale = Checked(
+        new Option<double>("--emulator-time-scale") { Description = "Time scale of the built-in emulator (used without a key); with --base-url, the time scale of the standalone emulator there, so the client polls to match", DefaultValueFactory = _ => 0.2 },
+        v => TimeScaleProblem("--emulator-time-scale", v));
     private static readonly Option<string> Size = new("--size") { Description = "0.5K, 1K, 2K or 4K", DefaultValueFactory = _ => "1K" };
     private static readonly Option<string> Ratio = new("--ratio") { Description = "Aspect ratio such as 16:9", DefaultValueFactory = _ => "1:1" };
-    private static readonly Option<int> Faces = new("--faces") { Description = "Face reference images" };
-    private static readonly Option<int> Objects = new("--objects") { Description = "Object reference images" };
-    private static readonly Option<int> References = new("--references") { Description = "All reference images (0: faces + objects)" };
+    private static readonly Option<int> Faces = Checked(new Option<int>("--faces") { Description = "Face reference images" }, v => CountProblem("--faces", v));
+    private static readonly Option<int> Objects = Checked(new Option<int>("--objects") { Description = "Object reference images" }, v => CountProblem("--objects", v));
+    private static readonly Option<int> References = Checked(new Option<int>("--references") { Description = "All reference images (0: faces + objects)" }, v => CountProblem("--references", v));
     private static readonly Option<string[]> Images = new("--image") { Description = "Reference image: an http(s) URL or a local file (uploaded first; needs --provider WaveSpeed or an uploader). Repeat; prefix face: or object: to mark it", AllowMultipleArgumentsPerToken = true };
     private static readonly Option<bool> Typography = new("--typography") { Description = "Typography-critical" };
     private static readonly Option<bool> Complex = new("--complex") { Description = "Complex composition" };
@@ -34,7 +40,9 @@ public static partial class CliApp
     private static readonly Option<string[]> Tiers = new("--tiers") { Description = "Tiers to compare", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["NanoBanana2", "NanoBananaPro"] };
     private static readonly Option<bool> JsonOutput = new("--json") { Description = "Write one JSON object (or array) to stdout for scripts, errors included, instead of text" };
     private static readonly Option<int> EmulatorPort = new("--port") { Description = "Port on 127.0.0.1 (0: a free one)", DefaultValueFactory = _ => 5080 };
-    private static readonly Option<double> StandaloneTimeScale = new("--time-scale") { Description = "Latency scale: 1 is real time, 0.1 makes a 4-8 s job take 0.4-0.8 s", DefaultValueFactory = _ => 0.1 };
+    private static readonly Option<double> StandaloneTimeScale = Checked(
+        new Option<double>("--time-scale") { Description = "Latency scale: 1 is real time, 0.1 makes a 4-8 s job take 0.4-0.8 s", DefaultValueFactory = _ => 0.1 },
+        v => TimeScaleProblem("--time-scale", v));
     private static readonly Argument<string> Prompt = new("prompt") { Description = "What to generate" };
     private static readonly Argument<string> Id = new("id") { Description = "Prediction id" };
 
@@ -310,9 +318,9 @@ public static partial class CliApp
     {
         var scale = parse.GetValue(StandaloneTimeScale);
         var port = parse.GetValue(EmulatorPort);
-        if (scale <= 0 || port is < 0 or > 65535)
+        if (port is < 0 or > 65535)
         {
-            return Usage(console, scale <= 0 ? $"--time-scale must be above 0 (got {scale.ToString(CultureInfo.InvariantCulture)})." : $"--port must be 0-65535 (got {port}).");
+            return Usage(console, $"--port must be 0-65535 (got {port}).");
         }
 
         await using var emulator = await NanoBananaEmulator.StartAsync(new EmulatorOptions { Port = port, TimeScale = scale }, ct);
@@ -510,6 +518,27 @@ public static partial class CliApp
         string.IsNullOrWhiteSpace(parse.GetValue(ApiKey) ?? Environment.GetEnvironmentVariable(NanoBananaOptions.ApiKeyEnvironmentVariable)) && parse.GetValue(BaseUrl) is null;
 
     private static int Usage(IAnsiConsole console, string message) => Fail(console, message, UsageExitCode);
+
+    // An option whose values are checked as the command line is parsed: a bad one is a usage error (exit 2) naming the
+    // option, before any command runs, whichever command carries it.
+    private static Option<T> Checked<T>(Option<T> option, Func<T, string?> problem)
+    {
+        option.Validators.Add(result =>
+        {
+            if (problem(result.GetValueOrDefault<T>()) is { } error)
+            {
+                result.AddError(error);
+            }
+        });
+        return option;
+    }
+
+    private static string? TimeScaleProblem(string option, double value) =>
+        value is > 0 and <= NanoBananaEmulator.MaxTimeScale
+            ? null
+            : $"{option} must be above 0 and at most {NanoBananaEmulator.MaxTimeScale.ToString(CultureInfo.InvariantCulture)} (got {value.ToString(CultureInfo.InvariantCulture)}).";
+
+    private static string? CountProblem(string option, int value) => value < 0 ? $"{option} must be 0 or more (got {value})." : null;
 
     // An error for people (red text, and the resume command when there is a prediction) or for scripts (--json).
     // Text a service chose, made safe to show on a terminal by the library's own rule (SafeText.Printable): control

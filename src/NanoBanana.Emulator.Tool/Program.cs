@@ -17,7 +17,7 @@ var timeScale = new Option<double>("--time-scale")
     Description = "Latency scale above 0: 1 is real time, 0.1 makes a 4-8 s job take 0.4-0.8 s",
     HelpName = "X",
     DefaultValueFactory = _ => 1.0,
-    CustomParser = r => ParseNumber(r, "--time-scale", "a number above 0, such as 0.1", 1, v => v > 0),
+    CustomParser = r => ParseNumber(r, "--time-scale", $"a number above 0 and at most {NanoBananaEmulator.MaxTimeScale}, such as 0.1", 1, v => v is > 0 and <= NanoBananaEmulator.MaxTimeScale),
 };
 var apiKey = new Option<string?>("--api-key") { Description = "The only key accepted (default: any non-empty key)", HelpName = "KEY" };
 apiKey.Validators.Add(r =>

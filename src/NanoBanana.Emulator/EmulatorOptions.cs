@@ -122,7 +122,7 @@ public sealed class EmulatorOptions
     /// </summary>
     public string IdPrefix { get; set; } = "";
 
-    /// <summary>Multiplies every latency: 0.001 makes a 4–8 s job take 4–8 ms. Default 1 (real time).</summary>
+    /// <summary>Multiplies every latency: 0.001 makes a 4–8 s job take 4–8 ms. Default 1 (real time); above 0, at most <see cref="NanoBananaEmulator.MaxTimeScale"/>.</summary>
     public double TimeScale { get; set; } = 1.0;
 
     /// <summary>The port; 0 picks a free one. The emulator binds to 127.0.0.1 only.</summary>

@@ -73,6 +73,7 @@ public sealed partial class NanoBananaEmulator : IAsyncDisposable
     public static async Task<NanoBananaEmulator> StartAsync(EmulatorOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new EmulatorOptions();
+        CheckTimeScale(options.TimeScale, "EmulatorOptions.TimeScale", nameof(options));
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls($"http://127.0.0.1:{options.Port.ToString(CultureInfo.InvariantCulture)}");
@@ -94,6 +95,20 @@ public sealed partial class NanoBananaEmulator : IAsyncDisposable
     }
 
     /// <summary>
+    /// The largest time scale: 1000 makes a 20 s job take 5.6 hours, and larger ones run past what the client's catalog
+    /// accepts as a typical latency (a day).
+    /// </summary>
+    public const double MaxTimeScale = 1000;
+
+    private static void CheckTimeScale(double timeScale, string what, string parameter)
+    {
+        if (!(timeScale is > 0 and <= MaxTimeScale))
+        {
+            throw new ArgumentOutOfRangeException(parameter, timeScale, $"{what} must be above 0 and at most {MaxTimeScale.ToString(CultureInfo.InvariantCulture)} (got {timeScale.ToString(CultureInfo.InvariantCulture)}).");
+        }
+    }
+
+    /// <summary>
     /// Points client options at this emulator: base URL, a key, and — when the emulator is time-scaled — the catalog
     /// latencies and poll intervals scaled the same way, so the client's schedule sees the same world in miniature.
     /// </summary>
@@ -112,12 +127,12 @@ public sealed partial class NanoBananaEmulator : IAsyncDisposable
     /// 0.3 s job as if it took the real 3-6 s.
     /// </summary>
     /// <param name="options">The client options to change.</param>
-    /// <param name="timeScale">The emulator's time scale, above 0.</param>
+    /// <param name="timeScale">The emulator's time scale, above 0 and at most <see cref="MaxTimeScale"/>.</param>
     /// <param name="catalog">The catalog the emulator runs (default: the built-in one).</param>
     public static NanoBananaOptions ScaleClient(NanoBananaOptions options, double timeScale, ModelCatalog? catalog = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeScale, 0);
+        CheckTimeScale(timeScale, nameof(timeScale), nameof(timeScale));
         if (Math.Abs(timeScale - 1.0) <= 1e-9)
         {
             return options;

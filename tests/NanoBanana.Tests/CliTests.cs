@@ -60,6 +60,27 @@ public class CliTests
         Assert.Contains("nanobanana emulator", output4.ToString());
     }
 
+    [Theory]
+    [InlineData("models --base-url gptproto.com", "--base-url 'gptproto.com' is not an absolute http(s) URL; give the API root, e.g. https://gptproto.com/api/v3/.")]
+    [InlineData("generate x --api-key k --base-url gptproto.com/api/v3", "--base-url 'gptproto.com/api/v3' is not an absolute http(s) URL")]
+    [InlineData("generate x --emulator-time-scale 0", "--emulator-time-scale must be above 0 and at most 1000 (got 0).")]
+    [InlineData("route --emulator-time-scale 1e300", "--emulator-time-scale must be above 0 and at most 1000 (got 1E+300).")]
+    [InlineData("generate x --faces -1", "--faces must be 0 or more (got -1).")]
+    [InlineData("route --references -3", "--references must be 0 or more (got -3).")]
+    [InlineData("batch jobs.jsonl --unknown-wait 1e300", "--unknown-wait must be 0 to 604800 seconds (7 days) (got 1E+300).")]
+    [InlineData("emulator --time-scale 5000", "--time-scale must be above 0 and at most 1000 (got 5000).")]
+    public async Task Out_of_range_option_values_are_usage_errors_naming_the_option_before_anything_runs(string args, string expected)
+    {
+        // Before: a stack trace (models), .NET's "Invalid URI", "timeScale ('0') must be greater than '0'", an
+        // OverflowException, or (--faces -1) a job that ran as if the option were not given.
+        var (console, output) = TestConsole();
+        Assert.Equal(CliApp.UsageExitCode, await CliApp.RunAsync(args.Split(' '), console));
+        var text = output.ToString();
+        Assert.Contains(expected, text, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("emulator at", text, StringComparison.Ordinal); // nothing started
+    }
+
     [Fact]
     public async Task A_batch_webhook_must_be_https_and_needs_WaveSpeed()
     {

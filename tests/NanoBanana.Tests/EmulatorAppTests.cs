@@ -40,6 +40,7 @@ public partial class EmulatorAppTests
     [InlineData("--port", "abc", "--port must be a whole number from 0 to 65535 (got 'abc')")]
     [InlineData("--port", "70000", "--port must be a whole number from 0 to 65535 (got '70000')")]
     [InlineData("--time-scale", "-1", "--time-scale must be a number above 0")]
+    [InlineData("--time-scale", "1e9", "--time-scale must be a number above 0 and at most 1000")]
     [InlineData("--fault-rate", "2", "--fault-rate must be a number from 0 to 1")]
     [InlineData("--colour", "red", "'--colour'")]
     [InlineData("--execution-time-factor", "0", "--execution-time-factor must be a number above 0")]
@@ -52,6 +53,17 @@ public partial class EmulatorAppTests
         Assert.Contains("--help", error);
         Assert.DoesNotContain("   at ", error);
         Assert.DoesNotContain("System.", error);
+    }
+
+    [Fact]
+    public async Task The_library_refuses_a_time_scale_outside_its_range_naming_it()
+    {
+        // 1e300 used to start, then fail in the client's catalog ("TypicalLatencyMinSeconds is 3E+300") or overflow.
+        var start = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => NanoBananaEmulator.StartAsync(new EmulatorOptions { TimeScale = 1e300 }));
+        Assert.Contains("EmulatorOptions.TimeScale must be above 0 and at most 1000 (got 1E+300).", start.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => NanoBananaEmulator.StartAsync(new EmulatorOptions { TimeScale = double.NaN }));
+        var scale = Assert.Throws<ArgumentOutOfRangeException>(() => NanoBananaEmulator.ScaleClient(new NanoBananaOptions(), 0));
+        Assert.Contains("timeScale must be above 0 and at most 1000 (got 0).", scale.Message, StringComparison.Ordinal);
     }
 
     [Fact]

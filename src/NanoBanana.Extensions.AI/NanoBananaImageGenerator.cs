@@ -55,12 +55,19 @@ public sealed class NanoBananaImageGenerator : IImageGenerator
         Metadata = new ImageGeneratorMetadata("nanobanana", baseUrl, _catalog.TryGet(ImageTier.NanoBanana2, out var nb2) ? nb2.Id : _catalog.Models[0].Id);
     }
 
+    /// <summary>
+    /// The largest <see cref="ImageGenerationOptions.Count"/> one call accepts (as OpenAI's image API): every image is a
+    /// prediction of its own, started at once and billed, so a stray large count is refused before anything is sent.
+    /// </summary>
+    public const int MaxCount = 10;
+
     /// <summary>Provider name "nanobanana", the API base URL and the default model (Nano Banana 2).</summary>
     public ImageGeneratorMetadata Metadata { get; }
 
     /// <inheritdoc />
     /// <remarks>
-    /// <see cref="ImageGenerationOptions.Count"/> runs that many predictions at once (one image each, each billed).
+    /// <see cref="ImageGenerationOptions.Count"/> (1 to <see cref="MaxCount"/>) runs that many predictions at once (one
+    /// image each, each billed).
     /// With more than one, a prediction that does not complete never costs the others: the call throws
     /// <see cref="ImageGenerationIncompleteException"/> with the completed results and every failure's prediction id
     /// (inside a <see cref="PredictionCanceledException"/> when <paramref name="cancellationToken"/> was cancelled).
@@ -71,9 +78,11 @@ public sealed class NanoBananaImageGenerator : IImageGenerator
         ArgumentNullException.ThrowIfNull(request);
         var job = ToJob(request, options);
         var count = options?.Count ?? 1;
-        if (count < 1)
+        if (count is < 1 or > MaxCount)
         {
-            throw new ArgumentOutOfRangeException(nameof(options), count, $"ImageGenerationOptions.Count must be at least 1, not {count}.");
+            throw new ArgumentOutOfRangeException(
+                nameof(options), count,
+                $"ImageGenerationOptions.Count must be from 1 to {MaxCount} (NanoBananaImageGenerator.MaxCount), not {count}: each image is a prediction of its own, billed. For more, use the batch runner (client.RunBatchAsync), which bounds concurrency and spend.");
         }
 
         if (count == 1)

@@ -239,12 +239,12 @@ public class ClientTests
     [Fact]
     public async Task A_poll_planned_past_the_deadline_gives_way_to_one_last_look_that_collects_a_finished_job()
     {
-        // The schedule's next poll (an hour away) falls past the 2.5 s deadline. The job finished long before: one last
-        // look, a minimum interval (1 s here, room for a slow machine) before the deadline, collects it. It used to sleep
+        // The schedule's next poll (an hour away) falls past the 5 s deadline. The job finished long before: one last
+        // look, a minimum interval (2 s here, room for a slow machine) before the deadline, collects it. It used to sleep
         // to the deadline and report a timeout without a poll. Real time: a manual clock would run on during the poll.
         await using var emulator = await Emu.StartAsync();
-        using var client = Emu.Client(emulator, o => (o.Polling.MinInterval, o.Polling.MaxInterval) = (TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)));
-        var operation = await client.StartGenerationAsync(new ImageJob("x") { Deadline = TimeSpan.FromSeconds(2.5) });
+        using var client = Emu.Client(emulator, o => (o.Polling.MinInterval, o.Polling.MaxInterval) = (TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(3)));
+        var operation = await client.StartGenerationAsync(new ImageJob("x") { Deadline = TimeSpan.FromSeconds(5) });
 
         var result = await operation.WaitForCompletionAsync(TimeSpan.FromHours(1)).WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Single(result.Images);
@@ -257,9 +257,9 @@ public class ClientTests
     public async Task The_last_look_is_taken_once_then_the_wait_times_out()
     {
         await using var emulator = await Emu.StartAsync();
-        using var client = Emu.Client(emulator, o => (o.Polling.MinInterval, o.Polling.MaxInterval) = (TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)));
+        using var client = Emu.Client(emulator, o => (o.Polling.MinInterval, o.Polling.MaxInterval) = (TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(3)));
         emulator.EnqueueFault(FaultKind.JobNeverFinishes, FaultTarget.Submit);
-        var operation = await client.StartGenerationAsync(new ImageJob("x") { Deadline = TimeSpan.FromSeconds(2.5) });
+        var operation = await client.StartGenerationAsync(new ImageJob("x") { Deadline = TimeSpan.FromSeconds(5) });
 
         var ex = await Assert.ThrowsAsync<PredictionTimeoutException>(() => operation.WaitForCompletionAsync(TimeSpan.FromHours(1)).WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal(operation.Id, ex.PredictionId);

@@ -99,6 +99,10 @@ public class ImageGeneratorTests
             new ImageGenerationOptions { Count = 3, AdditionalProperties = new() { [NanoBananaImageGenerator.MaxCostUsdKey] = -1m } }));
         Assert.Contains("MaxCostUsd", ex.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => generator.GenerateAsync(new ImageGenerationRequest("a lamp"), new ImageGenerationOptions { Count = 0 }));
+
+        // A stray large count would start that many billed predictions at once (1,000,000 used to).
+        var many = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => generator.GenerateAsync(new ImageGenerationRequest("a lamp"), new ImageGenerationOptions { Count = NanoBananaImageGenerator.MaxCount + 1 }));
+        Assert.Contains("ImageGenerationOptions.Count must be from 1 to 10 (NanoBananaImageGenerator.MaxCount), not 11", many.Message, StringComparison.Ordinal);
         Assert.Empty(emulator.Requests);
     }
 

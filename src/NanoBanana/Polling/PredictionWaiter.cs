@@ -348,11 +348,11 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
             {
                 // The next planned poll falls past the deadline. The job may have ended since the last answer, so look
                 // once more, early enough for the answer to arrive in time (two round trips, and at least the minimum
-                // interval, before the deadline), unless that would come too soon after the last look. At most once per
-                // wait: one request more, never a loop.
+                // interval, before the deadline), unless that would come within the minimum interval of the last answer.
+                // At most once per wait: one request more, never a loop.
                 var roundTrip = state.PollCount > 0 ? state.LastRoundTrip : TimeSpan.FromSeconds(statistics.TypicalRoundTrip());
                 var lastLook = remaining - TimeSpan.FromTicks(Math.Max(roundTrip.Ticks * 2, options.MinInterval.Ticks));
-                if (!lastLookTaken && lastLook >= options.MinInterval)
+                if (!lastLookTaken && lastLook > TimeSpan.Zero && (state.PollCount == 0 || lastLook >= options.MinInterval))
                 {
                     lastLookTaken = true;
                     state.PlannedArrival = double.NaN; // not the schedule's poll: no lateness to learn from it

@@ -138,6 +138,30 @@ public class EcosystemTests
     }
 
     [Fact]
+    public void A_keyed_client_s_bad_settings_are_named_by_its_own_section_or_key()
+    {
+        if (Environment.GetEnvironmentVariable(NanoBananaOptions.ApiKeyEnvironmentVariable) is not null)
+        {
+            return; // a developer machine with a real key set: the fallback applies
+        }
+
+        // Before, every value error said "NanoBanana:…" whatever section the client was bound to, while the unknown-key
+        // check named the real path.
+        var services = new ServiceCollection();
+        var root = Json("""{"Providers":{"WaveSpeed":{"Provider":"WaveSpeed","Deadline":"30.00:00:00","Dedline":"00:01:00"}}}""");
+        services.AddNanoBanana("wavespeed", root.GetSection("Providers:WaveSpeed"));
+        services.AddNanoBanana("coded", null, o => o.Provider = ApiProvider.GptProto);
+        using var provider = services.BuildServiceProvider();
+        var ex = Assert.Throws<AggregateException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+        var messages = string.Join("\n", ex.InnerExceptions.Select(e => e.Message));
+        Assert.Contains("Providers:WaveSpeed:Deadline must be positive and at most 7 days (got 30.00:00:00).", messages, StringComparison.Ordinal);
+        Assert.Contains("Providers:WaveSpeed:ApiKey is not set", messages, StringComparison.Ordinal);
+        Assert.Contains("Providers:WaveSpeed:Dedline is not a setting (did you mean Providers:WaveSpeed:Deadline?)", messages, StringComparison.Ordinal);
+        Assert.Contains("NanoBanana:ApiKey is not set (nor is the NANOBANANA_API_KEY environment variable). (keyed client 'coded')", messages, StringComparison.Ordinal);
+        Assert.DoesNotContain("NanoBanana:Deadline", messages, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Missing_api_key_fails_at_startup_and_names_the_environment_variable()
     {
         if (Environment.GetEnvironmentVariable(NanoBananaOptions.ApiKeyEnvironmentVariable) is not null)

@@ -2,12 +2,36 @@ using Microsoft.Extensions.Options;
 
 namespace NanoBanana.DependencyInjection;
 
-/// <summary>Validates <see cref="NanoBananaOptions"/> at startup with messages naming the key and what is allowed.</summary>
-internal sealed class NanoBananaOptionsValidator : IValidateOptions<NanoBananaOptions>
+/// <summary>
+/// Validates one registration's <see cref="NanoBananaOptions"/> at startup with messages naming the key and what is
+/// allowed. A client bound to a section is named by that section's path (<c>Providers:WaveSpeed:ApiKey</c>, as the
+/// unknown-key check names it); a keyed client configured in code by its key.
+/// </summary>
+internal sealed class NanoBananaOptionsValidator(string name, string? sectionPath) : IValidateOptions<NanoBananaOptions>
 {
-    public ValidateOptionsResult Validate(string? name, NanoBananaOptions options)
+    /// <summary>The registration this validator checks.</summary>
+    public string Name { get; } = name;
+
+    public ValidateOptionsResult Validate(string? optionsName, NanoBananaOptions options)
     {
-        var errors = options.Validate();
+        if (!string.Equals(optionsName ?? Options.DefaultName, Name, StringComparison.Ordinal))
+        {
+            return ValidateOptionsResult.Skip;
+        }
+
+        var errors = options.Validate().Select(Locate).ToList();
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    // Every message of NanoBananaOptions.Validate starts with its default section name.
+    private string Locate(string error)
+    {
+        const string Default = NanoBananaOptions.SectionName + ":";
+        if (sectionPath is { Length: > 0 } path && error.StartsWith(Default, StringComparison.Ordinal))
+        {
+            return path + ":" + error[Default.Length..];
+        }
+
+        return Name.Length == 0 ? error : $"{error} (keyed client '{Name}')";
     }
 }

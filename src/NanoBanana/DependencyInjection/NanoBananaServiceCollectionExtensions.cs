@@ -61,7 +61,10 @@ public static class NanoBananaServiceCollectionExtensions
             : sp.GetKeyedService<IReferenceImageUploader>(name) ?? sp.GetService<IReferenceImageUploader>());
 
         options.ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<NanoBananaOptions>, NanoBananaOptionsValidator>());
+        if (!services.Any(d => d.ImplementationInstance is NanoBananaOptionsValidator v && v.Name == name))
+        {
+            services.AddSingleton<IValidateOptions<NanoBananaOptions>>(new NanoBananaOptionsValidator(name, (section as IConfigurationSection)?.Path));
+        }
 
         var httpClientName = string.IsNullOrEmpty(name) ? "NanoBanana" : $"NanoBanana:{name}";
         var http = services.AddHttpClient(httpClientName)

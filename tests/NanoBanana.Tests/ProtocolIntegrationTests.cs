@@ -250,6 +250,33 @@ public class ProtocolIntegrationTests
     }
 
     [Fact]
+    public async Task A_key_with_a_trailing_line_break_is_sent_trimmed_and_one_that_would_break_the_header_is_refused_unshown()
+    {
+        // The emulator accepts only Emu.Key. Read from a file, a key ends in a line break: it used to go out as it was,
+        // ending the Authorization header early (the emulator then read the request as garbage: 400).
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator, o => o.ApiKey = Emu.Key + "\n");
+        Assert.Single((await client.GenerateAsync(new ImageJob("x"))).Images);
+        Assert.All(emulator.Requests.Where(r => r.Kind is "submit" or "poll"), r => Assert.True(r.AuthorizationValid));
+
+        // A line break inside made the key's tail a header of its own ("X-Evil: 1" reached the server); a non-ASCII
+        // character failed after sending began, reported as an unknown outcome. Both are refused before any request.
+        foreach (var key in new[] { Emu.Key + "\r\nX-Evil: 1", "sk-SECRET\u00e9KEY", "sk-SECRET\u0000KEY" })
+        {
+            var options = Emu.Options(emulator, o => o.ApiKey = key);
+            var error = Assert.Single(options.Validate());
+            Assert.StartsWith("NanoBanana:ApiKey has a character a request header cannot carry at position ", error, StringComparison.Ordinal);
+            Assert.DoesNotContain("SECRET", error, StringComparison.Ordinal);
+            Assert.Throws<ArgumentException>(() => new NanoBananaClient(options));
+            using var http = new HttpClient();
+            var direct = Assert.Throws<ArgumentException>(() => new NanoBananaProtocolClient(http, options));
+            Assert.DoesNotContain("SECRET", direct.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(1, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
     public async Task Wrong_key_is_a_401_and_the_key_never_appears_in_the_exception()
     {
         await using var emulator = await Emu.StartAsync();

@@ -27,6 +27,11 @@ public class NanoBananaProtocolClient
         _http = httpClient;
         _profile = ProviderProfile.From(options);
         _apiKey = options.EffectiveApiKey;
+        if (_apiKey is not null && ProtocolOptions.UnsendableKey(_apiKey) is { } problem)
+        {
+            throw new ArgumentException($"The API key {problem}", nameof(options));
+        }
+
         _retry = options.Retry;
         _limits = options.Limits;
         Redactor = new SecretRedactor(_apiKey);

@@ -10,7 +10,10 @@ public class ProtocolOptions
     /// <summary>The environment variable read when <see cref="ApiKey"/> is not set: <c>NANOBANANA_API_KEY</c>.</summary>
     public const string ApiKeyEnvironmentVariable = "NANOBANANA_API_KEY";
 
-    /// <summary>The API key. Sent only to the host of <see cref="BaseUrl"/>; never logged.</summary>
+    /// <summary>
+    /// The API key. Sent only to the host of <see cref="BaseUrl"/>; never logged. Surrounding whitespace (a key read
+    /// from a file ends in a line break) is ignored; any other character outside printable ASCII is refused.
+    /// </summary>
     public string? ApiKey { get; set; }
 
     /// <summary>The provider; default GPT Proto.</summary>
@@ -38,6 +41,16 @@ public class ProtocolOptions
 
     private protected string ShownBaseUrl => Shown(EffectiveBaseUrl);
 
+    /// <summary>
+    /// Why a key cannot go into a request header, or null. A line break would end the header and start another (the
+    /// key's tail became a header of its own); a non-ASCII character fails the request after the SDK has committed to
+    /// it. The key itself is never shown.
+    /// </summary>
+    internal static string? UnsendableKey(string key) =>
+        key.AsSpan().IndexOfAnyExceptInRange(' ', '~') is var bad and >= 0
+            ? $"has a character a request header cannot carry at position {bad + 1} (a line break, a control character or a non-ASCII character); copy the key again."
+            : null;
+
     /// <summary>A base URL as messages and <c>ToString</c> show it: scheme, host, port and path, never user info or a query.</summary>
     internal static string Shown(Uri url) => url.IsAbsoluteUri
         ? url.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped)
@@ -46,8 +59,8 @@ public class ProtocolOptions
     /// <summary>The effective auth scheme.</summary>
     public AuthScheme EffectiveAuthScheme => AuthScheme ?? (Provider == ApiProvider.GptProto ? NanoBanana.AuthScheme.Raw : NanoBanana.AuthScheme.Bearer);
 
-    /// <summary>The API key from <see cref="ApiKey"/> or <c>NANOBANANA_API_KEY</c>.</summary>
-    public string? EffectiveApiKey => string.IsNullOrWhiteSpace(ApiKey) ? Environment.GetEnvironmentVariable(ApiKeyEnvironmentVariable) : ApiKey;
+    /// <summary>The API key from <see cref="ApiKey"/> or <c>NANOBANANA_API_KEY</c>, without surrounding whitespace.</summary>
+    public string? EffectiveApiKey => (string.IsNullOrWhiteSpace(ApiKey) ? Environment.GetEnvironmentVariable(ApiKeyEnvironmentVariable) : ApiKey)?.Trim();
 
     /// <summary>Checks the options and returns every problem found, naming the configuration key.</summary>
     public virtual IReadOnlyList<string> Validate() => [.. ValidateProtocol("NanoBanana")];
@@ -84,6 +97,11 @@ public class ProtocolOptions
         if (string.IsNullOrWhiteSpace(EffectiveApiKey))
         {
             yield return $"{section}:ApiKey is not set (nor is the {ApiKeyEnvironmentVariable} environment variable).";
+        }
+        else if (UnsendableKey(EffectiveApiKey) is { } problem)
+        {
+            var source = string.IsNullOrWhiteSpace(ApiKey) ? $" (from the {ApiKeyEnvironmentVariable} environment variable)" : "";
+            yield return $"{section}:ApiKey{source} {problem}";
         }
 
         if (string.IsNullOrWhiteSpace(HalfKSizeValue))

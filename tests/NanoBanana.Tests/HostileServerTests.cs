@@ -116,6 +116,25 @@ public class HostileServerTests
         Assert.Equal(0, emulator.Count("submit"));
     }
 
+    [Theory]
+    [InlineData(".")]
+    [InlineData("..")]
+    public async Task A_dot_id_is_refused_before_any_request_since_no_escaping_keeps_it_in_the_poll_route(string id)
+    {
+        // System.Uri removes dot segments, %2E included: ".." polled GET /api/v3/result.
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => client.ResumeAsync(id));
+        Assert.Contains($"'{id}' cannot be a prediction id", ex.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => client.GetOperation(id));
+        await Assert.ThrowsAsync<ArgumentException>(() => client.Protocol.GetPredictionAsync(id));
+        Assert.Empty(emulator.Requests);
+
+        // Any other id stays one segment of the poll route.
+        await Assert.ThrowsAsync<PredictionNotFoundException>(() => client.ResumeAsync("../x").WaitAsync(Guard));
+        Assert.All(emulator.Requests, r => Assert.Matches("^/api/v3/predictions/[^/]+/result$", r.Path));
+    }
+
     [Fact]
     public async Task A_new_job_whose_first_polls_answer_404_is_waited_on_to_its_image()
     {

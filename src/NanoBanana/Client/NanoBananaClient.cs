@@ -224,6 +224,7 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable, IA
     public virtual ImageGenerationOperation GetOperation(string predictionId, string? model = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(predictionId);
+        ProviderProfile.CheckPredictionId(predictionId); // before any request
         var resolved = model is null ? Catalog.Models.FirstOrDefault(m => m.Tier == ImageTier.NanoBanana2) ?? Catalog.Models[0]
             : Catalog.Find(model) ?? throw new ArgumentException($"Unknown model '{model}'. Known: {string.Join(", ", Catalog.Models.Select(m => m.Id))}.", nameof(model));
         if (resolved.SuccessorId is { } next && model is not null && string.Equals(model[(model.LastIndexOf('/') + 1)..].Trim(), next, StringComparison.OrdinalIgnoreCase))

@@ -35,9 +35,23 @@ internal sealed class ProviderProfile
     };
 
     /// <summary>The relative poll route of a prediction.</summary>
-    public string PollPath(string predictionId) => Provider == ApiProvider.GptProtoUnified
-        ? $"tasks/result/{Uri.EscapeDataString(predictionId)}"
-        : $"predictions/{Uri.EscapeDataString(predictionId)}/result";
+    /// <exception cref="ArgumentException">The id is "." or "..": escaped or not, it would name another route (System.Uri removes dot segments, %2E included).</exception>
+    public string PollPath(string predictionId)
+    {
+        CheckPredictionId(predictionId);
+        return Provider == ApiProvider.GptProtoUnified
+            ? $"tasks/result/{Uri.EscapeDataString(predictionId)}"
+            : $"predictions/{Uri.EscapeDataString(predictionId)}/result";
+    }
+
+    /// <summary>Refuses "." and "..", which no escaping keeps inside the poll route.</summary>
+    internal static void CheckPredictionId(string predictionId)
+    {
+        if (predictionId is "." or "..")
+        {
+            throw new ArgumentException($"'{predictionId}' cannot be a prediction id: in a request path it would name another route.", nameof(predictionId));
+        }
+    }
 
     /// <summary>Why <paramref name="provider"/> takes no webhooks, or null when it does (WaveSpeedAI only).</summary>
     public static string? WebhooksUnsupported(ApiProvider provider) =>

@@ -76,6 +76,25 @@ public sealed class LocalReferenceImageTests : IDisposable
         Assert.Equal("image/tiff", ReferenceImage.FromBytes(new byte[] { (byte)'I', (byte)'I', 42, 0, 8, 0, 0, 0 }, "image/tiff").MediaType);
     }
 
+    [Theory]
+    [InlineData("say \"cheese\".png")]
+    [InlineData("a\r\nX-Evil: 1.png")]
+    [InlineData("tab\there.png")]
+    public async Task A_file_name_no_header_can_carry_is_uploaded_under_a_safe_one(string name)
+    {
+        // .NET's header parser refused the quote ("The format of value … is invalid") and the line break (FormatException)
+        // after the job had started: a raw error for a name that only labels the upload. Now such characters become '_'.
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator, o => o.Provider = ApiProvider.WaveSpeed);
+        var bytes = File.ReadAllBytes(WritePng("any.png"));
+        await client.EditAsync(new ImageJob("make it a watercolor") { ReferenceImages = [ReferenceImage.FromBytes(bytes, "image/png", ReferenceKind.Object, name)] });
+
+        var (_, media) = Assert.Single(emulator.Uploads);
+        Assert.Equal(bytes, media.Bytes);
+        Assert.EndsWith(".png", media.FileName, StringComparison.Ordinal);
+        Assert.Equal(1, emulator.AcceptedSubmits);
+    }
+
     [Fact]
     public async Task An_edit_from_a_local_png_uploads_then_submits_the_returned_url_on_WaveSpeed()
     {

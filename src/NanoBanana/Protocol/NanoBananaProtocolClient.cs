@@ -194,7 +194,7 @@ public class NanoBananaProtocolClient
         using var form = new MultipartFormDataContent();
         var file = new ReadOnlyMemoryContent(content);
         file.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
-        form.Add(file, "file", fileName);
+        form.Add(file, "file", HeaderSafeFileName(fileName));
         using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(_profile.BaseUrl, path)) { Content = form };
         message.Options.Set(NanoBananaResilienceHandler.RepeatableOption, true);
         message.Options.Set(NanoBananaResilienceHandler.ResponseLimitOption, _limits.MaxJsonBytes);
@@ -253,6 +253,20 @@ public class NanoBananaProtocolClient
         RetryAfter = refusal?.RetryAfter,
         RawBodyExcerpt = refusal?.RawBodyExcerpt,
     };
+
+    // The name only labels the upload: a quote, a backslash or a control character (which .NET's header parser refuses
+    // with its own FormatException) becomes '_', and a long name keeps its last 100 characters (the extension).
+    private static string HeaderSafeFileName(string name)
+    {
+        var safe = string.Create(name.Length, name, static (span, source) =>
+        {
+            for (var i = 0; i < source.Length; i++)
+            {
+                span[i] = source[i] is < ' ' or '\x7f' or '"' or '\\' ? '_' : source[i];
+            }
+        });
+        return safe.Length <= 100 ? safe : safe[^100..];
+    }
 
     // The configured base URL as a message may show it: scheme, host, port and path, never user info or a query.
     private string ShownBaseUrl => ProtocolOptions.Shown(_profile.BaseUrl);

@@ -91,6 +91,11 @@ app.MapGet("/images", async (HttpContext http, string id, string? model, INanoBa
     {
         return await Image(http, await client.ResumeAsync(id, model, ct), log, ct);
     }
+    catch (ArgumentException ex)
+    {
+        // An unknown model or an id that cannot be polled: nothing was sent.
+        return Results.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest);
+    }
     catch (Exception ex) when (ex is NanoBananaException or PredictionCanceledException)
     {
         return Failure(http, ex, log);

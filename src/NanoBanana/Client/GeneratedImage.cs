@@ -3,7 +3,11 @@ using NanoBanana.Protocol;
 
 namespace NanoBanana;
 
-/// <summary>A finished image: a URL to download, or inline bytes.</summary>
+/// <summary>
+/// A finished image: a URL to download, or inline bytes. Nothing downloaded is kept: each <see cref="CopyToAsync"/>,
+/// <see cref="SaveAsync"/> or <see cref="GetBytesAsync"/> of a URL output downloads it again (outputs are not billed,
+/// but a 4K image is megabytes): to use the bytes twice, keep what <see cref="GetBytesAsync"/> returns.
+/// </summary>
 public sealed class GeneratedImage
 {
     private readonly NanoBananaProtocolClient? _protocol;

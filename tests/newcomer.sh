@@ -205,6 +205,11 @@ mkdir -p "$work/qs-ro" && echo "a file where the output folder goes" >"$work/qs-
 check "QuickStart that cannot write ./output exits 1" is "$?" 1
 check "  ... saying how to collect the completed prediction" has "$work/qs-ro.txt" "nanobanana resume"
 check "  ... without a stack trace" no_trace "$work/qs-ro.txt"
+(cd "$work" && NANOBANANA_API_KEY=$'sk-pasted\r\nwith-a-break' dotnet "$OLDPWD/$(samples_bin QuickStart QuickStart)" >"$work/qs-key.txt" 2>&1)
+check "QuickStart with a key no header can carry exits 2" is "$?" 2
+check "  ... naming the setting, not the key" has "$work/qs-key.txt" "Configuration error: Invalid NanoBanana options: NanoBanana:ApiKey (from the NANOBANANA_API_KEY environment variable) has a character"
+check "  ... and never shows it" lacks "$work/qs-key.txt" "sk-pasted"
+check "  ... without a stack trace" no_trace "$work/qs-key.txt"
 
 dotnet "$(samples_bin TieredBatch TieredBatch)" "$work/missing.jsonl" >"$work/tb-missing.txt" 2>&1
 check "TieredBatch with a missing file exits 2" is "$?" 2

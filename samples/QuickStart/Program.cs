@@ -66,6 +66,12 @@ try
     Console.WriteLine($"Wrote {mediaType} {result.Images[0].ExpectedSize} to {path} ({new FileInfo(path).Length:N0} bytes)");
     return 0;
 }
+catch (ArgumentException ex) when (ex.ParamName == "options")
+{
+    // The settings (here, the key from the environment) were refused before anything was sent.
+    Console.Error.WriteLine($"Configuration error: {ex.Message.Replace(" (Parameter 'options')", "", StringComparison.Ordinal)}");
+    return 2;
+}
 catch (PredictionCanceledException ex)
 {
     // Ctrl+C (or the 5-minute limit) after the service accepted the job: it runs on and is billed if it completes.

@@ -378,6 +378,50 @@ public sealed class CompletionTimesTests : IDisposable
     }
 
     [Fact]
+    public async Task A_file_behind_a_symbolic_link_is_replaced_and_the_link_kept()
+    {
+        // The rename that replaces the file whole used to replace the link itself with a regular file.
+        await using var emulator = await Emu.StartAsync();
+        Directory.CreateDirectory(Path.Combine(_dir, "real"));
+        var real = Path.Combine(_dir, "real", "times.json");
+        var link = Path.Combine(_dir, "times.json");
+        File.CreateSymbolicLink(link, real);
+        var client = Emu.Client(emulator, o => o.Polling.CompletionTimesFile = link);
+        await client.GenerateAsync(new ImageJob("a lamp") { PinnedTier = ImageTier.NanoBanana });
+        await client.DisposeAsync();
+
+        Assert.Equal(real, new FileInfo(link).LinkTarget);
+        await using var stream = File.OpenRead(real);
+        Assert.Equal(1, (await CompletionTimesFile.ReadAsync(stream, CancellationToken.None)).Waits);
+    }
+
+    [Fact]
+    public void A_file_setting_in_a_tree_of_devices_or_on_a_folder_is_refused_naming_the_key()
+    {
+        // Run as root, "/dev/null" as the times file replaced the device with a regular file: every later
+        // "> /dev/null" on the machine failed. Checked without writing anything.
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var options = new NanoBananaOptions { ApiKey = "k" };
+        options.Polling.CompletionTimesFile = "/dev/null";
+        Assert.Contains(options.Validate(), e => e.StartsWith("NanoBanana:Polling:CompletionTimesFile: '/dev/null' is under /dev, a tree of devices and kernel files", StringComparison.Ordinal));
+        Assert.Throws<IOException>(() => Diagnostics.ReplaceableFile.Resolve("/proc/self/times.json"));
+        Directory.CreateDirectory(_dir);
+        options.Polling.CompletionTimesFile = _dir;
+        Assert.Contains(options.Validate(), e => e.Contains($"'{_dir}' is a folder", StringComparison.Ordinal));
+
+        // A link into /dev counts as /dev.
+        var link = Path.Combine(_dir, "sink.json");
+        File.CreateSymbolicLink(link, "/dev/null");
+        var ex = Assert.Throws<IOException>(() => Diagnostics.ReplaceableFile.Resolve(link));
+        Assert.Contains("is under /dev", ex.Message, StringComparison.Ordinal);
+        Assert.True(File.Exists("/dev/null") && new FileInfo("/dev/null").Length == 0);
+    }
+
+    [Fact]
     public void An_empty_file_setting_is_refused_naming_the_key()
     {
         var options = new NanoBananaOptions { ApiKey = "k" };

@@ -227,6 +227,40 @@ public class HostileServerTests
     }
 
     [Fact]
+    public async Task Saving_over_a_symbolic_link_replaces_the_file_it_names_and_a_kernel_tree_is_refused()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        var result = await client.GenerateAsync(new ImageJob("a lamp"));
+        var dir = Directory.CreateTempSubdirectory("nb-save-");
+        try
+        {
+            // The rename that keeps a failed download from leaving a partial file used to replace the link itself.
+            var real = Path.Combine(dir.FullName, "real.png");
+            File.WriteAllText(real, "old");
+            var link = Path.Combine(dir.FullName, "latest.png");
+            File.CreateSymbolicLink(link, real);
+            await result.Images[0].SaveAsync(link);
+            Assert.Equal(real, new FileInfo(link).LinkTarget);
+            Assert.Equal("PNG", System.Text.Encoding.ASCII.GetString(File.ReadAllBytes(real), 1, 3));
+
+            var folder = await Assert.ThrowsAsync<IOException>(() => result.Images[0].SaveAsync(dir.FullName));
+            Assert.Contains("is a folder", folder.Message, StringComparison.Ordinal);
+            if (!OperatingSystem.IsWindows())
+            {
+                // Under /proc nothing can be created anyway, so this cannot harm the machine even on a regressed build;
+                // /dev (where the rename replaced /dev/null) is checked without writing in CompletionTimesTests.
+                var proc = await Assert.ThrowsAsync<IOException>(() => result.Images[0].SaveAsync("/proc/self/nb-image.png"));
+                Assert.Contains("is under /proc, a tree of devices and kernel files", proc.Message, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_download_cancelled_by_the_caller_carries_the_id_of_the_completed_prediction()
     {
         await using var emulator = await Emu.StartAsync(o => o.DripInterval = TimeSpan.FromMilliseconds(100));

@@ -1,4 +1,5 @@
 using NanoBanana.Catalog;
+using NanoBanana.Diagnostics;
 using NanoBanana.Protocol;
 
 namespace NanoBanana;
@@ -112,12 +113,14 @@ public sealed class GeneratedImage
 
     /// <summary>
     /// Saves the image to a file, streaming it to a temporary file beside the target that replaces it only once the
-    /// whole image arrived (a failed download leaves no partial file); returns the media type.
+    /// whole image arrived (a failed download leaves no partial file); returns the media type. A symbolic link is
+    /// followed, so the file it names is replaced and the link kept.
     /// </summary>
+    /// <exception cref="IOException">The path is a folder, or (on Unix) under <c>/dev</c>, <c>/proc</c> or <c>/sys</c>, whose files a rename would replace; or the file cannot be written.</exception>
     public async Task<string> SaveAsync(string path, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var full = Path.GetFullPath(path);
+        var full = ReplaceableFile.Resolve(path);
         var directory = Path.GetDirectoryName(full);
         if (!string.IsNullOrEmpty(directory))
         {

@@ -96,22 +96,27 @@ internal sealed class CompletionTimesStore : IDisposable, IAsyncDisposable
     public async Task SaveAsync(CancellationToken cancellationToken)
     {
         await _writing.WaitAsync(cancellationToken).ConfigureAwait(false);
-        var temporary = _path + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
+        var temporary = (string?)null;
         try
         {
             Interlocked.Exchange(ref _unsaved, 0);
-            Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
+            var target = ReplaceableFile.Resolve(_path);
+            temporary = target + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             await using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, useAsync: true))
             {
                 await CompletionTimesFile.WriteAsync(stream, _statistics, _service, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             }
 
-            File.Move(temporary, _path, overwrite: true);
+            File.Move(temporary, target, overwrite: true);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             Log.CompletionTimesNotSaved(_logger, _path, ex.Message);
-            TryDelete(temporary);
+            if (temporary is not null)
+            {
+                TryDelete(temporary);
+            }
         }
         finally
         {

@@ -101,10 +101,27 @@ public sealed class PollingOptions
         {
             yield return $"{path}:CompletionTimesFile must be a file path when set (got '{file}').";
         }
+        else if (CompletionTimesFile is { } times && ReplaceProblem(times) is { } problem)
+        {
+            yield return $"{path}:CompletionTimesFile: {problem}";
+        }
 
         if (MaxConsecutiveMalformed < 0 || MaxConsecutivePollFailures < 0)
         {
             yield return $"{path}: MaxConsecutiveMalformed and MaxConsecutivePollFailures must be zero or more.";
+        }
+    }
+
+    private static string? ReplaceProblem(string file)
+    {
+        try
+        {
+            Diagnostics.ReplaceableFile.Resolve(file);
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return ex.Message;
         }
     }
 

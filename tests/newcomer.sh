@@ -268,8 +268,8 @@ check "  ... three submits in all" is "$(submits "$work/asp-run.txt")" 3
 curl -s -o "$work/asp-7.json" -w '%{http_code}' "$asp/images?id=no-such-prediction" >"$work/asp-7.code"
 check "  ... GET /images for an id the service does not know answers 404" is "$(cat "$work/asp-7.code")" 404
 check "  ... saying so, with no address that would fail again" is "$(json "$work/asp-7.json" '"does not know" in d["detail"] and d.get("resume") is None')" True
-curl -s -o "$work/asp-8.json" -w '%{http_code}' "$asp/images?id=abc&model=gemini-9" >"$work/asp-8.code"
-check "  ... GET /images with a model it does not know answers 400 naming it" is "$(cat "$work/asp-8.code")$(json "$work/asp-8.json" '"Unknown model '"'"'gemini-9'"'"'" in d["detail"]')" 400True
+curl -s -o "$work/asp-8.json" -w '%{http_code}' "$asp/images?id=..&model=NanoBananaPro" >"$work/asp-8.code"
+check "  ... GET /images with an id no poll route can hold answers 400 saying why" is "$(cat "$work/asp-8.code")$(json "$work/asp-8.json" '"cannot be a prediction id" in d["detail"]')" 400True
 check "  ... without a stack trace" no_trace "$work/asp-run.txt"
 asp_start "$work/asp-late.txt" NanoBanana__Deadline=00:00:00.7
 late=$asp_url

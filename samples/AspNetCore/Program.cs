@@ -93,7 +93,7 @@ app.MapGet("/images", async (HttpContext http, string id, string? model, INanoBa
     }
     catch (ArgumentException ex)
     {
-        // An unknown model or an id that cannot be polled: nothing was sent.
+        // An id that cannot be polled ("..", "."): nothing was sent.
         return Results.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest);
     }
     catch (Exception ex) when (ex is NanoBananaException or PredictionCanceledException)

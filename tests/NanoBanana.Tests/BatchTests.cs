@@ -40,6 +40,37 @@ public class BatchTests
     }
 
     [Fact]
+    public async Task A_rerun_collects_a_prediction_whose_model_id_the_catalog_has_since_dropped()
+    {
+        // The README's lifecycle step: Pro moved to its stable id ahead of time, the successor cleared. The preview id a
+        // journaled prediction was accepted on is no longer in the catalog, and the re-run marked that paid
+        // prediction Failed ("Unknown model …"), without its id.
+        await using var emulator = await Emu.StartAsync();
+        using var before = Emu.Client(emulator);
+        var accepted = await before.StartGenerationAsync(new ImageJob("a poster") { TypographyCritical = true });
+        Assert.Equal("gemini-3-pro-image-preview", accepted.Model.Id);
+        var journal = new InMemoryPredictionJournal();
+        await journal.ClaimAsync("k", "earlier-run", TimeSpan.FromMilliseconds(1));
+        await journal.BeginSubmitAsync("k", "earlier-run", 0.134m, null, null, DateOnly.FromDateTime(DateTime.UtcNow));
+        await journal.AcceptedAsync("k", accepted.Id, accepted.Model.Id, 0.134m);
+        await Task.Delay(20); // that run's lease is over
+
+        var logs = new CapturingLoggerProvider();
+        using var after = new NanoBananaClient(
+            Emu.Options(emulator, o => o.Catalog.Models["NanoBananaPro"] = new() { Id = "gemini-3-pro-image", SuccessorId = "" }), null, logs);
+        var result = Assert.Single(await RunAsync(after, [new BatchJob("k", new ImageJob("a poster") { TypographyCritical = true })], new BatchOptions { Journal = journal }));
+        Assert.Equal(BatchOutcome.Completed, result.Outcome);
+        Assert.Equal(accepted.Id, result.PredictionId);
+        Assert.Equal(1, emulator.AcceptedSubmits);
+        Assert.Contains(logs.Entries, e => e.Message.Contains("Model gemini-3-pro-image-preview is not in the catalog", StringComparison.Ordinal));
+
+        // Resuming by hand works the same way, and the result names the model the prediction ran on.
+        var resumed = await after.ResumeAsync(accepted.Id, "gemini-3-pro-image-preview");
+        Assert.Equal("gemini-3-pro-image-preview", resumed.Model.Id);
+        Assert.Equal(1, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
     public async Task Results_stream_per_job_and_a_bad_job_does_not_stop_the_batch()
     {
         await using var emulator = await Emu.StartAsync();

@@ -158,6 +158,15 @@ public sealed class ImageModel
             SupportsImageSearchGrounding, Thinking, TypicalLatencyMin, TypicalLatencyMax, PricesUsd, _pixels, [.. Aliases, Id])
         : throw new InvalidOperationException($"{this} has no successor id.");
 
+    /// <summary>
+    /// A stand-in for a model id the catalog does not know, such as a prediction accepted before the catalog changed
+    /// (a preview id replaced by its stable one): it keeps <paramref name="id"/>, so messages and resume hints name it,
+    /// has no price, and is timed over <paramref name="min"/> to <paramref name="max"/>.
+    /// </summary>
+    internal ImageModel StandIn(string id, TimeSpan min, TimeSpan max) =>
+        new(Tier, id, id, id, Sizes, AspectRatios, MaxReferenceImages, MaxObjectReferences, MaxFaceReferences,
+            SupportsImageSearchGrounding, Thinking, min, max, new Dictionary<ImageSize, decimal>(), _pixels);
+
     /// <summary>Whether the model offers this output size.</summary>
     public bool Supports(ImageSize size) => (_sizeMask & (1 << SizeIndex(size))) != 0;
 

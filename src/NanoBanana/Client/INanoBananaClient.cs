@@ -28,7 +28,11 @@ public interface INanoBananaClient
 
     /// <summary>Re-attaches to an existing prediction by id (after a timeout, a cancellation or a restart).</summary>
     /// <param name="predictionId">The prediction id.</param>
-    /// <param name="model">The model id, WaveSpeed slug or tier name it runs on (for the schedule); null assumes Nano Banana 2.</param>
+    /// <param name="model">
+    /// The model id, WaveSpeed slug or tier name it runs on (for the schedule); null assumes Nano Banana 2. An id the
+    /// catalog does not know (one accepted before the catalog changed) is waited on all the same, with a warning, its
+    /// polls timed over every latency the catalog knows.
+    /// </param>
     ImageGenerationOperation GetOperation(string predictionId, string? model = null);
 
     /// <summary>Waits on an existing prediction by id and returns its result.</summary>

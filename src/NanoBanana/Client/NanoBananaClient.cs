@@ -225,8 +225,8 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable, IA
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(predictionId);
         ProviderProfile.CheckPredictionId(predictionId); // before any request
-        var resolved = model is null ? Catalog.Models.FirstOrDefault(m => m.Tier == ImageTier.NanoBanana2) ?? Catalog.Models[0]
-            : Catalog.Find(model) ?? throw new ArgumentException($"Unknown model '{model}'. Known: {string.Join(", ", Catalog.Models.Select(m => m.Id))}.", nameof(model));
+        var standard = Catalog.Models.FirstOrDefault(m => m.Tier == ImageTier.NanoBanana2) ?? Catalog.Models[0];
+        var resolved = model is null ? standard : Catalog.Find(model) ?? StandIn(standard, model);
         if (resolved.SuccessorId is { } next && model is not null && string.Equals(model[(model.LastIndexOf('/') + 1)..].Trim(), next, StringComparison.OrdinalIgnoreCase))
         {
             resolved = resolved.ToSuccessor();
@@ -237,6 +237,16 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable, IA
         var start = Waiter.Time.GetTimestamp() - (long)(resolved.TypicalLatencyMin.TotalSeconds * Waiter.Time.TimestampFrequency);
         var state = new PollState { Id = predictionId, Model = resolved, StartTimestamp = start, LastPendingElapsed = 0, Resumed = true };
         return new ImageGenerationOperation(this, state, null, null, null);
+    }
+
+    // A model the catalog does not know never stands between a caller and a paid prediction: the catalog may have
+    // changed since the job was accepted (a preview id moved to its stable one). The model only times the polls, so a
+    // stand-in keeps the id and spans every latency the catalog knows.
+    private ImageModel StandIn(ImageModel standard, string model)
+    {
+        var id = model.Trim();
+        Log.UnknownModelResumed(Logger, SafeText.Value(id), string.Join(", ", Catalog.Models.Select(m => m.Id)));
+        return standard.StandIn(id, Catalog.Models.Min(m => m.TypicalLatencyMin), Catalog.Models.Max(m => m.TypicalLatencyMax));
     }
 
     /// <inheritdoc />

@@ -91,4 +91,7 @@ internal static partial class Log
 
     [LoggerMessage(29, LogLevel.Warning, "A poll answer for prediction {PredictionId} names another prediction, {AnsweredId}; it is read as the answer about {PredictionId}, the id polled. If this repeats, something between the SDK and the service may be mixing up answers")]
     public static partial void PollAnswerNamesOtherId(ILogger logger, string predictionId, string answeredId);
+
+    [LoggerMessage(30, LogLevel.Warning, "Model {Model} is not in the catalog (which has {Known}); the prediction is waited on all the same, its polls timed over every latency the catalog knows. A catalog changed since the job was accepted leaves such ids behind")]
+    public static partial void UnknownModelResumed(ILogger logger, string model, string known);
 }

@@ -40,6 +40,25 @@ public class BatchTests
     }
 
     [Fact]
+    public async Task A_journaled_id_no_poll_can_reach_is_reported_pending_with_its_id_not_failed_without_it()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        var journal = new InMemoryPredictionJournal();
+        await journal.ClaimAsync("k", "earlier-run", TimeSpan.FromMilliseconds(1));
+        await journal.BeginSubmitAsync("k", "earlier-run", 0.039m, null, null, DateOnly.FromDateTime(DateTime.UtcNow));
+        await journal.AcceptedAsync("k", "..", "gemini-2.5-flash-image", 0.039m); // what a hostile service answered
+        await Task.Delay(20);
+
+        var result = Assert.Single(await RunAsync(client, [Job("k")], new BatchOptions { Journal = journal }));
+        Assert.Equal(BatchOutcome.Pending, result.Outcome);
+        Assert.Equal("..", result.PredictionId);
+        Assert.Contains("cannot be a prediction id", result.Error, StringComparison.Ordinal);
+        Assert.Empty(emulator.Requests);
+        Assert.Equal(JournalState.Accepted, (await journal.ReadAsync()).Single().State);
+    }
+
+    [Fact]
     public async Task A_rerun_collects_a_prediction_whose_model_id_the_catalog_has_since_dropped()
     {
         // The README's lifecycle step: Pro moved to its stable id ahead of time, the successor cleared. The preview id a

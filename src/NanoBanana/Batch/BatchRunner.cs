@@ -280,7 +280,18 @@ internal sealed class BatchRunner : IDisposable
                 case JournalClaim.Resume:
                     // A prediction recorded from a webhook has no model id yet: the job's own route gives it.
                     var modelId = entry!.ModelId ?? RoutedModelId(job, key);
-                    return await WaitAsync(key, job, _client.GetOperation(entry.PredictionId!, modelId), entry.ChargeUsd, 0, ct).ConfigureAwait(false);
+                    ImageGenerationOperation resumed;
+                    try
+                    {
+                        resumed = _client.GetOperation(entry.PredictionId!, modelId);
+                    }
+                    catch (ArgumentException ex)
+                    {
+                        // An id no poll can reach ("..", from a service): the entry stays Accepted, its id reported.
+                        return new BatchItemResult { Key = key, Outcome = BatchOutcome.Pending, PredictionId = entry.PredictionId, ModelId = modelId, Size = job.Size, CostUsd = entry.ChargeUsd, Error = ex.Message };
+                    }
+
+                    return await WaitAsync(key, job, resumed, entry.ChargeUsd, 0, ct).ConfigureAwait(false);
                 case JournalClaim.Unknown when AwaitingWebhook(key):
                     return null; // retried with the jobs held elsewhere, without holding a slot
                 case JournalClaim.Unknown when !_options.ResubmitUnknown:

@@ -207,7 +207,7 @@ check "  ... saying how to collect the completed prediction" has "$work/qs-ro.tx
 check "  ... without a stack trace" no_trace "$work/qs-ro.txt"
 (cd "$work" && NANOBANANA_API_KEY=$'sk-pasted\r\nwith-a-break' dotnet "$OLDPWD/$(samples_bin QuickStart QuickStart)" >"$work/qs-key.txt" 2>&1)
 check "QuickStart with a key no header can carry exits 2" is "$?" 2
-check "  ... naming the setting, not the key" has "$work/qs-key.txt" "Configuration error: Invalid NanoBanana options: NanoBanana:ApiKey (from the NANOBANANA_API_KEY environment variable) has a character"
+check "  ... naming the setting, not the key" has "$work/qs-key.txt" "Configuration error: NanoBanana:ApiKey (from the NANOBANANA_API_KEY environment variable) has a character"
 check "  ... and never shows it" lacks "$work/qs-key.txt" "sk-pasted"
 check "  ... without a stack trace" no_trace "$work/qs-key.txt"
 
@@ -226,6 +226,9 @@ check "  ... naming line 3" has "$work/tb.txt" "line 3"
 check "  ... writing the two good jobs' images" is "$(find "$work/tiered" -name '*.png' | wc -l)" 2
 check "  ... without a stack trace" no_trace "$work/tb.txt"
 check "  ... without ANSI codes, its output being a file" no_ansi "$work/tb.txt"
+NANOBANANA_API_KEY=$'sk-pasted\r\nwith-a-break' dotnet "$(samples_bin TieredBatch TieredBatch)" "$work/tiered.jsonl" "$work/tiered-key" >"$work/tb-key.txt" 2>&1
+check "TieredBatch with a key no header can carry exits 2" is "$?" 2
+check "  ... naming the setting, never the key, without a stack trace" eval 'has "$work/tb-key.txt" "Configuration error: NanoBanana:ApiKey" && lacks "$work/tb-key.txt" "sk-pasted" && no_trace "$work/tb-key.txt"'
 
 NanoBanana__Dedline=00:01:00 timeout 60 dotnet "$(samples_bin AspNetCore AspNetCore)" --urls http://127.0.0.1:0 >"$work/asp.txt" 2>&1
 check "AspNetCore with a misspelled setting exits 1" is "$?" 1

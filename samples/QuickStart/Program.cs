@@ -25,6 +25,11 @@ else
     Console.WriteLine($"Using {options.EffectiveBaseUrl}");
 }
 
+if (!Settings.Check(options))
+{
+    return Settings.ErrorExitCode;
+}
+
 try
 {
     using var client = new NanoBananaClient(options);
@@ -65,12 +70,6 @@ try
     Console.WriteLine($"{result}");
     Console.WriteLine($"Wrote {mediaType} {result.Images[0].ExpectedSize} to {path} ({new FileInfo(path).Length:N0} bytes)");
     return 0;
-}
-catch (ArgumentException ex) when (ex.ParamName == "options")
-{
-    // The settings (here, the key from the environment) were refused before anything was sent.
-    Console.Error.WriteLine($"Configuration error: {ex.Message.Replace(" (Parameter 'options')", "", StringComparison.Ordinal)}");
-    return 2;
 }
 catch (PredictionCanceledException ex)
 {

@@ -44,6 +44,11 @@ emulator?.ConfigureClient(options);
 Console.WriteLine(emulator is null ? $"Using {options.EffectiveBaseUrl}" : $"No {NanoBananaOptions.ApiKeyEnvironmentVariable} set: using the local emulator at {emulator.ApiBaseUrl}");
 Console.WriteLine($"Exporting spans and metrics of \"{NanoBananaTelemetry.Name}\" with OTLP/HTTP to {endpoint}");
 
+if (!Settings.Check(options))
+{
+    return Settings.ErrorExitCode;
+}
+
 var exit = 0;
 using (var client = new NanoBananaClient(options))
 {

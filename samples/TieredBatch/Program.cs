@@ -49,6 +49,11 @@ if (emulator is not null)
     AnsiConsole.MarkupLine($"[grey]No {NanoBananaOptions.ApiKeyEnvironmentVariable}: using the local emulator at {emulator.ApiBaseUrl} (time x0.2)[/]");
 }
 
+if (!Settings.Check(options))
+{
+    return Settings.ErrorExitCode;
+}
+
 using var client = new NanoBananaClient(options);
 var jobs = lines.Where(l => l.Job is not null).Select(l => l.Job!).ToList();
 var results = new Dictionary<string, BatchItemResult>(StringComparer.Ordinal);

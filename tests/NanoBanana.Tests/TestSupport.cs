@@ -8,6 +8,15 @@ internal static class Emu
 {
     public const string Key = "sk-test-SECRET-0123456789";
 
+    // Four test classes run at once, each with Kestrel servers and clients, on a 2-core machine whose thread pool starts
+    // with 2 threads: timer callbacks and continuations then wait for the pool to grow (about a thread a second), and
+    // deadline tests saw a 400 ms attempt timeout fire seconds late. Tests measure behaviour, not the pool's warm-up.
+    static Emu()
+    {
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 32), Math.Max(io, 32));
+    }
+
     /// <summary>An emulator at 1/1000 time scale: NB2 jobs take 4–8 ms.</summary>
     public static Task<NanoBananaEmulator> StartAsync(Action<EmulatorOptions>? configure = null, double timeScale = 0.001)
     {

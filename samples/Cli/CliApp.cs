@@ -212,6 +212,12 @@ public static partial class CliApp
     private static async Task<int> ResumeAsync(IAnsiConsole console, NanoBananaClient client, ParseResult parse, CancellationToken ct)
     {
         var id = parse.GetValue(Id)!;
+        if (parse.GetValue(Model) is { } model && client.Catalog.Find(model) is null)
+        {
+            // Waited on all the same (the catalog may have changed since the job was accepted); a typo shows here.
+            console.MarkupLine($"[yellow]Note:[/] model {Markup.Escape(Shown(model))} is not in the catalog ({Markup.Escape(string.Join(", ", client.Catalog.Models.Select(m => m.Id)))}); waiting all the same, polls timed over every latency the catalog knows.");
+        }
+
         var result = await WithProgressAsync(console, $"Waiting for {id}", _ => client.ResumeAsync(id, parse.GetValue(Model), ct));
         var path = await SaveAsync(result, parse.GetValue(Out)!, result.Images[0].SuggestFileName(), ct);
         console.MarkupLine($"[green]Wrote[/] {Markup.Escape(path)} (prediction {Markup.Escape(id)})");

@@ -334,6 +334,32 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Resuming_with_a_model_the_catalog_does_not_know_collects_the_image_and_says_so()
+    {
+        // It was a usage error ("Unknown model"); a catalog changed since the job was accepted must not block it.
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        var accepted = await client.StartGenerationAsync(new ImageJob("a lamp"));
+        var folder = Path.Combine(Path.GetTempPath(), "nb-cli-model-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            var (console, output) = TestConsole();
+            Assert.Equal(0, await CliApp.RunAsync(["resume", accepted.Id, "--model", "gemini-3.1-flash-image-previw", "--out", folder, .. At(emulator)], console));
+            var text = output.ToString();
+            Assert.Contains("model gemini-3.1-flash-image-previw is not in the catalog", text, StringComparison.Ordinal);
+            Assert.Single(Directory.GetFiles(folder, "*.png"));
+            Assert.Equal(1, emulator.AcceptedSubmits);
+        }
+        finally
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
     public async Task An_output_folder_that_cannot_be_written_prints_the_completed_id_and_a_resume_that_collects_it()
     {
         await using var emulator = await Emu.StartAsync();

@@ -19,12 +19,33 @@ public sealed class SqlitePredictionJournal : PredictionJournalBase, ISharedAcco
     private readonly string _batch;
     private readonly TimeProvider _time;
 
+    private static readonly string[] KernelTrees = ["/dev/", "/proc/", "/sys/"];
+
+    // A journal on /dev/null keeps nothing: every re-run would find it empty and submit, and pay for, every job again.
+    // Devices and kernel files are refused by path (before and after following a link); .NET exposes no file type.
+    private static void RefuseKernelTree(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var full = Path.GetFullPath(path);
+        var info = new FileInfo(full);
+        var target = info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is { } final ? final.FullName : full;
+        if (KernelTrees.FirstOrDefault(t => full.StartsWith(t, StringComparison.Ordinal) || target.StartsWith(t, StringComparison.Ordinal)) is { } tree)
+        {
+            throw new IOException($"it is under {tree.TrimEnd('/')}, a tree of devices and kernel files, where nothing it records would be kept; give a file path (leave the journal out for one that lives in memory only).");
+        }
+    }
+
     /// <summary>Opens (or creates) the journal.</summary>
     /// <param name="path">The database file, e.g. <c>batch.db</c>.</param>
     /// <param name="batchId">The batch's name: its budget and keys are its own; the daily budget counts every batch in the file.</param>
     /// <param name="timeProvider">The clock for leases (default: the system clock).</param>
     /// <exception cref="IOException">The file cannot be created or opened as a journal (a folder that cannot be created,
-    /// no permission, not a SQLite database); the message names the path and the cause.</exception>
+    /// no permission, not a SQLite database, a path under <c>/dev</c>, <c>/proc</c> or <c>/sys</c>); the message names the
+    /// path and the cause.</exception>
     public SqlitePredictionJournal(string path, string batchId = "default", TimeProvider? timeProvider = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
@@ -34,6 +55,8 @@ public sealed class SqlitePredictionJournal : PredictionJournalBase, ISharedAcco
         _time = timeProvider ?? TimeProvider.System;
         try
         {
+            RefuseKernelTree(path);
+
             // SQLite creates the file but not its folder: a journal path like runs/2026-11/batch.db just works.
             if (Path.GetDirectoryName(Path.GetFullPath(path)) is { Length: > 0 } folder)
             {

@@ -265,6 +265,18 @@ public sealed class SqliteJournalContractTests : JournalContractTests, IDisposab
         ex = Assert.Throws<IOException>(() => new SqlitePredictionJournal(notSqlite));
         Assert.Contains($"The batch journal at '{notSqlite}' cannot be opened", ex.Message, StringComparison.Ordinal);
         Assert.IsType<Microsoft.Data.Sqlite.SqliteException>(ex.InnerException);
+
+        if (!OperatingSystem.IsWindows())
+        {
+            // A journal where nothing is kept would let every re-run pay for every job again. Checked through /proc and
+            // a link into it, where nothing can be created, so even a regressed build cannot touch a device.
+            ex = Assert.Throws<IOException>(() => new SqlitePredictionJournal("/proc/self/nb-batch.db"));
+            Assert.Contains("The batch journal at '/proc/self/nb-batch.db' cannot be opened: it is under /proc, a tree of devices and kernel files", ex.Message, StringComparison.Ordinal);
+            var link = Path.Combine(_folder.FullName, "batch-link.db");
+            File.CreateSymbolicLink(link, "/proc/self/nb-batch.db");
+            ex = Assert.Throws<IOException>(() => new SqlitePredictionJournal(link));
+            Assert.Contains("it is under /proc", ex.Message, StringComparison.Ordinal);
+        }
     }
 
     public void Dispose()

@@ -145,7 +145,11 @@ check "generate exits 130 on SIGINT" is "$?" 130
 check "  ... printing how to resume" has sigint.txt "Resume with: nanobanana resume "
 check "  ... without a stack trace" no_trace sigint.txt
 id=$(grep -o 'nanobanana resume [0-9a-f]*' sigint.txt | head -1 | awk '{print $3}')
-"$nb" resume "$id" --model gemini-3-pro-image-preview --base-url "$url" --api-key local-key --out out --json >resumed.json
+suggested=$(grep -o 'Resume with: nanobanana resume .*' sigint.txt | head -1 | sed 's/^Resume with: nanobanana //')
+check "  ... a command that names the model and the same service" is "$suggested" "resume $id --model gemini-3-pro-image-preview --base-url $url"
+# Run as printed; the key is the user's (here the emulator's), never part of the printed command.
+# shellcheck disable=SC2086
+"$nb" $suggested --api-key local-key --out out --json >resumed.json
 check "resume $id from another process exits 0 with the same prediction" is "$(json resumed.json 'd["predictionId"]')" "$id"
 kill -TERM "$emu_pid"
 wait "$emu_pid"

@@ -279,7 +279,7 @@ public static partial class CliApp
             {
                 // Ctrl+C: every tier that was accepted runs on and is billed, so each says how to collect it (the other
                 // tiers' exceptions would otherwise be lost behind the first one).
-                var resumeWith = ResumeCommand(ex.PredictionId!, ex.ModelId);
+                var resumeWith = ResumeCommand(parse, ex.PredictionId!, ex.ModelId);
                 lock (console)
                 {
                     console.WriteLine($"{tier}: cancelled; prediction {Shown(ex.PredictionId)} runs on and is billed. Resume with: {resumeWith}{EmulatorStopped(emulator)}");
@@ -313,9 +313,28 @@ public static partial class CliApp
         return ct.IsCancellationRequested ? CancelledExitCode : results.All(r => r.Error is null) ? 0 : 1;
     }
 
-    // The command that collects an accepted prediction, ready to paste into a shell.
-    private static string ResumeCommand(string predictionId, string? modelId) =>
-        $"nanobanana resume {ShellWord(predictionId)}{(modelId is null ? "" : " --model " + ShellWord(modelId))}";
+    // The command that collects an accepted prediction, ready to paste into a shell. It reaches the same service: the
+    // base URL (scheme, host, port and path only), a provider other than the default, and the time scale of a standalone
+    // emulator when one was given. Never the key.
+    private static string ResumeCommand(ParseResult parse, string predictionId, string? modelId)
+    {
+        var command = $"nanobanana resume {ShellWord(predictionId)}{(modelId is null ? "" : " --model " + ShellWord(modelId))}";
+        if (parse.GetValue(BaseUrl) is { } url)
+        {
+            command += " --base-url " + ShellWord(new Uri(url).GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped));
+            if (parse.GetResult(EmulatorTimeScale) is { Implicit: false })
+            {
+                command += " --emulator-time-scale " + parse.GetValue(EmulatorTimeScale).ToString(CultureInfo.InvariantCulture);
+            }
+        }
+
+        if (parse.GetResult(Provider) is { Implicit: false })
+        {
+            command += " --provider " + parse.GetValue(Provider);
+        }
+
+        return command;
+    }
 
     private static string EmulatorStopped(NanoBananaEmulator? emulator) =>
         emulator is null ? "" : " (this run used an in-process emulator that has now stopped: resuming needs a real service)";
@@ -365,7 +384,7 @@ public static partial class CliApp
         catch (PredictionCanceledException ex)
         {
             // Ctrl+C after the service accepted the job: it runs on and is billed. Say how to collect it.
-            var resumeWith = ResumeCommand(ex.PredictionId!, ex.ModelId);
+            var resumeWith = ResumeCommand(parse, ex.PredictionId!, ex.ModelId);
             console.MarkupLine($"[yellow]Cancelled.[/] {Markup.Escape(ex.Message)}");
             console.WriteLine($"Resume with: {resumeWith}{EmulatorStopped(emulator)}");
             if (CliJson.Enabled)
@@ -385,7 +404,7 @@ public static partial class CliApp
         }
         catch (ImageNotSavedException ex)
         {
-            var resumeWith = ResumeCommand(ex.PredictionId, ex.ModelId) + " --out <a folder you can write>";
+            var resumeWith = ResumeCommand(parse, ex.PredictionId, ex.ModelId) + " --out <a folder you can write>";
             return Fail(console, ex.Message, FailedExitCode, ex.PredictionId, resumeWith + EmulatorStopped(emulator));
         }
         catch (Exception ex) when (IsUsage(ex))
@@ -396,7 +415,7 @@ public static partial class CliApp
         {
             // A resumed id the service does not know: the same command would fail the same way, so no hint.
             var modelId = (ex as PredictionTimeoutException)?.ModelId ?? (ex as PredictionNotFoundException)?.ModelId;
-            var resumeWith = ex.PredictionId is { } id && ex is not PredictionNotFoundException { WasResumed: true } ? ResumeCommand(id, modelId) : null;
+            var resumeWith = ex.PredictionId is { } id && ex is not PredictionNotFoundException { WasResumed: true } ? ResumeCommand(parse, id, modelId) : null;
             return Fail(console, Clean(ex), FailedExitCode, ex.PredictionId, resumeWith);
         }
         finally

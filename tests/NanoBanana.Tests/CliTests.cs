@@ -375,12 +375,16 @@ public class CliTests
             var text = output.ToString();
             Assert.True(code == CliApp.FailedExitCode, text);
             Assert.Contains($"Prediction {job.Id} completed", text, StringComparison.Ordinal);
-            Assert.Contains($"Resume with: nanobanana resume {job.Id} --model {job.Model.Id} --out", text, StringComparison.Ordinal);
+            // The command reaches the same service: without --base-url it would go to gptproto.com (or, keyless, refuse).
+            var suggested = text.Split('\n').Single(l => l.StartsWith("Resume with: ", StringComparison.Ordinal))["Resume with: ".Length..].Trim();
+            Assert.Equal($"nanobanana resume {job.Id} --model {job.Model.Id} --base-url {emulator.ApiBaseUrl} --emulator-time-scale 0.001 --out <a folder you can write>", suggested);
 
-            // The resume it suggests collects the paid image without a second submit.
+            // The resume it suggests, run as printed (the key comes from the user's environment), collects the paid
+            // image without a second submit.
             var (console2, output2) = TestConsole();
             var good = Path.Combine(root, "good");
-            Assert.True(await CliApp.RunAsync(["resume", job.Id, "--model", job.Model.Id, "--out", good, .. At(emulator)], console2) == 0, output2.ToString());
+            string[] args = [.. suggested.Replace("<a folder you can write>", good, StringComparison.Ordinal).Split(' ').Skip(1), "--api-key", Emu.Key];
+            Assert.True(await CliApp.RunAsync(args, console2) == 0, output2.ToString());
             Assert.Single(Directory.GetFiles(good, "*.png"));
             Assert.Equal(1, emulator.AcceptedSubmits);
         }

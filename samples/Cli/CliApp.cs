@@ -414,8 +414,7 @@ public static partial class CliApp
         catch (NanoBananaException ex)
         {
             // A resumed id the service does not know: the same command would fail the same way, so no hint.
-            var modelId = (ex as PredictionTimeoutException)?.ModelId ?? (ex as PredictionNotFoundException)?.ModelId;
-            var resumeWith = ex.PredictionId is { } id && ex is not PredictionNotFoundException { WasResumed: true } ? ResumeCommand(parse, id, modelId) : null;
+            var resumeWith = ex.PredictionId is { } id && ex is not PredictionNotFoundException { WasResumed: true } ? ResumeCommand(parse, id, ex.ModelId) : null;
             return Fail(console, Clean(ex), FailedExitCode, ex.PredictionId, resumeWith);
         }
         finally

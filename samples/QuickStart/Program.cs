@@ -94,7 +94,7 @@ catch (NanoBananaException ex)
     Console.Error.WriteLine($"Failed: {ex.Message}");
     if (ex.PredictionId is { } id)
     {
-        Console.Error.WriteLine($"Resume later: {CollectHint(id, (ex as PredictionTimeoutException)?.ModelId)}");
+        Console.Error.WriteLine($"Resume later: {CollectHint(id, ex.ModelId)}");
     }
 
     return 1;

@@ -181,6 +181,7 @@ public class HostileServerTests
         await client.GenerateAsync(new ImageJob("another lamp")).WaitAsync(Guard); // the first prediction and its output expire
         var ex = await Assert.ThrowsAsync<OutputUnavailableException>(() => first.Images[0].GetBytesAsync().WaitAsync(Guard));
         Assert.Equal(first.PredictionId, ex.PredictionId);
+        Assert.Equal(first.Model.Id, ex.ModelId);
         Assert.Contains("404", ex.Message, StringComparison.Ordinal);
         Assert.Contains("Output URLs expire: if the prediction is still kept, resuming it by id (client.ResumeAsync) gets its URLs again.", ex.Message, StringComparison.Ordinal);
         Assert.Equal(2, emulator.AcceptedSubmits);
@@ -284,6 +285,7 @@ public class HostileServerTests
         emulator.EnqueueFault(FaultKind.OversizedBody, FaultTarget.Poll);
         var ex = await Assert.ThrowsAsync<ResponseLimitExceededException>(() => client.GenerateAsync(new ImageJob("a lamp")).WaitAsync(Guard));
         Assert.Equal(emulator.Jobs.Single().Id, ex.PredictionId);
+        Assert.Equal(emulator.Jobs.Single().Model.Id, ex.ModelId);
         Assert.Equal(new LimitOptions().MaxJsonBytes, ex.Limit);
         Assert.Contains("MaxJsonBytes", ex.LimitName);
     }
@@ -784,6 +786,7 @@ public class HostileServerTests
         var ex = await Assert.ThrowsAsync<NanoBananaApiException>(() => client.GenerateAsync(new ImageJob("a lamp")).WaitAsync(Guard));
         Assert.Equal(NanoBananaErrorCodes.Redirect, ex.ErrorCode);
         Assert.Equal(emulator.Jobs.Single().Id, ex.PredictionId);
+        Assert.Equal(emulator.Jobs.Single().Model.Id, ex.ModelId); // the protocol layer does not know it; the waiter adds it
         Assert.Single(emulator.Requests, r => r.Kind == "poll");
     }
 

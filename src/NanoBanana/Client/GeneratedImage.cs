@@ -13,13 +13,15 @@ public sealed class GeneratedImage
 {
     private readonly NanoBananaProtocolClient? _protocol;
     private readonly string _output;
+    private readonly string? _modelId;
 
     /// <summary>Creates an image of a completed prediction; inline outputs are decoded (bounded) and URLs checked against the output policy.</summary>
     /// <exception cref="OutputUnavailableException">The output is not decodable, not an image, or its URL is refused.</exception>
     /// <exception cref="ResponseLimitExceededException">The inline image is larger than the limit.</exception>
-    internal GeneratedImage(NanoBananaProtocolClient? protocol, string output, bool isNsfw, PixelSize? expectedSize, string? predictionId = null, int index = 0)
+    internal GeneratedImage(NanoBananaProtocolClient? protocol, string output, bool isNsfw, PixelSize? expectedSize, string? predictionId = null, int index = 0, string? modelId = null)
     {
         _protocol = protocol;
+        _modelId = modelId;
         _output = output;
         IsNsfw = isNsfw;
         ExpectedSize = expectedSize;
@@ -107,7 +109,15 @@ public sealed class GeneratedImage
             throw new InvalidOperationException("This image has no client to download it with.");
         }
 
-        MediaType = await _protocol.DownloadAsync(_output, destination, PredictionId, Index, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            MediaType = await _protocol.DownloadAsync(_output, destination, PredictionId, Index, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NanoBananaException ex) when (PredictionId is not null && _modelId is not null && ex.KnowModel(PredictionId, _modelId))
+        {
+            throw; // never reached: the filter records the model, for resuming
+        }
+
         return MediaType;
     }
 

@@ -170,11 +170,12 @@ public class ImageGenerationOperation
         GeneratedImage[] images;
         try
         {
-            images = p.Outputs.Select((o, i) => new GeneratedImage(_client.Protocol, o, i < p.HasNsfwContents.Count && p.HasNsfwContents[i], expected, Id, i)).ToArray();
+            images = p.Outputs.Select((o, i) => new GeneratedImage(_client.Protocol, o, i < p.HasNsfwContents.Count && p.HasNsfwContents[i], expected, Id, i, Model.Id)).ToArray();
         }
         catch (Exception ex) when (ex is OutputUnavailableException or ResponseLimitExceededException)
         {
             _outputFailure = (NanoBananaException)ex;
+            _outputFailure.KnowModel(Id, Model.Id);
             NanoBananaTelemetry.JobsFailed.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, Model.Id));
             Log.OutputUnavailable(_client.Logger, _state.LogId, Model.Id, ex.Message);
             return null;

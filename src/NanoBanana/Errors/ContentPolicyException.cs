@@ -18,7 +18,4 @@ public class ContentPolicyException : NanoBananaApiException
 
     /// <summary>Restates the refusal <paramref name="cause"/>, keeping its status, codes and provider message.</summary>
     public ContentPolicyException(string message, NanoBananaApiException cause) : base(message, cause) { }
-
-    /// <summary>The model id the job was submitted to.</summary>
-    public string? ModelId { get; init; }
 }

@@ -28,6 +28,7 @@ public class NanoBananaApiException : NanoBananaException
         RawBodyExcerpt = cause.RawBodyExcerpt;
         RetryAfter = cause.RetryAfter;
         PredictionId = cause.PredictionId;
+        ModelId = cause.ModelId;
     }
 
     /// <summary>The same error in other words (see the protected constructor), for the SDK's own restatements.</summary>

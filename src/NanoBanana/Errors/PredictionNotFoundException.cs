@@ -22,9 +22,6 @@ public class PredictionNotFoundException : NanoBananaApiException
     /// <summary>Restates the 404 answer <paramref name="cause"/>, keeping its status, codes, provider message and prediction id.</summary>
     public PredictionNotFoundException(string message, NanoBananaApiException cause) : base(message, cause) { }
 
-    /// <summary>The model id the prediction was waited on as, for resuming.</summary>
-    public string? ModelId { get; init; }
-
     /// <summary>
     /// Whether the wait was on a prediction resumed by id (<see langword="true"/>: the id most likely is wrong or expired)
     /// rather than on a job this client had just submitted (<see langword="false"/>: it may still run and be billed).

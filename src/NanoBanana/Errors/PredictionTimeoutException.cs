@@ -16,7 +16,4 @@ public class PredictionTimeoutException : NanoBananaException
 
     /// <summary>The last status seen before the deadline.</summary>
     public string? LastStatus { get; init; }
-
-    /// <summary>The model id the prediction runs on.</summary>
-    public string? ModelId { get; init; }
 }

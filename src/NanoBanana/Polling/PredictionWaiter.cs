@@ -155,6 +155,10 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         {
             return await CheckCoreAsync(state, deadlineTimestamp, cancellationToken).ConfigureAwait(false);
         }
+        catch (NanoBananaException ex) when (ex.KnowModel(state.Id, state.Model.Id))
+        {
+            throw; // never reached: see WaitAsync
+        }
         catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested && ex is not PredictionCanceledException)
         {
             throw Canceled(state, ex, cancellationToken);
@@ -233,6 +237,10 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         {
             return await WaitCoreAsync(state, schedule, deadlineTimestamp, progress, cancellationToken).ConfigureAwait(false);
         }
+        catch (NanoBananaException ex) when (ex.KnowModel(state.Id, state.Model.Id))
+        {
+            throw; // never reached: the filter only records the model on the SDK's own exceptions about this prediction
+        }
         catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested && ex is not PredictionCanceledException)
         {
             RecordUnfinished(state);
@@ -273,6 +281,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
             $"The prediction was accepted and runs on; it is billed if it completes. Resume with {ResumeCall(id, model.Id)}.", inner)
         {
             PredictionId = id,
+            ModelId = model.Id,
         };
     }
 

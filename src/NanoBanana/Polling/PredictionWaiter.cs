@@ -361,18 +361,15 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
                 // At most once per wait: one request more, never a loop.
                 var roundTrip = state.PollCount > 0 ? state.LastRoundTrip : TimeSpan.FromSeconds(statistics.TypicalRoundTrip());
                 var lastLook = remaining - TimeSpan.FromTicks(Math.Max(roundTrip.Ticks * 2, options.MinInterval.Ticks));
-                if (!lastLookTaken && lastLook > TimeSpan.Zero && (state.PollCount == 0 || lastLook >= options.MinInterval))
+                if (lastLookTaken || lastLook <= TimeSpan.Zero || (state.PollCount > 0 && lastLook < options.MinInterval))
                 {
-                    lastLookTaken = true;
-                    state.PlannedArrival = double.NaN; // not the schedule's poll: no lateness to learn from it
-                    state.IntendedSendTimestamp = time.GetTimestamp() + (long)(lastLook.TotalSeconds * time.TimestampFrequency);
-                    await DelayAsync(lastLook, cancellationToken).ConfigureAwait(false);
-                    await CheckCoreAsync(state, deadlineTimestamp, cancellationToken).ConfigureAwait(false);
-                    continue;
+                    await DelayAsync(remaining, cancellationToken).ConfigureAwait(false);
+                    throw Timeout(state, deadlineTimestamp);
                 }
 
-                await DelayAsync(remaining, cancellationToken).ConfigureAwait(false);
-                throw Timeout(state, deadlineTimestamp);
+                lastLookTaken = true;
+                state.PlannedArrival = double.NaN; // not the schedule's poll: no lateness to learn from it
+                delay = lastLook;
             }
 
             state.IntendedSendTimestamp = time.GetTimestamp() + (long)(delay.TotalSeconds * time.TimestampFrequency);

@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Drawing;
 using System.Globalization;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
 using NanoBanana.Catalog;
 using NanoBanana.Protocol;
 
@@ -51,7 +52,10 @@ public sealed class NanoBananaImageGenerator : IImageGenerator
         ArgumentNullException.ThrowIfNull(client);
         _client = client;
         _catalog = client.Catalog ?? ModelCatalog.Default;
-        var baseUrl = client.Protocol?.BaseUrl;
+        // The provider URI reaches logs (LoggingImageGenerator at Trace) and spans: scheme, host, port and path, never user info or a query.
+        var baseUrl = client.Protocol?.BaseUrl is { IsAbsoluteUri: true } url
+            ? new Uri(url.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped))
+            : null;
         Metadata = new ImageGeneratorMetadata("nanobanana", baseUrl, _catalog.TryGet(ImageTier.NanoBanana2, out var nb2) ? nb2.Id : _catalog.Models[0].Id);
     }
 
@@ -61,7 +65,7 @@ public sealed class NanoBananaImageGenerator : IImageGenerator
     /// </summary>
     public const int MaxCount = 10;
 
-    /// <summary>Provider name "nanobanana", the API base URL and the default model (Nano Banana 2).</summary>
+    /// <summary>Provider name "nanobanana", the API base URL (without user info or query) and the default model (Nano Banana 2).</summary>
     public ImageGeneratorMetadata Metadata { get; }
 
     /// <inheritdoc />
@@ -323,19 +327,20 @@ public static class NanoBananaImageGeneratorExtensions
     /// <summary>Wraps the client as an <see cref="IImageGenerator"/>.</summary>
     public static IImageGenerator AsImageGenerator(this INanoBananaClient client) => new NanoBananaImageGenerator(client);
 
-    /// <summary>Registers <see cref="IImageGenerator"/> (singleton) over the registered client (keyed when the builder is).</summary>
-    public static DependencyInjection.INanoBananaBuilder AddImageGenerator(this DependencyInjection.INanoBananaBuilder builder)
+    /// <summary>
+    /// Registers <see cref="IImageGenerator"/> (singleton) over the registered client, keyed by the builder's name when
+    /// it has one, and returns Microsoft.Extensions.AI's <see cref="ImageGeneratorBuilder"/> so that its middleware
+    /// chains: <c>services.AddNanoBanana(...).AddImageGenerator().UseLogging().UseOpenTelemetry()</c>. The first
+    /// <c>Use…</c> call is the outermost layer. Without one, the registered generator is the
+    /// <see cref="NanoBananaImageGenerator"/> itself.
+    /// </summary>
+    /// <param name="builder">The builder <c>AddNanoBanana</c> returned.</param>
+    /// <returns>The pipeline builder for the registered generator.</returns>
+    public static ImageGeneratorBuilder AddImageGenerator(this DependencyInjection.INanoBananaBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        if (string.IsNullOrEmpty(builder.Name))
-        {
-            Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton<IImageGenerator>(builder.Services, sp => new NanoBananaImageGenerator((INanoBananaClient)sp.GetService(typeof(INanoBananaClient))!));
-        }
-        else
-        {
-            Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddKeyedSingleton<IImageGenerator>(builder.Services, builder.Name, (sp, key) => new NanoBananaImageGenerator(Microsoft.Extensions.DependencyInjection.ServiceProviderKeyedServiceExtensions.GetRequiredKeyedService<INanoBananaClient>(sp, key)));
-        }
-
-        return builder;
+        return string.IsNullOrEmpty(builder.Name)
+            ? builder.Services.AddImageGenerator(sp => new NanoBananaImageGenerator(sp.GetRequiredService<INanoBananaClient>()))
+            : builder.Services.AddKeyedImageGenerator(builder.Name, sp => new NanoBananaImageGenerator(sp.GetRequiredKeyedService<INanoBananaClient>(builder.Name)));
     }
 }

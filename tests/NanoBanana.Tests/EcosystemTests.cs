@@ -323,6 +323,101 @@ public class EcosystemTests
         Assert.Same(provider.GetRequiredService<INanoBananaClient>(), generator.GetService<INanoBananaClient>());
     }
 
+    [Fact]
+    public async Task Image_generator_registration_chains_logging_and_open_telemetry_around_the_sdk()
+    {
+        await using var emulator = await Emu.StartAsync();
+        var source = "meai-test-" + Guid.NewGuid().ToString("N"); // a source of this test's own: tests run in parallel
+        var spans = new List<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == source || s.Name == NanoBananaTelemetry.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = a => { lock (spans) { spans.Add(a); } },
+        };
+        ActivitySource.AddActivityListener(listener);
+        var logs = new CapturingLoggerProvider();
+        var services = new ServiceCollection();
+        services.AddSingleton<Microsoft.Extensions.Logging.ILoggerFactory>(logs);
+        services.AddNanoBanana(o => { var e = Emu.Options(emulator); o.ApiKey = e.ApiKey; o.BaseUrl = e.BaseUrl; })
+            .AddImageGenerator()
+            .UseLogging()
+            .UseOpenTelemetry(sourceName: source);
+        await using var provider = services.BuildServiceProvider();
+
+        var generator = provider.GetRequiredService<IImageGenerator>();
+        Assert.IsType<LoggingImageGenerator>(generator); // the first Use is the outermost layer
+        Assert.NotNull(generator.GetService<OpenTelemetryImageGenerator>());
+        Assert.NotNull(generator.GetService<NanoBananaImageGenerator>());
+        Assert.Same(provider.GetRequiredService<INanoBananaClient>(), generator.GetService<INanoBananaClient>());
+
+        var response = await generator.GenerateAsync(new ImageGenerationRequest("a lamp on a desk"), new ImageGenerationOptions { ModelId = "NanoBanana" });
+
+        var png = Assert.IsType<DataContent>(Assert.Single(response.Contents));
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png.Data.ToArray()[..4]);
+        Assert.Equal(1, emulator.AcceptedSubmits);
+
+        // The pipeline's span encloses the SDK's: one trace from the MEAI call down to the submit and the polls.
+        Activity outer, generate;
+        lock (spans)
+        {
+            outer = Assert.Single(spans, a => a.Source.Name == source);
+            generate = Assert.Single(spans, a => a.OperationName == "nanobanana.generate" && a.TraceId == outer.TraceId);
+            Assert.Contains(spans, a => a.OperationName == "nanobanana.submit" && a.TraceId == outer.TraceId);
+        }
+
+        Assert.Equal(outer.SpanId, generate.ParentSpanId);
+        Assert.Equal("127.0.0.1", outer.GetTagItem("server.address"));
+        Assert.Equal("gemini-2.5-flash-image", generate.GetTagItem("nanobanana.model"));
+        Assert.StartsWith("generate_content", outer.DisplayName);
+
+        // Microsoft's logging layer and the SDK's own logs reach the same factory; the key reaches neither.
+        var entries = logs.Entries.ToArray();
+        Assert.Contains(entries, e => e.Category.EndsWith(nameof(LoggingImageGenerator)) && e.Message == "GenerateAsync completed.");
+        Assert.Contains(entries, e => e.Category.EndsWith(nameof(LoggingImageGenerator)) && e.Level == Microsoft.Extensions.Logging.LogLevel.Trace && e.Message.Contains("a lamp on a desk"));
+        Assert.Contains(entries, e => e.Category.StartsWith("NanoBanana") && e.Message.Contains(emulator.Jobs.Single().Id));
+        Assert.DoesNotContain(entries, e => e.Message.Contains(Emu.Key));
+    }
+
+    [Fact]
+    public async Task Keyed_image_generator_registration_is_a_pipeline_over_the_keyed_client()
+    {
+        await using var emulator = await Emu.StartAsync();
+        var logs = new CapturingLoggerProvider();
+        var services = new ServiceCollection();
+        services.AddSingleton<Microsoft.Extensions.Logging.ILoggerFactory>(logs);
+        services.AddNanoBanana("second", null, o => { var e = Emu.Options(emulator); o.ApiKey = e.ApiKey; o.BaseUrl = e.BaseUrl; })
+            .AddImageGenerator()
+            .UseLogging();
+        await using var provider = services.BuildServiceProvider();
+
+        Assert.Null(provider.GetService<IImageGenerator>());
+        var generator = provider.GetRequiredKeyedService<IImageGenerator>("second");
+        Assert.IsType<LoggingImageGenerator>(generator);
+        Assert.Same(provider.GetRequiredKeyedService<INanoBananaClient>("second"), generator.GetService<INanoBananaClient>());
+
+        var response = await generator.GenerateAsync(new ImageGenerationRequest("a kettle"));
+        Assert.IsType<DataContent>(Assert.Single(response.Contents));
+        Assert.Equal(1, emulator.AcceptedSubmits);
+        Assert.Contains(logs.Entries, e => e.Category.EndsWith(nameof(LoggingImageGenerator)) && e.Message == "GenerateAsync completed.");
+
+        // Without DI, the same pipeline over a client of one's own.
+        using var own = Emu.Client(emulator);
+        using var piped = own.AsImageGenerator().AsBuilder().UseLogging(logs).Build();
+        Assert.IsType<LoggingImageGenerator>(piped);
+        Assert.IsType<DataContent>(Assert.Single((await piped.GenerateAsync(new ImageGenerationRequest("a teapot"))).Contents));
+        Assert.Equal(2, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
+    public async Task Image_generator_metadata_shows_the_base_url_without_user_info_or_query()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator, o => o.BaseUrl = new Uri($"http://bob:hunter2@127.0.0.1:{emulator.BaseAddress.Port}/v3root/?token=abc"));
+        var metadata = new NanoBananaImageGenerator(client).Metadata;
+        Assert.Equal($"http://127.0.0.1:{emulator.BaseAddress.Port}/v3root/", metadata.ProviderUri!.ToString());
+    }
+
     [Theory]
     [InlineData(1024, 1024, "1K", "1:1")]
     [InlineData(512, 512, "0.5K", "1:1")]

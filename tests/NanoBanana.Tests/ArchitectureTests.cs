@@ -48,6 +48,19 @@ public partial class ArchitectureTests
             "NB_WRITE_ARCHITECTURE=1 dotnet test NanoBanana.sln --filter FullyQualifiedName~ArchitectureTests\nComputed:\n" + graph);
     }
 
+    [Fact]
+    public void Every_public_type_of_every_package_has_a_file_named_for_it()
+    {
+        // One concept per file: a public top-level type lives in <Type>.cs (a partial part in <Type>.<Part>.cs).
+        var src = Path.Combine(RepoRoot(), "src");
+        var misplaced = (from file in Directory.EnumerateFiles(src, "*.cs", SearchOption.AllDirectories)
+                         where !file.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") && !file.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}")
+                         from Match m in PublicTopLevelType().Matches(File.ReadAllText(file))
+                         where m.Groups["name"].Value != Path.GetFileNameWithoutExtension(file).Split('.')[0]
+                         select $"{m.Groups["name"].Value} in {Path.GetRelativePath(src, file)}").ToArray();
+        Assert.True(misplaced.Length == 0, "Public types outside a file named for them:\n" + string.Join("\n", misplaced));
+    }
+
     internal static int Floor(string folder) => Array.IndexOf(Floors, folder);
 
     internal static string RepoRoot()
@@ -139,6 +152,9 @@ public partial class ArchitectureTests
 
     [GeneratedRegex(@"\b(?:class|struct|interface|enum|record(?:\s+struct|\s+class)?)\s+(?<name>[A-Z]\w*)")]
     private static partial Regex Declaration();
+
+    [GeneratedRegex(@"^public (?:(?:sealed|static|abstract|readonly|partial|ref) )*(?:record struct|record class|class|record|struct|enum|interface|delegate [^ ]+) (?<name>\w+)", RegexOptions.Multiline)]
+    private static partial Regex PublicTopLevelType();
 
     [GeneratedRegex(@"\b[A-Z]\w*\b")]
     private static partial Regex Identifier();

@@ -31,14 +31,14 @@ public sealed record EmulatorRequest
     public string? Model { get; init; }
 
     /// <summary>The prediction id concerned.</summary>
-    public string? PredictionId { get; internal set; }
+    public string? PredictionId { get; init; }
 
     /// <summary>Whether a submit created a (billable) job.</summary>
-    public bool Accepted { get; internal set; }
+    public bool Accepted { get; init; }
 
     /// <summary>The status code sent (0 when the connection was dropped).</summary>
-    public int StatusCode { get; internal set; }
+    public int StatusCode { get; init; }
 
     /// <summary>The injected fault, if any.</summary>
-    public FaultKind? Fault { get; internal set; }
+    public FaultKind? Fault { get; init; }
 }

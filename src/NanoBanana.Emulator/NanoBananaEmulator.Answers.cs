@@ -124,7 +124,7 @@ public sealed partial class NanoBananaEmulator
 
     // submit: the answer to an async submit, which a queueing service gives before the job runs ("created"), however
     // short the job is; else a loaded machine could answer a job of a few scaled milliseconds as already done.
-    private Task Envelope(HttpContext ctx, EmulatorRequest entry, JobRecord job, long now, bool syncTimeout, bool submit = false)
+    private Task Envelope(HttpContext ctx, RequestRecord entry, JobRecord job, long now, bool syncTimeout, bool submit = false)
     {
         var done = !submit && job.IsDone(now);
         var status = done ? job.FateText : submit || now - job.CreatedTimestamp < (job.CompleteTimestamp - job.CreatedTimestamp) / 10 ? "created" : "processing";
@@ -233,7 +233,7 @@ public sealed partial class NanoBananaEmulator
     }
 
     // Sends a written JSON body with its length.
-    private static Task SendJson(HttpContext ctx, EmulatorRequest entry, int status, MemoryStream buffer)
+    private static Task SendJson(HttpContext ctx, RequestRecord entry, int status, MemoryStream buffer)
     {
         entry.StatusCode = status;
         ctx.Response.StatusCode = status;
@@ -268,7 +268,7 @@ public sealed partial class NanoBananaEmulator
 
     // GPT Proto's unified shape: 202 {id, generation_id, polling_url, status: pending} on submit; on polls
     // {id, status (pending / in_progress / completed / failed), unsigned_urls, native_status, error}.
-    private Task UnifiedAnswer(HttpContext ctx, EmulatorRequest entry, JobRecord job, long now, bool submit)
+    private Task UnifiedAnswer(HttpContext ctx, RequestRecord entry, JobRecord job, long now, bool submit)
     {
         var done = !submit && job.IsDone(now);
         if (done && job.FirstTerminalReportTimestamp == 0)

@@ -48,7 +48,7 @@ public sealed partial class NanoBananaEmulator
         }
     }
 
-    private Task SendReplyAsync(HttpContext ctx, EmulatorRequest entry, EmulatorReply reply, JobRecord? job)
+    private Task SendReplyAsync(HttpContext ctx, RequestRecord entry, EmulatorReply reply, JobRecord? job)
     {
         if (job is not null)
         {
@@ -92,7 +92,7 @@ public sealed partial class NanoBananaEmulator
 
     // The faults of a single exchange, shared by submits and polls (a submit decides separately whether the job was
     // created first).
-    private Task WriteExchangeFaultAsync(HttpContext ctx, EmulatorRequest entry, FaultKind fault, string malformedBody)
+    private Task WriteExchangeFaultAsync(HttpContext ctx, RequestRecord entry, FaultKind fault, string malformedBody)
     {
         switch (fault)
         {

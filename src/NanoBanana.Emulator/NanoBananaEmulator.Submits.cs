@@ -83,7 +83,7 @@ public sealed partial class NanoBananaEmulator
         }
     }
 
-    private async Task AcceptAsync(HttpContext ctx, EmulatorRequest entry, ImageModel model, ParsedRequest request, bool unified)
+    private async Task AcceptAsync(HttpContext ctx, RequestRecord entry, ImageModel model, ParsedRequest request, bool unified)
     {
         var (webhook, webhookProblem) = WebhookOf(ctx, request.Base64);
         if (webhookProblem is not null)

@@ -28,7 +28,7 @@ public sealed partial class NanoBananaEmulator : IAsyncDisposable
     private readonly EmulatorOptions _options;
     private readonly ConcurrentDictionary<string, JobRecord> _jobs = new();
     private readonly Queue<JobRecord> _jobOrder = new(); // oldest first: what MaxRetainedJobs drops (lock it to use)
-    private readonly ConcurrentQueue<EmulatorRequest> _log = new();
+    private readonly ConcurrentQueue<RequestRecord> _log = new();
     private readonly Dictionary<string, int> _jobsPerModel = new(StringComparer.OrdinalIgnoreCase);
     private readonly Random _random;
     private readonly object _gate = new();
@@ -51,8 +51,8 @@ public sealed partial class NanoBananaEmulator : IAsyncDisposable
     /// <summary>The options.</summary>
     public EmulatorOptions Options => _options;
 
-    /// <summary>Every request received, oldest first.</summary>
-    public IReadOnlyList<EmulatorRequest> Requests => [.. _log];
+    /// <summary>Every request received, oldest first, each as it stood when this was read (a snapshot, as <see cref="Jobs"/>).</summary>
+    public IReadOnlyList<EmulatorRequest> Requests => [.. _log.Select(r => r.Snapshot())];
 
     /// <summary>Submits that created a (billable) job.</summary>
     public int AcceptedSubmits => Volatile.Read(ref _accepted);
@@ -182,7 +182,7 @@ public sealed partial class NanoBananaEmulator : IAsyncDisposable
     /// <summary>The webhook signing secret <c>GET webhook/secret</c> returns; deliveries are signed with it.</summary>
     public const string WebhookSecret = "whsec_emulator0123456789abcdef";
 
-    private EmulatorRequest NewEntry(HttpContext ctx, string kind, string? body, string? model)
+    private RequestRecord NewEntry(HttpContext ctx, string kind, string? body, string? model)
     {
         var header = ctx.Request.Headers.Authorization.ToString();
         var entry = new EmulatorRequest
@@ -196,17 +196,17 @@ public sealed partial class NanoBananaEmulator : IAsyncDisposable
             Body = body,
             Model = model,
         };
-        entry = entry with { AuthorizationValid = entry.HasAuthorization && (_options.ApiKey is null || (header.StartsWith("Bearer ", StringComparison.Ordinal) ? header[7..] : header) == _options.ApiKey) };
-        _log.Enqueue(entry);
+        var record = new RequestRecord(entry with { AuthorizationValid = entry.HasAuthorization && (_options.ApiKey is null || (header.StartsWith("Bearer ", StringComparison.Ordinal) ? header[7..] : header) == _options.ApiKey) });
+        _log.Enqueue(record);
         while (_log.Count > _options.MaxLogEntries && _log.TryDequeue(out _))
         {
         }
 
-        return entry;
+        return record;
     }
 
     // One JSON answer of a given status, recorded in the log entry.
-    private static Task Answer(HttpContext ctx, EmulatorRequest entry, int status, string json)
+    private static Task Answer(HttpContext ctx, RequestRecord entry, int status, string json)
     {
         entry.StatusCode = status;
         ctx.Response.StatusCode = status;

@@ -395,16 +395,11 @@ public sealed class CompletionTimesTests : IDisposable
         Assert.Equal(1, (await CompletionTimesFile.ReadAsync(stream, CancellationToken.None)).Waits);
     }
 
-    [Fact]
+    [UnixFact]
     public void A_file_setting_in_a_tree_of_devices_or_on_a_folder_is_refused_naming_the_key()
     {
         // Run as root, "/dev/null" as the times file replaced the device with a regular file: every later
         // "> /dev/null" on the machine failed. Checked without writing anything.
-        if (OperatingSystem.IsWindows())
-        {
-            return;
-        }
-
         var options = new NanoBananaOptions { ApiKey = "k" };
         options.Polling.CompletionTimesFile = "/dev/null";
         Assert.Contains(options.Validate(), e => e.StartsWith("NanoBanana:Polling:CompletionTimesFile: '/dev/null' is under /dev, a tree of devices and kernel files", StringComparison.Ordinal));

@@ -240,3 +240,15 @@ internal sealed class ChunkedStream(long length) : Stream
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
+
+/// <summary>A fact that needs Unix paths (/dev, /proc): skipped, with the reason, elsewhere, rather than passing without checking anything.</summary>
+internal sealed class UnixFactAttribute : FactAttribute
+{
+    public UnixFactAttribute()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Skip = "needs Unix paths (/dev, /proc)";
+        }
+    }
+}

@@ -3,8 +3,8 @@
 #   bash tests/newcomer.sh
 # It builds every sample, packs and installs the two dotnet tools (nanobanana, nanobanana-emulator) from a local
 # feed, runs each CLI command with its output piped, talks to a standalone emulator from other processes, sends
-# SIGINT to a running generate and to QuickStart, builds a new console app on the packed library packages that runs
-# the README's usage snippets as pasted, feeds TieredBatch bad lines, runs the AspNetCore sample (an image,
+# SIGINT to a running generate and to QuickStart, builds a new console app on the packed library packages with every
+# C# block of the README as pasted (four run, two compiled), feeds TieredBatch bad lines, runs the AspNetCore sample (an image,
 # collected again by id after a caller went away and after a deadline passed) and feeds it a misspelled
 # setting. Ends with "newcomer: N checks, N failed" and exits non-zero when a check failed.
 set -uo pipefail
@@ -158,37 +158,86 @@ check "  ... having accepted 7 jobs (generate, compare x2, batch x3 once, the in
 
 cd - >/dev/null || exit 1
 
-echo "== a new console app on the packages, running the README's usage snippets as pasted (against an emulator)"
-for project in src/NanoBanana src/NanoBanana.Emulator; do
+echo "== a new console app on the packages, with every C# block of the README as pasted (run against an emulator, or compiled)"
+for project in src/NanoBanana src/NanoBanana.Emulator src/NanoBanana.Extensions.AI; do
   check "pack $project" quiet dotnet pack "$project" -nologo -o "$work/feed" -p:Version="$version"
 done
 check "dotnet new console" quiet dotnet new console -o "$work/app" -n app
-check "dotnet add package NanoBanana and NanoBanana.Emulator" quiet bash -c "dotnet add '$work/app' package NanoBanana --version '$version' --no-restore && dotnet add '$work/app' package NanoBanana.Emulator --version '$version' --no-restore"
-# Program.cs: the README's first usage block and its "start without waiting, resume later" block, as written there; only
-# the options are pointed at an in-process emulator and the snippets' token variables are declared.
-check "the README's usage snippets are found" python3 - README.md "$work/app/Program.cs" <<'EOF'
+check "dotnet add package NanoBanana, NanoBanana.Emulator, NanoBanana.Extensions.AI (and Hosting for the DI block)" quiet bash -c "
+  for p in NanoBanana NanoBanana.Emulator NanoBanana.Extensions.AI; do dotnet add '$work/app' package \$p --version '$version' --no-restore || exit 1; done
+  dotnet add '$work/app' package Microsoft.Extensions.Hosting --version 10.0.14 --no-restore"
+# Program.cs runs the README's first usage block, its "start without waiting, resume later" block and its two
+# Microsoft.Extensions.AI blocks, as written there, with only their own using lines (plus a console app's implicit
+# ones); the options are pointed at an in-process emulator and the variables the blocks take as given are declared.
+# Snippets.cs compiles the two blocks that cannot run here (an edit of placeholder URLs, a web app's builder).
+# Every C# block must be one of these six, so a new one is checked too once it is given a place here.
+check "the README's C# blocks are found, and each has its place" python3 - README.md "$work/app" <<'EOF'
 import re, sys
 readme = open(sys.argv[1], encoding="utf-8").read()
-blocks = re.findall(r"```csharp\n(.*?)```", readme[readme.index("## Usage"):readme.index("## Providers")], re.S)
-usage = next(b for b in blocks if 'new NanoBananaOptions { ApiKey = "sk-..." }' in b)
-resume = next(b for b in blocks if "StartGenerationAsync" in b and "ResumeAsync" in b)
+blocks = re.findall(r"```csharp\n(.*?)```", readme, re.S)
+def pick(*marks):
+    found = [b for b in blocks if all(m in b for m in marks)]
+    assert len(found) == 1, f"{marks}: {len(found)} blocks"
+    return found[0]
+usage = pick('new NanoBananaOptions { ApiKey = "sk-..." }')
+resume = pick("StartGenerationAsync", "ResumeAsync")
+edit = pick("EditAsync(")
+di = pick("builder.Services.AddNanoBanana")
+meai = pick("AsImageGenerator()", "GenerateImagesAsync")
+meai_di = pick(".AddImageGenerator()", ".UseLogging()")
+placed = [usage, resume, edit, di, meai, meai_di]
+assert all(any(b is p for p in placed) for b in blocks), f"{len(blocks)} C# blocks, {len(placed)} placed"
 usage = usage.replace('new NanoBananaOptions { ApiKey = "sk-..." }', 'emulator.ConfigureClient(new NanoBananaOptions { ApiKey = "sk-..." })')
-lines = (usage + resume).split("\n")
-usings = [l for l in lines if re.fullmatch(r"using [A-Za-z.]+;", l)]
-body = [l for l in lines if l not in usings]
-open(sys.argv[2], "w", encoding="utf-8").write("\n".join(usings + [
-    "using NanoBanana.Emulator;",
+def split(*parts):
+    lines = "\n".join(parts).split("\n")
+    heads = [l for l in lines if re.fullmatch(r"using [A-Za-z.]+;", l)]
+    return list(dict.fromkeys(heads)), [l for l in lines if l not in heads]
+heads, body = split(usage, resume, meai, meai_di)
+context = ["using Microsoft.Extensions.Configuration;", "using Microsoft.Extensions.DependencyInjection;", "using NanoBanana.Emulator;"]
+before_di = [
+    'Console.WriteLine($"IImageGenerator: {response.Contents.Count} image(s)");',
+    "var services = new ServiceCollection();",
+    'var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["NanoBanana:ApiKey"] = "sk-...", ["NanoBanana:BaseUrl"] = emulator.ApiBaseUrl.ToString() }).Build();',
+    "services.PostConfigure<NanoBananaOptions>(o => NanoBananaEmulator.ScaleClient(o, 0.05));",
+]
+head_of_meai_di = next(l for l in meai_di.split("\n") if l and l not in heads)
+at = body.index(head_of_meai_di)
+body = body[:at] + before_di + body[at:]
+program = list(dict.fromkeys(heads + context)) + [
     "await using var emulator = await NanoBananaEmulator.StartAsync(new EmulatorOptions { TimeScale = 0.05 });",
     "var cancellationToken = CancellationToken.None;",
     "var ct = cancellationToken;",
-] + body + ['Console.WriteLine($"resumed {resumed.PredictionId} from the id alone");']))
+] + body + [
+    'Console.WriteLine($"resumed {resumed.PredictionId} from the id alone");',
+    "await using var provider = services.BuildServiceProvider();",
+    "var piped = provider.GetRequiredService<IImageGenerator>();",
+    'var fromDi = await piped.GenerateImagesAsync("a lantern", cancellationToken: ct);',
+    'Console.WriteLine($"DI pipeline: {piped.GetType().Name}, {fromDi.Contents.Count} image(s)");',
+]
+open(sys.argv[2] + "/Program.cs", "w", encoding="utf-8").write("\n".join(program) + "\n")
+heads, _ = split(edit, di)
+edit_body, di_body = split(edit)[1], split(di)[1]
+snippets = list(dict.fromkeys(["using NanoBanana;", "using Microsoft.Extensions.Hosting;"] + heads)) + [
+    "static class ReadmeSnippets",
+    "{",
+    "    static async Task Edit(INanoBananaClient client, CancellationToken ct)",
+    "    {",
+] + ["        " + l for l in edit_body] + [
+    "    }",
+    "",
+    "    static void DependencyInjection(HostApplicationBuilder builder)",
+    "    {",
+] + ["        " + l for l in di_body] + ["    }", "}"]
+open(sys.argv[2] + "/Snippets.cs", "w", encoding="utf-8").write("\n".join(snippets) + "\n")
 EOF
-check "  ... build against the packages from a local feed" quiet dotnet build "$work/app" -nologo -p:RestoreAdditionalProjectSources="$work/feed"
+check "  ... build against the packages from a local feed (warnings are errors)" quiet dotnet build "$work/app" -nologo -warnaserror -p:RestoreAdditionalProjectSources="$work/feed"
 (cd "$work/app" && dotnet run --no-build >"$work/app.txt" 2>&1)
 check "  ... and run: exit 0" is "$?" 0
 check "  ... printing the routing explanation" has "$work/app.txt" "Chosen: Nano Banana Pro"
 check "  ... writing poster.png" is "$(head -c 4 "$work/app/poster.png" 2>/dev/null | tail -c 3)" "PNG"
 check "  ... and resuming a started job from its id alone" has "$work/app.txt" "from the id alone"
+check "  ... the IImageGenerator block: an image" has "$work/app.txt" "IImageGenerator: 1 image(s)"
+check "  ... the registration block: the logging layer outermost, an image" has "$work/app.txt" "DI pipeline: LoggingImageGenerator, 1 image(s)"
 check "  ... without a stack trace" no_trace "$work/app.txt"
 
 echo "== samples: QuickStart (the README's main job), Ctrl+C, TieredBatch, AspNetCore"

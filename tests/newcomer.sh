@@ -159,19 +159,20 @@ check "  ... having accepted 7 jobs (generate, compare x2, batch x3 once, the in
 cd - >/dev/null || exit 1
 
 echo "== a new console app on the packages, with every C# block of the README as pasted (run against an emulator, or compiled)"
-for project in src/NanoBanana src/NanoBanana.Emulator src/NanoBanana.Extensions.AI; do
+for project in src/NanoBanana src/NanoBanana.Emulator src/NanoBanana.Extensions.AI src/NanoBanana.Journal.Sqlite; do
   check "pack $project" quiet dotnet pack "$project" -nologo -o "$work/feed" -p:Version="$version"
 done
 check "dotnet new console" quiet dotnet new console -o "$work/app" -n app
-check "dotnet add package NanoBanana, NanoBanana.Emulator, NanoBanana.Extensions.AI (and Hosting for the DI block)" quiet bash -c "
-  for p in NanoBanana NanoBanana.Emulator NanoBanana.Extensions.AI; do dotnet add '$work/app' package \$p --version '$version' --no-restore || exit 1; done
-  dotnet add '$work/app' package Microsoft.Extensions.Hosting --version 10.0.14 --no-restore"
+check "dotnet add package NanoBanana, .Emulator, .Extensions.AI, .Journal.Sqlite (Hosting and xunit.assert for two blocks)" quiet bash -c "
+  for p in NanoBanana NanoBanana.Emulator NanoBanana.Extensions.AI NanoBanana.Journal.Sqlite; do dotnet add '$work/app' package \$p --version '$version' --no-restore || exit 1; done
+  dotnet add '$work/app' package Microsoft.Extensions.Hosting --version 10.0.14 --no-restore && dotnet add '$work/app' package xunit.assert --version 2.9.3 --no-restore"
 # Program.cs runs the README's first usage block, its "start without waiting, resume later" block and its two
 # Microsoft.Extensions.AI blocks, as written there, with only their own using lines (plus a console app's implicit
 # ones); the options are pointed at an in-process emulator and the variables the blocks take as given are declared.
-# Snippets.cs compiles the two blocks that cannot run here (an edit of placeholder URLs, a web app's builder).
-# Every C# block must be one of these six, so a new one is checked too once it is given a place here.
-check "the README's C# blocks are found, and each has its place" python3 - README.md "$work/app" <<'EOF'
+# Snippet<N>.cs compile the README's two blocks that cannot run here (an edit of placeholder URLs, a web app's builder),
+# the emulator package's README blocks (shown on NuGet) and docs/batch.md's first block. Every C# block of the README
+# must be one of these six, so a new one is checked too once it is given a place here.
+check "the C# blocks (README, the emulator's README, docs/batch.md) are found, and each has its place" python3 - README.md "$work/app" <<'EOF'
 import re, sys
 readme = open(sys.argv[1], encoding="utf-8").read()
 blocks = re.findall(r"```csharp\n(.*?)```", readme, re.S)
@@ -215,20 +216,24 @@ program = list(dict.fromkeys(heads + context)) + [
     'Console.WriteLine($"DI pipeline: {piped.GetType().Name}, {fromDi.Contents.Count} image(s)");',
 ]
 open(sys.argv[2] + "/Program.cs", "w", encoding="utf-8").write("\n".join(program) + "\n")
-heads, _ = split(edit, di)
-edit_body, di_body = split(edit)[1], split(di)[1]
-snippets = list(dict.fromkeys(["using NanoBanana;", "using Microsoft.Extensions.Hosting;"] + heads)) + [
-    "static class ReadmeSnippets",
-    "{",
-    "    static async Task Edit(INanoBananaClient client, CancellationToken ct)",
-    "    {",
-] + ["        " + l for l in edit_body] + [
-    "    }",
-    "",
-    "    static void DependencyInjection(HostApplicationBuilder builder)",
-    "    {",
-] + ["        " + l for l in di_body] + ["    }", "}"]
-open(sys.argv[2] + "/Snippets.cs", "w", encoding="utf-8").write("\n".join(snippets) + "\n")
+# Compiled only, each in a file of its own with its own using lines. Parameters stand for what a block takes as given,
+# fully qualified so that they bring no namespace in; the edit block continues the usage block, so it has its using.
+def doc_block(path, mark):
+    found = [b for b in re.findall(r"```csharp\n(.*?)```", open(path, encoding="utf-8").read(), re.S) if mark in b]
+    assert len(found) == 1, f"{path} {mark}: {len(found)} blocks"
+    return found[0]
+compile_only = [
+    (edit, "using NanoBanana;", "static async Task ReadmeEdit(NanoBanana.INanoBananaClient client, CancellationToken ct)"),
+    (di, "", "static void ReadmeRegistration(Microsoft.Extensions.Hosting.HostApplicationBuilder builder)"),
+    (doc_block("src/NanoBanana.Emulator/README.md", "NanoBananaEmulator.StartAsync"), "using Xunit;", "static async Task EmulatorInATest()"),
+    (doc_block("src/NanoBanana.Emulator/README.md", ".UseEmulator("), "", "static void EmulatorInAContainer(Microsoft.Extensions.DependencyInjection.IServiceCollection services)"),
+    (doc_block("docs/batch.md", "RunBatchAsync("), "",
+     "static async Task Batch(NanoBanana.INanoBananaClient client, IEnumerable<NanoBanana.Batch.BatchJob> jobs, IProgress<NanoBanana.Batch.BatchProgress> progress, CancellationToken ct)"),
+]
+for n, (block, given, signature) in enumerate(compile_only):
+    heads, lines = split(given, block)
+    open(f"{sys.argv[2]}/Snippet{n}.cs", "w", encoding="utf-8").write("\n".join(
+        [h for h in heads if h] + [f"static class Snippet{n}", "{", "    " + signature, "    {"] + ["        " + l for l in lines] + ["    }", "}"]) + "\n")
 EOF
 check "  ... build against the packages from a local feed (warnings are errors)" quiet dotnet build "$work/app" -nologo -warnaserror -p:RestoreAdditionalProjectSources="$work/feed"
 (cd "$work/app" && dotnet run --no-build >"$work/app.txt" 2>&1)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using NanoBanana.Emulator;
+using NanoBanana.Samples;
 using NanoBanana.Polling;
 using NanoBanana.Routing;
 using Spectre.Console;
@@ -318,10 +319,10 @@ public static partial class CliApp
     // emulator when one was given. Never the key.
     private static string ResumeCommand(ParseResult parse, string predictionId, string? modelId)
     {
-        var command = $"nanobanana resume {ShellWord(predictionId)}{(modelId is null ? "" : " --model " + ShellWord(modelId))}";
+        var command = ResumeHint.Command(predictionId, modelId);
         if (parse.GetValue(BaseUrl) is { } url)
         {
-            command += " --base-url " + ShellWord(new Uri(url).GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped));
+            command += " --base-url " + ResumeHint.ShellWord(new Uri(url).GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped));
             if (parse.GetResult(EmulatorTimeScale) is { Implicit: false })
             {
                 command += " --emulator-time-scale " + parse.GetValue(EmulatorTimeScale).ToString(CultureInfo.InvariantCulture);
@@ -569,12 +570,6 @@ public static partial class CliApp
     // characters (escape sequences, bells, carriage returns) and bidirectional overrides become U+FFFD. Line feeds and
     // tabs stay.
     internal static string Shown(string? text) => NanoBanana.Diagnostics.SafeText.Printable(text ?? "");
-
-    // A word to paste into a shell as it is: the service chose it, so anything beyond plain characters is single-quoted.
-    internal static string ShellWord(string text) =>
-        text.Length > 0 && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':' or '/' or '=' or '@' or '+')
-            ? text
-            : "'" + text.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     private static int Fail(IAnsiConsole console, string message, int exitCode, string? predictionId = null, string? resumeWith = null)
     {

@@ -107,6 +107,6 @@ finally
     }
 }
 
-// How to collect an accepted job: the C# call, and the CLI command when the id can be typed into a shell as it is.
+// How to collect an accepted job: the C# call, or the CLI command.
 static string CollectHint(string id, string? model, string cliExtra = "") =>
-    ResumeHint.Call(id, model) + (ResumeHint.Command(id, model) is { } command ? $"  or  {command}{cliExtra}" : "");
+    $"{ResumeHint.Call(id, model)}  or  {ResumeHint.Command(id, model)}{cliExtra}";

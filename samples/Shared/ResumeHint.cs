@@ -12,9 +12,13 @@ internal static class ResumeHint
     public static string Call(string id, string? model) =>
         $"await client.ResumeAsync({SafeText.Quoted(id)}{(model is null ? "" : $", \"{model}\"")})";
 
-    /// <summary>The CLI command, or null when the id cannot be typed into a shell as it is.</summary>
-    public static string? Command(string id, string? model) =>
-        id.Length > 0 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or ':' or '/' or '-')
-            ? $"nanobanana resume {id}{(model is null ? "" : $" --model {model}")}"
-            : null;
+    /// <summary>The CLI command, ready to paste into a shell: an id or model beyond plain characters is single-quoted.</summary>
+    public static string Command(string id, string? model) =>
+        $"nanobanana resume {ShellWord(id)}{(model is null ? "" : " --model " + ShellWord(model))}";
+
+    /// <summary>A word to paste into a shell as it is: the service chose it, so anything beyond plain characters is single-quoted.</summary>
+    public static string ShellWord(string text) =>
+        text.Length > 0 && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':' or '/' or '=' or '@' or '+')
+            ? text
+            : "'" + text.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 }

@@ -69,7 +69,7 @@ using (var client = new NanoBananaClient(options))
         {
             // An id a shell takes as it is gets the CLI command; any other the C# call, with the id as an exact literal.
             var id = ex.PredictionId ?? "";
-            Console.Error.WriteLine($"Cancelled. Prediction {SafeText.Value(id)} on {ex.ModelId} keeps running: {ResumeHint.Command(id, ex.ModelId) ?? ResumeHint.Call(id, ex.ModelId)}");
+            Console.Error.WriteLine($"Cancelled. Prediction {SafeText.Value(id)} on {ex.ModelId} keeps running: {ResumeHint.Command(id, ex.ModelId)}");
             exit = 130;
             break;
         }

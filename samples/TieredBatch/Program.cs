@@ -128,7 +128,7 @@ if (cancelled)
     {
         // An id a shell takes as it is gets the CLI command; any other the C# call, with the id as an exact literal.
         var id = pending.PredictionId ?? "";
-        AnsiConsole.WriteLine($"cancelled; resume with: {ResumeHint.Command(id, pending.ModelId) ?? ResumeHint.Call(id, pending.ModelId)}");
+        AnsiConsole.WriteLine($"cancelled; resume with: {ResumeHint.Command(id, pending.ModelId)}");
     }
 
     return 130;

@@ -288,7 +288,16 @@ public class CliTests
     [InlineData("sora-2:task/abc", "sora-2:task/abc")]
     [InlineData("x; rm -rf ~", "'x; rm -rf ~'")]
     [InlineData("it's $(id)", "'it'\\''s $(id)'")]
-    public void A_resume_command_quotes_an_id_a_shell_would_read(string id, string expected) => Assert.Equal(expected, CliApp.ShellWord(id));
+    public void A_resume_command_quotes_an_id_a_shell_would_read(string id, string expected) => Assert.Equal(expected, NanoBanana.Samples.ResumeHint.ShellWord(id));
+
+    [Fact]
+    public void The_samples_resume_hint_is_the_clis_command_for_any_id()
+    {
+        // One rule for the CLI and the samples (samples/Shared/ResumeHint.cs): an id a shell would read is quoted, not
+        // left out (the samples used to print no command for such an id).
+        Assert.Equal("nanobanana resume 'x; rm -rf ~' --model gemini-2.5-flash-image", NanoBanana.Samples.ResumeHint.Command("x; rm -rf ~", "gemini-2.5-flash-image"));
+        Assert.Equal("nanobanana resume 2b9a360d9", NanoBanana.Samples.ResumeHint.Command("2b9a360d9", null));
+    }
 
     [Fact]
     public async Task Generate_and_resume_write_real_pngs_against_the_emulator()

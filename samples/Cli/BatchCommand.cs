@@ -13,19 +13,40 @@ public static partial class CliApp
 {
     private static readonly Argument<string> JobsFile = new("jobs") { Description = "A JSON-lines file, one job per line: {\"key\": \"sku-1\", \"prompt\": \"…\", \"size\": \"2K\", \"ratio\": \"3:4\", \"typography\": true, …}" };
     private static readonly Option<string?> Journal = new("--journal") { Description = "Where the batch remembers what it sent: a SQLite file (batch.db) or a PostgreSQL connection string (Host=…;Database=…) shared by workers. Re-running the same command resumes" };
-    private static readonly Option<int> Concurrency = new("--concurrency") { Description = "Jobs in flight at once (the account's concurrent tasks)", DefaultValueFactory = _ => 3 };
-    private static readonly Option<int?> PerMinute = new("--per-minute") { Description = "Submits per minute, at most (WaveSpeed's default level: 10)" };
-    private static readonly Option<int?> AccountTasks = new("--account-tasks") { Description = "The account's concurrent tasks across all workers sharing a PostgreSQL journal (default: --concurrency)" };
-    private static readonly Option<decimal?> Budget = new("--budget") { Description = "The most this batch may spend, in USD (catalog prices, reserved before each submit)" };
-    private static readonly Option<decimal?> DailyBudget = new("--daily-budget") { Description = "The most all batches in the journal may spend per UTC day, in USD" };
+    private static readonly Option<int> Concurrency = Checked(
+        new Option<int>("--concurrency") { Description = "Jobs in flight at once (the account's concurrent tasks)", DefaultValueFactory = _ => 3 },
+        v => AtLeastOneProblem("--concurrency", v));
+
+    private static readonly Option<int?> PerMinute = Checked(
+        new Option<int?>("--per-minute") { Description = "Submits per minute, at most (WaveSpeed's default level: 10)" },
+        v => AtLeastOneProblem("--per-minute", v));
+
+    private static readonly Option<int?> AccountTasks = Checked(
+        new Option<int?>("--account-tasks") { Description = "The account's concurrent tasks across all workers sharing a PostgreSQL journal (default: --concurrency)" },
+        v => AtLeastOneProblem("--account-tasks", v));
+
+    private static readonly Option<decimal?> Budget = Checked(
+        new Option<decimal?>("--budget") { Description = "The most this batch may spend, in USD (catalog prices, reserved before each submit)" },
+        v => BudgetProblem("--budget", v));
+
+    private static readonly Option<decimal?> DailyBudget = Checked(
+        new Option<decimal?>("--daily-budget") { Description = "The most all batches in the journal may spend per UTC day, in USD" },
+        v => BudgetProblem("--daily-budget", v));
     private static readonly Option<bool> ResubmitUnknown = new("--resubmit-unknown") { Description = "Send again jobs whose earlier submit may have reached the service (risks paying twice)" };
     private static readonly Option<string?> BatchId = new("--batch-id") { Description = "The batch's name in the journal (default: the jobs file's name)" };
-    private static readonly Option<string?> Webhook = new("--webhook") { Description = "WaveSpeed (--provider WaveSpeed): a webhook URL each submit carries with its job's key. A receiver that records deliveries in the same journal (docs/batch.md) lets a run recover jobs whose submit outcome was lost" };
+    private static readonly Option<string?> Webhook = Checked(
+        new Option<string?>("--webhook") { Description = "WaveSpeed (--provider WaveSpeed): a webhook URL each submit carries with its job's key. A receiver that records deliveries in the same journal (docs/batch.md) lets a run recover jobs whose submit outcome was lost" },
+        v => v is null || IsWebhookUrl(v) ? null : $"--webhook must be an absolute https URL (http only on a loopback host) (got '{v}').");
     private static readonly Option<double> UnknownWait = Checked(
         new Option<double>("--unknown-wait") { Description = "With --webhook: seconds to wait for the webhook of a job whose submit outcome is unknown before reporting it (scaled like the rate window by --emulator-time-scale)", DefaultValueFactory = _ => 300 },
         v => v is >= 0 and <= MaxUnknownWaitSeconds ? null : $"--unknown-wait must be 0 to {MaxUnknownWaitSeconds} seconds (7 days) (got {v.ToString(CultureInfo.InvariantCulture)}).");
 
     private const double MaxUnknownWaitSeconds = 7 * 24 * 3600;
+
+    private static string? AtLeastOneProblem(string option, int? value) => value is < 1 ? $"{option} must be at least 1 (got {value})." : null;
+
+    private static string? BudgetProblem(string option, decimal? value) =>
+        value is <= 0 ? $"{option} must be above 0 (USD) (got {value.Value.ToString(CultureInfo.InvariantCulture)})." : null;
     private static readonly Option<string?> Worker = new("--worker") { Description = "This worker's name in the journal (default: machine and process id)" };
 
     private static Command BatchCommand(IAnsiConsole console)
@@ -43,21 +64,6 @@ public static partial class CliApp
             if (!File.Exists(file))
             {
                 return Task.FromResult(Usage(console, $"No jobs file at {file}. Give a JSON-lines file, one job per line."));
-            }
-
-            if (parse.GetValue(Concurrency) < 1 || parse.GetValue(PerMinute) is < 1 || parse.GetValue(AccountTasks) is < 1)
-            {
-                return Task.FromResult(Usage(console, "--concurrency, --per-minute and --account-tasks must be at least 1."));
-            }
-
-            if (parse.GetValue(Budget) is <= 0 || parse.GetValue(DailyBudget) is <= 0)
-            {
-                return Task.FromResult(Usage(console, "--budget and --daily-budget must be above 0 (USD)."));
-            }
-
-            if (parse.GetValue(Webhook) is { } hook && !IsWebhookUrl(hook))
-            {
-                return Task.FromResult(Usage(console, $"--webhook must be an absolute https URL (http only on a loopback host) (got '{hook}')."));
             }
 
             if (parse.GetValue(Webhook) is not null && parse.GetValue(Provider) != ApiProvider.WaveSpeed)

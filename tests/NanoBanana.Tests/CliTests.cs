@@ -68,6 +68,11 @@ public class CliTests
     [InlineData("generate x --faces -1", "--faces must be 0 or more (got -1).")]
     [InlineData("route --references -3", "--references must be 0 or more (got -3).")]
     [InlineData("batch jobs.jsonl --unknown-wait 1e300", "--unknown-wait must be 0 to 604800 seconds (7 days) (got 1E+300).")]
+    [InlineData("batch jobs.jsonl --concurrency 0", "--concurrency must be at least 1 (got 0).")]
+    [InlineData("batch jobs.jsonl --per-minute -5", "--per-minute must be at least 1 (got -5).")]
+    [InlineData("batch jobs.jsonl --account-tasks 0", "--account-tasks must be at least 1 (got 0).")]
+    [InlineData("batch jobs.jsonl --daily-budget -0.5", "--daily-budget must be above 0 (USD) (got -0.5).")]
+    [InlineData("batch jobs.jsonl --webhook ftp://hooks.example.com/nb", "--webhook must be an absolute https URL (http only on a loopback host) (got 'ftp://hooks.example.com/nb').")]
     [InlineData("emulator --time-scale 5000", "--time-scale must be above 0 and at most 1000 (got 5000).")]
     public async Task Out_of_range_option_values_are_usage_errors_naming_the_option_before_anything_runs(string args, string expected)
     {

@@ -246,7 +246,7 @@ public sealed class NanoBananaImageGenerator : IImageGenerator
             ReferenceImages = references,
             Size = size,
             AspectRatio = ratio,
-            OutputFormat = options?.MediaType is "image/jpeg" or "image/jpg" ? OutputFormat.Jpeg : OutputFormat.Png,
+            OutputFormat = Format(options?.MediaType, nameof(options)),
             Base64Output = options?.ResponseFormat is null or ImageGenerationResponseFormat.Data,
             PinnedTier = pinned,
             Priority = Get(props, PriorityKey, ParseEnum<RoutingPriority>, RoutingPriority.Balanced, nameof(options), "Balanced, Quality, Cost or Speed"),
@@ -315,6 +315,15 @@ public sealed class NanoBananaImageGenerator : IImageGenerator
         !string.IsNullOrWhiteSpace(text) && !char.IsAsciiDigit(text.Trim()[0]) && text.Trim()[0] != '-' && Enum.TryParse<TEnum>(text, ignoreCase: true, out var value) && Enum.IsDefined(value)
             ? value
             : throw new FormatException($"'{text}' is not one of {string.Join(", ", Enum.GetNames<TEnum>())}.");
+
+    // The output format a requested media type asks for: PNG or JPEG, what the models produce. Another type is refused
+    // before anything is sent, rather than answered with an image of a type the caller did not ask for.
+    private static OutputFormat Format(string? mediaType, string parameter) => mediaType?.Trim().ToLowerInvariant() switch
+    {
+        null or "" or "image/png" => OutputFormat.Png,
+        "image/jpeg" or "image/jpg" => OutputFormat.Jpeg,
+        _ => throw new ArgumentException($"ImageGenerationOptions.MediaType must be image/png or image/jpeg (the formats the models produce), not '{mediaType}'.", parameter),
+    };
 
     private static string MediaType(OutputFormat format) => format == OutputFormat.Jpeg ? "image/jpeg" : "image/png";
 }

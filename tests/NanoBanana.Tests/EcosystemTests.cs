@@ -310,6 +310,11 @@ public class EcosystemTests
         var inline = generator.ToJob(new ImageGenerationRequest("x", [new DataContent(PngWriter.Gradient(8, 8, (0, 0, 0), (255, 255, 255)), "image/png")]), null);
         Assert.True(Assert.Single(inline.ReferenceImages).IsLocal); // inline bytes become a local image, uploaded before the submit
         Assert.Throws<ArgumentException>(() => generator.ToJob(new ImageGenerationRequest("x"), new ImageGenerationOptions { ModelId = "dall-e-3" }));
+        Assert.Equal(NanoBanana.Protocol.OutputFormat.Jpeg, generator.ToJob(new ImageGenerationRequest("x"), new ImageGenerationOptions { MediaType = "IMAGE/JPEG" }).OutputFormat);
+        Assert.Equal(NanoBanana.Protocol.OutputFormat.Png, generator.ToJob(new ImageGenerationRequest("x"), new ImageGenerationOptions { MediaType = "image/png" }).OutputFormat);
+        var webp = Assert.Throws<ArgumentException>(() => generator.ToJob(new ImageGenerationRequest("x"), new ImageGenerationOptions { MediaType = "image/webp" }));
+        Assert.Contains("MediaType must be image/png or image/jpeg", webp.Message, StringComparison.Ordinal);
+        Assert.Equal(2, emulator.AcceptedSubmits); // the two above; nothing sent for the refused request
     }
 
     [Fact]

@@ -223,7 +223,6 @@ public sealed class NanoBananaImageGenerator : IImageGenerator
             references.Add(content switch
             {
                 UriContent u => new ReferenceImage(u.Uri, kind),
-                DataContent d when d.Uri is { } du && !du.StartsWith("data:", StringComparison.OrdinalIgnoreCase) => new ReferenceImage(new Uri(du), kind),
                 // Inline bytes become a local image: uploaded before the submit (WaveSpeedAI, or a configured uploader).
                 DataContent d => ReferenceImage.FromBytes(d.Data, d.MediaType, kind),
                 _ => throw new NotSupportedException("Original images must be UriContent (an http(s) URL) or DataContent (image bytes)."),

@@ -4,7 +4,7 @@
 # It builds every sample, packs and installs the two dotnet tools (nanobanana, nanobanana-emulator) from a local
 # feed, runs each CLI command with its output piped, talks to a standalone emulator from other processes, sends
 # SIGINT to a running generate and to QuickStart, builds a new console app on the packed library packages with every
-# C# block of the README as pasted (four run, two compiled), feeds TieredBatch bad lines, runs the AspNetCore sample (an image,
+# C# block of the README, docs/ and the packages' READMEs as pasted (four run, seven compiled), feeds TieredBatch bad lines, runs the AspNetCore sample (an image,
 # collected again by id after a caller went away and after a deadline passed) and feeds it a misspelled
 # setting. Ends with "newcomer: N checks, N failed" and exits non-zero when a check failed.
 set -uo pipefail
@@ -158,21 +158,22 @@ check "  ... having accepted 7 jobs (generate, compare x2, batch x3 once, the in
 
 cd - >/dev/null || exit 1
 
-echo "== a new console app on the packages, with every C# block of the README as pasted (run against an emulator, or compiled)"
-for project in src/NanoBanana src/NanoBanana.Emulator src/NanoBanana.Extensions.AI src/NanoBanana.Journal.Sqlite; do
+echo "== a new console app on the packages, with every C# block of the README, docs/ and the packages' READMEs as pasted (four run against an emulator, the rest compiled)"
+for project in src/NanoBanana src/NanoBanana.Emulator src/NanoBanana.Extensions.AI src/NanoBanana.Journal.Sqlite src/NanoBanana.Journal.PostgreSql; do
   check "pack $project" quiet dotnet pack "$project" -nologo -o "$work/feed" -p:Version="$version"
 done
 check "dotnet new console" quiet dotnet new console -o "$work/app" -n app
-check "dotnet add package NanoBanana, .Emulator, .Extensions.AI, .Journal.Sqlite (Hosting and xunit.assert for two blocks)" quiet bash -c "
-  for p in NanoBanana NanoBanana.Emulator NanoBanana.Extensions.AI NanoBanana.Journal.Sqlite; do dotnet add '$work/app' package \$p --version '$version' --no-restore || exit 1; done
-  dotnet add '$work/app' package Microsoft.Extensions.Hosting --version 10.0.14 --no-restore && dotnet add '$work/app' package xunit.assert --version 2.9.3 --no-restore"
+check "dotnet add package NanoBanana and its four packages (ASP.NET Core, xunit.assert and OTLP for some blocks)" quiet bash -c "
+  for p in NanoBanana NanoBanana.Emulator NanoBanana.Extensions.AI NanoBanana.Journal.Sqlite NanoBanana.Journal.PostgreSql; do dotnet add '$work/app' package \$p --version '$version' --no-restore || exit 1; done
+  for p in xunit.assert:2.9.3 OpenTelemetry.Exporter.OpenTelemetryProtocol:1.20.1; do dotnet add '$work/app' package \${p%%:*} --version \${p##*:} --no-restore || exit 1; done
+  sed -i 's|</Project>|  <ItemGroup><FrameworkReference Include=\"Microsoft.AspNetCore.App\" /></ItemGroup>\n</Project>|' '$work/app/app.csproj'"
 # Program.cs runs the README's first usage block, its "start without waiting, resume later" block and its two
 # Microsoft.Extensions.AI blocks, as written there, with only their own using lines (plus a console app's implicit
 # ones); the options are pointed at an in-process emulator and the variables the blocks take as given are declared.
 # Snippet<N>.cs compile the README's two blocks that cannot run here (an edit of placeholder URLs, a web app's builder),
-# the emulator package's README blocks (shown on NuGet) and docs/batch.md's first block. Every C# block of the README
-# must be one of these six, so a new one is checked too once it is given a place here.
-check "the C# blocks (README, the emulator's README, docs/batch.md) are found, and each has its place" python3 - README.md "$work/app" <<'EOF'
+# the emulator package's README blocks (shown on NuGet), docs/batch.md's and docs/telemetry.md's. Every C# block of the
+# README, docs/ and the packages' READMEs must have a place here, so a new one fails the check until it is given one.
+check "every C# block of the README, docs/ and the packages' READMEs is found and has its place" python3 - README.md "$work/app" <<'EOF'
 import re, sys
 readme = open(sys.argv[1], encoding="utf-8").read()
 blocks = re.findall(r"```csharp\n(.*?)```", readme, re.S)
@@ -186,8 +187,7 @@ edit = pick("EditAsync(")
 di = pick("builder.Services.AddNanoBanana")
 meai = pick("AsImageGenerator()", "GenerateImagesAsync")
 meai_di = pick(".AddImageGenerator()", ".UseLogging()")
-placed = [usage, resume, edit, di, meai, meai_di]
-assert all(any(b is p for p in placed) for b in blocks), f"{len(blocks)} C# blocks, {len(placed)} placed"
+as_written = [usage, resume, meai, meai_di]
 usage = usage.replace('new NanoBananaOptions { ApiKey = "sk-..." }', 'emulator.ConfigureClient(new NanoBananaOptions { ApiKey = "sk-..." })')
 def split(*parts):
     lines = "\n".join(parts).split("\n")
@@ -229,7 +229,18 @@ compile_only = [
     (doc_block("src/NanoBanana.Emulator/README.md", ".UseEmulator("), "", "static void EmulatorInAContainer(Microsoft.Extensions.DependencyInjection.IServiceCollection services)"),
     (doc_block("docs/batch.md", "RunBatchAsync("), "",
      "static async Task Batch(NanoBanana.INanoBananaClient client, IEnumerable<NanoBanana.Batch.BatchJob> jobs, IProgress<NanoBanana.Batch.BatchProgress> progress, CancellationToken ct)"),
+    # A web app has these two namespaces among its implicit usings.
+    (doc_block("docs/batch.md", "new BatchWebhookReceiver("), "using Microsoft.AspNetCore.Builder;\nusing Microsoft.AspNetCore.Http;",
+     "static async Task WebhookReceiver(Microsoft.AspNetCore.Builder.WebApplication app, NanoBanana.INanoBananaClient client, string connectionString)"),
+    (doc_block("docs/telemetry.md", "CreateTracerProviderBuilder"), "", "static void Exporting()"),
 ]
+# Every C# block of the README, the docs and the packages' READMEs has its place above.
+import glob
+every = [(path, b) for path in ["README.md"] + sorted(glob.glob("docs/*.md")) + sorted(glob.glob("src/*/README.md"))
+         for b in re.findall(r"```csharp\n(.*?)```", open(path, encoding="utf-8").read(), re.S)]
+placed_all = as_written + [c[0] for c in compile_only]
+unplaced = [f"{path}: {b.splitlines()[0]}" for path, b in every if not any(b == p for p in placed_all)]
+assert not unplaced, "C# blocks the script does not check: " + "; ".join(unplaced)
 for n, (block, given, signature) in enumerate(compile_only):
     heads, lines = split(given, block)
     open(f"{sys.argv[2]}/Snippet{n}.cs", "w", encoding="utf-8").write("\n".join(

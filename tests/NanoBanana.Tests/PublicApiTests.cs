@@ -35,6 +35,27 @@ public class PublicApiTests
             string.Join("\n", added.Select(a => "+ " + a).Concat(removed.Select(r => "- " + r))));
     }
 
+    [Theory]
+    [MemberData(nameof(Packages))]
+    public void Every_public_async_method_takes_a_cancellation_token(string assemblyName)
+    {
+        // The house rule: every async API takes a CancellationToken (and passes it on). DisposeAsync is the one shape
+        // that cannot, by its interface.
+        var async = (from type in Assembly.Load(assemblyName).GetExportedTypes()
+                     from method in type.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly)
+                     where (method.IsPublic || method.IsFamily || method.IsFamilyOrAssembly) && !method.IsSpecialName && IsAsync(method.ReturnType)
+                     where method.Name != nameof(IAsyncDisposable.DisposeAsync)
+                     select (Type: type, Method: method)).ToArray();
+        Assert.NotEmpty(async); // every package has async methods: the check is never vacuous
+        var missing = async.Where(m => !m.Method.GetParameters().Any(p => p.ParameterType == typeof(CancellationToken)))
+            .Select(m => $"{m.Type.FullName}.{m.Method.Name}({string.Join(", ", m.Method.GetParameters().Select(p => p.ParameterType.Name))})").ToArray();
+        Assert.True(missing.Length == 0, "Async methods without a CancellationToken:\n" + string.Join("\n", missing));
+    }
+
+    private static bool IsAsync(Type type) =>
+        type == typeof(Task) || type == typeof(ValueTask) ||
+        (type.IsGenericType && type.GetGenericTypeDefinition() is var d && (d == typeof(Task<>) || d == typeof(ValueTask<>) || d == typeof(IAsyncEnumerable<>)));
+
     internal static string Listing(Assembly assembly)
     {
         var sb = new StringBuilder();

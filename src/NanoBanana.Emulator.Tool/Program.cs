@@ -81,14 +81,6 @@ root.SetAction(async (parse, cancellationToken) =>
         },
         LabelImages = !parse.GetValue(labels),
     };
-    if (options.FaultRate > 0)
-    {
-        foreach (var kind in Enum.GetValues<FaultKind>())
-        {
-            options.RandomFaults.Add(kind);
-        }
-    }
-
     NanoBananaEmulator emulator;
     try
     {

@@ -81,10 +81,10 @@ public sealed class EmulatorOptions
     /// <summary>The host used in poll URLs by <see cref="FaultKind.ForeignPollUrl"/>.</summary>
     public Uri ForeignPollBaseUrl { get; set; } = new("https://foreign.example.invalid/");
 
-    /// <summary>Chance (0..1) that any submit or poll exchange is hit by a random fault from <see cref="RandomFaults"/>.</summary>
+    /// <summary>Chance (0..1) that any submit or poll exchange is hit by a random fault from <see cref="RandomFaults"/> (every kind when that list is empty).</summary>
     public double FaultRate { get; set; }
 
-    /// <summary>The faults drawn when <see cref="FaultRate"/> is above 0.</summary>
+    /// <summary>The faults drawn when <see cref="FaultRate"/> is above 0; empty (the default) draws from every <see cref="FaultKind"/>.</summary>
     public IList<FaultKind> RandomFaults { get; } = [];
 
     /// <summary>Send <c>urls</c> as an array of objects (as some relays do) instead of an object.</summary>

@@ -80,9 +80,11 @@ public sealed partial class NanoBananaEmulator
                 }
             }
 
-            if (_options.FaultRate > 0 && _options.RandomFaults.Count > 0 && _random.NextDouble() < _options.FaultRate)
+            if (_options.FaultRate > 0 && _random.NextDouble() < _options.FaultRate)
             {
-                var candidates = _options.RandomFaults.Where(k => target == FaultTarget.Submit || CanHitPoll(k)).ToArray();
+                // A rate with no kinds chosen draws from every kind: before, it injected nothing, silently.
+                var kinds = _options.RandomFaults.Count > 0 ? _options.RandomFaults : AllFaultKinds;
+                var candidates = kinds.Where(k => target == FaultTarget.Submit || CanHitPoll(k)).ToArray();
                 return candidates.Length == 0 ? null : candidates[_random.Next(candidates.Length)];
             }
 
@@ -131,6 +133,8 @@ public sealed partial class NanoBananaEmulator
 
     private static bool IsPollFault(FaultKind kind) => kind is FaultKind.RateLimited or FaultKind.RateLimitedWithRetryAfter or FaultKind.InternalError
         or FaultKind.Unavailable or FaultKind.DropConnection or FaultKind.MalformedJson or FaultKind.DripBody or FaultKind.OversizedBody or FaultKind.Redirect;
+
+    private static readonly FaultKind[] AllFaultKinds = Enum.GetValues<FaultKind>();
 
     // Faults a poll can draw: the single-exchange ones and the echoed key.
     private static bool CanHitPoll(FaultKind kind) => IsPollFault(kind) || kind == FaultKind.EchoKey;

@@ -67,6 +67,34 @@ public partial class EmulatorAppTests
     }
 
     [Fact]
+    public async Task A_fault_rate_with_no_kinds_chosen_draws_from_every_kind()
+    {
+        // FaultRate alone used to inject nothing, silently: only a filled RandomFaults list did (the tool and the soak
+        // filled it themselves). Every submit below is hit; which kind is the emulator's draw.
+        await using var emulator = await NanoBananaEmulator.StartAsync(new EmulatorOptions
+        {
+            TimeScale = 0.001, FaultRate = 1, Seed = 1, ApiKey = Emu.Key,
+            SlowSubmitDelay = TimeSpan.FromMilliseconds(50), DripDuration = TimeSpan.FromMilliseconds(200), DripInterval = TimeSpan.FromMilliseconds(20),
+        });
+        using var client = Emu.Client(emulator, o => { o.Retry.MaxRetries = 0; o.Deadline = TimeSpan.FromSeconds(5); });
+        for (var i = 0; i < 6; i++)
+        {
+            try
+            {
+                await client.GenerateAsync(new ImageJob("a lamp"));
+            }
+            catch (NanoBananaException)
+            {
+            }
+        }
+
+        var submits = emulator.Requests.Where(r => r.Kind == "submit").ToArray();
+        Assert.NotEmpty(submits);
+        Assert.All(submits, r => Assert.NotNull(r.Fault));
+        Assert.True(submits.Select(r => r.Fault).Distinct().Count() > 1, "more than one kind is drawn");
+    }
+
+    [Fact]
     public async Task Serves_a_client_in_another_process_and_stops_cleanly_on_sigterm()
     {
         // A world unlike the defaults: two modes, executionTime reported in seconds where milliseconds are read.

@@ -95,11 +95,6 @@ public static partial class SoakRunner
                 OversizedBodyBytes = 4_000_000,
                 HugeOutputBytes = 4_000_000,
             };
-            foreach (var kind in Enum.GetValues<FaultKind>())
-            {
-                emulatorOptions.RandomFaults.Add(kind);
-            }
-
             configure?.Invoke(emulatorOptions);
 
             await using var emulator = await NanoBananaEmulator.StartAsync(emulatorOptions);

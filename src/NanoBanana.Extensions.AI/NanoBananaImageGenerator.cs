@@ -212,10 +212,16 @@ public sealed class NanoBananaImageGenerator : IImageGenerator
     {
     }
 
-    /// <summary>Maps a Microsoft.Extensions.AI request and options to an <see cref="ImageJob"/>.</summary>
+    /// <summary>
+    /// Maps a Microsoft.Extensions.AI request and options to an <see cref="ImageJob"/>. When
+    /// <see cref="ImageGenerationOptions.RawRepresentationFactory"/> returns an <see cref="ImageJob"/>, that job is the
+    /// starting point (its deadline, fallback, sync mode, webhook and the rest); what the request and the options say
+    /// is laid over it. Another type from the factory is ignored, as Microsoft.Extensions.AI's own adapters do.
+    /// </summary>
     internal ImageJob ToJob(ImageGenerationRequest request, ImageGenerationOptions? options)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var start = options?.RawRepresentationFactory?.Invoke(this) as ImageJob;
         var references = new List<ReferenceImage>();
         foreach (var content in request.OriginalImages ?? [])
         {
@@ -230,30 +236,32 @@ public sealed class NanoBananaImageGenerator : IImageGenerator
         }
 
         var props = options?.AdditionalProperties;
-        var (size, ratio) = options?.ImageSize is { } px ? Nearest(px, _catalog) : (ImageSize.OneK, AspectRatio.Square);
+        var (size, ratio) = options?.ImageSize is { } px ? Nearest(px, _catalog) : (start?.Size ?? ImageSize.OneK, start?.AspectRatio ?? AspectRatio.Square);
         size = Get(props, SizeKey, ImageSize.Parse, size, nameof(options), "a size such as 0.5K, 1K, 2K or 4K");
         ratio = Get(props, AspectRatioKey, AspectRatio.Parse, ratio, nameof(options), "a ratio such as 1:1 or 16:9");
 
-        ImageTier? pinned = null;
+        var pinned = start?.PinnedTier;
         if (!string.IsNullOrWhiteSpace(options?.ModelId))
         {
             pinned = (_catalog.Find(options.ModelId) ?? throw new ArgumentException($"Unknown model '{options.ModelId}'. Use a tier (NanoBanana, NanoBanana2, NanoBananaPro) or one of: {string.Join(", ", _catalog.Models.Select(m => m.Id))}.", nameof(options))).Tier;
         }
 
-        return new ImageJob(request.Prompt ?? throw new ArgumentException("The request needs a prompt.", nameof(request)))
+        var prompt = request.Prompt ?? start?.Prompt ?? throw new ArgumentException("The request needs a prompt.", nameof(request));
+        return (start ?? new ImageJob(prompt)) with
         {
-            ReferenceImages = references,
+            Prompt = prompt,
+            ReferenceImages = references.Count > 0 || start is null ? references : start.ReferenceImages,
             Size = size,
             AspectRatio = ratio,
-            OutputFormat = Format(options?.MediaType, nameof(options)),
+            OutputFormat = options?.MediaType is null && start is not null ? start.OutputFormat : Format(options?.MediaType, nameof(options)),
             Base64Output = options?.ResponseFormat is null or ImageGenerationResponseFormat.Data,
             PinnedTier = pinned,
-            Priority = Get(props, PriorityKey, ParseEnum<RoutingPriority>, RoutingPriority.Balanced, nameof(options), "Balanced, Quality, Cost or Speed"),
-            TypographyCritical = Get(props, TypographyCriticalKey, bool.Parse, false, nameof(options), Boolean),
-            ComplexComposition = Get(props, ComplexCompositionKey, bool.Parse, false, nameof(options), Boolean),
-            Stylized = Get(props, StylizedKey, bool.Parse, false, nameof(options), Boolean),
-            ImageSearchGrounding = Get(props, ImageSearchGroundingKey, bool.Parse, false, nameof(options), Boolean),
-            MaxCostUsd = Get<decimal?>(props, MaxCostUsdKey, v => decimal.Parse(v, NumberStyles.Number, CultureInfo.InvariantCulture), null, nameof(options), "a price in USD such as 0.05"),
+            Priority = Get(props, PriorityKey, ParseEnum<RoutingPriority>, start?.Priority ?? RoutingPriority.Balanced, nameof(options), "Balanced, Quality, Cost or Speed"),
+            TypographyCritical = Get(props, TypographyCriticalKey, bool.Parse, start?.TypographyCritical ?? false, nameof(options), Boolean),
+            ComplexComposition = Get(props, ComplexCompositionKey, bool.Parse, start?.ComplexComposition ?? false, nameof(options), Boolean),
+            Stylized = Get(props, StylizedKey, bool.Parse, start?.Stylized ?? false, nameof(options), Boolean),
+            ImageSearchGrounding = Get(props, ImageSearchGroundingKey, bool.Parse, start?.ImageSearchGrounding ?? false, nameof(options), Boolean),
+            MaxCostUsd = Get(props, MaxCostUsdKey, v => decimal.Parse(v, NumberStyles.Number, CultureInfo.InvariantCulture), start?.MaxCostUsd, nameof(options), "a price in USD such as 0.05"),
         };
     }
 

@@ -37,6 +37,49 @@ public class ImageGeneratorTests
     }
 
     [Fact]
+    public async Task A_job_from_RawRepresentationFactory_is_the_starting_point_and_the_options_are_laid_over_it()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        var generator = new NanoBananaImageGenerator(client);
+        var face = ReferenceImage.Face("https://img.example/face.png");
+        var start = new ImageJob("unused")
+        {
+            Deadline = TimeSpan.FromMinutes(3), AllowFallback = false, UseSyncMode = true, WebhookUrl = new Uri("https://hooks.example/nb"),
+            MaxCostUsd = 0.2m, Priority = RoutingPriority.Cost, Size = ImageSize.TwoK, OutputFormat = NanoBanana.Protocol.OutputFormat.Jpeg,
+            PinnedTier = ImageTier.NanoBananaPro, ReferenceImages = [face], TypographyCritical = true,
+        };
+
+        // Nothing in the options: the job as given, with the request's prompt.
+        var plain = generator.ToJob(new ImageGenerationRequest("a poster"), new ImageGenerationOptions { RawRepresentationFactory = _ => start });
+        Assert.Equal(start with { Prompt = "a poster", Base64Output = true }, plain);
+
+        // The options win where they speak; the rest stays the job's.
+        var laid = generator.ToJob(
+            new ImageGenerationRequest("a poster"),
+            new ImageGenerationOptions
+            {
+                RawRepresentationFactory = _ => start, ModelId = "NanoBanana2", MediaType = "image/png", ImageSize = new System.Drawing.Size(1024, 1024),
+                AdditionalProperties = new() { [NanoBananaImageGenerator.PriorityKey] = "Quality", [NanoBananaImageGenerator.MaxCostUsdKey] = "0.1" },
+            });
+        Assert.Equal((ImageTier.NanoBanana2, NanoBanana.Protocol.OutputFormat.Png, ImageSize.OneK, RoutingPriority.Quality, 0.1m), (laid.PinnedTier!.Value, laid.OutputFormat, laid.Size, laid.Priority, laid.MaxCostUsd!.Value));
+        Assert.Equal((start.Deadline, start.AllowFallback, start.UseSyncMode, start.WebhookUrl, true), (laid.Deadline, laid.AllowFallback, laid.UseSyncMode, laid.WebhookUrl, laid.TypographyCritical));
+        Assert.Same(face, Assert.Single(laid.ReferenceImages));
+
+        // Another type from the factory (meant for another generator in the pipeline) is ignored.
+        var ignored = generator.ToJob(new ImageGenerationRequest("a poster"), new ImageGenerationOptions { RawRepresentationFactory = _ => "not a job" });
+        Assert.Equal(new ImageJob("a poster") { Base64Output = true, ReferenceImages = ignored.ReferenceImages }, ignored);
+        Assert.Empty(ignored.ReferenceImages);
+
+        // Over HTTP: the job's sync mode reaches the submit, and nothing else was sent.
+        var response = await generator.GenerateAsync(new ImageGenerationRequest("a lamp"), new ImageGenerationOptions { RawRepresentationFactory = _ => new ImageJob("x") { UseSyncMode = true } });
+        Assert.IsType<DataContent>(Assert.Single(response.Contents));
+        var submit = Assert.Single(emulator.Requests, r => r.Kind == "submit");
+        Assert.Contains("\"enable_sync_mode\":true", submit.Body, StringComparison.Ordinal);
+        Assert.Equal(1, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
     public async Task Cancelled_while_three_predictions_wait_every_id_can_be_resumed()
     {
         // Jobs run twice the catalog's longest time, so every first poll (planned inside the catalog's range) sees them running.

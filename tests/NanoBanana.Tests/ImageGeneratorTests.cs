@@ -80,6 +80,28 @@ public class ImageGeneratorTests
     }
 
     [Fact]
+    public async Task An_original_image_given_as_bytes_is_uploaded_then_edited_on_WaveSpeed()
+    {
+        // The README's promise for DataContent originals, end to end: the bytes go up through WaveSpeedAI's upload, and
+        // the edit names the URL it returned, marked as a face.
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator, o => o.Provider = ApiProvider.WaveSpeed);
+        var png = PngWriter.Gradient(16, 16, (0, 0, 0), (255, 255, 255));
+        var face = new DataContent(png, "image/png") { AdditionalProperties = new() { [NanoBananaImageGenerator.ReferenceKindKey] = "face" } };
+
+        var response = await client.AsImageGenerator().GenerateAsync(new ImageGenerationRequest("make it a watercolor", [face]));
+
+        Assert.IsType<DataContent>(Assert.Single(response.Contents));
+        var (token, media) = Assert.Single(emulator.Uploads);
+        Assert.Equal(png, media.Bytes);
+        var submit = Assert.Single(emulator.Requests, r => r.Kind == "submit");
+        Assert.EndsWith("/edit", submit.Path);
+        Assert.Contains($"/media/{token}/", submit.Body);
+        Assert.Equal(1, ((ImageResult)response.RawRepresentation!).Decision!.Requirements.FaceCount);
+        Assert.Equal(1, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
     public async Task Cancelled_while_three_predictions_wait_every_id_can_be_resumed()
     {
         // Jobs run twice the catalog's longest time, so every first poll (planned inside the catalog's range) sees them running.

@@ -375,6 +375,8 @@ public class EcosystemTests
         Assert.Equal("127.0.0.1", outer.GetTagItem("server.address"));
         Assert.Equal("gemini-2.5-flash-image", generate.GetTagItem("nanobanana.model"));
         Assert.StartsWith("generate_content", outer.DisplayName);
+        Assert.Equal("NanoBanana", outer.GetTagItem("gen_ai.request.model")); // the ModelId as pinned; the model that ran is on the child
+        Assert.Equal("nanobanana", outer.GetTagItem("gen_ai.provider.name"));
 
         // Microsoft's logging layer and the SDK's own logs reach the same factory; the key reaches neither.
         var entries = logs.Entries.ToArray();

@@ -102,6 +102,22 @@ public class ImageGeneratorTests
     }
 
     [Fact]
+    public async Task Ten_images_on_an_account_that_runs_three_at_once_all_complete_and_none_is_paid_twice()
+    {
+        // WaveSpeedAI's Bronze level runs 3 tasks at once; the other submits are refused with 429. Before 429s were
+        // retried by default, 3 of 10 images completed and the other 7 were refused by all three models in turn.
+        await using var emulator = await Emu.StartAsync(o => o.AccountLimits = NanoBanana.Batch.AccountLimits.WaveSpeedBronze, timeScale: 0.05);
+        using var client = Emu.Client(emulator, o => o.Provider = ApiProvider.WaveSpeed);
+
+        var response = await client.AsImageGenerator().GenerateAsync(new ImageGenerationRequest("a lamp"), new ImageGenerationOptions { Count = 10 });
+
+        Assert.Equal(10, response.Contents.Count);
+        Assert.Equal(10, emulator.AcceptedSubmits);
+        Assert.Contains(emulator.Requests, r => r.Kind == "submit" && r.StatusCode == 429); // the limit was met
+        Assert.All((ImageResult[])response.RawRepresentation!, r => Assert.Equal(ImageTier.NanoBanana2, r.Model.Tier)); // and waited out, not fled to a pricier model
+    }
+
+    [Fact]
     public async Task Cancelled_while_three_predictions_wait_every_id_can_be_resumed()
     {
         // Jobs run twice the catalog's longest time, so every first poll (planned inside the catalog's range) sees them running.

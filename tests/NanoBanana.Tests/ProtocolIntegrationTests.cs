@@ -473,23 +473,31 @@ public class ProtocolIntegrationTests
     }
 
     [Fact]
-    public async Task A_rate_limited_submit_is_not_retried_unless_configured()
+    public async Task A_rate_limited_submit_is_retried_by_default_and_not_when_turned_off_or_overridden()
     {
+        // A 429 was not accepted, so sending again is safe; by default the submit is retried (with Retry-After as a floor).
         await using var emulator = await Emu.StartAsync();
-        emulator.EnqueueFault(FaultKind.RateLimited, FaultTarget.Submit);
+        emulator.EnqueueFault(FaultKind.RateLimitedWithRetryAfter, FaultTarget.Submit);
         var (client, http) = Protocol(emulator);
         using var _ = http;
-        var ex = await Assert.ThrowsAsync<NanoBananaApiException>(() => client.SubmitAsync(new SubmitRequest { Model = ModelCatalog.Default[ImageTier.NanoBanana2], Prompt = "x" }));
-        Assert.Equal(HttpStatusCode.TooManyRequests, ex.StatusCode);
-        Assert.Equal(1, emulator.Count("submit"));
-        Assert.Equal(0, emulator.AcceptedSubmits);
-
-        emulator.EnqueueFault(FaultKind.RateLimitedWithRetryAfter, FaultTarget.Submit);
-        var (optIn, http2) = Protocol(emulator, o => o.Retry.RetrySubmitOnRateLimit = true);
-        using var __ = http2;
-        var p = await optIn.SubmitAsync(new SubmitRequest { Model = ModelCatalog.Default[ImageTier.NanoBanana2], Prompt = "x" });
+        var p = await client.SubmitAsync(new SubmitRequest { Model = ModelCatalog.Default[ImageTier.NanoBanana2], Prompt = "x" });
         Assert.NotNull(p.Id);
+        Assert.Equal(2, emulator.Count("submit"));
+        Assert.Equal(1, emulator.AcceptedSubmits);
+
+        // Turned off: the first 429 is the answer.
+        emulator.EnqueueFault(FaultKind.RateLimited, FaultTarget.Submit);
+        var (optOut, http2) = Protocol(emulator, o => o.Retry.RetrySubmitOnRateLimit = false);
+        using var __ = http2;
+        var ex = await Assert.ThrowsAsync<NanoBananaApiException>(() => optOut.SubmitAsync(new SubmitRequest { Model = ModelCatalog.Default[ImageTier.NanoBanana2], Prompt = "x" }));
+        Assert.Equal(HttpStatusCode.TooManyRequests, ex.StatusCode);
         Assert.Equal(3, emulator.Count("submit"));
+
+        // Overridden for one submit (what a batch does: it handles its 429s itself).
+        emulator.EnqueueFault(FaultKind.RateLimited, FaultTarget.Submit);
+        ex = await Assert.ThrowsAsync<NanoBananaApiException>(() => client.SubmitAsync(new SubmitRequest { Model = ModelCatalog.Default[ImageTier.NanoBanana2], Prompt = "x", RetryOnRateLimit = false }));
+        Assert.Equal(HttpStatusCode.TooManyRequests, ex.StatusCode);
+        Assert.Equal(4, emulator.Count("submit"));
         Assert.Equal(1, emulator.AcceptedSubmits);
     }
 

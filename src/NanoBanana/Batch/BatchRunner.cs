@@ -442,10 +442,12 @@ internal sealed class BatchRunner : IDisposable
             + " Re-run with ResubmitUnknown to send it, at the risk of paying twice.",
     };
 
-    // The job as a batch sends it: no fallback unless the job asks, and the batch's webhook naming the job.
+    // The job as a batch sends it: no fallback unless the job asks, the batch's webhook naming the job, and a 429 handed
+    // back at once (the batch halves its concurrency and sends the job again later, which a client-side retry would hide).
     private ImageJob ToSend(ImageJob job, string key) => job with
     {
         AllowFallback = job.AllowFallback ?? false,
+        RetrySubmitOnRateLimit = false,
         WebhookUrl = _options.WebhookUrl is { } hook ? BatchWebhookReceiver.ForJob(hook, key) : job.WebhookUrl,
     };
 

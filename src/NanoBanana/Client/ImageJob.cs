@@ -107,6 +107,9 @@ public sealed record ImageJob(string Prompt)
         ToRequirements().Validate();
     }
 
+    /// <summary>Overrides <see cref="RetryOptions.RetrySubmitOnRateLimit"/> for this job's submits (a batch sends false: it handles its 429s itself).</summary>
+    internal bool? RetrySubmitOnRateLimit { get; init; }
+
     internal SubmitRequest ToSubmitRequest(Catalog.ImageModel model, bool syncMode) => new()
     {
         Model = model,
@@ -118,5 +121,6 @@ public sealed record ImageJob(string Prompt)
         SyncMode = syncMode,
         Base64Output = Base64Output,
         WebhookUrl = WebhookUrl,
+        RetryOnRateLimit = RetrySubmitOnRateLimit,
     };
 }

@@ -91,6 +91,11 @@ public class NanoBananaProtocolClient
             message.Options.Set(NanoBananaResilienceHandler.AttemptTimeoutOption, timeout);
         }
 
+        if (request.RetryOnRateLimit is { } retryOnRateLimit)
+        {
+            message.Options.Set(NanoBananaResilienceHandler.RetryOnRateLimitOption, retryOnRateLimit);
+        }
+
         var limit = request.SyncMode && request.Base64Output ? _limits.MaxInlineResponseBytes : _limits.MaxJsonBytes;
         message.Options.Set(NanoBananaResilienceHandler.ResponseLimitOption, limit);
         Authorize(message);

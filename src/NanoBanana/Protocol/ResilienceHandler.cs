@@ -32,6 +32,9 @@ internal sealed class NanoBananaResilienceHandler : DelegatingHandler
     /// </summary>
     public static readonly HttpRequestOptionsKey<bool> RepeatableOption = new("NanoBanana.Repeatable");
 
+    /// <summary>The request option that overrides <see cref="RetryOptions.RetrySubmitOnRateLimit"/> for one submit.</summary>
+    internal static readonly HttpRequestOptionsKey<bool> RetryOnRateLimitOption = new("NanoBanana.RetryOnRateLimit");
+
     /// <summary>The request option through which the handler tells when the request's last attempt was sent.</summary>
     internal static readonly HttpRequestOptionsKey<AttemptClock> AttemptClockOption = new("NanoBanana.AttemptClock");
 
@@ -199,7 +202,8 @@ internal sealed class NanoBananaResilienceHandler : DelegatingHandler
     private bool IsSafeToRetrySubmit(Outcome<HttpResponseMessage> outcome) => outcome switch
     {
         { Exception: HttpRequestException ex } => _options.RetrySubmitWhenNotSent && SurelyNotSent(ex),
-        { Result: { StatusCode: HttpStatusCode.TooManyRequests } } => _options.RetrySubmitOnRateLimit,
+        { Result: { StatusCode: HttpStatusCode.TooManyRequests } r } =>
+            r.RequestMessage?.Options.TryGetValue(RetryOnRateLimitOption, out var retry) == true ? retry : _options.RetrySubmitOnRateLimit,
         _ => false,
     };
 

@@ -30,8 +30,14 @@ public sealed class RetryOptions
     /// <summary>Retry a submit whose connection could not be established (nothing was sent, nothing billed). Default true.</summary>
     public bool RetrySubmitWhenNotSent { get; set; } = true;
 
-    /// <summary>Retry a submit answered 429 (not accepted, not billed). Off by default: opt in.</summary>
-    public bool RetrySubmitOnRateLimit { get; set; }
+    /// <summary>
+    /// Retry a submit answered 429 (not accepted, not billed), after Polly's backoff or the answer's Retry-After, up to
+    /// <see cref="MaxSubmitRetries"/> times, before the job moves to its next model or fails. Default true: a rate limit
+    /// is usually over in seconds, and moving on at once sent the job to a model that is often pricier (Pro is twice Nano
+    /// Banana 2) and behind the same account limit. False moves on at the first 429. A batch always sees its 429s at once
+    /// (it slows itself down and sends the job again later).
+    /// </summary>
+    public bool RetrySubmitOnRateLimit { get; set; } = true;
 
     /// <summary>Retries of a submit in the two safe cases above. Default 3.</summary>
     public int MaxSubmitRetries { get; set; } = 3;

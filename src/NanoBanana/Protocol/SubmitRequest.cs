@@ -35,6 +35,9 @@ public sealed record SubmitRequest
     /// </summary>
     public Uri? WebhookUrl { get; init; }
 
+    /// <summary>Overrides <see cref="RetryOptions.RetrySubmitOnRateLimit"/> for this submit (a batch handles its 429s itself).</summary>
+    internal bool? RetryOnRateLimit { get; init; }
+
     /// <summary>Whether this is an image edit (it has input images).</summary>
     public bool IsEdit => Images.Count > 0;
 

@@ -107,7 +107,6 @@ public static partial class SoakRunner
             options.Retry.SubmitTimeout = TimeSpan.FromSeconds(20 * timeScale);
             options.Retry.SyncSubmitTimeout = TimeSpan.FromSeconds(30 * timeScale);
             options.Retry.AttemptTimeout = TimeSpan.FromSeconds(10 * timeScale);
-            options.Retry.RetrySubmitOnRateLimit = true;
             using var client = new NanoBananaClient(options, null, logs);
 
             // Warm up JIT, connections and the emulator outside the measurement (its outcome does not count).

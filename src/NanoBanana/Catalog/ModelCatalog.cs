@@ -18,6 +18,12 @@ public sealed class ModelCatalog
     /// models answer to.
     /// </exception>
     public ModelCatalog(IEnumerable<ImageModel> models)
+        : this(models, fromConfiguration: false)
+    {
+    }
+
+    // fromConfiguration: built by Create, whose messages name the configuration keys that hold a shared name.
+    private ModelCatalog(IEnumerable<ImageModel> models, bool fromConfiguration)
     {
         ArgumentNullException.ThrowIfNull(models);
         var list = new List<ImageModel>();
@@ -39,9 +45,13 @@ public sealed class ModelCatalog
 
         if (SharedName(list) is { } shared)
         {
-            throw new ArgumentException(
-                $"'{shared.Name}' names both {shared.First.Tier} (its {shared.FirstRole}) and {shared.Second.Tier} (its {shared.SecondRole}); a name may belong to one model only.",
-                nameof(models));
+            throw fromConfiguration
+                ? new ArgumentException(
+                    $"Catalog: '{shared.Name}' names both {Holder(shared.First, shared.FirstRole)} and {Holder(shared.Second, shared.SecondRole)}; " +
+                    "a name may belong to one model only.")
+                : new ArgumentException(
+                    $"'{shared.Name}' names both {shared.First.Tier} (its {shared.FirstRole}) and {shared.Second.Tier} (its {shared.SecondRole}); a name may belong to one model only.",
+                    nameof(models));
         }
 
         Models = list;
@@ -141,14 +151,7 @@ public sealed class ModelCatalog
             throw new ArgumentException("Catalog:Disabled leaves no model; keep at least one of NanoBanana, NanoBanana2, NanoBananaPro.");
         }
 
-        if (SharedName(models) is { } shared)
-        {
-            throw new ArgumentException(
-                $"Catalog: '{shared.Name}' names both {Holder(shared.First, shared.FirstRole)} and {Holder(shared.Second, shared.SecondRole)}; " +
-                "a name may belong to one model only.");
-        }
-
-        return new ModelCatalog(models);
+        return new ModelCatalog(models, fromConfiguration: true);
     }
 
     // Where a model holds a name, as the configuration key that sets it.

@@ -253,7 +253,7 @@ public sealed class NanoBananaImageGenerator : IImageGenerator
             ReferenceImages = references.Count > 0 || start is null ? references : start.ReferenceImages,
             Size = size,
             AspectRatio = ratio,
-            OutputFormat = options?.MediaType is null && start is not null ? start.OutputFormat : Format(options?.MediaType, nameof(options)),
+            OutputFormat = Format(options?.MediaType, start?.OutputFormat ?? OutputFormat.Png, nameof(options)),
             Base64Output = options?.ResponseFormat is null or ImageGenerationResponseFormat.Data,
             PinnedTier = pinned,
             Priority = Get(props, PriorityKey, ParseEnum<RoutingPriority>, start?.Priority ?? RoutingPriority.Balanced, nameof(options), "Balanced, Quality, Cost or Speed"),
@@ -323,11 +323,13 @@ public sealed class NanoBananaImageGenerator : IImageGenerator
             ? value
             : throw new FormatException($"'{text}' is not one of {string.Join(", ", Enum.GetNames<TEnum>())}.");
 
-    // The output format a requested media type asks for: PNG or JPEG, what the models produce. Another type is refused
-    // before anything is sent, rather than answered with an image of a type the caller did not ask for.
-    private static OutputFormat Format(string? mediaType, string parameter) => mediaType?.Trim().ToLowerInvariant() switch
+    // The output format a requested media type asks for: PNG or JPEG, what the models produce; none asked for (null)
+    // keeps `unasked`. Another type is refused before anything is sent, rather than answered with an image of a type the caller
+    // did not ask for.
+    private static OutputFormat Format(string? mediaType, OutputFormat unasked, string parameter) => mediaType?.Trim().ToLowerInvariant() switch
     {
-        null or "" or "image/png" => OutputFormat.Png,
+        null => unasked,
+        "" or "image/png" => OutputFormat.Png,
         "image/jpeg" or "image/jpg" => OutputFormat.Jpeg,
         _ => throw new ArgumentException($"ImageGenerationOptions.MediaType must be image/png or image/jpeg (the formats the models produce), not '{mediaType}'.", parameter),
     };

@@ -40,7 +40,9 @@ public static partial class CliApp
     private static readonly Option<string?> Model = new("--model") { Description = "Model id or tier of the prediction" };
     private static readonly Option<string[]> Tiers = new("--tiers") { Description = "Tiers to compare", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["NanoBanana2", "NanoBananaPro"] };
     private static readonly Option<bool> JsonOutput = new("--json") { Description = "Write one JSON object (or array) to stdout for scripts, errors included, instead of text" };
-    private static readonly Option<int> EmulatorPort = new("--port") { Description = "Port on 127.0.0.1 (0: a free one)", DefaultValueFactory = _ => 5080 };
+    private static readonly Option<int> EmulatorPort = Checked(
+        new Option<int>("--port") { Description = "Port on 127.0.0.1 (0: a free one)", DefaultValueFactory = _ => 5080 },
+        v => v is < 0 or > 65535 ? $"--port must be 0-65535 (got {v})." : null);
     private static readonly Option<double> StandaloneTimeScale = Checked(
         new Option<double>("--time-scale") { Description = "Latency scale: 1 is real time, 0.1 makes a 4-8 s job take 0.4-0.8 s", DefaultValueFactory = _ => 0.1 },
         v => TimeScaleProblem("--time-scale", v));
@@ -344,11 +346,6 @@ public static partial class CliApp
     {
         var scale = parse.GetValue(StandaloneTimeScale);
         var port = parse.GetValue(EmulatorPort);
-        if (port is < 0 or > 65535)
-        {
-            return Usage(console, $"--port must be 0-65535 (got {port}).");
-        }
-
         await using var emulator = await NanoBananaEmulator.StartAsync(new EmulatorOptions { Port = port, TimeScale = scale }, ct);
         console.WriteLine($"Emulator listening at {emulator.ApiBaseUrl} (time scale {scale.ToString(CultureInfo.InvariantCulture)}; any non-empty key is accepted).");
         // With --base-url the client polls at real time unless told this emulator's time scale: the suggested command

@@ -74,6 +74,7 @@ public class CliTests
     [InlineData("batch jobs.jsonl --daily-budget -0.5", "--daily-budget must be above 0 (USD) (got -0.5).")]
     [InlineData("batch jobs.jsonl --webhook ftp://hooks.example.com/nb", "--webhook must be an absolute https URL (http only on a loopback host) (got 'ftp://hooks.example.com/nb').")]
     [InlineData("emulator --time-scale 5000", "--time-scale must be above 0 and at most 1000 (got 5000).")]
+    [InlineData("emulator --port 70000", "--port must be 0-65535 (got 70000).")]
     public async Task Out_of_range_option_values_are_usage_errors_naming_the_option_before_anything_runs(string args, string expected)
     {
         // Before: a stack trace (models), .NET's "Invalid URI", "timeScale ('0') must be greater than '0'", an

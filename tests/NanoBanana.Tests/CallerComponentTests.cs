@@ -165,63 +165,40 @@ public class CallerComponentTests
         Assert.Equal(1, emulator.AcceptedSubmits);
     }
 
-    [Fact]
-    public async Task A_metrics_listener_that_throws_right_after_acceptance_leaves_the_id()
+    [Theory]
+    [InlineData("nanobanana.jobs.started")] // right after the submit was accepted
+    [InlineData("nanobanana.job.estimated_cost")] // the same moment, a histogram
+    [InlineData("nanobanana.polls")]
+    [InlineData("nanobanana.jobs.completed")]
+    [InlineData("nanobanana.job.duration")]
+    public async Task A_metrics_listener_that_throws_costs_the_measurement_not_the_job(string instrument)
     {
-        await using var emulator = await Emu.StartAsync();
+        await using var emulator = await Emu.StartAsync(timeScale: 0.05); // a job of 0.2-0.4 s, so it is polled
         using var client = Emu.Client(emulator);
-        using var listener = ThrowingListener("nanobanana.jobs.started");
+        using var listener = ThrowingListener(instrument);
 
         InThisTest.Value = true;
-        var ex = await Assert.ThrowsAsync<NanoBananaException>(() => client.GenerateAsync(new ImageJob("a lamp")));
+        var result = await client.GenerateAsync(new ImageJob("a lamp"));
         InThisTest.Value = false;
 
-        Assert.Equal(emulator.Jobs.Single().Id, ex.PredictionId);
-        Assert.IsType<InvalidOperationException>(ex.InnerException);
+        Assert.NotEmpty(await result.Images[0].GetBytesAsync());
         Assert.Equal(1, emulator.AcceptedSubmits);
+        Assert.True(listener.Thrown > 0, $"the listener never threw on {instrument}");
     }
 
     [Fact]
-    public async Task A_tracing_listener_that_throws_on_a_poll_span_leaves_the_id()
-    {
-        await using var emulator = await Emu.StartAsync(timeScale: 0.05); // a job of 0.2-0.4 s, so the submit's answer does not already report it done
-        using var client = Emu.Client(emulator);
-        using var listener = new System.Diagnostics.ActivityListener
-        {
-            ShouldListenTo = s => s.Name == NanoBanana.Diagnostics.NanoBananaTelemetry.Name,
-            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllData,
-            ActivityStarted = a =>
-            {
-                if (InThisTest.Value && a.OperationName == "nanobanana.poll")
-                {
-                    throw new InvalidOperationException("a bug in a tracing listener");
-                }
-            },
-        };
-        System.Diagnostics.ActivitySource.AddActivityListener(listener);
-
-        InThisTest.Value = true;
-        var ex = await Assert.ThrowsAsync<NanoBananaException>(() => client.GenerateAsync(new ImageJob("a lamp")));
-        InThisTest.Value = false;
-
-        Assert.Equal(emulator.Jobs.Single().Id, ex.PredictionId);
-        Assert.IsType<InvalidOperationException>(ex.InnerException);
-    }
-
-    [Fact]
-    public async Task A_metrics_listener_that_throws_on_completion_leaves_the_id_in_a_resume_and_in_a_batch()
+    public async Task A_metrics_listener_that_throws_on_completion_costs_nothing_in_a_resume_or_a_batch()
     {
         await using var emulator = await Emu.StartAsync();
         using var client = Emu.Client(emulator);
         using var listener = ThrowingListener("nanobanana.jobs.completed");
 
-        // A resume: the id comes back in the exception.
         var accepted = await client.StartGenerationAsync(new ImageJob("a lamp"));
         InThisTest.Value = true;
-        var ex = await Assert.ThrowsAsync<NanoBananaException>(() => client.ResumeAsync(accepted.Id, accepted.Model.Id));
-        Assert.Equal(accepted.Id, ex.PredictionId);
+        var resumed = await client.ResumeAsync(accepted.Id, accepted.Model.Id);
+        Assert.Equal(accepted.Id, resumed.PredictionId);
+        Assert.NotEmpty(await resumed.Images[0].GetBytesAsync());
 
-        // A batch: the job stays Pending with its id, and the journal keeps it Accepted for a re-run.
         var journal = new InMemoryPredictionJournal();
         var results = new List<BatchItemResult>();
         await foreach (var r in client.RunBatchAsync([new BatchJob("k", new ImageJob("a mug"))], new BatchOptions { Journal = journal }))
@@ -230,35 +207,127 @@ public class CallerComponentTests
         }
 
         InThisTest.Value = false;
-        var result = Assert.Single(results);
-        Assert.Equal(BatchOutcome.Pending, result.Outcome);
-        Assert.Equal(emulator.Jobs.Single(j => j.Id != accepted.Id).Id, result.PredictionId); // the jobs are not kept in order
-        Assert.Equal(JournalState.Accepted, Assert.Single(await journal.ReadAsync()).State);
+        Assert.Equal(BatchOutcome.Completed, Assert.Single(results).Outcome);
+        Assert.Equal(JournalState.Completed, Assert.Single(await journal.ReadAsync()).State);
+        Assert.Equal(2, emulator.AcceptedSubmits);
+        Assert.True(listener.Thrown >= 2, "the listener must have thrown on both completions");
     }
 
-    // A metrics listener that throws on one of the SDK's counters, only inside this test's own flow (other tests share
-    // the meter).
-    private static System.Diagnostics.Metrics.MeterListener ThrowingListener(string instrumentName)
+    // A tracing listener that throws when one of the SDK's spans starts or stops. ActivitySource calls listeners on the
+    // SDK's own thread; before spans were guarded, one that threw as nanobanana.submit stopped (after the submit was
+    // accepted) ended the call without the prediction id of a paid job.
+    [Theory]
+    [InlineData("nanobanana.route", "start")]
+    [InlineData("nanobanana.route", "stop")]
+    [InlineData("nanobanana.submit", "start")]
+    [InlineData("nanobanana.submit", "stop")]
+    [InlineData("nanobanana.poll", "start")]
+    [InlineData("nanobanana.poll", "stop")]
+    [InlineData("nanobanana.download", "start")]
+    [InlineData("nanobanana.download", "stop")]
+    [InlineData("nanobanana.generate", "start")]
+    [InlineData("nanobanana.generate", "stop")]
+    public async Task A_tracing_listener_that_throws_costs_the_span_not_the_job(string span, string when)
     {
-        var listener = new System.Diagnostics.Metrics.MeterListener
+        await using var emulator = await Emu.StartAsync(timeScale: 0.05);
+        using var client = Emu.Client(emulator);
+        var thrown = 0;
+        var stopped = new List<System.Diagnostics.Activity>();
+        void Throw(System.Diagnostics.Activity a, string moment)
         {
-            InstrumentPublished = (instrument, l) =>
+            if (InThisTest.Value && a.OperationName == span && moment == when)
             {
-                if (instrument.Meter.Name == NanoBanana.Diagnostics.NanoBananaTelemetry.Name && instrument.Name == instrumentName)
+                Interlocked.Increment(ref thrown);
+                throw new InvalidOperationException("a bug in a tracing listener");
+            }
+        }
+
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = s => s.Name == NanoBanana.Diagnostics.NanoBananaTelemetry.Name,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) =>
+                InThisTest.Value ? System.Diagnostics.ActivitySamplingResult.AllData : System.Diagnostics.ActivitySamplingResult.None,
+            ActivityStarted = a => Throw(a, "start"),
+            ActivityStopped = a =>
+            {
+                if (InThisTest.Value)
                 {
-                    l.EnableMeasurementEvents(instrument);
+                    lock (stopped)
+                    {
+                        stopped.Add(a);
+                    }
                 }
+
+                Throw(a, "stop");
             },
         };
-        listener.SetMeasurementEventCallback<long>((_, _, _, _) =>
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+
+        InThisTest.Value = true;
+        var result = await client.GenerateAsync(new ImageJob("a lamp"));
+        var bytes = await result.Images[0].GetBytesAsync(); // the download span
+        InThisTest.Value = false;
+
+        Assert.NotEmpty(bytes);
+        Assert.Equal(1, emulator.AcceptedSubmits);
+        Assert.True(thrown > 0, $"the listener never threw as {span} {when}ed");
+
+        // A failed start or stop does not leave its span current: the polls that follow are the generate span's children,
+        // not the failed one's (the runtime makes a span current before its start listeners run, and puts the previous one
+        // back only after its stop listeners ran).
+        if (span is not ("nanobanana.generate" or "nanobanana.poll" or "nanobanana.download"))
+        {
+            System.Diagnostics.Activity[] spans;
+            lock (stopped)
+            {
+                spans = [.. stopped];
+            }
+
+            var generate = Assert.Single(spans, s => s.OperationName == "nanobanana.generate");
+            var polls = spans.Where(s => s.OperationName == "nanobanana.poll").ToList();
+            Assert.NotEmpty(polls);
+            Assert.All(polls, s => Assert.Equal(generate.SpanId, s.ParentSpanId));
+        }
+    }
+
+    // A metrics listener that throws on one of the SDK's instruments, only inside this test's own flow (other tests share
+    // the meter), and counts how often it did.
+    private static ThrowingMeterListener ThrowingListener(string instrumentName) => new(instrumentName);
+
+    private sealed class ThrowingMeterListener : IDisposable
+    {
+        private readonly System.Diagnostics.Metrics.MeterListener _listener;
+        private int _thrown;
+
+        public ThrowingMeterListener(string instrumentName)
+        {
+            _listener = new System.Diagnostics.Metrics.MeterListener
+            {
+                InstrumentPublished = (instrument, l) =>
+                {
+                    if (instrument.Meter.Name == NanoBanana.Diagnostics.NanoBananaTelemetry.Name && instrument.Name == instrumentName)
+                    {
+                        l.EnableMeasurementEvents(instrument);
+                    }
+                },
+            };
+            _listener.SetMeasurementEventCallback<long>((_, _, _, _) => Throw());
+            _listener.SetMeasurementEventCallback<double>((_, _, _, _) => Throw());
+            _listener.Start();
+        }
+
+        public int Thrown => Volatile.Read(ref _thrown);
+
+        public void Dispose() => _listener.Dispose();
+
+        private void Throw()
         {
             if (InThisTest.Value)
             {
+                Interlocked.Increment(ref _thrown);
                 throw new InvalidOperationException("a bug in a metrics listener");
             }
-        });
-        listener.Start();
-        return listener;
+        }
     }
 
     private static readonly AsyncLocal<bool> InThisTest = new();

@@ -109,7 +109,8 @@ internal sealed class AttemptLoop
         var model = _candidates[index] = _host.CurrentModel(_candidates[index]);
         WarnIfRetired(model);
         var start = time.GetTimestamp();
-        using var activity = NanoBananaTelemetry.ActivitySource.StartActivity("nanobanana.submit", ActivityKind.Client);
+        using var span = GuardedSpan.Start("nanobanana.submit", ActivityKind.Client);
+        var activity = span.Activity;
         activity?.SetTag(NanoBananaTelemetry.TagModel, model.Id);
         activity?.SetTag(NanoBananaTelemetry.TagTier, model.Tier.ToString());
         try

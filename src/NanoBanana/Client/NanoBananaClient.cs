@@ -159,7 +159,8 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable, IA
     {
         ArgumentNullException.ThrowIfNull(job);
         job.Validate();
-        using var activity = NanoBananaTelemetry.ActivitySource.StartActivity("nanobanana.route");
+        using var span = GuardedSpan.Start("nanobanana.route");
+        var activity = span.Activity;
         var decision = Policy.Route(job.ToRequirements());
         activity?.SetTag(NanoBananaTelemetry.TagModel, decision.Model.Id);
         activity?.SetTag(NanoBananaTelemetry.TagTier, decision.Model.Tier.ToString());
@@ -176,7 +177,8 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable, IA
     public virtual async Task<ImageResult> GenerateAsync(ImageJob job, IProgress<GenerationProgress>? progress, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        using var activity = NanoBananaTelemetry.ActivitySource.StartActivity("nanobanana.generate");
+        using var span = GuardedSpan.Start("nanobanana.generate");
+        var activity = span.Activity;
         try
         {
             var result = await GenerateCoreAsync(job, progress, activity, cancellationToken).ConfigureAwait(false);
@@ -295,7 +297,8 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable, IA
                     continue;
                 }
 
-                using var activity = NanoBananaTelemetry.ActivitySource.StartActivity("nanobanana.upload", ActivityKind.Client);
+                using var span = GuardedSpan.Start("nanobanana.upload", ActivityKind.Client);
+                var activity = span.Activity;
                 var url = await uploader.UploadAsync(image, linked.Token).ConfigureAwait(false);
                 if (url is null || !url.IsAbsoluteUri || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp))
                 {

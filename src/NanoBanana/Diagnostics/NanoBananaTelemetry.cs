@@ -18,14 +18,14 @@ public static class NanoBananaTelemetry
     /// <summary>The meter.</summary>
     internal static Meter Meter { get; } = new(Name, typeof(NanoBananaTelemetry).Assembly.GetName().Version?.ToString());
 
-    internal static readonly Counter<long> JobsStarted = Meter.CreateCounter<long>("nanobanana.jobs.started", "{job}", "Jobs submitted and accepted.");
-    internal static readonly Counter<long> JobsCompleted = Meter.CreateCounter<long>("nanobanana.jobs.completed", "{job}", "Jobs that completed with outputs.");
-    internal static readonly Counter<long> JobsFailed = Meter.CreateCounter<long>("nanobanana.jobs.failed", "{job}", "Jobs that ended failed, timed out or could not be submitted.");
-    internal static readonly Counter<long> Polls = Meter.CreateCounter<long>("nanobanana.polls", "{request}", "Poll requests sent.");
-    internal static readonly Counter<long> Fallbacks = Meter.CreateCounter<long>("nanobanana.fallbacks", "{attempt}", "Attempts moved to a fallback model.");
-    internal static readonly Histogram<double> Latency = Meter.CreateHistogram<double>("nanobanana.job.duration", "s", "Submit-to-result time per model.");
-    internal static readonly Counter<long> TransportEvents = Meter.CreateCounter<long>("nanobanana.transport.events", "{event}", "Polly resilience events of single HTTP exchanges (retries, timeouts).");
-    internal static readonly Histogram<double> EstimatedCost = Meter.CreateHistogram<double>("nanobanana.job.estimated_cost", "USD", "Estimated cost per accepted job.");
+    internal static readonly GuardedCounter JobsStarted = new(Meter.CreateCounter<long>("nanobanana.jobs.started", "{job}", "Jobs submitted and accepted."));
+    internal static readonly GuardedCounter JobsCompleted = new(Meter.CreateCounter<long>("nanobanana.jobs.completed", "{job}", "Jobs that completed with outputs."));
+    internal static readonly GuardedCounter JobsFailed = new(Meter.CreateCounter<long>("nanobanana.jobs.failed", "{job}", "Jobs that ended failed, timed out or could not be submitted."));
+    internal static readonly GuardedCounter Polls = new(Meter.CreateCounter<long>("nanobanana.polls", "{request}", "Poll requests sent."));
+    internal static readonly GuardedCounter Fallbacks = new(Meter.CreateCounter<long>("nanobanana.fallbacks", "{attempt}", "Attempts moved to a fallback model."));
+    internal static readonly GuardedHistogram Latency = new(Meter.CreateHistogram<double>("nanobanana.job.duration", "s", "Submit-to-result time per model."));
+    internal static readonly GuardedCounter TransportEvents = new(Meter.CreateCounter<long>("nanobanana.transport.events", "{event}", "Polly resilience events of single HTTP exchanges (retries, timeouts)."));
+    internal static readonly GuardedHistogram EstimatedCost = new(Meter.CreateHistogram<double>("nanobanana.job.estimated_cost", "USD", "Estimated cost per accepted job."));
 
     /// <summary>Marks a span failed: error status, <c>error.type</c>, and an <c>exception</c> event (texts already redacted).</summary>
     internal static void RecordFailure(Activity activity, Exception exception)

@@ -36,7 +36,8 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
     /// <summary>Sends one poll and updates the state.</summary>
     public async Task<Prediction> PollOnceAsync(PollState state, CancellationToken cancellationToken)
     {
-        using var activity = NanoBananaTelemetry.ActivitySource.StartActivity("nanobanana.poll", ActivityKind.Client);
+        using var span = GuardedSpan.Start("nanobanana.poll", ActivityKind.Client);
+        var activity = span.Activity;
         activity?.SetTag(NanoBananaTelemetry.TagPrediction, state.LogId); // the tag rule (SafeText.Value), worked out once per wait
         activity?.SetTag(NanoBananaTelemetry.TagModel, state.Model.Id);
         NanoBananaTelemetry.Polls.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, state.Model.Id));

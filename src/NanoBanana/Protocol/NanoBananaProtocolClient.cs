@@ -455,7 +455,8 @@ public class NanoBananaProtocolClient
             return decoded.MediaType;
         }
 
-        using var activity = Diagnostics.NanoBananaTelemetry.ActivitySource.StartActivity("nanobanana.download", System.Diagnostics.ActivityKind.Client);
+        using var span = Diagnostics.GuardedSpan.Start("nanobanana.download", System.Diagnostics.ActivityKind.Client);
+        var activity = span.Activity;
         activity?.SetTag("url.path", Diagnostics.SafeText.Value(uri.AbsolutePath));
         activity?.SetTag(Diagnostics.NanoBananaTelemetry.TagPrediction, Diagnostics.SafeText.Value(predictionId));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

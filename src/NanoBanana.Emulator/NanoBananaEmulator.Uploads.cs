@@ -59,7 +59,8 @@ public sealed partial class NanoBananaEmulator
         }
 
         var bytes = new byte[file.Length];
-        await using (var stream = file.OpenReadStream())
+        var stream = file.OpenReadStream();
+        await using (stream.ConfigureAwait(false))
         {
             await stream.ReadExactlyAsync(bytes, ctx.RequestAborted).ConfigureAwait(false);
         }

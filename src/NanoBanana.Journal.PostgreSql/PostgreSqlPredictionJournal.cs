@@ -88,10 +88,13 @@ public sealed class PostgreSqlPredictionJournal : PredictionJournalBase, IShared
     /// <inheritdoc/>
     public override async ValueTask<(JournalClaim Claim, JournalEntry? Entry)> ClaimAsync(string key, string workerId, TimeSpan lease, CancellationToken cancellationToken = default)
     {
-        await using var connection = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connectionScope = connection.ConfigureAwait(false);
+        var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var txScope = tx.ConfigureAwait(false);
         JournalEntry? current;
-        await using (var select = Command(connection, tx, "SELECT * FROM nb_journal WHERE batch = @batch AND key = @key FOR UPDATE SKIP LOCKED"))
+        var select = Command(connection, tx, "SELECT * FROM nb_journal WHERE batch = @batch AND key = @key FOR UPDATE SKIP LOCKED");
+        await using (select.ConfigureAwait(false))
         {
             select.Parameters.AddWithValue("key", key);
             current = await ReadOneAsync(select, cancellationToken).ConfigureAwait(false);
@@ -101,10 +104,11 @@ public sealed class PostgreSqlPredictionJournal : PredictionJournalBase, IShared
         {
             // New, or locked by another worker's transaction right now.
             var fresh = JournalRules.Claim(null, key, workerId, lease, _time.GetUtcNow()).Write!;
-            await using var insert = Command(connection, tx, """
+            var insert = Command(connection, tx, """
                 INSERT INTO nb_journal (batch, key, state, worker, lease_until) VALUES (@batch, @key, @state, @worker, @lease)
                 ON CONFLICT (batch, key) DO NOTHING
                 """);
+            await using var insertScope = insert.ConfigureAwait(false);
             insert.Parameters.AddWithValue("key", key);
             insert.Parameters.AddWithValue("state", (int)fresh.State);
             insert.Parameters.AddWithValue("worker", workerId);
@@ -127,24 +131,29 @@ public sealed class PostgreSqlPredictionJournal : PredictionJournalBase, IShared
     /// <inheritdoc/>
     public override async ValueTask<bool> BeginSubmitAsync(string key, string workerId, decimal reserveUsd, decimal? batchCapUsd, decimal? dailyCapUsd, DateOnly day, CancellationToken cancellationToken = default)
     {
-        await using var connection = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using (var lockCommand = Command(connection, tx, "SELECT pg_advisory_xact_lock(@lock)"))
+        var connection = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connectionScope = connection.ConfigureAwait(false);
+        var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var txScope = tx.ConfigureAwait(false);
+        var lockCommand = Command(connection, tx, "SELECT pg_advisory_xact_lock(@lock)");
+        await using (lockCommand.ConfigureAwait(false))
         {
             lockCommand.Parameters.AddWithValue("lock", BudgetLock);
             await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
         decimal batch, daily;
-        await using (var sums = Command(connection, tx, """
+        var sums = Command(connection, tx, """
             SELECT COALESCE(SUM(charge_usd) FILTER (WHERE batch = @batch AND key <> @key), 0),
                    COALESCE(SUM(charge_usd) FILTER (WHERE day = @day AND NOT (batch = @batch AND key = @key)), 0)
             FROM nb_journal
-            """))
+            """);
+        await using (sums.ConfigureAwait(false))
         {
             sums.Parameters.AddWithValue("key", key);
             sums.Parameters.AddWithValue("day", day);
-            await using var reader = await sums.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var reader = await sums.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using var readerScope = reader.ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             (batch, daily) = (reader.GetDecimal(0), reader.GetDecimal(1));
         }
@@ -163,8 +172,10 @@ public sealed class PostgreSqlPredictionJournal : PredictionJournalBase, IShared
     /// <inheritdoc/>
     public override async ValueTask RenewLeasesAsync(string workerId, TimeSpan lease, CancellationToken cancellationToken = default)
     {
-        await using var connection = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, null, "UPDATE nb_journal SET lease_until = @until, updated = now() WHERE batch = @batch AND worker = @worker AND state IN (0, 1, 2)");
+        var connection = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connectionScope = connection.ConfigureAwait(false);
+        var command = Command(connection, null, "UPDATE nb_journal SET lease_until = @until, updated = now() WHERE batch = @batch AND worker = @worker AND state IN (0, 1, 2)");
+        await using var commandScope = command.ConfigureAwait(false);
         command.Parameters.AddWithValue("until", _time.GetUtcNow() + lease);
         command.Parameters.AddWithValue("worker", workerId);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -173,9 +184,12 @@ public sealed class PostgreSqlPredictionJournal : PredictionJournalBase, IShared
     /// <inheritdoc/>
     public override async ValueTask<IReadOnlyList<JournalEntry>> ReadAsync(CancellationToken cancellationToken = default)
     {
-        await using var connection = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, null, "SELECT * FROM nb_journal WHERE batch = @batch ORDER BY key");
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connectionScope = connection.ConfigureAwait(false);
+        var command = Command(connection, null, "SELECT * FROM nb_journal WHERE batch = @batch ORDER BY key");
+        await using var commandScope = command.ConfigureAwait(false);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var readerScope = reader.ConfigureAwait(false);
         var entries = new List<JournalEntry>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -190,9 +204,12 @@ public sealed class PostgreSqlPredictionJournal : PredictionJournalBase, IShared
     {
         ArgumentNullException.ThrowIfNull(limits);
         var now = _time.GetUtcNow();
-        await using var connection = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using (var lockCommand = Command(connection, tx, "SELECT pg_advisory_xact_lock(@lock)"))
+        var connection = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connectionScope = connection.ConfigureAwait(false);
+        var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var txScope = tx.ConfigureAwait(false);
+        var lockCommand = Command(connection, tx, "SELECT pg_advisory_xact_lock(@lock)");
+        await using (lockCommand.ConfigureAwait(false))
         {
             lockCommand.Parameters.AddWithValue("lock", AccountGateLock);
             await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -202,7 +219,8 @@ public sealed class PostgreSqlPredictionJournal : PredictionJournalBase, IShared
         // counts in the rate window until then, but on the wire (for concurrency) only for a window from its start: a
         // live worker's submit is in flight as its journal row (Submitting, under a live lease) from a moment after the
         // ticket, and a killed worker's should not hold a slot for ten windows after its lease has run out.
-        await using (var prune = Command(connection, tx, "DELETE FROM nb_submit_window WHERE ended < @windowStart OR (ended IS NULL AND started < @stale)"))
+        var prune = Command(connection, tx, "DELETE FROM nb_submit_window WHERE ended < @windowStart OR (ended IS NULL AND started < @stale)");
+        await using (prune.ConfigureAwait(false))
         {
             prune.Parameters.AddWithValue("windowStart", now - limits.Window);
             prune.Parameters.AddWithValue("stale", now - (10 * limits.Window));
@@ -211,16 +229,18 @@ public sealed class PostgreSqlPredictionJournal : PredictionJournalBase, IShared
 
         long counted, open, inFlight;
         DateTimeOffset? oldestEnd;
-        await using (var counts = Command(connection, tx, """
+        var counts = Command(connection, tx, """
             SELECT (SELECT COUNT(*) FROM nb_submit_window),
                    (SELECT COUNT(*) FROM nb_submit_window WHERE ended IS NULL AND started >= @windowStart),
                    (SELECT MIN(ended) FROM nb_submit_window),
                    (SELECT COUNT(*) FROM nb_journal WHERE state IN (1, 2) AND lease_until > @now)
-            """))
+            """);
+        await using (counts.ConfigureAwait(false))
         {
             counts.Parameters.AddWithValue("now", now);
             counts.Parameters.AddWithValue("windowStart", now - limits.Window);
-            await using var reader = await counts.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var reader = await counts.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using var readerScope = reader.ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             counted = reader.GetInt64(0);
             open = reader.GetInt64(1);
@@ -235,7 +255,8 @@ public sealed class PostgreSqlPredictionJournal : PredictionJournalBase, IShared
         }
 
         long ticket;
-        await using (var insert = Command(connection, tx, "INSERT INTO nb_submit_window (worker, started) VALUES (@worker, @now) RETURNING ticket"))
+        var insert = Command(connection, tx, "INSERT INTO nb_submit_window (worker, started) VALUES (@worker, @now) RETURNING ticket");
+        await using (insert.ConfigureAwait(false))
         {
             insert.Parameters.AddWithValue("worker", workerId);
             insert.Parameters.AddWithValue("now", now);
@@ -249,8 +270,10 @@ public sealed class PostgreSqlPredictionJournal : PredictionJournalBase, IShared
     /// <inheritdoc/>
     public async ValueTask LeaveSubmitAsync(long ticket, CancellationToken cancellationToken = default)
     {
-        await using var connection = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, null, "UPDATE nb_submit_window SET ended = @now WHERE ticket = @ticket");
+        var connection = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connectionScope = connection.ConfigureAwait(false);
+        var command = Command(connection, null, "UPDATE nb_submit_window SET ended = @now WHERE ticket = @ticket");
+        await using var commandScope = command.ConfigureAwait(false);
         command.Parameters.AddWithValue("now", _time.GetUtcNow());
         command.Parameters.AddWithValue("ticket", ticket);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -265,8 +288,10 @@ public sealed class PostgreSqlPredictionJournal : PredictionJournalBase, IShared
     /// <inheritdoc/>
     protected override async ValueTask UpdateAsync(string key, Func<JournalEntry, JournalEntry> change, CancellationToken cancellationToken)
     {
-        await using var connection = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connectionScope = connection.ConfigureAwait(false);
+        var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var txScope = tx.ConfigureAwait(false);
         var current = await RequiredAsync(connection, tx, key, cancellationToken).ConfigureAwait(false);
         await WriteAsync(connection, tx, change(current), cancellationToken).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -274,7 +299,8 @@ public sealed class PostgreSqlPredictionJournal : PredictionJournalBase, IShared
 
     private async Task<JournalEntry> RequiredAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string key, CancellationToken cancellationToken)
     {
-        await using var select = Command(connection, tx, "SELECT * FROM nb_journal WHERE batch = @batch AND key = @key FOR UPDATE");
+        var select = Command(connection, tx, "SELECT * FROM nb_journal WHERE batch = @batch AND key = @key FOR UPDATE");
+        await using var selectScope = select.ConfigureAwait(false);
         select.Parameters.AddWithValue("key", key);
         return await ReadOneAsync(select, cancellationToken).ConfigureAwait(false)
             ?? throw NotClaimed(key);
@@ -282,18 +308,20 @@ public sealed class PostgreSqlPredictionJournal : PredictionJournalBase, IShared
 
     private static async Task<JournalEntry?> ReadOneAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var readerScope = reader.ConfigureAwait(false);
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? Map(reader) : null;
     }
 
     private async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction tx, JournalEntry e, CancellationToken cancellationToken)
     {
-        await using var command = Command(connection, tx, """
+        var command = Command(connection, tx, """
             UPDATE nb_journal SET state = @state, worker = @worker, lease_until = @lease, prediction_id = @prediction,
                 prediction_id_exact = @exact, model_id = @model,
                 charge_usd = @charge, day = @day, output_path = @output, error = @error, updated = now()
             WHERE batch = @batch AND key = @key
             """);
+        await using var commandScope = command.ConfigureAwait(false);
         command.Parameters.AddWithValue("key", e.Key);
         command.Parameters.AddWithValue("state", (int)e.State);
         command.Parameters.AddWithValue("worker", (object?)e.WorkerId ?? DBNull.Value);

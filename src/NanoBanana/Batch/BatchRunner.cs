@@ -230,7 +230,7 @@ internal sealed class BatchRunner : IDisposable
 
     private async Task RunOneAsync(BatchJob job, RateLimitLease slot, ChannelWriter<BatchItemResult> results, ConcurrentQueue<BatchJob> busy, CancellationToken ct)
     {
-        await Task.Yield();
+        await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding); // off the caller's thread, never onto its context
         using (slot)
         {
             Update(s => s with { InFlight = s.InFlight + 1 });

@@ -141,7 +141,8 @@ public sealed class GeneratedImage
         try
         {
             string mediaType;
-            await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
+            var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true);
+            await using (file.ConfigureAwait(false))
             {
                 mediaType = await CopyToAsync(file, cancellationToken).ConfigureAwait(false);
             }

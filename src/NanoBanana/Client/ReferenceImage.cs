@@ -161,7 +161,8 @@ public sealed record ReferenceImage
         try
         {
             // Bounded: a file that grew (or was swapped for another) since the check above is still read no further.
-            await using var stream = new FileStream(FilePath, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: true);
+            var stream = new FileStream(FilePath, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: true);
+            await using var disposing = stream.ConfigureAwait(false);
             bytes = await Protocol.BoundedBody.ReadAsync(stream, MaxLocalBytes, null, cancellationToken).ConfigureAwait(false);
         }
         catch (Protocol.BoundedBody.TooLargeException)

@@ -103,7 +103,8 @@ internal sealed class CompletionTimesStore : IDisposable, IAsyncDisposable
             var target = ReplaceableFile.Resolve(_path);
             temporary = target + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            await using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, useAsync: true))
+            var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, useAsync: true);
+            await using (stream.ConfigureAwait(false))
             {
                 await CompletionTimesFile.WriteAsync(stream, _statistics, _service, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             }

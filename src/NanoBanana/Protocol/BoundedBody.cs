@@ -27,7 +27,8 @@ internal static class BoundedBody
             return buffered.Bytes;
         }
 
-        await using var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using var disposing = stream.ConfigureAwait(false);
         return await ReadAsync(stream, limit, announced, cancellationToken).ConfigureAwait(false);
     }
 
@@ -64,7 +65,8 @@ internal static class BoundedBody
             return (buffered.Bytes.Length <= limit ? buffered.Bytes : buffered.Bytes[..limit], buffered.Bytes.Length > limit || buffered.Cut);
         }
 
-        await using var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using var disposing = stream.ConfigureAwait(false);
         var buffer = new byte[limit];
         var total = 0;
         int read;

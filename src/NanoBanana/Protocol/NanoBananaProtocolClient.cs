@@ -573,7 +573,8 @@ public class NanoBananaProtocolClient
                 throw TooLarge($"Downloading output {index}", _limits.MaxImageBytes, "NanoBanana:Limits:MaxImageBytes", predictionId, null);
             }
 
-            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            await using var disposing = stream.ConfigureAwait(false);
             var buffer = new byte[81920];
 
             // Read far enough to see the magic bytes before writing anything.

@@ -12,6 +12,9 @@ public sealed record EmulatorRequest
     /// <summary>Request path and query string.</summary>
     public required string Path { get; init; }
 
+    /// <summary>The id of the connection it came on: requests that share one came over one kept-alive connection.</summary>
+    public string? ConnectionId { get; init; }
+
     /// <summary>"submit", "poll", "output" or "other".</summary>
     public required string Kind { get; init; }
 

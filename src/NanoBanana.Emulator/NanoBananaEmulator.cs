@@ -190,6 +190,7 @@ public sealed partial class NanoBananaEmulator : IAsyncDisposable
             Time = DateTimeOffset.UtcNow,
             Method = ctx.Request.Method,
             Path = (ctx.Request.Path.Value ?? "") + ctx.Request.QueryString.Value,
+            ConnectionId = ctx.Connection.Id,
             Kind = kind,
             HasAuthorization = header.Length > 0,
             AuthorizationScheme = header.Length == 0 ? null : header.StartsWith("Bearer ", StringComparison.Ordinal) ? "Bearer" : "Raw",

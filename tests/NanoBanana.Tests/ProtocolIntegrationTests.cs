@@ -522,4 +522,22 @@ public class ProtocolIntegrationTests
         Assert.Contains($"the service at http://127.0.0.1:{port}/api/v3/ could not be reached", ex.Message, StringComparison.Ordinal); // where it looked
         Assert.Equal(options.Retry.MaxSubmitRetries, attempts);
     }
+
+    [Fact]
+    public async Task Clients_made_and_disposed_per_job_share_one_connection_pool()
+    {
+        // The anti-pattern a web handler falls into: a client per request. Each used to own a connection pool and
+        // close it when disposed (a socket left in TIME_WAIT per client, a handshake per job over TLS).
+        await using var emulator = await Emu.StartAsync();
+        for (var i = 0; i < 20; i++)
+        {
+            using var client = Emu.Client(emulator);
+            var result = await client.GenerateAsync(new ImageJob("a lamp " + i));
+            Assert.NotEmpty(await result.Images[0].GetBytesAsync());
+        }
+
+        var connections = emulator.Requests.Select(r => r.ConnectionId).Distinct().Count();
+        Assert.True(connections <= 3, $"20 clients in turn used {connections} connections");
+        Assert.Equal(20, emulator.AcceptedSubmits);
+    }
 }

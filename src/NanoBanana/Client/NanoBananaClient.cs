@@ -82,7 +82,11 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable, IA
         _time = TimeProvider.System;
     }
 
-    /// <summary>Builds an <see cref="HttpClient"/> with the SDK's resilience pipeline, as the client does for itself.</summary>
+    /// <summary>
+    /// Builds an <see cref="HttpClient"/> with the SDK's resilience pipeline, as the client does for itself. Every such
+    /// client shares the process's one connection pool, so a client made and disposed per request reuses connections
+    /// instead of leaving a closed socket behind each time.
+    /// </summary>
     /// <param name="options">The options (retries, timeouts).</param>
     /// <param name="timeProvider">Time; null for the system clock.</param>
     /// <param name="loggerFactory">Where transport retries and timeouts are logged (Polly's events); null for nowhere.</param>
@@ -91,7 +95,7 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable, IA
         ArgumentNullException.ThrowIfNull(options);
         var handler = new NanoBananaResilienceHandler(options.Retry, timeProvider, loggerFactory?.CreateLogger<NanoBananaResilienceHandler>())
         {
-            InnerHandler = NanoBananaResilienceHandler.CreatePrimaryHandler(),
+            InnerHandler = SharedTransport.Lease(),
         };
         return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
     }

@@ -26,11 +26,11 @@ public static partial class CliApp
         v => AtLeastOneProblem("--account-tasks", v));
 
     private static readonly Option<decimal?> Budget = Checked(
-        new Option<decimal?>("--budget") { Description = "The most this batch may spend, in USD (catalog prices, reserved before each submit)" },
+        CliApp.InvariantAmount(new Option<decimal?>("--budget") { Description = "The most this batch may spend, in USD (catalog prices, reserved before each submit)" }),
         v => BudgetProblem("--budget", v));
 
     private static readonly Option<decimal?> DailyBudget = Checked(
-        new Option<decimal?>("--daily-budget") { Description = "The most all batches in the journal may spend per UTC day, in USD" },
+        CliApp.InvariantAmount(new Option<decimal?>("--daily-budget") { Description = "The most all batches in the journal may spend per UTC day, in USD" }),
         v => BudgetProblem("--daily-budget", v));
     private static readonly Option<bool> ResubmitUnknown = new("--resubmit-unknown") { Description = "Send again jobs whose earlier submit may have reached the service (risks paying twice)" };
     private static readonly Option<string?> BatchId = new("--batch-id") { Description = "The batch's name in the journal (default: the jobs file's name)" };
@@ -38,7 +38,7 @@ public static partial class CliApp
         new Option<string?>("--webhook") { Description = "WaveSpeed (--provider WaveSpeed): a webhook URL each submit carries with its job's key. A receiver that records deliveries in the same journal (docs/batch.md) lets a run recover jobs whose submit outcome was lost" },
         v => v is null || IsWebhookUrl(v) ? null : $"--webhook must be an absolute https URL (http only on a loopback host) (got '{v}').");
     private static readonly Option<double> UnknownWait = Checked(
-        new Option<double>("--unknown-wait") { Description = "With --webhook: seconds to wait for the webhook of a job whose submit outcome is unknown before reporting it (scaled like the rate window by --emulator-time-scale)", DefaultValueFactory = _ => 300 },
+        CliApp.InvariantNumber(new Option<double>("--unknown-wait") { Description = "With --webhook: seconds to wait for the webhook of a job whose submit outcome is unknown before reporting it (scaled like the rate window by --emulator-time-scale)", DefaultValueFactory = _ => 300 }),
         v => v is >= 0 and <= MaxUnknownWaitSeconds ? null : $"--unknown-wait must be 0 to {MaxUnknownWaitSeconds} seconds (7 days) (got {v.ToString(CultureInfo.InvariantCulture)}).");
 
     private const double MaxUnknownWaitSeconds = 7 * 24 * 3600;

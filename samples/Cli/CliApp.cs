@@ -21,7 +21,7 @@ public static partial class CliApp
     private static readonly Option<string?> CompletionTimes = new("--completion-times") { Description = "A file in which to keep what waiting learned about completion times between runs, so later runs poll like a warm client from their first job (default: none)" };
     private static readonly Option<ApiProvider> Provider = new("--provider") { Description = "GptProto, GptProtoUnified or WaveSpeed", DefaultValueFactory = _ => ApiProvider.GptProto };
     private static readonly Option<double> EmulatorTimeScale = Checked(
-        new Option<double>("--emulator-time-scale") { Description = "Time scale of the built-in emulator (used without a key); with --base-url, the time scale of the standalone emulator there, so the client polls to match", DefaultValueFactory = _ => 0.2 },
+        InvariantNumber(new Option<double>("--emulator-time-scale") { Description = "Time scale of the built-in emulator (used without a key); with --base-url, the time scale of the standalone emulator there, so the client polls to match", DefaultValueFactory = _ => 0.2 }),
         v => TimeScaleProblem("--emulator-time-scale", v));
     private static readonly Option<string> Size = new("--size") { Description = "0.5K, 1K, 2K or 4K", DefaultValueFactory = _ => "1K" };
     private static readonly Option<string> Ratio = new("--ratio") { Description = "Aspect ratio such as 16:9", DefaultValueFactory = _ => "1:1" };
@@ -34,7 +34,7 @@ public static partial class CliApp
     private static readonly Option<bool> Grounding = new("--grounding") { Description = "Needs image-search grounding" };
     private static readonly Option<bool> Stylized = new("--stylized") { Description = "Stylized / low-stakes" };
     private static readonly Option<RoutingPriority> Priority = new("--priority") { Description = "Balanced, Quality, Cost or Speed" };
-    private static readonly Option<decimal?> MaxCost = new("--max-cost") { Description = "Cost cap per image in USD" };
+    private static readonly Option<decimal?> MaxCost = InvariantAmount(new("--max-cost") { Description = "Cost cap per image in USD" });
     private static readonly Option<ImageTier?> Pin = new("--pin") { Description = "Pin a tier: NanoBanana, NanoBanana2, NanoBananaPro" };
     private static readonly Option<string> Out = new("--out") { Description = "Output folder", DefaultValueFactory = _ => "output" };
     private static readonly Option<string?> Model = new("--model") { Description = "Model id or tier of the prediction" };
@@ -44,7 +44,7 @@ public static partial class CliApp
         new Option<int>("--port") { Description = "Port on 127.0.0.1 (0: a free one)", DefaultValueFactory = _ => 5080 },
         v => v is < 0 or > 65535 ? $"--port must be 0-65535 (got {v})." : null);
     private static readonly Option<double> StandaloneTimeScale = Checked(
-        new Option<double>("--time-scale") { Description = "Latency scale: 1 is real time, 0.1 makes a 4-8 s job take 0.4-0.8 s", DefaultValueFactory = _ => 0.1 },
+        InvariantNumber(new Option<double>("--time-scale") { Description = "Latency scale: 1 is real time, 0.1 makes a 4-8 s job take 0.4-0.8 s", DefaultValueFactory = _ => 0.1 }),
         v => TimeScaleProblem("--time-scale", v));
     private static readonly Argument<string> Prompt = new("prompt") { Description = "What to generate" };
     private static readonly Argument<string> Id = new("id") { Description = "Prediction id" };
@@ -547,12 +547,55 @@ public static partial class CliApp
     {
         option.Validators.Add(result =>
         {
-            if (problem(result.GetValueOrDefault<T>()) is { } error)
+            T value;
+            try
+            {
+                value = result.GetValueOrDefault<T>();
+            }
+            catch (InvalidOperationException)
+            {
+                return; // the value could not be read: its parser has already said why (InvariantNumber, InvariantAmount)
+            }
+
+            if (problem(value) is { } error)
             {
                 result.AddError(error);
             }
         });
         return option;
+    }
+
+    // Numbers are read alike in every culture, as the emulator tool reads them: a dot for decimals, no thousands
+    // separator. System.CommandLine read them in the current culture: under de-DE "--max-cost 0.09" was a cap of $9 (the
+    // dot groups thousands there), and "0,09" was 9 in any culture, the comma read as a thousands separator.
+    internal static Option<decimal?> InvariantAmount(Option<decimal?> option)
+    {
+        option.CustomParser = r => ReadInvariant<decimal>(r, option.Name);
+        return option;
+    }
+
+    internal static Option<double> InvariantNumber(Option<double> option)
+    {
+        option.CustomParser = r => ReadInvariant<double>(r, option.Name) ?? option.DefaultValueFactory?.Invoke(r) ?? 0;
+        return option;
+    }
+
+    private static T? ReadInvariant<T>(System.CommandLine.Parsing.ArgumentResult result, string name)
+        where T : struct, System.Numerics.INumber<T>
+    {
+        if (result.Tokens.Count == 0)
+        {
+            return null;
+        }
+
+        var text = result.Tokens[0].Value;
+        if (T.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && T.IsFinite(value))
+        {
+            return value;
+        }
+
+        result.AddError($"{name} must be a number with a dot for decimals and no thousands separator, such as 0.15 (got '{Shown(text)}').");
+        return null;
     }
 
     private static string? TimeScaleProblem(string option, double value) =>

@@ -87,6 +87,36 @@ public class CliTests
         Assert.DoesNotContain("emulator at", text, StringComparison.Ordinal); // nothing started
     }
 
+    [Theory]
+    [InlineData("de-DE")] // the dot groups thousands, the comma is the decimal separator
+    [InlineData("fr-FR")]
+    [InlineData("en-US")]
+    public async Task Numbers_on_the_command_line_mean_the_same_in_every_culture(string culture)
+    {
+        var previous = System.Globalization.CultureInfo.CurrentCulture;
+        System.Globalization.CultureInfo.CurrentCulture = new System.Globalization.CultureInfo(culture);
+        try
+        {
+            // A cap of $0.09 is a cap of $0.09: under de-DE it was read as $9, and Nano Banana 2 ($0.101 at 2K) was chosen.
+            var (console, output) = TestConsole();
+            Assert.Equal(1, await CliApp.RunAsync(["route", "--size", "2K", "--max-cost", "0.09"], console));
+            Assert.Contains("exceeds the cost cap of $0.09", output.ToString(), StringComparison.Ordinal);
+
+            // A comma is refused, naming the option, in every culture: it was read as a thousands separator ($9).
+            foreach (var args in new[] { "route --max-cost 0,09", "batch jobs.jsonl --budget 1,5", "batch jobs.jsonl --daily-budget 2,0", "route --emulator-time-scale 0,5", "batch jobs.jsonl --unknown-wait 1,5", "emulator --time-scale 0,1" })
+            {
+                var (c, o) = TestConsole();
+                Assert.Equal(CliApp.UsageExitCode, await CliApp.RunAsync(args.Split(' '), c));
+                var name = args.Split(' ').First(a => a.StartsWith("--", StringComparison.Ordinal));
+                Assert.Contains($"{name} must be a number with a dot for decimals and no thousands separator", o.ToString(), StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentCulture = previous;
+        }
+    }
+
     [Fact]
     public async Task A_batch_webhook_must_be_https_and_needs_WaveSpeed()
     {

@@ -135,12 +135,7 @@ public sealed class PostgreSqlPredictionJournal : PredictionJournalBase, IShared
         await using var connectionScope = connection.ConfigureAwait(false);
         var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using var txScope = tx.ConfigureAwait(false);
-        var lockCommand = Command(connection, tx, "SELECT pg_advisory_xact_lock(@lock)");
-        await using (lockCommand.ConfigureAwait(false))
-        {
-            lockCommand.Parameters.AddWithValue("lock", BudgetLock);
-            await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
+        await LockAsync(connection, tx, BudgetLock, cancellationToken).ConfigureAwait(false);
 
         decimal batch, daily;
         var sums = Command(connection, tx, """
@@ -208,12 +203,7 @@ public sealed class PostgreSqlPredictionJournal : PredictionJournalBase, IShared
         await using var connectionScope = connection.ConfigureAwait(false);
         var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using var txScope = tx.ConfigureAwait(false);
-        var lockCommand = Command(connection, tx, "SELECT pg_advisory_xact_lock(@lock)");
-        await using (lockCommand.ConfigureAwait(false))
-        {
-            lockCommand.Parameters.AddWithValue("lock", AccountGateLock);
-            await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
+        await LockAsync(connection, tx, AccountGateLock, cancellationToken).ConfigureAwait(false);
 
         // Forget submits a window past their end, and open tickets of workers long gone (ten windows). An open ticket
         // counts in the rate window until then, but on the wire (for concurrency) only for a window from its start: a
@@ -336,6 +326,17 @@ public sealed class PostgreSqlPredictionJournal : PredictionJournalBase, IShared
         command.Parameters.AddWithValue("output", (object?)e.OutputPath ?? DBNull.Value);
         command.Parameters.AddWithValue("error", (object?)e.Error ?? DBNull.Value);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    // Takes a transaction-scoped advisory lock: one worker at a time reserves budget, or enters the shared rate window.
+    private static async Task LockAsync(NpgsqlConnection connection, NpgsqlTransaction tx, long lockId, CancellationToken cancellationToken)
+    {
+        var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@lock)", connection, tx);
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.AddWithValue("lock", lockId);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private NpgsqlCommand Command(NpgsqlConnection connection, NpgsqlTransaction? tx, string sql)

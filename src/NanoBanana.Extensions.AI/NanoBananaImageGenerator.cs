@@ -236,6 +236,12 @@ public sealed class NanoBananaImageGenerator : IImageGenerator
         }
 
         var props = options?.AdditionalProperties;
+        if (options?.ImageSize is { } asked && (asked.Width <= 0 || asked.Height <= 0))
+        {
+            // It was run as 1K square and billed; null is how a caller asks for the default.
+            throw new ArgumentException($"ImageGenerationOptions.ImageSize must have a positive width and height (got {asked.Width.ToString(CultureInfo.InvariantCulture)}x{asked.Height.ToString(CultureInfo.InvariantCulture)}); leave it null for the default, 1K square.", nameof(options));
+        }
+
         var (size, ratio) = options?.ImageSize is { } px ? Nearest(px, _catalog) : (start?.Size ?? ImageSize.OneK, start?.AspectRatio ?? AspectRatio.Square);
         size = Get(props, SizeKey, ImageSize.Parse, size, nameof(options), "a size such as 0.5K, 1K, 2K or 4K");
         ratio = Get(props, AspectRatioKey, AspectRatio.Parse, ratio, nameof(options), "a ratio such as 1:1 or 16:9");
@@ -266,14 +272,13 @@ public sealed class NanoBananaImageGenerator : IImageGenerator
     }
 
     /// <summary>The supported size and ratio nearest to a requested pixel size (ratio first, then the long side), by the pixel table of the catalog's widest model.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A width or height that is not positive (the caller checks first).</exception>
     /// <param name="pixels">The requested size in pixels.</param>
     /// <param name="catalog">The catalog in use; null for the built-in one.</param>
     internal static (ImageSize Size, AspectRatio Ratio) Nearest(Size pixels, ModelCatalog? catalog = null)
     {
-        if (pixels.Width <= 0 || pixels.Height <= 0)
-        {
-            return (ImageSize.OneK, AspectRatio.Square);
-        }
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pixels.Width, nameof(pixels));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pixels.Height, nameof(pixels));
 
         var wanted = Math.Log((double)pixels.Width / pixels.Height);
         var widest = (catalog ?? ModelCatalog.Default).Models.MaxBy(m => m.Sizes.Count * m.AspectRatios.Count)!;

@@ -438,4 +438,18 @@ public class EcosystemTests
         Assert.Equal(size, s.ToString());
         Assert.Equal(ratio, r.ToString());
     }
+
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(-5, 10)]
+    [InlineData(1024, 0)]
+    public async Task An_image_size_without_a_positive_width_and_height_is_refused_before_anything_is_sent(int w, int h)
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => client.AsImageGenerator().GenerateAsync(
+            new ImageGenerationRequest("a lamp"), new ImageGenerationOptions { ImageSize = new System.Drawing.Size(w, h) }));
+        Assert.Contains($"ImageGenerationOptions.ImageSize must have a positive width and height (got {w}x{h})", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(emulator.Requests);
+    }
 }

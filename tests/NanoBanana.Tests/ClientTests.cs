@@ -84,6 +84,21 @@ public class ClientTests
     }
 
     [Fact]
+    public async Task An_edit_without_reference_images_fails_naming_them_and_sends_nothing()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        foreach (var job in new[] { new ImageJob("x"), new ImageJob("x") { ReferenceImages = null! } })
+        {
+            // A null list was a NullReferenceException.
+            var ex = await Assert.ThrowsAsync<ArgumentException>(() => client.EditAsync(job));
+            Assert.Contains("An edit needs at least one entry in ReferenceImages", ex.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Empty(emulator.Requests);
+    }
+
+    [Fact]
     public async Task Dry_run_routes_and_explains_without_sending()
     {
         await using var emulator = await Emu.StartAsync();

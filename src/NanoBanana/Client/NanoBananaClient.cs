@@ -209,7 +209,7 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable, IA
     public virtual Task<ImageResult> EditAsync(ImageJob job, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);
-        if (job.ReferenceImages.Count == 0)
+        if (job.ReferenceImages is not { Count: > 0 }) // null as well: the job's own check names it, but only after this one
         {
             throw new ArgumentException($"An edit needs at least one entry in {nameof(ImageJob.ReferenceImages)}.", nameof(job));
         }

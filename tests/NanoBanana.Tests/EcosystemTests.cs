@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NanoBanana.DependencyInjection;
 using NanoBanana.Diagnostics;
@@ -46,6 +47,32 @@ public class EcosystemTests
         var result = await client.GenerateAsync(new ImageJob("x"));
         Assert.NotNull(result.PredictionId);
         Assert.Equal("Bearer", emulator.Requests.First(r => r.Kind == "submit").AuthorizationScheme);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_http_client_factorys_trace_logs_never_show_the_key_even_when_the_caller_redacts_headers_of_their_own(bool ownRedaction)
+    {
+        // IHttpClientFactory lists request headers at Trace. A caller's RedactLoggedHeaders(["X-Mine"]) replaced its
+        // redact-everything default, and the key went into those lines in full (Authorization: sk-...).
+        await using var emulator = await Emu.StartAsync();
+        var logs = new CapturingLoggerProvider();
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
+        var builder = services.AddNanoBanana(o => { emulator.ConfigureClient(o); o.ApiKey = Emu.Key; });
+        if (ownRedaction)
+        {
+            builder.HttpClient.RedactLoggedHeaders(["X-Mine"]);
+        }
+
+        await using var provider = services.BuildServiceProvider();
+        await provider.GetRequiredService<INanoBananaClient>().GenerateAsync(new ImageJob("a lamp"));
+
+        var headerLines = logs.Entries.Where(e => e.Category.StartsWith("System.Net.Http.HttpClient.NanoBanana", StringComparison.Ordinal) && e.Message.Contains("Authorization", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(headerLines); // the lines that would carry it are there
+        Assert.All(headerLines, e => Assert.Contains("Authorization: *", e.Message, StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Entries, e => e.Message.Contains(Emu.Key, StringComparison.Ordinal));
     }
 
     [Fact]

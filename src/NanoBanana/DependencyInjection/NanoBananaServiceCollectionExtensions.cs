@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NanoBanana.Protocol;
@@ -77,6 +78,16 @@ public static class NanoBananaServiceCollectionExtensions
                 sp.GetRequiredService<IOptionsMonitor<NanoBananaOptions>>().Get(name).Retry,
                 sp.GetService<TimeProvider>(),
                 sp.GetService<ILoggerFactory>()?.CreateLogger<NanoBananaResilienceHandler>()));
+
+        // The key travels in Authorization, and IHttpClientFactory's Trace logs list the request headers. They are
+        // redacted by default, but a caller who names their own headers with RedactLoggedHeaders replaces that
+        // default, and the key went into the log in full. Whatever else is configured, Authorization stays redacted
+        // (post-configuration runs after every RedactLoggedHeaders call).
+        services.PostConfigure<HttpClientFactoryOptions>(httpClientName, o =>
+        {
+            var configured = o.ShouldRedactHeaderValue;
+            o.ShouldRedactHeaderValue = header => string.Equals(header, "Authorization", StringComparison.OrdinalIgnoreCase) || configured(header);
+        });
 
         NanoBananaClient Create(IServiceProvider sp) => new(
             sp.GetRequiredService<IOptionsMonitor<NanoBananaOptions>>().Get(name),

@@ -536,8 +536,19 @@ public class ProtocolIntegrationTests
             Assert.NotEmpty(await result.Images[0].GetBytesAsync());
         }
 
-        var connections = emulator.Requests.Select(r => r.ConnectionId).Distinct().Count();
-        Assert.True(connections <= 3, $"20 clients in turn used {connections} connections");
+        var shared = emulator.Requests.Select(r => r.ConnectionId).Distinct().ToList();
+        Assert.True(shared.Count <= 3, $"20 clients in turn used {shared.Count} connections");
         Assert.Equal(20, emulator.AcceptedSubmits);
+
+        // A client whose download policy differs gets a pool of its own: the transport judges a download's addresses
+        // only when it opens a connection, so one client's connection must never serve a client that would refuse it.
+        emulator.ClearLog();
+        using (var other = Emu.Client(emulator, o => o.Limits.AllowedOutputHosts.Add("cdn.internal.example")))
+        {
+            var result = await other.GenerateAsync(new ImageJob("a mug"));
+            Assert.NotEmpty(await result.Images[0].GetBytesAsync());
+        }
+
+        Assert.DoesNotContain(emulator.Requests, r => shared.Contains(r.ConnectionId));
     }
 }

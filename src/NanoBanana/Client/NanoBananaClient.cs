@@ -83,9 +83,10 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable, IA
     }
 
     /// <summary>
-    /// Builds an <see cref="HttpClient"/> with the SDK's resilience pipeline, as the client does for itself. Every such
-    /// client shares the process's one connection pool, so a client made and disposed per request reuses connections
-    /// instead of leaving a closed socket behind each time.
+    /// Builds an <see cref="HttpClient"/> with the SDK's resilience pipeline, as the client does for itself. Such clients
+    /// share a connection pool in the process (one per download policy: the same allowed output hosts, the API on
+    /// loopback or not), so a client made and disposed per request reuses connections instead of leaving a closed
+    /// socket behind each time.
     /// </summary>
     /// <param name="options">The options (retries, timeouts).</param>
     /// <param name="timeProvider">Time; null for the system clock.</param>
@@ -95,7 +96,7 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable, IA
         ArgumentNullException.ThrowIfNull(options);
         var handler = new NanoBananaResilienceHandler(options.Retry, timeProvider, loggerFactory?.CreateLogger<NanoBananaResilienceHandler>())
         {
-            InnerHandler = SharedTransport.Lease(),
+            InnerHandler = SharedTransport.Lease(new OutputUrlPolicy(options.Limits.AllowedOutputHosts, options.EffectiveBaseUrl).PoolKey),
         };
         return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
     }

@@ -23,8 +23,15 @@ internal sealed class OutputUrlPolicy
     public OutputUrlPolicy(IEnumerable<string> allowedHosts, Uri apiBaseUrl)
     {
         _allowed = new HashSet<string>(allowedHosts.Select(h => h.Trim().Trim('[', ']')), StringComparer.OrdinalIgnoreCase);
-        _apiOnLoopback = apiBaseUrl.IsLoopback;
+        _apiOnLoopback = apiBaseUrl.IsAbsoluteUri && apiBaseUrl.IsLoopback;
     }
+
+    /// <summary>
+    /// What the transport's judgement of a connection depends on. Only the request that opens a connection is judged,
+    /// and pooled connections are reused, so clients share a connection pool only when their policies agree
+    /// (<see cref="SharedTransport"/>): a connection one client may open is never handed to one that would refuse it.
+    /// </summary>
+    public string PoolKey => (_apiOnLoopback ? "api-on-loopback" : "api-elsewhere") + "|" + string.Join(",", _allowed.Order(StringComparer.OrdinalIgnoreCase));
 
     /// <summary>How host names are resolved before a download connects (a seam for tests; DNS by default).</summary>
     public Func<string, CancellationToken, Task<IPAddress[]>> Resolve { get; set; } = Dns.GetHostAddressesAsync;

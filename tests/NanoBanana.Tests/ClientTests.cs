@@ -386,6 +386,79 @@ public class ClientTests
     }
 
     [Fact]
+    public async Task Concurrent_waits_on_one_operation_share_one_poll_loop_and_teach_the_estimate_once()
+    {
+        await using var emulator = await Emu.StartAsync(timeScale: 0.1); // a job of 0.4-0.8 s
+        using var client = Emu.Client(emulator);
+        var operation = await client.StartGenerationAsync(new ImageJob("a lamp"));
+        var schedule = new FixedPollSchedule(TimeSpan.FromMilliseconds(100));
+
+        // Five waits at once, one of them given up early. They used to poll side by side over one shared state (five
+        // times the requests) and each taught the estimate the same job again.
+        using var early = new CancellationTokenSource(TimeSpan.FromMilliseconds(150));
+        var waits = Enumerable.Range(0, 5).Select(i => operation.WaitForCompletionAsync(schedule, null, i == 0 ? early.Token : default)).ToArray();
+        var cancelled = await Assert.ThrowsAsync<PredictionCanceledException>(() => waits[0]);
+        Assert.Equal(operation.Id, cancelled.PredictionId);
+        var results = await Task.WhenAll(waits.Skip(1));
+        Assert.All(results, r => Assert.Same(results[0], r));
+
+        // One loop: the fixed schedule waits 100 ms after each answer, so no two polls of the job come closer than that.
+        var polls = emulator.Requests.Where(r => r.Kind == "poll" && r.PredictionId == operation.Id).Select(r => r.Time).Order().ToList();
+        Assert.NotEmpty(polls);
+        var closest = polls.Zip(polls.Skip(1), (a, b) => b - a).DefaultIfEmpty(TimeSpan.MaxValue).Min();
+        Assert.True(closest >= TimeSpan.FromMilliseconds(50), $"{polls.Count} polls, two of them {closest.TotalMilliseconds} ms apart");
+        Assert.Equal(polls.Count, operation.PollCount);
+        Assert.Equal(1, client.LatencyStatistics.Count(operation.Model));
+    }
+
+    [Fact]
+    public async Task Checks_of_one_prediction_beside_each_other_are_sent_one_after_the_other()
+    {
+        // Each answer is held 200 ms on its way back. Two UpdateStatusAsync calls at once (or one beside a wait) used to
+        // poll together and interleave their updates of the job's state; now the second poll leaves after the first answer.
+        await using var emulator = await Emu.StartAsync(o => o.Seed = 3, timeScale: 1);
+        using var http = new HttpClient(new SlowAnswers(TimeSpan.FromMilliseconds(200)));
+        using var client = new NanoBananaClient(Emu.Options(emulator), http);
+        var operation = await client.StartGenerationAsync(new ImageJob("a lamp"));
+
+        await Task.WhenAll(operation.UpdateStatusAsync(), operation.UpdateStatusAsync());
+
+        var polls = emulator.Requests.Where(r => r.Kind == "poll").Select(r => r.Time).Order().ToList();
+        Assert.Equal(2, polls.Count);
+        Assert.True(polls[1] - polls[0] >= TimeSpan.FromMilliseconds(150), $"the polls arrived {(polls[1] - polls[0]).TotalMilliseconds} ms apart");
+        Assert.Equal(2, operation.PollCount);
+    }
+
+    private sealed class SlowAnswers(TimeSpan delay) : DelegatingHandler(new SocketsHttpHandler())
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            await Task.Delay(delay, cancellationToken);
+            return response;
+        }
+    }
+
+    [Fact]
+    public async Task A_wait_given_up_and_taken_up_again_on_the_same_operation_teaches_the_estimate_once()
+    {
+        await using var emulator = await Emu.StartAsync(timeScale: 0.1);
+        using var client = Emu.Client(emulator);
+        var operation = await client.StartGenerationAsync(new ImageJob("a lamp"));
+        Assert.False((await operation.UpdateStatusAsync()).IsTerminal); // a "still running" answer: a wait given up now teaches a bound
+        using (var early = new CancellationTokenSource(TimeSpan.FromMilliseconds(50)))
+        {
+            await Assert.ThrowsAsync<PredictionCanceledException>(() => operation.WaitForCompletionAsync(early.Token));
+        }
+
+        Assert.Equal(1, client.LatencyStatistics.Count(operation.Model));
+
+        // The given-up wait taught "longer than the last running answer"; the completion would have taught the job again.
+        await operation.WaitForCompletionAsync();
+        Assert.Equal(1, client.LatencyStatistics.Count(operation.Model));
+    }
+
+    [Fact]
     public async Task The_operation_object_reports_status_and_value_like_azure_operations()
     {
         await using var emulator = await Emu.StartAsync(o => o.LatencySampler = (_, _) => 1.0, timeScale: 1);

@@ -23,6 +23,12 @@ public class ImageGenerationOperation
     private PredictionFailedException? _failure;
     private NanoBananaException? _outputFailure;
 
+    // Concurrent waits on one operation share one poll loop (see WaitCoreAsync); the result is built once.
+    private readonly object _gate = new();
+    private Task<Prediction>? _sharedWait;
+    private CancellationTokenSource? _sharedStop;
+    private int _waiters;
+
     internal ImageGenerationOperation(IAttemptHost client, PollState state, ImageJob? job, RoutingDecision? decision, IEnumerable<GenerationAttempt>? priorAttempts)
     {
         _client = client;
@@ -134,6 +140,10 @@ public class ImageGenerationOperation
         return await WaitCoreAsync(schedule, progress, DeadlineFromNow(), cancellationToken).ConfigureAwait(false);
     }
 
+    // Waits that overlap share one poll loop: the first one's schedule, deadline and progress, each caller free to
+    // cancel its own wait. Five concurrent waits on one operation used to poll side by side over one shared state: 31
+    // polls where one wait sent 1, and every loop taught the completion-time estimate the same job again. The loop stops
+    // when its last waiter has gone, and that waiter returns only once it has (nothing left scheduled).
     internal async Task<ImageResult> WaitCoreAsync(IPollSchedule schedule, IProgress<GenerationProgress>? progress, long deadlineTimestamp, CancellationToken cancellationToken)
     {
         if (_value is not null)
@@ -141,7 +151,49 @@ public class ImageGenerationOperation
             return _value;
         }
 
-        var prediction = await _client.Waiter.WaitAsync(_state, schedule, deadlineTimestamp, progress, cancellationToken).ConfigureAwait(false);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            throw PredictionWaiter.Canceled(_state, new OperationCanceledException(cancellationToken), cancellationToken);
+        }
+
+        Task<Task<Prediction>>? starter = null;
+        Task<Prediction> wait;
+        CancellationTokenSource stop;
+        lock (_gate)
+        {
+            if (_sharedWait is null)
+            {
+                var newStop = new CancellationTokenSource();
+                starter = new Task<Task<Prediction>>(() => _client.Waiter.WaitAsync(_state, schedule, deadlineTimestamp, progress, newStop.Token));
+                (_sharedWait, _sharedStop) = (starter.Unwrap(), newStop);
+            }
+
+            _waiters++;
+            (wait, stop) = (_sharedWait, _sharedStop!);
+        }
+
+        starter?.RunSynchronously(TaskScheduler.Default); // outside the lock: the loop's first steps call the caller's progress
+        Prediction prediction;
+        try
+        {
+            prediction = await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested && ex is not PredictionCanceledException)
+        {
+            if (Leave(wait, stop))
+            {
+                await ((Task)wait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+
+            throw PredictionWaiter.Canceled(_state, ex, cancellationToken);
+        }
+        catch
+        {
+            Leave(wait, stop);
+            throw;
+        }
+
+        Leave(wait, stop);
         ImageResult? value;
         try
         {
@@ -149,16 +201,62 @@ public class ImageGenerationOperation
         }
         catch (Exception ex) when (PredictionWaiter.IsForeign(ex, CancellationToken.None))
         {
-            // The caller's telemetry listeners run inside the counters TryBuildValue adds to: the job is done and paid.
+            // The job is done and paid: whatever goes wrong while its result is put together must not cost the id.
+            // (The caller's telemetry listeners, which used to throw from here, are guarded now: GuardedCounter.)
             throw PredictionWaiter.Broken(Id, Model, _state.Status.Value, ex);
         }
 
         return value ?? throw (_outputFailure ?? (Exception)Failure(prediction));
     }
 
+    // Whether this was the last waiter of a loop still running: then the loop is told to stop (the caller awaits its end).
+    private bool Leave(Task<Prediction> wait, CancellationTokenSource stop)
+    {
+        lock (_gate)
+        {
+            if (--_waiters > 0)
+            {
+                return false;
+            }
+
+            if (ReferenceEquals(_sharedWait, wait))
+            {
+                _sharedWait = null;
+                _sharedStop = null;
+            }
+        }
+
+        if (wait.IsCompleted)
+        {
+            stop.Dispose();
+            return false;
+        }
+
+        stop.Cancel();
+        _ = wait.ContinueWith(
+            static (t, s) =>
+            {
+                _ = t.Exception; // nobody waits for this loop's outcome any more: observed here, never left to the finalizer
+                ((CancellationTokenSource)s!).Dispose();
+            },
+            stop,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        return true;
+    }
+
     // Builds the result once the prediction completed with outputs. An output that cannot be decoded or is refused
     // does not throw here: it is kept (with the prediction id) and thrown by Value and the waits.
     internal ImageResult? TryBuildValue()
+    {
+        lock (_gate)
+        {
+            return TryBuildValueLocked();
+        }
+    }
+
+    private ImageResult? TryBuildValueLocked()
     {
         if (_value is not null || _outputFailure is not null || _state.Latest is not { Status.IsCompleted: true, Outputs.Count: > 0 } p)
         {
@@ -192,7 +290,13 @@ public class ImageGenerationOperation
     }
 
     // Built once: reading Value twice must not count or log the failure twice.
-    internal PredictionFailedException Failure(Prediction p) => _failure ??= CreateFailure(p);
+    internal PredictionFailedException Failure(Prediction p)
+    {
+        lock (_gate)
+        {
+            return _failure ??= CreateFailure(p);
+        }
+    }
 
     private PredictionFailedException CreateFailure(Prediction p)
     {

@@ -57,6 +57,15 @@ internal sealed class PollState
     /// <summary>What the change detector judges this job's poll answers against: the estimate when its first poll went out.</summary>
     public LatencyStatistics.JudgeBasis? Basis { get; set; }
 
+    /// <summary>
+    /// Whether this job has taught the completion-time estimate (its completion, or a wait that ended first): a job counts
+    /// once, however many waits it sees. A wait cancelled and then taken up again on the same operation taught it twice.
+    /// </summary>
+    public bool Taught { get; set; }
+
+    /// <summary>One poll of this prediction at a time: a check beside a wait (UpdateStatusAsync) would interleave its updates with the wait's.</summary>
+    public SemaphoreSlim PollGate { get; } = new(1, 1);
+
     /// <summary>The status last reported to a progress callback, if any.</summary>
     public PredictionStatus? LastReported { get; set; }
 }

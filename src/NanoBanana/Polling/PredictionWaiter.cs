@@ -36,6 +36,19 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
     /// <summary>Sends one poll and updates the state.</summary>
     public async Task<Prediction> PollOnceAsync(PollState state, CancellationToken cancellationToken)
     {
+        await state.PollGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await PollOnceCoreAsync(state, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            state.PollGate.Release();
+        }
+    }
+
+    private async Task<Prediction> PollOnceCoreAsync(PollState state, CancellationToken cancellationToken)
+    {
         using var span = GuardedSpan.Start("nanobanana.poll", ActivityKind.Client);
         var activity = span.Activity;
         activity?.SetTag(NanoBananaTelemetry.TagPrediction, state.LogId); // the tag rule (SafeText.Value), worked out once per wait
@@ -111,8 +124,9 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
     /// <summary>Records a completion time from an immediate (sync-mode) answer: the service answered when the job finished.</summary>
     public void RecordImmediate(PollState state, Prediction prediction)
     {
-        if (prediction.Status.IsCompleted && !state.Resumed)
+        if (prediction.Status.IsCompleted && !state.Resumed && !state.Taught)
         {
+            state.Taught = true;
             statistics.RecordExact(state.Model, Elapsed(state).TotalSeconds);
         }
     }
@@ -123,11 +137,12 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
     // nothing.
     private void RecordLatency(PollState state, Prediction prediction, double observedAt)
     {
-        if (!prediction.Status.IsCompleted || state.Resumed)
+        if (!prediction.Status.IsCompleted || state.Resumed || state.Taught)
         {
             return;
         }
 
+        state.Taught = true;
         if (statistics.RecordCompletion(state.Model, state.LastPendingElapsed, observedAt, prediction.ExecutionTime?.TotalSeconds, state.LastPendingRoundTrip) == ReportedTimeUse.Refuted)
         {
             Log.ExecutionTimeRefuted(logger, state.Model.Id, prediction.ExecutionTime!.Value.TotalMilliseconds, state.LastPendingElapsed * 1000, state.LogId);
@@ -138,8 +153,11 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
     // "still running" answer: a right-censored observation, so slow services are not learnt as fast ones.
     private void RecordUnfinished(PollState state)
     {
-        if (!state.Resumed && state.Latest?.Status.IsTerminal != true)
+        // Before any "still running" answer the wait says nothing (RecordCensored ignores a bound of 0), and the job may
+        // still teach its completion to a later wait.
+        if (!state.Resumed && !state.Taught && state.LastPendingElapsed > 0 && state.Latest?.Status.IsTerminal != true)
         {
+            state.Taught = true;
             statistics.RecordCensored(state.Model, state.LastPendingElapsed);
         }
     }
@@ -413,7 +431,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         };
     }
 
-    private static PredictionCanceledException Canceled(PollState state, OperationCanceledException inner, CancellationToken token) =>
+    internal static PredictionCanceledException Canceled(PollState state, OperationCanceledException inner, CancellationToken token) =>
         new($"Waiting for prediction {state.LogId} on {state.Model.DisplayName} was cancelled (last status: {SafeText.Value(state.Status.Value)}). The prediction was accepted " +
             $"and runs on; it is billed if it completes. Resume with {ResumeCall(state.Id, state.Model.Id)}.", inner, token)
         {

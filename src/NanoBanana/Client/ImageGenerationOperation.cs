@@ -141,9 +141,9 @@ public class ImageGenerationOperation
     }
 
     // Waits that overlap share one poll loop: the first one's schedule, deadline and progress, each caller free to
-    // cancel its own wait. Five concurrent waits on one operation used to poll side by side over one shared state: 31
-    // polls where one wait sent 1, and every loop taught the completion-time estimate the same job again. The loop stops
-    // when its last waiter has gone, and that waiter returns only once it has (nothing left scheduled).
+    // cancel its own wait. Five concurrent waits on one operation used to poll side by side over one shared state, about
+    // five times the polls of one wait, and every loop taught the completion-time estimate the same job again. The loop
+    // stops when its last waiter has gone, and that waiter returns only once it has (nothing left scheduled).
     internal async Task<ImageResult> WaitCoreAsync(IPollSchedule schedule, IProgress<GenerationProgress>? progress, long deadlineTimestamp, CancellationToken cancellationToken)
     {
         if (_value is not null)

@@ -75,6 +75,46 @@ public class EcosystemTests
         Assert.DoesNotContain(logs.Entries, e => e.Message.Contains(Emu.Key, StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("wavespeed")]
+    public async Task Registering_a_client_twice_merges_its_settings_and_keeps_one_transport(string name)
+    {
+        // A library of the app's and the app itself may both register the client. The second call stacked a second
+        // resilience handler on the named HttpClient, squaring every retry budget.
+        await using var emulator = await Emu.StartAsync();
+        var services = new ServiceCollection();
+        void First(NanoBananaOptions o)
+        {
+            emulator.ConfigureClient(o);
+            o.ApiKey = Emu.Key;
+        }
+
+        void Second(NanoBananaOptions o) => o.Deadline = TimeSpan.FromSeconds(42);
+        if (name.Length == 0)
+        {
+            services.AddNanoBanana(First);
+            services.AddNanoBanana(Second);
+        }
+        else
+        {
+            services.AddNanoBanana(name, null, First);
+            services.AddNanoBanana(name, null, Second);
+        }
+
+        await using var provider = services.BuildServiceProvider();
+        var httpName = name.Length == 0 ? "NanoBanana" : "NanoBanana:" + name;
+        var factory = provider.GetRequiredService<IOptionsMonitor<Microsoft.Extensions.Http.HttpClientFactoryOptions>>().Get(httpName);
+        Assert.Equal(2, factory.HttpMessageHandlerBuilderActions.Count); // the primary handler and one resilience handler, as after one call
+        Assert.Single(services, d => d.ServiceType == typeof(INanoBananaClient) && Equals(d.ServiceKey, name.Length == 0 ? null : name));
+
+        var client = name.Length == 0 ? provider.GetRequiredService<NanoBananaClient>() : provider.GetRequiredKeyedService<NanoBananaClient>(name);
+        Assert.Equal(TimeSpan.FromSeconds(42), client.Options.Deadline); // both calls' settings
+        Assert.Equal(emulator.ApiBaseUrl, client.Options.EffectiveBaseUrl);
+        var result = await client.GenerateAsync(new ImageJob("a lamp"));
+        Assert.NotEmpty(await result.Images[0].GetBytesAsync());
+    }
+
     [Fact]
     public async Task UseEmulator_points_a_registered_client_at_an_in_process_emulator_with_its_time_scale()
     {

@@ -42,6 +42,11 @@ public static class NanoBananaServiceCollectionExtensions
     private static NanoBananaBuilder AddNanoBananaCore(this IServiceCollection services, string name, IConfiguration? section, Action<NanoBananaOptions>? configure)
     {
         ArgumentNullException.ThrowIfNull(services);
+
+        // A second call for the same name (a library of the app's and the app itself, say) adds its configuration to
+        // the first's, as options do, but not a second transport: the named HttpClient got a second resilience handler,
+        // so every retry budget was squared (a poll answered 503 was tried up to 25 times instead of 5).
+        var first = !services.Any(d => d.ImplementationInstance is NanoBananaOptionsValidator v && v.Name == name);
         var options = services.AddOptions<NanoBananaOptions>(name);
         if (section is not null)
         {
@@ -62,14 +67,19 @@ public static class NanoBananaServiceCollectionExtensions
             : sp.GetKeyedService<IReferenceImageUploader>(name) ?? sp.GetService<IReferenceImageUploader>());
 
         options.ValidateOnStart();
-        if (!services.Any(d => d.ImplementationInstance is NanoBananaOptionsValidator v && v.Name == name))
+        if (first)
         {
             services.AddSingleton<IValidateOptions<NanoBananaOptions>>(new NanoBananaOptionsValidator(name, (section as IConfigurationSection)?.Path));
         }
 
         var httpClientName = string.IsNullOrEmpty(name) ? "NanoBanana" : $"NanoBanana:{name}";
-        var http = services.AddHttpClient(httpClientName)
-            .ConfigureHttpClient(c => c.Timeout = Timeout.InfiniteTimeSpan)
+        var http = services.AddHttpClient(httpClientName);
+        if (!first)
+        {
+            return new NanoBananaBuilder(services, name, http);
+        }
+
+        http.ConfigureHttpClient(c => c.Timeout = Timeout.InfiniteTimeSpan)
             // The client is a singleton that keeps its HttpClient: connections are recycled by the primary handler,
             // not by the factory's handler rotation.
             .ConfigurePrimaryHttpMessageHandler(NanoBananaResilienceHandler.CreatePrimaryHandler)

@@ -135,4 +135,78 @@ public sealed class EmulatorOptions
 
     /// <summary>The wait before the second delivery attempt, doubled after each further one, scaled by <see cref="TimeScale"/>. Default 1 s.</summary>
     public TimeSpan WebhookRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Every setting that cannot work, each naming its property, its limits and the value given. A fault rate of 2, a
+    /// negative σ or a slow share above 1 used to start an emulator that behaved oddly instead of saying so.
+    /// </summary>
+    internal IEnumerable<string> Problems()
+    {
+        static string Shown(double v) => v.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        if (Port is < 0 or > 65535)
+        {
+            yield return $"EmulatorOptions.Port must be from 0 (a free port) to 65535 (got {Port}).";
+        }
+
+        if (ApiKey is not null && string.IsNullOrWhiteSpace(ApiKey))
+        {
+            yield return "EmulatorOptions.ApiKey must be null (any key is accepted) or a key, not empty.";
+        }
+
+        if (!(FaultRate is >= 0 and <= 1))
+        {
+            yield return $"EmulatorOptions.FaultRate must be from 0 to 1 (got {Shown(FaultRate)}).";
+        }
+
+        if (!(ExecutionTimeFactor > 0 && double.IsFinite(ExecutionTimeFactor)))
+        {
+            yield return $"EmulatorOptions.ExecutionTimeFactor must be above 0 (got {Shown(ExecutionTimeFactor)}).";
+        }
+
+        foreach (var (name, value, least) in new[]
+        {
+            (nameof(RetryAfterSeconds), (long)RetryAfterSeconds, 0L),
+            (nameof(MaxLogEntries), MaxLogEntries, 0),
+            (nameof(MaxRetainedJobs), MaxRetainedJobs, 0),
+            (nameof(MaxUploadRetentionBytes), MaxUploadRetentionBytes, 0),
+            (nameof(OversizedBodyBytes), OversizedBodyBytes, 1),
+            (nameof(HugeOutputBytes), HugeOutputBytes, 1),
+            (nameof(WebhookAttempts), WebhookAttempts, 1),
+        })
+        {
+            if (value < least)
+            {
+                yield return $"EmulatorOptions.{name} must be at least {least} (got {value}).";
+            }
+        }
+
+        foreach (var (name, value, zeroAllowed) in new[]
+        {
+            (nameof(SyncModeTimeout), SyncModeTimeout, false),
+            (nameof(DripInterval), DripInterval, false),
+            (nameof(SlowSubmitDelay), SlowSubmitDelay, true),
+            (nameof(DripDuration), DripDuration, true),
+            (nameof(WebhookRetryDelay), WebhookRetryDelay, true),
+        })
+        {
+            if (value < TimeSpan.Zero || (!zeroAllowed && value == TimeSpan.Zero))
+            {
+                yield return $"EmulatorOptions.{name} must be {(zeroAllowed ? "0 or more" : "above 0")} (got {value}).";
+            }
+        }
+
+        foreach (var problem in Latency.Problems("EmulatorOptions.Latency"))
+        {
+            yield return problem;
+        }
+
+        foreach (var (model, profile) in LatencyByModel)
+        {
+            foreach (var problem in profile.Problems($"EmulatorOptions.LatencyByModel[\"{model}\"]"))
+            {
+                yield return problem;
+            }
+        }
+    }
 }

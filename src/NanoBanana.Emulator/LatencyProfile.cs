@@ -47,4 +47,35 @@ public sealed record LatencyProfile
                 return uniform;
         }
     }
+
+    /// <summary>The settings that cannot make a distribution, each named under <paramref name="path"/>.</summary>
+    internal IEnumerable<string> Problems(string path)
+    {
+        static string Shown(double v) => v.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        if (!(Sigma > 0 && double.IsFinite(Sigma)))
+        {
+            yield return $"{path}.Sigma must be above 0 (got {Shown(Sigma)}).";
+        }
+
+        if (!(SlowShare is >= 0 and <= 1))
+        {
+            yield return $"{path}.SlowShare must be from 0 to 1 (got {Shown(SlowShare)}).";
+        }
+
+        if (!(SlowFactorMin >= 1 && SlowFactorMax >= SlowFactorMin && double.IsFinite(SlowFactorMax)))
+        {
+            yield return $"{path}: need 1 <= SlowFactorMin <= SlowFactorMax (got {Shown(SlowFactorMin)} and {Shown(SlowFactorMax)}).";
+        }
+
+        if (DriftAfterJobs < 0)
+        {
+            yield return $"{path}.DriftAfterJobs must be 0 or more (got {DriftAfterJobs}).";
+        }
+
+        if (!(DriftFactor > 0 && double.IsFinite(DriftFactor)))
+        {
+            yield return $"{path}.DriftFactor must be above 0 (got {Shown(DriftFactor)}).";
+        }
+    }
 }

@@ -74,6 +74,11 @@ public sealed partial class NanoBananaEmulator : IAsyncDisposable
     {
         options ??= new EmulatorOptions();
         CheckTimeScale(options.TimeScale, "EmulatorOptions.TimeScale", nameof(options));
+        if (options.Problems().ToList() is { Count: > 0 } problems)
+        {
+            throw new ArgumentException(string.Join(" ", problems), nameof(options));
+        }
+
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls($"http://127.0.0.1:{options.Port.ToString(CultureInfo.InvariantCulture)}");

@@ -67,6 +67,44 @@ public partial class EmulatorAppTests
     }
 
     [Fact]
+    public async Task The_library_refuses_settings_that_cannot_work_naming_each_one()
+    {
+        // These used to start an emulator that behaved oddly: a fault rate of 2, a negative sigma, a slow share above 1.
+        var options = new EmulatorOptions
+        {
+            FaultRate = 2,
+            Port = -1,
+            ApiKey = " ",
+            ExecutionTimeFactor = 0,
+            WebhookAttempts = 0,
+            DripInterval = TimeSpan.Zero,
+            Latency = new LatencyProfile { Sigma = -1, SlowShare = 1.5, SlowFactorMin = 3, SlowFactorMax = 2, DriftFactor = double.NaN },
+        };
+        options.LatencyByModel["gemini-3-pro-image-preview"] = new LatencyProfile { DriftAfterJobs = -1 };
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => NanoBananaEmulator.StartAsync(options));
+        foreach (var expected in new[]
+        {
+            "EmulatorOptions.FaultRate must be from 0 to 1 (got 2).",
+            "EmulatorOptions.Port must be from 0 (a free port) to 65535 (got -1).",
+            "EmulatorOptions.ApiKey must be null (any key is accepted) or a key, not empty.",
+            "EmulatorOptions.ExecutionTimeFactor must be above 0 (got 0).",
+            "EmulatorOptions.WebhookAttempts must be at least 1 (got 0).",
+            "EmulatorOptions.DripInterval must be above 0 (got 00:00:00).",
+            "EmulatorOptions.Latency.Sigma must be above 0 (got -1).",
+            "EmulatorOptions.Latency.SlowShare must be from 0 to 1 (got 1.5).",
+            "EmulatorOptions.Latency: need 1 <= SlowFactorMin <= SlowFactorMax (got 3 and 2).",
+            "EmulatorOptions.Latency.DriftFactor must be above 0 (got NaN).",
+            "EmulatorOptions.LatencyByModel[\"gemini-3-pro-image-preview\"].DriftAfterJobs must be 0 or more (got -1).",
+        })
+        {
+            Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+        }
+
+        // The defaults, and the shapes the benchmarks use, start.
+        await using var fine = await NanoBananaEmulator.StartAsync(new EmulatorOptions { MaxLogEntries = 0, Latency = new LatencyProfile { Shape = LatencyShape.Drift, DriftAfterJobs = 0, DriftFactor = 1 / 3.0 } });
+    }
+
+    [Fact]
     public async Task A_fault_rate_with_no_kinds_chosen_draws_from_every_kind()
     {
         // FaultRate alone used to inject nothing, silently: only a filled RandomFaults list did (the tool and the soak

@@ -440,6 +440,29 @@ public class ClientTests
     }
 
     [Fact]
+    public async Task Every_concurrent_wait_hears_its_progress_even_when_another_callers_callback_throws()
+    {
+        await using var emulator = await Emu.StartAsync(timeScale: 0.1);
+        using var client = Emu.Client(emulator);
+        var operation = await client.StartGenerationAsync(new ImageJob("a lamp"));
+        var first = new List<string>();
+        var joined = new List<string>();
+        var throwing = new SyncProgress<GenerationProgress>(_ => throw new InvalidOperationException("a bug in a progress callback"));
+        var schedule = new FixedPollSchedule(TimeSpan.FromMilliseconds(50));
+
+        var a = operation.WaitForCompletionAsync(schedule, new SyncProgress<GenerationProgress>(p => { lock (first) { first.Add(p.Status.Value); } }), default);
+        var b = operation.WaitForCompletionAsync(schedule, throwing, default); // joins; its callback throws every time
+        var c = operation.WaitForCompletionAsync(schedule, new SyncProgress<GenerationProgress>(p => { lock (joined) { joined.Add(p.Status.Value); } }), default);
+        await Task.WhenAll(a, b, c);
+
+        // The joiner hears the status at once when it joins, then every change, the last being completed; the throwing
+        // callback between them costs nobody anything.
+        Assert.Equal("completed", first[^1]);
+        Assert.True(joined.Count >= 2, string.Join(",", joined));
+        Assert.Equal("completed", joined[^1]);
+    }
+
+    [Fact]
     public async Task A_wait_given_up_and_taken_up_again_on_the_same_operation_teaches_the_estimate_once()
     {
         await using var emulator = await Emu.StartAsync(timeScale: 0.1);

@@ -28,6 +28,7 @@ public class ImageGenerationOperation
     private Task<Prediction>? _sharedWait;
     private CancellationTokenSource? _sharedStop;
     private int _waiters;
+    private readonly List<IProgress<GenerationProgress>> _progress = [];
 
     internal ImageGenerationOperation(IAttemptHost client, PollState state, ImageJob? job, RoutingDecision? decision, IEnumerable<GenerationAttempt>? priorAttempts)
     {
@@ -140,8 +141,8 @@ public class ImageGenerationOperation
         return await WaitCoreAsync(schedule, progress, DeadlineFromNow(), cancellationToken).ConfigureAwait(false);
     }
 
-    // Waits that overlap share one poll loop: the first one's schedule, deadline and progress, each caller free to
-    // cancel its own wait. Five concurrent waits on one operation used to poll side by side over one shared state, about
+    // Waits that overlap share one poll loop: the first one's schedule and deadline, each caller free to cancel its own
+    // wait, and every caller's progress (one that joins hears the current status at once, then every change). Five concurrent waits on one operation used to poll side by side over one shared state, about
     // five times the polls of one wait, and every loop taught the completion-time estimate the same job again. The loop
     // stops when its last waiter has gone, and that waiter returns only once it has (nothing left scheduled).
     internal async Task<ImageResult> WaitCoreAsync(IPollSchedule schedule, IProgress<GenerationProgress>? progress, long deadlineTimestamp, CancellationToken cancellationToken)
@@ -161,10 +162,16 @@ public class ImageGenerationOperation
         CancellationTokenSource stop;
         lock (_gate)
         {
+            if (progress is not null)
+            {
+                _progress.Add(progress);
+            }
+
             if (_sharedWait is null)
             {
                 var newStop = new CancellationTokenSource();
-                starter = new Task<Task<Prediction>>(() => _client.Waiter.WaitAsync(_state, schedule, deadlineTimestamp, progress, newStop.Token));
+                var everyone = new FanOutProgress(this);
+                starter = new Task<Task<Prediction>>(() => _client.Waiter.WaitAsync(_state, schedule, deadlineTimestamp, everyone, newStop.Token));
                 (_sharedWait, _sharedStop) = (starter.Unwrap(), newStop);
             }
 
@@ -172,7 +179,15 @@ public class ImageGenerationOperation
             (wait, stop) = (_sharedWait, _sharedStop!);
         }
 
-        starter?.RunSynchronously(TaskScheduler.Default); // outside the lock: the loop's first steps call the caller's progress
+        if (starter is not null)
+        {
+            starter.RunSynchronously(TaskScheduler.Default); // outside the lock: the loop's first steps call the callers' progress
+        }
+        else if (progress is not null)
+        {
+            _client.Waiter.ReportNow(_state, progress);
+        }
+
         Prediction prediction;
         try
         {
@@ -180,7 +195,7 @@ public class ImageGenerationOperation
         }
         catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested && ex is not PredictionCanceledException)
         {
-            if (Leave(wait, stop))
+            if (Leave(wait, stop, progress))
             {
                 await ((Task)wait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
@@ -189,11 +204,11 @@ public class ImageGenerationOperation
         }
         catch
         {
-            Leave(wait, stop);
+            Leave(wait, stop, progress);
             throw;
         }
 
-        Leave(wait, stop);
+        Leave(wait, stop, progress);
         ImageResult? value;
         try
         {
@@ -210,10 +225,15 @@ public class ImageGenerationOperation
     }
 
     // Whether this was the last waiter of a loop still running: then the loop is told to stop (the caller awaits its end).
-    private bool Leave(Task<Prediction> wait, CancellationTokenSource stop)
+    private bool Leave(Task<Prediction> wait, CancellationTokenSource stop, IProgress<GenerationProgress>? progress)
     {
         lock (_gate)
         {
+            if (progress is not null)
+            {
+                _progress.Remove(progress);
+            }
+
             if (--_waiters > 0)
             {
                 return false;
@@ -244,6 +264,38 @@ public class ImageGenerationOperation
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
         return true;
+    }
+
+    // The shared loop's progress: every waiting caller's callback, each called even when one before it throws (the
+    // first exception then goes on to the waiter, which logs it).
+    private sealed class FanOutProgress(ImageGenerationOperation operation) : IProgress<GenerationProgress>
+    {
+        public void Report(GenerationProgress value)
+        {
+            IProgress<GenerationProgress>[] targets;
+            lock (operation._gate)
+            {
+                targets = [.. operation._progress];
+            }
+
+            Exception? first = null;
+            foreach (var target in targets)
+            {
+                try
+                {
+                    target.Report(value);
+                }
+                catch (Exception ex)
+                {
+                    first ??= ex;
+                }
+            }
+
+            if (first is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+            }
+        }
     }
 
     // Builds the result once the prediction completed with outputs. An output that cannot be decoded or is refused

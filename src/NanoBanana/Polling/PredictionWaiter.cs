@@ -315,14 +315,20 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         if (progress is not null && state.LastReported != state.Status)
         {
             state.LastReported = state.Status;
-            try
-            {
-                progress.Report(new GenerationProgress(state.Id, state.Model, state.Status, Elapsed(state), state.PollCount, state.Attempt));
-            }
-            catch (Exception ex)
-            {
-                Log.ProgressCallbackFailed(logger, state.LogId, state.Status.Value, ex);
-            }
+            ReportNow(state, progress);
+        }
+    }
+
+    /// <summary>Reports the current status to <paramref name="progress"/> at once (a wait that joins one already running), guarded as <see cref="Report"/>.</summary>
+    public void ReportNow(PollState state, IProgress<GenerationProgress> progress)
+    {
+        try
+        {
+            progress.Report(new GenerationProgress(state.Id, state.Model, state.Status, Elapsed(state), state.PollCount, state.Attempt));
+        }
+        catch (Exception ex)
+        {
+            Log.ProgressCallbackFailed(logger, state.LogId, state.Status.Value, ex);
         }
     }
 

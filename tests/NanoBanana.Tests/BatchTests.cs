@@ -129,6 +129,33 @@ public class BatchTests
     }
 
     [Fact]
+    public async Task Keys_that_differ_only_by_case_are_refused_with_an_output_folder_before_anything_is_sent()
+    {
+        // On Windows and macOS "Cat.png" and "cat.png" are one file: the second image replaced the first, paid for.
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        var folder = Directory.CreateTempSubdirectory("nb-batch-case-");
+        try
+        {
+            var jobs = new[] { Job("Cat"), Job("cat"), new BatchJob("CAT", new ImageJob("a cat") { OutputFormat = Protocol.OutputFormat.Jpeg }) };
+            var results = await RunAsync(client, jobs, new BatchOptions { OutputDirectory = folder.FullName });
+            var refused = Assert.Single(results, r => r.Outcome == BatchOutcome.Failed);
+            Assert.Equal("cat", refused.Key);
+            Assert.Contains("would name the same output file as 'Cat'", refused.Error, StringComparison.Ordinal);
+            Assert.Equal(2, emulator.AcceptedSubmits); // Cat.png and CAT.jpg are different files
+            Assert.Equal(2, folder.GetFiles().Length);
+
+            // Without an output folder nothing is written, so case alone is enough.
+            var inMemory = await RunAsync(client, [Job("Dog"), Job("dog")], new BatchOptions());
+            Assert.All(inMemory, r => Assert.Equal(BatchOutcome.Completed, r.Outcome));
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task The_account_limits_are_kept_by_the_client_itself()
     {
         // The emulator does not enforce anything here: what it counts is what the client sent.

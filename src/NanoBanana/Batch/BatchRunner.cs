@@ -163,6 +163,7 @@ internal sealed class BatchRunner : IDisposable
         var running = new ConcurrentDictionary<Task, byte>();
         var busy = new ConcurrentQueue<BatchJob>();
         var seenKeys = new HashSet<string>(StringComparer.Ordinal);
+        var seenFiles = _options.OutputDirectory is null ? null : new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         Exception? sourceFailure = null;
         try
         {
@@ -171,7 +172,7 @@ internal sealed class BatchRunner : IDisposable
                 await foreach (var job in jobs.WithCancellation(ct).ConfigureAwait(false))
                 {
                     Update(s => s with { Seen = s.Seen + 1 });
-                    if (Invalid(job, seenKeys) is { } problem)
+                    if ((Invalid(job, seenKeys) ?? SameFile(job!, seenFiles)) is { } problem)
                     {
                         Publish(results, new BatchItemResult { Key = job?.Key ?? "", Outcome = BatchOutcome.Failed, Error = problem });
                         continue;
@@ -486,7 +487,7 @@ internal sealed class BatchRunner : IDisposable
         string? path = null;
         if (_options.OutputDirectory is { } folder)
         {
-            path = Path.Combine(folder, FileName(key) + (job.OutputFormat == Protocol.OutputFormat.Jpeg ? ".jpg" : ".png"));
+            path = Path.Combine(folder, OutputFileName(key, job.OutputFormat));
             try
             {
                 Directory.CreateDirectory(folder);
@@ -595,6 +596,23 @@ internal sealed class BatchRunner : IDisposable
 
         return seenKeys.Add(job.Key) ? null : $"BatchJob.Key '{job.Key}' appears twice in the batch; keys must be unique.";
     }
+
+    // Keys name the output files, and Windows and macOS do not tell "Cat.png" from "cat.png": the second image would
+    // replace the first, a paid job's image lost. Refused before anything is sent, naming both keys.
+    private static string? SameFile(BatchJob job, Dictionary<string, string>? seenFiles)
+    {
+        if (seenFiles is null)
+        {
+            return null;
+        }
+
+        var file = OutputFileName(job.Key, job.Job.OutputFormat);
+        return seenFiles.TryAdd(file, job.Key)
+            ? null
+            : $"BatchJob.Key '{job.Key}' would name the same output file as '{seenFiles[file]}' where file names ignore case (Windows, macOS); with an OutputDirectory, keys must differ by more than case.";
+    }
+
+    private static string OutputFileName(string key, Protocol.OutputFormat format) => FileName(key) + (format == Protocol.OutputFormat.Jpeg ? ".jpg" : ".png");
 
     // Ends a shared submit ticket when the submit exchange is over, however it ended.
     // Leaves the shared gate when the submit exchange ends. This runs after the service may have accepted the job, so a

@@ -124,9 +124,8 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
     /// <summary>Records a completion time from an immediate (sync-mode) answer: the service answered when the job finished.</summary>
     public void RecordImmediate(PollState state, Prediction prediction)
     {
-        if (prediction.Status.IsCompleted && !state.Resumed && !state.Taught)
+        if (prediction.Status.IsCompleted && TeachesNow(state))
         {
-            state.Taught = true;
             statistics.RecordExact(state.Model, Elapsed(state).TotalSeconds);
         }
     }
@@ -137,12 +136,11 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
     // nothing.
     private void RecordLatency(PollState state, Prediction prediction, double observedAt)
     {
-        if (!prediction.Status.IsCompleted || state.Resumed || state.Taught)
+        if (!prediction.Status.IsCompleted || !TeachesNow(state))
         {
             return;
         }
 
-        state.Taught = true;
         if (statistics.RecordCompletion(state.Model, state.LastPendingElapsed, observedAt, prediction.ExecutionTime?.TotalSeconds, state.LastPendingRoundTrip) == ReportedTimeUse.Refuted)
         {
             Log.ExecutionTimeRefuted(logger, state.Model.Id, prediction.ExecutionTime!.Value.TotalMilliseconds, state.LastPendingElapsed * 1000, state.LogId);
@@ -155,11 +153,23 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
     {
         // Before any "still running" answer the wait says nothing (RecordCensored ignores a bound of 0), and the job may
         // still teach its completion to a later wait.
-        if (!state.Resumed && !state.Taught && state.LastPendingElapsed > 0 && state.Latest?.Status.IsTerminal != true)
+        if (state.LastPendingElapsed > 0 && state.Latest?.Status.IsTerminal != true && TeachesNow(state))
         {
-            state.Taught = true;
             statistics.RecordCensored(state.Model, state.LastPendingElapsed);
         }
+    }
+
+    // Whether this job may teach the estimate now, and if so marks it as having done so: once per job (PollState.Taught),
+    // and never for a resumed prediction, whose start is unknown. Called last in each condition, when all else holds.
+    private static bool TeachesNow(PollState state)
+    {
+        if (state.Resumed || state.Taught)
+        {
+            return false;
+        }
+
+        state.Taught = true;
+        return true;
     }
 
     /// <summary>

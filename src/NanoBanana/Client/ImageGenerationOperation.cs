@@ -239,11 +239,9 @@ public class ImageGenerationOperation
                 return false;
             }
 
-            if (ReferenceEquals(_sharedWait, wait))
-            {
-                _sharedWait = null;
-                _sharedStop = null;
-            }
+            // The last waiter of the loop: a new loop starts only once no one waits on this one, so it is still the shared one.
+            _sharedWait = null;
+            _sharedStop = null;
         }
 
         if (wait.IsCompleted)

@@ -87,6 +87,13 @@ public sealed class EmulatorOptions
     /// <summary>The faults drawn when <see cref="FaultRate"/> is above 0; empty (the default) draws from every <see cref="FaultKind"/>.</summary>
     public IList<FaultKind> RandomFaults { get; } = [];
 
+    /// <summary>
+    /// The exchanges <see cref="FaultRate"/> hits: <see cref="FaultTarget.Any"/> (submits and polls, the default),
+    /// <see cref="FaultTarget.Submit"/> or <see cref="FaultTarget.Poll"/>. Polls only is a flaky service that never
+    /// leaves a submit's outcome unknown, so an app's own tests can count its jobs exactly.
+    /// </summary>
+    public FaultTarget RandomFaultTarget { get; set; } = FaultTarget.Any;
+
     /// <summary>Send <c>urls</c> as an array of objects (as some relays do) instead of an object.</summary>
     public bool UrlsAsArray { get; set; }
 
@@ -157,6 +164,11 @@ public sealed class EmulatorOptions
         if (!(FaultRate is >= 0 and <= 1))
         {
             yield return $"EmulatorOptions.FaultRate must be from 0 to 1 (got {Shown(FaultRate)}).";
+        }
+
+        if (RandomFaultTarget is not (FaultTarget.Any or FaultTarget.Submit or FaultTarget.Poll))
+        {
+            yield return $"EmulatorOptions.RandomFaultTarget must be Any, Submit or Poll (got {RandomFaultTarget}); random faults never hit uploads.";
         }
 
         if (!(ExecutionTimeFactor > 0 && double.IsFinite(ExecutionTimeFactor)))

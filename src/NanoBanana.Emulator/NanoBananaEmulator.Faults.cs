@@ -80,7 +80,7 @@ public sealed partial class NanoBananaEmulator
                 }
             }
 
-            if (_options.FaultRate > 0 && _random.NextDouble() < _options.FaultRate)
+            if (_options.FaultRate > 0 && (_options.RandomFaultTarget == FaultTarget.Any || _options.RandomFaultTarget == target) && _random.NextDouble() < _options.FaultRate)
             {
                 // A rate with no kinds chosen draws from every kind: before, it injected nothing, silently.
                 var kinds = _options.RandomFaults.Count > 0 ? _options.RandomFaults : AllFaultKinds;

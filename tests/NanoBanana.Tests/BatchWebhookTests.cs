@@ -77,9 +77,9 @@ public class BatchWebhookTests
 
         Assert.All(results.Values, r => Assert.Equal(BatchOutcome.Completed, r.Outcome));
         Assert.Equal(4, emulator.AcceptedSubmits); // warm-up + 3: nothing sent twice
-        Assert.Equal(1, emulator.Requests.Count(r => r.Fault == FaultKind.DropConnection));
+        Assert.Equal(1, emulator.Requests.Count(r => r.Kind == "submit" && r.Fault == FaultKind.DropConnection));
         Assert.Contains(BatchWebhookOutcome.Recovered, sink.Outcomes);
-        var recovered = (await journal.ReadAsync()).Single(e => e.PredictionId == emulator.Requests.Single(r => r.Fault == FaultKind.DropConnection).PredictionId);
+        var recovered = (await journal.ReadAsync()).Single(e => e.PredictionId == emulator.Requests.Single(r => r.Kind == "submit" && r.Fault == FaultKind.DropConnection).PredictionId);
         Assert.Equal((JournalState.Completed, 0.039m), (recovered.State, recovered.ChargeUsd));
     }
 

@@ -353,7 +353,9 @@ public class CliTests
             File.Delete(file);
             var (console2, output2) = TestConsole();
             Assert.Equal(0, await CliApp.RunAsync(["resume", id, "--model", "NanoBananaPro", "--out", outDir, .. At(emulator)], console2));
-            Assert.True(File.Exists(Path.Combine(outDir, id + ".png")), output2.ToString());
+            var resumed = Assert.Single(Directory.GetFiles(outDir, "*.png")); // named after the id, made safe for a file name
+            Assert.Contains(Path.GetFileName(resumed), output2.ToString(), StringComparison.Ordinal);
+            Assert.Equal((1792, 2400), PngWriter.ReadSize(File.ReadAllBytes(resumed)));
             Assert.Equal(1, emulator.AcceptedSubmits);
         }
         finally

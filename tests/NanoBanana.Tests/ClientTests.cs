@@ -15,7 +15,7 @@ public class ClientTests
     [InlineData(ApiProvider.GptProtoUnified)]
     public async Task GenerateAsync_routes_submits_waits_and_returns_a_real_image(ApiProvider provider)
     {
-        await using var emulator = await Emu.StartAsync();
+        await using var emulator = await Emu.StartAsync(o => o.ReportExecutionTime = false); // stated: the check below is about its absence
         using var client = Emu.Client(emulator, o => o.Provider = provider);
         var job = new ImageJob("a jazz poster with the title BLUE NOTES") { Size = ImageSize.TwoK, AspectRatio = AspectRatio.Parse("3:4"), TypographyCritical = true };
         var result = await client.GenerateAsync(job);
@@ -388,7 +388,8 @@ public class ClientTests
     [Fact]
     public async Task Concurrent_waits_on_one_operation_share_one_poll_loop_and_teach_the_estimate_once()
     {
-        await using var emulator = await Emu.StartAsync(timeScale: 0.1); // a job of 0.4-0.8 s
+        // A job of 0.4-0.8 s. No random faults: a retried poll comes sooner than the schedule's, and the spacing is what is checked.
+        await using var emulator = await Emu.StartAsync(o => o.FaultRate = 0, timeScale: 0.1);
         using var client = Emu.Client(emulator);
         var operation = await client.StartGenerationAsync(new ImageJob("a lamp"));
         var schedule = new FixedPollSchedule(TimeSpan.FromMilliseconds(100));

@@ -78,6 +78,7 @@ public partial class EmulatorAppTests
             ExecutionTimeFactor = 0,
             WebhookAttempts = 0,
             DripInterval = TimeSpan.Zero,
+            RandomFaultTarget = FaultTarget.Upload,
             Latency = new LatencyProfile { Sigma = -1, SlowShare = 1.5, SlowFactorMin = 3, SlowFactorMax = 2, DriftFactor = double.NaN },
         };
         options.LatencyByModel["gemini-3-pro-image-preview"] = new LatencyProfile { DriftAfterJobs = -1 };
@@ -90,6 +91,7 @@ public partial class EmulatorAppTests
             "EmulatorOptions.ExecutionTimeFactor must be above 0 (got 0).",
             "EmulatorOptions.WebhookAttempts must be at least 1 (got 0).",
             "EmulatorOptions.DripInterval must be above 0 (got 00:00:00).",
+            "EmulatorOptions.RandomFaultTarget must be Any, Submit or Poll (got Upload); random faults never hit uploads.",
             "EmulatorOptions.Latency.Sigma must be above 0 (got -1).",
             "EmulatorOptions.Latency.SlowShare must be from 0 to 1 (got 1.5).",
             "EmulatorOptions.Latency: need 1 <= SlowFactorMin <= SlowFactorMax (got 3 and 2).",
@@ -102,6 +104,30 @@ public partial class EmulatorAppTests
 
         // The defaults, and the shapes the benchmarks use, start.
         await using var fine = await NanoBananaEmulator.StartAsync(new EmulatorOptions { MaxLogEntries = 0, Latency = new LatencyProfile { Shape = LatencyShape.Drift, DriftAfterJobs = 0, DriftFactor = 1 / 3.0 } });
+    }
+
+    [Fact]
+    public async Task Random_faults_aimed_at_polls_leave_every_submit_alone()
+    {
+        // A flaky service whose submits always answer: every job completes, each accepted once, none refused or unknown,
+        // while about a third of the polls fail and are ridden out.
+        await using var emulator = await Emu.StartAsync(o =>
+        {
+            (o.FaultRate, o.RandomFaultTarget, o.Seed) = (0.3, FaultTarget.Poll, 3);
+            foreach (var kind in new[] { FaultKind.Unavailable, FaultKind.DropConnection, FaultKind.MalformedJson })
+            {
+                o.RandomFaults.Add(kind);
+            }
+        });
+        using var client = Emu.Client(emulator);
+        for (var i = 0; i < 12; i++)
+        {
+            await client.GenerateAsync(new ImageJob("a lamp") { PinnedTier = ImageTier.NanoBanana2 });
+        }
+
+        Assert.Equal(12, emulator.AcceptedSubmits);
+        Assert.All(emulator.Requests.Where(r => r.Kind == "submit"), r => Assert.Null(r.Fault));
+        Assert.True(emulator.Requests.Count(r => r.Kind == "poll" && r.Fault is not null) >= 3, "too few polls were hit: the test proves nothing");
     }
 
     [Fact]

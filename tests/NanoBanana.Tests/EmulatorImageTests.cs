@@ -47,7 +47,7 @@ public class EmulatorImageTests
     [Fact]
     public async Task Each_job_image_carries_its_model_size_ratio_id_and_prompt()
     {
-        await using var emulator = await Emu.StartAsync();
+        await using var emulator = await Emu.StartAsync(o => o.LabelImages = true); // the default, stated: labels are what is tested
         using var client = Emu.Client(emulator);
         var first = await client.GenerateAsync(new ImageJob("a red bicycle leaning on a wall in Lisbon") { PinnedTier = ImageTier.NanoBanana2, AspectRatio = AspectRatio.Parse("16:9") });
         var second = await client.GenerateAsync(new ImageJob("a blue kite") { PinnedTier = ImageTier.NanoBanana2, AspectRatio = AspectRatio.Parse("16:9") });

@@ -180,7 +180,7 @@ public class ReportedExecutionTimeTests
     [Fact]
     public async Task Over_http_honest_reports_are_never_refuted_and_are_used_once_confirmed()
     {
-        await using var emulator = await Emu.StartAsync(o => o.ReportExecutionTime = true, timeScale: 0.02);
+        await using var emulator = await Emu.StartAsync(o => (o.ReportExecutionTime, o.ExecutionTimeFactor) = (true, 1), timeScale: 0.02);
         var logs = new CapturingLoggerProvider();
         using var client = Emu.Client(emulator, loggers: logs);
         await RunAsync(client, 48);

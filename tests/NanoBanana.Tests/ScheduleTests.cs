@@ -116,7 +116,7 @@ public class ScheduleTests
         // Real HTTP to the emulator on a manual clock; every request spends 0.1 s on the wire each way. After the first
         // poll (sent before any round trip is known) each poll must reach the service when the plan says, counted from
         // where the one before reached it: not half a round trip early, and with no drift along the chain.
-        await using var emulator = await Emu.StartAsync(o => o.LatencySampler = (_, _) => 3600, timeScale: 1);
+        await using var emulator = await Emu.StartAsync(o => (o.LatencySampler, o.FaultRate) = ((_, _) => 3600, 0), timeScale: 1); // timed exactly: no random faults
         var time = new ManualTimeProvider();
         var oneWay = TimeSpan.FromSeconds(0.1); // a round trip shorter than the shortest gap (MinInterval)
         using var wire = new SlowWire(time, oneWay) { InnerHandler = new SocketsHttpHandler() };
@@ -155,7 +155,7 @@ public class ScheduleTests
         // request. The job starts when the service creates it, at 3.1 s; counted from when the submit left, the first
         // poll went out 3 s before the plan's first poll (measured over HTTP: the first submits of a fresh process took
         // 0.3 s, and the first eight jobs polled at 1.4 s where the plan said 4.65 s).
-        await using var emulator = await Emu.StartAsync(o => o.LatencySampler = (_, _) => 3600, timeScale: 1);
+        await using var emulator = await Emu.StartAsync(o => (o.LatencySampler, o.FaultRate) = ((_, _) => 3600, 0), timeScale: 1); // timed exactly: no random faults
         var time = new ManualTimeProvider();
         using var wire = new SlowWire(time, TimeSpan.FromSeconds(0.1)) { InnerHandler = new SocketsHttpHandler(), SubmitUpload = TimeSpan.FromSeconds(3) };
         using var http = new HttpClient(wire);
@@ -178,7 +178,7 @@ public class ScheduleTests
         // retry's, so the service saw the job when the retry reached it; the next poll is due counted from there, and is
         // sent half the retry's round trip ahead. Timed by the whole exchange (1.4 s), the poll counted as having reached
         // the service 0.6 s before it did, and the next one went out at once, 0.33 s before it was due.
-        await using var emulator = await Emu.StartAsync(o => o.LatencySampler = (_, _) => 3600, timeScale: 1);
+        await using var emulator = await Emu.StartAsync(o => (o.LatencySampler, o.FaultRate) = ((_, _) => 3600, 0), timeScale: 1); // timed exactly: no random faults
         var time = new ManualTimeProvider();
         var oneWay = TimeSpan.FromSeconds(0.1);
         using var wire = new SlowWire(time, oneWay) { InnerHandler = new SocketsHttpHandler(), FailGetAttempt = 3 };
@@ -333,7 +333,7 @@ public class ScheduleTests
     [Fact]
     public async Task The_client_learns_completion_times_from_real_runs()
     {
-        await using var emulator = await Emu.StartAsync();
+        await using var emulator = await Emu.StartAsync(o => o.FaultRate = 0); // every poll planned: no random faults, so no retried ones
         using var client = Emu.Client(emulator);
         for (var i = 0; i < 3; i++)
         {

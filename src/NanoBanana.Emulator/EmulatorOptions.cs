@@ -100,6 +100,13 @@ public sealed class EmulatorOptions
     /// <summary>Send <c>created_at</c> as ISO-8601 with 8 fractional digits instead of "yyyy-MM-dd HH:mm:ss".</summary>
     public bool IsoTimestamps { get; set; }
 
+    /// <summary>
+    /// Answer polls (GPT Proto and WaveSpeedAI routes) with only <c>status</c>, <c>outputs</c> and <c>error</c> (and its
+    /// code): no id, model, poll URL, timings, NSFW flags or timestamp, as a relay that passes on only what WaveSpeedAI's
+    /// SDKs read would. Submit answers and webhook deliveries stay whole.
+    /// </summary>
+    public bool LeanPolls { get; set; }
+
     /// <summary>Keep request bodies in the log (truncated to 4 KB). Default true.</summary>
     public bool LogBodies { get; set; } = true;
 

@@ -66,7 +66,7 @@ public sealed partial class NanoBananaEmulator
             return;
         }
 
-        await Envelope(ctx, entry, job, Stopwatch.GetTimestamp(), syncTimeout: false).ConfigureAwait(false);
+        await Envelope(ctx, entry, job, Stopwatch.GetTimestamp(), syncTimeout: false, lean: _options.LeanPolls).ConfigureAwait(false);
     }
 
     private async Task OutputAsync(HttpContext ctx)
@@ -124,7 +124,7 @@ public sealed partial class NanoBananaEmulator
 
     // submit: the answer to an async submit, which a queueing service gives before the job runs ("created"), however
     // short the job is; else a loaded machine could answer a job of a few scaled milliseconds as already done.
-    private Task Envelope(HttpContext ctx, RequestRecord entry, JobRecord job, long now, bool syncTimeout, bool submit = false)
+    private Task Envelope(HttpContext ctx, RequestRecord entry, JobRecord job, long now, bool syncTimeout, bool submit = false, bool lean = false)
     {
         var done = !submit && job.IsDone(now);
         var status = done ? job.FateText : submit || now - job.CreatedTimestamp < (job.CompleteTimestamp - job.CreatedTimestamp) / 10 ? "created" : "processing";
@@ -140,17 +140,27 @@ public sealed partial class NanoBananaEmulator
             w.WriteNumber("code", 200);
             w.WriteString("message", "success");
             w.WritePropertyName("data");
-            WritePrediction(w, job, done, status, syncTimeout);
+            WritePrediction(w, job, done, status, syncTimeout, lean);
             w.WriteEndObject();
         }
 
         return SendJson(ctx, entry, 200, buffer);
     }
 
-    // The prediction object itself: the envelope's "data", and the whole body of a webhook delivery.
-    private void WritePrediction(Utf8JsonWriter w, JobRecord job, bool done, string status, bool syncTimeout)
+    // The prediction object itself: the envelope's "data", and the whole body of a webhook delivery. Lean: only what
+    // WaveSpeedAI's SDKs read (status, outputs, error and its code), as a relay that passes on no more would send.
+    private void WritePrediction(Utf8JsonWriter w, JobRecord job, bool done, string status, bool syncTimeout, bool lean = false)
     {
         w.WriteStartObject();
+        if (lean)
+        {
+            WriteOutputs(w, "outputs", job, done);
+            w.WriteString("status", status);
+            WriteError(w, job, done, syncTimeout);
+            w.WriteEndObject();
+            return;
+        }
+
         w.WriteString("id", job.Id);
         w.WriteString("model", "google/" + job.Model.Id);
         WriteOutputs(w, "outputs", job, done);
@@ -171,35 +181,7 @@ public sealed partial class NanoBananaEmulator
         }
 
         w.WriteString("status", status);
-        if (syncTimeout)
-        {
-            w.WriteString("error", "Sync mode timed out");
-            w.WriteNumber("code", 5004);
-        }
-        else if (done && job.Fate == JobFate.Failed && job.ErrorCode == 1200)
-        {
-            w.WriteStartObject("error");
-            w.WriteNumber("code", 1200);
-            w.WriteString("message", "The request was rejected by content moderation");
-            w.WriteEndObject();
-        }
-        else if (done && job.Fate == JobFate.Failed && job.EchoedKey is { } key)
-        {
-            // The key verbatim and JSON-escaped character by character, as a careless upstream might echo it.
-            w.WritePropertyName("error");
-            w.WriteRawValue("\"upstream rejected the request for key " + key + " (" + string.Concat(key.Select(c => $"\\u{(int)c:x4}")) + ")\"");
-            w.WriteNumber("code", job.ErrorCode ?? 1401);
-        }
-        else if (done && job.Fate == JobFate.Failed)
-        {
-            w.WriteString("error", "Task failed: internal error");
-            w.WriteNumber("code", job.ErrorCode ?? 5000);
-        }
-        else
-        {
-            w.WriteString("error", "");
-        }
-
+        WriteError(w, job, done, syncTimeout);
         if (job.AbsurdNumbers)
         {
             w.WriteNumber("executionTime", 9.3e15);
@@ -230,6 +212,39 @@ public sealed partial class NanoBananaEmulator
             ? job.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff", CultureInfo.InvariantCulture) + "4Z"
             : job.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture));
         w.WriteEndObject();
+    }
+
+    // The error and its code: a sync timeout, a failed job's reason, or "" while there is none.
+    private static void WriteError(Utf8JsonWriter w, JobRecord job, bool done, bool syncTimeout)
+    {
+        if (syncTimeout)
+        {
+            w.WriteString("error", "Sync mode timed out");
+            w.WriteNumber("code", 5004);
+        }
+        else if (done && job.Fate == JobFate.Failed && job.ErrorCode == 1200)
+        {
+            w.WriteStartObject("error");
+            w.WriteNumber("code", 1200);
+            w.WriteString("message", "The request was rejected by content moderation");
+            w.WriteEndObject();
+        }
+        else if (done && job.Fate == JobFate.Failed && job.EchoedKey is { } key)
+        {
+            // The key verbatim and JSON-escaped character by character, as a careless upstream might echo it.
+            w.WritePropertyName("error");
+            w.WriteRawValue("\"upstream rejected the request for key " + key + " (" + string.Concat(key.Select(c => $"\\u{(int)c:x4}")) + ")\"");
+            w.WriteNumber("code", job.ErrorCode ?? 1401);
+        }
+        else if (done && job.Fate == JobFate.Failed)
+        {
+            w.WriteString("error", "Task failed: internal error");
+            w.WriteNumber("code", job.ErrorCode ?? 5000);
+        }
+        else
+        {
+            w.WriteString("error", "");
+        }
     }
 
     // Sends a written JSON body with its length.

@@ -46,8 +46,10 @@ public class BatchLimiterTests
         Assert.False(second.IsCompleted);
 
         // Then in small steps, giving the waiter a turn after each: a timer it sets just after one big step would be
-        // due after the last step and never fire (the race a single 0.2 s step had, once in a while).
-        for (var i = 0; i < 200 && !second.IsCompleted; i++)
+        // due after the last step and never fire (the race a single 0.2 s step had, once in a while). Up to 20 s of
+        // them: on a loaded machine the waiter can work out its wait (10 s from the end) before the 9.9 s step above and set
+        // its timer only after it, due 10 s after that step (CI once timed out 1 ms short with 10 s of steps).
+        for (var i = 0; i < 400 && !second.IsCompleted; i++)
         {
             time.Advance(TimeSpan.FromSeconds(0.05));
             await Task.Delay(5);

@@ -179,6 +179,29 @@ public class ProtocolIntegrationTests
         Assert.NotNull(p.CreatedAt);
     }
 
+    [Fact]
+    public async Task Lean_poll_answers_with_only_status_outputs_and_error_complete_a_job()
+    {
+        // A relay that passes on only what WaveSpeedAI's SDKs read: no id, model, poll URL or timestamp in a poll answer.
+        await using var emulator = await Emu.StartAsync(o => o.LeanPolls = true);
+        using var raw = new HttpClient();
+        using var client = Emu.Client(emulator);
+        var operation = await client.StartGenerationAsync(new ImageJob("a lamp") { PinnedTier = ImageTier.NanoBanana2 });
+        var result = await operation.WaitForCompletionAsync();
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(emulator.BaseAddress, $"api/v3/predictions/{operation.Id}/result"));
+        request.Headers.TryAddWithoutValidation("Authorization", Emu.Key);
+        using var answer = await raw.SendAsync(request);
+        using var json = System.Text.Json.JsonDocument.Parse(await answer.Content.ReadAsStringAsync());
+        var names = json.RootElement.GetProperty("data").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(["error", "outputs", "status"], names);
+
+        Assert.Equal(operation.Id, result.PredictionId); // the id polled, since the answers name none
+        Assert.Equal(ImageTier.NanoBanana2, result.Model.Tier);
+        Assert.Equal((1024, 1024), PngWriter.ReadSize(await result.Images[0].GetBytesAsync()));
+        Assert.Equal(1, emulator.AcceptedSubmits);
+    }
+
     public static TheoryData<string> InvalidRequests() => ["empty prompt", "size", "ratio", "too many images", "relative image"];
 
     [Theory]

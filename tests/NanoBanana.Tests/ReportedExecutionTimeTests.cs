@@ -158,6 +158,7 @@ public class ReportedExecutionTimeTests
             {
                 o.ReportExecutionTime = true;
                 o.ExecutionTimeFactor = 0.001;
+                o.LeanPolls = false; // the reports ride on the polls' answers
             },
             timeScale: 0.02);
         var logs = new CapturingLoggerProvider();
@@ -180,7 +181,7 @@ public class ReportedExecutionTimeTests
     [Fact]
     public async Task Over_http_honest_reports_are_never_refuted_and_are_used_once_confirmed()
     {
-        await using var emulator = await Emu.StartAsync(o => (o.ReportExecutionTime, o.ExecutionTimeFactor) = (true, 1), timeScale: 0.02);
+        await using var emulator = await Emu.StartAsync(o => (o.ReportExecutionTime, o.ExecutionTimeFactor, o.LeanPolls) = (true, 1, false), timeScale: 0.02);
         var logs = new CapturingLoggerProvider();
         using var client = Emu.Client(emulator, loggers: logs);
         await RunAsync(client, 48);

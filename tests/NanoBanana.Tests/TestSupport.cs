@@ -44,6 +44,7 @@ internal static class Emu
                 case "urls-array": options.UrlsAsArray = true; break;
                 case "iso-timestamps": options.IsoTimestamps = true; break;
                 case "odd-ids": options.IdPrefix = "sora-2:task/"; break;
+                case "lean-polls": options.LeanPolls = true; break;
                 case "seed": options.Seed = 7; break;
                 case "unlabelled": options.LabelImages = false; break;
                 case "flaky-polls":

@@ -10,6 +10,39 @@ public class ProviderFidelityTests
 {
     private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
 
+    [Theory]
+    [InlineData(ApiProvider.GptProto, "https://gptproto.com/api/v3/predictions/2b9a360d9/result", "2b9a360d9")]
+    [InlineData(ApiProvider.GptProto, "https://gptproto.com/api/v3/predictions/sora-2%3Atask%2Fx/result", "sora-2:task/x")]
+    [InlineData(ApiProvider.WaveSpeed, "https://api.wavespeed.ai/api/v3/predictions/abc/result", "abc")]
+    [InlineData(ApiProvider.GptProtoUnified, "https://gptproto.com/api/v3/tasks/result/job-1", "job-1")]
+    [InlineData(ApiProvider.GptProtoUnified, "https://gptproto.com/api/v3/predictions/abc/result", null)] // not this provider's route
+    [InlineData(ApiProvider.GptProto, "https://gptproto.com/api/v3/predictions/abc", null)]
+    [InlineData(ApiProvider.GptProto, "https://gptproto.com/api/v3/predictions//result", null)]
+    [InlineData(ApiProvider.GptProto, "https://gptproto.com/api/v3/predictions/%20/result", null)]
+    [InlineData(ApiProvider.GptProto, "https://gptproto.com/other/predictions/abc/result", null)] // outside the base path
+    [InlineData(ApiProvider.GptProto, "https://elsewhere.example/api/v3/predictions/abc/result", null)] // another host
+    public void A_poll_url_names_its_prediction_only_when_it_is_the_providers_poll_route(ApiProvider provider, string url, string? id)
+    {
+        var options = new NanoBananaOptions { Provider = provider };
+        Assert.Equal(id, ProviderProfile.From(options).PredictionIdIn(new Uri(url)));
+    }
+
+    [Fact]
+    public async Task Polling_by_url_a_relay_that_names_no_prediction_keeps_the_id_the_url_names()
+    {
+        // GetPredictionAsync(Uri) knew no id, so a lean answer ("processing", no id) was malformed, and an error carried none.
+        await using var emulator = await Emu.StartAsync(o => (o.LeanPolls, o.IdPrefix) = (true, "sora-2:task/"), timeScale: 1);
+        var options = Emu.Options(emulator);
+        using var http = NanoBananaClient.CreateHttpClient(options);
+        var client = new NanoBananaProtocolClient(http, options);
+        var accepted = await client.SubmitAsync(new SubmitRequest { Model = Catalog.ModelCatalog.Default[ImageTier.NanoBanana2], Prompt = "a lamp" });
+
+        var polled = await client.GetPredictionAsync(accepted.PollUrl!);
+        Assert.Equal(accepted.Id, polled.Id);
+        Assert.False(polled.Status.IsTerminal);
+        Assert.Null(polled.PollUrl); // the answer was lean indeed
+    }
+
     [Fact]
     public void A_poll_body_without_an_id_takes_the_known_id()
     {

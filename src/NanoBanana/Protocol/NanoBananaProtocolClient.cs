@@ -323,7 +323,8 @@ public class NanoBananaProtocolClient
 
     /// <summary>
     /// Gets a prediction from the poll URL the service returned. A URL on any host other than the configured API host
-    /// is refused (the key is never sent elsewhere and the SDK does not follow foreign poll URLs).
+    /// is refused (the key is never sent elsewhere and the SDK does not follow foreign poll URLs). When the URL is the
+    /// provider's poll route, the prediction id it names is used for an answer that names none, and in errors.
     /// </summary>
     /// <exception cref="NanoBananaException">The URL is not on the configured API host.</exception>
     public virtual Task<Prediction> GetPredictionAsync(Uri pollUrl, CancellationToken cancellationToken = default)
@@ -334,7 +335,9 @@ public class NanoBananaProtocolClient
             throw new NanoBananaException($"Refusing to poll {pollUrl.GetLeftPart(UriPartial.Authority)}: it is not the configured API host {_profile.BaseUrl.GetLeftPart(UriPartial.Authority)}. Poll by prediction id instead.");
         }
 
-        return GetCoreAsync(pollUrl, null, expectInline: true, cancellationToken);
+        // The id the URL names, when it is the provider's poll route: an answer that names no prediction is about it,
+        // and an error carries it.
+        return GetCoreAsync(pollUrl, _profile.PredictionIdIn(pollUrl), expectInline: true, cancellationToken);
     }
 
     /// <summary>Polls a known prediction (errors carry the id), on its poll URL when that is on the API host.</summary>

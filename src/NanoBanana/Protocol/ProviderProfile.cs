@@ -44,6 +44,26 @@ internal sealed class ProviderProfile
             : $"predictions/{Uri.EscapeDataString(predictionId)}/result";
     }
 
+    /// <summary>
+    /// The prediction id a poll URL names, when it is this provider's poll route under the base URL
+    /// (<c>predictions/{id}/result</c>, or <c>tasks/result/{id}</c> on the unified API); otherwise null. A poll answer
+    /// that names no prediction (a relay that passes on only status and outputs) is then read as the answer about it.
+    /// </summary>
+    public string? PredictionIdIn(Uri pollUrl)
+    {
+        if (!IsApiOrigin(pollUrl) || !pollUrl.AbsolutePath.StartsWith(BaseUrl.AbsolutePath, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var segments = pollUrl.AbsolutePath[BaseUrl.AbsolutePath.Length..].Split('/');
+        var escaped = Provider == ApiProvider.GptProtoUnified
+            ? segments is ["tasks", "result", var u] ? u : null
+            : segments is ["predictions", var p, "result"] ? p : null;
+        var id = string.IsNullOrEmpty(escaped) ? null : Uri.UnescapeDataString(escaped);
+        return string.IsNullOrWhiteSpace(id) || id is "." or ".." ? null : id;
+    }
+
     /// <summary>Refuses "." and "..", which no escaping keeps inside the poll route.</summary>
     internal static void CheckPredictionId(string predictionId)
     {

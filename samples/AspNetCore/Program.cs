@@ -140,12 +140,12 @@ static async Task<IResult> Image(HttpContext http, ImageResult result, ILogger l
 // Maps the SDK's failures to answers that keep the prediction id wherever the job may still be collected.
 static IResult Failure(HttpContext http, Exception ex, ILogger log)
 {
+    // Every NanoBananaException carries the prediction and its model when they are known; a cancellation is an
+    // OperationCanceledException, so it carries its own.
     var (id, model) = ex switch
     {
         PredictionCanceledException c => (c.PredictionId, c.ModelId),
-        PredictionTimeoutException t => (t.PredictionId, t.ModelId),
-        PredictionNotFoundException f => (f.PredictionId, f.ModelId),
-        NanoBananaException n => (n.PredictionId, null),
+        NanoBananaException n => (n.PredictionId, n.ModelId),
         _ => (null, null),
     };
     if (http.RequestAborted.IsCancellationRequested)

@@ -101,6 +101,16 @@ public sealed class EmulatorOptions
     public bool IsoTimestamps { get; set; }
 
     /// <summary>
+    /// The status of a job not yet running, on the GPT Proto and WaveSpeedAI routes (the submit's answer and the first
+    /// tenth of the job). Default <c>created</c>, as documented; a service may say <c>queued</c> or <c>pending</c>, which
+    /// a client must read as "keep polling".
+    /// </summary>
+    public string QueuedStatus { get; set; } = "created";
+
+    /// <summary>The status of a running job on the GPT Proto and WaveSpeedAI routes. Default <c>processing</c>, as documented.</summary>
+    public string RunningStatus { get; set; } = "processing";
+
+    /// <summary>
     /// Answer polls (GPT Proto and WaveSpeedAI routes) with only <c>status</c>, <c>outputs</c> and <c>error</c> (and its
     /// code): no id, model, poll URL, timings, NSFW flags or timestamp, as a relay that passes on only what WaveSpeedAI's
     /// SDKs read would. Submit answers and webhook deliveries stay whole.
@@ -171,6 +181,14 @@ public sealed class EmulatorOptions
         if (!(FaultRate is >= 0 and <= 1))
         {
             yield return $"EmulatorOptions.FaultRate must be from 0 to 1 (got {Shown(FaultRate)}).";
+        }
+
+        foreach (var (name, value) in new[] { (nameof(QueuedStatus), QueuedStatus), (nameof(RunningStatus), RunningStatus) })
+        {
+            if (string.IsNullOrWhiteSpace(value) || new NanoBanana.Protocol.PredictionStatus(value).IsTerminal)
+            {
+                yield return $"EmulatorOptions.{name} must name a status that is not terminal (got \"{value}\").";
+            }
         }
 
         if (RandomFaultTarget is not (FaultTarget.Any or FaultTarget.Submit or FaultTarget.Poll))

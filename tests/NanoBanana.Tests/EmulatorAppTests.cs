@@ -79,6 +79,8 @@ public partial class EmulatorAppTests
             WebhookAttempts = 0,
             DripInterval = TimeSpan.Zero,
             RandomFaultTarget = FaultTarget.Upload,
+            QueuedStatus = " ",
+            RunningStatus = "Completed",
             Latency = new LatencyProfile { Sigma = -1, SlowShare = 1.5, SlowFactorMin = 3, SlowFactorMax = 2, DriftFactor = double.NaN },
         };
         options.LatencyByModel["gemini-3-pro-image-preview"] = new LatencyProfile { DriftAfterJobs = -1 };
@@ -92,6 +94,8 @@ public partial class EmulatorAppTests
             "EmulatorOptions.WebhookAttempts must be at least 1 (got 0).",
             "EmulatorOptions.DripInterval must be above 0 (got 00:00:00).",
             "EmulatorOptions.RandomFaultTarget must be Any, Submit or Poll (got Upload); random faults never hit uploads.",
+            "EmulatorOptions.QueuedStatus must name a status that is not terminal (got \" \").",
+            "EmulatorOptions.RunningStatus must name a status that is not terminal (got \"Completed\").",
             "EmulatorOptions.Latency.Sigma must be above 0 (got -1).",
             "EmulatorOptions.Latency.SlowShare must be from 0 to 1 (got 1.5).",
             "EmulatorOptions.Latency: need 1 <= SlowFactorMin <= SlowFactorMax (got 3 and 2).",

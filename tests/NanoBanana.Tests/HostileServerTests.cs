@@ -197,7 +197,7 @@ public class HostileServerTests
         await client.GenerateAsync(new ImageJob("a lamp")).WaitAsync(Guard);
         await client.GenerateAsync(new ImageJob("another lamp")).WaitAsync(Guard);
         Assert.NotNull(emulator.GetJob(running.Id)); // still running: kept, over the bound
-        Assert.Equal(PredictionStatus.Processing, await running.UpdateStatusAsync().WaitAsync(Guard));
+        Assert.Equal(new PredictionStatus(emulator.Options.RunningStatus), await running.UpdateStatusAsync().WaitAsync(Guard));
     }
 
     // 3. The attempt timeout covers the body; downloads have their own.
@@ -848,12 +848,6 @@ public class HostileServerTests
             Assert.DoesNotContain("SECRET-0123", text, StringComparison.Ordinal);
             Assert.DoesNotContain(escapedStart, text, StringComparison.OrdinalIgnoreCase);
         }
-    }
-
-    /// <summary>IProgress that calls back on the reporting thread (Progress&lt;T&gt; posts to the pool).</summary>
-    private sealed class SyncProgress<T>(Action<T> action) : IProgress<T>
-    {
-        public void Report(T value) => action(value);
     }
 }
 

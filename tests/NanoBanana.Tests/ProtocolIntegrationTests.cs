@@ -189,16 +189,34 @@ public class ProtocolIntegrationTests
         var operation = await client.StartGenerationAsync(new ImageJob("a lamp") { PinnedTier = ImageTier.NanoBanana2 });
         var result = await operation.WaitForCompletionAsync();
 
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(emulator.BaseAddress, $"api/v3/predictions/{operation.Id}/result"));
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(emulator.BaseAddress, $"api/v3/predictions/{Uri.EscapeDataString(operation.Id)}/result"));
         request.Headers.TryAddWithoutValidation("Authorization", Emu.Key);
         using var answer = await raw.SendAsync(request);
-        using var json = System.Text.Json.JsonDocument.Parse(await answer.Content.ReadAsStringAsync());
+        var text = await answer.Content.ReadAsStringAsync();
+        Assert.True(answer.StatusCode == System.Net.HttpStatusCode.OK, $"{(int)answer.StatusCode} {answer.Headers} {answer.Content.Headers} «{text}»");
+        using var json = System.Text.Json.JsonDocument.Parse(text);
         var names = json.RootElement.GetProperty("data").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal).ToArray();
         Assert.Equal(["error", "outputs", "status"], names);
 
         Assert.Equal(operation.Id, result.PredictionId); // the id polled, since the answers name none
         Assert.Equal(ImageTier.NanoBanana2, result.Model.Tier);
         Assert.Equal((1024, 1024), PngWriter.ReadSize(await result.Images[0].GetBytesAsync()));
+        Assert.Equal(1, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
+    public async Task Statuses_the_protocol_does_not_name_are_read_as_keep_polling()
+    {
+        // "queued" and "running" instead of "created" and "processing": the job is waited for, not failed or abandoned.
+        await using var emulator = await Emu.StartAsync(o => (o.QueuedStatus, o.RunningStatus) = ("queued", "running"), timeScale: 0.02);
+        using var client = Emu.Client(emulator);
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var result = await client.GenerateAsync(new ImageJob("a lamp") { PinnedTier = ImageTier.NanoBanana2 }, new SyncProgress<Polling.GenerationProgress>(p => seen.Enqueue(p.Status.Value)));
+
+        Assert.Equal((1024, 1024), PngWriter.ReadSize(await result.Images[0].GetBytesAsync()));
+        Assert.Contains("queued", seen);
+        Assert.Contains("running", seen);
+        Assert.DoesNotContain("processing", seen);
         Assert.Equal(1, emulator.AcceptedSubmits);
     }
 

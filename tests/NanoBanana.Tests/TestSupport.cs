@@ -45,6 +45,7 @@ internal static class Emu
                 case "iso-timestamps": options.IsoTimestamps = true; break;
                 case "odd-ids": options.IdPrefix = "sora-2:task/"; break;
                 case "lean-polls": options.LeanPolls = true; break;
+                case "other-statuses": (options.QueuedStatus, options.RunningStatus) = ("queued", "running"); break;
                 case "seed": options.Seed = 7; break;
                 case "unlabelled": options.LabelImages = false; break;
                 case "flaky-polls":
@@ -77,6 +78,12 @@ internal static class Emu
         new(Options(emulator, configure), null, loggers, time);
 
     public static int Count(this NanoBananaEmulator e, string kind) => e.Requests.Count(r => r.Kind == kind);
+}
+
+/// <summary>IProgress that calls back on the reporting thread (Progress&lt;T&gt; posts to the pool, so reports arrive late).</summary>
+internal sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
 }
 
 /// <summary>A hand-written manual clock (no FakeTimeProvider package here): time moves only when the test says so.</summary>

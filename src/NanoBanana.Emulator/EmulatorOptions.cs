@@ -101,6 +101,12 @@ public sealed class EmulatorOptions
     public bool IsoTimestamps { get; set; }
 
     /// <summary>
+    /// The <c>Content-Type</c> of output downloads: null (the default) labels them as what they are (<c>image/png</c>);
+    /// <c>binary/octet-stream</c> is how S3 serves an object stored without a type; <c>""</c> sends none.
+    /// </summary>
+    public string? OutputContentType { get; set; }
+
+    /// <summary>
     /// The status of a job not yet running, on the GPT Proto and WaveSpeedAI routes (the submit's answer and the first
     /// tenth of the job). Default <c>created</c>, as documented; a service may say <c>queued</c> or <c>pending</c>, which
     /// a client must read as "keep polling".

@@ -109,7 +109,11 @@ public sealed partial class NanoBananaEmulator
         var png = Png(job);
         entry.StatusCode = 200;
         ctx.Response.StatusCode = 200;
-        ctx.Response.ContentType = "image/png";
+        if (_options.OutputContentType is not "")
+        {
+            ctx.Response.ContentType = _options.OutputContentType ?? "image/png";
+        }
+
         ctx.Response.ContentLength = png.Length;
         await ctx.Response.Body.WriteAsync(png, ctx.RequestAborted).ConfigureAwait(false);
     }

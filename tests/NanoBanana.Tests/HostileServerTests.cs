@@ -616,6 +616,28 @@ public class HostileServerTests
         Assert.DoesNotContain(emulator.Requests, r => r.Kind == "output");
     }
 
+    [Theory]
+    [InlineData("binary/octet-stream")] // S3's default for an object stored without a type
+    [InlineData("application/binary")]
+    [InlineData("text/plain")]
+    [InlineData("")] // no Content-Type at all
+    public async Task An_image_served_under_a_generic_type_is_taken_for_what_its_bytes_are(string contentType)
+    {
+        // The label used to decide: anything but image/* or application/octet-stream was refused before a byte was read,
+        // so a completed, paid image behind such storage could not be had.
+        await using var emulator = await Emu.StartAsync(o => o.OutputContentType = contentType);
+        using var client = Emu.Client(emulator);
+        var result = await client.GenerateAsync(new ImageJob("a lamp") { PinnedTier = ImageTier.NanoBanana2 });
+        var bytes = await result.Images[0].GetBytesAsync();
+
+        Assert.Equal((1024, 1024), PngWriter.ReadSize(bytes));
+        using var copy = new MemoryStream();
+        Assert.Equal("image/png", await client.Protocol.DownloadAsync(result.Images[0].Uri!.AbsoluteUri, copy));
+        Assert.Equal(bytes, copy.ToArray());
+        var served = emulator.Requests.Last(r => r.Kind == "output");
+        Assert.Equal(200, served.StatusCode);
+    }
+
     [Fact]
     public async Task A_download_that_is_not_an_image_is_refused_with_the_id()
     {

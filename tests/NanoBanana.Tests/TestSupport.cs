@@ -45,6 +45,7 @@ internal static class Emu
                 case "iso-timestamps": options.IsoTimestamps = true; break;
                 case "odd-ids": options.IdPrefix = "sora-2:task/"; break;
                 case "lean-polls": options.LeanPolls = true; break;
+                case "storage-types": options.OutputContentType = "binary/octet-stream"; break;
                 case "other-statuses": (options.QueuedStatus, options.RunningStatus) = ("queued", "running"); break;
                 case "seed": options.Seed = 7; break;
                 case "unlabelled": options.LabelImages = false; break;

@@ -564,13 +564,10 @@ public class NanoBananaProtocolClient
                 throw new OutputUnavailableException($"Output {index} of prediction {Diagnostics.SafeText.Value(predictionId) ?? "(unknown)"} could not be downloaded: {error.Message}{expired}", error) { PredictionId = predictionId, OutputIndex = index };
             }
 
+            // The bytes decide, not the label: storage often serves an image under a generic type (S3's default for an
+            // object stored without one is binary/octet-stream), and refusing it on the label cost a paid image.
             var declared = response.Content.Headers.ContentType?.MediaType;
             var isImageType = declared is not null && declared.StartsWith("image/", StringComparison.OrdinalIgnoreCase);
-            if (!isImageType && declared is not null && !string.Equals(declared, "application/octet-stream", StringComparison.OrdinalIgnoreCase))
-            {
-                throw OutputDecoder.Unavailable(predictionId, index, $"the download's content type is {Redactor.Clean(declared)}, not an image", null);
-            }
-
             if (response.Content.Headers.ContentLength is { } length && length > _limits.MaxImageBytes)
             {
                 throw TooLarge($"Downloading output {index}", _limits.MaxImageBytes, "NanoBanana:Limits:MaxImageBytes", predictionId, null);
@@ -591,7 +588,7 @@ public class NanoBananaProtocolClient
             var sniffed = OutputDecoder.SniffMediaType(buffer.AsSpan(0, head));
             if (!isImageType && sniffed is null)
             {
-                throw OutputDecoder.Unavailable(predictionId, index, "the downloaded bytes are not an image (no PNG, JPEG, WebP or GIF signature)", null);
+                throw OutputDecoder.Unavailable(predictionId, index, $"the download is not an image: its content type is {(declared is null ? "not given" : Redactor.Clean(declared))} and its bytes have no PNG, JPEG, WebP or GIF signature", null);
             }
 
             long total = head;
@@ -607,7 +604,7 @@ public class NanoBananaProtocolClient
                 await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
             }
 
-            return isImageType ? declared! : sniffed!;
+            return sniffed ?? declared!; // what the bytes are, when they say; else the image type declared
         }
     }
 

@@ -101,6 +101,12 @@ public sealed class EmulatorOptions
     public bool IsoTimestamps { get; set; }
 
     /// <summary>
+    /// How much later every request reaches the service (real time, not scaled), as over a network: a job starts that
+    /// much after its submit left, and every answer comes that much later. Default zero; at most 10 s.
+    /// </summary>
+    public TimeSpan RequestDelay { get; set; }
+
+    /// <summary>
     /// The <c>Content-Type</c> of output downloads: null (the default) labels them as what they are (<c>image/png</c>);
     /// <c>binary/octet-stream</c> is how S3 serves an object stored without a type; <c>""</c> sends none.
     /// </summary>
@@ -231,12 +237,18 @@ public sealed class EmulatorOptions
             (nameof(SlowSubmitDelay), SlowSubmitDelay, true),
             (nameof(DripDuration), DripDuration, true),
             (nameof(WebhookRetryDelay), WebhookRetryDelay, true),
+            (nameof(RequestDelay), RequestDelay, true),
         })
         {
             if (value < TimeSpan.Zero || (!zeroAllowed && value == TimeSpan.Zero))
             {
                 yield return $"EmulatorOptions.{name} must be {(zeroAllowed ? "0 or more" : "above 0")} (got {value}).";
             }
+        }
+
+        if (RequestDelay > TimeSpan.FromSeconds(10))
+        {
+            yield return $"EmulatorOptions.RequestDelay must be at most 10 s (got {RequestDelay}).";
         }
 
         foreach (var problem in Latency.Problems("EmulatorOptions.Latency"))

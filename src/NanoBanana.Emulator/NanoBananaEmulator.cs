@@ -85,6 +85,17 @@ public sealed partial class NanoBananaEmulator : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxConcurrentConnections = null);
         var app = builder.Build();
         var emulator = new NanoBananaEmulator(app, options);
+        if (options.RequestDelay > TimeSpan.Zero)
+        {
+            // A network between client and service: every request reaches the handlers this much later (real time).
+            var delay = options.RequestDelay;
+            app.Use(async (ctx, next) =>
+            {
+                await Task.Delay(delay, ctx.RequestAborted).ConfigureAwait(false);
+                await next(ctx).ConfigureAwait(false);
+            });
+        }
+
         app.MapPost("/api/v3/google/{model}/{action}", emulator.SubmitAsync);
         app.MapGet("/api/v3/predictions/{id}/result", emulator.PollAsync);
         app.MapPost("/api/v3/images", emulator.UnifiedSubmitAsync);

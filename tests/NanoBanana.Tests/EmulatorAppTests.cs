@@ -80,6 +80,7 @@ public partial class EmulatorAppTests
             DripInterval = TimeSpan.Zero,
             RandomFaultTarget = FaultTarget.Upload,
             QueuedStatus = " ",
+            RequestDelay = TimeSpan.FromSeconds(11),
             RunningStatus = "Completed",
             Latency = new LatencyProfile { Sigma = -1, SlowShare = 1.5, SlowFactorMin = 3, SlowFactorMax = 2, DriftFactor = double.NaN },
         };
@@ -95,6 +96,7 @@ public partial class EmulatorAppTests
             "EmulatorOptions.DripInterval must be above 0 (got 00:00:00).",
             "EmulatorOptions.RandomFaultTarget must be Any, Submit or Poll (got Upload); random faults never hit uploads.",
             "EmulatorOptions.QueuedStatus must name a status that is not terminal (got \" \").",
+            "EmulatorOptions.RequestDelay must be at most 10 s (got 00:00:11).",
             "EmulatorOptions.RunningStatus must name a status that is not terminal (got \"Completed\").",
             "EmulatorOptions.Latency.Sigma must be above 0 (got -1).",
             "EmulatorOptions.Latency.SlowShare must be from 0 to 1 (got 1.5).",
@@ -111,6 +113,20 @@ public partial class EmulatorAppTests
     }
 
     [Fact]
+    public async Task A_request_delay_holds_every_request_as_a_network_would()
+    {
+        // A lower bound only: a loaded machine makes requests slower, never faster.
+        await using var emulator = await Emu.StartAsync(o => o.RequestDelay = TimeSpan.FromMilliseconds(200));
+        using var client = Emu.Client(emulator);
+        var clock = Stopwatch.StartNew();
+        var operation = await client.StartGenerationAsync(new ImageJob("a lamp"));
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(195), $"the submit took {clock.Elapsed.TotalMilliseconds:0} ms");
+        clock.Restart();
+        await operation.UpdateStatusAsync();
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(195), $"the poll took {clock.Elapsed.TotalMilliseconds:0} ms");
+    }
+
+    [Fact]
     public async Task Random_faults_aimed_at_polls_leave_every_submit_alone()
     {
         // A flaky service whose submits always answer: every job completes, each accepted once, none refused or unknown,
@@ -124,12 +140,14 @@ public partial class EmulatorAppTests
             }
         });
         using var client = Emu.Client(emulator);
-        for (var i = 0; i < 12; i++)
+        var jobs = 0;
+        while (jobs < 60 && (jobs < 12 || emulator.Requests.Count(r => r.Kind == "poll" && r.Fault is not null) < 3))
         {
             await client.GenerateAsync(new ImageJob("a lamp") { PinnedTier = ImageTier.NanoBanana2 });
+            jobs++;
         }
 
-        Assert.Equal(12, emulator.AcceptedSubmits);
+        Assert.Equal(jobs, emulator.AcceptedSubmits);
         Assert.All(emulator.Requests.Where(r => r.Kind == "submit"), r => Assert.Null(r.Fault));
         Assert.True(emulator.Requests.Count(r => r.Kind == "poll" && r.Fault is not null) >= 3, "too few polls were hit: the test proves nothing");
     }

@@ -159,6 +159,7 @@ public class ReportedExecutionTimeTests
                 o.ReportExecutionTime = true;
                 o.ExecutionTimeFactor = 0.001;
                 o.LeanPolls = false; // the reports ride on the polls' answers
+                o.RequestDelay = TimeSpan.Zero; // jobs of 80-160 ms must be seen running
             },
             timeScale: 0.02);
         var logs = new CapturingLoggerProvider();
@@ -181,7 +182,7 @@ public class ReportedExecutionTimeTests
     [Fact]
     public async Task Over_http_honest_reports_are_never_refuted_and_are_used_once_confirmed()
     {
-        await using var emulator = await Emu.StartAsync(o => (o.ReportExecutionTime, o.ExecutionTimeFactor, o.LeanPolls) = (true, 1, false), timeScale: 0.02);
+        await using var emulator = await Emu.StartAsync(o => (o.ReportExecutionTime, o.ExecutionTimeFactor, o.LeanPolls, o.RequestDelay) = (true, 1, false, TimeSpan.Zero), timeScale: 0.02);
         var logs = new CapturingLoggerProvider();
         using var client = Emu.Client(emulator, loggers: logs);
         await RunAsync(client, 48);

@@ -47,6 +47,8 @@ internal static class Emu
                 case "lean-polls": options.LeanPolls = true; break;
                 case "storage-types": options.OutputContentType = "binary/octet-stream"; break;
                 case "other-statuses": (options.QueuedStatus, options.RunningStatus) = ("queued", "running"); break;
+                case "network": options.RequestDelay = TimeSpan.FromMilliseconds(20); break;
+                case "far-network": options.RequestDelay = TimeSpan.FromMilliseconds(150); break;
                 case "seed": options.Seed = 7; break;
                 case "unlabelled": options.LabelImages = false; break;
                 case "flaky-polls":

@@ -26,41 +26,21 @@ internal static class Emu
         return NanoBananaEmulator.StartAsync(options);
     }
 
-    // NB_EMULATOR_DEFAULTS (comma-separated) changes the emulator's defaults under every test that leaves them alone, so
-    // that the suite can be run against a service that is not the emulator's default one: a claim that holds only for
-    // the defaults shows up as a failure. A test's own settings still win. CI runs the suite a second time with most of
-    // them at once (.ci/run); README, "Our own suite against a service that is not the emulator's default".
+    // NB_EMULATOR_DEFAULTS (comma-separated names of Soak.EmulatorWorlds) changes the emulator's defaults under every
+    // test that leaves them alone, so that the suite can be run against a service that is not the emulator's default
+    // one: a claim that holds only for the defaults shows up as a failure. A test's own settings still win. CI runs the
+    // suite a second time with most of them at once (.ci/run); README, "Our own suite against a service that is not the
+    // emulator's default".
     private static void Adversary(EmulatorOptions options)
     {
         foreach (var change in (Environment.GetEnvironmentVariable("NB_EMULATOR_DEFAULTS") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            switch (change)
+            if (!Soak.EmulatorWorlds.All.TryGetValue(change, out var configure))
             {
-                case "lognormal": options.Latency = new LatencyProfile { Shape = LatencyShape.LogNormal, Sigma = 0.9 }; break;
-                case "two-mode": options.Latency = new LatencyProfile { Shape = LatencyShape.TwoMode }; break;
-                case "drift": options.Latency = new LatencyProfile { Shape = LatencyShape.Drift, DriftAfterJobs = 5, DriftFactor = 3 }; break;
-                case "execution-time": options.ReportExecutionTime = true; break;
-                case "execution-time-seconds": options.ReportExecutionTime = true; options.ExecutionTimeFactor = 0.001; break;
-                case "urls-array": options.UrlsAsArray = true; break;
-                case "iso-timestamps": options.IsoTimestamps = true; break;
-                case "odd-ids": options.IdPrefix = "sora-2:task/"; break;
-                case "lean-polls": options.LeanPolls = true; break;
-                case "storage-types": options.OutputContentType = "binary/octet-stream"; break;
-                case "other-statuses": (options.QueuedStatus, options.RunningStatus) = ("queued", "running"); break;
-                case "network": options.RequestDelay = TimeSpan.FromMilliseconds(20); break;
-                case "far-network": options.RequestDelay = TimeSpan.FromMilliseconds(150); break;
-                case "seed": options.Seed = 7; break;
-                case "unlabelled": options.LabelImages = false; break;
-                case "flaky-polls":
-                    (options.FaultRate, options.RandomFaultTarget) = (0.05, FaultTarget.Poll);
-                    foreach (var kind in new[] { FaultKind.Unavailable, FaultKind.RateLimited, FaultKind.DropConnection, FaultKind.MalformedJson })
-                    {
-                        options.RandomFaults.Add(kind);
-                    }
-
-                    break;
-                default: throw new InvalidOperationException($"NB_EMULATOR_DEFAULTS: unknown change '{change}'.");
+                throw new InvalidOperationException($"NB_EMULATOR_DEFAULTS: unknown change '{change}'; one of {string.Join(", ", Soak.EmulatorWorlds.All.Keys)}.");
             }
+
+            configure(options);
         }
     }
 

@@ -35,6 +35,32 @@ public static class EmulatorWorlds
             o.ReportExecutionTime = true;
             o.ExecutionTimeFactor = 0.001;
         },
+
+        // One change each, for NB_EMULATOR_DEFAULTS, which runs the unit tests with several of them at once (its names
+        // are the keys, comma-separated; see TestSupport).
+        ["lognormal"] = o => o.Latency = new LatencyProfile { Shape = LatencyShape.LogNormal, Sigma = 0.9 },
+        ["two-mode"] = o => o.Latency = new LatencyProfile { Shape = LatencyShape.TwoMode },
+        ["drift"] = o => o.Latency = new LatencyProfile { Shape = LatencyShape.Drift, DriftAfterJobs = 5, DriftFactor = 3 },
+        ["execution-time"] = o => o.ReportExecutionTime = true,
+        ["execution-time-seconds"] = o => (o.ReportExecutionTime, o.ExecutionTimeFactor) = (true, 0.001),
+        ["urls-array"] = o => o.UrlsAsArray = true,
+        ["iso-timestamps"] = o => o.IsoTimestamps = true,
+        ["odd-ids"] = o => o.IdPrefix = "sora-2:task/",
+        ["lean-polls"] = o => o.LeanPolls = true,
+        ["storage-types"] = o => o.OutputContentType = "binary/octet-stream",
+        ["other-statuses"] = o => (o.QueuedStatus, o.RunningStatus) = ("queued", "running"),
+        ["network"] = o => o.RequestDelay = TimeSpan.FromMilliseconds(20),
+        ["far-network"] = o => o.RequestDelay = TimeSpan.FromMilliseconds(150),
+        ["seed"] = o => o.Seed = 7,
+        ["unlabelled"] = o => o.LabelImages = false,
+        ["flaky-polls"] = o =>
+        {
+            (o.FaultRate, o.RandomFaultTarget) = (0.05, FaultTarget.Poll);
+            foreach (var kind in new[] { FaultKind.Unavailable, FaultKind.RateLimited, FaultKind.DropConnection, FaultKind.MalformedJson })
+            {
+                o.RandomFaults.Add(kind);
+            }
+        },
     };
 
     /// <summary>Whether a text holds a character that acts on a terminal or reorders what is read (as hostile ids carry).</summary>

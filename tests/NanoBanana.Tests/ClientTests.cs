@@ -413,6 +413,46 @@ public class ClientTests
     }
 
     [Fact]
+    public async Task A_wait_that_joins_late_keeps_its_own_deadline_and_the_first_keeps_its_own()
+    {
+        // Each wait's deadline runs from when it was asked for. The second wait joins 15 s into the first's 20 s, so its
+        // deadline is 35 s: it used to end with the first's timeout at 20 s. A manual clock: the job never finishes.
+        await using var emulator = await Emu.StartAsync();
+        var time = new ManualTimeProvider();
+        using var client = Emu.Client(emulator, time: time);
+        emulator.EnqueueFault(FaultKind.JobNeverFinishes, FaultTarget.Submit);
+        var operation = await client.StartGenerationAsync(new ImageJob("x") { Deadline = TimeSpan.FromSeconds(20) });
+        var first = operation.WaitForCompletionAsync();
+        await AdvanceAsync(time, TimeSpan.FromSeconds(15));
+        var second = operation.WaitForCompletionAsync();
+
+        await AdvanceAsync(time, TimeSpan.FromSeconds(7)); // 22 s: the first's deadline has passed, the second's has not
+        var early = await Assert.ThrowsAsync<PredictionTimeoutException>(() => first);
+        Assert.Equal(operation.Id, early.PredictionId);
+        Assert.Contains("deadline of 00:00:20", early.Message);
+        Assert.False(second.IsCompleted, "the second wait ended with the first's deadline");
+        var pollsAtFirstTimeout = emulator.Requests.Count(r => r.Kind == "poll" && r.PredictionId == operation.Id);
+
+        await AdvanceUntilAsync(time, second, TimeSpan.FromMinutes(1));
+        var late = await Assert.ThrowsAsync<PredictionTimeoutException>(() => second);
+        Assert.Equal(operation.Id, late.PredictionId);
+        Assert.Contains("deadline of 00:00:35", late.Message);
+        Assert.True(emulator.Requests.Count(r => r.Kind == "poll" && r.PredictionId == operation.Id) > pollsAtFirstTimeout, "nobody polled for the second wait");
+        Assert.Equal(0, time.PendingTimers); // the loop stopped with its last waiter
+        Assert.Equal(1, client.LatencyStatistics.Count(operation.Model)); // one unfinished wait taught, not two
+    }
+
+    // Moves the manual clock in 100 ms steps, letting HTTP run in between.
+    private static async Task AdvanceAsync(ManualTimeProvider time, TimeSpan span)
+    {
+        for (var t = TimeSpan.Zero; t < span; t += TimeSpan.FromMilliseconds(100))
+        {
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            await Task.Delay(2);
+        }
+    }
+
+    [Fact]
     public async Task Checks_of_one_prediction_beside_each_other_are_sent_one_after_the_other()
     {
         // Each answer is held 200 ms on its way back. Two UpdateStatusAsync calls at once (or one beside a wait) used to

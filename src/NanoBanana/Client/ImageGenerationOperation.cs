@@ -27,6 +27,7 @@ public class ImageGenerationOperation
     private readonly object _gate = new();
     private Task<Prediction>? _sharedWait;
     private CancellationTokenSource? _sharedStop;
+    private WaitDeadline? _sharedDeadline;
     private int _waiters;
     private readonly List<IProgress<GenerationProgress>> _progress = [];
 
@@ -141,10 +142,12 @@ public class ImageGenerationOperation
         return await WaitCoreAsync(schedule, progress, DeadlineFromNow(), cancellationToken).ConfigureAwait(false);
     }
 
-    // Waits that overlap share one poll loop: the first one's schedule and deadline, each caller free to cancel its own
-    // wait, and every caller's progress (one that joins hears the current status at once, then every change). Five concurrent waits on one operation used to poll side by side over one shared state, about
-    // five times the polls of one wait, and every loop taught the completion-time estimate the same job again. The loop
-    // stops when its last waiter has gone, and that waiter returns only once it has (nothing left scheduled).
+    // Waits that overlap share one poll loop: the first one's schedule, each caller's own deadline and cancellation, and
+    // every caller's progress (one that joins hears the current status at once, then every change). Five concurrent waits
+    // on one operation used to poll side by side over one shared state, about five times the polls of one wait, and every
+    // loop taught the completion-time estimate the same job again. The loop runs to the latest deadline of its waiters
+    // (one that joins late moves it on; it used to end every wait at the first one's), each wait ends at its own. The
+    // loop stops when its last waiter has gone, and that waiter returns only once it has (nothing left scheduled).
     internal async Task<ImageResult> WaitCoreAsync(IPollSchedule schedule, IProgress<GenerationProgress>? progress, long deadlineTimestamp, CancellationToken cancellationToken)
     {
         if (_value is not null)
@@ -171,8 +174,13 @@ public class ImageGenerationOperation
             {
                 var newStop = new CancellationTokenSource();
                 var everyone = new FanOutProgress(this);
-                starter = new Task<Task<Prediction>>(() => _client.Waiter.WaitAsync(_state, schedule, deadlineTimestamp, everyone, newStop.Token));
-                (_sharedWait, _sharedStop) = (starter.Unwrap(), newStop);
+                var deadline = new WaitDeadline(deadlineTimestamp);
+                starter = new Task<Task<Prediction>>(() => _client.Waiter.WaitAsync(_state, schedule, deadline, everyone, newStop.Token));
+                (_sharedWait, _sharedStop, _sharedDeadline) = (starter.Unwrap(), newStop, deadline);
+            }
+            else
+            {
+                _sharedDeadline!.ExtendTo(deadlineTimestamp);
             }
 
             _waiters++;
@@ -189,9 +197,12 @@ public class ImageGenerationOperation
         }
 
         Prediction prediction;
+        var time = _client.Waiter.Time;
         try
         {
-            prediction = await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+            // This wait's own deadline: the loop may run on to a later one for a wait that joined after this one.
+            var own = time.GetElapsedTime(time.GetTimestamp(), deadlineTimestamp);
+            prediction = await wait.WaitAsync(own > TimeSpan.Zero ? own : TimeSpan.Zero, time, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested && ex is not PredictionCanceledException)
         {
@@ -202,6 +213,22 @@ public class ImageGenerationOperation
 
             throw PredictionWaiter.Canceled(_state, ex, cancellationToken);
         }
+        catch (TimeoutException)
+        {
+            if (Leave(wait, stop, progress))
+            {
+                await ((Task)wait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing); // the last waiter: the loop stops (and teaches the wait as unfinished)
+            }
+
+            if (!wait.IsCompleted || wait.IsCanceled) // running on for other waits, or stopped by this one's leaving
+            {
+                throw _client.Waiter.Timeout(_state, deadlineTimestamp);
+            }
+
+            // The loop ended on its own as this wait's deadline passed (an answer, a failure, its own timeout): that stands.
+            prediction = await wait.ConfigureAwait(false);
+            return TryBuildValueOrThrow(prediction);
+        }
         catch
         {
             Leave(wait, stop, progress);
@@ -209,6 +236,11 @@ public class ImageGenerationOperation
         }
 
         Leave(wait, stop, progress);
+        return TryBuildValueOrThrow(prediction);
+    }
+
+    private ImageResult TryBuildValueOrThrow(Prediction prediction)
+    {
         ImageResult? value;
         try
         {

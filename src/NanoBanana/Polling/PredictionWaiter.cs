@@ -182,7 +182,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
     {
         try
         {
-            return await CheckCoreAsync(state, deadlineTimestamp, cancellationToken).ConfigureAwait(false);
+            return await CheckCoreAsync(state, new WaitDeadline(deadlineTimestamp), cancellationToken).ConfigureAwait(false);
         }
         catch (NanoBananaException ex) when (ex.KnowModel(state.Id, state.Model.Id))
         {
@@ -198,13 +198,15 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         }
     }
 
-    private async Task<Prediction> CheckCoreAsync(PollState state, long deadlineTimestamp, CancellationToken cancellationToken)
+    // The deadline may move later while a check runs (a wait joined the loop): a step that reached the old one goes on.
+    private async Task<Prediction> CheckCoreAsync(PollState state, WaitDeadline deadline, CancellationToken cancellationToken)
     {
         var malformed = 0;
         var failures = 0;
         var notFound = 0; // of the failures, the latest run of 404 answers
         while (true)
         {
+            var deadlineTimestamp = deadline.Timestamp;
             var remaining = time.GetElapsedTime(time.GetTimestamp(), deadlineTimestamp);
             if (remaining <= TimeSpan.Zero)
             {
@@ -220,7 +222,12 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
                 }
                 catch (OperationCanceledException) when (deadlineCts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
                 {
-                    throw Timeout(state, deadlineTimestamp);
+                    if (deadline.Timestamp == deadlineTimestamp)
+                    {
+                        throw Timeout(state, deadlineTimestamp);
+                    }
+
+                    continue; // cut at a deadline that has moved on since: ask again
                 }
                 catch (MalformedResponseException ex) when (++malformed <= options.MaxConsecutiveMalformed)
                 {
@@ -245,14 +252,31 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
 
             // After a failed check, back off at least as much as the minimum interval grows.
             var backoff = TimeSpan.FromTicks(options.MinInterval.Ticks * (1L << Math.Min(failures + malformed, 6)));
-            remaining = time.GetElapsedTime(time.GetTimestamp(), deadlineTimestamp);
-            if (backoff >= remaining)
+            await BackOffAsync(state, deadline, backoff, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // Waits out a backoff. A deadline that comes first ends the wait, unless it moved on meanwhile (a wait joined): then
+    // the rest of the backoff is waited under the later one.
+    private async Task BackOffAsync(PollState state, WaitDeadline deadline, TimeSpan backoff, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var deadlineTimestamp = deadline.Timestamp;
+            var remaining = time.GetElapsedTime(time.GetTimestamp(), deadlineTimestamp);
+            if (backoff < remaining)
             {
-                await DelayAsync(remaining, cancellationToken).ConfigureAwait(false);
+                await DelayAsync(backoff, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            await DelayAsync(remaining, cancellationToken).ConfigureAwait(false);
+            if (deadline.Timestamp == deadlineTimestamp)
+            {
                 throw Timeout(state, deadlineTimestamp);
             }
 
-            await DelayAsync(backoff, cancellationToken).ConfigureAwait(false);
+            backoff -= remaining;
         }
     }
 
@@ -260,11 +284,11 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
     /// <exception cref="PredictionTimeoutException">The deadline passed; the exception carries the id.</exception>
     /// <exception cref="PredictionCanceledException">The caller cancelled; the exception carries the id.</exception>
     /// <exception cref="NanoBananaException">Any other failure, with the id (the cause is the inner exception).</exception>
-    public async Task<Prediction> WaitAsync(PollState state, IPollSchedule schedule, long deadlineTimestamp, IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
+    public async Task<Prediction> WaitAsync(PollState state, IPollSchedule schedule, WaitDeadline deadline, IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
     {
         try
         {
-            return await WaitCoreAsync(state, schedule, deadlineTimestamp, progress, cancellationToken).ConfigureAwait(false);
+            return await WaitCoreAsync(state, schedule, deadline, progress, cancellationToken).ConfigureAwait(false);
         }
         catch (NanoBananaException ex) when (ex.KnowModel(state.Id, state.Model.Id))
         {
@@ -342,9 +366,9 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         }
     }
 
-    private async Task<Prediction> WaitCoreAsync(PollState state, IPollSchedule schedule, long deadlineTimestamp, IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
+    private async Task<Prediction> WaitCoreAsync(PollState state, IPollSchedule schedule, WaitDeadline deadline, IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
     {
-        var lastLookTaken = false;
+        long? lastLookBefore = null; // the deadline the last look was taken for: one per deadline, so one per wait unless a later wait joined
         while (true)
         {
             Report(state, progress);
@@ -354,6 +378,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
             }
 
             var elapsed = Elapsed(state);
+            var deadlineTimestamp = deadline.Timestamp;
             var remaining = time.GetElapsedTime(time.GetTimestamp(), deadlineTimestamp);
             if (remaining <= TimeSpan.Zero)
             {
@@ -396,20 +421,25 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
                 // At most once per wait: one request more, never a loop.
                 var roundTrip = state.PollCount > 0 ? state.LastRoundTrip : TimeSpan.FromSeconds(statistics.TypicalRoundTrip());
                 var lastLook = remaining - TimeSpan.FromTicks(Math.Max(roundTrip.Ticks * 2, options.MinInterval.Ticks));
-                if (lastLookTaken || lastLook <= TimeSpan.Zero || (state.PollCount > 0 && lastLook < options.MinInterval))
+                if (lastLookBefore == deadlineTimestamp || lastLook <= TimeSpan.Zero || (state.PollCount > 0 && lastLook < options.MinInterval))
                 {
                     await DelayAsync(remaining, cancellationToken).ConfigureAwait(false);
-                    throw Timeout(state, deadlineTimestamp);
+                    if (deadline.Timestamp == deadlineTimestamp)
+                    {
+                        throw Timeout(state, deadlineTimestamp);
+                    }
+
+                    continue; // a wait that joined meanwhile moved the deadline on
                 }
 
-                lastLookTaken = true;
+                lastLookBefore = deadlineTimestamp;
                 state.PlannedArrival = double.NaN; // not the schedule's poll: no lateness to learn from it
                 delay = lastLook;
             }
 
             state.IntendedSendTimestamp = time.GetTimestamp() + (long)(delay.TotalSeconds * time.TimestampFrequency);
             await DelayAsync(delay, cancellationToken).ConfigureAwait(false);
-            await CheckCoreAsync(state, deadlineTimestamp, cancellationToken).ConfigureAwait(false);
+            await CheckCoreAsync(state, deadline, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -456,7 +486,8 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
             LastStatus = state.Status.Value,
         };
 
-    private PredictionTimeoutException Timeout(PollState state, long deadlineTimestamp)
+    /// <summary>The timeout of a wait whose deadline was <paramref name="deadlineTimestamp"/>: logged, counted as a failed job, with the id and the resume hint.</summary>
+    internal PredictionTimeoutException Timeout(PollState state, long deadlineTimestamp)
     {
         var deadline = time.GetElapsedTime(state.StartTimestamp, deadlineTimestamp);
         Log.DeadlineExceeded(logger, state.LogId, deadline);

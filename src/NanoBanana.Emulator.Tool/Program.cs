@@ -3,8 +3,10 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using NanoBanana.Emulator;
 
-// nanobanana-emulator [--port 5080] [--time-scale 1] [--api-key KEY] [--fault-rate 0.2] [--report-execution-time]
-//                     [--execution-time-factor 1] [--latency uniform|lognormal|two-mode]
+// nanobanana-emulator [--port 5080] [--time-scale 1] [--api-key KEY] [--fault-rate 0.2] [--fault-target any|submit|poll]
+//                     [--report-execution-time] [--execution-time-factor 1] [--latency uniform|lognormal|two-mode]
+//                     [--queued-status S] [--running-status S] [--lean-polls] [--urls-array] [--iso-timestamps]
+//                     [--output-content-type T] [--request-delay MS] [--seed N] [--plain-images]
 var port = new Option<int>("--port")
 {
     Description = "Port on 127.0.0.1 (0 picks a free one)",
@@ -56,12 +58,46 @@ latency.Validators.Add(r =>
 });
 var labels = new Option<bool>("--plain-images") { Description = "Plain gradients instead of images labelled with model, size, ratio, id and prompt" };
 
+// A service that is not the documented one, from another process: what the library's EmulatorOptions can change.
+var faultTarget = new Option<string>("--fault-target")
+{
+    Description = "What --fault-rate hits: any exchange, only submits, or only polls (submits then always answer, so jobs can be counted)",
+    HelpName = "any|submit|poll",
+    DefaultValueFactory = _ => "any",
+};
+faultTarget.Validators.Add(r =>
+{
+    if (r.GetValueOrDefault<string>() is not ("any" or "submit" or "poll") and var given)
+    {
+        r.AddError($"--fault-target must be any, submit or poll (got '{given}').");
+    }
+});
+var queuedStatus = new Option<string>("--queued-status") { Description = "The status of a job not yet running (a service may say queued or pending)", HelpName = "S", DefaultValueFactory = _ => "created" };
+var runningStatus = new Option<string>("--running-status") { Description = "The status of a running job (a service may say running)", HelpName = "S", DefaultValueFactory = _ => "processing" };
+var leanPolls = new Option<bool>("--lean-polls") { Description = "Answer polls with only status, outputs and error: no id, model, poll URL, timings or timestamp" };
+var urlsArray = new Option<bool>("--urls-array") { Description = "Send urls as an array of objects, as some relays do" };
+var isoTimestamps = new Option<bool>("--iso-timestamps") { Description = "Send created_at as ISO 8601 instead of \"yyyy-MM-dd HH:mm:ss\"" };
+var outputContentType = new Option<string?>("--output-content-type") { Description = "The Content-Type of output downloads, such as binary/octet-stream (how S3 serves an object stored without one); \"\" sends none", HelpName = "T" };
+var requestDelay = new Option<double>("--request-delay")
+{
+    Description = "Milliseconds every request takes to arrive, as over a network (real time, not scaled; at most 10000)",
+    HelpName = "MS",
+    CustomParser = r => ParseNumber(r, "--request-delay", "a number of milliseconds from 0 to 10000", 0, v => v is >= 0 and <= 10_000),
+};
+var seed = new Option<int?>("--seed")
+{
+    Description = "Seed of the emulator's random draws (latencies, faults), for runs that repeat",
+    HelpName = "N",
+    CustomParser = r => (int)ParseNumber(r, "--seed", "a whole number from 0 to 2147483647", 0, v => v is >= 0 and <= int.MaxValue && v == Math.Floor(v)),
+};
+
 var root = new RootCommand("""
     NanoBanana emulator: the /api/v3 image API of GPT Proto and WaveSpeedAI on 127.0.0.1, with real PNG outputs.
     Stops on Ctrl+C or SIGTERM. Exit codes: 0 stopped, 1 could not listen, 2 bad arguments.
     """)
 {
-    port, timeScale, apiKey, faultRate, executionTime, executionTimeFactor, latency, labels,
+    port, timeScale, apiKey, faultRate, faultTarget, executionTime, executionTimeFactor, latency, labels,
+    queuedStatus, runningStatus, leanPolls, urlsArray, isoTimestamps, outputContentType, requestDelay, seed,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -80,6 +116,20 @@ root.SetAction(async (parse, cancellationToken) =>
             _ => new LatencyProfile(),
         },
         LabelImages = !parse.GetValue(labels),
+        RandomFaultTarget = parse.GetValue(faultTarget) switch
+        {
+            "submit" => FaultTarget.Submit,
+            "poll" => FaultTarget.Poll,
+            _ => FaultTarget.Any,
+        },
+        QueuedStatus = parse.GetValue(queuedStatus)!,
+        RunningStatus = parse.GetValue(runningStatus)!,
+        LeanPolls = parse.GetValue(leanPolls),
+        UrlsAsArray = parse.GetValue(urlsArray),
+        IsoTimestamps = parse.GetValue(isoTimestamps),
+        OutputContentType = parse.GetValue(outputContentType),
+        RequestDelay = TimeSpan.FromMilliseconds(parse.GetValue(requestDelay)),
+        Seed = parse.GetValue(seed),
     };
     NanoBananaEmulator emulator;
     try
@@ -90,6 +140,16 @@ root.SetAction(async (parse, cancellationToken) =>
     {
         Console.Error.WriteLine($"Could not listen on 127.0.0.1:{options.Port}: {ex.Message} Try another --port (0 picks a free one).");
         return 1;
+    }
+    catch (ArgumentException ex)
+    {
+        // Settings the library refuses (a status that is terminal, say): its message names each one, here by its option.
+        var message = ex.Message.Replace($" (Parameter '{ex.ParamName}')", "", StringComparison.Ordinal)
+            .Replace("EmulatorOptions.QueuedStatus", "--queued-status", StringComparison.Ordinal)
+            .Replace("EmulatorOptions.RunningStatus", "--running-status", StringComparison.Ordinal);
+        Console.Error.WriteLine(message);
+        Console.Error.WriteLine("Run with --help for the options.");
+        return 2;
     }
 
     await using (emulator)

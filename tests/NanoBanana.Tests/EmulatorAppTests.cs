@@ -33,6 +33,11 @@ public partial class EmulatorAppTests
         Assert.Contains("--report-execution-time", output);
         Assert.Contains("--execution-time-factor <X>", output);
         Assert.Contains("--latency <SHAPE>", output);
+        foreach (var option in new[] { "--fault-target <any|submit|poll>", "--queued-status <S>", "--running-status <S>", "--lean-polls", "--urls-array", "--iso-timestamps", "--output-content-type <T>", "--request-delay <MS>", "--seed <N>" })
+        {
+            Assert.Contains(option, output);
+        }
+
         Assert.Contains("SIGTERM", output);
     }
 
@@ -45,6 +50,11 @@ public partial class EmulatorAppTests
     [InlineData("--colour", "red", "'--colour'")]
     [InlineData("--execution-time-factor", "0", "--execution-time-factor must be a number above 0")]
     [InlineData("--latency", "bimodal", "--latency must be uniform, lognormal or two-mode (got 'bimodal')")]
+    [InlineData("--fault-target", "uploads", "--fault-target must be any, submit or poll (got 'uploads')")]
+    [InlineData("--request-delay", "20000", "--request-delay must be a number of milliseconds from 0 to 10000 (got '20000')")]
+    [InlineData("--seed", "-3", "--seed must be a whole number from 0 to 2147483647 (got '-3')")]
+    [InlineData("--running-status", "completed", "--running-status must name a status that is not terminal (got \"completed\")")]
+    [InlineData("--queued-status", "failed", "--queued-status must name a status that is not terminal (got \"failed\")")]
     public async Task Bad_arguments_exit_2_with_a_message_and_no_stack_trace(string option, string value, string expected)
     {
         var (code, _, error) = await RunAsync(option, value);
@@ -206,6 +216,87 @@ public partial class EmulatorAppTests
             Assert.Contains("Emulator stopped (1 job accepted)", rest);
             Assert.Contains("So that it polls to match time scale 0.05: NanoBananaEmulator.ScaleClient(options, 0.05)", rest); // read after the first line
             Assert.DoesNotContain("   at ", await stderr);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Acts_a_service_unlike_the_documented_one_for_clients_in_other_processes()
+    {
+        // Every option for a service that is not the documented one, as another process sees it over HTTP.
+        using var process = Process.Start(StartInfo(
+            "--port", "0", "--time-scale", "0.05", "--seed", "7", "--fault-rate", "0.3", "--fault-target", "poll",
+            "--queued-status", "queued", "--running-status", "running", "--lean-polls", "--urls-array", "--iso-timestamps",
+            "--output-content-type", "binary/octet-stream", "--request-delay", "200"))!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            var first = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            var url = ListeningOn().Match(first ?? "");
+            Assert.True(url.Success, $"no address in '{first}'; stderr: {(process.HasExited ? await stderr : "")}");
+            var baseUrl = new Uri(url.Value);
+
+            // The library reads it all: statuses as sent, lean polls, faults on polls only, outputs labelled generically.
+            using var client = new NanoBananaClient(NanoBananaEmulator.ScaleClient(new NanoBananaOptions { ApiKey = "any", BaseUrl = baseUrl }, 0.05));
+            var statuses = new List<string>();
+            var result = await client.GenerateAsync(new ImageJob("a lighthouse") { PinnedTier = ImageTier.NanoBanana }, new SyncProgress<NanoBanana.Polling.GenerationProgress>(p => statuses.Add(p.Status.Value)));
+            Assert.Equal((1024, 1024), PngWriter.ReadSize(await result.Images[0].GetBytesAsync()));
+            Assert.Equal(["queued", "completed"], statuses.Distinct().Where(s => s != "running")); // as sent (a poll may or may not see it running)
+
+            // On the wire: three submits all answered (faults aim at polls), urls as an array, ISO timestamps.
+            using var http = new HttpClient { BaseAddress = baseUrl };
+            http.DefaultRequestHeaders.Authorization = new("Bearer", "any");
+            string? id = null;
+            for (var i = 0; i < 3; i++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                using var submit = await http.PostAsync("google/gemini-2.5-flash-image/text-to-image", new StringContent("""{"prompt":"a lamp"}""", System.Text.Encoding.UTF8, "application/json"));
+                Assert.True(Stopwatch.GetElapsedTime(started) >= TimeSpan.FromMilliseconds(190), "the request delay was not applied"); // a lower bound only
+                var body = await submit.Content.ReadAsStringAsync();
+                Assert.Equal(System.Net.HttpStatusCode.OK, submit.StatusCode);
+                Assert.Contains("\"status\":\"queued\"", body);
+                Assert.Contains("\"urls\":[", body);
+                Assert.Matches("\"created_at\":\"\\d{4}-\\d{2}-\\d{2}T", body);
+                id = System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("data").GetProperty("id").GetString();
+            }
+
+            // A lean poll answer: the status and outputs, no id. Polls may meet a fault (a 503, a dropped connection, ...).
+            string? poll = null;
+            for (var tries = 0; tries < 50 && poll is null; tries++)
+            {
+                try
+                {
+                    using var answer = await http.GetAsync($"predictions/{Uri.EscapeDataString(id!)}/result");
+                    var text = await answer.Content.ReadAsStringAsync();
+                    if (answer.IsSuccessStatusCode && text.Contains("\"completed\"", StringComparison.Ordinal))
+                    {
+                        poll = text;
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                }
+
+                await Task.Delay(100);
+            }
+
+            Assert.NotNull(poll);
+            var data = System.Text.Json.JsonDocument.Parse(poll).RootElement.GetProperty("data");
+            Assert.False(data.TryGetProperty("id", out _), poll);
+            var output = data.GetProperty("outputs")[0].GetString()!;
+            using var download = await http.GetAsync(output);
+            Assert.Equal("binary/octet-stream", download.Content.Headers.ContentType?.MediaType);
+
+            Assert.Equal(0, Kill("-TERM", process.Id));
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(0, process.ExitCode);
+            Assert.Contains("Emulator stopped (4 jobs accepted)", await process.StandardOutput.ReadToEndAsync());
         }
         finally
         {

@@ -49,13 +49,7 @@ var latency = new Option<string>("--latency")
     HelpName = "SHAPE",
     DefaultValueFactory = _ => "uniform",
 };
-latency.Validators.Add(r =>
-{
-    if (r.GetValueOrDefault<string>() is not ("uniform" or "lognormal" or "two-mode") and var given)
-    {
-        r.AddError($"--latency must be uniform, lognormal or two-mode (got '{given}').");
-    }
-});
+OneOf(latency, "uniform", "lognormal", "two-mode");
 var labels = new Option<bool>("--plain-images") { Description = "Plain gradients instead of images labelled with model, size, ratio, id and prompt" };
 
 // A service that is not the documented one, from another process: what the library's EmulatorOptions can change.
@@ -65,13 +59,7 @@ var faultTarget = new Option<string>("--fault-target")
     HelpName = "any|submit|poll",
     DefaultValueFactory = _ => "any",
 };
-faultTarget.Validators.Add(r =>
-{
-    if (r.GetValueOrDefault<string>() is not ("any" or "submit" or "poll") and var given)
-    {
-        r.AddError($"--fault-target must be any, submit or poll (got '{given}').");
-    }
-});
+OneOf(faultTarget, "any", "submit", "poll");
 var queuedStatus = new Option<string>("--queued-status") { Description = "The status of a job not yet running (a service may say queued or pending)", HelpName = "S", DefaultValueFactory = _ => "created" };
 var runningStatus = new Option<string>("--running-status") { Description = "The status of a running job (a service may say running)", HelpName = "S", DefaultValueFactory = _ => "processing" };
 var leanPolls = new Option<bool>("--lean-polls") { Description = "Answer polls with only status, outputs and error: no id, model, poll URL, timings or timestamp" };
@@ -208,3 +196,13 @@ static double ParseNumber(ArgumentResult result, string name, string expected, d
     result.AddError($"{name} must be {expected} (got '{text}').");
     return fallback;
 }
+
+// Accepts only the words given; another is an error naming the option, the words and what it got.
+static void OneOf(Option<string> option, params string[] words) =>
+    option.Validators.Add(r =>
+    {
+        if (r.GetValueOrDefault<string>() is { } given && !words.Contains(given, StringComparer.Ordinal))
+        {
+            r.AddError($"{option.Name} must be {string.Join(", ", words[..^1])} or {words[^1]} (got '{given}').");
+        }
+    });

@@ -193,6 +193,38 @@ public class ClientTests
     }
 
     [Fact]
+    public async Task Resumes_of_one_prediction_that_overlap_share_one_poll_loop()
+    {
+        // Two requests of a web app collecting the same job (the AspNetCore sample's resume address, opened twice) used
+        // to poll it side by side. A job of about a second, real time; no random faults, so every poll is the schedule's.
+        await using var emulator = await Emu.StartAsync(o => (o.LatencySampler, o.FaultRate) = ((_, _) => 1.0, 0), timeScale: 1);
+        using var client = Emu.Client(emulator);
+        var operation = await client.StartGenerationAsync(new ImageJob("a lamp"));
+
+        var first = client.ResumeAsync(operation.Id, operation.Model.Id);
+        var second = client.ResumeAsync(operation.Id, operation.Model.Id);
+        Assert.Equal(1, client.ResumesInFlight);
+        var results = await Task.WhenAll(first, second);
+        Assert.Same(results[0], results[1]); // one operation, one result
+        Assert.Equal(0, client.ResumesInFlight); // nothing kept once nobody waits
+
+        // A resume after those starts afresh and polls once more (the job is done).
+        var polls = emulator.Requests.Count(r => r.Kind == "poll" && r.PredictionId == operation.Id);
+        var again = await client.ResumeAsync(operation.Id, operation.Model.Id);
+        Assert.NotSame(results[0], again);
+        Assert.Equal(polls + 1, emulator.Requests.Count(r => r.Kind == "poll" && r.PredictionId == operation.Id));
+
+        // One cancelled does not end the other's wait.
+        var job = await client.StartGenerationAsync(new ImageJob("a chair"));
+        using var early = new CancellationTokenSource();
+        var cancelled = client.ResumeAsync(job.Id, job.Model.Id, early.Token);
+        var kept = client.ResumeAsync(job.Id, job.Model.Id);
+        await early.CancelAsync();
+        Assert.Equal(job.Id, (await Assert.ThrowsAsync<PredictionCanceledException>(() => cancelled)).PredictionId);
+        Assert.Equal(job.Id, (await kept).PredictionId);
+    }
+
+    [Fact]
     public async Task A_malformed_poll_body_is_retried_then_reported()
     {
         await using var emulator = await Emu.StartAsync();

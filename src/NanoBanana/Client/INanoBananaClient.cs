@@ -35,7 +35,11 @@ public interface INanoBananaClient
     /// </param>
     ImageGenerationOperation GetOperation(string predictionId, string? model = null);
 
-    /// <summary>Waits on an existing prediction by id and returns its result.</summary>
+    /// <summary>
+    /// Waits on an existing prediction by id and returns its result. Resumes of the same prediction and model on one
+    /// client that overlap (two requests of a web app collecting the same job) share one poll loop; each keeps its own
+    /// deadline and cancellation.
+    /// </summary>
     Task<ImageResult> ResumeAsync(string predictionId, string? model = null, CancellationToken cancellationToken = default);
 
     /// <summary>Dry run: routes and explains without sending anything.</summary>

@@ -17,6 +17,18 @@ public class ImageGenerationOperation
     private readonly PollState _state;
 
     internal PollState State => _state;
+
+    /// <summary>Whether no wait is under way on this operation.</summary>
+    internal bool IsIdle
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _waiters == 0;
+            }
+        }
+    }
     private readonly ImageJob? _job;
     private readonly List<GenerationAttempt> _priorAttempts;
     private ImageResult? _value;

@@ -18,6 +18,7 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable, IA
 {
     private readonly HttpClient? _ownedHttp;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ImageTier, ImageModel> _successors = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Id, string Model), ImageGenerationOperation> _resuming = new();
     private readonly TimeProvider _time;
     private IReferenceImageUploader? _providerUploader;
     private readonly CompletionTimesStore? _completionTimes;
@@ -260,9 +261,31 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable, IA
     public virtual Task<ImageResult> ResumeAsync(string predictionId, string? model = null, CancellationToken cancellationToken = default)
     {
         // One wait under one deadline: the first poll goes out at once, inside the same retry discipline as the rest.
-        var operation = GetOperation(predictionId, model);
-        return operation.WaitForCompletionAsync(cancellationToken);
+        // Resumes that overlap join one operation, so one poll loop: each used to poll on its own. A bad id or model is
+        // refused here, before any request.
+        var fresh = GetOperation(predictionId, model);
+        var key = (predictionId, model ?? "");
+        return WaitResumedAsync(key, _resuming.GetOrAdd(key, fresh), cancellationToken);
     }
+
+    private async Task<ImageResult> WaitResumedAsync((string, string) key, ImageGenerationOperation operation, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await operation.WaitForCompletionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Gone once nobody waits on it; a resume that comes later starts afresh. (One that took it just before it went
+            // runs its own loop on it: as many loops as before, never a wrong answer.)
+            if (operation.IsIdle)
+            {
+                _resuming.TryRemove(new KeyValuePair<(string, string), ImageGenerationOperation>(key, operation));
+            }
+        }
+    }
+
+    internal int ResumesInFlight => _resuming.Count;
 
     // Local reference images go up before the submit, once per job (fallbacks reuse the URLs). Uploads are free; a
     // provider without an upload and no uploader configured is refused here, before any request.

@@ -337,7 +337,7 @@ public class ClientTests
     }
 
     // Moves the manual clock in 100 ms steps (letting HTTP run in between) until the task ends or the limit passes.
-    private static async Task AdvanceUntilAsync(ManualTimeProvider time, Task task, TimeSpan limit)
+    internal static async Task AdvanceUntilAsync(ManualTimeProvider time, Task task, TimeSpan limit)
     {
         for (var t = TimeSpan.Zero; t < limit && !task.IsCompleted; t += TimeSpan.FromMilliseconds(100))
         {
@@ -475,7 +475,7 @@ public class ClientTests
     }
 
     // Moves the manual clock in 100 ms steps, letting HTTP run in between.
-    private static async Task AdvanceAsync(ManualTimeProvider time, TimeSpan span)
+    internal static async Task AdvanceAsync(ManualTimeProvider time, TimeSpan span)
     {
         for (var t = TimeSpan.Zero; t < span; t += TimeSpan.FromMilliseconds(100))
         {

@@ -903,4 +903,31 @@ public class FailedJobTelemetryTests
         Assert.Contains(evt.Tags, t => t.Key == "exception.message" && ((string)t.Value!).Contains(ex.PredictionId!, StringComparison.Ordinal));
         Assert.Equal(1, Interlocked.Read(ref failed));
     }
+
+    [Fact]
+    public async Task A_job_two_waits_gave_up_on_counts_as_failed_once()
+    {
+        // The first wait's deadline passes while a second, which joined later, still waits: the job has not failed yet.
+        await using var emulator = await Emu.StartAsync();
+        var time = new ManualTimeProvider();
+        using var client = Emu.Client(emulator, time: time);
+        long failed = 0;
+        using var meter = new MeterListener();
+        meter.InstrumentPublished = (i, l) => { if (i.Meter.Name == NanoBananaTelemetry.Name && i.Name == "nanobanana.jobs.failed") { l.EnableMeasurementEvents(i); } };
+        meter.SetMeasurementEventCallback<long>((_, v, _, _) => Interlocked.Add(ref failed, v));
+        meter.Start();
+
+        emulator.EnqueueFault(FaultKind.JobNeverFinishes, FaultTarget.Submit);
+        var operation = await client.StartGenerationAsync(new ImageJob("x") { Deadline = TimeSpan.FromSeconds(20) });
+        var first = operation.WaitForCompletionAsync();
+        await ClientTests.AdvanceAsync(time, TimeSpan.FromSeconds(15));
+        var second = operation.WaitForCompletionAsync();
+        await ClientTests.AdvanceAsync(time, TimeSpan.FromSeconds(7));
+        await Assert.ThrowsAsync<PredictionTimeoutException>(() => first);
+        Assert.Equal(0, Interlocked.Read(ref failed));
+
+        await ClientTests.AdvanceUntilAsync(time, second, TimeSpan.FromMinutes(1));
+        await Assert.ThrowsAsync<PredictionTimeoutException>(() => second);
+        Assert.Equal(1, Interlocked.Read(ref failed));
+    }
 }

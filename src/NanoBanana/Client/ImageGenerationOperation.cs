@@ -227,14 +227,15 @@ public class ImageGenerationOperation
         }
         catch (TimeoutException)
         {
-            if (Leave(wait, stop, progress))
+            var last = Leave(wait, stop, progress);
+            if (last)
             {
-                await ((Task)wait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing); // the last waiter: the loop stops (and teaches the wait as unfinished)
+                await ((Task)wait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing); // the loop stops (and teaches the wait as unfinished)
             }
 
             if (!wait.IsCompleted || wait.IsCanceled) // running on for other waits, or stopped by this one's leaving
             {
-                throw _client.Waiter.Timeout(_state, deadlineTimestamp);
+                throw _client.Waiter.Timeout(_state, deadlineTimestamp, othersWait: !last); // the job counts as failed once, when nobody waits any more
             }
 
             // The loop ended on its own as this wait's deadline passed (an answer, a failure, its own timeout): that stands.

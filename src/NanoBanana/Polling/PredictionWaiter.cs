@@ -418,7 +418,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
                 // The next planned poll falls past the deadline. The job may have ended since the last answer, so look
                 // once more, early enough for the answer to arrive in time (two round trips, and at least the minimum
                 // interval, before the deadline), unless that would come within the minimum interval of the last answer.
-                // At most once per wait: one request more, never a loop.
+                // At most once per deadline (so per wait, unless a later wait joined): one request more, never a loop.
                 var roundTrip = state.PollCount > 0 ? state.LastRoundTrip : TimeSpan.FromSeconds(statistics.TypicalRoundTrip());
                 var lastLook = remaining - TimeSpan.FromTicks(Math.Max(roundTrip.Ticks * 2, options.MinInterval.Ticks));
                 if (lastLookBefore == deadlineTimestamp || lastLook <= TimeSpan.Zero || (state.PollCount > 0 && lastLook < options.MinInterval))
@@ -486,12 +486,19 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
             LastStatus = state.Status.Value,
         };
 
-    /// <summary>The timeout of a wait whose deadline was <paramref name="deadlineTimestamp"/>: logged, counted as a failed job, with the id and the resume hint.</summary>
-    internal PredictionTimeoutException Timeout(PollState state, long deadlineTimestamp)
+    /// <summary>
+    /// The timeout of a wait whose deadline was <paramref name="deadlineTimestamp"/>: logged, with the id and the resume
+    /// hint, and counted as a failed job unless other waits on the job go on (<paramref name="othersWait"/>).
+    /// </summary>
+    internal PredictionTimeoutException Timeout(PollState state, long deadlineTimestamp, bool othersWait = false)
     {
         var deadline = time.GetElapsedTime(state.StartTimestamp, deadlineTimestamp);
         Log.DeadlineExceeded(logger, state.LogId, deadline);
-        NanoBananaTelemetry.JobsFailed.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, state.Model.Id));
+        if (!othersWait)
+        {
+            NanoBananaTelemetry.JobsFailed.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, state.Model.Id));
+        }
+
         return new PredictionTimeoutException(
             $"Prediction {state.LogId} on {state.Model.DisplayName} did not finish within its deadline of {deadline} (last status: {SafeText.Value(state.Status.Value)}). " +
             $"It may still complete and is billed if it does: resume waiting with its id ({ResumeCall(state.Id, state.Model.Id)} or client.GetOperation).")

@@ -880,17 +880,31 @@ public sealed class TelemetryCollection;
 [Collection(nameof(TelemetryCollection))]
 public class FailedJobTelemetryTests
 {
+    // Counts nanobanana.jobs.failed while it lives (the collection runs alone, so every count is this test's).
+    private sealed class FailedJobCount : IDisposable
+    {
+        private readonly MeterListener _meter = new();
+        private long _value;
+
+        public FailedJobCount()
+        {
+            _meter.InstrumentPublished = (i, l) => { if (i.Meter.Name == NanoBananaTelemetry.Name && i.Name == "nanobanana.jobs.failed") { l.EnableMeasurementEvents(i); } };
+            _meter.SetMeasurementEventCallback<long>((_, v, _, _) => Interlocked.Add(ref _value, v));
+            _meter.Start();
+        }
+
+        public long Value => Interlocked.Read(ref _value);
+
+        public void Dispose() => _meter.Dispose();
+    }
+
     [Fact]
     public async Task A_failed_job_span_has_error_status_and_the_exception_and_deadline_timeouts_count_as_failed()
     {
         await using var emulator = await Emu.StartAsync();
         using var client = Emu.Client(emulator, o => o.Deadline = TimeSpan.FromSeconds(1));
         using var spans = new SpanRecorder();
-        long failed = 0;
-        using var meter = new MeterListener();
-        meter.InstrumentPublished = (i, l) => { if (i.Meter.Name == NanoBananaTelemetry.Name && i.Name == "nanobanana.jobs.failed") { l.EnableMeasurementEvents(i); } };
-        meter.SetMeasurementEventCallback<long>((_, v, _, _) => Interlocked.Add(ref failed, v));
-        meter.Start();
+        using var failed = new FailedJobCount();
 
         emulator.EnqueueFault(FaultKind.JobNeverFinishes, FaultTarget.Submit);
         var ex = await Assert.ThrowsAsync<PredictionTimeoutException>(() => client.GenerateAsync(new ImageJob("a lamp")));
@@ -901,7 +915,7 @@ public class FailedJobTelemetryTests
         Assert.Equal(typeof(PredictionTimeoutException).FullName, generate.GetTagItem("error.type"));
         var evt = Assert.Single(generate.Events, e => e.Name == "exception");
         Assert.Contains(evt.Tags, t => t.Key == "exception.message" && ((string)t.Value!).Contains(ex.PredictionId!, StringComparison.Ordinal));
-        Assert.Equal(1, Interlocked.Read(ref failed));
+        Assert.Equal(1, failed.Value);
     }
 
     [Fact]
@@ -911,11 +925,7 @@ public class FailedJobTelemetryTests
         await using var emulator = await Emu.StartAsync();
         var time = new ManualTimeProvider();
         using var client = Emu.Client(emulator, time: time);
-        long failed = 0;
-        using var meter = new MeterListener();
-        meter.InstrumentPublished = (i, l) => { if (i.Meter.Name == NanoBananaTelemetry.Name && i.Name == "nanobanana.jobs.failed") { l.EnableMeasurementEvents(i); } };
-        meter.SetMeasurementEventCallback<long>((_, v, _, _) => Interlocked.Add(ref failed, v));
-        meter.Start();
+        using var failed = new FailedJobCount();
 
         emulator.EnqueueFault(FaultKind.JobNeverFinishes, FaultTarget.Submit);
         var operation = await client.StartGenerationAsync(new ImageJob("x") { Deadline = TimeSpan.FromSeconds(20) });
@@ -924,10 +934,10 @@ public class FailedJobTelemetryTests
         var second = operation.WaitForCompletionAsync();
         await ClientTests.AdvanceAsync(time, TimeSpan.FromSeconds(7));
         await Assert.ThrowsAsync<PredictionTimeoutException>(() => first);
-        Assert.Equal(0, Interlocked.Read(ref failed));
+        Assert.Equal(0, failed.Value);
 
         await ClientTests.AdvanceUntilAsync(time, second, TimeSpan.FromMinutes(1));
         await Assert.ThrowsAsync<PredictionTimeoutException>(() => second);
-        Assert.Equal(1, Interlocked.Read(ref failed));
+        Assert.Equal(1, failed.Value);
     }
 }

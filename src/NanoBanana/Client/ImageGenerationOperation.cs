@@ -18,17 +18,6 @@ public class ImageGenerationOperation
 
     internal PollState State => _state;
 
-    /// <summary>Whether no wait is under way on this operation.</summary>
-    internal bool IsIdle
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _waiters == 0;
-            }
-        }
-    }
     private readonly ImageJob? _job;
     private readonly List<GenerationAttempt> _priorAttempts;
     private ImageResult? _value;
@@ -42,6 +31,18 @@ public class ImageGenerationOperation
     private WaitDeadline? _sharedDeadline;
     private int _waiters;
     private readonly List<IProgress<GenerationProgress>> _progress = [];
+
+    /// <summary>Whether no wait is under way on this operation.</summary>
+    internal bool IsIdle
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _waiters == 0;
+            }
+        }
+    }
 
     internal ImageGenerationOperation(IAttemptHost client, PollState state, ImageJob? job, RoutingDecision? decision, IEnumerable<GenerationAttempt>? priorAttempts)
     {
@@ -218,21 +219,12 @@ public class ImageGenerationOperation
         }
         catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested && ex is not PredictionCanceledException)
         {
-            if (Leave(wait, stop, progress))
-            {
-                await ((Task)wait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-
+            await LeaveEarlyAsync(wait, stop, progress).ConfigureAwait(false);
             throw PredictionWaiter.Canceled(_state, ex, cancellationToken);
         }
         catch (TimeoutException)
         {
-            var last = Leave(wait, stop, progress);
-            if (last)
-            {
-                await ((Task)wait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing); // the loop stops (and teaches the wait as unfinished)
-            }
-
+            var last = await LeaveEarlyAsync(wait, stop, progress).ConfigureAwait(false);
             if (!wait.IsCompleted || wait.IsCanceled) // running on for other waits, or stopped by this one's leaving
             {
                 throw _client.Waiter.Timeout(_state, deadlineTimestamp, othersWait: !last); // the job counts as failed once, when nobody waits any more
@@ -267,6 +259,19 @@ public class ImageGenerationOperation
         }
 
         return value ?? throw (_outputFailure ?? (Exception)Failure(prediction));
+    }
+
+    // A wait that ends before its loop (cancelled, or past its own deadline): when it was the last waiter, the loop is told
+    // to stop and this returns once it has (nothing left scheduled; the loop teaches the wait as unfinished).
+    private async Task<bool> LeaveEarlyAsync(Task<Prediction> wait, CancellationTokenSource stop, IProgress<GenerationProgress>? progress)
+    {
+        if (!Leave(wait, stop, progress))
+        {
+            return false;
+        }
+
+        await ((Task)wait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        return true;
     }
 
     // Whether this was the last waiter of a loop still running: then the loop is told to stop (the caller awaits its end).

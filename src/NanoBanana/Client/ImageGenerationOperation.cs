@@ -26,9 +26,7 @@ public class ImageGenerationOperation
 
     // Concurrent waits on one operation share one poll loop (see WaitCoreAsync); the result is built once.
     private readonly object _gate = new();
-    private Task<Prediction>? _sharedWait;
-    private CancellationTokenSource? _sharedStop;
-    private WaitDeadline? _sharedDeadline;
+    private SharedLoop? _loop;
     private int _waiters;
     private readonly List<IProgress<GenerationProgress>> _progress = [];
 
@@ -174,8 +172,7 @@ public class ImageGenerationOperation
         }
 
         Task<Task<Prediction>>? starter = null;
-        Task<Prediction> wait;
-        CancellationTokenSource stop;
+        SharedLoop loop;
         lock (_gate)
         {
             if (progress is not null)
@@ -183,21 +180,21 @@ public class ImageGenerationOperation
                 _progress.Add(progress);
             }
 
-            if (_sharedWait is null)
+            if (_loop is null)
             {
-                var newStop = new CancellationTokenSource();
+                var stop = new CancellationTokenSource();
                 var everyone = new FanOutProgress(this);
                 var deadline = new WaitDeadline(deadlineTimestamp);
-                starter = new Task<Task<Prediction>>(() => _client.Waiter.WaitAsync(_state, schedule, deadline, everyone, newStop.Token));
-                (_sharedWait, _sharedStop, _sharedDeadline) = (starter.Unwrap(), newStop, deadline);
+                starter = new Task<Task<Prediction>>(() => _client.Waiter.WaitAsync(_state, schedule, deadline, everyone, stop.Token));
+                _loop = new SharedLoop(starter.Unwrap(), stop, deadline);
             }
             else
             {
-                _sharedDeadline!.ExtendTo(deadlineTimestamp);
+                _loop.Deadline.ExtendTo(deadlineTimestamp);
             }
 
             _waiters++;
-            (wait, stop) = (_sharedWait, _sharedStop!);
+            loop = _loop;
         }
 
         if (starter is not null)
@@ -215,32 +212,32 @@ public class ImageGenerationOperation
         {
             // This wait's own deadline: the loop may run on to a later one for a wait that joined after this one.
             var own = time.GetElapsedTime(time.GetTimestamp(), deadlineTimestamp);
-            prediction = await wait.WaitAsync(own > TimeSpan.Zero ? own : TimeSpan.Zero, time, cancellationToken).ConfigureAwait(false);
+            prediction = await loop.Wait.WaitAsync(own > TimeSpan.Zero ? own : TimeSpan.Zero, time, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested && ex is not PredictionCanceledException)
         {
-            await LeaveEarlyAsync(wait, stop, progress).ConfigureAwait(false);
+            await LeaveEarlyAsync(loop, progress).ConfigureAwait(false);
             throw PredictionWaiter.Canceled(_state, ex, cancellationToken);
         }
         catch (TimeoutException)
         {
-            var last = await LeaveEarlyAsync(wait, stop, progress).ConfigureAwait(false);
-            if (!wait.IsCompleted || wait.IsCanceled) // running on for other waits, or stopped by this one's leaving
+            var last = await LeaveEarlyAsync(loop, progress).ConfigureAwait(false);
+            if (!loop.Wait.IsCompleted || loop.Wait.IsCanceled) // running on for other waits, or stopped by this one's leaving
             {
                 throw _client.Waiter.Timeout(_state, deadlineTimestamp, othersWait: !last); // the job counts as failed once, when nobody waits any more
             }
 
             // The loop ended on its own as this wait's deadline passed (an answer, a failure, its own timeout): that stands.
-            prediction = await wait.ConfigureAwait(false);
+            prediction = await loop.Wait.ConfigureAwait(false);
             return TryBuildValueOrThrow(prediction);
         }
         catch
         {
-            Leave(wait, stop, progress);
+            Leave(loop, progress);
             throw;
         }
 
-        Leave(wait, stop, progress);
+        Leave(loop, progress);
         return TryBuildValueOrThrow(prediction);
     }
 
@@ -263,19 +260,19 @@ public class ImageGenerationOperation
 
     // A wait that ends before its loop (cancelled, or past its own deadline): when it was the last waiter, the loop is told
     // to stop and this returns once it has (nothing left scheduled; the loop teaches the wait as unfinished).
-    private async Task<bool> LeaveEarlyAsync(Task<Prediction> wait, CancellationTokenSource stop, IProgress<GenerationProgress>? progress)
+    private async Task<bool> LeaveEarlyAsync(SharedLoop loop, IProgress<GenerationProgress>? progress)
     {
-        if (!Leave(wait, stop, progress))
+        if (!Leave(loop, progress))
         {
             return false;
         }
 
-        await ((Task)wait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await ((Task)loop.Wait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         return true;
     }
 
     // Whether this was the last waiter of a loop still running: then the loop is told to stop (the caller awaits its end).
-    private bool Leave(Task<Prediction> wait, CancellationTokenSource stop, IProgress<GenerationProgress>? progress)
+    private bool Leave(SharedLoop loop, IProgress<GenerationProgress>? progress)
     {
         lock (_gate)
         {
@@ -290,29 +287,31 @@ public class ImageGenerationOperation
             }
 
             // The last waiter of the loop: a new loop starts only once no one waits on this one, so it is still the shared one.
-            _sharedWait = null;
-            _sharedStop = null;
+            _loop = null;
         }
 
-        if (wait.IsCompleted)
+        if (loop.Wait.IsCompleted)
         {
-            stop.Dispose();
+            loop.Stop.Dispose();
             return false;
         }
 
-        stop.Cancel();
-        _ = wait.ContinueWith(
+        loop.Stop.Cancel();
+        _ = loop.Wait.ContinueWith(
             static (t, s) =>
             {
                 _ = t.Exception; // nobody waits for this loop's outcome any more: observed here, never left to the finalizer
                 ((CancellationTokenSource)s!).Dispose();
             },
-            stop,
+            loop.Stop,
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
         return true;
     }
+
+    // The poll loop that overlapping waits share: its task, what stops it, and its deadline (the latest of its waiters').
+    private sealed record SharedLoop(Task<Prediction> Wait, CancellationTokenSource Stop, WaitDeadline Deadline);
 
     // The shared loop's progress: every waiting caller's callback, each called even when one before it throws (the
     // first exception then goes on to the waiter, which logs it).

@@ -270,13 +270,19 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
                 return;
             }
 
-            await DelayAsync(remaining, cancellationToken).ConfigureAwait(false);
-            if (deadline.Timestamp == deadlineTimestamp)
-            {
-                throw Timeout(state, deadlineTimestamp);
-            }
-
+            await SleepToDeadlineAsync(state, deadline, deadlineTimestamp, remaining, cancellationToken).ConfigureAwait(false);
             backoff -= remaining;
+        }
+    }
+
+    // Sleeps until the deadline, read as deadlineTimestamp, is reached: then the wait times out, unless a wait that joined
+    // meanwhile moved the deadline on, and this returns.
+    private async Task SleepToDeadlineAsync(PollState state, WaitDeadline deadline, long deadlineTimestamp, TimeSpan remaining, CancellationToken cancellationToken)
+    {
+        await DelayAsync(remaining, cancellationToken).ConfigureAwait(false);
+        if (deadline.Timestamp == deadlineTimestamp)
+        {
+            throw Timeout(state, deadlineTimestamp);
         }
     }
 
@@ -423,12 +429,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
                 var lastLook = remaining - TimeSpan.FromTicks(Math.Max(roundTrip.Ticks * 2, options.MinInterval.Ticks));
                 if (lastLookBefore == deadlineTimestamp || lastLook <= TimeSpan.Zero || (state.PollCount > 0 && lastLook < options.MinInterval))
                 {
-                    await DelayAsync(remaining, cancellationToken).ConfigureAwait(false);
-                    if (deadline.Timestamp == deadlineTimestamp)
-                    {
-                        throw Timeout(state, deadlineTimestamp);
-                    }
-
+                    await SleepToDeadlineAsync(state, deadline, deadlineTimestamp, remaining, cancellationToken).ConfigureAwait(false);
                     continue; // a wait that joined meanwhile moved the deadline on
                 }
 

@@ -66,11 +66,12 @@ var leanPolls = new Option<bool>("--lean-polls") { Description = "Answer polls w
 var urlsArray = new Option<bool>("--urls-array") { Description = "Send urls as an array of objects, as some relays do" };
 var isoTimestamps = new Option<bool>("--iso-timestamps") { Description = "Send created_at as ISO 8601 instead of \"yyyy-MM-dd HH:mm:ss\"" };
 var outputContentType = new Option<string?>("--output-content-type") { Description = "The Content-Type of output downloads, such as binary/octet-stream (how S3 serves an object stored without one); \"\" sends none", HelpName = "T" };
+var maxDelayMs = EmulatorOptions.MaxRequestDelay.TotalMilliseconds.ToString(CultureInfo.InvariantCulture); // the library's bound, in the option's unit
 var requestDelay = new Option<double>("--request-delay")
 {
-    Description = "Milliseconds every request takes to arrive, as over a network (real time, not scaled; at most 10000)",
+    Description = $"Milliseconds every request takes to arrive, as over a network (real time, not scaled; at most {maxDelayMs})",
     HelpName = "MS",
-    CustomParser = r => ParseNumber(r, "--request-delay", "a number of milliseconds from 0 to 10000", 0, v => v is >= 0 and <= 10_000),
+    CustomParser = r => ParseNumber(r, "--request-delay", $"a number of milliseconds from 0 to {maxDelayMs}", 0, v => v >= 0 && v <= EmulatorOptions.MaxRequestDelay.TotalMilliseconds),
 };
 var seed = new Option<int?>("--seed")
 {

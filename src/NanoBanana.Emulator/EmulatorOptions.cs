@@ -102,9 +102,12 @@ public sealed class EmulatorOptions
 
     /// <summary>
     /// How much later every request reaches the service (real time, not scaled), as over a network: a job starts that
-    /// much after its submit left, and every answer comes that much later. Default zero; at most 10 s.
+    /// much after its submit left, and every answer comes that much later. Default zero; at most <see cref="MaxRequestDelay"/>.
     /// </summary>
     public TimeSpan RequestDelay { get; set; }
+
+    /// <summary>The longest <see cref="RequestDelay"/>: 10 s.</summary>
+    public static readonly TimeSpan MaxRequestDelay = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// The <c>Content-Type</c> of output downloads: null (the default) labels them as what they are (<c>image/png</c>);
@@ -246,9 +249,9 @@ public sealed class EmulatorOptions
             }
         }
 
-        if (RequestDelay > TimeSpan.FromSeconds(10))
+        if (RequestDelay > MaxRequestDelay)
         {
-            yield return $"EmulatorOptions.RequestDelay must be at most 10 s (got {RequestDelay}).";
+            yield return $"EmulatorOptions.RequestDelay must be at most {MaxRequestDelay.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)} s (got {RequestDelay}).";
         }
 
         foreach (var problem in Latency.Problems("EmulatorOptions.Latency"))

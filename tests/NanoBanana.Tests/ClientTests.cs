@@ -474,6 +474,71 @@ public class ClientTests
         Assert.Equal(1, client.LatencyStatistics.Count(operation.Model)); // one unfinished wait taught, not two
     }
 
+    [Fact]
+    public async Task A_wait_that_joins_with_a_shorter_interval_is_polled_for_at_its_own_pace_and_never_delays_the_loop()
+    {
+        // The shared loop polls as soon as any waiter's schedule asks. The first wait polls every 20 s; a second that joins
+        // at 5 s asking every 1 s used to get nothing before 20 s (the loop slept on the first's schedule alone).
+        await using var emulator = await Emu.StartAsync();
+        var time = new ManualTimeProvider();
+        var start = time.GetUtcNow();
+        using var client = Emu.Client(emulator, time: time);
+        emulator.EnqueueFault(FaultKind.JobNeverFinishes, FaultTarget.Submit);
+        var operation = await client.StartGenerationAsync(new ImageJob("x") { Deadline = TimeSpan.FromMinutes(2) });
+        var polls = new List<double>(); // when each poll reached the emulator, in seconds on the manual clock
+        async Task RunAsync(double seconds)
+        {
+            for (var t = 0.0; t < seconds; t += 0.1)
+            {
+                time.Advance(TimeSpan.FromMilliseconds(100));
+                await Task.Delay(2);
+                var count = emulator.Requests.Count(r => r.Kind == "poll" && r.PredictionId == operation.Id);
+                while (polls.Count < count)
+                {
+                    polls.Add((time.GetUtcNow() - start).TotalSeconds);
+                }
+            }
+        }
+
+        var first = operation.WaitForCompletionAsync(TimeSpan.FromSeconds(20));
+        await RunAsync(5);
+        Assert.Empty(polls);
+        using var cancelSecond = new CancellationTokenSource();
+        var second = operation.WaitForCompletionAsync(TimeSpan.FromSeconds(1), cancelSecond.Token);
+        await RunAsync(6); // to 11 s: about one poll a second from 6 s on
+        Assert.True(polls.Count >= 4, $"polls at {string.Join(", ", polls)} s: the loop slept on the first wait's 20 s while the second asked for 1 s");
+        Assert.True(polls[0] < 7, $"the first poll came at {polls[0]} s, not about 1 s after the second wait joined at 5 s");
+
+        // The second leaves: at most the poll it had already set goes out, then the loop is back on the first's 20 s.
+        cancelSecond.Cancel();
+        await Assert.ThrowsAsync<PredictionCanceledException>(() => second);
+        var atLeave = polls.Count;
+        await RunAsync(45);
+        var after = polls.Skip(atLeave).ToList();
+        for (var i = 1; i < after.Count; i++)
+        {
+            Assert.True(after[i] - after[i - 1] >= 19.9, $"polls at {string.Join(", ", after)} s after the 1 s wait left");
+        }
+
+        Assert.InRange(after.Count, 2, 4);
+        Assert.False(first.IsCompleted);
+
+        // A joiner whose schedule asks for no sooner a poll than the loop's next one does not put that poll off: a fresh
+        // 20 s schedule joining 19 s after the last poll still sees one about 20 s after it, not 39 s.
+        var last = polls[^1];
+        await RunAsync(last + 19 - (time.GetUtcNow() - start).TotalSeconds);
+        using var cancelThird = new CancellationTokenSource();
+        var third = operation.WaitForCompletionAsync(TimeSpan.FromSeconds(20), cancelThird.Token);
+        await RunAsync(3);
+        Assert.True(polls[^1] > last && polls[^1] < last + 21, $"polls at {string.Join(", ", polls)} s: the joiner at {last + 19} s put the next poll off");
+
+        cancelThird.Cancel();
+        await Assert.ThrowsAsync<PredictionCanceledException>(() => third);
+        await AdvanceUntilAsync(time, first, TimeSpan.FromMinutes(1));
+        await Assert.ThrowsAsync<PredictionTimeoutException>(() => first);
+        Assert.Equal(0, time.PendingTimers); // the loop stopped with its last waiter
+    }
+
     // Moves the manual clock in 100 ms steps, letting HTTP run in between.
     internal static async Task AdvanceAsync(ManualTimeProvider time, TimeSpan span)
     {

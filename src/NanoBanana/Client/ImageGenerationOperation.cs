@@ -153,10 +153,11 @@ public class ImageGenerationOperation
         return await WaitCoreAsync(schedule, progress, DeadlineFromNow(), cancellationToken).ConfigureAwait(false);
     }
 
-    // Waits that overlap share one poll loop: the first one's schedule, each caller's own deadline and cancellation, and
-    // every caller's progress (one that joins hears the current status at once, then every change). Five concurrent waits
-    // on one operation used to poll side by side over one shared state, about five times the polls of one wait, and every
-    // loop taught the completion-time estimate the same job again. The loop runs to the latest deadline of its waiters
+    // Waits that overlap share one poll loop: it polls as soon as any of their schedules asks (one that joins with a
+    // schedule of its own wakes it; it used to poll on the first wait's alone), each caller keeps its own deadline,
+    // cancellation and progress (one that joins hears the current status at once, then every change). Five concurrent
+    // waits on one operation used to poll side by side over one shared state, about five times the polls of one wait,
+    // and every loop taught the completion-time estimate the same job again. The loop runs to the latest deadline of its waiters
     // (one that joins late moves it on; it used to end every wait at the first one's), each wait ends at its own. The
     // loop stops when its last waiter has gone, and that waiter returns only once it has (nothing left scheduled).
     internal async Task<ImageResult> WaitCoreAsync(IPollSchedule schedule, IProgress<GenerationProgress>? progress, long deadlineTimestamp, CancellationToken cancellationToken)
@@ -185,12 +186,14 @@ public class ImageGenerationOperation
                 var stop = new CancellationTokenSource();
                 var everyone = new FanOutProgress(this);
                 var deadline = new WaitDeadline(deadlineTimestamp);
-                starter = new Task<Task<Prediction>>(() => _client.Waiter.WaitAsync(_state, schedule, deadline, everyone, stop.Token));
-                _loop = new SharedLoop(starter.Unwrap(), stop, deadline);
+                var schedules = new WaitSchedules(schedule, stop.Token);
+                starter = new Task<Task<Prediction>>(() => _client.Waiter.WaitAsync(_state, schedules, deadline, everyone, stop.Token));
+                _loop = new SharedLoop(starter.Unwrap(), stop, deadline, schedules);
             }
             else
             {
                 _loop.Deadline.ExtendTo(deadlineTimestamp);
+                _loop.Schedules.Add(schedule);
             }
 
             _waiters++;
@@ -216,12 +219,12 @@ public class ImageGenerationOperation
         }
         catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested && ex is not PredictionCanceledException)
         {
-            await LeaveEarlyAsync(loop, progress).ConfigureAwait(false);
+            await LeaveEarlyAsync(loop, schedule, progress).ConfigureAwait(false);
             throw PredictionWaiter.Canceled(_state, ex, cancellationToken);
         }
         catch (TimeoutException)
         {
-            var last = await LeaveEarlyAsync(loop, progress).ConfigureAwait(false);
+            var last = await LeaveEarlyAsync(loop, schedule, progress).ConfigureAwait(false);
             if (!loop.Wait.IsCompleted || loop.Wait.IsCanceled) // running on for other waits, or stopped by this one's leaving
             {
                 throw _client.Waiter.Timeout(_state, deadlineTimestamp, othersWait: !last); // the job counts as failed once, when nobody waits any more
@@ -233,11 +236,11 @@ public class ImageGenerationOperation
         }
         catch
         {
-            Leave(loop, progress);
+            Leave(loop, schedule, progress);
             throw;
         }
 
-        Leave(loop, progress);
+        Leave(loop, schedule, progress);
         return TryBuildValueOrThrow(prediction);
     }
 
@@ -260,9 +263,9 @@ public class ImageGenerationOperation
 
     // A wait that ends before its loop (cancelled, or past its own deadline): when it was the last waiter, the loop is told
     // to stop and this returns once it has (nothing left scheduled; the loop teaches the wait as unfinished).
-    private async Task<bool> LeaveEarlyAsync(SharedLoop loop, IProgress<GenerationProgress>? progress)
+    private async Task<bool> LeaveEarlyAsync(SharedLoop loop, IPollSchedule schedule, IProgress<GenerationProgress>? progress)
     {
-        if (!Leave(loop, progress))
+        if (!Leave(loop, schedule, progress))
         {
             return false;
         }
@@ -272,7 +275,7 @@ public class ImageGenerationOperation
     }
 
     // Whether this was the last waiter of a loop still running: then the loop is told to stop (the caller awaits its end).
-    private bool Leave(SharedLoop loop, IProgress<GenerationProgress>? progress)
+    private bool Leave(SharedLoop loop, IPollSchedule schedule, IProgress<GenerationProgress>? progress)
     {
         lock (_gate)
         {
@@ -280,6 +283,8 @@ public class ImageGenerationOperation
             {
                 _progress.Remove(progress);
             }
+
+            loop.Schedules.Remove(schedule);
 
             if (--_waiters > 0)
             {
@@ -292,7 +297,7 @@ public class ImageGenerationOperation
 
         if (loop.Wait.IsCompleted)
         {
-            loop.Stop.Dispose();
+            loop.Release();
             return false;
         }
 
@@ -301,17 +306,26 @@ public class ImageGenerationOperation
             static (t, s) =>
             {
                 _ = t.Exception; // nobody waits for this loop's outcome any more: observed here, never left to the finalizer
-                ((CancellationTokenSource)s!).Dispose();
+                ((SharedLoop)s!).Release();
             },
-            loop.Stop,
+            loop,
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
         return true;
     }
 
-    // The poll loop that overlapping waits share: its task, what stops it, and its deadline (the latest of its waiters').
-    private sealed record SharedLoop(Task<Prediction> Wait, CancellationTokenSource Stop, WaitDeadline Deadline);
+    // The poll loop that overlapping waits share: its task, what stops it, its deadline (the latest of its waiters') and
+    // its waiters' schedules (it polls as soon as any of them asks).
+    private sealed record SharedLoop(Task<Prediction> Wait, CancellationTokenSource Stop, WaitDeadline Deadline, WaitSchedules Schedules)
+    {
+        // Once the loop has ended: what stops it and what wakes it are no longer needed.
+        public void Release()
+        {
+            Schedules.Dispose();
+            Stop.Dispose();
+        }
+    }
 
     // The shared loop's progress: every waiting caller's callback, each called even when one before it throws (the
     // first exception then goes on to the waiter, which logs it).

@@ -290,11 +290,11 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
     /// <exception cref="PredictionTimeoutException">The deadline passed; the exception carries the id.</exception>
     /// <exception cref="PredictionCanceledException">The caller cancelled; the exception carries the id.</exception>
     /// <exception cref="NanoBananaException">Any other failure, with the id (the cause is the inner exception).</exception>
-    public async Task<Prediction> WaitAsync(PollState state, IPollSchedule schedule, WaitDeadline deadline, IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
+    public async Task<Prediction> WaitAsync(PollState state, WaitSchedules schedules, WaitDeadline deadline, IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
     {
         try
         {
-            return await WaitCoreAsync(state, schedule, deadline, progress, cancellationToken).ConfigureAwait(false);
+            return await WaitCoreAsync(state, schedules, deadline, progress, cancellationToken).ConfigureAwait(false);
         }
         catch (NanoBananaException ex) when (ex.KnowModel(state.Id, state.Model.Id))
         {
@@ -372,9 +372,10 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         }
     }
 
-    private async Task<Prediction> WaitCoreAsync(PollState state, IPollSchedule schedule, WaitDeadline deadline, IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
+    private async Task<Prediction> WaitCoreAsync(PollState state, WaitSchedules schedules, WaitDeadline deadline, IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
     {
         long? lastLookBefore = null; // the deadline the last look was taken for: one per deadline, so one per wait unless a later wait joined
+        long? sendBy = null; // when a wait joined during a sleep: the poll planned before it, which the new decision may only bring forward
         while (true)
         {
             Report(state, progress);
@@ -391,32 +392,14 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
                 throw Timeout(state, deadlineTimestamp);
             }
 
-            TimeSpan delay;
-            if (state.Resumed && state.PollCount == 0)
+            var wake = schedules.WakeToken; // before the schedules are read: a wait that joins after this wakes the sleep below
+            var delay = state.Resumed && state.PollCount == 0
+                ? TimeSpan.Zero // re-attached by id: nothing is known, so ask at once
+                : NextDelay(state, schedules.Current, elapsed);
+            if (sendBy is { } planned)
             {
-                // Re-attached by id: nothing is known, so ask at once.
-                delay = TimeSpan.Zero;
-            }
-            else
-            {
-                var context = new PollScheduleContext(state.Model, elapsed, state.PollCount, state.Status)
-                {
-                    LastPollReached = TimeSpan.FromSeconds(state.LastPendingElapsed),
-                };
-                delay = schedule.GetNextDelay(context);
-                if (schedule.CompensatesRoundTrip)
-                {
-                    state.PlannedArrival = (elapsed + delay).TotalSeconds;
-
-                    // The schedule plans arrivals at the service, already spaced at least MinInterval apart; a request
-                    // gets there in about half a round trip: this job's last one, or before its first poll the typical
-                    // one of the client's recent polls. (Subtracting the whole round trip landed every poll half a
-                    // round trip early; keeping MinInterval between answer and send as well landed polls late whenever
-                    // the round trip was a large part of the gap.)
-                    var roundTrip = state.PollCount > 0 ? state.LastRoundTrip : TimeSpan.FromSeconds(statistics.TypicalRoundTrip());
-                    var compensated = delay - (roundTrip / 2);
-                    delay = compensated > TimeSpan.Zero ? compensated : TimeSpan.Zero;
-                }
+                var left = time.GetElapsedTime(time.GetTimestamp(), planned);
+                delay = left < delay ? (left > TimeSpan.Zero ? left : TimeSpan.Zero) : delay;
             }
 
             if (delay >= remaining)
@@ -429,8 +412,12 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
                 var lastLook = remaining - TimeSpan.FromTicks(Math.Max(roundTrip.Ticks * 2, options.MinInterval.Ticks));
                 if (lastLookBefore == deadlineTimestamp || lastLook <= TimeSpan.Zero || (state.PollCount > 0 && lastLook < options.MinInterval))
                 {
-                    await SleepToDeadlineAsync(state, deadline, deadlineTimestamp, remaining, cancellationToken).ConfigureAwait(false);
-                    continue; // a wait that joined meanwhile moved the deadline on
+                    if (!await SleepAsync(remaining, wake, cancellationToken).ConfigureAwait(false) && deadline.Timestamp == deadlineTimestamp)
+                    {
+                        throw Timeout(state, deadlineTimestamp);
+                    }
+
+                    continue; // woken by a wait that joined, or one moved the deadline on meanwhile
                 }
 
                 lastLookBefore = deadlineTimestamp;
@@ -439,8 +426,72 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
             }
 
             state.IntendedSendTimestamp = time.GetTimestamp() + (long)(delay.TotalSeconds * time.TimestampFrequency);
-            await DelayAsync(delay, cancellationToken).ConfigureAwait(false);
+            if (await SleepAsync(delay, wake, cancellationToken).ConfigureAwait(false))
+            {
+                sendBy = state.IntendedSendTimestamp; // woken: decide again with the newcomer's schedule, never later than this
+                continue;
+            }
+
+            sendBy = null;
             await CheckCoreAsync(state, deadline, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // The delay the schedules ask for: the soonest of them. A schedule that plans arrivals at the service (the adaptive
+    // one) is sent half a round trip earlier, and only its poll is one whose lateness the estimate learns from.
+    private TimeSpan NextDelay(PollState state, IPollSchedule[] schedules, TimeSpan elapsed)
+    {
+        var context = new PollScheduleContext(state.Model, elapsed, state.PollCount, state.Status)
+        {
+            LastPollReached = TimeSpan.FromSeconds(state.LastPendingElapsed),
+        };
+        var soonest = TimeSpan.MaxValue;
+        var plannedArrival = double.NaN;
+        foreach (var schedule in schedules)
+        {
+            var delay = schedule.GetNextDelay(context);
+            var arrival = double.NaN;
+            if (schedule.CompensatesRoundTrip)
+            {
+                arrival = (elapsed + delay).TotalSeconds;
+
+                // The schedule plans arrivals at the service, already spaced at least MinInterval apart; a request
+                // gets there in about half a round trip: this job's last one, or before its first poll the typical
+                // one of the client's recent polls. (Subtracting the whole round trip landed every poll half a
+                // round trip early; keeping MinInterval between answer and send as well landed polls late whenever
+                // the round trip was a large part of the gap.)
+                var roundTrip = state.PollCount > 0 ? state.LastRoundTrip : TimeSpan.FromSeconds(statistics.TypicalRoundTrip());
+                var compensated = delay - (roundTrip / 2);
+                delay = compensated > TimeSpan.Zero ? compensated : TimeSpan.Zero;
+            }
+
+            if (delay < soonest)
+            {
+                soonest = delay;
+                plannedArrival = arrival;
+            }
+        }
+
+        state.PlannedArrival = plannedArrival;
+        return soonest;
+    }
+
+    // Sleeps for the delay; true when a wait that joined woke it first (the caller's cancellation still throws).
+    private async Task<bool> SleepAsync(TimeSpan delay, CancellationToken wake, CancellationToken cancellationToken)
+    {
+        if (delay <= TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        try
+        {
+            await Task.Delay(delay, time, wake).ConfigureAwait(false);
+            return false;
+        }
+        catch (OperationCanceledException) when (wake.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return true;
         }
     }
 

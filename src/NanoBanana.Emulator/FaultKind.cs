@@ -50,9 +50,15 @@ public enum FaultKind
 
     /// <summary>
     /// Hostile: 200 with a chunked JSON body of <see cref="EmulatorOptions.OversizedBodyBytes"/> (streamed, never held).
-    /// On a submit the job IS created first.
+    /// On a submit the job IS created first, and the body names it before the padding.
     /// </summary>
     OversizedBody,
+
+    /// <summary>
+    /// Hostile: 200 and the first part of the answer, then the connection is aborted mid-body (a proxy or a network that
+    /// drops it). On a submit the job IS created first, and the cut falls after the answer names it.
+    /// </summary>
+    CutBody,
 
     /// <summary>Hostile: a redirect to the same server under another host name (<c>localhost</c>): 307 on a submit (not accepted), 302 on a poll.</summary>
     Redirect,

@@ -94,8 +94,13 @@ public sealed partial class NanoBananaEmulator
 
     // The faults of a single exchange, shared by submits and polls (a submit decides separately whether the job was
     // created first).
-    private Task WriteExchangeFaultAsync(HttpContext ctx, RequestRecord entry, FaultKind fault, string malformedBody)
+    // acceptedId: the job a submit created before its answer was spoiled (null for a poll or a refused submit).
+    private Task WriteExchangeFaultAsync(HttpContext ctx, RequestRecord entry, FaultKind fault, string malformedBody, string? acceptedId = null)
     {
+        // What a spoiled answer begins with: a submit's names the job it created, as the real answer would.
+        var start = acceptedId is null
+            ? "{\"code\":200,\"message\":\"success\",\"data\":{\"status\":\"processing\","
+            : "{\"code\":200,\"message\":\"success\",\"data\":{\"id\":\"" + Escape(acceptedId) + "\",\"status\":\"created\",";
         switch (fault)
         {
             case FaultKind.RateLimited:
@@ -120,7 +125,10 @@ public sealed partial class NanoBananaEmulator
             case FaultKind.OversizedBody:
                 entry.StatusCode = 200;
                 ctx.Response.ContentType = "application/json";
-                return StreamFillerAsync(ctx, Encoding.UTF8.GetBytes("{\"code\":200,\"data\":{\"status\":\"processing\",\"padding\":\""), _options.OversizedBodyBytes, (byte)'x');
+                return StreamFillerAsync(ctx, Encoding.UTF8.GetBytes(start + "\"padding\":\""), _options.OversizedBodyBytes, (byte)'x');
+            case FaultKind.CutBody:
+                entry.StatusCode = 200;
+                return CutAsync(ctx, Encoding.UTF8.GetBytes(start + "\"outputs\":[],\"urls\":{\"get\":\"https://"));
             case FaultKind.Redirect:
                 entry.StatusCode = ctx.Request.Method == "POST" ? 307 : 302;
                 ctx.Response.StatusCode = entry.StatusCode;
@@ -132,7 +140,7 @@ public sealed partial class NanoBananaEmulator
     }
 
     private static bool IsPollFault(FaultKind kind) => kind is FaultKind.RateLimited or FaultKind.RateLimitedWithRetryAfter or FaultKind.InternalError
-        or FaultKind.Unavailable or FaultKind.DropConnection or FaultKind.MalformedJson or FaultKind.DripBody or FaultKind.OversizedBody or FaultKind.Redirect;
+        or FaultKind.Unavailable or FaultKind.DropConnection or FaultKind.MalformedJson or FaultKind.DripBody or FaultKind.OversizedBody or FaultKind.CutBody or FaultKind.Redirect;
 
     private static readonly FaultKind[] AllFaultKinds = Enum.GetValues<FaultKind>();
 
@@ -143,6 +151,31 @@ public sealed partial class NanoBananaEmulator
     {
         var header = ctx.Request.Headers.Authorization.ToString();
         return header.Length == 0 ? null : header.StartsWith("Bearer ", StringComparison.Ordinal) ? header[7..] : header;
+    }
+
+    private static readonly TimeSpan CutPause = TimeSpan.FromMilliseconds(250);
+
+    // Sends the start of an answer (no Content-Length), then aborts the connection: the client reads a body that breaks off.
+    private static async Task CutAsync(HttpContext ctx, byte[] start)
+    {
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = "application/json";
+        try
+        {
+            await ctx.Response.Body.WriteAsync(start, ctx.RequestAborted).ConfigureAwait(false);
+            await ctx.Response.Body.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+
+            // An abort resets the connection, and a reset that overtakes the bytes sent discards them unread on the
+            // client's side: it would see no answer at all (DropConnection), not one that breaks off. So the start is
+            // given time to be read first.
+            await Task.Delay(CutPause, ctx.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        {
+            // The client left first.
+        }
+
+        ctx.Abort();
     }
 
     // Sends a prefix, then one byte per DripInterval until the client leaves or DripDuration passes.

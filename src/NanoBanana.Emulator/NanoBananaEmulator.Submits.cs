@@ -166,9 +166,9 @@ public sealed partial class NanoBananaEmulator
         ScheduleWebhook(job, webhook);
 
         // Failing after acceptance: the job exists and is billed, the client cannot know it.
-        if (fault is FaultKind.InternalError or FaultKind.DropConnection or FaultKind.MalformedJson or FaultKind.DripBody or FaultKind.OversizedBody)
+        if (fault is FaultKind.InternalError or FaultKind.DropConnection or FaultKind.MalformedJson or FaultKind.DripBody or FaultKind.OversizedBody or FaultKind.CutBody)
         {
-            await WriteExchangeFaultAsync(ctx, entry, fault.Value, malformedBody: "{\"code\":200,\"data\":{\"id\":\"" + job.Id + "\",\"status\":").ConfigureAwait(false);
+            await WriteExchangeFaultAsync(ctx, entry, fault.Value, malformedBody: "{\"code\":200,\"data\":{\"id\":\"" + Escape(job.Id) + "\",\"status\":", acceptedId: job.Id).ConfigureAwait(false);
             return;
         }
 

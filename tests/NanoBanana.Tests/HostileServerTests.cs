@@ -600,6 +600,32 @@ public class HostileServerTests
         Assert.EndsWith("…", excerpt);
     }
 
+    [Theory]
+    [InlineData(FaultKind.CutBody)]
+    [InlineData(FaultKind.OversizedBody)]
+    [InlineData(FaultKind.MalformedJson)]
+    public async Task A_job_whose_submit_answer_breaks_off_after_naming_it_is_collected_once_and_said_so(FaultKind fault)
+    {
+        // Before, the paid job was reported as an unknown outcome without its id, which the answer had already given.
+        await using var emulator = await Emu.StartAsync(o => o.OversizedBodyBytes = 3_000_000);
+        var logs = new CapturingLoggerProvider();
+        using var client = Emu.Client(emulator, loggers: logs);
+        emulator.EnqueueFault(fault, FaultTarget.Submit);
+
+        var result = await client.GenerateAsync(new ImageJob("a lamp")).WaitAsync(Guard);
+
+        var job = emulator.Jobs.Single();
+        Assert.Equal(job.Id, result.PredictionId);
+        Assert.Single(result.Attempts);
+        Assert.Equal(1, emulator.AcceptedSubmits);
+        Assert.Equal(1, emulator.Count("submit"));
+        Assert.NotEmpty(await result.Images[0].GetBytesAsync());
+        Assert.Contains(logs.Entries, e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning && e.Message.Contains("broke off", StringComparison.Ordinal) && e.Message.Contains(job.Id, StringComparison.Ordinal));
+
+        // When the job began is unknown (the answer may have taken long), so it teaches the completion-time estimate nothing.
+        Assert.Equal(0, client.LatencyStatistics.Count(result.Model));
+    }
+
     // 6 and 7. A completed output that cannot be taken fails with the id, never resubmitted; unsafe URLs are not fetched.
     [Theory]
     [InlineData(FaultKind.UndecodableOutput, "nor valid base64")]

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using NanoBanana.Catalog;
 using NanoBanana.Emulator;
 using NanoBanana.Protocol;
@@ -487,7 +488,6 @@ public class ProtocolIntegrationTests
     [Theory]
     [InlineData(FaultKind.InternalError)]
     [InlineData(FaultKind.DropConnection)]
-    [InlineData(FaultKind.MalformedJson)]
     public async Task A_submit_that_may_have_been_accepted_is_never_repeated(FaultKind fault)
     {
         await using var emulator = await Emu.StartAsync();
@@ -498,6 +498,104 @@ public class ProtocolIntegrationTests
         Assert.Contains("NOT repeated", ex.Message);
         Assert.Equal(1, emulator.Count("submit"));
         Assert.Equal(1, emulator.AcceptedSubmits);
+    }
+
+    [Theory]
+    [InlineData(FaultKind.MalformedJson, true)] // the JSON stops after the id: invalid from there on
+    [InlineData(FaultKind.CutBody, true)] // the connection is dropped mid-body
+    [InlineData(FaultKind.OversizedBody, true)] // the answer runs past MaxJsonBytes
+    [InlineData(FaultKind.MalformedJson, false)] // with an HttpClient of the caller's, which reads the body itself
+    [InlineData(FaultKind.CutBody, false)]
+    [InlineData(FaultKind.OversizedBody, false)]
+    public async Task A_submit_answer_that_breaks_off_after_naming_its_prediction_is_that_prediction(FaultKind fault, bool sdkTransport)
+    {
+        // The job was accepted and its answer said so before it broke off: that id is followed, not dropped as an unknown
+        // outcome (which left a paid job nobody could collect).
+        await using var emulator = await Emu.StartAsync(o => o.OversizedBodyBytes = 3_000_000);
+        emulator.EnqueueFault(fault, FaultTarget.Submit);
+        var options = Emu.Options(emulator);
+        using var http = sdkTransport ? NanoBananaClient.CreateHttpClient(options) : new HttpClient();
+        var client = new NanoBananaProtocolClient(http, options);
+
+        var p = await client.SubmitAsync(new SubmitRequest { Model = ModelCatalog.Default[ImageTier.NanoBanana2], Prompt = "x" });
+
+        var job = emulator.Jobs.Single();
+        Assert.Equal(job.Id, p.Id);
+        Assert.Equal(PredictionStatus.Created, p.Status);
+        Assert.NotNull(p.ReadInPart);
+        Assert.Equal(1, emulator.Count("submit"));
+        Assert.Equal(1, emulator.AcceptedSubmits);
+        var done = await PollUntilDoneAsync(client, p);
+        Assert.Equal(PredictionStatus.Completed, done.Status);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_submit_cancelled_while_its_answer_hangs_after_naming_the_prediction_is_an_unknown_outcome_that_carries_it(bool sdkTransport)
+    {
+        var options = new NanoBananaOptions { ApiKey = "k", BaseUrl = new Uri("http://127.0.0.1:9/api/v3/") };
+        var hanging = new HangsAfter("""{"code":200,"message":"success","data":{"id":"pred-7","status":"created","urls":{"get":"htt""");
+        using var http = sdkTransport
+            ? new HttpClient(new NanoBananaResilienceHandler(options.Retry) { InnerHandler = hanging })
+            : new HttpClient(hanging);
+        var client = new NanoBananaProtocolClient(http, options);
+        using var cts = new CancellationTokenSource();
+        var submit = client.SubmitAsync(new SubmitRequest { Model = ModelCatalog.Default[ImageTier.NanoBanana2], Prompt = "x" }, cts.Token);
+        await hanging.Hanging.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        cts.Cancel();
+
+        var ex = await Assert.ThrowsAsync<SubmitOutcomeUnknownException>(() => submit);
+        Assert.Equal("pred-7", ex.PredictionId);
+        Assert.Contains("named prediction pred-7 before it broke off", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("NOT repeated", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(1, hanging.Requests);
+    }
+
+    // Answers 200 with the start of a body, then holds the rest until the reader gives up.
+    private sealed class HangsAfter(string start) : HttpMessageHandler
+    {
+        public TaskCompletionSource Hanging { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Requests { get; private set; }
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Requests++;
+            await request.Content!.ReadAsByteArrayAsync(cancellationToken); // the submit leaves, as over a socket
+            return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StreamContent(new HangingStream(Encoding.UTF8.GetBytes(start), Hanging)) };
+        }
+    }
+
+    private sealed class HangingStream(byte[] start, TaskCompletionSource hanging) : Stream
+    {
+        private int _position;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _position; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_position < start.Length)
+            {
+                var n = Math.Min(buffer.Length, start.Length - _position);
+                start.AsMemory(_position, n).CopyTo(buffer);
+                _position += n;
+                return n;
+            }
+
+            hanging.TrySetResult();
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            return 0;
+        }
     }
 
     [Fact]

@@ -17,6 +17,26 @@ public class WireParserTests
           "has_nsfw_contents":[],"created_at":"2025-12-23 16:10:16"}}
         """;
 
+    [Theory]
+    [InlineData("""{"code":200,"message":"success","data":{"id":"2b9a360d9","model":"goo""", "2b9a360d9")] // cut after the id
+    [InlineData("""{"code":200,"data":{"id":"2b9a360d9","status":""", "2b9a360d9")] // not JSON from there on
+    [InlineData("""{"code":200,"data":{"id":12345,"status":""", "12345")] // a numeric id
+    [InlineData("""{"code":200,"data":{"id":"a\u0062c","status":""", "abc")] // escaped characters read as JSON reads them
+    [InlineData("""{"id":"bare-1","status":"created","outp""", "bare-1")] // a bare prediction (some relays)
+    [InlineData("""{"code":200,"data":{"urls":{"id":"inner"},"id":"outer","st""", "outer")] // only data's own id
+    [InlineData("""{"code":200,"data":{"id":"2b9a3""", null)] // the id itself cut: not complete, not used
+    [InlineData("""{"code":200,"data":{"id":123""", null)] // a number that may go on
+    [InlineData("""{"code":500,"message":"internal","data":{"id":"x1","st""", null)] // an error envelope
+    [InlineData("""{"code":"oops","data":{"id":"x2","st""", "x2")] // a code that is no number says nothing
+    [InlineData("""{"id":"root","data":{"status":"created","pad""", null)] // an envelope whose data has no id (yet)
+    [InlineData("""{"meta":{"id":"m"},"data":{"status":"cre""", null)] // an id of something else
+    [InlineData("""{"code":200,"data":{"id":"","status":""", null)] // an empty id
+    [InlineData("""[{"id":"in-an-array"}""", null)]
+    [InlineData("""<html><body>502 Bad Gateway""", null)]
+    [InlineData("", null)]
+    public void The_id_of_a_submit_answer_that_broke_off_is_read_only_when_it_arrived_whole(string received, string? expected) =>
+        Assert.Equal(expected, WireParser.SalvageSubmitId(Encoding.UTF8.GetBytes(received)));
+
     [Fact]
     public void Parses_the_documented_envelope()
     {

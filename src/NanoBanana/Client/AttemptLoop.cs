@@ -178,8 +178,17 @@ internal sealed class AttemptLoop
         var tags = new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, model.Id);
         NanoBananaTelemetry.JobsStarted.Add(1, tags);
         NanoBananaTelemetry.EstimatedCost.Record((double)model.PriceOrZero(_job.Size), tags);
-        var state = new PollState { Id = prediction.Id, Model = model, StartTimestamp = startTimestamp, PollUrl = prediction.PollUrl, Attempt = _attempts.Count + 1, ExpectsInline = _job.Base64Output };
+        var state = new PollState
+        {
+            Id = prediction.Id, Model = model, StartTimestamp = startTimestamp, PollUrl = prediction.PollUrl, Attempt = _attempts.Count + 1, ExpectsInline = _job.Base64Output,
+            AcceptedInPart = prediction.ReadInPart is not null,
+        };
         Log.Submitted(_host.Logger, state.LogId, model.Id, state.Attempt, _sync);
+        if (prediction.ReadInPart is { } problem)
+        {
+            Log.AcceptedInPart(_host.Logger, state.LogId, model.Id, problem);
+        }
+
         var operation = new ImageGenerationOperation(_host, state, _job, _decision, _attempts);
         state.Latest = prediction;
         if (prediction.Status.IsTerminal)

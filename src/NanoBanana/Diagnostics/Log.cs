@@ -94,4 +94,7 @@ internal static partial class Log
 
     [LoggerMessage(30, LogLevel.Warning, "Model {Model} is not in the catalog (which has {Known}); the prediction is waited on all the same, its polls timed over every latency the catalog knows. A catalog changed since the job was accepted leaves such ids behind")]
     public static partial void UnknownModelResumed(ILogger logger, string model, string known);
+
+    [LoggerMessage(31, LogLevel.Warning, "The answer to the submit of prediction {PredictionId} on {Model} broke off ({Problem}) after naming the prediction; the job was accepted and is followed by that id, not submitted again")]
+    public static partial void AcceptedInPart(ILogger logger, string predictionId, string model, string problem);
 }

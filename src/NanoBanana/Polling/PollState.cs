@@ -54,6 +54,15 @@ internal sealed class PollState
     /// <summary>A prediction re-attached by id: the first poll goes out at once.</summary>
     public bool Resumed { get; init; }
 
+    /// <summary>A prediction known only by the id its submit's answer named before it broke off (see Prediction.ReadInPart).</summary>
+    public bool AcceptedInPart { get; init; }
+
+    /// <summary>
+    /// Whether the job's start is unknown (resumed, or accepted by an answer that broke off, perhaps long after the job
+    /// began): its first poll goes out at once and it does not teach the completion-time estimate.
+    /// </summary>
+    public bool StartUnknown => Resumed || AcceptedInPart;
+
     /// <summary>What the change detector judges this job's poll answers against: the estimate when its first poll went out.</summary>
     public LatencyStatistics.JudgeBasis? Basis { get; set; }
 

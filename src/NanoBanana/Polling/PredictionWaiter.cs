@@ -55,7 +55,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         activity?.SetTag(NanoBananaTelemetry.TagModel, state.Model.Id);
         NanoBananaTelemetry.Polls.Add(1, new KeyValuePair<string, object?>(NanoBananaTelemetry.TagModel, state.Model.Id));
         state.PollCount++;
-        state.Basis ??= state.Resumed ? null : statistics.Basis(state.Model);
+        state.Basis ??= state.StartUnknown ? null : statistics.Basis(state.Model);
         var sent = time.GetTimestamp();
         Prediction prediction;
         if (state.PollUrl is { } foreign && !protocol.IsApiHost(foreign))
@@ -102,7 +102,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
 
         activity?.SetTag(NanoBananaTelemetry.TagStatus, SafeText.Value(prediction.Status.Value));
         Log.Polled(logger, state.LogId, state.PollCount, prediction.Status.Value, elapsed * 1000);
-        if (!state.Resumed && state.Latest?.Status.IsTerminal != true && (prediction.Status.IsCompleted || !prediction.Status.IsTerminal))
+        if (!state.StartUnknown && state.Latest?.Status.IsTerminal != true && (prediction.Status.IsCompleted || !prediction.Status.IsTerminal))
         {
             statistics.RecordPollOutcome(state.Model, state.Basis, state.LastPendingElapsed, elapsed, prediction.Status.IsCompleted);
         }
@@ -160,10 +160,10 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
     }
 
     // Whether this job may teach the estimate now, and if so marks it as having done so: once per job (PollState.Taught),
-    // and never for a resumed prediction, whose start is unknown. Called last in each condition, when all else holds.
+    // and never for a job whose start is unknown (resumed, or accepted by an answer that broke off). Called last in each condition, when all else holds.
     private static bool TeachesNow(PollState state)
     {
-        if (state.Resumed || state.Taught)
+        if (state.StartUnknown || state.Taught)
         {
             return false;
         }
@@ -393,8 +393,8 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
             }
 
             var wake = schedules.WakeToken; // before the schedules are read: a wait that joins after this wakes the sleep below
-            var delay = state.Resumed && state.PollCount == 0
-                ? TimeSpan.Zero // re-attached by id: nothing is known, so ask at once
+            var delay = state.StartUnknown && state.PollCount == 0
+                ? TimeSpan.Zero // re-attached by id, or accepted by an answer that broke off: ask at once
                 : NextDelay(state, schedules.Current, elapsed);
             if (sendBy is { } planned)
             {

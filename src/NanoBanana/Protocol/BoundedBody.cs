@@ -13,12 +13,42 @@ internal static class BoundedBody
         public long Limit { get; } = limit;
     }
 
-    /// <summary>Reads the whole body, or throws <see cref="TooLargeException"/> once it passes <paramref name="limit"/> bytes.</summary>
-    public static async Task<byte[]> ReadAsync(HttpContent content, long limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// What a body read that failed had received: its first bytes (at most <see cref="MaxKept"/>), in which a submit's
+    /// answer may already have named its prediction.
+    /// </summary>
+    internal sealed class ReceivedPart
+    {
+        /// <summary>The most bytes kept: far more than any answer needs before its id.</summary>
+        public const int MaxKept = 64 * 1024;
+
+        /// <summary>The first bytes received before the read failed; empty until then.</summary>
+        public byte[] Bytes { get; private set; } = [];
+
+        // Keeps the start of what was read; false, so that it can run as an exception filter (nothing unwound yet).
+        internal bool Keep(ReadOnlySpan<byte> read)
+        {
+            Bytes = read[..Math.Min(read.Length, MaxKept)].ToArray();
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Reads the whole body, or throws <see cref="TooLargeException"/> once it passes <paramref name="limit"/> bytes. When
+    /// the read fails (too large, cut off, timed out), <paramref name="received"/> keeps the start of what had arrived.
+    /// </summary>
+    public static async Task<byte[]> ReadAsync(HttpContent content, long limit, CancellationToken cancellationToken, ReceivedPart? received = null)
     {
         var announced = content.Headers.ContentLength;
         if (announced > limit)
         {
+            if (received is not null)
+            {
+                // Refused on its announced length, but its first bytes may name a paid prediction: read those alone.
+                var (start, _) = await ReadPrefixAsync(content, ReceivedPart.MaxKept, cancellationToken).ConfigureAwait(false);
+                received.Keep(start);
+            }
+
             throw new TooLargeException(limit, announced);
         }
 
@@ -29,7 +59,7 @@ internal static class BoundedBody
 
         var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await using var disposing = stream.ConfigureAwait(false);
-        return await ReadAsync(stream, limit, announced, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync(stream, limit, announced, cancellationToken, received).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -40,18 +70,26 @@ internal static class BoundedBody
     /// <param name="limit">The most bytes accepted.</param>
     /// <param name="announced">The length the sender announced, if any (sizes the buffer; reported when too large).</param>
     /// <param name="cancellationToken">Cancels the read.</param>
-    public static async Task<byte[]> ReadAsync(Stream stream, long limit, long? announced, CancellationToken cancellationToken)
+    /// <param name="received">When given, keeps the start of what had arrived if the read fails.</param>
+    public static async Task<byte[]> ReadAsync(Stream stream, long limit, long? announced, CancellationToken cancellationToken, ReceivedPart? received = null)
     {
         using var buffer = new MemoryStream(announced is { } n ? (int)Math.Min(n, limit) : (int)Math.Min(Chunk, limit));
         var chunk = new byte[Chunk];
         int read;
-        while ((read = await stream.ReadAsync(chunk.AsMemory(0, (int)Math.Min(Chunk, limit + 1 - buffer.Length)), cancellationToken).ConfigureAwait(false)) > 0)
+        try
         {
-            buffer.Write(chunk, 0, read);
-            if (buffer.Length > limit)
+            while ((read = await stream.ReadAsync(chunk.AsMemory(0, (int)Math.Min(Chunk, limit + 1 - buffer.Length)), cancellationToken).ConfigureAwait(false)) > 0)
             {
-                throw new TooLargeException(limit, announced);
+                buffer.Write(chunk, 0, read);
+                if (buffer.Length > limit)
+                {
+                    throw new TooLargeException(limit, announced);
+                }
             }
+        }
+        catch (Exception) when (received is not null && received.Keep(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)))
+        {
+            throw; // never reached: Keep only records what had arrived
         }
 
         return buffer.Length == buffer.Capacity ? buffer.GetBuffer() : buffer.ToArray();

@@ -98,6 +98,8 @@ public class NanoBananaProtocolClient
 
         var limit = request.SyncMode && request.Base64Output ? _limits.MaxInlineResponseBytes : _limits.MaxJsonBytes;
         message.Options.Set(NanoBananaResilienceHandler.ResponseLimitOption, limit);
+        var received = new BoundedBody.ReceivedPart();
+        message.Options.Set(NanoBananaResilienceHandler.ReceivedPartOption, received);
         Authorize(message);
         HttpResponseMessage response;
         try
@@ -118,14 +120,16 @@ public class NanoBananaProtocolClient
         }
         catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException or IOException or OperationCanceledException or BoundedBody.TooLargeException)
         {
-            throw OutcomeUnknown(request, path, ex switch
+            var what = ex switch
             {
                 OperationCanceledException when cancellationToken.IsCancellationRequested => "the caller cancelled after the request was sent",
                 TimeoutRejectedException or OperationCanceledException { InnerException: TimeoutException } => "the submit timed out",
                 OperationCanceledException => "the exchange was cancelled after the request was sent, not by the caller's token (an HttpClient disposed mid-exchange, for example)",
                 BoundedBody.TooLargeException big => $"the answer is larger than {big.Limit} bytes (NanoBanana:Limits)",
                 _ => $"the connection failed mid-exchange ({ex.Message})",
-            }, ex);
+            };
+            var named = WireParser.SalvageSubmitId(received.Bytes); // what arrived before the body read failed, if it got that far
+            return AcceptedInPart(request, named, what, cancellationToken) ?? throw OutcomeUnknown(request, path, what, ex, named);
         }
         catch (Exception ex) when (content.SendingStarted)
         {
@@ -143,9 +147,10 @@ public class NanoBananaProtocolClient
 
             if (response.IsSuccessStatusCode)
             {
+                byte[]? bytes = null;
                 try
                 {
-                    var bytes = await ReadBodyAsync(response.Content, limit, timeout, cancellationToken).ConfigureAwait(false);
+                    bytes = await ReadBodyAsync(response.Content, limit, timeout, cancellationToken, received).ConfigureAwait(false);
                     return WireParser.ParsePrediction(bytes, response.StatusCode, Redactor, isSubmit: true, operation: $"Submit to {path}", baseUrl: _profile.BaseUrl);
                 }
                 catch (NanoBananaApiException envelopeError) when (envelopeError is not MalformedResponseException)
@@ -155,13 +160,16 @@ public class NanoBananaProtocolClient
                 }
                 catch (Exception ex) when (ex is HttpRequestException or IOException or MalformedResponseException or OperationCanceledException or BoundedBody.TooLargeException)
                 {
-                    throw OutcomeUnknown(request, path, ex switch
+                    var what = ex switch
                     {
                         OperationCanceledException when cancellationToken.IsCancellationRequested => "the caller cancelled while the answer was being read",
                         OperationCanceledException => "the answer's body timed out",
                         BoundedBody.TooLargeException big => $"the answer is larger than {big.Limit} bytes (NanoBanana:Limits)",
+                        MalformedResponseException => "the answer is not valid JSON",
                         _ => $"the response could not be read ({ex.Message})",
-                    }, ex);
+                    };
+                    var named = WireParser.SalvageSubmitId(bytes ?? received.Bytes);
+                    return AcceptedInPart(request, named, what, cancellationToken) ?? throw OutcomeUnknown(request, path, what, ex, named);
                 }
             }
 
@@ -648,7 +656,7 @@ public class NanoBananaProtocolClient
 
     // Reads a body within the limit. With the resilience handler the body is already in memory (read inside the
     // attempt's timeout); with a caller's own HttpClient the same bound and timeout apply here.
-    private static async Task<byte[]> ReadBodyAsync(HttpContent content, long limit, TimeSpan timeout, CancellationToken cancellationToken)
+    private static async Task<byte[]> ReadBodyAsync(HttpContent content, long limit, TimeSpan timeout, CancellationToken cancellationToken, BoundedBody.ReceivedPart? received = null)
     {
         if (content is BoundedBody.BufferedContent buffered)
         {
@@ -657,7 +665,7 @@ public class NanoBananaProtocolClient
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(timeout);
-        return await BoundedBody.ReadAsync(content, limit, cts.Token).ConfigureAwait(false);
+        return await BoundedBody.ReadAsync(content, limit, cts.Token, received).ConfigureAwait(false);
     }
 
     private async Task<NanoBananaApiException> ReadErrorAsync(HttpResponseMessage response, string? predictionId, string operation, CancellationToken cancellationToken)
@@ -687,15 +695,25 @@ public class NanoBananaProtocolClient
             LimitName = limitName,
         };
 
-    private static SubmitOutcomeUnknownException OutcomeUnknown(SubmitRequest request, string path, string what, Exception inner)
+    // A 2xx answer that broke off (cut, too large, not JSON from some point on) after naming its prediction: the job was
+    // accepted, and is followed by that id (the first poll says the rest). Before, the id was dropped with the answer and
+    // the paid job reported as an unknown outcome. When the caller cancelled meanwhile, the unknown outcome carries it.
+    private static Prediction? AcceptedInPart(SubmitRequest request, string? namedId, string what, CancellationToken cancellationToken) =>
+        namedId is not null && !cancellationToken.IsCancellationRequested
+            ? new Prediction { Id = namedId, Model = request.Model.Id, Status = PredictionStatus.Created, ReadInPart = what }
+            : null;
+
+    private static SubmitOutcomeUnknownException OutcomeUnknown(SubmitRequest request, string path, string what, Exception inner, string? namedId = null)
     {
         // The provider's own words (already redacted) belong in the message, not only on the inner exception.
         var api = inner as NanoBananaApiException;
         var said = api?.ProviderMessage is { } m && api is not MalformedResponseException ? $" (the service said: \"{m}\")" : "";
+        var named = namedId is null ? ""
+            : $" The answer named prediction {Diagnostics.SafeText.Value(namedId)} before it broke off: resume it (exception.PredictionId) rather than submitting again.";
         return new($"Submit to {path} may have reached the service: {what}{said}. It was NOT repeated, because every accepted submit is billed. " +
-            "The job may exist and be charged: check the provider's prediction history before submitting again." + (request.SyncMode ? SyncModeNote : ""), inner)
+            "The job may exist and be charged: check the provider's prediction history before submitting again." + named + (request.SyncMode ? SyncModeNote : ""), inner)
         {
-            PredictionId = (inner as NanoBananaException)?.PredictionId,
+            PredictionId = namedId ?? (inner as NanoBananaException)?.PredictionId,
             StatusCode = api?.StatusCode,
             ProviderMessage = api is MalformedResponseException ? null : api?.ProviderMessage,
         };

@@ -36,6 +36,12 @@ public sealed class Prediction
     /// <summary>When the service created the prediction, when reported.</summary>
     public DateTimeOffset? CreatedAt { get; init; }
 
+    /// <summary>
+    /// Set when the submit's answer broke off (what went wrong) after naming this prediction: only the id is known, the
+    /// first poll tells the rest.
+    /// </summary>
+    internal string? ReadInPart { get; init; }
+
     /// <summary>Whether this is a sync-mode timeout (code 5004 or "Sync mode timed out" while still running): keep polling this id.</summary>
     public bool IsSyncTimeout => !Status.IsTerminal && (ErrorCode == 5004 || (Error?.Contains("timed out", StringComparison.OrdinalIgnoreCase) ?? false));
 

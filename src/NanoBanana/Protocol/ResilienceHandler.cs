@@ -26,6 +26,9 @@ internal sealed class NanoBananaResilienceHandler : DelegatingHandler
     /// </summary>
     public static readonly HttpRequestOptionsKey<long> ResponseLimitOption = new("NanoBanana.ResponseLimit");
 
+    /// <summary>Where the start of a 2xx body is kept when reading it fails (a submit's answer may have named its prediction).</summary>
+    internal static readonly HttpRequestOptionsKey<BoundedBody.ReceivedPart> ReceivedPartOption = new("NanoBanana.ReceivedPart");
+
     /// <summary>
     /// The request option that marks a POST as safe to repeat (an upload costs nothing), so it is retried like a GET.
     /// A submit never carries it.
@@ -119,7 +122,7 @@ internal sealed class NanoBananaResilienceHandler : DelegatingHandler
         {
             var original = response.Content;
             var (bytes, cut) = response.IsSuccessStatusCode
-                ? (await BoundedBody.ReadAsync(original, limit, cancellationToken).ConfigureAwait(false), false)
+                ? (await BoundedBody.ReadAsync(original, limit, cancellationToken, request.Options.TryGetValue(ReceivedPartOption, out var received) ? received : null).ConfigureAwait(false), false)
                 : await BoundedBody.ReadPrefixAsync(original, (int)Math.Min(limit, MaxErrorBodyBytes), cancellationToken).ConfigureAwait(false);
             response.Content = new BoundedBody.BufferedContent(bytes, cut, original.Headers);
             original.Dispose();

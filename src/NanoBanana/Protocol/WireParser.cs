@@ -291,6 +291,84 @@ internal static class WireParser
             _ => false,
         })];
 
+    /// <summary>
+    /// The prediction id in what arrived of a submit's 2xx answer that could not be read whole (cut off, past the size
+    /// limit, or not valid JSON from some point on): <c>data.id</c> (a bare answer's <c>id</c> when there is no
+    /// <c>data</c>) when it arrived complete before the damage, and only when nothing before it marks the answer as an
+    /// error (an envelope <c>code</c> outside 2xx). Null when there is none: then the outcome stays unknown.
+    /// </summary>
+    internal static string? SalvageSubmitId(ReadOnlySpan<byte> received)
+    {
+        var reader = new Utf8JsonReader(received, isFinalBlock: false, state: default);
+        string? bareId = null;
+        var sawData = false;
+        var rootProperty = RootProperty.Other;
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+
+            while (reader.Read())
+            {
+                if (reader.TokenType != JsonTokenType.PropertyName)
+                {
+                    continue;
+                }
+
+                if (reader.CurrentDepth == 1)
+                {
+                    rootProperty = reader.ValueTextEquals("data"u8) ? RootProperty.Data
+                        : reader.ValueTextEquals("id"u8) ? RootProperty.Id
+                        : reader.ValueTextEquals("code"u8) ? RootProperty.Code
+                        : RootProperty.Other;
+                    if (!reader.Read())
+                    {
+                        break;
+                    }
+
+                    switch (rootProperty)
+                    {
+                        case RootProperty.Code when reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var code) && code is not (0 or (>= 200 and < 300)):
+                            return null; // an error envelope: {"code":500,…}
+                        case RootProperty.Data when reader.TokenType == JsonTokenType.StartObject:
+                            sawData = true;
+                            break;
+                        case RootProperty.Id:
+                            bareId ??= IdToken(ref reader);
+                            break;
+                    }
+                }
+                else if (reader.CurrentDepth == 2 && rootProperty == RootProperty.Data && reader.ValueTextEquals("id"u8))
+                {
+                    return reader.Read() ? IdToken(ref reader) : null;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // The damage: what was read before it stands.
+        }
+
+        return sawData ? null : bareId;
+    }
+
+    private enum RootProperty
+    {
+        Other,
+        Data,
+        Id,
+        Code,
+    }
+
+    private static string? IdToken(ref Utf8JsonReader reader) => reader.TokenType switch
+    {
+        JsonTokenType.String => reader.GetString() is { Length: > 0 } id ? id : null,
+        JsonTokenType.Number => Encoding.UTF8.GetString(reader.ValueSpan),
+        _ => null,
+    };
+
     internal static string? ReadString(JsonElement e) => e.ValueKind switch
     {
         JsonValueKind.String => e.GetString(),

@@ -58,7 +58,9 @@ public class BatchCrashTests
                 Assert.All(emulator.AcceptedPerPrompt().Values, count => Assert.Equal(1, count)); // nothing paid twice
                 Assert.Equal(Jobs - unknown, entries.Count(e => e.State == JournalState.Completed));
                 Assert.Equal(Jobs - unknown, Directory.GetFiles(output, "*.png").Length);
-                Assert.True(unknown <= 1, $"{unknown} jobs left with an unknown submit outcome");
+                // Only a submit in flight at the kill can be left so, one per slot at most (--concurrency 4). The bound was
+                // 1, which a loaded machine broke once with 2 (two submits on the wire at the kill; 2026-11-24).
+                Assert.True(unknown <= 4, $"{unknown} jobs left with an unknown submit outcome");
                 Assert.Equal(second.ExitCode == 0, unknown == 0);
                 // At least the 12 it reported; a job may have been journaled complete just before the kill, unreported.
                 var already = System.Text.RegularExpressions.Regex.Match(text, @"AlreadyCompleted (\d+)");

@@ -165,7 +165,6 @@ public class NanoBananaProtocolClient
                         OperationCanceledException when cancellationToken.IsCancellationRequested => "the caller cancelled while the answer was being read",
                         OperationCanceledException => "the answer's body timed out",
                         BoundedBody.TooLargeException big => $"the answer is larger than {big.Limit} bytes (NanoBanana:Limits)",
-                        MalformedResponseException => "the answer is not valid JSON",
                         _ => $"the response could not be read ({ex.Message})",
                     };
                     var named = WireParser.SalvageSubmitId(bytes ?? received.Bytes);

@@ -270,17 +270,16 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
                 return;
             }
 
-            await SleepToDeadlineAsync(state, deadline, deadlineTimestamp, remaining, cancellationToken).ConfigureAwait(false);
+            await SleepToDeadlineAsync(state, deadline, deadlineTimestamp, remaining, cancellationToken, cancellationToken).ConfigureAwait(false); // nothing wakes a backoff
             backoff -= remaining;
         }
     }
 
     // Sleeps until the deadline, read as deadlineTimestamp, is reached: then the wait times out, unless a wait that joined
-    // meanwhile moved the deadline on, and this returns.
-    private async Task SleepToDeadlineAsync(PollState state, WaitDeadline deadline, long deadlineTimestamp, TimeSpan remaining, CancellationToken cancellationToken)
+    // meanwhile moved the deadline on or woke the loop (wake), and this returns.
+    private async Task SleepToDeadlineAsync(PollState state, WaitDeadline deadline, long deadlineTimestamp, TimeSpan remaining, CancellationToken wake, CancellationToken cancellationToken)
     {
-        await DelayAsync(remaining, cancellationToken).ConfigureAwait(false);
-        if (deadline.Timestamp == deadlineTimestamp)
+        if (!await SleepAsync(remaining, wake, cancellationToken).ConfigureAwait(false) && deadline.Timestamp == deadlineTimestamp)
         {
             throw Timeout(state, deadlineTimestamp);
         }
@@ -412,11 +411,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
                 var lastLook = remaining - TimeSpan.FromTicks(Math.Max(roundTrip.Ticks * 2, options.MinInterval.Ticks));
                 if (lastLookBefore == deadlineTimestamp || lastLook <= TimeSpan.Zero || (state.PollCount > 0 && lastLook < options.MinInterval))
                 {
-                    if (!await SleepAsync(remaining, wake, cancellationToken).ConfigureAwait(false) && deadline.Timestamp == deadlineTimestamp)
-                    {
-                        throw Timeout(state, deadlineTimestamp);
-                    }
-
+                    await SleepToDeadlineAsync(state, deadline, deadlineTimestamp, remaining, wake, cancellationToken).ConfigureAwait(false);
                     continue; // woken by a wait that joined, or one moved the deadline on meanwhile
                 }
 

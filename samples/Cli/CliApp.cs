@@ -203,7 +203,7 @@ public static partial class CliApp
         console.WriteLine(decision.Explain());
         var result = await WithProgressAsync(console, $"Generating on {decision.Model.DisplayName}", p => client.GenerateAsync(job, p, ct));
         var path = await SaveAsync(result, parse.GetValue(Out)!, result.Images[0].SuggestFileName(), ct);
-        console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"[green]Wrote[/] {Markup.Escape(path)} ({result.Model.DisplayName}, {result.Duration.TotalSeconds:0.0} s, ~${result.EstimatedCostUsd}, prediction {Markup.Escape(Shown(result.PredictionId))})"));
+        console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"[green]Wrote[/] {Markup.Escape(path)} ({Markup.Escape(Shown(result.Model.DisplayName))}, {result.Duration.TotalSeconds:0.0} s, ~${result.EstimatedCostUsd}, prediction {Markup.Escape(Shown(result.PredictionId))})"));
         if (CliJson.Enabled)
         {
             CliJson.Result(result, path);
@@ -223,7 +223,7 @@ public static partial class CliApp
 
         var result = await WithProgressAsync(console, $"Waiting for {id}", _ => client.ResumeAsync(id, parse.GetValue(Model), ct));
         var path = await SaveAsync(result, parse.GetValue(Out)!, result.Images[0].SuggestFileName(), ct);
-        console.MarkupLine($"[green]Wrote[/] {Markup.Escape(path)} (prediction {Markup.Escape(id)})");
+        console.MarkupLine($"[green]Wrote[/] {Markup.Escape(path)} (prediction {Markup.Escape(Shown(id))})");
         if (CliJson.Enabled)
         {
             CliJson.Result(result, path);
@@ -508,10 +508,13 @@ public static partial class CliApp
         };
     }
 
+    // The title is plain text (an id the user pasted, a model's display name), not markup: a '[' or ']' in it would
+    // otherwise end the command with Spectre's markup error before anything is waited on.
     private static async Task<ImageResult> WithProgressAsync(IAnsiConsole console, string title, Func<IProgress<GenerationProgress>, Task<ImageResult>> run)
     {
         ImageResult? result = null;
-        await console.Status().StartAsync(title, async ctx =>
+        title = Shown(title);
+        await console.Status().StartAsync(Markup.Escape(title), async ctx =>
         {
             var progress = new Progress<GenerationProgress>(p => ctx.Status(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{title}: prediction {Shown(p.PredictionId)} {p.Status} after {p.Elapsed.TotalSeconds:0.0} s ({p.PollCount} {(p.PollCount == 1 ? "poll" : "polls")})"))));
             result = await run(progress);

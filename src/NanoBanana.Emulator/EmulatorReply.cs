@@ -2,7 +2,8 @@ namespace NanoBanana.Emulator;
 
 /// <summary>
 /// A reply the emulator sends verbatim on the next matching exchange instead of the emulated one: a provider's body
-/// exactly as documented or as its SDK tests it. In <see cref="Body"/>, <c>%ID%</c> becomes the prediction id (<c>%ESCAPED_ID%</c> the id escaped for a URL path),
+/// exactly as documented or as its SDK tests it. In <see cref="Body"/>, <c>%ID%</c> becomes the prediction id (escaped for a JSON string when
+/// <see cref="ContentType"/> is JSON, so that an id with quotes or control characters keeps the body valid; <c>%ESCAPED_ID%</c> the id escaped for a URL path),
 /// <c>%OUTPUT%</c> the URL of the job's first output and <c>%BASE%</c> the server root.
 /// </summary>
 /// <param name="StatusCode">The HTTP status.</param>

@@ -56,7 +56,7 @@ public sealed partial class NanoBananaEmulator
         }
 
         var body = reply.Body
-            .Replace("%ID%", job?.Id ?? "", StringComparison.Ordinal)
+            .Replace("%ID%", job is null ? "" : reply.ContentType.Contains("json", StringComparison.OrdinalIgnoreCase) ? Escape(job.Id) : job.Id, StringComparison.Ordinal)
             .Replace("%ESCAPED_ID%", job is null ? "" : Uri.EscapeDataString(job.Id), StringComparison.Ordinal)
             .Replace("%OUTPUT%", job is null ? "" : OutputUrl(job), StringComparison.Ordinal)
             .Replace("%BASE%", BaseAddress.AbsoluteUri, StringComparison.Ordinal);

@@ -192,7 +192,7 @@ public sealed partial class NanoBananaEmulator
         {
             if (fault == FaultKind.GatewayTimeout)
             {
-                await Answer(ctx, entry, 504, "{\"code\":504,\"message\":\"Gateway Timeout\",\"data\":{\"id\":\"" + job.Id + "\"}}").ConfigureAwait(false);
+                await Answer(ctx, entry, 504, "{\"code\":504,\"message\":\"Gateway Timeout\",\"data\":{\"id\":\"" + Escape(job.Id) + "\"}}").ConfigureAwait(false);
                 return;
             }
 

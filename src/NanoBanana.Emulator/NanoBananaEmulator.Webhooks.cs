@@ -65,14 +65,18 @@ public sealed partial class NanoBananaEmulator
             }
 
             var key = Encoding.UTF8.GetBytes(WebhookSecret["whsec_".Length..]);
+
+            // The delivery's own id, the same on every retry, as Standard Webhooks' message ids are: not the prediction id,
+            // which may hold what no header can carry (a line break, non-ASCII) and would then never be delivered.
+            var deliveryId = "msg_" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(job.Id)), 0, 12).ToLowerInvariant();
             var delay = TimeSpan.FromSeconds(_options.WebhookRetryDelay.TotalSeconds * _options.TimeScale);
             for (var attempt = 1; attempt <= _options.WebhookAttempts; attempt++)
             {
                 var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-                var signed = Encoding.UTF8.GetBytes(job.Id + "." + timestamp + ".").Concat(body).ToArray();
+                var signed = Encoding.UTF8.GetBytes(deliveryId + "." + timestamp + ".").Concat(body).ToArray();
                 using var message = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
                 message.Content.Headers.ContentType = new("application/json");
-                message.Headers.TryAddWithoutValidation("webhook-id", job.Id);
+                message.Headers.TryAddWithoutValidation("webhook-id", deliveryId);
                 message.Headers.TryAddWithoutValidation("webhook-timestamp", timestamp);
                 message.Headers.TryAddWithoutValidation("webhook-signature", "v3," + Convert.ToHexString(HMACSHA256.HashData(key, signed)).ToLowerInvariant());
                 try

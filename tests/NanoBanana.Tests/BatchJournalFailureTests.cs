@@ -64,13 +64,13 @@ public class BatchJournalFailureTests
             Assert.Equal(BatchOutcome.Completed, result.Outcome);
             Assert.Equal(id, result.PredictionId);
             Assert.True(File.Exists(result.OutputPath));
-            Assert.Contains($"the journal could not record that prediction {id} was accepted (disk full)", result.Error, StringComparison.Ordinal);
+            Assert.Contains($"the journal could not record that prediction {Diagnostics.SafeText.Value(id)} was accepted (disk full)", result.Error, StringComparison.Ordinal);
             Assert.Equal(1, emulator.AcceptedSubmits);
             Assert.Equal(3, journal.AcceptedCalls); // tried three times
 
             var errors = logs.Entries.Where(e => e.Level == LogLevel.Error).Select(e => e.Message).ToList();
-            Assert.Contains(errors, m => m.Contains("Batch job sku-1", StringComparison.Ordinal) && m.Contains($"prediction {id} was accepted", StringComparison.Ordinal));
-            Assert.Contains(errors, m => m.Contains($"prediction {id} completed", StringComparison.Ordinal));
+            Assert.Contains(errors, m => m.Contains("Batch job sku-1", StringComparison.Ordinal) && m.Contains($"prediction {Diagnostics.SafeText.Value(id)} was accepted", StringComparison.Ordinal));
+            Assert.Contains(errors, m => m.Contains($"prediction {Diagnostics.SafeText.Value(id)} completed", StringComparison.Ordinal));
 
             // The journal kept its older state: a re-run holds the job back rather than pay for it again.
             Assert.Equal(JournalState.Submitting, Assert.Single(await journal.Inner.ReadAsync()).State);

@@ -17,7 +17,7 @@ public class CliTests
             ColorSystem = ColorSystemSupport.NoColors,
             Interactive = InteractionSupport.No,
         });
-        console.Profile.Width = 200;
+        console.Profile.Width = 2000; // no wrapping inside a line the tests read (a shown id alone may be 256 characters)
         return (console, writer);
     }
 
@@ -324,7 +324,53 @@ public class CliTests
     [InlineData("sora-2:task/abc", "sora-2:task/abc")]
     [InlineData("x; rm -rf ~", "'x; rm -rf ~'")]
     [InlineData("it's $(id)", "'it'\\''s $(id)'")]
+    [InlineData("a\u001b]0;x\u0007\nb", @"$'a\x1b]0;x\x07\x0ab'")]
+    [InlineData("it's\\\r", @"$'it\'s\\\x0d'")]
+    [InlineData("\u202Egnp", @"$'\xe2\x80\xaegnp'")]
     public void A_resume_command_quotes_an_id_a_shell_would_read(string id, string expected) => Assert.Equal(expected, NanoBanana.Samples.ResumeHint.ShellWord(id));
+
+    // The words of a printed command as a shell splits them: bash where there is one (it reads $'…' and '…' as a user
+    // who pastes the command would); elsewhere spaces, as the ids of the default emulator need no quoting.
+    private static async Task<string[]> ShellWordsAsync(string command)
+    {
+        if (!File.Exists("/bin/bash"))
+        {
+            return command.Split(' ');
+        }
+
+        var start = new System.Diagnostics.ProcessStartInfo("/bin/bash") { RedirectStandardOutput = true, UseShellExecute = false };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("printf '%s\\0' " + command);
+        start.Environment["LC_ALL"] = "C";
+        using var bash = System.Diagnostics.Process.Start(start)!;
+        using var bytes = new MemoryStream();
+        await bash.StandardOutput.BaseStream.CopyToAsync(bytes);
+        await bash.WaitForExitAsync();
+        return System.Text.Encoding.UTF8.GetString(bytes.ToArray()).Split('\0', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    [BashFact]
+    public async Task A_quoted_id_is_printable_and_bash_reads_it_back_exactly()
+    {
+        // The hint must not act on the terminal that shows it (no control characters, no bidirectional override) and,
+        // pasted, must give the id back byte for byte: the only way to collect a paid job whose id holds such characters.
+        string[] ids = [Soak.EmulatorWorlds.HostileIdPrefix + "7", "x; rm -rf ~", "it's $(id)", "tab\there", "é-\U0001F34C-\u0000-end", "plain-1"];
+        foreach (var id in ids)
+        {
+            var word = NanoBanana.Samples.ResumeHint.ShellWord(id);
+            Assert.All(word, c => Assert.InRange(c, ' ', '~'));
+            var start = new System.Diagnostics.ProcessStartInfo("/bin/bash") { RedirectStandardOutput = true, UseShellExecute = false };
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add("printf %s " + word);
+            start.Environment["LC_ALL"] = "C"; // the escapes are bytes: no locale needed
+            using var bash = System.Diagnostics.Process.Start(start)!;
+            using var bytes = new MemoryStream();
+            await bash.StandardOutput.BaseStream.CopyToAsync(bytes);
+            await bash.WaitForExitAsync();
+            var expected = id.Contains('\0', StringComparison.Ordinal) ? id[..id.IndexOf('\0', StringComparison.Ordinal)] : id; // a shell word ends at NUL
+            Assert.Equal(System.Text.Encoding.UTF8.GetBytes(expected), bytes.ToArray());
+        }
+    }
 
     [Fact]
     public void The_samples_resume_hint_is_the_clis_command_for_any_id()
@@ -352,7 +398,8 @@ public class CliTests
             var id = emulator.Jobs.Single().Id;
             File.Delete(file);
             var (console2, output2) = TestConsole();
-            Assert.Equal(0, await CliApp.RunAsync(["resume", id, "--model", "NanoBananaPro", "--out", outDir, .. At(emulator)], console2));
+            var resumeCode = await CliApp.RunAsync(["resume", id, "--model", "NanoBananaPro", "--out", outDir, .. At(emulator)], console2);
+            Assert.True(resumeCode == 0, output2.ToString());
             var resumed = Assert.Single(Directory.GetFiles(outDir, "*.png")); // named after the id, made safe for a file name
             Assert.Contains(Path.GetFileName(resumed), output2.ToString(), StringComparison.Ordinal);
             Assert.Equal((1792, 2400), PngWriter.ReadSize(File.ReadAllBytes(resumed)));
@@ -364,6 +411,32 @@ public class CliTests
             {
                 Directory.Delete(outDir, recursive: true);
             }
+        }
+    }
+
+    [Fact]
+    public async Task Resuming_an_id_with_brackets_and_control_characters_writes_the_image_and_prints_it_safely()
+    {
+        // Spectre reads '[' and ']' as markup: "Waiting for <id>" used to end resume with exit code 1 and no output
+        // before it polled at all, and "Wrote … (prediction <id>)" printed the id's escape sequence to the terminal.
+        await using var emulator = await Emu.StartAsync(o => o.IdPrefix = "job[7]\u001b]0;owned\u0007-");
+        using var client = Emu.Client(emulator);
+        var accepted = await client.StartGenerationAsync(new ImageJob("a lamp"));
+        var folder = Directory.CreateTempSubdirectory("nb-cli-brackets-").FullName;
+        try
+        {
+            var (console, output) = TestConsole();
+            var code = await CliApp.RunAsync(["resume", accepted.Id, "--model", accepted.Model.Id, "--out", folder, .. At(emulator)], console);
+            var text = output.ToString();
+            Assert.True(code == 0, $"exit code {code}: {text}");
+            Assert.Single(Directory.GetFiles(folder, "*.png"));
+            Assert.Contains("prediction job[7]\uFFFD]0;owned\uFFFD-", text, StringComparison.Ordinal);
+            Assert.DoesNotContain(text, c => c is '\u001b' or '\u0007');
+            Assert.Equal(1, emulator.AcceptedSubmits);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
         }
     }
 
@@ -421,16 +494,16 @@ public class CliTests
             var job = emulator.Jobs.Single();
             var text = output.ToString();
             Assert.True(code == CliApp.FailedExitCode, text);
-            Assert.Contains($"Prediction {job.Id} completed", text, StringComparison.Ordinal);
+            Assert.Contains($"Prediction {Diagnostics.SafeText.Value(job.Id)} completed", text, StringComparison.Ordinal);
             // The command reaches the same service: without --base-url it would go to gptproto.com (or, keyless, refuse).
             var suggested = text.Split('\n').Single(l => l.StartsWith("Resume with: ", StringComparison.Ordinal))["Resume with: ".Length..].Trim();
-            Assert.Equal($"nanobanana resume {job.Id} --model {job.Model.Id} --base-url {emulator.ApiBaseUrl} --emulator-time-scale 0.001 --out <a folder you can write>", suggested);
+            Assert.Equal($"{NanoBanana.Samples.ResumeHint.Command(job.Id, job.Model.Id)} --base-url {emulator.ApiBaseUrl} --emulator-time-scale 0.001 --out <a folder you can write>", suggested);
 
             // The resume it suggests, run as printed (the key comes from the user's environment), collects the paid
             // image without a second submit.
             var (console2, output2) = TestConsole();
             var good = Path.Combine(root, "good");
-            string[] args = [.. suggested.Replace("<a folder you can write>", good, StringComparison.Ordinal).Split(' ').Skip(1), "--api-key", Emu.Key];
+            string[] args = [.. (await ShellWordsAsync(suggested.Replace("<a folder you can write>", good, StringComparison.Ordinal))).Skip(1), "--api-key", Emu.Key];
             Assert.True(await CliApp.RunAsync(args, console2) == 0, output2.ToString());
             Assert.Single(Directory.GetFiles(good, "*.png"));
             Assert.Equal(1, emulator.AcceptedSubmits);
@@ -460,7 +533,7 @@ public class CliTests
         var job = emulator.Jobs.Single();
         var text = output.ToString();
         Assert.True(code == CliApp.CancelledExitCode, text);
-        Assert.True(text.Contains($"nanobanana resume {job.Id} --model {job.Model.Id}", StringComparison.Ordinal), text);
+        Assert.True(text.Contains(NanoBanana.Samples.ResumeHint.Command(job.Id, job.Model.Id), StringComparison.Ordinal), text);
         Assert.False(Directory.Exists(outDir) && Directory.GetFiles(outDir).Length > 0);
     }
 
@@ -485,7 +558,7 @@ public class CliTests
         Assert.Equal(3, emulator.Jobs.Count);
         foreach (var job in emulator.Jobs)
         {
-            Assert.True(text.Contains($"Resume with: nanobanana resume {job.Id} --model {job.Model.Id}", StringComparison.Ordinal), text);
+            Assert.True(text.Contains($"Resume with: {NanoBanana.Samples.ResumeHint.Command(job.Id, job.Model.Id)}", StringComparison.Ordinal), text);
         }
 
         Assert.DoesNotContain("nothing was accepted", text, StringComparison.Ordinal);

@@ -248,7 +248,7 @@ public class ClientTests
         await client.StartGenerationAsync(new ImageJob("warm-up")); // JIT and connection: the timed submit must not eat the deadline
         var ex = await Assert.ThrowsAsync<PredictionTimeoutException>(() => client.GenerateAsync(new ImageJob("x") { Deadline = TimeSpan.FromMilliseconds(300) }));
         Assert.NotNull(ex.PredictionId);
-        Assert.Contains(ex.PredictionId!, ex.Message);
+        Assert.Contains(Diagnostics.SafeText.Value(ex.PredictionId!)!, ex.Message); // as messages show a service's id
         Assert.Equal(client.Catalog[ImageTier.NanoBanana2].Id, ex.ModelId);
 
         // A new client (as after a restart) resumes the same prediction: no new submit.
@@ -479,7 +479,9 @@ public class ClientTests
     {
         // The shared loop polls as soon as any waiter's schedule asks. The first wait polls every 20 s; a second that joins
         // at 5 s asking every 1 s used to get nothing before 20 s (the loop slept on the first's schedule alone).
-        await using var emulator = await Emu.StartAsync();
+        // No network delay: it is real time, and this manual clock moves 100 ms for every 2 ms of it, so a 150 ms delay
+        // (NB_EMULATOR_DEFAULTS=far-network) would land each poll seconds of schedule after it was sent.
+        await using var emulator = await Emu.StartAsync(o => o.RequestDelay = TimeSpan.Zero);
         var time = new ManualTimeProvider();
         var start = time.GetUtcNow();
         using var client = Emu.Client(emulator, time: time);
@@ -740,6 +742,6 @@ public class ClientTests
         Assert.NotEmpty(await result.Images[0].GetBytesAsync());
         Assert.True(reports >= 2, $"{reports} reports"); // accepted, then completed: each threw, the wait went on
         Assert.Equal(1, emulator.AcceptedSubmits);
-        Assert.Contains(logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains($"progress callback threw on prediction {result.PredictionId}", StringComparison.Ordinal));
+        Assert.Contains(logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains($"progress callback threw on prediction {Diagnostics.SafeText.Value(result.PredictionId)}", StringComparison.Ordinal));
     }
 }

@@ -296,7 +296,7 @@ public class EcosystemTests
         lock (measurements) { recorded = [.. measurements]; }
 
         Assert.Contains(finished, s => s.OperationName == "nanobanana.route");
-        var submit = Assert.Single(finished, s => s.OperationName == "nanobanana.submit" && (string?)s.GetTagItem("nanobanana.prediction_id") == result.PredictionId);
+        var submit = Assert.Single(finished, s => s.OperationName == "nanobanana.submit" && (string?)s.GetTagItem("nanobanana.prediction_id") == Diagnostics.SafeText.Value(result.PredictionId));
         Assert.Equal(result.Model.Id, submit.GetTagItem("nanobanana.model"));
         Assert.Contains(finished, s => s.OperationName == "nanobanana.poll" && (string?)s.GetTagItem("nanobanana.status") == "completed");
         Assert.Contains(finished, s => s.OperationName == "nanobanana.generate");
@@ -449,7 +449,7 @@ public class EcosystemTests
         var entries = logs.Entries.ToArray();
         Assert.Contains(entries, e => e.Category.EndsWith(nameof(LoggingImageGenerator)) && e.Message == "GenerateAsync completed.");
         Assert.Contains(entries, e => e.Category.EndsWith(nameof(LoggingImageGenerator)) && e.Level == Microsoft.Extensions.Logging.LogLevel.Trace && e.Message.Contains("a lamp on a desk"));
-        Assert.Contains(entries, e => e.Category.StartsWith("NanoBanana") && e.Message.Contains(emulator.Jobs.Single().Id));
+        Assert.Contains(entries, e => e.Category.StartsWith("NanoBanana") && e.Message.Contains(Diagnostics.SafeText.Value(emulator.Jobs.Single().Id)!));
         Assert.DoesNotContain(entries, e => e.Message.Contains(Emu.Key));
     }
 

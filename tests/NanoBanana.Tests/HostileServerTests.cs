@@ -463,6 +463,35 @@ public class HostileServerTests
         Assert.DoesNotContain('\u001b', odd.Message);
     }
 
+    [Fact]
+    public void Long_ids_that_differ_only_at_the_end_stay_apart_when_shown_and_no_character_is_split()
+    {
+        // A hostile or merely long prefix shared by every job: cut at the end, every job's log lines and span tags named
+        // the same id. The cut is in the middle, and never between the halves of a surrogate pair.
+        var prefix = new string('x', 400);
+        var a = SafeText.Value(prefix + "-0001")!;
+        var b = SafeText.Value(prefix + "-0002")!;
+        Assert.Equal(SafeText.MaxValueChars, a.Length);
+        Assert.NotEqual(a, b);
+        Assert.StartsWith(new string('x', 100), a, StringComparison.Ordinal);
+        Assert.EndsWith("-0001", a, StringComparison.Ordinal);
+        Assert.Contains("…", a, StringComparison.Ordinal);
+        Assert.Equal("short-id", SafeText.Value("short-id"));
+        Assert.Equal(new string('y', SafeText.MaxValueChars), SafeText.Value(new string('y', SafeText.MaxValueChars)));
+
+        for (var shift = 0; shift < 4; shift++)
+        {
+            var emoji = new string('e', shift) + string.Concat(Enumerable.Repeat("\U0001F34C", 300));
+            var shown = SafeText.Value(emoji)!;
+            Assert.True(shown.Length <= SafeText.MaxValueChars, $"{shown.Length} characters");
+            for (var i = 0; i < shown.Length; i++)
+            {
+                Assert.False(char.IsHighSurrogate(shown[i]) && (i + 1 == shown.Length || !char.IsLowSurrogate(shown[i + 1])), $"a lone high surrogate at {i} (shift {shift})");
+                Assert.False(char.IsLowSurrogate(shown[i]) && (i == 0 || !char.IsHighSurrogate(shown[i - 1])), $"a lone low surrogate at {i} (shift {shift})");
+            }
+        }
+    }
+
     [Theory]
     [InlineData("2b9a360d9")]
     [InlineData("sora-2:task/7f3a")]
@@ -542,7 +571,7 @@ public class HostileServerTests
         var warnings = logs.Entries.Where(e => e.Message.Contains("names another prediction", StringComparison.Ordinal)).ToList();
         var warning = Assert.Single(warnings);
         Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, warning.Level);
-        Assert.Contains(operation.Id, warning.Message, StringComparison.Ordinal);
+        Assert.Contains(SafeText.Value(operation.Id)!, warning.Message, StringComparison.Ordinal);
         Assert.Contains("other", warning.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\u001b', warning.Message);
 
@@ -620,7 +649,7 @@ public class HostileServerTests
         Assert.Equal(1, emulator.AcceptedSubmits);
         Assert.Equal(1, emulator.Count("submit"));
         Assert.NotEmpty(await result.Images[0].GetBytesAsync());
-        Assert.Contains(logs.Entries, e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning && e.Message.Contains("broke off", StringComparison.Ordinal) && e.Message.Contains(job.Id, StringComparison.Ordinal));
+        Assert.Contains(logs.Entries, e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning && e.Message.Contains("broke off", StringComparison.Ordinal) && e.Message.Contains(SafeText.Value(job.Id)!, StringComparison.Ordinal));
 
         // When the job began is unknown (the answer may have taken long), so it teaches the completion-time estimate nothing.
         Assert.Equal(0, client.LatencyStatistics.Count(result.Model));
@@ -935,12 +964,12 @@ public class FailedJobTelemetryTests
         emulator.EnqueueFault(FaultKind.JobNeverFinishes, FaultTarget.Submit);
         var ex = await Assert.ThrowsAsync<PredictionTimeoutException>(() => client.GenerateAsync(new ImageJob("a lamp")));
 
-        var generate = Assert.Single(spans.Finished(), s => s.OperationName == "nanobanana.generate" && (string?)s.GetTagItem("nanobanana.prediction_id") == ex.PredictionId);
+        var generate = Assert.Single(spans.Finished(), s => s.OperationName == "nanobanana.generate" && (string?)s.GetTagItem("nanobanana.prediction_id") == SafeText.Value(ex.PredictionId));
 
         Assert.Equal(ActivityStatusCode.Error, generate.Status);
         Assert.Equal(typeof(PredictionTimeoutException).FullName, generate.GetTagItem("error.type"));
         var evt = Assert.Single(generate.Events, e => e.Name == "exception");
-        Assert.Contains(evt.Tags, t => t.Key == "exception.message" && ((string)t.Value!).Contains(ex.PredictionId!, StringComparison.Ordinal));
+        Assert.Contains(evt.Tags, t => t.Key == "exception.message" && ((string)t.Value!).Contains(SafeText.Value(ex.PredictionId)!, StringComparison.Ordinal));
         Assert.Equal(1, failed.Value);
     }
 

@@ -277,3 +277,15 @@ internal sealed class UnixFactAttribute : FactAttribute
         }
     }
 }
+
+/// <summary>A fact that runs bash: skipped, with the reason, where there is none.</summary>
+internal sealed class BashFactAttribute : FactAttribute
+{
+    public BashFactAttribute()
+    {
+        if (!File.Exists("/bin/bash"))
+        {
+            Skip = "needs /bin/bash";
+        }
+    }
+}

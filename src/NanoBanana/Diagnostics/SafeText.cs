@@ -28,15 +28,28 @@ public static class SafeText
 
     /// <summary>
     /// A service's single value (a prediction id, a status) as <see cref="OneLine"/> makes it, cut to
-    /// <see cref="MaxValueChars"/> characters with "…" at the end, so that a hostile id cannot bloat every message
-    /// and log line that names it. The exact value stays on the properties that carry it (<c>PredictionId</c>).
+    /// <see cref="MaxValueChars"/> characters, so that a hostile id cannot bloat every message and log line that names
+    /// it. The cut is in the middle ("…" between the first 192 characters and the last 63): ids that share a long start
+    /// and differ at the end, as a counter or a random suffix makes them, still read apart in logs and spans. The exact
+    /// value stays on the properties that carry it (<c>PredictionId</c>).
     /// </summary>
     [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(text))]
     public static string? Value(string? text)
     {
         var line = OneLine(text);
-        return line is { Length: > MaxValueChars } ? string.Concat(line.AsSpan(0, MaxValueChars - 1), "…") : line;
+        if (line is not { Length: > MaxValueChars })
+        {
+            return line;
+        }
+
+        // Neither cut splits a surrogate pair (a character outside the BMP, such as an emoji): a half would be shown as '?'.
+        var head = char.IsHighSurrogate(line[ValueHead - 1]) ? ValueHead - 1 : ValueHead;
+        var tail = line.Length - (MaxValueChars - ValueHead - 1);
+        tail += char.IsLowSurrogate(line[tail]) ? 1 : 0;
+        return string.Concat(line.AsSpan(0, head), "…", line.AsSpan(tail));
     }
+
+    private const int ValueHead = 192;
 
     /// <summary>
     /// <paramref name="text"/> as a double-quoted string literal that holds it exactly and is printable ASCII only: a

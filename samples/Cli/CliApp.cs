@@ -203,7 +203,7 @@ public static partial class CliApp
         console.WriteLine(decision.Explain());
         var result = await WithProgressAsync(console, $"Generating on {decision.Model.DisplayName}", p => client.GenerateAsync(job, p, ct));
         var path = await SaveAsync(result, parse.GetValue(Out)!, result.Images[0].SuggestFileName(), ct);
-        console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"[green]Wrote[/] {Markup.Escape(path)} ({Markup.Escape(Shown(result.Model.DisplayName))}, {result.Duration.TotalSeconds:0.0} s, ~${result.EstimatedCostUsd}, prediction {Markup.Escape(Shown(result.PredictionId))})"));
+        console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"[green]Wrote[/] {Markup.Escape(path)} ({Markup.Escape(Shown(result.Model.DisplayName))}, {result.Duration.TotalSeconds:0.0} s, ~${result.EstimatedCostUsd}, prediction {Markup.Escape(ShownId(result.PredictionId))})"));
         if (CliJson.Enabled)
         {
             CliJson.Result(result, path);
@@ -221,9 +221,9 @@ public static partial class CliApp
             console.MarkupLine($"[yellow]Note:[/] model {Markup.Escape(Shown(model))} is not in the catalog ({Markup.Escape(string.Join(", ", client.Catalog.Models.Select(m => m.Id)))}); waiting all the same, polls timed over every latency the catalog knows.");
         }
 
-        var result = await WithProgressAsync(console, $"Waiting for {id}", _ => client.ResumeAsync(id, parse.GetValue(Model), ct));
+        var result = await WithProgressAsync(console, $"Waiting for {ShownId(id)}", _ => client.ResumeAsync(id, parse.GetValue(Model), ct));
         var path = await SaveAsync(result, parse.GetValue(Out)!, result.Images[0].SuggestFileName(), ct);
-        console.MarkupLine($"[green]Wrote[/] {Markup.Escape(path)} (prediction {Markup.Escape(Shown(id))})");
+        console.MarkupLine($"[green]Wrote[/] {Markup.Escape(path)} (prediction {Markup.Escape(ShownId(id))})");
         if (CliJson.Enabled)
         {
             CliJson.Result(result, path);
@@ -248,7 +248,7 @@ public static partial class CliApp
             var live = new LiveProgress(p =>
             {
                 // One line per status change, as it happens: the table comes at the end.
-                var line = string.Create(CultureInfo.InvariantCulture, $"{tier}: {p.Status} ({Shown(p.PredictionId)}, {p.Elapsed.TotalSeconds:0.0} s, {p.PollCount} {(p.PollCount == 1 ? "poll" : "polls")})");
+                var line = string.Create(CultureInfo.InvariantCulture, $"{tier}: {p.Status} ({ShownId(p.PredictionId)}, {p.Elapsed.TotalSeconds:0.0} s, {p.PollCount} {(p.PollCount == 1 ? "poll" : "polls")})");
                 lock (console)
                 {
                     if (p.Status.Value != last)
@@ -285,7 +285,7 @@ public static partial class CliApp
                 var resumeWith = ResumeCommand(parse, ex.PredictionId!, ex.ModelId);
                 lock (console)
                 {
-                    console.WriteLine($"{tier}: cancelled; prediction {Shown(ex.PredictionId)} runs on and is billed. Resume with: {resumeWith}{EmulatorStopped(emulator)}");
+                    console.WriteLine($"{tier}: cancelled; prediction {ShownId(ex.PredictionId)} runs on and is billed. Resume with: {resumeWith}{EmulatorStopped(emulator)}");
                 }
 
                 return (Tier: tier, Result: (ImageResult?)null, Path: "", Error: "cancelled; resume with: " + resumeWith, Elapsed: watch.Elapsed);
@@ -516,7 +516,7 @@ public static partial class CliApp
         title = Shown(title);
         await console.Status().StartAsync(Markup.Escape(title), async ctx =>
         {
-            var progress = new Progress<GenerationProgress>(p => ctx.Status(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{title}: prediction {Shown(p.PredictionId)} {p.Status} after {p.Elapsed.TotalSeconds:0.0} s ({p.PollCount} {(p.PollCount == 1 ? "poll" : "polls")})"))));
+            var progress = new Progress<GenerationProgress>(p => ctx.Status(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{title}: prediction {ShownId(p.PredictionId)} {p.Status} after {p.Elapsed.TotalSeconds:0.0} s ({p.PollCount} {(p.PollCount == 1 ? "poll" : "polls")})"))));
             result = await run(progress);
         });
         return result!;
@@ -613,6 +613,10 @@ public static partial class CliApp
     // characters (escape sequences, bells, carriage returns) and bidirectional overrides become U+FFFD. Line feeds and
     // tabs stay.
     internal static string Shown(string? text) => NanoBanana.Diagnostics.SafeText.Printable(text ?? "");
+
+    // A prediction id as the library's messages show one (SafeText.Value): as Shown makes it, and on one line (a line
+    // break in an id would start a line of the service's choosing), cut in the middle past 256 characters.
+    internal static string ShownId(string? id) => NanoBanana.Diagnostics.SafeText.Value(id ?? "");
 
     private static int Fail(IAnsiConsole console, string message, int exitCode, string? predictionId = null, string? resumeWith = null)
     {

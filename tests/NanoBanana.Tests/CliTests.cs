@@ -418,8 +418,9 @@ public class CliTests
     public async Task Resuming_an_id_with_brackets_and_control_characters_writes_the_image_and_prints_it_safely()
     {
         // Spectre reads '[' and ']' as markup: "Waiting for <id>" used to end resume with exit code 1 and no output
-        // before it polled at all, and "Wrote … (prediction <id>)" printed the id's escape sequence to the terminal.
-        await using var emulator = await Emu.StartAsync(o => o.IdPrefix = "job[7]\u001b]0;owned\u0007-");
+        // before it polled at all, and "Wrote … (prediction <id>)" printed the id's escape sequence to the terminal and
+        // its line break, which starts a line of the service's choosing.
+        await using var emulator = await Emu.StartAsync(o => o.IdPrefix = "job[7]\u001b]0;owned\u0007\nFAKE: paid twice-");
         using var client = Emu.Client(emulator);
         var accepted = await client.StartGenerationAsync(new ImageJob("a lamp"));
         var folder = Directory.CreateTempSubdirectory("nb-cli-brackets-").FullName;
@@ -430,7 +431,8 @@ public class CliTests
             var text = output.ToString();
             Assert.True(code == 0, $"exit code {code}: {text}");
             Assert.Single(Directory.GetFiles(folder, "*.png"));
-            Assert.Contains("prediction job[7]\uFFFD]0;owned\uFFFD-", text, StringComparison.Ordinal);
+            Assert.Contains("prediction job[7]\uFFFD]0;owned\uFFFD\uFFFDFAKE: paid twice-", text, StringComparison.Ordinal);
+            Assert.DoesNotContain(text.Split('\n'), l => l.StartsWith("FAKE", StringComparison.Ordinal));
             Assert.DoesNotContain(text, c => c is '\u001b' or '\u0007');
             Assert.Equal(1, emulator.AcceptedSubmits);
         }

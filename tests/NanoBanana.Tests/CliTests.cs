@@ -415,6 +415,34 @@ public class CliTests
     }
 
     [Fact]
+    public async Task A_hostile_status_starts_no_line_of_its_own_in_the_output_of_compare()
+    {
+        // compare prints a line per status change; the status is the service's text.
+        await using var emulator = await Emu.StartAsync();
+        var status = System.Text.Json.JsonSerializer.Serialize("running\nFAKE: paid twice\u001b[2J");
+        for (var i = 0; i < 2; i++)
+        {
+            emulator.EnqueueReply(new EmulatorReply(200, "{\"data\":{\"id\":\"%ID%\",\"status\":" + status + "}}"), FaultTarget.Poll);
+        }
+
+        var outDir = Directory.CreateTempSubdirectory("nb-cli-status-").FullName;
+        try
+        {
+            var (console, output) = TestConsole();
+            var code = await CliApp.RunAsync(["compare", "a fox", "--tiers", "NanoBanana,NanoBanana2", "--out", outDir, .. At(emulator)], console);
+            var text = output.ToString();
+            Assert.True(code == 0, text);
+            Assert.Contains("running", text, StringComparison.Ordinal); // the status was shown
+            Assert.DoesNotContain(text.Split('\n'), l => l.TrimStart().StartsWith("fake", StringComparison.OrdinalIgnoreCase));
+            Assert.DoesNotContain('\u001b', text);
+        }
+        finally
+        {
+            Directory.Delete(outDir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Resuming_an_id_with_brackets_and_control_characters_writes_the_image_and_prints_it_safely()
     {
         // Spectre reads '[' and ']' as markup: "Waiting for <id>" used to end resume with exit code 1 and no output

@@ -425,6 +425,31 @@ public class HostileServerTests
     }
 
     [Fact]
+    public async Task A_hostile_running_status_reaches_progress_reports_on_one_line_and_bounded()
+    {
+        // An unknown status means "still running". It reaches every progress report and whatever prints them (the CLI's
+        // lines): a line break in it would start a line of the service's choosing, and 5,000 characters would fill each.
+        var status = System.Text.Json.JsonSerializer.Serialize("running\nFAKE: paid twice\u001b[2J" + new string('q', 5000));
+        await using var emulator = await Emu.StartAsync(o => o.LatencySampler = (_, _) => 0.2);
+        for (var i = 0; i < 3; i++)
+        {
+            emulator.EnqueueReply(new EmulatorReply(200, "{\"data\":{\"id\":\"%ID%\",\"status\":" + status + "}}"), FaultTarget.Poll);
+        }
+
+        using var client = Emu.Client(emulator);
+        var seen = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var result = await client.GenerateAsync(new ImageJob("a lamp"), new SyncProgress<Polling.GenerationProgress>(p => seen.Add(p.Status.Value)));
+        Assert.NotEmpty(result.Images);
+        var hostile = seen.Where(s => s.StartsWith("running", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(hostile);
+        Assert.All(hostile, s =>
+        {
+            Assert.DoesNotContain(s, c => c is '\n' or '\r' or '\u001b');
+            Assert.True(s.Length <= SafeText.MaxValueChars, $"{s.Length} characters");
+        });
+    }
+
+    [Fact]
     public async Task A_hostile_status_reaches_a_timeout_message_on_one_line_and_bounded()
     {
         // An unknown status means "still running": the wait goes on to its deadline, and the message names the last one.

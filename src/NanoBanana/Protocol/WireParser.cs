@@ -46,7 +46,10 @@ internal static class WireParser
 
         var dto = envelope.Data ?? (LooksLikePrediction(envelope) ? envelope : null);
         var bodyId = dto is null ? null : ReadString(dto.Id);
-        var statusText = dto is null ? null : Diagnostics.SafeText.Printable(ReadStatus(dto.Status));
+        // A status is one short word: shown as values are (one line, bounded), since it reaches progress reports,
+        // exceptions and the output of code that prints them, where a line break or 5,000 characters would be the
+        // service's to place.
+        var statusText = dto is null ? null : Diagnostics.SafeText.Value(ReadStatus(dto.Status));
         if (string.IsNullOrEmpty(statusText))
         {
             // WaveSpeed-style envelopes can carry an error with HTTP 200: {"code":404,"message":"…","data":null}.

@@ -138,7 +138,7 @@ public static partial class CliApp
                 {
                     BatchOutcome.Completed => $"completed on {result.ModelId}, ${result.CostUsd.ToString(CultureInfo.InvariantCulture)} -> {result.OutputPath}",
                     BatchOutcome.AlreadyCompleted => $"already done ({result.OutputPath})",
-                    BatchOutcome.Pending => $"accepted as {result.PredictionId}, not finished: {result.Error} (a re-run resumes it)",
+                    BatchOutcome.Pending => $"accepted as {ShownId(result.PredictionId)}, not finished: {result.Error} (a re-run resumes it)",
                     _ => $"{result.Outcome}: {result.Error}",
                 };
                 lock (console)

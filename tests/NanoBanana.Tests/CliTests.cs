@@ -443,6 +443,38 @@ public class CliTests
     }
 
     [Fact]
+    public async Task A_batch_job_left_pending_shows_its_id_on_one_line()
+    {
+        // A job a journal holds as accepted under an id the service no longer knows stays pending, and batch prints
+        // "accepted as <id>": the service chose that id, so a line break in it must not start a line of its own.
+        await using var emulator = await Emu.StartAsync();
+        var dir = Directory.CreateTempSubdirectory("nb-cli-pending-").FullName;
+        try
+        {
+            var jobs = Path.Combine(dir, "jobs.jsonl");
+            await File.WriteAllTextAsync(jobs, "{\"key\":\"sku-1\",\"prompt\":\"a lamp\"}\n");
+            var db = Path.Combine(dir, "batch.db");
+            var journal = new NanoBanana.Journal.Sqlite.SqlitePredictionJournal(db, "jobs");
+            Assert.Equal(NanoBanana.Batch.JournalClaim.Submit, (await journal.ClaimAsync("sku-1", "earlier-run", TimeSpan.FromMilliseconds(1))).Claim);
+            Assert.True(await journal.BeginSubmitAsync("sku-1", "earlier-run", 0.039m, null, null, DateOnly.FromDateTime(DateTime.UtcNow)));
+            await journal.AcceptedAsync("sku-1", "gone-7\nFAKE: all paid", "gemini-2.5-flash-image", 0.039m);
+            await Task.Delay(20); // that run's lease is over
+
+            var (console, output) = TestConsole();
+            await CliApp.RunAsync(["batch", jobs, "--journal", db, "--out", dir, .. At(emulator)], console);
+            var text = output.ToString();
+            Assert.Contains("accepted as gone-7\uFFFDFAKE: all paid", text, StringComparison.Ordinal);
+            Assert.DoesNotContain(text.Split('\n'), l => l.StartsWith("FAKE", StringComparison.Ordinal));
+            Assert.Equal(0, emulator.Count("submit"));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Resuming_an_id_with_brackets_and_control_characters_writes_the_image_and_prints_it_safely()
     {
         // Spectre reads '[' and ']' as markup: "Waiting for <id>" used to end resume with exit code 1 and no output

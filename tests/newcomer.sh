@@ -111,6 +111,7 @@ check "resume without a key exits 2" is "${PIPESTATUS[0]}" 2
 check "  ... and explains how to run a standalone emulator" has resume-nokey.txt "nanobanana emulator"
 "$nb" emulator --help | cat >emuhelp.txt
 check "nanobanana emulator --help lists --time-scale" has emuhelp.txt "--time-scale"
+check "  ... and points to nanobanana-emulator for the other settings" has emuhelp.txt "nanobanana-emulator"
 "$nb" generate "a lighthouse at dusk" --out out --json >gen-builtin.json
 check "generate without a key uses the built-in emulator and writes a PNG" test -s "$(json gen-builtin.json 'd["file"]')"
 

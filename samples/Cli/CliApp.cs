@@ -112,7 +112,7 @@ public static partial class CliApp
         compare.Options.Add(Out);
         compare.SetAction((parse, ct) => WithClientAsync(console, parse, (client, emulator) => CompareAsync(console, client, emulator, parse, ct), ct));
 
-        var emulatorCommand = new Command("emulator", "Run the built-in emulator on its own (no key needed) until Ctrl+C, so generate and resume can talk to it from other processes");
+        var emulatorCommand = new Command("emulator", "Run the built-in emulator on its own (no key needed) until Ctrl+C, so generate and resume can talk to it from other processes. Port and time scale only: for faults, latency shapes, executionTime, other statuses and the rest, install the nanobanana-emulator tool");
         emulatorCommand.Options.Add(EmulatorPort);
         emulatorCommand.Options.Add(StandaloneTimeScale);
         emulatorCommand.SetAction((parse, ct) => RunEmulatorAsync(console, parse, ct));

@@ -338,15 +338,21 @@ public class CliTests
             return command.Split(' ');
         }
 
+        return System.Text.Encoding.UTF8.GetString(await BashAsync("printf '%s\\0' " + command)).Split('\0', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    // What bash writes to stdout for a script, as bytes; in the C locale, since the quoting under test writes bytes.
+    private static async Task<byte[]> BashAsync(string script)
+    {
         var start = new System.Diagnostics.ProcessStartInfo("/bin/bash") { RedirectStandardOutput = true, UseShellExecute = false };
         start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("printf '%s\\0' " + command);
+        start.ArgumentList.Add(script);
         start.Environment["LC_ALL"] = "C";
         using var bash = System.Diagnostics.Process.Start(start)!;
         using var bytes = new MemoryStream();
         await bash.StandardOutput.BaseStream.CopyToAsync(bytes);
         await bash.WaitForExitAsync();
-        return System.Text.Encoding.UTF8.GetString(bytes.ToArray()).Split('\0', StringSplitOptions.RemoveEmptyEntries);
+        return bytes.ToArray();
     }
 
     [BashFact]
@@ -359,16 +365,8 @@ public class CliTests
         {
             var word = NanoBanana.Samples.ResumeHint.ShellWord(id);
             Assert.All(word, c => Assert.InRange(c, ' ', '~'));
-            var start = new System.Diagnostics.ProcessStartInfo("/bin/bash") { RedirectStandardOutput = true, UseShellExecute = false };
-            start.ArgumentList.Add("-c");
-            start.ArgumentList.Add("printf %s " + word);
-            start.Environment["LC_ALL"] = "C"; // the escapes are bytes: no locale needed
-            using var bash = System.Diagnostics.Process.Start(start)!;
-            using var bytes = new MemoryStream();
-            await bash.StandardOutput.BaseStream.CopyToAsync(bytes);
-            await bash.WaitForExitAsync();
             var expected = id.Contains('\0', StringComparison.Ordinal) ? id[..id.IndexOf('\0', StringComparison.Ordinal)] : id; // a shell word ends at NUL
-            Assert.Equal(System.Text.Encoding.UTF8.GetBytes(expected), bytes.ToArray());
+            Assert.Equal(System.Text.Encoding.UTF8.GetBytes(expected), await BashAsync("printf %s " + word));
         }
     }
 

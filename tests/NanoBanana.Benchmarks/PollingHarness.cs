@@ -363,9 +363,13 @@ internal static class PollingHarness
             var (replayLag, replayPolls) = plan.Replay(truth);
             Console.WriteLine(F($"    that plan replayed over this run's true times: lag {replayLag / Scale:0.000} polls {replayPolls:0.00}"));
             // The same over the warm jobs only, against what they measured: the windows can differ in their jobs.
+            // The extra cold windows (ColdSeeds) run only a cold window: they have no warm jobs to show.
             var warmJobs = results.Skip(Cold).Take(Warm).ToArray();
-            var (warmReplayLag, warmReplayPolls) = plan.Replay(warmJobs.Select(j => j.Truth).ToArray());
-            Console.WriteLine(F($"    over the warm jobs: replayed lag {warmReplayLag / Scale:0.000} polls {warmReplayPolls:0.00}; measured lag {warmJobs.Average(j => j.Lag):0.000} polls {warmJobs.Average(j => j.Requests - 1):0.00}"));
+            if (warmJobs.Length > 0)
+            {
+                var (warmReplayLag, warmReplayPolls) = plan.Replay(warmJobs.Select(j => j.Truth).ToArray());
+                Console.WriteLine(F($"    over the warm jobs: replayed lag {warmReplayLag / Scale:0.000} polls {warmReplayPolls:0.00}; measured lag {warmJobs.Average(j => j.Lag):0.000} polls {warmJobs.Average(j => j.Requests - 1):0.00}"));
+            }
 
             // The cold window: every job's requests, lag and true time, and when the first 12 polled (seconds after the
             // service created them), to check that the first jobs poll when the catalog prior's plan says.

@@ -62,6 +62,8 @@ var faultTarget = new Option<string>("--fault-target")
 OneOf(faultTarget, "any", "submit", "poll");
 var queuedStatus = new Option<string>("--queued-status") { Description = "The status of a job not yet running (a service may say queued or pending)", HelpName = "S", DefaultValueFactory = _ => "created" };
 var runningStatus = new Option<string>("--running-status") { Description = "The status of a running job (a service may say running)", HelpName = "S", DefaultValueFactory = _ => "processing" };
+var completedStatus = new Option<string>("--completed-status") { Description = "The status of a finished job (a relay may say succeeded; clients then need a status alias)", HelpName = "S", DefaultValueFactory = _ => "completed" };
+var failedStatus = new Option<string>("--failed-status") { Description = "The status of a failed job (a relay may say error)", HelpName = "S", DefaultValueFactory = _ => "failed" };
 var leanPolls = new Option<bool>("--lean-polls") { Description = "Answer polls with only status, outputs and error: no id, model, poll URL, timings or timestamp" };
 var urlsArray = new Option<bool>("--urls-array") { Description = "Send urls as an array of objects, as some relays do" };
 var isoTimestamps = new Option<bool>("--iso-timestamps") { Description = "Send created_at as ISO 8601 instead of \"yyyy-MM-dd HH:mm:ss\"" };
@@ -86,7 +88,7 @@ var root = new RootCommand("""
     """)
 {
     port, timeScale, apiKey, faultRate, faultTarget, executionTime, executionTimeFactor, latency, labels,
-    queuedStatus, runningStatus, leanPolls, urlsArray, isoTimestamps, outputContentType, requestDelay, seed,
+    queuedStatus, runningStatus, completedStatus, failedStatus, leanPolls, urlsArray, isoTimestamps, outputContentType, requestDelay, seed,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -113,6 +115,8 @@ root.SetAction(async (parse, cancellationToken) =>
         },
         QueuedStatus = parse.GetValue(queuedStatus)!,
         RunningStatus = parse.GetValue(runningStatus)!,
+        CompletedStatus = parse.GetValue(completedStatus)!,
+        FailedStatus = parse.GetValue(failedStatus)!,
         LeanPolls = parse.GetValue(leanPolls),
         UrlsAsArray = parse.GetValue(urlsArray),
         IsoTimestamps = parse.GetValue(isoTimestamps),
@@ -135,7 +139,9 @@ root.SetAction(async (parse, cancellationToken) =>
         // Settings the library refuses (a status that is terminal, say): its message names each one, here by its option.
         var message = ex.Message.Replace($" (Parameter '{ex.ParamName}')", "", StringComparison.Ordinal)
             .Replace("EmulatorOptions.QueuedStatus", "--queued-status", StringComparison.Ordinal)
-            .Replace("EmulatorOptions.RunningStatus", "--running-status", StringComparison.Ordinal);
+            .Replace("EmulatorOptions.RunningStatus", "--running-status", StringComparison.Ordinal)
+            .Replace("EmulatorOptions.CompletedStatus", "--completed-status", StringComparison.Ordinal)
+            .Replace("EmulatorOptions.FailedStatus", "--failed-status", StringComparison.Ordinal);
         Console.Error.WriteLine(message);
         Console.Error.WriteLine("Run with --help for the options.");
         return 2;

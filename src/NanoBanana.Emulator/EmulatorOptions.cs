@@ -126,6 +126,16 @@ public sealed class EmulatorOptions
     public string RunningStatus { get; set; } = "processing";
 
     /// <summary>
+    /// The status of a job that finished with an image, in submit and poll answers on the GPT Proto and WaveSpeedAI
+    /// routes. Default <c>completed</c>, as documented; a relay may say <c>succeeded</c>, which a client must not take for
+    /// "still running" without saying so. Webhook deliveries keep the documented words.
+    /// </summary>
+    public string CompletedStatus { get; set; } = "completed";
+
+    /// <summary>The status of a job that failed, as <see cref="CompletedStatus"/> is of one that completed. Default <c>failed</c>.</summary>
+    public string FailedStatus { get; set; } = "failed";
+
+    /// <summary>
     /// Answer polls (GPT Proto and WaveSpeedAI routes) with only <c>status</c>, <c>outputs</c> and <c>error</c> (and its
     /// code): no id, model, poll URL, timings, NSFW flags or timestamp, as a relay that passes on only what WaveSpeedAI's
     /// SDKs read would. Submit answers and webhook deliveries stay whole.
@@ -203,6 +213,15 @@ public sealed class EmulatorOptions
             if (string.IsNullOrWhiteSpace(value) || new NanoBanana.Protocol.PredictionStatus(value).IsTerminal)
             {
                 yield return $"EmulatorOptions.{name} must name a status that is not terminal (got \"{value}\").";
+            }
+        }
+
+        var said = new[] { QueuedStatus, RunningStatus, CompletedStatus, FailedStatus };
+        foreach (var (name, value) in new[] { (nameof(CompletedStatus), CompletedStatus), (nameof(FailedStatus), FailedStatus) })
+        {
+            if (string.IsNullOrWhiteSpace(value) || said.Count(s => string.Equals(s, value, StringComparison.OrdinalIgnoreCase)) > 1)
+            {
+                yield return $"EmulatorOptions.{name} must name a status of its own, not empty and unlike the other three (got \"{value}\").";
             }
         }
 

@@ -131,7 +131,7 @@ public sealed partial class NanoBananaEmulator
     private Task Envelope(HttpContext ctx, RequestRecord entry, JobRecord job, long now, bool syncTimeout, bool submit = false, bool lean = false)
     {
         var done = !submit && job.IsDone(now);
-        var status = done ? job.FateText : submit || now - job.CreatedTimestamp < (job.CompleteTimestamp - job.CreatedTimestamp) / 10 ? _options.QueuedStatus : _options.RunningStatus;
+        var status = done ? (job.Fate == JobFate.Completed ? _options.CompletedStatus : _options.FailedStatus) : submit || now - job.CreatedTimestamp < (job.CompleteTimestamp - job.CreatedTimestamp) / 10 ? _options.QueuedStatus : _options.RunningStatus;
         if (done && job.FirstTerminalReportTimestamp == 0)
         {
             job.FirstTerminalReportTimestamp = now;

@@ -156,6 +156,24 @@ public class EcosystemTests
         Assert.Equal("gemini-3-pro-image", result.Model.Id); // the sample's Pro id is the stable successor; the emulator knows it
     }
 
+    [Fact]
+    public async Task Status_aliases_bind_from_configuration_ignore_case_and_are_kept_as_they_were_at_construction()
+    {
+        await using var emulator = await Emu.StartAsync(o => o.CompletedStatus = "succeeded");
+        var services = new ServiceCollection();
+        services.AddNanoBanana(Json("{\"NanoBanana\":{\"ApiKey\":\"k\",\"StatusAliases\":{\"Succeeded\":\"completed\"}}}").GetSection("NanoBanana"));
+        services.PostConfigure<NanoBananaOptions>(o => (o.BaseUrl, o.ApiKey) = (emulator.ApiBaseUrl, Emu.Key));
+        services.PostConfigure<NanoBananaOptions>(o => NanoBananaEmulator.ScaleClient(o, 0.001));
+        await using var provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IStartupValidator>().Validate(); // a known key, a valid value
+        var client = provider.GetRequiredService<NanoBananaClient>();
+        Assert.Equal("completed", client.Options.StatusAliases["SUCCEEDED"]);
+        provider.GetRequiredService<IOptionsMonitor<NanoBananaOptions>>().CurrentValue.StatusAliases.Clear(); // later changes do not reach the client
+
+        var result = await client.GenerateAsync(new ImageJob("a lamp") { Deadline = TimeSpan.FromMinutes(1) });
+        Assert.NotEmpty(await result.Images[0].GetBytesAsync());
+    }
+
     [Theory]
     [InlineData("""{"Provider":"Nope","ApiKey":"k"}""", "Provider")]
     [InlineData("""{"BaseUrl":"http://api.example.com/api/v3/","ApiKey":"k"}""", "plain http")]
@@ -177,6 +195,9 @@ public class EcosystemTests
     [InlineData("""{"ApiKey":"k","Catalog":{"Models":{"NanoBanana":{"Id":"gemini-3-pro-image-preview"}}}}""", "NanoBanana:Catalog: 'gemini-3-pro-image-preview' names both NanoBanana (Catalog:Models:NanoBanana:Id) and NanoBananaPro (Catalog:Models:NanoBananaPro:Id)")]
     [InlineData("""{"ApiKey":"k","Catalog":{"Models":{"NanoBanana":{"TypicalLatencyMaxSeconds":1e300}}}}""", "NanoBanana:Catalog:Models:NanoBanana:TypicalLatencyMaxSeconds is 1E+300; it must be a number of seconds from 0 to 86400")]
     [InlineData("""{"ApiKey":"k","Catalog":{"Disabled":["NanoBanana","NanoBanana2","NanoBananaPro"]}}""", "NanoBanana:Catalog:Disabled leaves no model")]
+    [InlineData("""{"ApiKey":"k","StatusAliases":{"succeeded":"done"}}""", "NanoBanana:StatusAliases:succeeded must be one of cancelled, completed, created, expired, failed, processing, timeout (got 'done')")]
+    [InlineData("""{"ApiKey":"k","StatusAliases":{"completed":"failed"}}""", "NanoBanana:StatusAliases:completed: 'completed' is one of the SDK's own statuses and cannot be given another meaning")]
+    [InlineData("""{"ApiKey":"k","StatusAlias":{"succeeded":"completed"}}""", "NanoBanana:StatusAlias is not a setting (did you mean NanoBanana:StatusAliases?)")]
     public void Bad_options_fail_at_startup_with_a_message_naming_the_key(string json, string expected)
     {
         var services = new ServiceCollection();

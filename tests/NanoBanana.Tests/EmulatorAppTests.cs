@@ -33,7 +33,7 @@ public partial class EmulatorAppTests
         Assert.Contains("--report-execution-time", output);
         Assert.Contains("--execution-time-factor <X>", output);
         Assert.Contains("--latency <SHAPE>", output);
-        foreach (var option in new[] { "--fault-target <any|submit|poll>", "--queued-status <S>", "--running-status <S>", "--lean-polls", "--urls-array", "--iso-timestamps", "--output-content-type <T>", "--request-delay <MS>", "--seed <N>" })
+        foreach (var option in new[] { "--fault-target <any|submit|poll>", "--queued-status <S>", "--running-status <S>", "--completed-status <S>", "--failed-status <S>", "--lean-polls", "--urls-array", "--iso-timestamps", "--output-content-type <T>", "--request-delay <MS>", "--seed <N>" })
         {
             Assert.Contains(option, output);
         }
@@ -55,6 +55,8 @@ public partial class EmulatorAppTests
     [InlineData("--seed", "-3", "--seed must be a whole number from 0 to 2147483647 (got '-3')")]
     [InlineData("--running-status", "completed", "--running-status must name a status that is not terminal (got \"completed\")")]
     [InlineData("--queued-status", "failed", "--queued-status must name a status that is not terminal (got \"failed\")")]
+    [InlineData("--completed-status", "processing", "--completed-status must name a status of its own, not empty and unlike the other three (got \"processing\")")]
+    [InlineData("--failed-status", "completed", "--failed-status must name a status of its own, not empty and unlike the other three (got \"completed\")")]
     public async Task Bad_arguments_exit_2_with_a_message_and_no_stack_trace(string option, string value, string expected)
     {
         var (code, _, error) = await RunAsync(option, value);
@@ -92,6 +94,7 @@ public partial class EmulatorAppTests
             QueuedStatus = " ",
             RequestDelay = TimeSpan.FromSeconds(11),
             RunningStatus = "Completed",
+            FailedStatus = "",
             Latency = new LatencyProfile { Sigma = -1, SlowShare = 1.5, SlowFactorMin = 3, SlowFactorMax = 2, DriftFactor = double.NaN },
         };
         options.LatencyByModel["gemini-3-pro-image-preview"] = new LatencyProfile { DriftAfterJobs = -1 };
@@ -108,6 +111,7 @@ public partial class EmulatorAppTests
             "EmulatorOptions.QueuedStatus must name a status that is not terminal (got \" \").",
             "EmulatorOptions.RequestDelay must be at most 10 s (got 00:00:11).",
             "EmulatorOptions.RunningStatus must name a status that is not terminal (got \"Completed\").",
+            "EmulatorOptions.FailedStatus must name a status of its own, not empty and unlike the other three (got \"\").",
             "EmulatorOptions.Latency.Sigma must be above 0 (got -1).",
             "EmulatorOptions.Latency.SlowShare must be from 0 to 1 (got 1.5).",
             "EmulatorOptions.Latency: need 1 <= SlowFactorMin <= SlowFactorMax (got 3 and 2).",
@@ -232,7 +236,7 @@ public partial class EmulatorAppTests
         // Every option for a service that is not the documented one, as another process sees it over HTTP.
         using var process = Process.Start(StartInfo(
             "--port", "0", "--time-scale", "0.05", "--seed", "7", "--fault-rate", "0.3", "--fault-target", "poll",
-            "--queued-status", "queued", "--running-status", "running", "--lean-polls", "--urls-array", "--iso-timestamps",
+            "--queued-status", "queued", "--running-status", "running", "--completed-status", "succeeded", "--lean-polls", "--urls-array", "--iso-timestamps",
             "--output-content-type", "binary/octet-stream", "--request-delay", "200"))!;
         var stderr = process.StandardError.ReadToEndAsync();
         try
@@ -243,11 +247,13 @@ public partial class EmulatorAppTests
             var baseUrl = new Uri(url.Value);
 
             // The library reads it all: statuses as sent, lean polls, faults on polls only, outputs labelled generically.
-            using var client = new NanoBananaClient(NanoBananaEmulator.ScaleClient(new NanoBananaOptions { ApiKey = "any", BaseUrl = baseUrl }, 0.05));
+            var options = NanoBananaEmulator.ScaleClient(new NanoBananaOptions { ApiKey = "any", BaseUrl = baseUrl }, 0.05);
+            options.StatusAliases["succeeded"] = "completed"; // the service's word for the end, mapped
+            using var client = new NanoBananaClient(options);
             var statuses = new List<string>();
             var result = await client.GenerateAsync(new ImageJob("a lighthouse") { PinnedTier = ImageTier.NanoBanana }, new SyncProgress<NanoBanana.Polling.GenerationProgress>(p => statuses.Add(p.Status.Value)));
             Assert.Equal((1024, 1024), PngWriter.ReadSize(await result.Images[0].GetBytesAsync()));
-            Assert.Equal(["queued", "completed"], statuses.Distinct().Where(s => s != "running")); // as sent (a poll may or may not see it running)
+            Assert.Equal(["queued", "completed"], statuses.Distinct().Where(s => s != "running")); // as sent, "succeeded" as mapped (a poll may or may not see it running)
 
             // On the wire: three submits all answered (faults aim at polls), urls as an array, ISO timestamps.
             using var http = new HttpClient { BaseAddress = baseUrl };
@@ -274,7 +280,7 @@ public partial class EmulatorAppTests
                 {
                     using var answer = await http.GetAsync($"predictions/{Uri.EscapeDataString(id!)}/result");
                     var text = await answer.Content.ReadAsStringAsync();
-                    if (answer.IsSuccessStatusCode && text.Contains("\"completed\"", StringComparison.Ordinal))
+                    if (answer.IsSuccessStatusCode && text.Contains("\"succeeded\"", StringComparison.Ordinal))
                     {
                         poll = text;
                     }

@@ -201,4 +201,99 @@ public class ProviderFidelityTests
         Assert.Contains("without outputs", result.Attempts[0].Error, StringComparison.Ordinal);
         Assert.NotNull(result.Attempts[0].PredictionId);
     }
+
+    [Fact]
+    public async Task A_finished_status_the_sdk_does_not_know_is_said_once_named_at_the_deadline_and_an_alias_then_collects_the_paid_image()
+    {
+        // A relay that says "succeeded" for completed. The protocol's rule reads an unknown status as still running, so
+        // without an alias the wait ends at its deadline: the client says so once (not once per poll or per job), the
+        // timeout names the status and the setting, and a client with the alias resumes the same prediction to its image
+        // without submitting it again.
+        await using var emulator = await Emu.StartAsync(o => o.CompletedStatus = "succeeded");
+        var time = new ManualTimeProvider();
+        var logs = new CapturingLoggerProvider();
+        using var client = Emu.Client(emulator, loggers: logs, time: time);
+        var timeouts = new List<PredictionTimeoutException>();
+        foreach (var prompt in new[] { "a lamp", "a chair" })
+        {
+            var job = client.GenerateAsync(new ImageJob(prompt) { Deadline = TimeSpan.FromSeconds(20), AllowFallback = false });
+            await ClientTests.AdvanceUntilAsync(time, job, TimeSpan.FromMinutes(5));
+            timeouts.Add(await Assert.ThrowsAsync<PredictionTimeoutException>(() => job));
+        }
+
+        Assert.All(timeouts, t =>
+        {
+            Assert.Equal("succeeded", t.LastStatus);
+            Assert.Contains("does not know the status 'succeeded'", t.Message, StringComparison.Ordinal);
+            Assert.Contains("NanoBanana:StatusAliases", t.Message, StringComparison.Ordinal);
+        });
+        var said = logs.Entries.Where(e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning && e.Message.Contains("'succeeded', which the SDK does not know", StringComparison.Ordinal)).ToArray();
+        Assert.Single(said);
+        Assert.Contains(Diagnostics.SafeText.Value(timeouts[0].PredictionId)!, said[0].Message, StringComparison.Ordinal);
+
+        var aliasLogs = new CapturingLoggerProvider();
+        using var aliased = Emu.Client(emulator, o => o.StatusAliases["SUCCEEDED"] = "completed", loggers: aliasLogs);
+        foreach (var timeout in timeouts)
+        {
+            var result = await aliased.ResumeAsync(timeout.PredictionId!, timeout.ModelId).WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal(timeout.PredictionId, result.PredictionId);
+            Assert.NotEmpty(await result.Images[0].GetBytesAsync());
+        }
+
+        Assert.Equal(2, emulator.AcceptedSubmits); // the two jobs, each paid once
+        Assert.DoesNotContain(aliasLogs.Entries, e => e.Message.Contains("does not know", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task With_aliases_a_relays_own_words_end_waits_as_the_documented_ones_do_sync_mode_in_one_request()
+    {
+        await using var emulator = await Emu.StartAsync(o => (o.CompletedStatus, o.FailedStatus) = ("Success", "error"));
+        using var client = Emu.Client(emulator, o =>
+        {
+            o.StatusAliases["success"] = "completed";
+            o.StatusAliases["error"] = "failed";
+        });
+
+        var result = await client.GenerateAsync(new ImageJob("a lamp"));
+        Assert.NotEmpty(await result.Images[0].GetBytesAsync());
+
+        emulator.EnqueueFault(FaultKind.JobFails, FaultTarget.Submit);
+        var failed = await Assert.ThrowsAsync<PredictionFailedException>(() => client.GenerateAsync(new ImageJob("a chair") { AllowFallback = false }));
+        Assert.Equal(5000, failed.TaskErrorCode);
+        Assert.Equal(2, emulator.AcceptedSubmits);
+
+        using var sync = Emu.Client(emulator, o => (o.UseSyncMode, o.StatusAliases["success"]) = (true, "completed"));
+        var before = emulator.Requests.Count;
+        var immediate = await sync.GenerateAsync(new ImageJob("a desk") { Base64Output = true });
+        Assert.Equal(0, immediate.PollCount);
+        Assert.Equal(before + 1, emulator.Requests.Count);
+        Assert.True(immediate.Images[0].IsInline);
+    }
+
+    [Theory]
+    [InlineData("SUCCEEDED", "completed", true, true)]
+    [InlineData("error", "failed", true, false)]
+    [InlineData("In_Queue", "in_queue", false, false)] // unknown and plainly running: read as still running, no alias needed
+    [InlineData("completed", "completed", true, true)] // the SDK's own words are untouched
+    public void The_parser_reads_a_status_through_the_aliases_ignoring_case(string wire, string expected, bool terminal, bool completed)
+    {
+        var statuses = new StatusVocabulary(new Dictionary<string, string> { ["succeeded"] = "Completed", [" error "] = "failed" });
+        var p = WireParser.ParsePrediction(B("""{"data":{"id":"a","status":"WIRE","outputs":["https://cdn.example/a.png"]}}""".Replace("WIRE", wire, StringComparison.Ordinal)), statuses: statuses);
+        Assert.Equal(expected, p.Status.Value);
+        Assert.Equal(terminal, p.Status.IsTerminal);
+        Assert.Equal(completed, p.Status.IsCompleted);
+        Assert.Equal("succeeded", WireParser.ParsePrediction(B("""{"data":{"id":"a","status":"succeeded"}}""")).Status.Value); // no aliases: as sent
+    }
+
+    [Fact]
+    public void An_unfamiliar_status_is_said_once_per_client_and_at_most_sixteen_words_are_remembered()
+    {
+        var statuses = new StatusVocabulary(null);
+        Assert.False(statuses.FirstUnfamiliar("processing"));
+        Assert.False(statuses.FirstUnfamiliar("queued"));
+        Assert.True(statuses.FirstUnfamiliar("succeeded"));
+        Assert.False(statuses.FirstUnfamiliar("succeeded"));
+        Assert.Equal(15, Enumerable.Range(0, 40).Count(i => statuses.FirstUnfamiliar($"word{i}")));
+        Assert.True(new StatusVocabulary(null).FirstUnfamiliar("succeeded")); // another client says it again
+    }
 }

@@ -100,6 +100,7 @@ public sealed class NanoBananaOptions : ProtocolOptions
         copy.Limits = Limits.Snapshot();
         copy.Catalog = Catalog.Snapshot();
         copy.Polling = Polling.Snapshot();
+        copy.StatusAliases = new(StatusAliases, StringComparer.OrdinalIgnoreCase);
         return copy;
     }
 }

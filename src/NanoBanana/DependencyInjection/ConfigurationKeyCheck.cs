@@ -29,6 +29,7 @@ internal sealed class ConfigurationKeyCheck(string name, IConfiguration section)
         ["Polling"] = Shape.Object(Shape.Of(typeof(PollingOptions), [])),
         ["Retry"] = Shape.Object(Shape.Of(typeof(RetryOptions), [])),
         ["Limits"] = Shape.Object(Shape.Of(typeof(LimitOptions), new() { ["AllowedOutputHosts"] = Shape.Map(Shape.Leaf) })),
+        ["StatusAliases"] = Shape.Map(Shape.Leaf),
     });
 
     public ValidateOptionsResult Validate(string? optionsName, NanoBananaOptions options)

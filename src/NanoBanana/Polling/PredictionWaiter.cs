@@ -100,6 +100,11 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
             Log.PollAnswerNamesOtherId(logger, state.LogId, SafeText.Value(prediction.Id));
         }
 
+        if (protocol.Statuses.FirstUnfamiliar(prediction.Status.Value))
+        {
+            Log.UnfamiliarStatus(logger, state.LogId, state.Model.Id, prediction.Status.Value);
+        }
+
         activity?.SetTag(NanoBananaTelemetry.TagStatus, SafeText.Value(prediction.Status.Value));
         Log.Polled(logger, state.LogId, state.PollCount, prediction.Status.Value, elapsed * 1000);
         if (!state.StartUnknown && state.Latest?.Status.IsTerminal != true && (prediction.Status.IsCompleted || !prediction.Status.IsTerminal))
@@ -533,6 +538,11 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
             LastStatus = state.Status.Value,
         };
 
+    // A wait that ended on a word the SDK does not know may have ended long ago: say how to let the SDK read it.
+    private static string UnfamiliarStatusHint(string? status) => status is null or "" || StatusVocabulary.IsFamiliar(status)
+        ? ""
+        : $"The SDK does not know the status '{SafeText.Value(status)}' and read it as still running; if the service means finished by it, map it under NanoBanana:StatusAliases (for example \"succeeded\": \"completed\") and resume. ";
+
     /// <summary>
     /// The timeout of a wait whose deadline was <paramref name="deadlineTimestamp"/>: logged, with the id and the resume
     /// hint, and counted as a failed job unless other waits on the job go on (<paramref name="othersWait"/>).
@@ -548,6 +558,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
 
         return new PredictionTimeoutException(
             $"Prediction {state.LogId} on {state.Model.DisplayName} did not finish within its deadline of {deadline} (last status: {SafeText.Value(state.Status.Value)}). " +
+            UnfamiliarStatusHint(state.Status.Value) +
             $"It may still complete and is billed if it does: resume waiting with its id ({ResumeCall(state.Id, state.Model.Id)} or client.GetOperation).")
         {
             PredictionId = state.Id,

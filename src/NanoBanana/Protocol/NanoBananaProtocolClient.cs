@@ -36,6 +36,7 @@ public class NanoBananaProtocolClient
         _limits = options.Limits;
         Redactor = new SecretRedactor(_apiKey);
         _outputPolicy = new OutputUrlPolicy(options.Limits.AllowedOutputHosts, _profile.BaseUrl);
+        Statuses = new StatusVocabulary(options.StatusAliases);
     }
 
     /// <summary>For mocking.</summary>
@@ -47,10 +48,14 @@ public class NanoBananaProtocolClient
         _limits = new LimitOptions();
         Redactor = SecretRedactor.None;
         _outputPolicy = new OutputUrlPolicy([], new Uri("https://localhost/"));
+        Statuses = StatusVocabulary.Default;
     }
 
     /// <summary>The redactor every text from the service passes through.</summary>
     internal SecretRedactor Redactor { get; }
+
+    /// <summary>How statuses are read: the SDK's words and the user's aliases for them.</summary>
+    internal StatusVocabulary Statuses { get; }
 
     /// <summary>The limits in force.</summary>
     internal LimitOptions Limits => _limits;
@@ -151,7 +156,7 @@ public class NanoBananaProtocolClient
                 try
                 {
                     bytes = await ReadBodyAsync(response.Content, limit, timeout, cancellationToken, received).ConfigureAwait(false);
-                    return WireParser.ParsePrediction(bytes, response.StatusCode, Redactor, isSubmit: true, operation: $"Submit to {path}", baseUrl: _profile.BaseUrl);
+                    return WireParser.ParsePrediction(bytes, response.StatusCode, Redactor, isSubmit: true, operation: $"Submit to {path}", baseUrl: _profile.BaseUrl, statuses: Statuses);
                 }
                 catch (NanoBananaApiException envelopeError) when (envelopeError is not MalformedResponseException)
                 {
@@ -434,7 +439,7 @@ public class NanoBananaProtocolClient
 
             try
             {
-                return WireParser.ParsePrediction(body, response.StatusCode, Redactor, knownId: predictionId, operation: what, baseUrl: _profile.BaseUrl);
+                return WireParser.ParsePrediction(body, response.StatusCode, Redactor, knownId: predictionId, operation: what, baseUrl: _profile.BaseUrl, statuses: Statuses);
             }
             catch (MalformedResponseException ex)
             {

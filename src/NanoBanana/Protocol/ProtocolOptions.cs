@@ -1,3 +1,5 @@
+using NanoBanana.Protocol;
+
 namespace NanoBanana;
 
 /// <summary>
@@ -27,6 +29,16 @@ public class ProtocolOptions
 
     /// <summary>The wire value for 0.5K output (unknown on GPT Proto; Google spells it "512").</summary>
     public string HalfKSizeValue { get; set; } = "512";
+
+    /// <summary>
+    /// Other words for the statuses, each mapped to one of the SDK's: <c>created</c>, <c>processing</c>, <c>completed</c>,
+    /// <c>failed</c>, <c>cancelled</c>, <c>timeout</c> or <c>expired</c>. For a service or relay that says, for example,
+    /// <c>succeeded</c> for completed: <c>"NanoBanana:StatusAliases": { "succeeded": "completed", "error": "failed" }</c>.
+    /// Case is ignored. A status the SDK does not know is read as "still running" (the protocol's rule), logged as a
+    /// warning the first time a client meets it, and named in the timeout of a wait that ends on it: map it here and
+    /// resume the prediction by id.
+    /// </summary>
+    public Dictionary<string, string> StatusAliases { get; private protected set; } = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Transport retries and timeouts.</summary>
     public RetryOptions Retry { get; private protected set; } = new();
@@ -109,7 +121,7 @@ public class ProtocolOptions
             yield return $"{section}:HalfKSizeValue must not be empty.";
         }
 
-        foreach (var error in Retry.Validate($"{section}:Retry").Concat(Limits.Validate($"{section}:Limits")))
+        foreach (var error in Retry.Validate($"{section}:Retry").Concat(Limits.Validate($"{section}:Limits")).Concat(StatusVocabulary.Validate(StatusAliases, $"{section}:StatusAliases")))
         {
             yield return error;
         }

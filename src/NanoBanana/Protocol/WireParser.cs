@@ -24,9 +24,10 @@ internal static class WireParser
     /// </param>
     /// <param name="operation">What the request was, for the text of an error carried inside a 2xx envelope.</param>
     /// <param name="baseUrl">The API base, against which a relative <c>polling_url</c> is resolved.</param>
+    /// <param name="statuses">The user's other words for statuses (<see cref="ProtocolOptions.StatusAliases"/>); null for the SDK's only.</param>
     /// <exception cref="MalformedResponseException">The body is not JSON, or has neither a usable id nor a status.</exception>
     /// <exception cref="NanoBananaApiException">A 2xx envelope that carries an error (<c>{"code":400,"message":…,"data":null}</c>).</exception>
-    public static Prediction ParsePrediction(ReadOnlySpan<byte> utf8Body, HttpStatusCode status = HttpStatusCode.OK, SecretRedactor? redactor = null, string? knownId = null, bool isSubmit = false, string operation = "The request", Uri? baseUrl = null)
+    public static Prediction ParsePrediction(ReadOnlySpan<byte> utf8Body, HttpStatusCode status = HttpStatusCode.OK, SecretRedactor? redactor = null, string? knownId = null, bool isSubmit = false, string operation = "The request", Uri? baseUrl = null, StatusVocabulary? statuses = null)
     {
         redactor ??= SecretRedactor.None;
         EnvelopeDto? envelope;
@@ -73,7 +74,7 @@ internal static class WireParser
         }
 
         var id = string.IsNullOrEmpty(bodyId) ? knownId : bodyId;
-        var parsedStatus = new PredictionStatus(statusText.ToLowerInvariant());
+        var parsedStatus = new PredictionStatus((statuses ?? StatusVocabulary.Default).Read(statusText.ToLowerInvariant()));
         if (string.IsNullOrEmpty(id))
         {
             // Without an id nothing can be polled; only a finished answer (a sync-mode result) is still usable.

@@ -18,6 +18,12 @@ public static partial class CliApp
         v => v is null || (Uri.TryCreate(v, UriKind.Absolute, out var u) && (u.Scheme == Uri.UriSchemeHttps || u.Scheme == Uri.UriSchemeHttp))
             ? null
             : $"--base-url '{v}' is not an absolute http(s) URL; give the API root, e.g. https://gptproto.com/api/v3/.");
+    private static readonly Option<string[]> StatusAliases = Checked(
+        new Option<string[]>("--status-alias") { Description = "Another word for a status, as WORD=STATUS, for a service or relay that does not say the documented ones (e.g. succeeded=completed, error=failed); repeat. STATUS: created, processing, completed, failed, cancelled, timeout or expired", HelpName = "WORD=STATUS" },
+        StatusAliasProblem);
+    private static readonly Option<double> Deadline = Checked(
+        InvariantNumber(new Option<double>("--deadline") { Description = "Seconds a job may take, submit to image, before the wait gives up (the job runs on and can be resumed); default 600", HelpName = "SECONDS", DefaultValueFactory = _ => 600 }),
+        v => v > 0 && v <= NanoBananaOptions.MaxDeadline.TotalSeconds ? null : $"--deadline must be above 0 and at most {NanoBananaOptions.MaxDeadline.TotalSeconds.ToString(CultureInfo.InvariantCulture)} seconds (7 days) (got {v.ToString(CultureInfo.InvariantCulture)}).");
     private static readonly Option<string?> CompletionTimes = new("--completion-times") { Description = "A file in which to keep what waiting learned about completion times between runs, so later runs poll like a warm client from their first job (default: none)" };
     private static readonly Option<ApiProvider> Provider = new("--provider") { Description = "GptProto, GptProtoUnified or WaveSpeed", DefaultValueFactory = _ => ApiProvider.GptProto };
     private static readonly Option<double> EmulatorTimeScale = Checked(
@@ -75,7 +81,7 @@ public static partial class CliApp
         }
 
         var root = new RootCommand("nanobanana: generate and edit images with Google's Nano Banana models, routed to the right tier.");
-        foreach (var option in new Option[] { ApiKey, BaseUrl, Provider, EmulatorTimeScale, CompletionTimes, JsonOutput })
+        foreach (var option in new Option[] { ApiKey, BaseUrl, Provider, EmulatorTimeScale, CompletionTimes, StatusAliases, Deadline, JsonOutput })
         {
             option.Recursive = true;
             root.Options.Add(option);
@@ -336,6 +342,11 @@ public static partial class CliApp
             command += " --provider " + parse.GetValue(Provider);
         }
 
+        foreach (var (word, status) in Aliases(parse))
+        {
+            command += " --status-alias " + ResumeHint.ShellWord($"{word}={status}"); // the words the service says, read as before
+        }
+
         return command;
     }
 
@@ -413,7 +424,7 @@ public static partial class CliApp
         {
             // A resumed id the service does not know: the same command would fail the same way, so no hint.
             var resumeWith = ex.PredictionId is { } id && ex is not PredictionNotFoundException { WasResumed: true } ? ResumeCommand(parse, id, ex.ModelId) : null;
-            return Fail(console, Clean(ex), FailedExitCode, ex.PredictionId, resumeWith);
+            return Fail(console, ForTheCommandLine(Clean(ex)), FailedExitCode, ex.PredictionId, resumeWith);
         }
         finally
         {
@@ -450,6 +461,16 @@ public static partial class CliApp
         }
 
         options.Polling.CompletionTimesFile = parse.GetValue(CompletionTimes);
+        if (parse.GetResult(Deadline) is { Implicit: false })
+        {
+            options.Deadline = TimeSpan.FromSeconds(parse.GetValue(Deadline));
+        }
+
+        foreach (var (word, status) in Aliases(parse))
+        {
+            options.StatusAliases[word] = status;
+        }
+
         return options;
     }
 
@@ -606,6 +627,32 @@ public static partial class CliApp
             ? null
             : $"{option} must be above 0 and at most {NanoBananaEmulator.MaxTimeScale.ToString(CultureInfo.InvariantCulture)} (got {value.ToString(CultureInfo.InvariantCulture)}).";
 
+    // --status-alias WORD=STATUS, as given (checked by StatusAliasProblem).
+    private static IEnumerable<(string Word, string Status)> Aliases(ParseResult parse) =>
+        (parse.GetValue(StatusAliases) ?? []).Select(a => a.Split('=', 2)).Select(p => (p[0].Trim(), p[1].Trim()));
+
+    // The library's own check of the aliases, its key names turned into the option's.
+    private static string? StatusAliasProblem(string[]? aliases)
+    {
+        foreach (var alias in aliases ?? [])
+        {
+            var parts = alias.Split('=', 2);
+            if (parts.Length != 2 || string.IsNullOrWhiteSpace(parts[0]))
+            {
+                return $"--status-alias must be WORD=STATUS, e.g. succeeded=completed (got '{alias}').";
+            }
+
+            var options = new NanoBananaOptions { ApiKey = "k" };
+            options.StatusAliases[parts[0].Trim()] = parts[1].Trim();
+            if (options.Validate().FirstOrDefault(e => e.Contains("StatusAliases", StringComparison.Ordinal)) is { } problem)
+            {
+                return $"--status-alias {alias}" + problem.Replace($"{NanoBananaOptions.SectionName}:StatusAliases:{parts[0].Trim()}", "", StringComparison.Ordinal);
+            }
+        }
+
+        return null;
+    }
+
     private static string? CountProblem(string option, int value) => value < 0 ? $"{option} must be 0 or more (got {value})." : null;
 
     // An error for people (red text, and the resume command when there is a prediction) or for scripts (--json).
@@ -649,6 +696,10 @@ public static partial class CliApp
         var actual = text.IndexOf("\nActual value was", StringComparison.Ordinal);
         return (actual >= 0 ? text[..actual] : text).Replace(Environment.NewLine, " ", StringComparison.Ordinal).Trim();
     }
+
+    // The library names its configuration keys; here the same setting is an option.
+    private static string ForTheCommandLine(string message) =>
+        message.Replace("under NanoBanana:StatusAliases (for example \"succeeded\": \"completed\")", "with --status-alias (for example --status-alias succeeded=completed)", StringComparison.Ordinal);
 
     private sealed class UsageException(string message) : Exception(message);
 

@@ -75,6 +75,10 @@ public class CliTests
     [InlineData("batch jobs.jsonl --webhook ftp://hooks.example.com/nb", "--webhook must be an absolute https URL (http only on a loopback host) (got 'ftp://hooks.example.com/nb').")]
     [InlineData("emulator --time-scale 5000", "--time-scale must be above 0 and at most 1000 (got 5000).")]
     [InlineData("emulator --port 70000", "--port must be 0-65535 (got 70000).")]
+    [InlineData("generate x --status-alias succeeded", "--status-alias must be WORD=STATUS, e.g. succeeded=completed (got 'succeeded').")]
+    [InlineData("route --status-alias succeeded=done", "--status-alias succeeded=done must be one of cancelled, completed, created, expired, failed, processing, timeout (got 'done').")]
+    [InlineData("generate x --status-alias completed=failed", "--status-alias completed=failed: 'completed' is one of the SDK's own statuses and cannot be given another meaning.")]
+    [InlineData("generate x --deadline 0", "--deadline must be above 0 and at most 604800 seconds (7 days) (got 0).")]
     public async Task Out_of_range_option_values_are_usage_errors_naming_the_option_before_anything_runs(string args, string expected)
     {
         // Before: a stack trace (models), .NET's "Invalid URI", "timeScale ('0') must be greater than '0'", an
@@ -567,6 +571,41 @@ public class CliTests
             Assert.True(await CliApp.RunAsync(args, console2) == 0, output2.ToString());
             Assert.Single(Directory.GetFiles(good, "*.png"));
             Assert.Equal(1, emulator.AcceptedSubmits);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_relays_word_for_done_ends_at_the_deadline_with_the_option_to_map_it_and_a_resume_with_it_collects_the_image()
+    {
+        await using var emulator = await Emu.StartAsync(o => o.CompletedStatus = "succeeded");
+        var root = Directory.CreateTempSubdirectory("nb-cli-alias-").FullName;
+        try
+        {
+            var (console, output) = TestConsole();
+            var code = await CliApp.RunAsync(["generate", "a lamp", "--deadline", "1", "--out", root, .. At(emulator)], console);
+            var text = output.ToString();
+            Assert.True(code == CliApp.FailedExitCode, text);
+            Assert.Contains("does not know the status 'succeeded'", text, StringComparison.Ordinal);
+            Assert.Contains("with --status-alias (for example --status-alias succeeded=completed)", text, StringComparison.Ordinal);
+            var suggested = text.Split('\n').Single(l => l.StartsWith("Resume with: ", StringComparison.Ordinal))["Resume with: ".Length..].Trim();
+
+            // The resume it suggests, with the alias added, collects the paid image without a second submit.
+            var (console2, output2) = TestConsole();
+            string[] args = [.. (await ShellWordsAsync(suggested)).Skip(1), "--api-key", Emu.Key, "--out", root, "--status-alias", "succeeded=completed"];
+            Assert.True(await CliApp.RunAsync(args, console2) == 0, output2.ToString());
+            Assert.Single(Directory.GetFiles(root, "*.png"));
+            Assert.Equal(1, emulator.AcceptedSubmits);
+
+            // Given on a run that cannot save its image, the alias travels in the resume command it prints.
+            var blocker = Path.Combine(root, "a-file");
+            await File.WriteAllTextAsync(blocker, "not a folder");
+            var (console3, output3) = TestConsole();
+            Assert.Equal(CliApp.FailedExitCode, await CliApp.RunAsync(["generate", "a chair", "--out", Path.Combine(blocker, "out"), "--status-alias", "succeeded=completed", .. At(emulator)], console3));
+            Assert.Contains(" --status-alias succeeded=completed --out <a folder you can write>", output3.ToString(), StringComparison.Ordinal);
         }
         finally
         {

@@ -100,14 +100,18 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
             Log.PollAnswerNamesOtherId(logger, state.LogId, SafeText.Value(prediction.Id));
         }
 
-        if (protocol.Statuses.FirstUnfamiliar(prediction.Status.Value))
+        // A word the SDK does not know is waited through but teaches nothing: it may mean the job ended long ago (a
+        // relay's "succeeded"), and learning it as "still running" would teach the schedule that jobs take as long as
+        // the deadline, in this client and in every process that loads its completion times.
+        var familiar = StatusVocabulary.IsFamiliar(prediction.Status.Value);
+        if (!familiar && protocol.Statuses.FirstUnfamiliar(prediction.Status.Value))
         {
             Log.UnfamiliarStatus(logger, state.LogId, state.Model.Id, prediction.Status.Value);
         }
 
         activity?.SetTag(NanoBananaTelemetry.TagStatus, SafeText.Value(prediction.Status.Value));
         Log.Polled(logger, state.LogId, state.PollCount, prediction.Status.Value, elapsed * 1000);
-        if (!state.StartUnknown && state.Latest?.Status.IsTerminal != true && (prediction.Status.IsCompleted || !prediction.Status.IsTerminal))
+        if (familiar && !state.StartUnknown && state.Latest?.Status.IsTerminal != true && (prediction.Status.IsCompleted || !prediction.Status.IsTerminal))
         {
             statistics.RecordPollOutcome(state.Model, state.Basis, state.LastPendingElapsed, elapsed, prediction.Status.IsCompleted);
         }
@@ -116,7 +120,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         {
             RecordLatency(state, prediction, elapsed);
         }
-        else if (!prediction.Status.IsTerminal)
+        else if (!prediction.Status.IsTerminal && familiar)
         {
             state.LastPendingElapsed = elapsed;
             state.LastPendingRoundTrip = state.LastRoundTrip.TotalSeconds;

@@ -98,6 +98,9 @@ internal static partial class Log
     [LoggerMessage(31, LogLevel.Warning, "The answer to the submit of prediction {PredictionId} on {Model} broke off ({Problem}) after naming the prediction; the job was accepted and is followed by that id, not submitted again")]
     public static partial void AcceptedInPart(ILogger logger, string predictionId, string model, string problem);
 
-    [LoggerMessage(32, LogLevel.Warning, "Prediction {PredictionId} on {Model} has the status '{Status}', which the SDK does not know; it is read as still running, so a wait on it ends at its deadline. If the service means finished by it, map it under NanoBanana:StatusAliases (for example \"succeeded\": \"completed\") and resume the prediction by id. Said once per client for each such status")]
+    /// <summary>What to do about a status the SDK does not know, as the log line and the timeout say it.</summary>
+    internal const string StatusAliasHint = "map it under NanoBanana:StatusAliases (for example \"succeeded\": \"completed\")";
+
+    [LoggerMessage(32, LogLevel.Warning, "Prediction {PredictionId} on {Model} has the status '{Status}', which the SDK does not know; it is read as still running, so a wait on it ends at its deadline. If the service means finished by it, " + StatusAliasHint + " and resume the prediction by id. Said once per client for each such status")]
     public static partial void UnfamiliarStatus(ILogger logger, string predictionId, string model, string status);
 }

@@ -545,7 +545,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
     // A wait that ended on a word the SDK does not know may have ended long ago: say how to let the SDK read it.
     private static string UnfamiliarStatusHint(string? status) => status is null or "" || StatusVocabulary.IsFamiliar(status)
         ? ""
-        : $"The SDK does not know the status '{SafeText.Value(status)}' and read it as still running; if the service means finished by it, map it under NanoBanana:StatusAliases (for example \"succeeded\": \"completed\") and resume. ";
+        : $"The SDK does not know the status '{SafeText.Value(status)}' and read it as still running; if the service means finished by it, {Log.StatusAliasHint} and resume. ";
 
     /// <summary>
     /// The timeout of a wait whose deadline was <paramref name="deadlineTimestamp"/>: logged, with the id and the resume

@@ -197,6 +197,7 @@ public class EcosystemTests
     [InlineData("""{"ApiKey":"k","Catalog":{"Disabled":["NanoBanana","NanoBanana2","NanoBananaPro"]}}""", "NanoBanana:Catalog:Disabled leaves no model")]
     [InlineData("""{"ApiKey":"k","StatusAliases":{"succeeded":"done"}}""", "NanoBanana:StatusAliases:succeeded must be one of cancelled, completed, created, expired, failed, processing, timeout (got 'done')")]
     [InlineData("""{"ApiKey":"k","StatusAliases":{"completed":"failed"}}""", "NanoBanana:StatusAliases:completed: 'completed' is one of the SDK's own statuses and cannot be given another meaning")]
+    [InlineData("""{"ApiKey":"k","StatusAliases":{"error":"failed","error ":"cancelled"}}""", "'error' is given more than once (the keys differ only in surrounding spaces)")]
     [InlineData("""{"ApiKey":"k","StatusAlias":{"succeeded":"completed"}}""", "NanoBanana:StatusAlias is not a setting (did you mean NanoBanana:StatusAliases?)")]
     public void Bad_options_fail_at_startup_with_a_message_naming_the_key(string json, string expected)
     {

@@ -289,6 +289,27 @@ public class ProviderFidelityTests
     }
 
     [Fact]
+    public void A_protocol_client_built_without_the_facade_refuses_aliases_the_options_validation_refuses()
+    {
+        // The facade validates its options first; a protocol client built directly used to drop a bad target silently,
+        // read "completed" as "failed" when told to, and fail on keys that differ only in spaces with "same key".
+        using var http = new HttpClient();
+        foreach (var (word, target, expected) in new[]
+        {
+            ("completed", "failed", "StatusAliases:completed: 'completed' is one of the SDK's own statuses"),
+            ("succeeded", "done", "StatusAliases:succeeded must be one of"),
+            ("error ", "failed", "'error' is given more than once"),
+        })
+        {
+            var options = new NanoBananaOptions { ApiKey = "k" };
+            options.StatusAliases["error"] = "failed";
+            options.StatusAliases[word] = target;
+            var ex = Assert.Throws<ArgumentException>(() => new NanoBananaProtocolClient(http, options));
+            Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void An_unfamiliar_status_is_said_once_per_client_and_at_most_sixteen_words_are_remembered()
     {
         var statuses = new StatusVocabulary(null);

@@ -28,12 +28,17 @@ internal sealed class StatusVocabulary
     /// <summary>The SDK's words only.</summary>
     internal static StatusVocabulary Default { get; } = new(null);
 
-    /// <param name="aliases">Other spellings mapped to the SDK's words (validated by <see cref="ProtocolOptions.Validate"/>); copied.</param>
-    internal StatusVocabulary(IEnumerable<KeyValuePair<string, string>>? aliases)
+    /// <param name="aliases">Other spellings mapped to the SDK's words; copied.</param>
+    /// <exception cref="ArgumentException">The aliases break a rule of <see cref="Validate"/> (a protocol client built without the facade's validation).</exception>
+    internal StatusVocabulary(IDictionary<string, string>? aliases)
     {
-        _aliases = (aliases ?? [])
-            .Where(a => !string.IsNullOrWhiteSpace(a.Key) && a.Value is not null && Canonical.Contains(a.Value.Trim()))
-            .ToFrozenDictionary(a => a.Key.Trim(), a => a.Value.Trim().ToLowerInvariant(), StringComparer.OrdinalIgnoreCase);
+        aliases ??= new Dictionary<string, string>();
+        if (Validate(aliases, "StatusAliases").ToArray() is { Length: > 0 } problems)
+        {
+            throw new ArgumentException(string.Join(" ", problems), nameof(aliases));
+        }
+
+        _aliases = aliases.ToFrozenDictionary(a => a.Key.Trim(), a => a.Value.Trim().ToLowerInvariant(), StringComparer.OrdinalIgnoreCase);
     }
 
     /// <summary>The SDK's word for a status as the service sent it (trimmed, lower case): its alias's target, or itself.</summary>
@@ -52,12 +57,17 @@ internal sealed class StatusVocabulary
     /// <summary>The problems of a user's aliases, each naming its key under <paramref name="path"/>.</summary>
     internal static IEnumerable<string> Validate(IDictionary<string, string> aliases, string path)
     {
+        var words = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (word, target) in aliases)
         {
             var key = $"{path}:{word}";
             if (string.IsNullOrWhiteSpace(word))
             {
                 yield return $"{path} has an empty status; name the word the service sends.";
+            }
+            else if (!words.Add(word.Trim()))
+            {
+                yield return $"{key}: '{word.Trim()}' is given more than once (the keys differ only in surrounding spaces).";
             }
             else if (Canonical.Contains(word.Trim()))
             {

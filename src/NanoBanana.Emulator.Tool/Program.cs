@@ -6,7 +6,7 @@ using NanoBanana.Emulator;
 // nanobanana-emulator [--port 5080] [--time-scale 1] [--api-key KEY] [--fault-rate 0.2] [--fault-target any|submit|poll]
 //                     [--report-execution-time] [--execution-time-factor 1] [--latency uniform|lognormal|two-mode]
 //                     [--queued-status S] [--running-status S] [--lean-polls] [--urls-array] [--iso-timestamps]
-//                     [--output-content-type T] [--request-delay MS] [--seed N] [--plain-images]
+//                     [--output-urls absolute|root-relative|scheme-relative] [--output-content-type T] [--request-delay MS] [--seed N] [--plain-images]
 var port = new Option<int>("--port")
 {
     Description = "Port on 127.0.0.1 (0 picks a free one)",
@@ -66,6 +66,13 @@ var completedStatus = new Option<string>("--completed-status") { Description = "
 var failedStatus = new Option<string>("--failed-status") { Description = "The status of a failed job (a relay may say error)", HelpName = "S", DefaultValueFactory = _ => "failed" };
 var leanPolls = new Option<bool>("--lean-polls") { Description = "Answer polls with only status, outputs and error: no id, model, poll URL, timings or timestamp" };
 var urlsArray = new Option<bool>("--urls-array") { Description = "Send urls as an array of objects, as some relays do" };
+var outputUrls = new Option<string>("--output-urls")
+{
+    Description = "How output URLs are written: absolute, root-relative (/outputs/...) or scheme-relative (//host/outputs/...)",
+    HelpName = "absolute|root-relative|scheme-relative",
+    DefaultValueFactory = _ => "absolute",
+};
+OneOf(outputUrls, "absolute", "root-relative", "scheme-relative");
 var isoTimestamps = new Option<bool>("--iso-timestamps") { Description = "Send created_at as ISO 8601 instead of \"yyyy-MM-dd HH:mm:ss\"" };
 var outputContentType = new Option<string?>("--output-content-type") { Description = "The Content-Type of output downloads, such as binary/octet-stream (how S3 serves an object stored without one); \"\" sends none", HelpName = "T" };
 var maxDelayMs = EmulatorOptions.MaxRequestDelay.TotalMilliseconds.ToString(CultureInfo.InvariantCulture); // the library's bound, in the option's unit
@@ -88,7 +95,7 @@ var root = new RootCommand("""
     """)
 {
     port, timeScale, apiKey, faultRate, faultTarget, executionTime, executionTimeFactor, latency, labels,
-    queuedStatus, runningStatus, completedStatus, failedStatus, leanPolls, urlsArray, isoTimestamps, outputContentType, requestDelay, seed,
+    queuedStatus, runningStatus, completedStatus, failedStatus, leanPolls, urlsArray, outputUrls, isoTimestamps, outputContentType, requestDelay, seed,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -119,6 +126,12 @@ root.SetAction(async (parse, cancellationToken) =>
         FailedStatus = parse.GetValue(failedStatus)!,
         LeanPolls = parse.GetValue(leanPolls),
         UrlsAsArray = parse.GetValue(urlsArray),
+        OutputUrls = parse.GetValue(outputUrls) switch
+        {
+            "root-relative" => OutputUrlForm.RootRelative,
+            "scheme-relative" => OutputUrlForm.SchemeRelative,
+            _ => OutputUrlForm.Absolute,
+        },
         IsoTimestamps = parse.GetValue(isoTimestamps),
         OutputContentType = parse.GetValue(outputContentType),
         RequestDelay = TimeSpan.FromMilliseconds(parse.GetValue(requestDelay)),

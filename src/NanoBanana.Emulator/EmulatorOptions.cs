@@ -97,6 +97,12 @@ public sealed class EmulatorOptions
     /// <summary>Send <c>urls</c> as an array of objects (as some relays do) instead of an object.</summary>
     public bool UrlsAsArray { get; set; }
 
+    /// <summary>
+    /// How output URLs are written: absolute (the default), from the root of the emulator's origin (<c>/outputs/…</c>) or
+    /// from the scheme (<c>//127.0.0.1:port/outputs/…</c>). Clients must resolve the last two against the API's address.
+    /// </summary>
+    public OutputUrlForm OutputUrls { get; set; }
+
     /// <summary>Send <c>created_at</c> as ISO-8601 with 8 fractional digits instead of "yyyy-MM-dd HH:mm:ss".</summary>
     public bool IsoTimestamps { get; set; }
 

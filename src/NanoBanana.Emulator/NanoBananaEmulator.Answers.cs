@@ -8,7 +8,16 @@ namespace NanoBanana.Emulator;
 // Answers: polls, sync answers and outputs, in each provider's shape; the PNGs the outputs serve.
 public sealed partial class NanoBananaEmulator
 {
-    private string OutputUrl(JobRecord job) => new Uri(BaseAddress, $"outputs/{Uri.EscapeDataString(job.Id)}/0.png").AbsoluteUri;
+    private string OutputUrl(JobRecord job)
+    {
+        var url = new Uri(BaseAddress, $"outputs/{Uri.EscapeDataString(job.Id)}/0.png");
+        return _options.OutputUrls switch
+        {
+            OutputUrlForm.RootRelative => url.PathAndQuery,
+            OutputUrlForm.SchemeRelative => "//" + url.Authority + url.PathAndQuery,
+            _ => url.AbsoluteUri,
+        };
+    }
 
     private async Task PollAsync(HttpContext ctx)
     {

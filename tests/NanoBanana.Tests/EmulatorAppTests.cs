@@ -33,7 +33,7 @@ public partial class EmulatorAppTests
         Assert.Contains("--report-execution-time", output);
         Assert.Contains("--execution-time-factor <X>", output);
         Assert.Contains("--latency <SHAPE>", output);
-        foreach (var option in new[] { "--fault-target <any|submit|poll>", "--queued-status <S>", "--running-status <S>", "--completed-status <S>", "--failed-status <S>", "--lean-polls", "--urls-array", "--iso-timestamps", "--output-content-type <T>", "--request-delay <MS>", "--seed <N>" })
+        foreach (var option in new[] { "--fault-target <any|submit|poll>", "--queued-status <S>", "--running-status <S>", "--completed-status <S>", "--failed-status <S>", "--lean-polls", "--urls-array", "--output-urls <absolute|root-relative|scheme-relative>", "--iso-timestamps", "--output-content-type <T>", "--request-delay <MS>", "--seed <N>" })
         {
             Assert.Contains(option, output);
         }
@@ -51,6 +51,7 @@ public partial class EmulatorAppTests
     [InlineData("--execution-time-factor", "0", "--execution-time-factor must be a number above 0")]
     [InlineData("--latency", "bimodal", "--latency must be uniform, lognormal or two-mode (got 'bimodal')")]
     [InlineData("--fault-target", "uploads", "--fault-target must be any, submit or poll (got 'uploads')")]
+    [InlineData("--output-urls", "relative", "--output-urls must be absolute, root-relative or scheme-relative (got 'relative')")]
     [InlineData("--request-delay", "20000", "--request-delay must be a number of milliseconds from 0 to 10000 (got '20000')")]
     [InlineData("--seed", "-3", "--seed must be a whole number from 0 to 2147483647 (got '-3')")]
     [InlineData("--running-status", "completed", "--running-status must name a status that is not terminal (got \"completed\")")]
@@ -237,7 +238,7 @@ public partial class EmulatorAppTests
         using var process = Process.Start(StartInfo(
             "--port", "0", "--time-scale", "0.05", "--seed", "7", "--fault-rate", "0.3", "--fault-target", "poll",
             "--queued-status", "queued", "--running-status", "running", "--completed-status", "succeeded", "--lean-polls", "--urls-array", "--iso-timestamps",
-            "--output-content-type", "binary/octet-stream", "--request-delay", "200"))!;
+            "--output-urls", "root-relative", "--output-content-type", "binary/octet-stream", "--request-delay", "200"))!;
         var stderr = process.StandardError.ReadToEndAsync();
         try
         {
@@ -246,7 +247,7 @@ public partial class EmulatorAppTests
             Assert.True(url.Success, $"no address in '{first}'; stderr: {(process.HasExited ? await stderr : "")}");
             var baseUrl = new Uri(url.Value);
 
-            // The library reads it all: statuses as sent, lean polls, faults on polls only, outputs labelled generically.
+            // The library reads it all: statuses as sent, lean polls, faults on polls only, relative output URLs labelled generically.
             var options = NanoBananaEmulator.ScaleClient(new NanoBananaOptions { ApiKey = "any", BaseUrl = baseUrl }, 0.05);
             options.StatusAliases["succeeded"] = "completed"; // the service's word for the end, mapped
             using var client = new NanoBananaClient(options);
@@ -296,6 +297,7 @@ public partial class EmulatorAppTests
             var data = System.Text.Json.JsonDocument.Parse(poll).RootElement.GetProperty("data");
             Assert.False(data.TryGetProperty("id", out _), poll);
             var output = data.GetProperty("outputs")[0].GetString()!;
+            Assert.StartsWith("/outputs/", output, StringComparison.Ordinal); // relative to the origin, which the library resolved above
             using var download = await http.GetAsync(output);
             Assert.Equal("binary/octet-stream", download.Content.Headers.ContentType?.MediaType);
 

@@ -320,4 +320,58 @@ public class ProviderFidelityTests
         Assert.Equal(15, Enumerable.Range(0, 40).Count(i => statuses.FirstUnfamiliar($"word{i}")));
         Assert.True(new StatusVocabulary(null).FirstUnfamiliar("succeeded")); // another client says it again
     }
+
+    [Theory]
+    [InlineData("/files/a.png", "https://gptproto.com/files/a.png")]
+    [InlineData("/api/v3/outputs/x%2Fy/0.png?sig=1", "https://gptproto.com/api/v3/outputs/x%2Fy/0.png?sig=1")]
+    [InlineData("//cdn.example/a.png", "https://cdn.example/a.png")]
+    [InlineData("https://cdn.example/a.png", "https://cdn.example/a.png")]
+    [InlineData("/9j/4AAQSkZJRgABAQ", null)] // a bare base64 JPEG starts so: inline
+    [InlineData("/files/a b.png", null)] // a space: not a reference
+    [InlineData("/files/\u001b[2Ja.png", null)] // an escape: not a reference
+    [InlineData("/", null)]
+    [InlineData("files/a.png", null)] // relative to which path? not guessed
+    [InlineData("data:image/png;base64,iVBORw0KGgo=", null)]
+    public void An_output_relative_to_the_apis_origin_is_a_url_there(string output, string? expected)
+    {
+        var api = new Uri("https://gptproto.com/api/v3/");
+        output = System.Text.RegularExpressions.Regex.Unescape(output);
+        Assert.Equal(expected is not null, OutputDecoder.LooksLikeUrl(output, api, out var uri));
+        Assert.Equal(expected, uri?.AbsoluteUri);
+        if (!output.Contains("://", StringComparison.Ordinal))
+        {
+            Assert.False(OutputDecoder.LooksLikeUrl(output, null, out _)); // without an API to resolve against, never a URL
+        }
+    }
+
+    [Fact]
+    public void A_scheme_relative_output_is_judged_by_the_output_policy_like_any_other()
+    {
+        var options = new NanoBananaOptions { ApiKey = "k" };
+        using var http = new HttpClient();
+        var protocol = new NanoBananaProtocolClient(http, options);
+        var ex = Assert.Throws<OutputUnavailableException>(() => new GeneratedImage(protocol, "//169.254.169.254/latest/meta-data/", false, null, "p-1"));
+        Assert.Contains("https://169.254.169.254/latest/meta-data/", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("link-local", ex.Message, StringComparison.Ordinal);
+        Assert.Equal("p-1", ex.PredictionId);
+    }
+
+    [Theory]
+    [InlineData(OutputUrlForm.RootRelative)]
+    [InlineData(OutputUrlForm.SchemeRelative)]
+    public async Task An_output_url_relative_to_the_services_origin_is_resolved_and_fetched_without_the_key(OutputUrlForm form)
+    {
+        // Read as neither a URL nor base64, a relay's "/outputs/…" lost a paid image, and resuming met the same answer.
+        await using var emulator = await Emu.StartAsync(o => o.OutputUrls = form);
+        using var client = Emu.Client(emulator);
+        var result = await client.GenerateAsync(new ImageJob("a lamp") { PinnedTier = ImageTier.NanoBanana2 });
+
+        var image = Assert.Single(result.Images);
+        Assert.Equal(emulator.BaseAddress.GetLeftPart(UriPartial.Authority), image.Uri!.GetLeftPart(UriPartial.Authority));
+        Assert.StartsWith("/outputs/", image.Uri.AbsolutePath, StringComparison.Ordinal);
+        Assert.Equal((1024, 1024), PngWriter.ReadSize(await image.GetBytesAsync()));
+        var download = Assert.Single(emulator.Requests, r => r.Kind == "output");
+        Assert.False(download.HasAuthorization); // on the API's host, and still without the key
+        Assert.Equal(1, emulator.Count("submit"));
+    }
 }

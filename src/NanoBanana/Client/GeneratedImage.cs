@@ -27,7 +27,7 @@ public sealed class GeneratedImage
         ExpectedSize = expectedSize;
         PredictionId = predictionId;
         Index = index;
-        if (OutputDecoder.LooksLikeUrl(output, out var uri))
+        if (OutputDecoder.LooksLikeUrl(output, protocol?.BaseUrl, out var uri))
         {
             if (protocol?.CheckOutputUrl(uri) is { } refused)
             {
@@ -44,7 +44,10 @@ public sealed class GeneratedImage
         }
     }
 
-    /// <summary>The output URL (CDN); null for inline outputs. Providers keep outputs for a limited time: download promptly.</summary>
+    /// <summary>
+    /// The output URL (CDN), absolute: one the service sent relative to its origin (<c>/files/a.png</c>) is resolved against
+    /// the API's base URL. Null for inline outputs. Providers keep outputs for a limited time: download promptly.
+    /// </summary>
     public Uri? Uri { get; }
 
     /// <summary>The bytes of an inline (base64) output; empty for URL outputs.</summary>

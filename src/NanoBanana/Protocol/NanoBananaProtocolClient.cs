@@ -449,7 +449,8 @@ public class NanoBananaProtocolClient
     }
 
     /// <summary>
-    /// Writes one output to a stream without buffering the whole image: a URL is downloaded (never with the API key,
+    /// Writes one output to a stream without buffering the whole image: a URL (or a path relative to the API's origin,
+    /// resolved against it) is downloaded (never with the API key,
     /// whatever its host; only URLs the output policy allows; only image content; within
     /// <see cref="LimitOptions.MaxImageBytes"/> and <see cref="LimitOptions.DownloadTimeout"/>); a base64 output is decoded.
     /// </summary>
@@ -463,7 +464,7 @@ public class NanoBananaProtocolClient
     {
         ArgumentException.ThrowIfNullOrEmpty(output);
         ArgumentNullException.ThrowIfNull(destination);
-        if (!OutputDecoder.LooksLikeUrl(output, out var uri))
+        if (!OutputDecoder.LooksLikeUrl(output, _profile.BaseUrl, out var uri))
         {
             var decoded = OutputDecoder.DecodeInline(output, _limits.MaxImageBytes, predictionId, index);
             await destination.WriteAsync(decoded.Bytes, cancellationToken).ConfigureAwait(false);

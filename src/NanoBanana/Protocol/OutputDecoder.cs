@@ -3,20 +3,58 @@ namespace NanoBanana.Protocol;
 /// <summary>Helpers for output payloads: URL or inline, bounded base64 decoding and media type detection.</summary>
 internal static class OutputDecoder
 {
-    /// <summary>Whether an output is a URL (any absolute URI with a scheme other than <c>data:</c>); inline base64 otherwise.</summary>
-    public static bool LooksLikeUrl(string output, out Uri uri)
+    /// <summary>
+    /// Whether an output is a URL (any absolute URI with a scheme other than <c>data:</c>); inline base64 otherwise. With
+    /// <paramref name="apiBase"/>, a reference relative to the API's origin counts too, resolved as a browser would:
+    /// <c>/files/a.png</c> on the API's host, <c>//cdn.example/a.png</c> with the API's scheme (relays that answer with
+    /// relative paths exist: GPT Proto's unified API sends its <c>polling_url</c> so). A bare base64 JPEG starts with
+    /// <c>/9j/</c>, so text whose first characters decode to an image signature stays inline.
+    /// </summary>
+    public static bool LooksLikeUrl(string output, Uri? apiBase, out Uri uri)
     {
-        if (!output.StartsWith("data:", StringComparison.OrdinalIgnoreCase)
-            && output.Length < 8192
-            && output.Contains("://", StringComparison.Ordinal)
-            && Uri.TryCreate(output, UriKind.Absolute, out var parsed))
+        if (output.Length < MaxUrlLength && !output.StartsWith("data:", StringComparison.OrdinalIgnoreCase))
         {
-            uri = parsed;
-            return true;
+            if (output.Contains("://", StringComparison.Ordinal) && Uri.TryCreate(output, UriKind.Absolute, out var parsed))
+            {
+                uri = parsed;
+                return true;
+            }
+
+            if (apiBase is { IsAbsoluteUri: true } && IsRelativeReference(output) && Resolve(apiBase, output) is { } resolved)
+            {
+                uri = resolved;
+                return true;
+            }
         }
 
         uri = null!;
         return false;
+    }
+
+    private const int MaxUrlLength = 8192;
+
+    // A path from the root ("/…") or from the scheme ("//host/…"), printable and without spaces, that is not the start of a
+    // base64 image.
+    private static bool IsRelativeReference(string output) =>
+        output.Length > 1
+        && output[0] == '/'
+        && !output.AsSpan().ContainsAnyExceptInRange('!', '~')
+        && !StartsLikeInlineImage(output);
+
+    private static bool StartsLikeInlineImage(string output)
+    {
+        var head = output.AsSpan(0, Math.Min(output.Length, 16) / 4 * 4);
+        Span<byte> bytes = stackalloc byte[12];
+        return head.Length > 0 && Convert.TryFromBase64Chars(head, bytes, out var written) && SniffMediaType(bytes[..written]) is not null;
+    }
+
+    private static Uri? Resolve(Uri apiBase, string reference)
+    {
+        // "//host/path" is spelled out with the API's scheme: some runtimes read it alone as a UNC file path.
+        var resolved = reference.StartsWith("//", StringComparison.Ordinal)
+            ? Uri.TryCreate(apiBase.Scheme + ":" + reference, UriKind.Absolute, out var u) ? u : null
+            : Uri.TryCreate(apiBase, reference, out var r) ? r : null;
+        return resolved is { Scheme: "https" or "http" } ? resolved : null;
     }
 
     /// <summary>

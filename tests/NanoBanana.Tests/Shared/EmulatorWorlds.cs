@@ -45,6 +45,8 @@ public static class EmulatorWorlds
         ["execution-time-seconds"] = o => (o.ReportExecutionTime, o.ExecutionTimeFactor) = (true, 0.001),
         ["urls-array"] = o => o.UrlsAsArray = true,
         ["iso-timestamps"] = o => o.IsoTimestamps = true,
+        ["relative-urls"] = o => o.OutputUrls = OutputUrlForm.RootRelative,
+        ["scheme-relative-urls"] = o => o.OutputUrls = OutputUrlForm.SchemeRelative,
         ["odd-ids"] = o => o.IdPrefix = "sora-2:task/",
         ["lean-polls"] = o => o.LeanPolls = true,
         ["storage-types"] = o => o.OutputContentType = "binary/octet-stream",

@@ -54,31 +54,24 @@ public class BatchJournalFailureTests
         var logs = new CapturingLoggerProvider();
         using var client = Emu.Client(emulator, loggers: logs);
         var journal = new FailingJournal(new InMemoryPredictionJournal()) { AcceptedFailures = int.MaxValue, CompletedFailures = int.MaxValue };
-        var folder = Directory.CreateTempSubdirectory("nb-journal-");
-        try
-        {
-            var result = Assert.Single(await RunInto(folder.FullName, client, journal, "sku-1"));
+        using var folder = new TempFolder("nb-journal-");
+        var result = Assert.Single(await RunInto(folder.FullName, client, journal, "sku-1"));
 
-            // The job the service accepted was still waited for and saved; the result names its id and the failure.
-            var id = Assert.Single(emulator.Jobs).Id;
-            Assert.Equal(BatchOutcome.Completed, result.Outcome);
-            Assert.Equal(id, result.PredictionId);
-            Assert.True(File.Exists(result.OutputPath));
-            Assert.Contains($"the journal could not record that prediction {Diagnostics.SafeText.Value(id)} was accepted (disk full)", result.Error, StringComparison.Ordinal);
-            Assert.Equal(1, emulator.AcceptedSubmits);
-            Assert.Equal(3, journal.AcceptedCalls); // tried three times
+        // The job the service accepted was still waited for and saved; the result names its id and the failure.
+        var id = Assert.Single(emulator.Jobs).Id;
+        Assert.Equal(BatchOutcome.Completed, result.Outcome);
+        Assert.Equal(id, result.PredictionId);
+        Assert.True(File.Exists(result.OutputPath));
+        Assert.Contains($"the journal could not record that prediction {Diagnostics.SafeText.Value(id)} was accepted (disk full)", result.Error, StringComparison.Ordinal);
+        Assert.Equal(1, emulator.AcceptedSubmits);
+        Assert.Equal(3, journal.AcceptedCalls); // tried three times
 
-            var errors = logs.Entries.Where(e => e.Level == LogLevel.Error).Select(e => e.Message).ToList();
-            Assert.Contains(errors, m => m.Contains("Batch job sku-1", StringComparison.Ordinal) && m.Contains($"prediction {Diagnostics.SafeText.Value(id)} was accepted", StringComparison.Ordinal));
-            Assert.Contains(errors, m => m.Contains($"prediction {Diagnostics.SafeText.Value(id)} completed", StringComparison.Ordinal));
+        var errors = logs.Entries.Where(e => e.Level == LogLevel.Error).Select(e => e.Message).ToList();
+        Assert.Contains(errors, m => m.Contains("Batch job sku-1", StringComparison.Ordinal) && m.Contains($"prediction {Diagnostics.SafeText.Value(id)} was accepted", StringComparison.Ordinal));
+        Assert.Contains(errors, m => m.Contains($"prediction {Diagnostics.SafeText.Value(id)} completed", StringComparison.Ordinal));
 
-            // The journal kept its older state: a re-run holds the job back rather than pay for it again.
-            Assert.Equal(JournalState.Submitting, Assert.Single(await journal.Inner.ReadAsync()).State);
-        }
-        finally
-        {
-            folder.Delete(recursive: true);
-        }
+        // The journal kept its older state: a re-run holds the job back rather than pay for it again.
+        Assert.Equal(JournalState.Submitting, Assert.Single(await journal.Inner.ReadAsync()).State);
     }
 
     [Fact]
@@ -87,28 +80,21 @@ public class BatchJournalFailureTests
         await using var emulator = await Emu.StartAsync();
         using var client = Emu.Client(emulator);
         var journal = new InMemoryPredictionJournal();
-        var root = Directory.CreateTempSubdirectory("nb-batch-unwritable-");
-        try
-        {
-            var blocker = Path.Combine(root.FullName, "a-file");
-            await File.WriteAllTextAsync(blocker, "not a folder");
-            var first = Assert.Single(await RunInto(Path.Combine(blocker, "out"), client, journal, "sku-1"));
+        using var root = new TempFolder("nb-batch-unwritable-");
+        var blocker = Path.Combine(root.FullName, "a-file");
+        await File.WriteAllTextAsync(blocker, "not a folder");
+        var first = Assert.Single(await RunInto(Path.Combine(blocker, "out"), client, journal, "sku-1"));
 
-            Assert.Equal(BatchOutcome.Pending, first.Outcome);
-            Assert.Equal(emulator.Jobs.Single().Id, first.PredictionId);
-            Assert.StartsWith("the image could not be saved", first.Error, StringComparison.Ordinal);
-            Assert.Equal(JournalState.Accepted, Assert.Single(await journal.ReadAsync()).State);
+        Assert.Equal(BatchOutcome.Pending, first.Outcome);
+        Assert.Equal(emulator.Jobs.Single().Id, first.PredictionId);
+        Assert.StartsWith("the image could not be saved", first.Error, StringComparison.Ordinal);
+        Assert.Equal(JournalState.Accepted, Assert.Single(await journal.ReadAsync()).State);
 
-            // Run again with a folder it can write: collected by id, not paid again.
-            var second = Assert.Single(await RunInto(Path.Combine(root.FullName, "out"), client, journal, "sku-1"));
-            Assert.Equal(BatchOutcome.Completed, second.Outcome);
-            Assert.True(File.Exists(second.OutputPath));
-            Assert.Equal(1, emulator.AcceptedSubmits);
-        }
-        finally
-        {
-            root.Delete(recursive: true);
-        }
+        // Run again with a folder it can write: collected by id, not paid again.
+        var second = Assert.Single(await RunInto(Path.Combine(root.FullName, "out"), client, journal, "sku-1"));
+        Assert.Equal(BatchOutcome.Completed, second.Outcome);
+        Assert.True(File.Exists(second.OutputPath));
+        Assert.Equal(1, emulator.AcceptedSubmits);
     }
 
     [Fact]

@@ -94,38 +94,31 @@ public class BatchTests
     {
         await using var emulator = await Emu.StartAsync();
         using var client = Emu.Client(emulator);
-        var folder = Directory.CreateTempSubdirectory("nb-batch-");
-        try
+        using var folder = new TempFolder("nb-batch-");
+        var journal = new InMemoryPredictionJournal();
+        var jobs = Enumerable.Range(1, 6).Select(i => Job($"sku/{i}")).ToList();
+        jobs.Insert(2, new BatchJob("too-big", new ImageJob("x") { PinnedTier = ImageTier.NanoBanana, Size = ImageSize.FourK }));
+        jobs.Add(Job("sku/1")); // a duplicate key
+        var results = await RunAsync(client, jobs, new BatchOptions { Journal = journal, OutputDirectory = folder.FullName });
+
+        Assert.Equal(8, results.Count);
+        Assert.Equal(6, results.Count(r => r.Outcome == BatchOutcome.Completed));
+        Assert.Contains(results, r => r.Key == "too-big" && r.Outcome == BatchOutcome.Failed && r.Error!.Contains("4K", StringComparison.Ordinal));
+        Assert.Contains(results, r => r.Key == "sku/1" && r.Outcome == BatchOutcome.Failed && r.Error!.Contains("appears twice", StringComparison.Ordinal));
+        Assert.Equal(6, emulator.AcceptedSubmits);
+        foreach (var done in results.Where(r => r.Outcome == BatchOutcome.Completed))
         {
-            var journal = new InMemoryPredictionJournal();
-            var jobs = Enumerable.Range(1, 6).Select(i => Job($"sku/{i}")).ToList();
-            jobs.Insert(2, new BatchJob("too-big", new ImageJob("x") { PinnedTier = ImageTier.NanoBanana, Size = ImageSize.FourK }));
-            jobs.Add(Job("sku/1")); // a duplicate key
-            var results = await RunAsync(client, jobs, new BatchOptions { Journal = journal, OutputDirectory = folder.FullName });
-
-            Assert.Equal(8, results.Count);
-            Assert.Equal(6, results.Count(r => r.Outcome == BatchOutcome.Completed));
-            Assert.Contains(results, r => r.Key == "too-big" && r.Outcome == BatchOutcome.Failed && r.Error!.Contains("4K", StringComparison.Ordinal));
-            Assert.Contains(results, r => r.Key == "sku/1" && r.Outcome == BatchOutcome.Failed && r.Error!.Contains("appears twice", StringComparison.Ordinal));
-            Assert.Equal(6, emulator.AcceptedSubmits);
-            foreach (var done in results.Where(r => r.Outcome == BatchOutcome.Completed))
-            {
-                Assert.True(File.Exists(done.OutputPath));
-                Assert.StartsWith("sku_", Path.GetFileName(done.OutputPath), StringComparison.Ordinal);
-                Assert.Equal(0.039m, done.CostUsd);
-            }
-
-            var entries = await journal.ReadAsync();
-            Assert.Equal(6, entries.Count(e => e.State == JournalState.Completed && e.OutputPath is not null && e.PredictionId is not null));
-            Assert.Contains(entries, e => e.Key == "too-big" && e.State == JournalState.Failed && e.ChargeUsd == 0);
-
-            var report = Assert.Single(BatchSpendLine.Report(results));
-            Assert.Equal(("gemini-2.5-flash-image", 6, 0.234m), (report.ModelId, report.Images, report.CostUsd));
+            Assert.True(File.Exists(done.OutputPath));
+            Assert.StartsWith("sku_", Path.GetFileName(done.OutputPath), StringComparison.Ordinal);
+            Assert.Equal(0.039m, done.CostUsd);
         }
-        finally
-        {
-            folder.Delete(recursive: true);
-        }
+
+        var entries = await journal.ReadAsync();
+        Assert.Equal(6, entries.Count(e => e.State == JournalState.Completed && e.OutputPath is not null && e.PredictionId is not null));
+        Assert.Contains(entries, e => e.Key == "too-big" && e.State == JournalState.Failed && e.ChargeUsd == 0);
+
+        var report = Assert.Single(BatchSpendLine.Report(results));
+        Assert.Equal(("gemini-2.5-flash-image", 6, 0.234m), (report.ModelId, report.Images, report.CostUsd));
     }
 
     [Fact]
@@ -134,25 +127,19 @@ public class BatchTests
         // On Windows and macOS "Cat.png" and "cat.png" are one file: the second image replaced the first, paid for.
         await using var emulator = await Emu.StartAsync();
         using var client = Emu.Client(emulator);
-        var folder = Directory.CreateTempSubdirectory("nb-batch-case-");
-        try
-        {
-            var jobs = new[] { Job("Cat"), Job("cat"), new BatchJob("CAT", new ImageJob("a cat") { OutputFormat = Protocol.OutputFormat.Jpeg }) };
-            var results = await RunAsync(client, jobs, new BatchOptions { OutputDirectory = folder.FullName });
-            var refused = Assert.Single(results, r => r.Outcome == BatchOutcome.Failed);
-            Assert.Equal("cat", refused.Key);
-            Assert.Contains("would name the same output file as 'Cat'", refused.Error, StringComparison.Ordinal);
-            Assert.Equal(2, emulator.AcceptedSubmits); // Cat.png and CAT.jpg are different files
-            Assert.Equal(2, folder.GetFiles().Length);
+        using var temp = new TempFolder("nb-batch-case-");
+        var folder = new DirectoryInfo(temp.FullName);
+        var jobs = new[] { Job("Cat"), Job("cat"), new BatchJob("CAT", new ImageJob("a cat") { OutputFormat = Protocol.OutputFormat.Jpeg }) };
+        var results = await RunAsync(client, jobs, new BatchOptions { OutputDirectory = folder.FullName });
+        var refused = Assert.Single(results, r => r.Outcome == BatchOutcome.Failed);
+        Assert.Equal("cat", refused.Key);
+        Assert.Contains("would name the same output file as 'Cat'", refused.Error, StringComparison.Ordinal);
+        Assert.Equal(2, emulator.AcceptedSubmits); // Cat.png and CAT.jpg are different files
+        Assert.Equal(2, folder.GetFiles().Length);
 
-            // Without an output folder nothing is written, so case alone is enough.
-            var inMemory = await RunAsync(client, [Job("Dog"), Job("dog")], new BatchOptions());
-            Assert.All(inMemory, r => Assert.Equal(BatchOutcome.Completed, r.Outcome));
-        }
-        finally
-        {
-            folder.Delete(recursive: true);
-        }
+        // Without an output folder nothing is written, so case alone is enough.
+        var inMemory = await RunAsync(client, [Job("Dog"), Job("dog")], new BatchOptions());
+        Assert.All(inMemory, r => Assert.Equal(BatchOutcome.Completed, r.Outcome));
     }
 
     [Fact]

@@ -145,21 +145,14 @@ public class CliTests
     [Fact]
     public async Task A_batch_journal_that_cannot_be_opened_is_a_usage_error_without_a_stack_trace()
     {
-        var folder = Directory.CreateTempSubdirectory("nb-cli-journal-");
-        try
-        {
-            var jobs = Path.Combine(folder.FullName, "jobs.jsonl");
-            File.WriteAllText(jobs, "{\"key\": \"a\", \"prompt\": \"x\"}\n");
-            var journal = Path.Combine(jobs, "batch.db"); // under a file: no folder can be made there
-            var (console, output) = TestConsole();
-            Assert.Equal(CliApp.UsageExitCode, await CliApp.RunAsync(["batch", jobs, "--journal", journal, "--api-key", "k", "--base-url", "http://127.0.0.1:9/api/v3/"], console));
-            Assert.Contains($"The batch journal at '{journal}' cannot be opened", output.ToString(), StringComparison.Ordinal);
-            Assert.DoesNotContain("   at ", output.ToString(), StringComparison.Ordinal);
-        }
-        finally
-        {
-            folder.Delete(recursive: true);
-        }
+        using var folder = new TempFolder("nb-cli-journal-");
+        var jobs = Path.Combine(folder.FullName, "jobs.jsonl");
+        File.WriteAllText(jobs, "{\"key\": \"a\", \"prompt\": \"x\"}\n");
+        var journal = Path.Combine(jobs, "batch.db"); // under a file: no folder can be made there
+        var (console, output) = TestConsole();
+        Assert.Equal(CliApp.UsageExitCode, await CliApp.RunAsync(["batch", jobs, "--journal", journal, "--api-key", "k", "--base-url", "http://127.0.0.1:9/api/v3/"], console));
+        Assert.Contains($"The batch journal at '{journal}' cannot be opened", output.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -427,21 +420,15 @@ public class CliTests
             emulator.EnqueueReply(new EmulatorReply(200, "{\"data\":{\"id\":\"%ID%\",\"status\":" + status + "}}"), FaultTarget.Poll);
         }
 
-        var outDir = Directory.CreateTempSubdirectory("nb-cli-status-").FullName;
-        try
-        {
-            var (console, output) = TestConsole();
-            var code = await CliApp.RunAsync(["compare", "a fox", "--tiers", "NanoBanana,NanoBanana2", "--out", outDir, .. At(emulator)], console);
-            var text = output.ToString();
-            Assert.True(code == 0, text);
-            Assert.Contains("running", text, StringComparison.Ordinal); // the status was shown
-            Assert.DoesNotContain(text.Split('\n'), l => l.TrimStart().StartsWith("fake", StringComparison.OrdinalIgnoreCase));
-            Assert.DoesNotContain('\u001b', text);
-        }
-        finally
-        {
-            Directory.Delete(outDir, recursive: true);
-        }
+        using var temp = new TempFolder("nb-cli-status-");
+        var outDir = temp.FullName;
+        var (console, output) = TestConsole();
+        var code = await CliApp.RunAsync(["compare", "a fox", "--tiers", "NanoBanana,NanoBanana2", "--out", outDir, .. At(emulator)], console);
+        var text = output.ToString();
+        Assert.True(code == 0, text);
+        Assert.Contains("running", text, StringComparison.Ordinal); // the status was shown
+        Assert.DoesNotContain(text.Split('\n'), l => l.TrimStart().StartsWith("fake", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain('\u001b', text);
     }
 
     [Fact]
@@ -450,30 +437,23 @@ public class CliTests
         // A job a journal holds as accepted under an id the service no longer knows stays pending, and batch prints
         // "accepted as <id>": the service chose that id, so a line break in it must not start a line of its own.
         await using var emulator = await Emu.StartAsync();
-        var dir = Directory.CreateTempSubdirectory("nb-cli-pending-").FullName;
-        try
-        {
-            var jobs = Path.Combine(dir, "jobs.jsonl");
-            await File.WriteAllTextAsync(jobs, "{\"key\":\"sku-1\",\"prompt\":\"a lamp\"}\n");
-            var db = Path.Combine(dir, "batch.db");
-            var journal = new NanoBanana.Journal.Sqlite.SqlitePredictionJournal(db, "jobs");
-            Assert.Equal(NanoBanana.Batch.JournalClaim.Submit, (await journal.ClaimAsync("sku-1", "earlier-run", TimeSpan.FromMilliseconds(1))).Claim);
-            Assert.True(await journal.BeginSubmitAsync("sku-1", "earlier-run", 0.039m, null, null, DateOnly.FromDateTime(DateTime.UtcNow)));
-            await journal.AcceptedAsync("sku-1", "gone-7\nFAKE: all paid", "gemini-2.5-flash-image", 0.039m);
-            await Task.Delay(20); // that run's lease is over
+        using var temp = new TempFolder("nb-cli-pending-");
+        var dir = temp.FullName;
+        var jobs = Path.Combine(dir, "jobs.jsonl");
+        await File.WriteAllTextAsync(jobs, "{\"key\":\"sku-1\",\"prompt\":\"a lamp\"}\n");
+        var db = Path.Combine(dir, "batch.db");
+        var journal = new NanoBanana.Journal.Sqlite.SqlitePredictionJournal(db, "jobs");
+        Assert.Equal(NanoBanana.Batch.JournalClaim.Submit, (await journal.ClaimAsync("sku-1", "earlier-run", TimeSpan.FromMilliseconds(1))).Claim);
+        Assert.True(await journal.BeginSubmitAsync("sku-1", "earlier-run", 0.039m, null, null, DateOnly.FromDateTime(DateTime.UtcNow)));
+        await journal.AcceptedAsync("sku-1", "gone-7\nFAKE: all paid", "gemini-2.5-flash-image", 0.039m);
+        await Task.Delay(20); // that run's lease is over
 
-            var (console, output) = TestConsole();
-            await CliApp.RunAsync(["batch", jobs, "--journal", db, "--out", dir, .. At(emulator)], console);
-            var text = output.ToString();
-            Assert.Contains("accepted as gone-7\uFFFDFAKE: all paid", text, StringComparison.Ordinal);
-            Assert.DoesNotContain(text.Split('\n'), l => l.StartsWith("FAKE", StringComparison.Ordinal));
-            Assert.Equal(0, emulator.Count("submit"));
-        }
-        finally
-        {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            Directory.Delete(dir, recursive: true);
-        }
+        var (console, output) = TestConsole();
+        await CliApp.RunAsync(["batch", jobs, "--journal", db, "--out", dir, .. At(emulator)], console);
+        var text = output.ToString();
+        Assert.Contains("accepted as gone-7\uFFFDFAKE: all paid", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(text.Split('\n'), l => l.StartsWith("FAKE", StringComparison.Ordinal));
+        Assert.Equal(0, emulator.Count("submit"));
     }
 
     [Fact]
@@ -485,23 +465,17 @@ public class CliTests
         await using var emulator = await Emu.StartAsync(o => o.IdPrefix = "job[7]\u001b]0;owned\u0007\nFAKE: paid twice-");
         using var client = Emu.Client(emulator);
         var accepted = await client.StartGenerationAsync(new ImageJob("a lamp"));
-        var folder = Directory.CreateTempSubdirectory("nb-cli-brackets-").FullName;
-        try
-        {
-            var (console, output) = TestConsole();
-            var code = await CliApp.RunAsync(["resume", accepted.Id, "--model", accepted.Model.Id, "--out", folder, .. At(emulator)], console);
-            var text = output.ToString();
-            Assert.True(code == 0, $"exit code {code}: {text}");
-            Assert.Single(Directory.GetFiles(folder, "*.png"));
-            Assert.Contains("prediction job[7]\uFFFD]0;owned\uFFFD\uFFFDFAKE: paid twice-", text, StringComparison.Ordinal);
-            Assert.DoesNotContain(text.Split('\n'), l => l.StartsWith("FAKE", StringComparison.Ordinal));
-            Assert.DoesNotContain(text, c => c is '\u001b' or '\u0007');
-            Assert.Equal(1, emulator.AcceptedSubmits);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        using var temp = new TempFolder("nb-cli-brackets-");
+        var folder = temp.FullName;
+        var (console, output) = TestConsole();
+        var code = await CliApp.RunAsync(["resume", accepted.Id, "--model", accepted.Model.Id, "--out", folder, .. At(emulator)], console);
+        var text = output.ToString();
+        Assert.True(code == 0, $"exit code {code}: {text}");
+        Assert.Single(Directory.GetFiles(folder, "*.png"));
+        Assert.Contains("prediction job[7]\uFFFD]0;owned\uFFFD\uFFFDFAKE: paid twice-", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(text.Split('\n'), l => l.StartsWith("FAKE", StringComparison.Ordinal));
+        Assert.DoesNotContain(text, c => c is '\u001b' or '\u0007');
+        Assert.Equal(1, emulator.AcceptedSubmits);
     }
 
     [Fact]
@@ -547,70 +521,58 @@ public class CliTests
     public async Task An_output_folder_that_cannot_be_written_prints_the_completed_id_and_a_resume_that_collects_it()
     {
         await using var emulator = await Emu.StartAsync();
-        var root = Directory.CreateTempSubdirectory("nb-cli-unwritable-").FullName;
-        try
-        {
-            var blocker = Path.Combine(root, "a-file");
-            await File.WriteAllTextAsync(blocker, "not a folder");
-            var (console, output) = TestConsole();
-            var code = await CliApp.RunAsync(["generate", "a lamp", "--out", Path.Combine(blocker, "out"), .. At(emulator)], console);
+        using var temp = new TempFolder("nb-cli-unwritable-");
+        var root = temp.FullName;
+        var blocker = Path.Combine(root, "a-file");
+        await File.WriteAllTextAsync(blocker, "not a folder");
+        var (console, output) = TestConsole();
+        var code = await CliApp.RunAsync(["generate", "a lamp", "--out", Path.Combine(blocker, "out"), .. At(emulator)], console);
 
-            var job = emulator.Jobs.Single();
-            var text = output.ToString();
-            Assert.True(code == CliApp.FailedExitCode, text);
-            Assert.Contains($"Prediction {Diagnostics.SafeText.Value(job.Id)} completed", text, StringComparison.Ordinal);
-            // The command reaches the same service: without --base-url it would go to gptproto.com (or, keyless, refuse).
-            var suggested = text.Split('\n').Single(l => l.StartsWith("Resume with: ", StringComparison.Ordinal))["Resume with: ".Length..].Trim();
-            Assert.Equal($"{NanoBanana.Samples.ResumeHint.Command(job.Id, job.Model.Id)} --base-url {emulator.ApiBaseUrl} --emulator-time-scale 0.001 --out <a folder you can write>", suggested);
+        var job = emulator.Jobs.Single();
+        var text = output.ToString();
+        Assert.True(code == CliApp.FailedExitCode, text);
+        Assert.Contains($"Prediction {Diagnostics.SafeText.Value(job.Id)} completed", text, StringComparison.Ordinal);
+        // The command reaches the same service: without --base-url it would go to gptproto.com (or, keyless, refuse).
+        var suggested = text.Split('\n').Single(l => l.StartsWith("Resume with: ", StringComparison.Ordinal))["Resume with: ".Length..].Trim();
+        Assert.Equal($"{NanoBanana.Samples.ResumeHint.Command(job.Id, job.Model.Id)} --base-url {emulator.ApiBaseUrl} --emulator-time-scale 0.001 --out <a folder you can write>", suggested);
 
-            // The resume it suggests, run as printed (the key comes from the user's environment), collects the paid
-            // image without a second submit.
-            var (console2, output2) = TestConsole();
-            var good = Path.Combine(root, "good");
-            string[] args = [.. (await ShellWordsAsync(suggested.Replace("<a folder you can write>", good, StringComparison.Ordinal))).Skip(1), "--api-key", Emu.Key];
-            Assert.True(await CliApp.RunAsync(args, console2) == 0, output2.ToString());
-            Assert.Single(Directory.GetFiles(good, "*.png"));
-            Assert.Equal(1, emulator.AcceptedSubmits);
-        }
-        finally
-        {
-            Directory.Delete(root, recursive: true);
-        }
+        // The resume it suggests, run as printed (the key comes from the user's environment), collects the paid
+        // image without a second submit.
+        var (console2, output2) = TestConsole();
+        var good = Path.Combine(root, "good");
+        string[] args = [.. (await ShellWordsAsync(suggested.Replace("<a folder you can write>", good, StringComparison.Ordinal))).Skip(1), "--api-key", Emu.Key];
+        Assert.True(await CliApp.RunAsync(args, console2) == 0, output2.ToString());
+        Assert.Single(Directory.GetFiles(good, "*.png"));
+        Assert.Equal(1, emulator.AcceptedSubmits);
     }
 
     [Fact]
     public async Task A_relays_word_for_done_ends_at_the_deadline_with_the_option_to_map_it_and_a_resume_with_it_collects_the_image()
     {
         await using var emulator = await Emu.StartAsync(o => o.CompletedStatus = "succeeded");
-        var root = Directory.CreateTempSubdirectory("nb-cli-alias-").FullName;
-        try
-        {
-            var (console, output) = TestConsole();
-            var code = await CliApp.RunAsync(["generate", "a lamp", "--deadline", "1", "--out", root, .. At(emulator)], console);
-            var text = output.ToString();
-            Assert.True(code == CliApp.FailedExitCode, text);
-            Assert.Contains("does not know the status 'succeeded'", text, StringComparison.Ordinal);
-            Assert.Contains("with --status-alias (for example --status-alias succeeded=completed)", text, StringComparison.Ordinal);
-            var suggested = text.Split('\n').Single(l => l.StartsWith("Resume with: ", StringComparison.Ordinal))["Resume with: ".Length..].Trim();
+        using var temp = new TempFolder("nb-cli-alias-");
+        var root = temp.FullName;
+        var (console, output) = TestConsole();
+        var code = await CliApp.RunAsync(["generate", "a lamp", "--deadline", "1", "--out", root, .. At(emulator)], console);
+        var text = output.ToString();
+        Assert.True(code == CliApp.FailedExitCode, text);
+        Assert.Contains("does not know the status 'succeeded'", text, StringComparison.Ordinal);
+        Assert.Contains("with --status-alias (for example --status-alias succeeded=completed)", text, StringComparison.Ordinal);
+        var suggested = text.Split('\n').Single(l => l.StartsWith("Resume with: ", StringComparison.Ordinal))["Resume with: ".Length..].Trim();
 
-            // The resume it suggests, with the alias added, collects the paid image without a second submit.
-            var (console2, output2) = TestConsole();
-            string[] args = [.. (await ShellWordsAsync(suggested)).Skip(1), "--api-key", Emu.Key, "--out", root, "--status-alias", "succeeded=completed"];
-            Assert.True(await CliApp.RunAsync(args, console2) == 0, output2.ToString());
-            Assert.Single(Directory.GetFiles(root, "*.png"));
-            Assert.Equal(1, emulator.AcceptedSubmits);
+        // The resume it suggests, with the alias added, collects the paid image without a second submit.
+        var (console2, output2) = TestConsole();
+        string[] args = [.. (await ShellWordsAsync(suggested)).Skip(1), "--api-key", Emu.Key, "--out", root, "--status-alias", "succeeded=completed"];
+        Assert.True(await CliApp.RunAsync(args, console2) == 0, output2.ToString());
+        Assert.Single(Directory.GetFiles(root, "*.png"));
+        Assert.Equal(1, emulator.AcceptedSubmits);
 
-            // Given on a run that cannot save its image, the alias travels in the resume command it prints.
-            var blocker = Path.Combine(root, "a-file");
-            await File.WriteAllTextAsync(blocker, "not a folder");
-            var (console3, output3) = TestConsole();
-            Assert.Equal(CliApp.FailedExitCode, await CliApp.RunAsync(["generate", "a chair", "--out", Path.Combine(blocker, "out"), "--status-alias", "succeeded=completed", .. At(emulator)], console3));
-            Assert.Contains(" --status-alias succeeded=completed --out <a folder you can write>", output3.ToString(), StringComparison.Ordinal);
-        }
-        finally
-        {
-            Directory.Delete(root, recursive: true);
-        }
+        // Given on a run that cannot save its image, the alias travels in the resume command it prints.
+        var blocker = Path.Combine(root, "a-file");
+        await File.WriteAllTextAsync(blocker, "not a folder");
+        var (console3, output3) = TestConsole();
+        Assert.Equal(CliApp.FailedExitCode, await CliApp.RunAsync(["generate", "a chair", "--out", Path.Combine(blocker, "out"), "--status-alias", "succeeded=completed", .. At(emulator)], console3));
+        Assert.Contains(" --status-alias succeeded=completed --out <a folder you can write>", output3.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -668,24 +630,18 @@ public class CliTests
     public async Task Completion_times_kept_in_a_file_carry_over_to_the_next_run()
     {
         await using var emulator = await Emu.StartAsync();
-        var dir = Directory.CreateTempSubdirectory("nb-cli-times-").FullName;
-        try
+        using var temp = new TempFolder("nb-cli-times-");
+        var dir = temp.FullName;
+        var file = Path.Combine(dir, "times.json");
+        string[] args = ["generate", "a lamp", "--pin", "NanoBanana", "--out", dir, .. At(emulator), "--completion-times", file];
+        for (var run = 1; run <= 2; run++)
         {
-            var file = Path.Combine(dir, "times.json");
-            string[] args = ["generate", "a lamp", "--pin", "NanoBanana", "--out", dir, .. At(emulator), "--completion-times", file];
-            for (var run = 1; run <= 2; run++)
-            {
-                var (console, output) = TestConsole();
-                Assert.True(await CliApp.RunAsync(args, console) == 0, output.ToString());
-                var saved = await Polling.CompletionTimesFile.ReadAsync(File.OpenRead(file), CancellationToken.None);
-                Assert.Equal(run, saved.Models.Single().Waits.Length); // the second run loaded the first's and added its own
-            }
+            var (console, output) = TestConsole();
+            Assert.True(await CliApp.RunAsync(args, console) == 0, output.ToString());
+            var saved = await Polling.CompletionTimesFile.ReadAsync(File.OpenRead(file), CancellationToken.None);
+            Assert.Equal(run, saved.Models.Single().Waits.Length); // the second run loaded the first's and added its own
+        }
 
-            Assert.DoesNotContain(Emu.Key, await File.ReadAllTextAsync(file));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        Assert.DoesNotContain(Emu.Key, await File.ReadAllTextAsync(file));
     }
 }

@@ -235,31 +235,24 @@ public class HostileServerTests
         await using var emulator = await Emu.StartAsync();
         using var client = Emu.Client(emulator);
         var result = await client.GenerateAsync(new ImageJob("a lamp"));
-        var dir = Directory.CreateTempSubdirectory("nb-save-");
-        try
-        {
-            // The rename that keeps a failed download from leaving a partial file used to replace the link itself.
-            var real = Path.Combine(dir.FullName, "real.png");
-            File.WriteAllText(real, "old");
-            var link = Path.Combine(dir.FullName, "latest.png");
-            File.CreateSymbolicLink(link, real);
-            await result.Images[0].SaveAsync(link);
-            Assert.Equal(real, new FileInfo(link).LinkTarget);
-            Assert.Equal("PNG", System.Text.Encoding.ASCII.GetString(File.ReadAllBytes(real), 1, 3));
+        using var dir = new TempFolder("nb-save-");
+        // The rename that keeps a failed download from leaving a partial file used to replace the link itself.
+        var real = Path.Combine(dir.FullName, "real.png");
+        File.WriteAllText(real, "old");
+        var link = Path.Combine(dir.FullName, "latest.png");
+        File.CreateSymbolicLink(link, real);
+        await result.Images[0].SaveAsync(link);
+        Assert.Equal(real, new FileInfo(link).LinkTarget);
+        Assert.Equal("PNG", System.Text.Encoding.ASCII.GetString(File.ReadAllBytes(real), 1, 3));
 
-            var folder = await Assert.ThrowsAsync<IOException>(() => result.Images[0].SaveAsync(dir.FullName));
-            Assert.Contains("is a folder", folder.Message, StringComparison.Ordinal);
-            if (!OperatingSystem.IsWindows())
-            {
-                // Under /proc nothing can be created anyway, so this cannot harm the machine even on a regressed build;
-                // /dev (where the rename replaced /dev/null) is checked without writing in CompletionTimesTests.
-                var proc = await Assert.ThrowsAsync<IOException>(() => result.Images[0].SaveAsync("/proc/self/nb-image.png"));
-                Assert.Contains("is under /proc, a tree of devices and kernel files", proc.Message, StringComparison.Ordinal);
-            }
-        }
-        finally
+        var folder = await Assert.ThrowsAsync<IOException>(() => result.Images[0].SaveAsync(dir.FullName));
+        Assert.Contains("is a folder", folder.Message, StringComparison.Ordinal);
+        if (!OperatingSystem.IsWindows())
         {
-            dir.Delete(recursive: true);
+            // Under /proc nothing can be created anyway, so this cannot harm the machine even on a regressed build;
+            // /dev (where the rename replaced /dev/null) is checked without writing in CompletionTimesTests.
+            var proc = await Assert.ThrowsAsync<IOException>(() => result.Images[0].SaveAsync("/proc/self/nb-image.png"));
+            Assert.Contains("is under /proc, a tree of devices and kernel files", proc.Message, StringComparison.Ordinal);
         }
     }
 
@@ -370,20 +363,14 @@ public class HostileServerTests
         Assert.True(Name(new string('x', 5000)).Length < 120);
 
         // The bound is on bytes: a long id of three- and four-byte characters still names a file that can be written.
-        var folder = Directory.CreateTempSubdirectory("nb-names-").FullName;
-        try
+        using var temp = new TempFolder("nb-names-");
+        var folder = temp.FullName;
+        foreach (var id in new[] { new string('画', 300), string.Concat(Enumerable.Repeat("🍌", 200)), "a" + new string('画', 99) })
         {
-            foreach (var id in new[] { new string('画', 300), string.Concat(Enumerable.Repeat("🍌", 200)), "a" + new string('画', 99) })
-            {
-                var name = Name(id);
-                Assert.True(System.Text.Encoding.UTF8.GetByteCount(name) <= 120, $"{name.Length} characters, {System.Text.Encoding.UTF8.GetByteCount(name)} bytes");
-                Assert.False(char.IsHighSurrogate(name[^13]), "a surrogate pair was split"); // the character before "-hash.jpg"
-                File.WriteAllBytes(Path.Combine(folder, name), [1]);
-            }
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
+            var name = Name(id);
+            Assert.True(System.Text.Encoding.UTF8.GetByteCount(name) <= 120, $"{name.Length} characters, {System.Text.Encoding.UTF8.GetByteCount(name)} bytes");
+            Assert.False(char.IsHighSurrogate(name[^13]), "a surrogate pair was split"); // the character before "-hash.jpg"
+            File.WriteAllBytes(Path.Combine(folder, name), [1]);
         }
         Assert.Throws<ArgumentException>(() => new GeneratedImage(null, "https://cdn.example/x.png", false, null, "id").SuggestFileName(extension: "/../x"));
         Assert.Equal("image", new GeneratedImage(null, "https://cdn.example/x.png", false, null).SuggestFileName(extension: ""));

@@ -237,7 +237,7 @@ public sealed class InMemoryJournalContractTests : JournalContractTests
 
 public sealed class SqliteJournalContractTests : JournalContractTests, IDisposable
 {
-    private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("nb-sqlite-");
+    private readonly TempFolder _folder = new("nb-sqlite-");
 
     protected override IPredictionJournal Open(string name, string batchId = "default", TimeProvider? time = null) =>
         new SqlitePredictionJournal(Path.Combine(_folder.FullName, name + ".db"), batchId, time);
@@ -279,11 +279,7 @@ public sealed class SqliteJournalContractTests : JournalContractTests, IDisposab
         }
     }
 
-    public void Dispose()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        _folder.Delete(recursive: true);
-    }
+    public void Dispose() => _folder.Dispose();
 }
 
 public sealed class PostgreSqlJournalContractTests(PostgresServer server) : JournalContractTests, IClassFixture<PostgresServer>

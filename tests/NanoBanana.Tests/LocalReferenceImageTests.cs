@@ -12,13 +12,13 @@ namespace NanoBanana.Tests;
 /// </summary>
 public sealed class LocalReferenceImageTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("nanobanana-refs-").FullName;
+    private readonly TempFolder _folder = new("nanobanana-refs-");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _folder.Dispose();
 
     private string WritePng(string name = "me.png", int size = 16)
     {
-        var path = Path.Combine(_dir, name);
+        var path = Path.Combine(_folder.FullName, name);
         File.WriteAllBytes(path, PngWriter.Gradient(size, size, (200, 30, 30), (30, 30, 200)));
         return path;
     }
@@ -30,7 +30,7 @@ public sealed class LocalReferenceImageTests : IDisposable
         var url = ReferenceImage.FromUrlOrFile("https://cdn.example.com/a.png", ReferenceKind.Face);
         Assert.False(url.IsLocal);
         Assert.Equal(ReferenceKind.Face, url.Kind);
-        var file = ReferenceImage.FromUrlOrFile("rel.png", ReferenceKind.Object, relativeTo: _dir);
+        var file = ReferenceImage.FromUrlOrFile("rel.png", ReferenceKind.Object, relativeTo: _folder.FullName);
         Assert.True(file.IsLocal);
         Assert.Equal("rel.png", file.FileName);
         Assert.Throws<FileNotFoundException>(() => ReferenceImage.FromUrlOrFile("ftp://example.com/a.png"));
@@ -46,20 +46,20 @@ public sealed class LocalReferenceImageTests : IDisposable
         Assert.Equal("me.png", png.FileName);
         Assert.Equal(ReferenceKind.Face, png.Kind);
 
-        var text = Path.Combine(_dir, "notes.png");
+        var text = Path.Combine(_folder.FullName, "notes.png");
         File.WriteAllText(text, "this is not a picture at all");
         Assert.Contains("not an image", Assert.Throws<ArgumentException>(() => ReferenceImage.FromFile(text)).Message);
-        Assert.Throws<FileNotFoundException>(() => ReferenceImage.FromFile(Path.Combine(_dir, "missing.png")));
-        Directory.CreateDirectory(Path.Combine(_dir, "shots"));
+        Assert.Throws<FileNotFoundException>(() => ReferenceImage.FromFile(Path.Combine(_folder.FullName, "missing.png")));
+        Directory.CreateDirectory(Path.Combine(_folder.FullName, "shots"));
         Assert.Equal( // it said "does not exist"
-            $"Reference image file '{Path.Combine(_dir, "shots")}' is a folder; give the path of an image file in it. (Parameter 'path')",
-            Assert.Throws<ArgumentException>(() => ReferenceImage.FromFile(Path.Combine(_dir, "shots"))).Message);
-        var empty = Path.Combine(_dir, "empty.png");
+            $"Reference image file '{Path.Combine(_folder.FullName, "shots")}' is a folder; give the path of an image file in it. (Parameter 'path')",
+            Assert.Throws<ArgumentException>(() => ReferenceImage.FromFile(Path.Combine(_folder.FullName, "shots"))).Message);
+        var empty = Path.Combine(_folder.FullName, "empty.png");
         File.WriteAllBytes(empty, []);
         Assert.Contains("is empty", Assert.Throws<ArgumentException>(() => ReferenceImage.FromFile(empty)).Message);
 
         // Over 20 MB: refused from its length, without reading it.
-        var huge = Path.Combine(_dir, "huge.png");
+        var huge = Path.Combine(_folder.FullName, "huge.png");
         using (var f = File.Create(huge))
         {
             f.Write(File.ReadAllBytes(WritePng("head.png")));
@@ -222,7 +222,7 @@ public sealed class LocalReferenceImageTests : IDisposable
     public async Task The_cli_edits_a_local_file()
     {
         await using var emulator = await Emu.StartAsync();
-        var outDir = Path.Combine(_dir, "out");
+        var outDir = Path.Combine(_folder.FullName, "out");
         var writer = new StringWriter();
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No });
         console.Profile.Width = 300;
@@ -234,7 +234,7 @@ public sealed class LocalReferenceImageTests : IDisposable
 
         var (console2, output2) = (AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer = new StringWriter()), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No }), writer);
         console2.Profile.Width = 300;
-        Assert.Equal(CliApp.UsageExitCode, await CliApp.RunAsync(["generate", "x", "--image", Path.Combine(_dir, "nope.png"), "--base-url", emulator.ApiBaseUrl.ToString(), "--api-key", Emu.Key], console2));
+        Assert.Equal(CliApp.UsageExitCode, await CliApp.RunAsync(["generate", "x", "--image", Path.Combine(_folder.FullName, "nope.png"), "--base-url", emulator.ApiBaseUrl.ToString(), "--api-key", Emu.Key], console2));
         Assert.Contains("does not exist", output2.ToString());
     }
 

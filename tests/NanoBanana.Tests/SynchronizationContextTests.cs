@@ -14,9 +14,9 @@ namespace NanoBanana.Tests;
 /// </summary>
 public sealed class SynchronizationContextTests : IDisposable
 {
-    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("nb-context-");
+    private readonly TempFolder _dir = new("nb-context-");
 
-    public void Dispose() => _dir.Delete(recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public async Task No_call_of_the_client_resumes_on_the_callers_context()

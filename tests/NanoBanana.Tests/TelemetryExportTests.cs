@@ -23,49 +23,42 @@ public class TelemetryExportTests
     public async Task The_sample_exports_spans_and_metrics_to_an_otlp_receiver()
     {
         await using var receiver = await OtlpReceiver.StartAsync();
-        var output = Directory.CreateTempSubdirectory("nb-telemetry-");
-        try
+        using var output = new TempFolder("nb-telemetry-");
+        using var process = DotnetApp.Start("NanoBanana.Samples.Telemetry.dll", ["--otlp", receiver.Url], output.FullName);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
+        var text = await stdout;
+        Assert.True(process.ExitCode == 0, text + await stderr);
+        Assert.Contains("Exported.", text);
+
+        // Spans: each job's SDK spans sit in the trace the sample printed, under nanobanana.generate.
+        var spans = receiver.Spans();
+        Assert.All(spans, s => Assert.Equal("nanobanana-telemetry-sample", s.Service));
+        foreach (var name in new[] { "nanobanana.generate", "nanobanana.route", "nanobanana.submit", "nanobanana.poll", "nanobanana.download" })
         {
-            using var process = DotnetApp.Start("NanoBanana.Samples.Telemetry.dll", ["--otlp", receiver.Url], output.FullName);
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
-            var text = await stdout;
-            Assert.True(process.ExitCode == 0, text + await stderr);
-            Assert.Contains("Exported.", text);
-
-            // Spans: each job's SDK spans sit in the trace the sample printed, under nanobanana.generate.
-            var spans = receiver.Spans();
-            Assert.All(spans, s => Assert.Equal("nanobanana-telemetry-sample", s.Service));
-            foreach (var name in new[] { "nanobanana.generate", "nanobanana.route", "nanobanana.submit", "nanobanana.poll", "nanobanana.download" })
-            {
-                Assert.Contains(spans, s => s.Name == name && s.Scope == "NanoBanana");
-            }
-
-            var lines = text.Split('\n').Where(l => l.Contains("prediction ", StringComparison.Ordinal)).ToList();
-            Assert.Equal(3, lines.Count);
-            foreach (var line in lines)
-            {
-                var id = Word(line, "prediction ");
-                var trace = Word(line, "trace ");
-                var generate = Assert.Single(spans, s => s.Name == "nanobanana.generate" && s.Attributes.GetValueOrDefault("nanobanana.prediction_id") == id);
-                Assert.Equal(trace, generate.TraceId);
-                var submit = Assert.Single(spans, s => s.Name == "nanobanana.submit" && s.TraceId == trace);
-                Assert.Equal(generate.SpanId, submit.ParentSpanId);
-                Assert.Equal(id, submit.Attributes["nanobanana.prediction_id"]);
-                Assert.Contains(spans, s => s.Name == "nanobanana.poll" && s.TraceId == trace && s.Attributes.GetValueOrDefault("nanobanana.prediction_id") == id);
-            }
-
-            // Metrics, from the NanoBanana meter.
-            var metrics = receiver.Metrics();
-            foreach (var name in new[] { "nanobanana.jobs.started", "nanobanana.jobs.completed", "nanobanana.polls", "nanobanana.job.duration", "nanobanana.job.estimated_cost" })
-            {
-                Assert.Contains((name, "NanoBanana"), metrics);
-            }
+            Assert.Contains(spans, s => s.Name == name && s.Scope == "NanoBanana");
         }
-        finally
+
+        var lines = text.Split('\n').Where(l => l.Contains("prediction ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(3, lines.Count);
+        foreach (var line in lines)
         {
-            output.Delete(recursive: true);
+            var id = Word(line, "prediction ");
+            var trace = Word(line, "trace ");
+            var generate = Assert.Single(spans, s => s.Name == "nanobanana.generate" && s.Attributes.GetValueOrDefault("nanobanana.prediction_id") == id);
+            Assert.Equal(trace, generate.TraceId);
+            var submit = Assert.Single(spans, s => s.Name == "nanobanana.submit" && s.TraceId == trace);
+            Assert.Equal(generate.SpanId, submit.ParentSpanId);
+            Assert.Equal(id, submit.Attributes["nanobanana.prediction_id"]);
+            Assert.Contains(spans, s => s.Name == "nanobanana.poll" && s.TraceId == trace && s.Attributes.GetValueOrDefault("nanobanana.prediction_id") == id);
+        }
+
+        // Metrics, from the NanoBanana meter.
+        var metrics = receiver.Metrics();
+        foreach (var name in new[] { "nanobanana.jobs.started", "nanobanana.jobs.completed", "nanobanana.polls", "nanobanana.job.duration", "nanobanana.job.estimated_cost" })
+        {
+            Assert.Contains((name, "NanoBanana"), metrics);
         }
     }
 

@@ -374,4 +374,66 @@ public class ProviderFidelityTests
         Assert.False(download.HasAuthorization); // on the API's host, and still without the key
         Assert.Equal(1, emulator.Count("submit"));
     }
+
+    [Theory]
+    [InlineData("""[{"uri":"https://cdn.example/a.png"}]""", "https://cdn.example/a.png")]
+    [InlineData("""[{"href":"https://cdn.example/a.png","rel":"image"}]""", "https://cdn.example/a.png")]
+    [InlineData("""[{"image_url":{"url":"https://cdn.example/a.png"}}]""", "https://cdn.example/a.png")]
+    [InlineData("""[{"image_url":"https://cdn.example/a.png"}]""", "https://cdn.example/a.png")]
+    [InlineData("""[{"b64_json":"iVBORw0KGgo="}]""", "iVBORw0KGgo=")]
+    [InlineData("""[{"base64":"iVBORw0KGgo="}]""", "iVBORw0KGgo=")]
+    [InlineData("""{"url":"https://cdn.example/a.png"}""", "https://cdn.example/a.png")] // one object, not in a list
+    [InlineData("""[{"url":5,"uri":"https://cdn.example/a.png"}]""", "https://cdn.example/a.png")] // a number is not a URL
+    public void Outputs_under_the_names_relays_use_are_read(string outputs, string expected)
+    {
+        var p = WireParser.ParsePrediction(B("""{"data":{"id":"p","status":"completed","outputs":""" + outputs + "}}"));
+        Assert.Equal([expected], p.Outputs);
+        Assert.Equal(0, p.UnreadOutputs);
+    }
+
+    [Theory]
+    [InlineData("""[{"img":"x","w":1}]""", 0, 1, "an object with the properties \"img\", \"w\"")]
+    [InlineData("""[7, "https://cdn.example/a.png", null, ""]""", 1, 1, "a number")]
+    [InlineData("""[{}, {"a":1,"b":2,"c":3,"d":4,"e":5,"f":6}]""", 0, 2, "an empty object")]
+    [InlineData("""[{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6}]""", 0, 1, "an object with the properties \"a\", \"b\", \"c\", \"d\" and 2 more")]
+    [InlineData("""[{"\u001b[2Jimage":"x"}]""", 0, 1, "an object with the property \"\\u001B[2Jimage\"")]
+    public void Outputs_in_a_shape_the_sdk_does_not_read_are_counted_and_described_not_skipped_unseen(string outputs, int read, int unread, string shape)
+    {
+        var p = WireParser.ParsePrediction(B("""{"data":{"id":"p","status":"completed","outputs":""" + outputs + "}}"));
+        Assert.Equal(read, p.Outputs.Count);
+        Assert.Equal(unread, p.UnreadOutputs);
+        Assert.Equal(shape, p.UnreadOutputShape);
+    }
+
+    [Fact]
+    public async Task A_completed_job_whose_outputs_the_sdk_cannot_read_says_what_came_and_goes_to_no_other_model()
+    {
+        // Skipped unseen, such outputs made "completed without outputs", and FallbackOnEmptyOutput then paid a second
+        // model for a job whose image existed.
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator, o => o.FallbackOnEmptyOutput = true);
+        emulator.EnqueueReply(new EmulatorReply(200, """{"data":{"id":"%ID%","status":"completed","outputs":[{"image":{"data":"iVBOR"},"mime":"image/png"}]}}"""), FaultTarget.Poll);
+        var ex = await Assert.ThrowsAsync<PredictionFailedException>(() => client.GenerateAsync(new ImageJob("a lamp")));
+
+        Assert.Contains("output came in a shape the SDK does not read (an object with the properties \"image\", \"mime\"", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("not sent to another model", ex.Message, StringComparison.Ordinal);
+        Assert.NotNull(ex.PredictionId);
+        Assert.Equal("completed", ex.Status);
+        Assert.Equal(1, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
+    public async Task Outputs_read_beside_unread_ones_make_the_result_and_the_unread_are_logged()
+    {
+        await using var emulator = await Emu.StartAsync();
+        var logs = new CapturingLoggerProvider();
+        using var client = Emu.Client(emulator, loggers: logs);
+        emulator.EnqueueReply(new EmulatorReply(200, """{"data":{"id":"%ID%","status":"completed","outputs":[{"uri":"%OUTPUT%"},{"thumb":"x"}]}}"""), FaultTarget.Poll);
+        var result = await client.GenerateAsync(new ImageJob("a lamp") { PinnedTier = ImageTier.NanoBanana });
+
+        var image = Assert.Single(result.Images);
+        Assert.Equal((1024, 1024), PngWriter.ReadSize(await image.GetBytesAsync()));
+        var warning = Assert.Single(logs.Entries, e => e.Message.Contains("does not read", StringComparison.Ordinal));
+        Assert.Contains("1 output(s) in a shape the SDK does not read (an object with the property \"thumb\") besides the 1 it read", warning.Message, StringComparison.Ordinal);
+    }
 }

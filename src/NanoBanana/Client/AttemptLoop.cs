@@ -74,7 +74,7 @@ internal sealed class AttemptLoop
                 return operation;
             }
             catch (PredictionFailedException ex) when (!ex.IsCallerError && _allowFallback && _host.Options.FallbackOnServiceError && i + 1 < _candidates.Count
-                && (ex.Status != PredictionStatus.Completed.Value || _host.Options.FallbackOnEmptyOutput))
+                && (ex.Status != PredictionStatus.Completed.Value || (_host.Options.FallbackOnEmptyOutput && !ex.OutputsUnread)))
             {
                 // A failed run is refunded, so moving to the next model does not pay twice for the job. A run that
                 // completed without outputs may be billed: it moves on only when the caller opted in.

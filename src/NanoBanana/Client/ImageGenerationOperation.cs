@@ -392,6 +392,11 @@ public class ImageGenerationOperation
             return null;
         }
 
+        if (p.UnreadOutputs > 0)
+        {
+            Log.OutputsUnread(_client.Logger, _state.LogId, Model.Id, p.UnreadOutputs, p.UnreadOutputShape, images.Length);
+        }
+
         var attempts = _priorAttempts.Append(new GenerationAttempt(Model, Id, AttemptOutcome.Completed, null, duration)).ToArray();
         var cost = Model.PriceOrZero(_job?.Size ?? ImageSize.OneK);
         _value = new ImageResult(images, Model, Id, Decision, attempts, duration, p.ExecutionTime, _state.PollCount, cost);
@@ -418,7 +423,11 @@ public class ImageGenerationOperation
         var outputsMissing = p.Status.IsCompleted && p.Outputs.Count == 0;
         var who = Id.Length == 0 ? $"The synchronous prediction on {Model.DisplayName} (the service returned no id)" : $"Prediction {Diagnostics.SafeText.Value(Id)} on {Model.DisplayName}";
         return new PredictionFailedException(
-            outputsMissing
+            outputsMissing && p.UnreadOutputs > 0
+                ? $"{who} completed, but its {(p.UnreadOutputs == 1 ? "output came" : $"{p.UnreadOutputs} outputs came")} in a shape the SDK does not read " +
+                  $"({p.UnreadOutputShape}; it reads strings, and objects with url, uri, href, image_url, b64_json or base64). The run is likely billed and its image exists, " +
+                  "so the job was not sent to another model; please report the shape."
+                : outputsMissing
                 ? $"{who} completed without outputs. A completed run may be billed, so the job was not sent to another model (NanoBanana:FallbackOnEmptyOutput allows it)."
                 : $"{who} ended {p.Status}{(p.ErrorCode is { } c ? $" (code {c})" : "")}: {p.Error ?? "no error message"}."
                     + (p.IsCallerError ? " The provider refused the prompt or its inputs; another model would refuse it too, so none was tried." : ""))
@@ -429,6 +438,7 @@ public class ImageGenerationOperation
             ProviderMessage = p.Error,
             IsCallerError = p.IsCallerError,
             Status = p.Status.Value,
+            OutputsUnread = outputsMissing && p.UnreadOutputs > 0,
         };
     }
 

@@ -20,4 +20,10 @@ public sealed class PredictionFailedException : NanoBananaApiException
 
     /// <summary>The terminal status.</summary>
     public string? Status { get; init; }
+
+    /// <summary>
+    /// The prediction completed with outputs the SDK could not read: an image exists and the run is likely billed, so
+    /// it is never sent to another model, whatever <c>FallbackOnEmptyOutput</c> says.
+    /// </summary>
+    internal bool OutputsUnread { get; init; }
 }

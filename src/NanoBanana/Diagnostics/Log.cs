@@ -103,4 +103,7 @@ internal static partial class Log
 
     [LoggerMessage(32, LogLevel.Warning, "Prediction {PredictionId} on {Model} has the status '{Status}', which the SDK does not know; it is read as still running, so a wait on it ends at its deadline. If the service means finished by it, " + StatusAliasHint + " and resume the prediction by id. Said once per client for each such status")]
     public static partial void UnfamiliarStatus(ILogger logger, string predictionId, string model, string status);
+
+    [LoggerMessage(33, LogLevel.Warning, "Prediction {PredictionId} on {Model} completed with {Unread} output(s) in a shape the SDK does not read ({Shape}) besides the {Read} it read; the result holds those {Read}. Please report the shape")]
+    public static partial void OutputsUnread(ILogger logger, string predictionId, string model, int unread, string? shape, int read);
 }

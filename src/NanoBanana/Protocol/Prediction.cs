@@ -36,6 +36,12 @@ public sealed class Prediction
     /// <summary>When the service created the prediction, when reported.</summary>
     public DateTimeOffset? CreatedAt { get; init; }
 
+    /// <summary>How many outputs came in a shape the SDK does not read (and were left out of <see cref="Outputs"/>).</summary>
+    internal int UnreadOutputs { get; init; }
+
+    /// <summary>What the first unread output was ("an object with the properties \"img\", \"w\""), when any was.</summary>
+    internal string? UnreadOutputShape { get; init; }
+
     /// <summary>
     /// Set when the submit's answer broke off (what went wrong) after naming this prediction: only the id is known, the
     /// first poll tells the rest.

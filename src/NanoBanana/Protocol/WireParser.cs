@@ -94,7 +94,8 @@ internal static class WireParser
 
     private static Prediction ToPrediction(PredictionDto dto, string id, PredictionStatus status, SecretRedactor redactor, Uri? baseUrl)
     {
-        var outputs = ReadOutputs(dto.Outputs) is { Length: > 0 } listed ? listed : ReadOutputs(dto.UnsignedUrls);
+        var listed = ReadOutputs(dto.Outputs);
+        var (outputs, unread) = listed.Read.Length > 0 || listed.Unread.Count > 0 ? listed : ReadOutputs(dto.UnsignedUrls);
         var (error, errorCode) = ReadError(dto.Error);
         if (errorCode is null && TryReadInt(dto.Code, out var dataCode) && dataCode != 200 && dataCode != 0)
         {
@@ -107,6 +108,8 @@ internal static class WireParser
             Model = redactor.Clean(dto.Model.ValueKind == JsonValueKind.String ? dto.Model.GetString() : null),
             Status = status,
             Outputs = outputs,
+            UnreadOutputs = unread.Count,
+            UnreadOutputShape = unread.Count == 0 ? null : redactor.Clean(unread.First),
             PollUrl = ReadPollUrl(dto.Urls) ?? ReadPollingUrl(dto.PollingUrl, baseUrl),
             Error = redactor.Clean(error),
             ErrorCode = errorCode,
@@ -254,34 +257,94 @@ internal static class WireParser
     // The status text, trimmed; null when absent or not a string.
     private static string? ReadStatus(JsonElement e) => e.ValueKind == JsonValueKind.String ? e.GetString()?.Trim() : null;
 
-    // Outputs: an array of URL or base64 strings; items that are objects with a string "url" (as some relays send) count
-    // too; anything else is skipped. A lone string is one output.
-    private static string[] ReadOutputs(JsonElement e)
+    // Outputs: an array of URL or base64 strings; a lone string is one output. Items that are objects count when they carry
+    // the output under a name relays use: url, uri, href, image_url (a string, or an object with url), b64_json or
+    // base64. Other items (an object without those names, a number) are counted and the first described, not skipped
+    // unseen: a completed job whose outputs were all unread says so instead of "completed without outputs". Null and
+    // empty items are nothing.
+    private static (string[] Read, (int Count, string? First) Unread) ReadOutputs(JsonElement e)
     {
         switch (e.ValueKind)
         {
             case JsonValueKind.String:
-                return e.GetString() is { Length: > 0 } one ? [one] : [];
+                return (e.GetString() is { Length: > 0 } one ? [one] : [], default);
+            case JsonValueKind.Object:
+                return ReadOutputItem(e) is { } single ? ([single], default) : ([], (1, Describe(e)));
             case JsonValueKind.Array:
                 var list = new List<string>();
+                var unread = 0;
+                string? shape = null;
                 foreach (var item in e.EnumerateArray())
                 {
-                    var text = item.ValueKind switch
-                    {
-                        JsonValueKind.String => item.GetString(),
-                        JsonValueKind.Object when item.TryGetProperty("url", out var url) && url.ValueKind == JsonValueKind.String => url.GetString(),
-                        _ => null,
-                    };
-                    if (!string.IsNullOrEmpty(text))
+                    if (ReadOutputItem(item) is { } text)
                     {
                         list.Add(text);
                     }
+                    else if (item.ValueKind is not (JsonValueKind.Null or JsonValueKind.String))
+                    {
+                        unread++;
+                        shape ??= Describe(item);
+                    }
                 }
 
-                return [.. list];
+                return ([.. list], (unread, shape));
             default:
-                return [];
+                return ([], default);
         }
+    }
+
+    private static readonly string[] OutputNames = ["url", "uri", "href", "image_url", "b64_json", "base64"];
+
+    private static string? ReadOutputItem(JsonElement item)
+    {
+        if (item.ValueKind == JsonValueKind.String)
+        {
+            return item.GetString() is { Length: > 0 } text ? text : null;
+        }
+
+        if (item.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        foreach (var name in OutputNames)
+        {
+            if (item.TryGetProperty(name, out var value))
+            {
+                // image_url may be an object itself ({"url": …}), as in the unified API's input references.
+                var text = value.ValueKind == JsonValueKind.Object && value.TryGetProperty("url", out var inner) ? inner : value;
+                if (text.ValueKind == JsonValueKind.String && text.GetString() is { Length: > 0 } output)
+                {
+                    return output;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    // What an unread output was, for the message that says so: its kind, and an object's first few property names
+    // (bounded and printable; never a value, which may be megabytes of base64).
+    private static string Describe(JsonElement item)
+    {
+        if (item.ValueKind != JsonValueKind.Object)
+        {
+            return item.ValueKind switch
+            {
+                JsonValueKind.Array => "an array",
+                JsonValueKind.Number => "a number",
+                _ => "a boolean",
+            };
+        }
+
+        var names = item.EnumerateObject().Select(p => p.Name).ToList();
+        if (names.Count == 0)
+        {
+            return "an empty object";
+        }
+
+        var shown = names.Take(4).Select(n => Diagnostics.SafeText.Quoted(n.Length > 40 ? n[..40] : n));
+        return $"an object with {(names.Count == 1 ? "the property" : "the properties")} {string.Join(", ", shown)}{(names.Count > 4 ? $" and {names.Count - 4} more" : "")}";
     }
 
     // One flag per output: true, "true" or a non-zero number; anything else is false. Not an array: none.

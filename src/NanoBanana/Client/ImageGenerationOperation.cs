@@ -425,7 +425,7 @@ public class ImageGenerationOperation
         return new PredictionFailedException(
             outputsMissing && p.UnreadOutputs > 0
                 ? $"{who} completed, but its {(p.UnreadOutputs == 1 ? "output came" : $"{p.UnreadOutputs} outputs came")} in a shape the SDK does not read " +
-                  $"({p.UnreadOutputShape}; it reads strings, and objects with url, uri, href, image_url, b64_json or base64). The run is likely billed and its image exists, " +
+                  $"({p.UnreadOutputShape}; it reads strings, and objects with {string.Join(", ", WireParser.OutputNames)}). The run is likely billed and its image exists, " +
                   "so the job was not sent to another model; please report the shape."
                 : outputsMissing
                 ? $"{who} completed without outputs. A completed run may be billed, so the job was not sent to another model (NanoBanana:FallbackOnEmptyOutput allows it)."

@@ -269,7 +269,8 @@ internal static class WireParser
             case JsonValueKind.String:
                 return (e.GetString() is { Length: > 0 } one ? [one] : [], default);
             case JsonValueKind.Object:
-                return ReadOutputItem(e) is { } single ? ([single], default) : ([], (1, Describe(e)));
+                return ReadOutputItem(e) is { } single ? ([single], default)
+                    : e.EnumerateObject().Any() ? ([], (1, Describe(e))) : ([], default); // "outputs": {} is none
             case JsonValueKind.Array:
                 var list = new List<string>();
                 var unread = 0;
@@ -293,7 +294,8 @@ internal static class WireParser
         }
     }
 
-    private static readonly string[] OutputNames = ["url", "uri", "href", "image_url", "b64_json", "base64"];
+    /// <summary>The names under which an output object carries its URL or base64 text, in the order they are tried.</summary>
+    internal static readonly string[] OutputNames = ["url", "uri", "href", "image_url", "b64_json", "base64"];
 
     private static string? ReadOutputItem(JsonElement item)
     {

@@ -138,8 +138,8 @@ public static partial class CliApp
                 {
                     BatchOutcome.Completed => $"completed on {result.ModelId}, ${result.CostUsd.ToString(CultureInfo.InvariantCulture)} -> {result.OutputPath}",
                     BatchOutcome.AlreadyCompleted => $"already done ({result.OutputPath})",
-                    BatchOutcome.Pending => $"accepted as {ShownId(result.PredictionId)}, not finished: {result.Error} (a re-run resumes it)",
-                    _ => $"{result.Outcome}: {result.Error}",
+                    BatchOutcome.Pending => $"accepted as {ShownId(result.PredictionId)}, not finished: {ForTheCommandLine(result.Error ?? "")} (a re-run resumes it)",
+                    _ => $"{result.Outcome}: {(result.Error is null ? null : ForTheCommandLine(result.Error))}",
                 };
                 lock (console)
                 {

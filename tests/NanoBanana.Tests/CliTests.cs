@@ -576,6 +576,32 @@ public class CliTests
     }
 
     [Fact]
+    public async Task A_batch_whose_jobs_met_a_relays_word_for_done_collects_them_when_run_again_with_the_alias()
+    {
+        // The journal keeps the accepted ids of jobs whose wait ended at the deadline; the same command with the alias
+        // resumes them to their images, and nothing is submitted twice.
+        await using var emulator = await Emu.StartAsync(o => o.CompletedStatus = "succeeded");
+        using var temp = new TempFolder("nb-cli-batch-alias-");
+        var jobs = Path.Combine(temp.FullName, "jobs.jsonl");
+        await File.WriteAllTextAsync(jobs, "{\"key\":\"sku-1\",\"prompt\":\"a lamp\"}\n{\"key\":\"sku-2\",\"prompt\":\"a chair\"}\n");
+        string[] batch = ["batch", jobs, "--journal", Path.Combine(temp.FullName, "batch.db"), "--out", Path.Combine(temp.FullName, "out"), .. At(emulator)];
+
+        var (console, output) = TestConsole();
+        var code = await CliApp.RunAsync([.. batch, "--deadline", "1"], console);
+        var text = output.ToString();
+        Assert.True(code != 0, text);
+        Assert.Contains("does not know the status 'succeeded'", text, StringComparison.Ordinal);
+        Assert.Contains("with --status-alias (for example --status-alias succeeded=completed)", text, StringComparison.Ordinal); // the option, not the configuration key
+        Assert.Contains("(a re-run resumes it)", text, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(temp.FullName, "out")) && Directory.GetFiles(Path.Combine(temp.FullName, "out"), "*.png").Length > 0, text);
+
+        var (console2, output2) = TestConsole();
+        Assert.True(await CliApp.RunAsync([.. batch, "--status-alias", "succeeded=completed"], console2) == 0, output2.ToString());
+        Assert.Equal(2, Directory.GetFiles(Path.Combine(temp.FullName, "out"), "*.png").Length);
+        Assert.Equal(2, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
     public async Task Ctrl_C_after_acceptance_prints_the_id_and_the_resume_command_and_exits_130()
     {
         await using var emulator = await Emu.StartAsync(timeScale: 0.01);

@@ -175,22 +175,13 @@ public class CliTests
         }
 
         await using var emulator = await Emu.StartAsync();
-        var outDir = Path.Combine(Path.GetTempPath(), "nanobanana-cli-" + Guid.NewGuid().ToString("N"));
-        try
-        {
-            var (console3, output3) = TestConsole();
-            Assert.Equal(0, await CliApp.RunAsync(["generate", "a lamp", "--json", "--out", outDir, .. At(emulator)], console3));
-            using var generated = System.Text.Json.JsonDocument.Parse(output3.ToString()); // nothing but the JSON on stdout
-            Assert.True(File.Exists(generated.RootElement.GetProperty("file").GetString()));
-            Assert.Equal(emulator.Jobs.Single().Id, generated.RootElement.GetProperty("predictionId").GetString());
-        }
-        finally
-        {
-            if (Directory.Exists(outDir))
-            {
-                Directory.Delete(outDir, true);
-            }
-        }
+        using var temp = new TempFolder("nanobanana-cli-");
+        var outDir = Path.Combine(temp.FullName, "out");
+        var (console3, output3) = TestConsole();
+        Assert.Equal(0, await CliApp.RunAsync(["generate", "a lamp", "--json", "--out", outDir, .. At(emulator)], console3));
+        using var generated = System.Text.Json.JsonDocument.Parse(output3.ToString()); // nothing but the JSON on stdout
+        Assert.True(File.Exists(generated.RootElement.GetProperty("file").GetString()));
+        Assert.Equal(emulator.Jobs.Single().Id, generated.RootElement.GetProperty("predictionId").GetString());
 
         var (console4, output4) = TestConsole();
         Assert.Equal(CliApp.UsageExitCode, await CliApp.RunAsync(["generate", "x", "--faces", "2", "--json", "--api-key", "k", "--base-url", "http://127.0.0.1:9/api/v3/"], console4));
@@ -203,27 +194,18 @@ public class CliTests
     public async Task Compare_reports_each_tier_as_it_goes_then_the_table()
     {
         await using var emulator = await Emu.StartAsync();
-        var outDir = Path.Combine(Path.GetTempPath(), "nanobanana-cli-" + Guid.NewGuid().ToString("N"));
-        try
+        using var temp = new TempFolder("nanobanana-cli-");
+        var outDir = Path.Combine(temp.FullName, "out");
+        var (console, output) = TestConsole();
+        Assert.Equal(0, await CliApp.RunAsync(["compare", "a lighthouse", "--tiers", "NanoBanana2", "NanoBanana", "--out", outDir, .. At(emulator)], console));
+        var text = output.ToString();
+        var table = text.IndexOf("Est. cost", StringComparison.Ordinal);
+        Assert.True(table > 0, text);
+        foreach (var tier in new[] { "NanoBanana2", "NanoBanana" })
         {
-            var (console, output) = TestConsole();
-            Assert.Equal(0, await CliApp.RunAsync(["compare", "a lighthouse", "--tiers", "NanoBanana2", "NanoBanana", "--out", outDir, .. At(emulator)], console));
-            var text = output.ToString();
-            var table = text.IndexOf("Est. cost", StringComparison.Ordinal);
-            Assert.True(table > 0, text);
-            foreach (var tier in new[] { "NanoBanana2", "NanoBanana" })
-            {
-                var accepted = text.IndexOf($"{tier}: ", StringComparison.Ordinal); // its first status line, with the prediction id
-                var wrote = text.IndexOf($"{tier}: wrote", StringComparison.Ordinal);
-                Assert.True(accepted >= 0 && accepted < wrote && wrote < table, text);
-            }
-        }
-        finally
-        {
-            if (Directory.Exists(outDir))
-            {
-                Directory.Delete(outDir, true);
-            }
+            var accepted = text.IndexOf($"{tier}: ", StringComparison.Ordinal); // its first status line, with the prediction id
+            var wrote = text.IndexOf($"{tier}: wrote", StringComparison.Ordinal);
+            Assert.True(accepted >= 0 && accepted < wrote && wrote < table, text);
         }
     }
 
@@ -246,22 +228,13 @@ public class CliTests
         var suggested = $"Try: nanobanana generate \"a lighthouse\" --base-url {baseUrl} --api-key local-key --emulator-time-scale 0.001";
         Assert.Contains(suggested, output.ToString(), StringComparison.Ordinal);
         string[] options = ["--base-url", baseUrl!, "--api-key", "local-key", "--emulator-time-scale", "0.001"];
-        var outDir = Path.Combine(Path.GetTempPath(), "nanobanana-cli-" + Guid.NewGuid().ToString("N"));
-        try
-        {
-            var (c1, o1) = TestConsole();
-            Assert.True(await CliApp.RunAsync(["generate", "a lighthouse", .. options, "--out", outDir], c1) == 0, o1.ToString());
-            var id = System.Text.RegularExpressions.Regex.Match(o1.ToString(), @"prediction (\S+?)\)").Groups[1].Value;
-            var (c2, o2) = TestConsole();
-            Assert.True(await CliApp.RunAsync(["resume", id, .. options, "--out", outDir], c2) == 0, o2.ToString());
-        }
-        finally
-        {
-            if (Directory.Exists(outDir))
-            {
-                Directory.Delete(outDir, true);
-            }
-        }
+        using var temp = new TempFolder("nanobanana-cli-");
+        var outDir = Path.Combine(temp.FullName, "out");
+        var (c1, o1) = TestConsole();
+        Assert.True(await CliApp.RunAsync(["generate", "a lighthouse", .. options, "--out", outDir], c1) == 0, o1.ToString());
+        var id = System.Text.RegularExpressions.Regex.Match(o1.ToString(), @"prediction (\S+?)\)").Groups[1].Value;
+        var (c2, o2) = TestConsole();
+        Assert.True(await CliApp.RunAsync(["resume", id, .. options, "--out", outDir], c2) == 0, o2.ToString());
 
         await stop.CancelAsync();
         Assert.Equal(0, await running.WaitAsync(TimeSpan.FromSeconds(30)));
@@ -287,33 +260,24 @@ public class CliTests
     [InlineData("/tmp/nanobanana-rooted-")]
     public async Task Generate_keeps_the_image_in_the_output_folder_whatever_the_services_id_says(string idPrefix)
     {
-        var root = Path.Combine(Path.GetTempPath(), "nanobanana-cli-" + Guid.NewGuid().ToString("N"));
+        using var temp = new TempFolder("nanobanana-cli-");
+        var root = temp.FullName;
         var outDir = Path.Combine(root, "a", "b", "out");
         var rooted = Directory.GetFiles(Path.GetTempPath(), "nanobanana-rooted-*").Length;
         await using var emulator = await Emu.StartAsync(o => o.IdPrefix = idPrefix);
-        try
-        {
-            var (console, output) = TestConsole();
-            var code = await CliApp.RunAsync(["generate", "a lamp", "--out", outDir, .. At(emulator)], console);
-            Assert.True(code == 0, output.ToString());
-            var id = emulator.Jobs.Single().Id;
-            Assert.StartsWith(idPrefix, id, StringComparison.Ordinal);
-            Assert.Contains("prediction " + CliApp.Shown(id), output.ToString(), StringComparison.Ordinal); // printed as text, never read as markup
-            Assert.DoesNotContain(output.ToString(), c => c is '\u001b' or '\u0007'); // nor as a terminal's escape sequence
+        var (console, output) = TestConsole();
+        var code = await CliApp.RunAsync(["generate", "a lamp", "--out", outDir, .. At(emulator)], console);
+        Assert.True(code == 0, output.ToString());
+        var id = emulator.Jobs.Single().Id;
+        Assert.StartsWith(idPrefix, id, StringComparison.Ordinal);
+        Assert.Contains("prediction " + CliApp.Shown(id), output.ToString(), StringComparison.Ordinal); // printed as text, never read as markup
+        Assert.DoesNotContain(output.ToString(), c => c is '\u001b' or '\u0007'); // nor as a terminal's escape sequence
 
-            // Exactly one file was written under root, and it is directly in outDir.
-            var file = Assert.Single(Directory.GetFiles(root, "*", SearchOption.AllDirectories));
-            Assert.Equal(Path.GetFullPath(outDir), Path.GetDirectoryName(file));
-            Assert.EndsWith(".png", file, StringComparison.Ordinal);
-            Assert.Equal(rooted, Directory.GetFiles(Path.GetTempPath(), "nanobanana-rooted-*").Length);
-        }
-        finally
-        {
-            if (Directory.Exists(root))
-            {
-                Directory.Delete(root, recursive: true);
-            }
-        }
+        // Exactly one file was written under root, and it is directly in outDir.
+        var file = Assert.Single(Directory.GetFiles(root, "*", SearchOption.AllDirectories));
+        Assert.Equal(Path.GetFullPath(outDir), Path.GetDirectoryName(file));
+        Assert.EndsWith(".png", file, StringComparison.Ordinal);
+        Assert.Equal(rooted, Directory.GetFiles(Path.GetTempPath(), "nanobanana-rooted-*").Length);
     }
 
     [Theory]
@@ -380,33 +344,24 @@ public class CliTests
     public async Task Generate_and_resume_write_real_pngs_against_the_emulator()
     {
         await using var emulator = await Emu.StartAsync();
-        var outDir = Path.Combine(Path.GetTempPath(), "nanobanana-cli-" + Guid.NewGuid().ToString("N"));
-        try
-        {
-            var (console, output) = TestConsole();
-            var code = await CliApp.RunAsync(["generate", "a jazz poster", "--size", "2K", "--ratio", "3:4", "--typography", "--out", outDir, .. At(emulator)], console);
-            Assert.True(code == 0, output.ToString());
-            var file = Assert.Single(Directory.GetFiles(outDir, "*.png"));
-            Assert.Equal((1792, 2400), PngWriter.ReadSize(File.ReadAllBytes(file)));
-            Assert.Contains("Nano Banana Pro", output.ToString());
+        using var temp = new TempFolder("nanobanana-cli-");
+        var outDir = Path.Combine(temp.FullName, "out");
+        var (console, output) = TestConsole();
+        var code = await CliApp.RunAsync(["generate", "a jazz poster", "--size", "2K", "--ratio", "3:4", "--typography", "--out", outDir, .. At(emulator)], console);
+        Assert.True(code == 0, output.ToString());
+        var file = Assert.Single(Directory.GetFiles(outDir, "*.png"));
+        Assert.Equal((1792, 2400), PngWriter.ReadSize(File.ReadAllBytes(file)));
+        Assert.Contains("Nano Banana Pro", output.ToString());
 
-            var id = emulator.Jobs.Single().Id;
-            File.Delete(file);
-            var (console2, output2) = TestConsole();
-            var resumeCode = await CliApp.RunAsync(["resume", id, "--model", "NanoBananaPro", "--out", outDir, .. At(emulator)], console2);
-            Assert.True(resumeCode == 0, output2.ToString());
-            var resumed = Assert.Single(Directory.GetFiles(outDir, "*.png")); // named after the id, made safe for a file name
-            Assert.Contains(Path.GetFileName(resumed), output2.ToString(), StringComparison.Ordinal);
-            Assert.Equal((1792, 2400), PngWriter.ReadSize(File.ReadAllBytes(resumed)));
-            Assert.Equal(1, emulator.AcceptedSubmits);
-        }
-        finally
-        {
-            if (Directory.Exists(outDir))
-            {
-                Directory.Delete(outDir, recursive: true);
-            }
-        }
+        var id = emulator.Jobs.Single().Id;
+        File.Delete(file);
+        var (console2, output2) = TestConsole();
+        var resumeCode = await CliApp.RunAsync(["resume", id, "--model", "NanoBananaPro", "--out", outDir, .. At(emulator)], console2);
+        Assert.True(resumeCode == 0, output2.ToString());
+        var resumed = Assert.Single(Directory.GetFiles(outDir, "*.png")); // named after the id, made safe for a file name
+        Assert.Contains(Path.GetFileName(resumed), output2.ToString(), StringComparison.Ordinal);
+        Assert.Equal((1792, 2400), PngWriter.ReadSize(File.ReadAllBytes(resumed)));
+        Assert.Equal(1, emulator.AcceptedSubmits);
     }
 
     [Fact]
@@ -498,23 +453,14 @@ public class CliTests
         await using var emulator = await Emu.StartAsync();
         using var client = Emu.Client(emulator);
         var accepted = await client.StartGenerationAsync(new ImageJob("a lamp"));
-        var folder = Path.Combine(Path.GetTempPath(), "nb-cli-model-" + Guid.NewGuid().ToString("N")[..8]);
-        try
-        {
-            var (console, output) = TestConsole();
-            Assert.Equal(0, await CliApp.RunAsync(["resume", accepted.Id, "--model", "gemini-3.1-flash-image-previw", "--out", folder, .. At(emulator)], console));
-            var text = output.ToString();
-            Assert.Contains("model gemini-3.1-flash-image-previw is not in the catalog", text, StringComparison.Ordinal);
-            Assert.Single(Directory.GetFiles(folder, "*.png"));
-            Assert.Equal(1, emulator.AcceptedSubmits);
-        }
-        finally
-        {
-            if (Directory.Exists(folder))
-            {
-                Directory.Delete(folder, recursive: true);
-            }
-        }
+        using var temp = new TempFolder("nb-cli-model-");
+        var folder = Path.Combine(temp.FullName, "out");
+        var (console, output) = TestConsole();
+        Assert.Equal(0, await CliApp.RunAsync(["resume", accepted.Id, "--model", "gemini-3.1-flash-image-previw", "--out", folder, .. At(emulator)], console));
+        var text = output.ToString();
+        Assert.Contains("model gemini-3.1-flash-image-previw is not in the catalog", text, StringComparison.Ordinal);
+        Assert.Single(Directory.GetFiles(folder, "*.png"));
+        Assert.Equal(1, emulator.AcceptedSubmits);
     }
 
     [Fact]
@@ -606,7 +552,8 @@ public class CliTests
     {
         await using var emulator = await Emu.StartAsync(timeScale: 0.01);
         emulator.EnqueueFault(FaultKind.JobNeverFinishes, FaultTarget.Submit); // still running when Ctrl+C comes
-        var outDir = Path.Combine(Path.GetTempPath(), "nanobanana-cli-" + Guid.NewGuid().ToString("N"));
+        using var temp = new TempFolder("nanobanana-cli-");
+        var outDir = Path.Combine(temp.FullName, "out");
         var (console, output) = TestConsole();
         using var ctrlC = new CancellationTokenSource();
         var run = CliApp.RunAsync(["generate", "a fox", "--out", outDir, .. At(emulator)], console, ctrlC.Token);
@@ -629,7 +576,8 @@ public class CliTests
     {
         await using var emulator = await Emu.StartAsync(timeScale: 0.01);
         emulator.EnqueueFault(FaultKind.JobNeverFinishes, FaultTarget.Submit, count: 3); // all three still running at Ctrl+C
-        var outDir = Path.Combine(Path.GetTempPath(), "nanobanana-cli-" + Guid.NewGuid().ToString("N"));
+        using var temp = new TempFolder("nanobanana-cli-");
+        var outDir = Path.Combine(temp.FullName, "out");
         var (console, output) = TestConsole();
         using var ctrlC = new CancellationTokenSource();
         var run = CliApp.RunAsync(["compare", "a fox", "--tiers", "NanoBanana,NanoBanana2,NanoBananaPro", "--out", outDir, .. At(emulator)], console, ctrlC.Token);

@@ -314,8 +314,8 @@ internal static class WireParser
             if (item.TryGetProperty(name, out var value))
             {
                 // image_url may be an object itself ({"url": …}), as in the unified API's input references.
-                var text = value.ValueKind == JsonValueKind.Object && value.TryGetProperty("url", out var inner) ? inner : value;
-                if (text.ValueKind == JsonValueKind.String && text.GetString() is { Length: > 0 } output)
+                var candidate = value.ValueKind == JsonValueKind.Object && value.TryGetProperty("url", out var inner) ? inner : value;
+                if (candidate.ValueKind == JsonValueKind.String && candidate.GetString() is { Length: > 0 } output)
                 {
                     return output;
                 }

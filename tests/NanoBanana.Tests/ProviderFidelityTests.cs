@@ -335,7 +335,6 @@ public class ProviderFidelityTests
     public void An_output_relative_to_the_apis_origin_is_a_url_there(string output, string? expected)
     {
         var api = new Uri("https://gptproto.com/api/v3/");
-        output = System.Text.RegularExpressions.Regex.Unescape(output);
         Assert.Equal(expected is not null, OutputDecoder.LooksLikeUrl(output, api, out var uri));
         Assert.Equal(expected, uri?.AbsoluteUri);
         if (!output.Contains("://", StringComparison.Ordinal))

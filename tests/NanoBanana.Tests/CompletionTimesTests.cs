@@ -307,10 +307,15 @@ public sealed class CompletionTimesTests : IDisposable
 
         await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask()));
 
-        // The last writer wins, whole: one client's waits, never a mixture or a torn document.
+        // The last writer wins, whole: one client's waits, never a mixture or a torn document. Each client kept all its
+        // waits unless its change detector saw the service change (on a loaded machine a few-millisecond job's times
+        // can look like that) and dropped the older ones; CI once met 16 of 48 so. So the file holds what one of the
+        // clients kept, not a fixed count.
+        var kept = clients.Select(c => c.LatencyStatistics.Observations(Flash).Length).ToArray();
+        Assert.All(kept, k => Assert.InRange(k, CompletionTimesStore.SaveEvery, jobs));
         await using (var stream = File.OpenRead(file))
         {
-            Assert.Equal(jobs, (await CompletionTimesFile.ReadAsync(stream, CancellationToken.None)).Waits);
+            Assert.Contains((await CompletionTimesFile.ReadAsync(stream, CancellationToken.None)).Waits, kept);
         }
 
         Assert.Empty(Directory.GetFiles(_dir, "*.tmp"));

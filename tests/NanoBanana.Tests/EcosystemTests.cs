@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NanoBanana.DependencyInjection;
 using NanoBanana.Diagnostics;
+using NanoBanana.Catalog;
 using NanoBanana.Emulator;
 using NanoBanana.Extensions.AI;
 
@@ -248,6 +249,51 @@ public class EcosystemTests
         Assert.Contains("Providers:WaveSpeed:Dedline is not a setting (did you mean Providers:WaveSpeed:Deadline?)", messages, StringComparison.Ordinal);
         Assert.Contains("NanoBanana:ApiKey is not set (nor is the NANOBANANA_API_KEY environment variable). (keyed client 'coded')", messages, StringComparison.Ordinal);
         Assert.DoesNotContain("NanoBanana:Deadline", messages, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_client_bound_to_another_section_is_told_of_its_settings_there_when_it_runs()
+    {
+        // The startup checks named a client's own section; what it met at run time did not: a limit, an unknown status
+        // word and the retirement warning all said "NanoBanana:…", a key that client never reads.
+        var id = "gemini-retired-" + Guid.NewGuid().ToString("N")[..8]; // warned about once per process: an id of its own
+        void Retire(ModelCatalogOptions catalog) => catalog.Models["NanoBanana2"] = new ModelOverrideOptions { Id = id, RetirementDate = new DateOnly(2020, 1, 1) };
+        var emulatorCatalog = new ModelCatalogOptions();
+        Retire(emulatorCatalog);
+        await using var emulator = await Emu.StartAsync(o => { o.CompletedStatus = "succeeded"; o.Catalog = ModelCatalog.Create(emulatorCatalog); });
+        var root = Json("""{"Imaging":{"StatusAliases":{"succeeded":"completed"},"Limits":{"MaxImageBytes":2048}},"Images":{"Print":{"Deadline":"00:00:20"}}}""");
+        var logs = new CapturingLoggerProvider();
+        var time = new ManualTimeProvider();
+        var services = new ServiceCollection();
+        services.AddSingleton<ILoggerFactory>(logs);
+        services.AddSingleton<TimeProvider>(time);
+        services.AddNanoBanana(root.GetSection("Imaging"));
+        services.Configure<NanoBananaOptions>(o => { emulator.ConfigureClient(o); Retire(o.Catalog); });
+        services.AddNanoBanana("print", root.GetSection("Images:Print"), o => { emulator.ConfigureClient(o); Retire(o.Catalog); });
+        await using var provider = services.BuildServiceProvider();
+
+        var plain = provider.GetRequiredService<INanoBananaClient>();
+        var job = plain.GenerateAsync(new ImageJob("a lamp") { Base64Output = true, AllowFallback = false });
+        await ClientTests.AdvanceUntilAsync(time, job, TimeSpan.FromMinutes(1));
+        var tooLarge = await Assert.ThrowsAsync<ResponseLimitExceededException>(() => job);
+        Assert.Equal("Imaging:Limits:MaxImageBytes", tooLarge.LimitName);
+        Assert.Contains("more than Imaging:Limits:MaxImageBytes (2048)", tooLarge.Message, StringComparison.Ordinal);
+        emulator.EnqueueFault(FaultKind.EmptyOutputs, FaultTarget.Submit);
+        job = plain.GenerateAsync(new ImageJob("a lamp"));
+        await ClientTests.AdvanceUntilAsync(time, job, TimeSpan.FromMinutes(1));
+        var empty = await Assert.ThrowsAsync<PredictionFailedException>(() => job);
+        Assert.Contains("(Imaging:FallbackOnEmptyOutput allows it)", empty.Message, StringComparison.Ordinal);
+
+        var print = provider.GetRequiredKeyedService<INanoBananaClient>("print");
+        job = print.GenerateAsync(new ImageJob("a lamp") { AllowFallback = false });
+        await ClientTests.AdvanceUntilAsync(time, job, TimeSpan.FromMinutes(5));
+        var timeout = await Assert.ThrowsAsync<PredictionTimeoutException>(() => job);
+        Assert.Contains("map it under Images:Print:StatusAliases (for example", timeout.Message, StringComparison.Ordinal);
+        var said = string.Join("\n", logs.Entries.Where(e => e.Level == LogLevel.Warning).Select(e => e.Message));
+        Assert.Contains("map it under Images:Print:StatusAliases (for example", said, StringComparison.Ordinal);
+        Assert.Contains("set Imaging:Catalog:Models:NanoBanana2:Id to move on", said, StringComparison.Ordinal);
+        Assert.DoesNotContain("NanoBanana:StatusAliases", timeout.Message + said, StringComparison.Ordinal);
+        Assert.DoesNotContain("NanoBanana:Catalog", said, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -220,7 +220,7 @@ internal sealed class AttemptLoop
         if (model.RetirementDate is { } date && DateOnly.FromDateTime(_host.Waiter.Time.GetUtcNow().UtcDateTime) > date && RetirementWarned.TryAdd(model.Id, true))
         {
             Log.PastRetirement(_host.Logger, model.Id, date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-                model.SuccessorId is { } next ? $"successor {next}, used automatically if the provider refuses the id" : "no successor announced", model.Tier.ToString());
+                model.SuccessorId is { } next ? $"successor {next}, used automatically if the provider refuses the id" : "no successor announced", _host.Protocol.Setting($"Catalog:Models:{model.Tier}:Id"));
         }
     }
 

@@ -428,7 +428,7 @@ public class ImageGenerationOperation
                   $"({p.UnreadOutputShape}; it reads strings, and objects with {string.Join(", ", WireParser.OutputNames)}). The run is likely billed and its image exists, " +
                   "so the job was not sent to another model; please report the shape."
                 : outputsMissing
-                ? $"{who} completed without outputs. A completed run may be billed, so the job was not sent to another model (NanoBanana:FallbackOnEmptyOutput allows it)."
+                ? $"{who} completed without outputs. A completed run may be billed, so the job was not sent to another model ({_client.Protocol.Setting("FallbackOnEmptyOutput")} allows it)."
                 : $"{who} ended {p.Status}{(p.ErrorCode is { } c ? $" (code {c})" : "")}: {p.Error ?? "no error message"}."
                     + (p.IsCallerError ? " The provider refused the prompt or its inputs; another model would refuse it too, so none was tried." : ""))
         {

@@ -54,6 +54,13 @@ public static class NanoBananaServiceCollectionExtensions
             // project silences SYSLIB1100/1101, which say exactly that).
             options.Bind(section);
             services.AddSingleton<IValidateOptions<NanoBananaOptions>>(new ConfigurationKeyCheck(name, section));
+
+            // Runtime messages name a setting where this client reads it (Images:Print:Limits:MaxImageBytes), as the
+            // startup checks do; before, every client was told of NanoBanana:…, a key it never reads.
+            if (section is IConfigurationSection { Path.Length: > 0 } bound)
+            {
+                options.Configure(o => o.SettingsPath = bound.Path);
+            }
         }
 
         if (configure is not null)

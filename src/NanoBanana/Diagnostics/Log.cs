@@ -50,8 +50,8 @@ internal static partial class Log
     [LoggerMessage(15, LogLevel.Warning, "The provider does not know model id {Model} ({Error}); sending the job once more as its successor {Successor}, and using the successor for this tier from now on")]
     public static partial void MovedToSuccessor(ILogger logger, string model, string successor, string error);
 
-    [LoggerMessage(16, LogLevel.Warning, "Model id {Model} is past its announced retirement (or earliest shutdown) date {RetirementDate}; {Successor}. It is sent while the provider accepts it; set NanoBanana:Catalog:Models:{Tier}:Id to move on")]
-    public static partial void PastRetirement(ILogger logger, string model, string retirementDate, string successor, string tier);
+    [LoggerMessage(16, LogLevel.Warning, "Model id {Model} is past its announced retirement (or earliest shutdown) date {RetirementDate}; {Successor}. It is sent while the provider accepts it; set {Setting} to move on")]
+    public static partial void PastRetirement(ILogger logger, string model, string retirementDate, string successor, string setting);
 
     [LoggerMessage(17, LogLevel.Information, "Uploaded reference image {FileName} ({Bytes} bytes) to {Url}")]
     public static partial void Uploaded(ILogger logger, string fileName, long bytes, string url);
@@ -98,11 +98,11 @@ internal static partial class Log
     [LoggerMessage(31, LogLevel.Warning, "The answer to the submit of prediction {PredictionId} on {Model} broke off ({Problem}) after naming the prediction; the job was accepted and is followed by that id, not submitted again")]
     public static partial void AcceptedInPart(ILogger logger, string predictionId, string model, string problem);
 
-    /// <summary>What to do about a status the SDK does not know, as the log line and the timeout say it.</summary>
-    internal const string StatusAliasHint = "map it under NanoBanana:StatusAliases (for example \"succeeded\": \"completed\")";
+    /// <summary>How to teach a client a status word, naming its settings' section (<c>NanoBanana:StatusAliases</c> by default).</summary>
+    internal static string StatusAliasHint(string setting) => $"map it under {setting} (for example \"succeeded\": \"completed\")";
 
-    [LoggerMessage(32, LogLevel.Warning, "Prediction {PredictionId} on {Model} has the status '{Status}', which the SDK does not know; it is read as still running, so a wait on it ends at its deadline. If the service means finished by it, " + StatusAliasHint + " and resume the prediction by id. Said once per client for each such status")]
-    public static partial void UnfamiliarStatus(ILogger logger, string predictionId, string model, string status);
+    [LoggerMessage(32, LogLevel.Warning, "Prediction {PredictionId} on {Model} has the status '{Status}', which the SDK does not know; it is read as still running, so a wait on it ends at its deadline. If the service means finished by it, map it under {AliasSetting} (for example \"succeeded\": \"completed\") and resume the prediction by id. Said once per client for each such status")]
+    public static partial void UnfamiliarStatus(ILogger logger, string predictionId, string model, string status, string aliasSetting);
 
     [LoggerMessage(33, LogLevel.Warning, "Prediction {PredictionId} on {Model} completed with {Unread} output(s) in a shape the SDK does not read ({Shape}) besides the {Read} it read; the result holds those {Read}. Please report the shape")]
     public static partial void OutputsUnread(ILogger logger, string predictionId, string model, int unread, string? shape, int read);

@@ -16,7 +16,10 @@ public class ResponseLimitExceededException : NanoBananaException
     /// <summary>Creates the exception with a message and the cause.</summary>
     public ResponseLimitExceededException(string message, Exception? innerException) : base(message, innerException) { }
 
-    /// <summary>The option that set the limit, e.g. <c>NanoBanana:Limits:MaxJsonBytes</c>.</summary>
+    /// <summary>
+    /// The option that set the limit, under the section the client was bound to: <c>NanoBanana:Limits:MaxJsonBytes</c> by
+    /// default, <c>Images:Print:Limits:MaxJsonBytes</c> for a client bound to <c>Images:Print</c>.
+    /// </summary>
     public string? LimitName { get; init; }
 
     /// <summary>The limit in bytes.</summary>

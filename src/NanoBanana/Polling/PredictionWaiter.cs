@@ -106,7 +106,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         var familiar = StatusVocabulary.IsFamiliar(prediction.Status.Value);
         if (!familiar && protocol.Statuses.FirstUnfamiliar(prediction.Status.Value))
         {
-            Log.UnfamiliarStatus(logger, state.LogId, state.Model.Id, prediction.Status.Value);
+            Log.UnfamiliarStatus(logger, state.LogId, state.Model.Id, prediction.Status.Value, protocol.Setting("StatusAliases"));
         }
 
         activity?.SetTag(NanoBananaTelemetry.TagStatus, SafeText.Value(prediction.Status.Value));
@@ -543,9 +543,9 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         };
 
     // A wait that ended on a word the SDK does not know may have ended long ago: say how to let the SDK read it.
-    private static string UnfamiliarStatusHint(string? status) => status is null or "" || StatusVocabulary.IsFamiliar(status)
+    private string UnfamiliarStatusHint(string? status) => status is null or "" || StatusVocabulary.IsFamiliar(status)
         ? ""
-        : $"The SDK does not know the status '{SafeText.Value(status)}' and read it as still running; if the service means finished by it, {Log.StatusAliasHint} and resume. ";
+        : $"The SDK does not know the status '{SafeText.Value(status)}' and read it as still running; if the service means finished by it, {Log.StatusAliasHint(protocol.Setting("StatusAliases"))} and resume. ";
 
     /// <summary>
     /// The timeout of a wait whose deadline was <paramref name="deadlineTimestamp"/>: logged, with the id and the resume

@@ -17,6 +17,7 @@ public class NanoBananaProtocolClient
     private readonly string? _apiKey;
     private readonly RetryOptions _retry;
     private readonly LimitOptions _limits;
+    private readonly string _settingsPath;
     private readonly OutputUrlPolicy _outputPolicy;
 
     /// <summary>Creates the protocol client over an <see cref="HttpClient"/> (which should include the resilience handler).</summary>
@@ -34,6 +35,7 @@ public class NanoBananaProtocolClient
 
         _retry = options.Retry;
         _limits = options.Limits;
+        _settingsPath = options.SettingsPath;
         Redactor = new SecretRedactor(_apiKey);
         _outputPolicy = new OutputUrlPolicy(options.Limits.AllowedOutputHosts, _profile.BaseUrl);
         Statuses = new StatusVocabulary(options.StatusAliases);
@@ -46,10 +48,18 @@ public class NanoBananaProtocolClient
         _profile = null!;
         _retry = new RetryOptions();
         _limits = new LimitOptions();
+        _settingsPath = ProtocolOptions.DefaultSettingsPath;
         Redactor = SecretRedactor.None;
         _outputPolicy = new OutputUrlPolicy([], new Uri("https://localhost/"));
         Statuses = StatusVocabulary.Default;
     }
+
+    /// <summary>
+    /// A setting as messages name it, under the section the client's options came from: <c>Limits:MaxImageBytes</c> is
+    /// <c>NanoBanana:Limits:MaxImageBytes</c> for the default registration, <c>Images:Print:Limits:MaxImageBytes</c> for a
+    /// client bound to <c>Images:Print</c>.
+    /// </summary>
+    internal string Setting(string key) => _settingsPath + ":" + key;
 
     /// <summary>The redactor every text from the service passes through.</summary>
     internal SecretRedactor Redactor { get; }
@@ -130,7 +140,7 @@ public class NanoBananaProtocolClient
                 OperationCanceledException when cancellationToken.IsCancellationRequested => "the caller cancelled after the request was sent",
                 TimeoutRejectedException or OperationCanceledException { InnerException: TimeoutException } => "the submit timed out",
                 OperationCanceledException => "the exchange was cancelled after the request was sent, not by the caller's token (an HttpClient disposed mid-exchange, for example)",
-                BoundedBody.TooLargeException big => $"the answer is larger than {big.Limit} bytes (NanoBanana:Limits)",
+                BoundedBody.TooLargeException big => $"the answer is larger than {big.Limit} bytes ({Setting("Limits")})",
                 _ => $"the connection failed mid-exchange ({ex.Message})",
             };
             var named = WireParser.SalvageSubmitId(received.Bytes); // what arrived before the body read failed, if it got that far
@@ -169,7 +179,7 @@ public class NanoBananaProtocolClient
                     {
                         OperationCanceledException when cancellationToken.IsCancellationRequested => "the caller cancelled while the answer was being read",
                         OperationCanceledException => "the answer's body timed out",
-                        BoundedBody.TooLargeException big => $"the answer is larger than {big.Limit} bytes (NanoBanana:Limits)",
+                        BoundedBody.TooLargeException big => $"the answer is larger than {big.Limit} bytes ({Setting("Limits")})",
                         _ => $"the response could not be read ({ex.Message})",
                     };
                     var named = WireParser.SalvageSubmitId(bytes ?? received.Bytes);
@@ -404,7 +414,7 @@ public class NanoBananaProtocolClient
         }
         catch (BoundedBody.TooLargeException ex)
         {
-            throw TooLarge(what, ex.Limit, expectInline ? "NanoBanana:Limits:MaxJsonBytes + MaxImageBytes" : "NanoBanana:Limits:MaxJsonBytes", predictionId, ex);
+            throw TooLarge(what, ex.Limit, expectInline ? Setting("Limits:MaxJsonBytes") + " + MaxImageBytes" : Setting("Limits:MaxJsonBytes"), predictionId, ex);
         }
         catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException or IOException)
         {
@@ -430,7 +440,7 @@ public class NanoBananaProtocolClient
             }
             catch (BoundedBody.TooLargeException ex)
             {
-                throw TooLarge(what, ex.Limit, "NanoBanana:Limits:MaxJsonBytes", predictionId, ex);
+                throw TooLarge(what, ex.Limit, Setting("Limits:MaxJsonBytes"), predictionId, ex);
             }
             catch (Exception ex) when (ex is HttpRequestException or IOException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
@@ -466,7 +476,7 @@ public class NanoBananaProtocolClient
         ArgumentNullException.ThrowIfNull(destination);
         if (!OutputDecoder.LooksLikeUrl(output, _profile.BaseUrl, out var uri))
         {
-            var decoded = OutputDecoder.DecodeInline(output, _limits.MaxImageBytes, predictionId, index);
+            var decoded = OutputDecoder.DecodeInline(output, _limits.MaxImageBytes, Setting("Limits:MaxImageBytes"), predictionId, index);
             await destination.WriteAsync(decoded.Bytes, cancellationToken).ConfigureAwait(false);
             return decoded.MediaType;
         }
@@ -495,7 +505,7 @@ public class NanoBananaProtocolClient
         }
         catch (Exception ex) when (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            var failure = OutputDecoder.Unavailable(predictionId, index, $"the download did not finish within {_limits.DownloadTimeout} (NanoBanana:Limits:DownloadTimeout)", ex);
+            var failure = OutputDecoder.Unavailable(predictionId, index, $"the download did not finish within {_limits.DownloadTimeout} ({Setting("Limits:DownloadTimeout")})", ex);
             activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, failure.Message);
             throw failure;
         }
@@ -545,7 +555,7 @@ public class NanoBananaProtocolClient
                 {
                     throw OutputDecoder.Unavailable(predictionId, index, location is null
                         ? $"the download answered {status} without a Location"
-                        : $"the download redirected more than {_limits.MaxDownloadRedirects} times (NanoBanana:Limits:MaxDownloadRedirects)", null);
+                        : $"the download redirected more than {_limits.MaxDownloadRedirects} times ({Setting("Limits:MaxDownloadRedirects")})", null);
                 }
 
                 var next = location.IsAbsoluteUri ? location : new Uri(uri, location);
@@ -583,7 +593,7 @@ public class NanoBananaProtocolClient
             var isImageType = declared is not null && declared.StartsWith("image/", StringComparison.OrdinalIgnoreCase);
             if (response.Content.Headers.ContentLength is { } length && length > _limits.MaxImageBytes)
             {
-                throw TooLarge($"Downloading output {index}", _limits.MaxImageBytes, "NanoBanana:Limits:MaxImageBytes", predictionId, null);
+                throw TooLarge($"Downloading output {index}", _limits.MaxImageBytes, Setting("Limits:MaxImageBytes"), predictionId, null);
             }
 
             var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
@@ -611,7 +621,7 @@ public class NanoBananaProtocolClient
                 total += read;
                 if (total > _limits.MaxImageBytes)
                 {
-                    throw TooLarge($"Downloading output {index}", _limits.MaxImageBytes, "NanoBanana:Limits:MaxImageBytes", predictionId, null);
+                    throw TooLarge($"Downloading output {index}", _limits.MaxImageBytes, Setting("Limits:MaxImageBytes"), predictionId, null);
                 }
 
                 await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);

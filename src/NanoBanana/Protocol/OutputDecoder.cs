@@ -61,9 +61,9 @@ internal static class OutputDecoder
     /// Decodes an inline output: the encoded length is checked against the limit before any decoding, and the bytes
     /// must carry an image signature.
     /// </summary>
-    /// <exception cref="ResponseLimitExceededException">The image would be larger than <paramref name="maxBytes"/>.</exception>
+    /// <exception cref="ResponseLimitExceededException">The image would be larger than <paramref name="maxBytes"/>, the setting named <paramref name="limitName"/>.</exception>
     /// <exception cref="OutputUnavailableException">Not base64, or not an image.</exception>
-    public static (byte[] Bytes, string MediaType) DecodeInline(string output, long maxBytes, string? predictionId, int index)
+    public static (byte[] Bytes, string MediaType) DecodeInline(string output, long maxBytes, string limitName, string? predictionId, int index)
     {
         var text = output.AsSpan();
         if (text.StartsWith("data:", StringComparison.OrdinalIgnoreCase))
@@ -77,12 +77,12 @@ internal static class OutputDecoder
         if (decodedMax - 3 > maxBytes)
         {
             throw new ResponseLimitExceededException(
-                $"Output {index} of prediction {Diagnostics.SafeText.Value(predictionId) ?? "(unknown)"} is an inline image of about {decodedMax - 3} bytes, more than NanoBanana:Limits:MaxImageBytes ({maxBytes}). " +
+                $"Output {index} of prediction {Diagnostics.SafeText.Value(predictionId) ?? "(unknown)"} is an inline image of about {decodedMax - 3} bytes, more than {limitName} ({maxBytes}). " +
                 "It was not decoded. The prediction completed and may be billed: resume it with a larger limit instead of submitting again.")
             {
                 PredictionId = predictionId,
                 Limit = maxBytes,
-                LimitName = "NanoBanana:Limits:MaxImageBytes",
+                LimitName = limitName,
             };
         }
 

@@ -46,6 +46,16 @@ public class ProtocolOptions
     /// <summary>Bounds on what the service may send: body sizes, image sizes, download time, which output URLs are fetched.</summary>
     public LimitOptions Limits { get; private protected set; } = new();
 
+    /// <summary>
+    /// Where runtime messages say these settings live: the path of the configuration section the client was bound to
+    /// (<c>AddNanoBanana</c> sets it, so a client bound to <c>Images:Print</c> is told of <c>Images:Print:Limits:MaxImageBytes</c>),
+    /// <c>NanoBanana</c> otherwise. Not a setting itself.
+    /// </summary>
+    internal string SettingsPath { get; set; } = DefaultSettingsPath;
+
+    /// <summary>The section name of the settings when nothing else is known: <c>NanoBanana</c>.</summary>
+    internal const string DefaultSettingsPath = "NanoBanana";
+
     /// <summary>The effective base URL: the provider's default, or <see cref="BaseUrl"/> ending in a slash.</summary>
     public Uri EffectiveBaseUrl => BaseUrl is null
         ? new Uri(Provider == ApiProvider.WaveSpeed ? "https://api.wavespeed.ai/api/v3/" : "https://gptproto.com/api/v3/")

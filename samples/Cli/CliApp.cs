@@ -634,6 +634,9 @@ public static partial class CliApp
     // The library's own check of the aliases, its key names turned into the option's.
     private static string? StatusAliasProblem(string[]? aliases)
     {
+        // The library ignores a word's case, so Succeeded=completed and succeeded=failed are one word with two meanings:
+        // the later one won without a word.
+        var given = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var alias in aliases ?? [])
         {
             var parts = alias.Split('=', 2);
@@ -641,6 +644,13 @@ public static partial class CliApp
             {
                 return $"--status-alias must be WORD=STATUS, e.g. succeeded=completed (got '{alias}').";
             }
+
+            if (given.TryGetValue(parts[0].Trim(), out var earlier) && !string.Equals(earlier.Split('=', 2)[1].Trim(), parts[1].Trim(), StringComparison.OrdinalIgnoreCase))
+            {
+                return $"--status-alias {earlier} and --status-alias {alias} give one word two meanings (case is ignored); give it one.";
+            }
+
+            given[parts[0].Trim()] = alias;
 
             var options = new NanoBananaOptions { ApiKey = "k" };
             options.StatusAliases[parts[0].Trim()] = parts[1].Trim();

@@ -77,6 +77,7 @@ public class CliTests
     [InlineData("emulator --port 70000", "--port must be 0-65535 (got 70000).")]
     [InlineData("generate x --status-alias succeeded", "--status-alias must be WORD=STATUS, e.g. succeeded=completed (got 'succeeded').")]
     [InlineData("route --status-alias succeeded=done", "--status-alias succeeded=done must be one of cancelled, completed, created, expired, failed, processing, timeout (got 'done').")]
+    [InlineData("generate x --status-alias Succeeded=completed --status-alias SUCCEEDED=failed", "--status-alias Succeeded=completed and --status-alias SUCCEEDED=failed give one word two meanings (case is ignored); give it one.")]
     [InlineData("generate x --status-alias completed=failed", "--status-alias completed=failed: 'completed' is one of the SDK's own statuses and cannot be given another meaning.")]
     [InlineData("generate x --deadline 0", "--deadline must be above 0 and at most 604800 seconds (7 days) (got 0).")]
     public async Task Out_of_range_option_values_are_usage_errors_naming_the_option_before_anything_runs(string args, string expected)

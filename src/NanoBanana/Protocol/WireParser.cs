@@ -295,7 +295,7 @@ internal static class WireParser
     }
 
     /// <summary>The names under which an output object carries its URL or base64 text, in the order they are tried.</summary>
-    internal static readonly string[] OutputNames = ["url", "uri", "href", "image_url", "b64_json", "base64"];
+    internal static readonly System.Collections.Immutable.ImmutableArray<string> OutputNames = ["url", "uri", "href", "image_url", "b64_json", "base64"];
 
     private static string? ReadOutputItem(JsonElement item)
     {

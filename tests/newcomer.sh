@@ -257,6 +257,27 @@ check "  ... the IImageGenerator block: an image" has "$work/app.txt" "IImageGen
 check "  ... the registration block: the logging layer outermost, an image" has "$work/app.txt" "DI pipeline: LoggingImageGenerator, 1 image(s)"
 check "  ... without a stack trace" no_trace "$work/app.txt"
 
+echo "== an app of one's own that starts the emulator package and waits: Ctrl+C ends it"
+# The emulator's web host took Ctrl+C and SIGTERM for the whole process and only stopped itself: such an app ran on
+# without its emulator, and only SIGKILL ended it. A watchdog kills it after 60 s, so a hang fails the check, not CI.
+check "dotnet new console (an app that holds an emulator)" quiet dotnet new console -o "$work/hold" -n hold
+check "  ... dotnet add package NanoBanana.Emulator" quiet dotnet add "$work/hold" package NanoBanana.Emulator --version "$version" --no-restore
+cat >"$work/hold/Program.cs" <<'EOF'
+await using var emulator = await NanoBanana.Emulator.NanoBananaEmulator.StartAsync();
+Console.WriteLine($"emulator at {emulator.ApiBaseUrl}");
+await Task.Delay(Timeout.Infinite);
+EOF
+check "  ... build against the packages from a local feed" quiet dotnet build "$work/hold" -nologo -warnaserror -p:RestoreAdditionalProjectSources="$work/feed"
+(cd "$work/hold" && sigint_default dotnet bin/Debug/net10.0/hold.dll >"$work/hold.txt" 2>&1) &
+hold_pid=$!
+(sleep 60; kill -KILL "$hold_pid" 2>/dev/null) &
+watchdog=$!
+check "  ... starts its emulator" wait_for "$work/hold.txt" "emulator at" 60
+kill -INT "$hold_pid"
+wait "$hold_pid"
+check "  ... and exits 130 on Ctrl+C" is "$?" 130
+kill "$watchdog" 2>/dev/null; wait "$watchdog" 2>/dev/null
+
 echo "== samples: QuickStart (the README's main job), Ctrl+C, TieredBatch, AspNetCore"
 
 samples_bin() { echo "samples/$1/bin/Debug/net10.0/$2.dll"; }

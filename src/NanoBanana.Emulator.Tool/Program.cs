@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using NanoBanana.Emulator;
 
 // nanobanana-emulator [--port 5080] [--time-scale 1] [--api-key KEY] [--fault-rate 0.2] [--fault-target any|submit|poll]
@@ -178,6 +179,16 @@ root.SetAction(async (parse, cancellationToken) =>
         // the process (exit 134) instead of exiting 0.
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var onCancel = cancellationToken.Register(() => stop.TrySetResult());
+#if !NET10_0_OR_GREATER
+        // System.CommandLine's netstandard2.0 build, the one net8.0 gets, hears SIGTERM only through ProcessExit, when the
+        // runtime is already ending the process: the tool's net8.0 build exited 143 without stopping or saying so. There
+        // SIGTERM is taken here first (so ProcessExit never comes, and nothing races) and stops the emulator as Ctrl+C does.
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
+        {
+            c.Cancel = true;
+            stop.TrySetResult();
+        });
+#endif
         await stop.Task;
         Console.WriteLine($"Emulator stopped ({emulator.AcceptedSubmits} {(emulator.AcceptedSubmits == 1 ? "job" : "jobs")} accepted).");
     }

@@ -134,7 +134,7 @@ public partial class ArchitectureTests
     private static string Render(SortedDictionary<(string From, string To), SortedSet<string>> edges)
     {
         var sb = new StringBuilder("```\n");
-        foreach (var floor in Floors.Reverse())
+        foreach (var floor in Enumerable.Reverse(Floors))
         {
             var uses = edges.Keys.Where(k => k.From == floor).Select(k => k.To).OrderByDescending(Floor).ToArray();
             sb.Append(floor.PadRight(20)).Append("-> ").AppendLine(uses.Length == 0 ? "(nothing of ours)" : string.Join(", ", uses));

@@ -297,6 +297,21 @@ public class EcosystemTests
     }
 
     [Fact]
+    public void The_suite_runs_on_the_runtime_and_library_build_it_was_built_for()
+    {
+        // CI runs this suite on .NET 10 and again, self-contained, on .NET 8 (-p:TestOnNet8=true), the library's other
+        // target. A .NET 8 run that had rolled forward onto .NET 10, or loaded the other build, would test nothing new.
+#if TEST_ON_NET8
+        const int Expected = 8;
+#else
+        const int Expected = 10;
+#endif
+        Assert.Equal(Expected, Environment.Version.Major);
+        var built = typeof(NanoBananaClient).Assembly.GetCustomAttributes(typeof(System.Runtime.Versioning.TargetFrameworkAttribute), false);
+        Assert.Equal($".NETCoreApp,Version=v{Expected}.0", Assert.IsType<System.Runtime.Versioning.TargetFrameworkAttribute>(Assert.Single(built)).FrameworkName);
+    }
+
+    [Fact]
     public void Missing_api_key_fails_at_startup_and_names_the_environment_variable()
     {
         if (Environment.GetEnvironmentVariable(NanoBananaOptions.ApiKeyEnvironmentVariable) is not null)

@@ -24,6 +24,11 @@ internal static class DotnetApp
         }
 
         start.Environment.Remove("NANOBANANA_API_KEY");
+#if TEST_ON_NET8
+        // The suite's .NET 8 run is self-contained (only the .NET 10 runtime is installed); an app it starts is the
+        // net8.0 build, framework-dependent, so it runs on the installed runtime by rolling forward.
+        start.Environment["DOTNET_ROLL_FORWARD"] = "Major";
+#endif
         return start;
     }
 

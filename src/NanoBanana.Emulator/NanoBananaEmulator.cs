@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -82,6 +83,12 @@ public sealed partial class NanoBananaEmulator : IAsyncDisposable
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+
+        // The emulator's server is configured here and nowhere else. The builder had read the app's appsettings.json and
+        // ASPNETCORE_ variables, which are the app's: a Kestrel endpoint there made the emulator listen on the app's own
+        // port (taking it, or failing the app), whatever EmulatorOptions.Port said.
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddInMemoryCollection(); // where the settings below go
 
         // The web host's default lifetime takes Ctrl+C and SIGTERM for the whole process and only stops the host: an app
         // that started an emulator could no longer be stopped with Ctrl+C (its server just went away), and the

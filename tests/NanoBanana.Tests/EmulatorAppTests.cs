@@ -232,6 +232,51 @@ public partial class EmulatorAppTests
     }
 
     [Fact]
+    public async Task Listens_where_its_options_say_whatever_the_folder_s_appsettings_or_the_environment_say()
+    {
+        // Run in a web app's folder, the emulator read that app's appsettings.json (and ASPNETCORE_ variables) and
+        // listened on the app's Kestrel endpoint, taking the app's port or failing it, whatever --port said.
+        using var folder = new TempFolder("nb-emulator-settings-");
+        var (configured, fromEnvironment) = (FreePort(), FreePort());
+        File.WriteAllText(Path.Combine(folder.FullName, "appsettings.json"),
+            $$"""{ "Kestrel": { "Endpoints": { "App": { "Url": "http://127.0.0.1:{{configured}}" } } } }""");
+        var start = StartInfo("--port", "0");
+        start.WorkingDirectory = folder.FullName;
+        start.Environment["ASPNETCORE_Kestrel__Endpoints__Other__Url"] = $"http://127.0.0.1:{fromEnvironment}";
+        using var process = Process.Start(start)!;
+        try
+        {
+            var first = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            var url = ListeningOn().Match(first ?? "");
+            Assert.True(url.Success, $"no address in '{first}'");
+            Assert.DoesNotContain(new Uri(url.Value).Port, new[] { configured, fromEnvironment });
+            foreach (var port in new[] { configured, fromEnvironment })
+            {
+                // Nothing of the emulator's holds them: the app they belong to could take them.
+                var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+                listener.Start();
+                listener.Stop();
+            }
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    [Fact]
     public async Task Acts_a_service_unlike_the_documented_one_for_clients_in_other_processes()
     {
         // Every option for a service that is not the documented one, as another process sees it over HTTP.

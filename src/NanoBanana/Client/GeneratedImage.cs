@@ -38,7 +38,7 @@ public sealed class GeneratedImage
         }
         else
         {
-            var decoded = OutputDecoder.DecodeInline(output, protocol?.Limits.MaxImageBytes ?? long.MaxValue, protocol?.Setting("Limits:MaxImageBytes") ?? "", predictionId, index);
+            var decoded = OutputDecoder.DecodeInline(output, protocol?.Limits.MaxImageBytes ?? long.MaxValue, protocol?.Setting("Limits:MaxImageBytes") ?? ProtocolOptions.DefaultSettingsPath + ":Limits:MaxImageBytes", predictionId, index);
             Data = decoded.Bytes;
             MediaType = decoded.MediaType;
         }

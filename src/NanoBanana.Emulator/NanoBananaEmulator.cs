@@ -118,7 +118,9 @@ public sealed partial class NanoBananaEmulator : IAsyncDisposable
         app.MapGet("/api/v3/webhook/secret", emulator.WebhookSecretAsync);
         app.MapPost("/api/v3/media/upload/binary", emulator.UploadAsync);
         app.MapGet("/media/{token}/{name}", emulator.MediaAsync);
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        // Off the caller's SynchronizationContext: the web host's own awaits would resume on it, and a UI thread that blocks
+        // on the start (UseEmulator's factory does, resolving a client) would wait for itself.
+        await Task.Run(() => app.StartAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         emulator.BaseAddress = new Uri(address.EndsWith('/') ? address : address + "/");
         return emulator;

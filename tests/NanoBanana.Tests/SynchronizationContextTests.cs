@@ -47,6 +47,7 @@ public sealed class SynchronizationContextTests : IDisposable
                 {
                 }
             }),
+            ["NanoBananaEmulator.StartAsync and DisposeAsync"] = await PostsToCallerContext(async () => await (await NanoBananaEmulator.StartAsync().ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false)),
             ["DisposeAsync, saving the completion times"] = await PostsToCallerContext(async () => await client.DisposeAsync().ConfigureAwait(false)),
         };
 

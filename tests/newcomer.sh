@@ -65,6 +65,28 @@ for project in samples/*/*.csproj; do
   [[ ${GITHUB_ACTIONS:-} == true ]] || check "  ... without a warning" grep -qE '^ +0 Warning\(s\)' "$work/step.log"
 done
 
+echo "== every 'dotnet run --project' in the docs can run as written"
+# A project with two target frameworks makes 'dotnet run' stop and ask which: the README's command for the emulator tool
+# (net10.0 and net8.0) did exactly that. Each command must name one of its project's frameworks when it has several.
+check "each command names a framework its project has, where the project has several" python3 - <<'EOF'
+import glob, re, sys
+bad, seen = [], 0
+for doc in ["README.md"] + sorted(glob.glob("docs/*.md")) + sorted(glob.glob("samples/*/README.md")) + sorted(glob.glob("src/*/README.md")):
+    for cmd in re.findall(r"dotnet run [^`\n]*--project [^`\n]*", open(doc, encoding="utf-8").read()):
+        seen += 1
+        project = re.search(r"--project (\S+)", cmd).group(1)
+        csproj = (glob.glob(f"{project}/*.csproj") or [project])[0]
+        text = open(csproj, encoding="utf-8").read()
+        many = re.search(r"<TargetFrameworks>([^<]*)</TargetFrameworks>", text)
+        if many and ";" in many.group(1):
+            chosen = re.search(r"(?:-f|--framework) (\S+)", cmd.split(" -- ")[0])
+            if not chosen or chosen.group(1) not in many.group(1).split(";"):
+                bad.append(f"{doc}: {cmd}")
+print(f"{seen} commands read")
+assert seen > 0 and not bad, "; ".join(bad)
+EOF
+check "  ... and the README's emulator command starts the emulator (--help)" quiet dotnet run --project src/NanoBanana.Emulator.Tool -f net10.0 -- --help
+
 echo "== pack and install the tools from a local feed"
 version="0.1.0-newcomer.$(date +%s)" # a fresh version, so no cached package of an older build is reused
 for project in samples/Cli src/NanoBanana.Emulator.Tool; do

@@ -237,7 +237,7 @@ public partial class EmulatorAppTests
         // Run in a web app's folder, the emulator read that app's appsettings.json (and ASPNETCORE_ variables) and
         // listened on the app's Kestrel endpoint, taking the app's port or failing it, whatever --port said.
         using var folder = new TempFolder("nb-emulator-settings-");
-        var (configured, fromEnvironment) = (FreePort(), FreePort());
+        var (configured, fromEnvironment) = (LoopbackPort.Free(), LoopbackPort.Free());
         File.WriteAllText(Path.Combine(folder.FullName, "appsettings.json"),
             $$"""{ "Kestrel": { "Endpoints": { "App": { "Url": "http://127.0.0.1:{{configured}}" } } } }""");
         var start = StartInfo("--port", "0");
@@ -265,15 +265,6 @@ public partial class EmulatorAppTests
                 process.Kill();
             }
         }
-    }
-
-    private static int FreePort()
-    {
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 
     [Fact]

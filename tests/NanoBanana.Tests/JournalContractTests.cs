@@ -302,10 +302,7 @@ public sealed class PostgreSqlJournalOpeningTests
     [Fact]
     public void A_database_that_cannot_be_reached_is_an_io_error_naming_where_and_never_the_password()
     {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop(); // nothing listens there now
+        var port = LoopbackPort.Free(); // nothing listens there now
         var connection = $"Host=127.0.0.1;Port={port};Database=batches;Username=nb;Password=pw-SECRET-42;Timeout=5";
         var ex = Assert.Throws<IOException>(() => new NanoBanana.Journal.PostgreSql.PostgreSqlPredictionJournal(connection));
         Assert.Contains($"PostgreSQL at 127.0.0.1:{port}, database batches) cannot be opened", ex.Message, StringComparison.Ordinal);

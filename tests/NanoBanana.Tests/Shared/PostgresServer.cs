@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace NanoBanana.Soak;
@@ -19,7 +17,7 @@ public sealed class PostgresServer : IDisposable
     {
         _folder = Directory.CreateTempSubdirectory("nb-pg-").FullName;
         Run("chown", "postgres", _folder);
-        Port = FreePort();
+        Port = LoopbackPort.Free();
         RunAsPostgres($"{Bin}/initdb", "-D", $"{_folder}/data", "-A", "trust", "-U", "nb", "--no-sync");
         RunAsPostgres($"{Bin}/pg_ctl", "-D", $"{_folder}/data", "-l", $"{_folder}/log", "-w", "-t", "60",
             "-o", $"-p {Port} -k {_folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200", "start");
@@ -52,13 +50,6 @@ public sealed class PostgresServer : IDisposable
         {
             Directory.Delete(_folder, recursive: true);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static void RunAsPostgres(params string[] args) => Run("runuser", ["-u", "postgres", "--", .. args]);

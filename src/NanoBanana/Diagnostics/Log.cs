@@ -98,10 +98,13 @@ internal static partial class Log
     [LoggerMessage(31, LogLevel.Warning, "The answer to the submit of prediction {PredictionId} on {Model} broke off ({Problem}) after naming the prediction; the job was accepted and is followed by that id, not submitted again")]
     public static partial void AcceptedInPart(ILogger logger, string predictionId, string model, string problem);
 
-    /// <summary>How to teach a client a status word, naming its settings' section (<c>NanoBanana:StatusAliases</c> by default).</summary>
-    internal static string StatusAliasHint(string setting) => $"map it under {setting} (for example \"succeeded\": \"completed\")";
+    // The example of an alias, in the log line below and in the hint the timeout gives.
+    private const string AliasExample = " (for example \"succeeded\": \"completed\")";
 
-    [LoggerMessage(32, LogLevel.Warning, "Prediction {PredictionId} on {Model} has the status '{Status}', which the SDK does not know; it is read as still running, so a wait on it ends at its deadline. If the service means finished by it, map it under {AliasSetting} (for example \"succeeded\": \"completed\") and resume the prediction by id. Said once per client for each such status")]
+    /// <summary>How to teach a client a status word, naming its settings' section (<c>NanoBanana:StatusAliases</c> by default).</summary>
+    internal static string StatusAliasHint(string setting) => "map it under " + setting + AliasExample;
+
+    [LoggerMessage(32, LogLevel.Warning, "Prediction {PredictionId} on {Model} has the status '{Status}', which the SDK does not know; it is read as still running, so a wait on it ends at its deadline. If the service means finished by it, map it under {AliasSetting}" + AliasExample + " and resume the prediction by id. Said once per client for each such status")]
     public static partial void UnfamiliarStatus(ILogger logger, string predictionId, string model, string status, string aliasSetting);
 
     [LoggerMessage(33, LogLevel.Warning, "Prediction {PredictionId} on {Model} completed with {Unread} output(s) in a shape the SDK does not read ({Shape}) besides the {Read} it read; the result holds those {Read}. Please report the shape")]

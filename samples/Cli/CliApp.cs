@@ -636,7 +636,7 @@ public static partial class CliApp
     {
         // The library ignores a word's case, so Succeeded=completed and succeeded=failed are one word with two meanings:
         // the later one won without a word.
-        var given = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var given = new Dictionary<string, (string Alias, string Status)>(StringComparer.OrdinalIgnoreCase);
         foreach (var alias in aliases ?? [])
         {
             var parts = alias.Split('=', 2);
@@ -645,18 +645,19 @@ public static partial class CliApp
                 return $"--status-alias must be WORD=STATUS, e.g. succeeded=completed (got '{alias}').";
             }
 
-            if (given.TryGetValue(parts[0].Trim(), out var earlier) && !string.Equals(earlier.Split('=', 2)[1].Trim(), parts[1].Trim(), StringComparison.OrdinalIgnoreCase))
+            var (word, status) = (parts[0].Trim(), parts[1].Trim());
+            if (given.TryGetValue(word, out var earlier) && !string.Equals(earlier.Status, status, StringComparison.OrdinalIgnoreCase))
             {
-                return $"--status-alias {earlier} and --status-alias {alias} give one word two meanings (case is ignored); give it one.";
+                return $"--status-alias {earlier.Alias} and --status-alias {alias} give one word two meanings (case is ignored); give it one.";
             }
 
-            given[parts[0].Trim()] = alias;
+            given[word] = (alias, status);
 
             var options = new NanoBananaOptions { ApiKey = "k" };
-            options.StatusAliases[parts[0].Trim()] = parts[1].Trim();
+            options.StatusAliases[word] = status;
             if (options.Validate().FirstOrDefault(e => e.Contains("StatusAliases", StringComparison.Ordinal)) is { } problem)
             {
-                return $"--status-alias {alias}" + problem.Replace($"{NanoBananaOptions.SectionName}:StatusAliases:{parts[0].Trim()}", "", StringComparison.Ordinal);
+                return $"--status-alias {alias}" + problem.Replace($"{NanoBananaOptions.SectionName}:StatusAliases:{word}", "", StringComparison.Ordinal);
             }
         }
 

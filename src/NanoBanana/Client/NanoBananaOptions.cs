@@ -11,7 +11,7 @@ namespace NanoBanana;
 public sealed class NanoBananaOptions : ProtocolOptions
 {
     /// <summary>The configuration section name, <c>NanoBanana</c>.</summary>
-    public const string SectionName = "NanoBanana";
+    public const string SectionName = DefaultSettingsPath;
 
     /// <summary>Catalog overrides: model ids, prices, limits, latencies.</summary>
     public ModelCatalogOptions Catalog { get; private set; } = new();
@@ -63,25 +63,25 @@ public sealed class NanoBananaOptions : ProtocolOptions
     /// <summary>Checks the options and returns every problem found, naming the key.</summary>
     public override IReadOnlyList<string> Validate()
     {
-        var errors = new List<string>(ValidateProtocol(SectionName));
+        var errors = new List<string>(ValidateProtocol(SettingsPath));
         if (Provider == ApiProvider.GptProtoUnified && UseSyncMode)
         {
-            errors.Add($"{SectionName}:UseSyncMode is not available with Provider GptProtoUnified (its images API only queues jobs); turn it off or use Provider GptProto.");
+            errors.Add($"{SettingsPath}:UseSyncMode is not available with Provider GptProtoUnified (its images API only queues jobs); turn it off or use Provider GptProto.");
         }
 
         if (Deadline <= TimeSpan.Zero || Deadline > MaxDeadline)
         {
-            errors.Add($"{SectionName}:Deadline must be positive and at most {MaxDeadline.TotalDays:0} days (got {Deadline}).");
+            errors.Add($"{SettingsPath}:Deadline must be positive and at most {MaxDeadline.TotalDays:0} days (got {Deadline}).");
         }
 
-        errors.AddRange(Polling.Validate($"{SectionName}:Polling"));
+        errors.AddRange(Polling.Validate($"{SettingsPath}:Polling"));
         try
         {
             ModelCatalog.Create(Catalog);
         }
         catch (ArgumentException ex)
         {
-            errors.Add($"{SectionName}:{ex.Message}");
+            errors.Add($"{SettingsPath}:{ex.Message}");
         }
 
         return errors;

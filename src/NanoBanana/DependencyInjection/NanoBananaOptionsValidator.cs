@@ -23,15 +23,7 @@ internal sealed class NanoBananaOptionsValidator(string name, string? sectionPat
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 
-    // Every message of NanoBananaOptions.Validate starts with its default section name.
-    private string Locate(string error)
-    {
-        const string Default = NanoBananaOptions.SectionName + ":";
-        if (sectionPath is { Length: > 0 } path && error.StartsWith(Default, StringComparison.Ordinal))
-        {
-            return path + ":" + error[Default.Length..];
-        }
-
-        return Name.Length == 0 ? error : $"{error} (keyed client '{Name}')";
-    }
+    // The messages already name a bound client's section (NanoBananaOptions.SettingsPath, set by AddNanoBanana); a keyed
+    // client configured in code is named by its key.
+    private string Locate(string error) => sectionPath is { Length: > 0 } || Name.Length == 0 ? error : $"{error} (keyed client '{Name}')";
 }

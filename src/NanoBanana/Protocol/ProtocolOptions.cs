@@ -47,9 +47,9 @@ public class ProtocolOptions
     public LimitOptions Limits { get; private protected set; } = new();
 
     /// <summary>
-    /// Where runtime messages say these settings live: the path of the configuration section the client was bound to
-    /// (<c>AddNanoBanana</c> sets it, so a client bound to <c>Images:Print</c> is told of <c>Images:Print:Limits:MaxImageBytes</c>),
-    /// <c>NanoBanana</c> otherwise. Not a setting itself.
+    /// Where messages, at startup (<see cref="Validate"/>) and at run time, say these settings live: the path of the
+    /// configuration section the client was bound to (<c>AddNanoBanana</c> sets it, so a client bound to
+    /// <c>Images:Print</c> is told of <c>Images:Print:Limits:MaxImageBytes</c>), <c>NanoBanana</c> otherwise. Not a setting itself.
     /// </summary>
     internal string SettingsPath { get; set; } = DefaultSettingsPath;
 
@@ -85,7 +85,7 @@ public class ProtocolOptions
     public string? EffectiveApiKey => (string.IsNullOrWhiteSpace(ApiKey) ? Environment.GetEnvironmentVariable(ApiKeyEnvironmentVariable) : ApiKey)?.Trim();
 
     /// <summary>Checks the options and returns every problem found, naming the configuration key.</summary>
-    public virtual IReadOnlyList<string> Validate() => [.. ValidateProtocol("NanoBanana")];
+    public virtual IReadOnlyList<string> Validate() => [.. ValidateProtocol(SettingsPath)];
 
     /// <summary>A description without the API key.</summary>
     public override string ToString() => $"{GetType().Name} {{ {Describe()} }}";

@@ -106,7 +106,7 @@ public class EcosystemTests
         await using var provider = services.BuildServiceProvider();
         var httpName = name.Length == 0 ? "NanoBanana" : "NanoBanana:" + name;
         var factory = provider.GetRequiredService<IOptionsMonitor<Microsoft.Extensions.Http.HttpClientFactoryOptions>>().Get(httpName);
-        Assert.Equal(2, factory.HttpMessageHandlerBuilderActions.Count); // the primary handler and one resilience handler, as after one call
+        Assert.Equal(3, factory.HttpMessageHandlerBuilderActions.Count); // the primary handler, the step that leaves out app-wide resilience handlers and one resilience handler, as after one call
         Assert.Single(services, d => d.ServiceType == typeof(INanoBananaClient) && Equals(d.ServiceKey, name.Length == 0 ? null : name));
 
         var client = name.Length == 0 ? provider.GetRequiredService<NanoBananaClient>() : provider.GetRequiredKeyedService<NanoBananaClient>(name);

@@ -91,6 +91,8 @@ public static class NanoBananaServiceCollectionExtensions
             // not by the factory's handler rotation.
             .ConfigurePrimaryHttpMessageHandler(NanoBananaResilienceHandler.CreatePrimaryHandler)
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
+            // Runs before the handlers of this client and after those added for every client, whatever the order of the calls.
+            .ConfigureAdditionalHttpMessageHandlers((handlers, sp) => LeaveOutAppWideResilience(handlers, sp, httpClientName))
             .AddHttpMessageHandler(sp => new NanoBananaResilienceHandler(
                 sp.GetRequiredService<IOptionsMonitor<NanoBananaOptions>>().Get(name).Retry,
                 sp.GetService<TimeProvider>(),
@@ -124,5 +126,52 @@ public static class NanoBananaServiceCollectionExtensions
         }
 
         return new NanoBananaBuilder(services, name, http);
+    }
+
+    // Handlers that retry, hedge or time out whatever request they carry: Microsoft.Extensions.Http.Resilience's
+    // (AddStandardResilienceHandler, AddStandardHedgingHandler, AddResilienceHandler) and Microsoft.Extensions.Http.Polly's
+    // (AddPolicyHandler, AddTransientHttpErrorPolicy). Known by name, so the SDK depends on neither package.
+    private static readonly string[] GenericResilienceHandlers =
+    [
+        "Microsoft.Extensions.Http.Resilience.ResilienceHandler",
+        "Microsoft.Extensions.Http.PolicyHttpMessageHandler",
+    ];
+
+    /// <summary>
+    /// Leaves a generic resilience handler added for every HttpClient of the app (ConfigureHttpClientDefaults, as the .NET
+    /// Aspire service defaults do) out of this client's pipeline. Around the SDK's handler it would repeat a submit the
+    /// service may have accepted (a 500, a timeout), paying twice for one job, and its timeouts (10 s an attempt, 30 s in
+    /// all, by default) would cut sync-mode submits and large downloads short. Handlers added to this client itself come
+    /// later and stay; the submit's body refuses to leave twice whatever repeats it (<see cref="SubmitContent"/>).
+    /// </summary>
+    internal static void LeaveOutAppWideResilience(IList<DelegatingHandler> handlers, IServiceProvider services, string httpClientName)
+    {
+        List<string>? left = null;
+        for (var i = handlers.Count - 1; i >= 0; i--)
+        {
+            if (IsGenericResilience(handlers[i].GetType()))
+            {
+                (left ??= []).Insert(0, handlers[i].GetType().FullName!);
+                handlers.RemoveAt(i);
+            }
+        }
+
+        if (left is not null && services.GetService<ILoggerFactory>()?.CreateLogger<NanoBananaClient>() is { } logger)
+        {
+            Diagnostics.Log.AppWideResilienceLeftOut(Diagnostics.NonThrowingLogger.Wrap(logger)!, httpClientName, string.Join(", ", left));
+        }
+
+        static bool IsGenericResilience(Type? type)
+        {
+            for (; type is not null && type != typeof(DelegatingHandler); type = type.BaseType)
+            {
+                if (Array.IndexOf(GenericResilienceHandlers, type.FullName) >= 0)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
     }
 }

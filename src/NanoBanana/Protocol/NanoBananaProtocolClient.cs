@@ -97,9 +97,8 @@ public class NanoBananaProtocolClient
         var path = _profile.SubmitPath(request.Model, request.IsEdit)
             + (request.WebhookUrl is { } hook ? "?webhook=" + Uri.EscapeDataString(hook.AbsoluteUri) : "");
         var body = _profile.SerializeBody(request);
-        var content = new SendTrackingContent(body);
+        var content = new SubmitContent(body);
         using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(_profile.BaseUrl, path)) { Content = content };
-        message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         var timeout = request.SyncMode ? _retry.SyncSubmitTimeout : _retry.SubmitTimeout;
         if (request.SyncMode)
         {
@@ -137,6 +136,7 @@ public class NanoBananaProtocolClient
         {
             var what = ex switch
             {
+                _ when SubmitContent.RepeatRefusedException.Within(ex) => RepeatRefused,
                 OperationCanceledException when cancellationToken.IsCancellationRequested => "the caller cancelled after the request was sent",
                 TimeoutRejectedException or OperationCanceledException { InnerException: TimeoutException } => "the submit timed out",
                 OperationCanceledException => "the exchange was cancelled after the request was sent, not by the caller's token (an HttpClient disposed mid-exchange, for example)",
@@ -145,6 +145,10 @@ public class NanoBananaProtocolClient
             };
             var named = WireParser.SalvageSubmitId(received.Bytes); // what arrived before the body read failed, if it got that far
             return AcceptedInPart(request, named, what, cancellationToken) ?? throw OutcomeUnknown(request, path, what, ex, named);
+        }
+        catch (Exception ex) when (SubmitContent.RepeatRefusedException.Within(ex))
+        {
+            throw OutcomeUnknown(request, path, RepeatRefused, ex);
         }
         catch (Exception ex) when (content.SendingStarted)
         {
@@ -718,6 +722,9 @@ public class NanoBananaProtocolClient
             ? new Prediction { Id = namedId, Model = request.Model.Id, Status = PredictionStatus.Created, ReadInPart = what }
             : null;
 
+    private const string RepeatRefused = "a handler in the HttpClient's pipeline (a retry or hedging handler the app added, for example) sent it again after an earlier attempt; "
+        + "the SDK refused that repeat, so the job is not paid twice, but the earlier attempt may have been accepted. A submit is the SDK's to retry: remove that handler from this client";
+
     private static SubmitOutcomeUnknownException OutcomeUnknown(SubmitRequest request, string path, string what, Exception inner, string? namedId = null)
     {
         // The provider's own words (already redacted) belong in the message, not only on the inner exception.
@@ -742,30 +749,4 @@ public class NanoBananaProtocolClient
         " In sync mode the service gives the prediction id only when the job ends, so a submit cut off while it waited most likely " +
         "left a running, billed job whose id the SDK never saw; where waits may be cancelled or cut short by a deadline, use async mode " +
         "(UseSyncMode = false, the default), whose id is known the moment the job is accepted.";
-
-    // The submit body, noting whether sending it began: a submit cancelled before that surely reached nobody.
-    private sealed class SendTrackingContent(byte[] body) : ByteArrayContent(body)
-    {
-        private int _started;
-
-        public bool SendingStarted => Volatile.Read(ref _started) != 0;
-
-        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context)
-        {
-            Volatile.Write(ref _started, 1);
-            return base.SerializeToStreamAsync(stream, context);
-        }
-
-        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
-        {
-            Volatile.Write(ref _started, 1);
-            return base.SerializeToStreamAsync(stream, context, cancellationToken);
-        }
-
-        protected override void SerializeToStream(Stream stream, TransportContext? context, CancellationToken cancellationToken)
-        {
-            Volatile.Write(ref _started, 1);
-            base.SerializeToStream(stream, context, cancellationToken);
-        }
-    }
 }

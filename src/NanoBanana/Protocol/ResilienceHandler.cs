@@ -154,6 +154,9 @@ internal sealed class NanoBananaResilienceHandler : DelegatingHandler
                 {
                     if (args.Context.Properties.TryGetValue(RequestKey, out var req))
                     {
+                        // A submit is retried here only when its answer said it was not accepted (or it never left): its
+                        // body, which leaves once, may leave again for this retry.
+                        (req.Content as SubmitContent)?.AllowAnotherSend();
                         Retrying?.Invoke(req, args.AttemptNumber + 1, args.RetryDelay);
                     }
 

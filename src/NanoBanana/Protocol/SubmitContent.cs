@@ -1,0 +1,89 @@
+using System.Net;
+
+namespace NanoBanana.Protocol;
+
+/// <summary>
+/// The body of a submit. It knows whether it began to leave (a submit cancelled before that cannot have been accepted),
+/// and it leaves once: a handler in the HttpClient's pipeline that sends the same submit again (a retry or hedging
+/// handler the app added, for all its clients or for this one) finds the repeat refused before a byte of the body goes
+/// out, so one job is never paid twice. The SDK's own handler allows one more send when it retries an answer that said
+/// the job was not accepted (a 429, by the caller's choice). The transport itself never serializes a body twice: it
+/// retries on a fresh connection only when the body had not begun to leave.
+/// </summary>
+internal sealed class SubmitContent : HttpContent
+{
+    private readonly byte[] _body;
+    private int _sends;
+    private int _allowed = 1;
+
+    public SubmitContent(byte[] body)
+    {
+        _body = body;
+        Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+    }
+
+    /// <summary>Whether the body began to leave at least once.</summary>
+    public bool SendingStarted => Volatile.Read(ref _sends) != 0;
+
+    /// <summary>Allows one send beyond those made so far: the SDK's handler judged the last answer a refusal.</summary>
+    public void AllowAnotherSend() => Volatile.Write(ref _allowed, Volatile.Read(ref _sends) + 1);
+
+    // Each way out counts once (HttpContent's overloads call one another, so none calls the base).
+    protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
+        SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+    protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+    {
+        BeginSend();
+        return stream.WriteAsync(_body, cancellationToken).AsTask();
+    }
+
+    protected override void SerializeToStream(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+    {
+        BeginSend();
+        stream.Write(_body);
+    }
+
+    // Reading the body (a logging handler, say) is not sending it.
+    protected override Task<Stream> CreateContentReadStreamAsync() => Task.FromResult<Stream>(new MemoryStream(_body, writable: false));
+
+    protected override Stream CreateContentReadStream(CancellationToken cancellationToken) => new MemoryStream(_body, writable: false);
+
+    protected override bool TryComputeLength(out long length)
+    {
+        length = _body.Length;
+        return true;
+    }
+
+    private void BeginSend()
+    {
+        if (Interlocked.Increment(ref _sends) > Volatile.Read(ref _allowed))
+        {
+            throw new RepeatRefusedException();
+        }
+    }
+
+    /// <summary>
+    /// A handler sent a submit the service may already have accepted a second time, and the body refused to go. Not an
+    /// <see cref="IOException"/> or <see cref="InvalidOperationException"/>, which the transport wraps: this one reaches
+    /// the SDK as it is, through any handler that rethrows.
+    /// </summary>
+    internal sealed class RepeatRefusedException() : Exception(
+        "A handler in the HttpClient's pipeline sent this submit again after an earlier attempt had sent it (a retry or hedging handler the app added, for example); "
+        + "the repeat was refused before its body left, so the job cannot be paid twice. The earlier attempt may have been accepted.")
+    {
+        /// <summary>Whether <paramref name="ex"/> or an exception inside it is a refused repeat.</summary>
+        public static bool Within(Exception? ex)
+        {
+            for (var depth = 0; ex is not null && depth < 8; ex = ex.InnerException, depth++)
+            {
+                if (ex is RepeatRefusedException)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+}

@@ -1,0 +1,168 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Logging;
+using NanoBanana.DependencyInjection;
+using NanoBanana.Emulator;
+using Polly;
+using Xunit;
+
+namespace NanoBanana.Tests;
+
+/// <summary>
+/// The app's own HttpClient configuration around the SDK's: a .NET Aspire app's service defaults add the standard
+/// resilience handler to every HttpClient (ConfigureHttpClientDefaults), and an app may add a retrying handler to the
+/// SDK's client itself. Before, either sent a submit the service had accepted (a 500) a second time: two jobs paid for
+/// one image, one of them never collected. Over real HTTP against the emulator, with Microsoft's and Polly's handlers.
+/// </summary>
+public sealed class HttpClientDefaultsTests
+{
+    private static (ServiceCollection Services, CapturingLoggerProvider Logs) App()
+    {
+        var logs = new CapturingLoggerProvider();
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.AddProvider(logs));
+        return (services, logs);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task An_app_wide_standard_resilience_handler_is_left_out_so_a_submit_the_service_took_is_not_sent_again(bool defaultsFirst)
+    {
+        await using var emulator = await Emu.StartAsync();
+        var (services, logs) = App();
+        if (defaultsFirst)
+        {
+            services.ConfigureHttpClientDefaults(h => h.AddStandardResilienceHandler());
+        }
+
+        services.AddNanoBanana(o => { emulator.ConfigureClient(o); o.ApiKey = Emu.Key; });
+        if (!defaultsFirst)
+        {
+            services.ConfigureHttpClientDefaults(h => h.AddStandardResilienceHandler());
+        }
+
+        await using var provider = services.BuildServiceProvider();
+        var client = provider.GetRequiredService<INanoBananaClient>();
+
+        // A 500 to a submit: the emulator created the job. The standard handler retries a 500, whatever the method.
+        emulator.EnqueueFault(FaultKind.InternalError, FaultTarget.Submit);
+        var ex = await Assert.ThrowsAsync<SubmitOutcomeUnknownException>(() => client.GenerateAsync(new ImageJob("a lamp")));
+        Assert.Contains("the service answered 500", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(1, emulator.Count("submit"));
+        Assert.Equal(1, emulator.AcceptedSubmits);
+
+        var said = Assert.Single(logs.Entries, e => e.Message.Contains("leaves out", StringComparison.Ordinal));
+        Assert.Equal(LogLevel.Information, said.Level);
+        Assert.Contains("HttpClient 'NanoBanana' leaves out Microsoft.Extensions.Http.Resilience.ResilienceHandler", said.Message, StringComparison.Ordinal);
+
+        // Polls go on through the SDK's own retries: a 500 to a poll is asked again, and the job ends in an image.
+        emulator.EnqueueFault(FaultKind.InternalError, FaultTarget.Poll);
+        var result = await client.GenerateAsync(new ImageJob("a lamp"));
+        Assert.NotEmpty(result.Images);
+        Assert.Equal(2, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
+    public async Task An_app_wide_handler_s_timeouts_do_not_cut_a_sync_mode_wait_short()
+    {
+        // Sync mode holds the submit open until the job ends: a job of a second against an app-wide total timeout of
+        // half a second. Kept, the handler cut the submit off and sent it again: an unknown outcome, two jobs.
+        await using var emulator = await Emu.StartAsync(o => (o.LatencySampler, o.FaultRate) = ((_, _) => 1.0, 0), timeScale: 1);
+        var (services, logs) = App();
+        services.ConfigureHttpClientDefaults(h => h.AddStandardResilienceHandler(o =>
+        {
+            o.AttemptTimeout.Timeout = TimeSpan.FromMilliseconds(200);
+            o.TotalRequestTimeout.Timeout = TimeSpan.FromMilliseconds(500);
+            o.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(1);
+        }));
+        services.AddNanoBanana(o => { emulator.ConfigureClient(o); o.ApiKey = Emu.Key; o.UseSyncMode = true; });
+        await using var provider = services.BuildServiceProvider();
+
+        var result = await provider.GetRequiredService<INanoBananaClient>().GenerateAsync(new ImageJob("a lamp"));
+        Assert.NotEmpty(result.Images);
+        Assert.Equal(1, emulator.Count("submit"));
+        Assert.Equal(0, emulator.Count("poll"));
+    }
+
+    public enum Repeater
+    {
+        /// <summary>Microsoft.Extensions.Http.Resilience's retry, added to the SDK's client.</summary>
+        Standard,
+        /// <summary>Microsoft.Extensions.Http.Polly's transient-error retry, added to the SDK's client.</summary>
+        PollyPolicy,
+        /// <summary>Microsoft.Extensions.Http.Resilience's hedging, added to the SDK's client.</summary>
+        Hedging,
+        /// <summary>A handler of the app's own that sends again on a 5xx, added to the SDK's client.</summary>
+        Own,
+        /// <summary>The same, added for every HttpClient of the app: outside the SDK's handler and not known to it.</summary>
+        OwnAppWide,
+    }
+
+    [Theory]
+    [InlineData(Repeater.Standard)]
+    [InlineData(Repeater.PollyPolicy)]
+    [InlineData(Repeater.Hedging)]
+    [InlineData(Repeater.Own)]
+    [InlineData(Repeater.OwnAppWide)]
+    public async Task Whatever_handler_repeats_a_submit_its_body_leaves_once(Repeater repeater)
+    {
+        await using var emulator = await Emu.StartAsync();
+        var (services, _) = App();
+        if (repeater == Repeater.OwnAppWide)
+        {
+            services.ConfigureHttpClientDefaults(h => h.AddHttpMessageHandler(() => new SendsAgainOn5xx()));
+        }
+
+        var builder = services.AddNanoBanana(o => { emulator.ConfigureClient(o); o.ApiKey = Emu.Key; });
+        _ = repeater switch
+        {
+            Repeater.Standard => builder.HttpClient.AddStandardResilienceHandler(o => o.Retry.Delay = TimeSpan.FromMilliseconds(10)).Services,
+            Repeater.PollyPolicy => builder.HttpClient.AddTransientHttpErrorPolicy(p => p.RetryAsync(3)).Services,
+            Repeater.Hedging => builder.HttpClient.AddStandardHedgingHandler().Configure(o => o.Hedging.Delay = TimeSpan.FromMilliseconds(10)).Services,
+            Repeater.Own => builder.HttpClient.AddHttpMessageHandler(() => new SendsAgainOn5xx()).Services,
+            _ => services,
+        };
+        await using var provider = services.BuildServiceProvider();
+        var client = provider.GetRequiredService<INanoBananaClient>();
+
+        emulator.EnqueueFault(FaultKind.InternalError, FaultTarget.Submit);
+        var ex = await Assert.ThrowsAsync<SubmitOutcomeUnknownException>(() => client.GenerateAsync(new ImageJob("a lamp")));
+        Assert.Equal(1, emulator.Count("submit"));
+        Assert.Equal(1, emulator.AcceptedSubmits);
+        Assert.Contains("sent it again after an earlier attempt; the SDK refused that repeat, so the job is not paid twice", ex.Message, StringComparison.Ordinal);
+
+        emulator.EnqueueFault(FaultKind.RateLimitedWithRetryAfter, FaultTarget.Submit);
+        if (repeater is Repeater.Standard or Repeater.Hedging)
+        {
+            // These also repeat a 429, and inside the SDK's handler they see it first: their repeat is refused like any
+            // other (the body cannot tell what the answer was), so nothing is sent twice, not even what was refused.
+            await Assert.ThrowsAsync<SubmitOutcomeUnknownException>(() => client.GenerateAsync(new ImageJob("a lamp")));
+            Assert.Equal(1, emulator.AcceptedSubmits);
+            Assert.Equal(2, emulator.Count("submit"));
+            return;
+        }
+
+        // The SDK's own retry of a 429 (not accepted) still sends the body again, through the same handlers.
+        var result = await client.GenerateAsync(new ImageJob("a lamp"));
+        Assert.NotEmpty(result.Images);
+        Assert.Equal(2, emulator.AcceptedSubmits);
+        Assert.Equal(3, emulator.Count("submit"));
+    }
+
+    private sealed class SendsAgainOn5xx : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            if ((int)response.StatusCode < 500)
+            {
+                return response;
+            }
+
+            response.Dispose();
+            return await base.SendAsync(request, cancellationToken);
+        }
+    }
+}

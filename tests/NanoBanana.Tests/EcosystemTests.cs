@@ -309,6 +309,13 @@ public class EcosystemTests
         Assert.Equal(Expected, Environment.Version.Major);
         var built = typeof(NanoBananaClient).Assembly.GetCustomAttributes(typeof(System.Runtime.Versioning.TargetFrameworkAttribute), false);
         Assert.Equal($".NETCoreApp,Version=v{Expected}.0", Assert.IsType<System.Runtime.Versioning.TargetFrameworkAttribute>(Assert.Single(built)).FrameworkName);
+
+        // CI runs the hostile world under tr-TR (a dotless lower-case 'I', a decimal comma) and the .NET 8 run under
+        // de-DE, and says so here: a run whose LC_ALL no longer reached the tests would fail rather than pass in English.
+        if (Environment.GetEnvironmentVariable("NB_EXPECT_CULTURE") is { Length: > 0 } culture)
+        {
+            Assert.Equal(culture, System.Globalization.CultureInfo.CurrentCulture.Name);
+        }
     }
 
     [Fact]

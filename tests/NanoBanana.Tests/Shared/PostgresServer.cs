@@ -57,6 +57,9 @@ public sealed class PostgresServer : IDisposable
     private static void Run(string file, params string[] args)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        // The server is the tests', not the machine's: a developer's LANG (tr_TR.UTF-8, say, with no such locale
+        // installed) made initdb refuse to start, and every PostgreSQL test failed in its fixture.
+        start.Environment["LC_ALL"] = "C.UTF-8";
         foreach (var a in args)
         {
             start.ArgumentList.Add(a);

@@ -64,11 +64,13 @@ internal sealed class SubmitContent : HttpContent
     }
 
     /// <summary>
-    /// A handler sent a submit the service may already have accepted a second time, and the body refused to go. Not an
-    /// <see cref="IOException"/> or <see cref="InvalidOperationException"/>, which the transport wraps: this one reaches
-    /// the SDK as it is, through any handler that rethrows.
+    /// A handler sent a submit the service may already have accepted a second time, and the body refused to go. An
+    /// <see cref="HttpRequestException"/> that names no connection failure: the transport passes it on as it is, the SDK
+    /// never retries it (it retries a submit's exception only when no connection was made), and a handler of the app's
+    /// takes it for a failed attempt like any other: a retry handler tries again (refused again, with nothing sent) until
+    /// it gives up, and a hedging handler goes on waiting for the attempt already in flight and returns its answer.
     /// </summary>
-    internal sealed class RepeatRefusedException() : Exception(
+    internal sealed class RepeatRefusedException() : HttpRequestException(HttpRequestError.Unknown,
         "A handler in the HttpClient's pipeline sent this submit again after an earlier attempt had sent it (a retry or hedging handler the app added, for example); "
         + "the repeat was refused before its body left, so the job cannot be paid twice. The earlier attempt may have been accepted.")
     {

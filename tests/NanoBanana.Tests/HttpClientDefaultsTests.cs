@@ -96,6 +96,8 @@ public sealed class HttpClientDefaultsTests
         Own,
         /// <summary>The same, added for every HttpClient of the app: outside the SDK's handler and not known to it.</summary>
         OwnAppWide,
+        /// <summary>The same on the SDK's client, reading the body as a stream first (to log it, say).</summary>
+        OwnReadingTheBody,
     }
 
     [Theory]
@@ -103,6 +105,7 @@ public sealed class HttpClientDefaultsTests
     [InlineData(Repeater.PollyPolicy)]
     [InlineData(Repeater.Own)]
     [InlineData(Repeater.OwnAppWide)]
+    [InlineData(Repeater.OwnReadingTheBody)]
     public async Task Whatever_handler_repeats_a_submit_its_body_leaves_once(Repeater repeater)
     {
         await using var emulator = await Emu.StartAsync();
@@ -118,6 +121,7 @@ public sealed class HttpClientDefaultsTests
             Repeater.Standard => builder.HttpClient.AddStandardResilienceHandler(o => o.Retry.Delay = TimeSpan.FromMilliseconds(10)).Services,
             Repeater.PollyPolicy => builder.HttpClient.AddTransientHttpErrorPolicy(p => p.RetryAsync(3)).Services,
             Repeater.Own => builder.HttpClient.AddHttpMessageHandler(() => new SendsAgainOn5xx()).Services,
+            Repeater.OwnReadingTheBody => builder.HttpClient.AddHttpMessageHandler(() => new SendsAgainOn5xx(readBody: true)).Services,
             _ => services,
         };
         await using var provider = services.BuildServiceProvider();
@@ -172,10 +176,22 @@ public sealed class HttpClientDefaultsTests
         Assert.Equal(2, emulator.AcceptedSubmits);
     }
 
-    private sealed class SendsAgainOn5xx : DelegatingHandler
+    private sealed class SendsAgainOn5xx(bool readBody = false) : DelegatingHandler
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
+            if (readBody && request.Content is { } content)
+            {
+                // As a logging handler would: HttpContent keeps the stream it handed out, so it is left open and rewound.
+                var stream = await content.ReadAsStreamAsync(cancellationToken);
+                using (var reader = new StreamReader(stream, leaveOpen: true))
+                {
+                    Assert.Contains("a lamp", await reader.ReadToEndAsync(cancellationToken), StringComparison.Ordinal);
+                }
+
+                stream.Position = 0;
+            }
+
             var response = await base.SendAsync(request, cancellationToken);
             if ((int)response.StatusCode < 500)
             {

@@ -7,8 +7,8 @@ namespace NanoBanana.Protocol;
 /// and it leaves once: a handler in the HttpClient's pipeline that sends the same submit again (a retry or hedging
 /// handler the app added, for all its clients or for this one) finds the repeat refused before a byte of the body goes
 /// out, so one job is never paid twice. The SDK's own handler allows one more send when it retries an answer that said
-/// the job was not accepted (a 429, by the caller's choice). The transport itself never serializes a body twice: it
-/// retries on a fresh connection only when the body had not begun to leave.
+/// the job was not accepted (a 429, by the caller's choice). The transport itself never serializes a body twice over
+/// HTTP/1.1, which the SDK's requests use: it retries on a fresh connection only when the body had not begun to leave.
 /// </summary>
 internal sealed class SubmitContent : HttpContent
 {

@@ -120,7 +120,17 @@ public sealed partial class NanoBananaEmulator : IAsyncDisposable
         app.MapGet("/media/{token}/{name}", emulator.MediaAsync);
         // Off the caller's SynchronizationContext: the web host's own awaits would resume on it, and a UI thread that blocks
         // on the start (UseEmulator's factory does, resolving a client) would wait for itself.
-        await Task.Run(() => app.StartAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await Task.Run(() => app.StartAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // A port in use, say: the web application built above is let go of here, not left to the finalizers.
+            await emulator.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         emulator.BaseAddress = new Uri(address.EndsWith('/') ? address : address + "/");
         return emulator;

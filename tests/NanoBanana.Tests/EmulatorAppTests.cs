@@ -69,6 +69,23 @@ public partial class EmulatorAppTests
     }
 
     [Fact]
+    public async Task A_port_in_use_fails_the_start_with_the_servers_own_error_and_leaves_the_port_to_its_owner()
+    {
+        // The failed start now disposes what it had built; what must not change is what the caller hears (the bind error,
+        // not one from the disposal) and that the emulator already on that port serves on.
+        await using var owner = await Emu.StartAsync();
+        var port = owner.BaseAddress.Port;
+        for (var i = 0; i < 3; i++)
+        {
+            var ex = await Assert.ThrowsAsync<IOException>(() => NanoBananaEmulator.StartAsync(new EmulatorOptions { Port = port }));
+            Assert.Contains(port.ToString(System.Globalization.CultureInfo.InvariantCulture), ex.Message, StringComparison.Ordinal);
+        }
+
+        using var client = Emu.Client(owner);
+        Assert.NotEmpty((await client.GenerateAsync(new ImageJob("a lamp"))).Images);
+    }
+
+    [Fact]
     public async Task The_library_refuses_a_time_scale_outside_its_range_naming_it()
     {
         // 1e300 used to start, then fail in the client's catalog ("TypicalLatencyMinSeconds is 3E+300") or overflow.

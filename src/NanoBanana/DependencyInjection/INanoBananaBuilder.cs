@@ -12,6 +12,11 @@ public interface INanoBananaBuilder
     /// <summary>The registration name: <see cref="Options.DefaultName"/> (empty) for the default client, or the key of a keyed client.</summary>
     string Name { get; }
 
-    /// <summary>The HTTP client builder, to add handlers (the resilience handler is already there).</summary>
+    /// <summary>
+    /// The HTTP client builder, to add handlers. The SDK's resilience handler is already there and retries what is safe
+    /// to repeat; handlers added here run inside it. A retry or hedging handler added here cannot send a submit twice
+    /// (the repeat is refused before its body leaves), and generic resilience handlers added for every client of the app
+    /// (<c>ConfigureHttpClientDefaults</c>) are left out of this one.
+    /// </summary>
     IHttpClientBuilder HttpClient { get; }
 }

@@ -316,6 +316,12 @@ public class EcosystemTests
         {
             Assert.Equal(culture, System.Globalization.CultureInfo.CurrentCulture.Name);
         }
+
+        // And the changed-defaults world in a time zone 12:45 ahead of UTC (Pacific/Chatham), with ISO timestamps.
+        if (Environment.GetEnvironmentVariable("NB_EXPECT_TIME_ZONE") is { Length: > 0 } zone)
+        {
+            Assert.Equal(zone, TimeZoneInfo.Local.Id);
+        }
     }
 
     [Fact]

@@ -26,27 +26,45 @@ public sealed class HttpClientDefaultsTests
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task An_app_wide_standard_resilience_handler_is_left_out_so_a_submit_the_service_took_is_not_sent_again(bool defaultsFirst)
+    [InlineData(true, false, "")]
+    [InlineData(false, false, "")]
+    [InlineData(true, true, "print")] // Polly's transient-error retry, for a keyed client
+    public async Task An_app_wide_standard_resilience_handler_is_left_out_so_a_submit_the_service_took_is_not_sent_again(bool defaultsFirst, bool polly, string name)
     {
         await using var emulator = await Emu.StartAsync();
         var (services, logs) = App();
+        void Defaults() => services.ConfigureHttpClientDefaults(h =>
+        {
+            if (polly)
+            {
+                h.AddTransientHttpErrorPolicy(p => p.RetryAsync(3));
+            }
+            else
+            {
+                h.AddStandardResilienceHandler();
+            }
+        });
         if (defaultsFirst)
         {
-            services.ConfigureHttpClientDefaults(h => h.AddStandardResilienceHandler());
+            Defaults();
         }
 
-        services.AddNanoBanana(o => { emulator.ConfigureClient(o); o.ApiKey = Emu.Key; });
+        void Configure(NanoBananaOptions o)
+        {
+            emulator.ConfigureClient(o);
+            o.ApiKey = Emu.Key;
+        }
+
+        _ = name.Length == 0 ? services.AddNanoBanana(Configure) : services.AddNanoBanana(name, null, Configure);
         if (!defaultsFirst)
         {
-            services.ConfigureHttpClientDefaults(h => h.AddStandardResilienceHandler());
+            Defaults();
         }
 
         await using var provider = services.BuildServiceProvider();
-        var client = provider.GetRequiredService<INanoBananaClient>();
+        var client = name.Length == 0 ? provider.GetRequiredService<INanoBananaClient>() : provider.GetRequiredKeyedService<INanoBananaClient>(name);
 
-        // A 500 to a submit: the emulator created the job. The standard handler retries a 500, whatever the method.
+        // A 500 to a submit: the emulator created the job. Both handlers retry a 500, whatever the method.
         emulator.EnqueueFault(FaultKind.InternalError, FaultTarget.Submit);
         var ex = await Assert.ThrowsAsync<SubmitOutcomeUnknownException>(() => client.GenerateAsync(new ImageJob("a lamp")));
         Assert.Contains("the service answered 500", ex.Message, StringComparison.Ordinal);
@@ -55,7 +73,8 @@ public sealed class HttpClientDefaultsTests
 
         var said = Assert.Single(logs.Entries, e => e.Message.Contains("leaves out", StringComparison.Ordinal));
         Assert.Equal(LogLevel.Information, said.Level);
-        Assert.Contains("HttpClient 'NanoBanana' leaves out Microsoft.Extensions.Http.Resilience.ResilienceHandler", said.Message, StringComparison.Ordinal);
+        var handler = polly ? "Microsoft.Extensions.Http.PolicyHttpMessageHandler" : "Microsoft.Extensions.Http.Resilience.ResilienceHandler";
+        Assert.Contains($"HttpClient '{(name.Length == 0 ? "NanoBanana" : "NanoBanana:" + name)}' leaves out {handler},", said.Message, StringComparison.Ordinal);
 
         // Polls go on through the SDK's own retries: a 500 to a poll is asked again, and the job ends in an image.
         emulator.EnqueueFault(FaultKind.InternalError, FaultTarget.Poll);

@@ -87,7 +87,7 @@ public sealed class HttpClientDefaultsTests
     public async Task An_app_wide_handler_s_timeouts_do_not_cut_a_sync_mode_wait_short()
     {
         // Sync mode holds the submit open until the job ends: a job of a second against an app-wide total timeout of
-        // half a second. Kept, the handler cut the submit off and sent it again: an unknown outcome, two jobs.
+        // half a second. Kept, the handler cut the submit off: an unknown outcome, the job billed and its id never seen.
         await using var emulator = await Emu.StartAsync(o => (o.LatencySampler, o.FaultRate) = ((_, _) => 1.0, 0), timeScale: 1);
         var (services, logs) = App();
         services.ConfigureHttpClientDefaults(h => h.AddStandardResilienceHandler(o =>

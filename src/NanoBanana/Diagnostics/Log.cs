@@ -110,6 +110,6 @@ internal static partial class Log
     [LoggerMessage(33, LogLevel.Warning, "Prediction {PredictionId} on {Model} completed with {Unread} output(s) in a shape the SDK does not read ({Shape}) besides the {Read} it read; the result holds those {Read}. Please report the shape")]
     public static partial void OutputsUnread(ILogger logger, string predictionId, string model, int unread, string? shape, int read);
 
-    [LoggerMessage(34, LogLevel.Information, "HttpClient '{HttpClient}' leaves out {Handlers}, added for every HttpClient of the app (ConfigureHttpClientDefaults): a generic retry could send a billable submit twice, and its timeouts would cut sync-mode waits and downloads short. The SDK's own handler retries what is safe to repeat. To have one anyway, add it to this client (builder.HttpClient); a submit is still never sent twice")]
+    [LoggerMessage(34, LogLevel.Information, "HttpClient '{HttpClient}' leaves out {Handlers}, added for every HttpClient of the app (ConfigureHttpClientDefaults): a generic retry could send a billable submit twice, and its timeouts would cut sync-mode waits short. The SDK's own handler retries what is safe to repeat. To have one anyway, add it to this client (builder.HttpClient); a submit is still never sent twice")]
     public static partial void AppWideResilienceLeftOut(ILogger logger, string httpClient, string handlers);
 }

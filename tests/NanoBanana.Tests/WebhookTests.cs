@@ -89,12 +89,19 @@ public class WebhookTests
         var model = ModelCatalog.Default[ImageTier.NanoBanana2];
         await client.SubmitAsync(new SubmitRequest { Model = model, Prompt = "x", WebhookUrl = new Uri("https://hooks.example/nb?token=1") });
         Assert.EndsWith("/text-to-image?webhook=https%3A%2F%2Fhooks.example%2Fnb%3Ftoken%3D1", emulator.Requests.Single(r => r.Kind == "submit").Path);
+
+        // What the SDK says about such a submit names its route, not the webhook URL and the token the caller put in it.
+        emulator.EnqueueFault(FaultKind.InternalError, FaultTarget.Submit);
+        var unknown = await Assert.ThrowsAsync<SubmitOutcomeUnknownException>(() => client.SubmitAsync(new SubmitRequest { Model = model, Prompt = "x", WebhookUrl = new Uri("https://hooks.example/nb?token=secret-of-the-app") }));
+        Assert.Matches(@"^Submit to google/[a-z0-9.-]+/text-to-image may have reached the service", unknown.Message);
+        Assert.DoesNotContain("secret-of-the-app", unknown.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("hooks.example", unknown.Message, StringComparison.Ordinal);
         Assert.Equal(NanoBananaEmulator.WebhookSecret, await client.GetWebhookSecretAsync());
 
         await Assert.ThrowsAsync<ArgumentException>(() => client.SubmitAsync(new SubmitRequest { Model = model, Prompt = "x", WebhookUrl = new Uri("https://hooks.example/"), Base64Output = true }));
         await Assert.ThrowsAsync<ArgumentException>(() => client.SubmitAsync(new SubmitRequest { Model = model, Prompt = "x", WebhookUrl = new Uri("http://hooks.example/") }));
         var gptProto = new NanoBananaProtocolClient(http, Emu.Options(emulator));
         await Assert.ThrowsAsync<ArgumentException>(() => gptProto.SubmitAsync(new SubmitRequest { Model = model, Prompt = "x", WebhookUrl = new Uri("https://hooks.example/") }));
-        Assert.Single(emulator.Requests, r => r.Kind == "submit");
+        Assert.Equal(2, emulator.Requests.Count(r => r.Kind == "submit")); // the two above; the refused ones sent nothing
     }
 }

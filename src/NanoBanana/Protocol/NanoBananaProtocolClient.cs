@@ -94,11 +94,12 @@ public class NanoBananaProtocolClient
             throw new ArgumentException(unsupported, nameof(request));
         }
 
-        var path = _profile.SubmitPath(request.Model, request.IsEdit)
-            + (request.WebhookUrl is { } hook ? "?webhook=" + Uri.EscapeDataString(hook.AbsoluteUri) : "");
+        // Messages name the route, not the webhook query: the caller's webhook URL may carry a token of theirs.
+        var path = _profile.SubmitPath(request.Model, request.IsEdit);
+        var query = request.WebhookUrl is { } hook ? "?webhook=" + Uri.EscapeDataString(hook.AbsoluteUri) : "";
         var body = _profile.SerializeBody(request);
         var content = new SubmitContent(body);
-        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(_profile.BaseUrl, path)) { Content = content };
+        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(_profile.BaseUrl, path + query)) { Content = content };
         var timeout = request.SyncMode ? _retry.SyncSubmitTimeout : _retry.SubmitTimeout;
         if (request.SyncMode)
         {

@@ -147,15 +147,12 @@ public class NanoBananaProtocolClient
             var named = WireParser.SalvageSubmitId(received.Bytes); // what arrived before the body read failed, if it got that far
             return AcceptedInPart(request, named, what, cancellationToken) ?? throw OutcomeUnknown(request, path, what, ex, named);
         }
-        catch (Exception ex) when (SubmitContent.RepeatRefusedException.Within(ex))
-        {
-            throw OutcomeUnknown(request, path, RepeatRefused, ex);
-        }
         catch (Exception ex) when (content.SendingStarted)
         {
-            // Anything else once the body began to leave (a handler of the caller's that fails on the answer, an
-            // HttpClient disposed mid-exchange): the service may have accepted the job.
-            throw OutcomeUnknown(request, path, $"the exchange failed after the request was sent ({ex.GetType().Name}: {Diagnostics.SafeText.Printable(ex.Message)})", ex);
+            // Anything else once the body began to leave (a handler of the caller's that fails on the answer or wraps a
+            // refused repeat, an HttpClient disposed mid-exchange): the service may have accepted the job.
+            throw OutcomeUnknown(request, path, SubmitContent.RepeatRefusedException.Within(ex) ? RepeatRefused
+                : $"the exchange failed after the request was sent ({ex.GetType().Name}: {Diagnostics.SafeText.Printable(ex.Message)})", ex);
         }
 
         using (response)

@@ -116,6 +116,15 @@ public sealed class HttpClientDefaultsTests
         OwnAppWide,
         /// <summary>The same on the SDK's client, reading the body as a stream first (to log it, say).</summary>
         OwnReadingTheBody,
+        /// <summary>
+        /// The same reading the body as a string first: HttpContent then keeps a copy of the body, and every later send
+        /// copies that buffer to the wire without asking the body.
+        /// </summary>
+        OwnReadingTheBodyAsString,
+        /// <summary>A logging handler that reads the body as a string, then Microsoft's standard resilience, on the SDK's client.</summary>
+        StandardBehindAStringLogger,
+        /// <summary>As <see cref="OwnReadingTheBodyAsString"/>, over a transport of the app's (a proxy's settings, say).</summary>
+        OwnReadingTheBodyAsStringOverTheAppsTransport,
     }
 
     [Theory]
@@ -124,6 +133,9 @@ public sealed class HttpClientDefaultsTests
     [InlineData(Repeater.Own)]
     [InlineData(Repeater.OwnAppWide)]
     [InlineData(Repeater.OwnReadingTheBody)]
+    [InlineData(Repeater.OwnReadingTheBodyAsString)]
+    [InlineData(Repeater.StandardBehindAStringLogger)]
+    [InlineData(Repeater.OwnReadingTheBodyAsStringOverTheAppsTransport)]
     public async Task Whatever_handler_repeats_a_submit_its_body_leaves_once(Repeater repeater)
     {
         await using var emulator = await Emu.StartAsync();
@@ -140,19 +152,25 @@ public sealed class HttpClientDefaultsTests
             Repeater.PollyPolicy => builder.HttpClient.AddTransientHttpErrorPolicy(p => p.RetryAsync(3)).Services,
             Repeater.Own => builder.HttpClient.AddHttpMessageHandler(() => new SendsAgainOn5xx()).Services,
             Repeater.OwnReadingTheBody => builder.HttpClient.AddHttpMessageHandler(() => new SendsAgainOn5xx(readBody: true)).Services,
+            Repeater.OwnReadingTheBodyAsString => builder.HttpClient.AddHttpMessageHandler(() => new SendsAgainOn5xx(readBody: true, asString: true)).Services,
+            Repeater.OwnReadingTheBodyAsStringOverTheAppsTransport => builder.HttpClient.AddHttpMessageHandler(() => new SendsAgainOn5xx(readBody: true, asString: true))
+                .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler()).Services,
+            Repeater.StandardBehindAStringLogger => builder.HttpClient.AddHttpMessageHandler(() => new LogsTheBodyAsString())
+                .AddStandardResilienceHandler(o => o.Retry.Delay = TimeSpan.FromMilliseconds(10)).Services,
             _ => services,
         };
         await using var provider = services.BuildServiceProvider();
         var client = provider.GetRequiredService<INanoBananaClient>();
 
         emulator.EnqueueFault(FaultKind.InternalError, FaultTarget.Submit);
-        var ex = await Assert.ThrowsAsync<SubmitOutcomeUnknownException>(() => client.GenerateAsync(new ImageJob("a lamp")));
+        var thrown = await Record.ExceptionAsync(() => client.GenerateAsync(new ImageJob("a lamp")));
         Assert.Equal(1, emulator.Count("submit"));
         Assert.Equal(1, emulator.AcceptedSubmits);
+        var ex = Assert.IsType<SubmitOutcomeUnknownException>(thrown);
         Assert.Contains("sent it again after an earlier attempt; the SDK refused that repeat, so the job is not paid twice", ex.Message, StringComparison.Ordinal);
 
         emulator.EnqueueFault(FaultKind.RateLimitedWithRetryAfter, FaultTarget.Submit);
-        if (repeater is Repeater.Standard)
+        if (repeater is Repeater.Standard or Repeater.StandardBehindAStringLogger)
         {
             // It also repeats a 429, and inside the SDK's handler it sees it first: its repeat is refused like any other
             // (the body cannot tell what the answer was), so nothing is sent twice, not even what was refused.
@@ -194,11 +212,52 @@ public sealed class HttpClientDefaultsTests
         Assert.Equal(2, emulator.AcceptedSubmits);
     }
 
-    private sealed class SendsAgainOn5xx(bool readBody = false) : DelegatingHandler
+    [Fact]
+    public async Task A_submit_cancelled_after_a_handler_read_its_body_and_before_it_left_is_known_not_sent()
+    {
+        // A logging handler reads the body as a string; a handler below it holds the submit (a queue, a rate limiter)
+        // until the caller cancels. Nothing left: the caller hears of a cancellation, not of a job that may be billed.
+        await using var emulator = await Emu.StartAsync();
+        var (services, _) = App();
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        services.AddNanoBanana(o => { emulator.ConfigureClient(o); o.ApiKey = Emu.Key; })
+            .HttpClient.AddHttpMessageHandler(() => new LogsTheBodyAsString())
+            .AddHttpMessageHandler(() => new HoldsSubmits(held));
+        await using var provider = services.BuildServiceProvider();
+        var client = provider.GetRequiredService<INanoBananaClient>();
+
+        using var cts = new CancellationTokenSource();
+        var job = client.GenerateAsync(new ImageJob("a lamp"), cts.Token);
+        await held.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        cts.Cancel();
+        var thrown = await Record.ExceptionAsync(() => job);
+        Assert.Equal(0, emulator.Count("submit"));
+        Assert.IsAssignableFrom<OperationCanceledException>(thrown);
+    }
+
+    private sealed class HoldsSubmits(TaskCompletionSource held) : DelegatingHandler
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            if (readBody && request.Content is { } content)
+            if (request.Method == HttpMethod.Post)
+            {
+                held.TrySetResult();
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+
+            return await base.SendAsync(request, cancellationToken);
+        }
+    }
+
+    private sealed class SendsAgainOn5xx(bool readBody = false, bool asString = false) : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (readBody && asString && request.Content is { } buffered)
+            {
+                Assert.Contains("a lamp", await buffered.ReadAsStringAsync(cancellationToken), StringComparison.Ordinal);
+            }
+            else if (readBody && request.Content is { } content)
             {
                 // As a logging handler would: HttpContent keeps the stream it handed out, so it is left open and rewound.
                 var stream = await content.ReadAsStreamAsync(cancellationToken);
@@ -217,6 +276,15 @@ public sealed class HttpClientDefaultsTests
             }
 
             response.Dispose();
+            return await base.SendAsync(request, cancellationToken);
+        }
+    }
+
+    private sealed class LogsTheBodyAsString : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Assert.Contains("a lamp", await request.Content!.ReadAsStringAsync(cancellationToken), StringComparison.Ordinal);
             return await base.SendAsync(request, cancellationToken);
         }
     }

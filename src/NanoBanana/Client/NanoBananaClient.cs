@@ -33,7 +33,7 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable, IA
 
     /// <summary>Creates a client. With <paramref name="httpClient"/> null, the client builds and owns one.</summary>
     /// <param name="options">The options.</param>
-    /// <param name="httpClient">An HttpClient with the SDK's resilience pipeline (from <see cref="CreateHttpClient"/> or the DI registration), or null.</param>
+    /// <param name="httpClient">An HttpClient with the SDK's resilience pipeline (from <see cref="CreateHttpClient"/> or the DI registration), or null. In one you build yourself, a retrying handler below one that reads a submit's body as a string can send the submit twice (the DI registration's pipeline guards against that).</param>
     /// <param name="loggerFactory">Logging; null for none.</param>
     /// <param name="timeProvider">Time; null for the system clock.</param>
     /// <param name="policy">A custom tier policy; null for <see cref="TierPolicy"/> over the configured catalog.</param>

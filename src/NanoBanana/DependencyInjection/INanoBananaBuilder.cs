@@ -15,8 +15,8 @@ public interface INanoBananaBuilder
     /// <summary>
     /// The HTTP client builder, to add handlers. The SDK's resilience handler is already there and retries what is safe
     /// to repeat; handlers added here run inside it. A retry or hedging handler added here cannot send a submit twice
-    /// (the repeat is refused before its body leaves), and generic resilience handlers added for every client of the app
-    /// (<c>ConfigureHttpClientDefaults</c>) are left out of this one.
+    /// (the repeat is refused before its body leaves, also after a handler read the body as a string), and generic
+    /// resilience handlers added for every client of the app (<c>ConfigureHttpClientDefaults</c>) are left out of this one.
     /// </summary>
     IHttpClientBuilder HttpClient { get; }
 }

@@ -98,6 +98,9 @@ public static class NanoBananaServiceCollectionExtensions
                 sp.GetService<TimeProvider>(),
                 sp.GetService<ILoggerFactory>()?.CreateLogger<NanoBananaResilienceHandler>()));
 
+        // Around every handler, the app's included: a submit whose body a handler read as a string goes out as a copy that counts its sends.
+        services.AddSingleton<IHttpMessageHandlerBuilderFilter>(new InnermostSubmitGuard(httpClientName));
+
         // The key travels in Authorization, and IHttpClientFactory's Trace logs list the request headers. They are
         // redacted by default, but a caller who names their own headers with RedactLoggedHeaders replaces that
         // default, and the key went into the log in full. Whatever else is configured, Authorization stays redacted
@@ -126,6 +129,24 @@ public static class NanoBananaServiceCollectionExtensions
         }
 
         return new NanoBananaBuilder(services, name, http);
+    }
+
+    /// <summary>
+    /// Puts <see cref="SubmitSendGuard"/> between the named client's handlers and its transport, and its announcer above
+    /// them, once every configuration action has run (handlers and a primary handler of the app's, for this client or for
+    /// every client), so that each handler configured for the client sits between the two.
+    /// </summary>
+    private sealed class InnermostSubmitGuard(string httpClientName) : IHttpMessageHandlerBuilderFilter
+    {
+        public Action<HttpMessageHandlerBuilder> Configure(Action<HttpMessageHandlerBuilder> next) => builder =>
+        {
+            next(builder);
+            if (string.Equals(builder.Name, httpClientName, StringComparison.Ordinal))
+            {
+                builder.PrimaryHandler = new SubmitSendGuard { InnerHandler = builder.PrimaryHandler };
+                builder.AdditionalHandlers.Insert(0, new SubmitSendGuard.Announcer());
+            }
+        };
     }
 
     // Handlers that retry, hedge or time out whatever request they carry: Microsoft.Extensions.Http.Resilience's

@@ -9,24 +9,54 @@ namespace NanoBanana.Protocol;
 /// out, so one job is never paid twice. The SDK's own handler allows one more send when it retries an answer that said
 /// the job was not accepted (a 429, by the caller's choice). The transport itself never serializes a body twice over
 /// HTTP/1.1, which the SDK's requests use: it retries on a fresh connection only when the body had not begun to leave.
+/// In the DI registration's pipeline the transport gets a copy of the body from <see cref="SubmitSendGuard"/>, so that
+/// a handler's read of the body as a string (which HttpContent buffers and copies to the wire unasked) hides no repeat.
 /// </summary>
 internal sealed class SubmitContent : HttpContent
 {
     private readonly byte[] _body;
+    private readonly SubmitContent _ledger; // where sends are counted: the submit's own body, for itself and its copies for the wire
     private int _sends;
     private int _allowed = 1;
+    private int _guarded;
 
     public SubmitContent(byte[] body)
     {
         _body = body;
+        _ledger = this;
         Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
     }
 
+    private SubmitContent(SubmitContent original)
+    {
+        _body = original._body;
+        _ledger = original._ledger;
+        foreach (var header in original.Headers)
+        {
+            Headers.TryAddWithoutValidation(header.Key, header.Value);
+        }
+    }
+
     /// <summary>Whether the body began to leave at least once.</summary>
-    public bool SendingStarted => Volatile.Read(ref _sends) != 0;
+    public bool SendingStarted => Volatile.Read(ref _ledger._sends) != 0;
 
     /// <summary>Allows one send beyond those made so far: the SDK's handler judged the last answer a refusal.</summary>
-    public void AllowAnotherSend() => Volatile.Write(ref _allowed, Volatile.Read(ref _sends) + 1);
+    public void AllowAnotherSend() => Volatile.Write(ref _ledger._allowed, Volatile.Read(ref _ledger._sends) + 1);
+
+    /// <summary>
+    /// Says that a <see cref="SubmitSendGuard"/> sits right above the transport and will send copies of this body
+    /// (<see cref="ForTheWire"/>): from now on this body's own serializations are reads (a logging handler's
+    /// <c>ReadAsStringAsync</c>), not sends. Such a read makes HttpContent keep a buffer of the body and copy it to the wire on
+    /// every later send without asking the body, so only the guard's copies can count the sends.
+    /// </summary>
+    public void SentThroughAGuard() => Volatile.Write(ref _ledger._guarded, 1);
+
+    /// <summary>A copy of this body for the guard to hand to the transport; its sends count with this body's.</summary>
+    public SubmitContent ForTheWire()
+    {
+        SentThroughAGuard();
+        return new(this);
+    }
 
     // Each way out counts once (HttpContent's overloads call one another, so none calls the base).
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
@@ -57,7 +87,16 @@ internal sealed class SubmitContent : HttpContent
 
     private void BeginSend()
     {
-        if (Interlocked.Increment(ref _sends) > Volatile.Read(ref _allowed))
+        if (!ReferenceEquals(_ledger, this) || Volatile.Read(ref _guarded) == 0)
+        {
+            // A copy made for the wire, or the body itself where no guard sends copies (an HttpClient the caller built).
+            CountSend();
+        }
+    }
+
+    private void CountSend()
+    {
+        if (Interlocked.Increment(ref _ledger._sends) > Volatile.Read(ref _ledger._allowed))
         {
             throw new RepeatRefusedException();
         }

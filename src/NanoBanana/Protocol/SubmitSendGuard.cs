@@ -1,0 +1,73 @@
+namespace NanoBanana.Protocol;
+
+/// <summary>
+/// The last handler before the transport in the HttpClient the DI registration builds: it hands the transport a fresh copy
+/// of a submit's body (<see cref="SubmitContent.ForTheWire"/>) whose sends count with the body's. A handler above that
+/// read the body as a string or bytes (a logging handler's <c>ReadAsStringAsync</c>) made HttpContent keep a buffer of
+/// it, which every later send copies to the wire without asking the body: a handler that then repeats the submit (a
+/// retry handler between the logger and the transport) sent it again unseen, a second paid job. Through the copy the
+/// repeat is refused as any other is. Every other request passes untouched. <see cref="Announcer"/>, the first handler
+/// of the same pipeline, tells each submit the guard is there, so that a read above it is not taken for a send.
+/// </summary>
+internal sealed class SubmitSendGuard : DelegatingHandler
+{
+    /// <inheritdoc />
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (request.Content is not SubmitContent body)
+        {
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+
+        request.Content = body.ForTheWire();
+        try
+        {
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            request.Content = body;
+        }
+    }
+
+    /// <inheritdoc />
+    protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (request.Content is not SubmitContent body)
+        {
+            return base.Send(request, cancellationToken);
+        }
+
+        request.Content = body.ForTheWire();
+        try
+        {
+            return base.Send(request, cancellationToken);
+        }
+        finally
+        {
+            request.Content = body;
+        }
+    }
+
+    /// <summary>
+    /// The first handler of a pipeline whose last is a <see cref="SubmitSendGuard"/>: it tells each submit so before any
+    /// handler of the app's can read its body (<see cref="SubmitContent.SentThroughAGuard"/>). A read taken for a send
+    /// made a submit cancelled before it left look as if it might have been accepted.
+    /// </summary>
+    internal sealed class Announcer : DelegatingHandler
+    {
+        /// <inheritdoc />
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            (request.Content as SubmitContent)?.SentThroughAGuard();
+            return base.SendAsync(request, cancellationToken);
+        }
+
+        /// <inheritdoc />
+        protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            (request.Content as SubmitContent)?.SentThroughAGuard();
+            return base.Send(request, cancellationToken);
+        }
+    }
+}

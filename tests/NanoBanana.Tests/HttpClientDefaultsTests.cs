@@ -125,6 +125,8 @@ public sealed class HttpClientDefaultsTests
         StandardBehindAStringLogger,
         /// <summary>As <see cref="OwnReadingTheBodyAsString"/>, over a transport of the app's (a proxy's settings, say).</summary>
         OwnReadingTheBodyAsStringOverTheAppsTransport,
+        /// <summary>The same replacing the body with bytes of its own (as a signing handler does) before it sends.</summary>
+        OwnReplacingTheBody,
     }
 
     [Theory]
@@ -136,6 +138,7 @@ public sealed class HttpClientDefaultsTests
     [InlineData(Repeater.OwnReadingTheBodyAsString)]
     [InlineData(Repeater.StandardBehindAStringLogger)]
     [InlineData(Repeater.OwnReadingTheBodyAsStringOverTheAppsTransport)]
+    [InlineData(Repeater.OwnReplacingTheBody)]
     public async Task Whatever_handler_repeats_a_submit_its_body_leaves_once(Repeater repeater)
     {
         await using var emulator = await Emu.StartAsync();
@@ -153,6 +156,7 @@ public sealed class HttpClientDefaultsTests
             Repeater.Own => builder.HttpClient.AddHttpMessageHandler(() => new SendsAgainOn5xx()).Services,
             Repeater.OwnReadingTheBody => builder.HttpClient.AddHttpMessageHandler(() => new SendsAgainOn5xx(readBody: true)).Services,
             Repeater.OwnReadingTheBodyAsString => builder.HttpClient.AddHttpMessageHandler(() => new SendsAgainOn5xx(readBody: true, asString: true)).Services,
+            Repeater.OwnReplacingTheBody => builder.HttpClient.AddHttpMessageHandler(() => new SendsAgainOn5xx(replaceBody: true)).Services,
             Repeater.OwnReadingTheBodyAsStringOverTheAppsTransport => builder.HttpClient.AddHttpMessageHandler(() => new SendsAgainOn5xx(readBody: true, asString: true))
                 .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler()).Services,
             Repeater.StandardBehindAStringLogger => builder.HttpClient.AddHttpMessageHandler(() => new LogsTheBodyAsString())
@@ -235,6 +239,52 @@ public sealed class HttpClientDefaultsTests
         Assert.IsAssignableFrom<OperationCanceledException>(thrown);
     }
 
+    [Fact]
+    public async Task A_submit_whose_body_a_handler_replaced_is_an_unknown_outcome_when_cancelled_after_it_left()
+    {
+        // A handler sends bytes of its own in place of the SDK's body (as a signing handler does). The service accepts
+        // the job and holds its answer; the caller cancels. The job may be billed: the caller must hear so.
+        await using var emulator = await Emu.StartAsync(o => o.SlowSubmitDelay = TimeSpan.FromSeconds(30));
+        var (services, _) = App();
+        services.AddNanoBanana(o => { emulator.ConfigureClient(o); o.ApiKey = Emu.Key; })
+            .HttpClient.AddHttpMessageHandler(() => new ReplacesTheBody());
+        await using var provider = services.BuildServiceProvider();
+        var client = provider.GetRequiredService<INanoBananaClient>();
+
+        emulator.EnqueueFault(FaultKind.SlowSubmit, FaultTarget.Submit);
+        using var cts = new CancellationTokenSource();
+        var job = client.GenerateAsync(new ImageJob("a lamp"), cts.Token);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (emulator.AcceptedSubmits == 0 && waited.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(10);
+        }
+
+        cts.Cancel();
+        var thrown = await Record.ExceptionAsync(() => job);
+        Assert.Equal(1, emulator.AcceptedSubmits);
+        Assert.IsType<SubmitOutcomeUnknownException>(thrown);
+    }
+
+    private sealed class ReplacesTheBody : DelegatingHandler
+    {
+        public static async Task ReplaceAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.Content is { } content)
+            {
+                var replaced = new ByteArrayContent(await content.ReadAsByteArrayAsync(cancellationToken));
+                replaced.Headers.ContentType = content.Headers.ContentType;
+                request.Content = replaced;
+            }
+        }
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            await ReplaceAsync(request, cancellationToken);
+            return await base.SendAsync(request, cancellationToken);
+        }
+    }
+
     private sealed class HoldsSubmits(TaskCompletionSource held) : DelegatingHandler
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -249,11 +299,15 @@ public sealed class HttpClientDefaultsTests
         }
     }
 
-    private sealed class SendsAgainOn5xx(bool readBody = false, bool asString = false) : DelegatingHandler
+    private sealed class SendsAgainOn5xx(bool readBody = false, bool asString = false, bool replaceBody = false) : DelegatingHandler
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            if (readBody && asString && request.Content is { } buffered)
+            if (replaceBody)
+            {
+                await ReplacesTheBody.ReplaceAsync(request, cancellationToken);
+            }
+            else if (readBody && asString && request.Content is { } buffered)
             {
                 Assert.Contains("a lamp", await buffered.ReadAsStringAsync(cancellationToken), StringComparison.Ordinal);
             }

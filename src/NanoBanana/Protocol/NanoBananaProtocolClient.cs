@@ -100,6 +100,7 @@ public class NanoBananaProtocolClient
         var body = _profile.SerializeBody(request);
         var content = new SubmitContent(body);
         using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(_profile.BaseUrl, path + query)) { Content = content };
+        message.Options.Set(SubmitContent.RequestOption, content);
         var timeout = request.SyncMode ? _retry.SyncSubmitTimeout : _retry.SubmitTimeout;
         if (request.SyncMode)
         {

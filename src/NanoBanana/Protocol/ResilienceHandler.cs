@@ -156,7 +156,7 @@ internal sealed class NanoBananaResilienceHandler : DelegatingHandler
                     {
                         // A submit is retried here only when its answer said it was not accepted (or it never left): its
                         // body, which leaves once, may leave again for this retry.
-                        (req.Content as SubmitContent)?.AllowAnotherSend();
+                        SubmitContent.Of(req)?.AllowAnotherSend();
                         Retrying?.Invoke(req, args.AttemptNumber + 1, args.RetryDelay);
                     }
 

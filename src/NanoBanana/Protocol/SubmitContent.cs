@@ -37,6 +37,13 @@ internal sealed class SubmitContent : HttpContent
         }
     }
 
+    /// <summary>The request option under which a submit's request carries its body, also after a handler replaced its content.</summary>
+    public static readonly HttpRequestOptionsKey<SubmitContent> RequestOption = new("NanoBanana.SubmitBody");
+
+    /// <summary>The body of the submit <paramref name="request"/> is, or null when it is not one.</summary>
+    public static SubmitContent? Of(HttpRequestMessage request) =>
+        request.Content as SubmitContent ?? (request.Options.TryGetValue(RequestOption, out var body) ? body : null);
+
     /// <summary>Whether the body began to leave at least once.</summary>
     public bool SendingStarted => Volatile.Read(ref _ledger._sends) != 0;
 
@@ -55,8 +62,19 @@ internal sealed class SubmitContent : HttpContent
     public SubmitContent ForTheWire()
     {
         SentThroughAGuard();
-        return new(this);
+        lock (_ledger)
+        {
+            // Attempts of a hedging handler share this body: one copy's headers at a time.
+            return new(this);
+        }
     }
+
+    /// <summary>
+    /// Counts a send of this body inside another one: a handler replaced the request's content with its own (a signing
+    /// handler's bytes, a compressing wrapper), so the guard cannot hand the transport a copy that counts, and counts the
+    /// send as one that may leave.
+    /// </summary>
+    public void CountSendInsideAnotherBody() => _ledger.CountSend();
 
     // Each way out counts once (HttpContent's overloads call one another, so none calls the base).
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>

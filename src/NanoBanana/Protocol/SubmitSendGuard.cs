@@ -6,16 +6,24 @@ namespace NanoBanana.Protocol;
 /// read the body as a string or bytes (a logging handler's <c>ReadAsStringAsync</c>) made HttpContent keep a buffer of
 /// it, which every later send copies to the wire without asking the body: a handler that then repeats the submit (a
 /// retry handler between the logger and the transport) sent it again unseen, a second paid job. Through the copy the
-/// repeat is refused as any other is. Every other request passes untouched. <see cref="Announcer"/>, the first handler
-/// of the same pipeline, tells each submit the guard is there, so that a read above it is not taken for a send.
+/// repeat is refused as any other is. A submit whose content a handler replaced with its own (a signing handler's bytes)
+/// is counted as a send that may leave, as it passes. Every other request passes untouched. <see cref="Announcer"/>, the
+/// first handler of the same pipeline, tells each submit the guard is there, so that a read above it is not taken for a
+/// send.
 /// </summary>
 internal sealed class SubmitSendGuard : DelegatingHandler
 {
     /// <inheritdoc />
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        if (request.Content is not SubmitContent body)
+        if (SubmitContent.Of(request) is not { } body)
         {
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!ReferenceEquals(request.Content, body))
+        {
+            body.CountSendInsideAnotherBody();
             return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
 
@@ -33,8 +41,14 @@ internal sealed class SubmitSendGuard : DelegatingHandler
     /// <inheritdoc />
     protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        if (request.Content is not SubmitContent body)
+        if (SubmitContent.Of(request) is not { } body)
         {
+            return base.Send(request, cancellationToken);
+        }
+
+        if (!ReferenceEquals(request.Content, body))
+        {
+            body.CountSendInsideAnotherBody();
             return base.Send(request, cancellationToken);
         }
 
@@ -59,14 +73,14 @@ internal sealed class SubmitSendGuard : DelegatingHandler
         /// <inheritdoc />
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            (request.Content as SubmitContent)?.SentThroughAGuard();
+            SubmitContent.Of(request)?.SentThroughAGuard();
             return base.SendAsync(request, cancellationToken);
         }
 
         /// <inheritdoc />
         protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            (request.Content as SubmitContent)?.SentThroughAGuard();
+            SubmitContent.Of(request)?.SentThroughAGuard();
             return base.Send(request, cancellationToken);
         }
     }

@@ -216,19 +216,27 @@ public sealed class HttpClientDefaultsTests
         Assert.Equal(2, emulator.AcceptedSubmits);
     }
 
-    [Fact]
-    public async Task A_submit_cancelled_after_a_handler_read_its_body_and_before_it_left_is_known_not_sent()
+    [Theory]
+    [InlineData("")]
+    [InlineData("print")] // a keyed client: the guard finds its HttpClient by the key's name
+    public async Task A_submit_cancelled_after_a_handler_read_its_body_and_before_it_left_is_known_not_sent(string name)
     {
         // A logging handler reads the body as a string; a handler below it holds the submit (a queue, a rate limiter)
         // until the caller cancels. Nothing left: the caller hears of a cancellation, not of a job that may be billed.
         await using var emulator = await Emu.StartAsync();
         var (services, _) = App();
         var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        services.AddNanoBanana(o => { emulator.ConfigureClient(o); o.ApiKey = Emu.Key; })
+        void Configure(NanoBananaOptions o)
+        {
+            emulator.ConfigureClient(o);
+            o.ApiKey = Emu.Key;
+        }
+
+        (name.Length == 0 ? services.AddNanoBanana(Configure) : services.AddNanoBanana(name, null, Configure))
             .HttpClient.AddHttpMessageHandler(() => new LogsTheBodyAsString())
             .AddHttpMessageHandler(() => new HoldsSubmits(held));
         await using var provider = services.BuildServiceProvider();
-        var client = provider.GetRequiredService<INanoBananaClient>();
+        var client = name.Length == 0 ? provider.GetRequiredService<INanoBananaClient>() : provider.GetRequiredKeyedService<INanoBananaClient>(name);
 
         using var cts = new CancellationTokenSource();
         var job = client.GenerateAsync(new ImageJob("a lamp"), cts.Token);

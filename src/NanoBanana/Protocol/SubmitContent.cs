@@ -41,8 +41,12 @@ internal sealed class SubmitContent : HttpContent
     public static readonly HttpRequestOptionsKey<SubmitContent> RequestOption = new("NanoBanana.SubmitBody");
 
     /// <summary>The body of the submit <paramref name="request"/> is, or null when it is not one.</summary>
-    public static SubmitContent? Of(HttpRequestMessage request) =>
-        request.Content as SubmitContent ?? (request.Options.TryGetValue(RequestOption, out var body) ? body : null);
+    public static SubmitContent? Of(HttpRequestMessage request) => request.Content switch
+    {
+        null => null, // a poll or a download: no lookup on their path
+        SubmitContent body => body,
+        _ => request.Options.TryGetValue(RequestOption, out var body) ? body : null,
+    };
 
     /// <summary>Whether the body began to leave at least once.</summary>
     public bool SendingStarted => Volatile.Read(ref _ledger._sends) != 0;

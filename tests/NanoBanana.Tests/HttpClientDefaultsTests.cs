@@ -293,6 +293,52 @@ public sealed class HttpClientDefaultsTests
         }
     }
 
+    [Fact]
+    public async Task Credentials_the_app_adds_to_every_request_never_go_with_a_download()
+    {
+        // An app that authenticates to its own services adds its token (and a session cookie) to every HttpClient. The
+        // SDK's downloads go to hosts the service names (a CDN): the app's credentials must not go with them. The API
+        // calls still carry the SDK's key, not the app's token.
+        await using var emulator = await Emu.StartAsync();
+        var (services, _) = App();
+        services.ConfigureHttpClientDefaults(h => h
+            .ConfigureHttpClient(c => c.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "app-token"))
+            .AddHttpMessageHandler(() => new AddsTheAppsCookie()));
+        var sent = new System.Collections.Concurrent.ConcurrentQueue<(string Path, bool Cookie)>();
+        services.AddNanoBanana(o => { emulator.ConfigureClient(o); o.ApiKey = Emu.Key; })
+            .HttpClient.ConfigurePrimaryHttpMessageHandler(() => new RecordsWhatLeaves(sent) { InnerHandler = new SocketsHttpHandler() });
+        await using var provider = services.BuildServiceProvider();
+        var client = provider.GetRequiredService<INanoBananaClient>();
+
+        var result = await client.GenerateAsync(new ImageJob("a lamp"));
+        Assert.NotEmpty(await result.Images[0].GetBytesAsync());
+
+        var downloads = emulator.Requests.Where(r => r.Kind == "output").ToList();
+        Assert.NotEmpty(downloads);
+        Assert.All(downloads, r => Assert.False(r.HasAuthorization));
+        Assert.All(emulator.Requests.Where(r => r.Kind is "submit" or "poll"), r => Assert.True(r.AuthorizationValid));
+        Assert.All(sent.Where(r => downloads.Any(d => d.Path == r.Path)), r => Assert.False(r.Cookie));
+        Assert.Contains(sent, r => r.Cookie); // the API calls keep what the app added
+    }
+
+    private sealed class AddsTheAppsCookie : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.Headers.TryAddWithoutValidation("Cookie", "session=app-session");
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+
+    private sealed class RecordsWhatLeaves(System.Collections.Concurrent.ConcurrentQueue<(string Path, bool Cookie)> sent) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            sent.Enqueue((request.RequestUri!.PathAndQuery, request.Headers.Contains("Cookie")));
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+
     private sealed class HoldsSubmits(TaskCompletionSource held) : DelegatingHandler
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)

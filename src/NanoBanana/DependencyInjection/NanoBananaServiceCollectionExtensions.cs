@@ -98,7 +98,8 @@ public static class NanoBananaServiceCollectionExtensions
                 sp.GetService<TimeProvider>(),
                 sp.GetService<ILoggerFactory>()?.CreateLogger<NanoBananaResilienceHandler>()));
 
-        // Around every handler, the app's included: a submit whose body a handler read as a string goes out as a copy that counts its sends.
+        // Around every handler, the app's included: a submit whose body a handler read as a string goes out as a copy that
+        // counts its sends, and a download leaves without the credentials an app may add to every request.
         services.AddSingleton<IHttpMessageHandlerBuilderFilter>(new InnermostSubmitGuard(httpClientName));
 
         // The key travels in Authorization, and IHttpClientFactory's Trace logs list the request headers. They are
@@ -132,9 +133,10 @@ public static class NanoBananaServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Puts <see cref="SubmitSendGuard"/> between the named client's handlers and its transport, and its announcer above
-    /// them, once every configuration action has run (handlers and a primary handler of the app's, for this client or for
-    /// every client), so that each handler configured for the client sits between the two.
+    /// Puts <see cref="SubmitSendGuard"/> and <see cref="CredentialFreeDownloads"/> between the named client's handlers and
+    /// its transport, and the guard's announcer above them, once every configuration action has run (handlers and a
+    /// primary handler of the app's, for this client or for every client), so that each handler configured for the
+    /// client sits between the announcer and the other two.
     /// </summary>
     private sealed class InnermostSubmitGuard(string httpClientName) : IHttpMessageHandlerBuilderFilter
     {
@@ -143,7 +145,7 @@ public static class NanoBananaServiceCollectionExtensions
             next(builder);
             if (string.Equals(builder.Name, httpClientName, StringComparison.Ordinal))
             {
-                builder.PrimaryHandler = new SubmitSendGuard { InnerHandler = builder.PrimaryHandler };
+                builder.PrimaryHandler = new SubmitSendGuard { InnerHandler = new CredentialFreeDownloads { InnerHandler = builder.PrimaryHandler } };
                 builder.AdditionalHandlers.Insert(0, new SubmitSendGuard.Announcer());
             }
         };

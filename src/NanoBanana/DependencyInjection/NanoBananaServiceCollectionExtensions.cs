@@ -100,7 +100,7 @@ public static class NanoBananaServiceCollectionExtensions
 
         // Around every handler, the app's included: a submit whose body a handler read as a string goes out as a copy that
         // counts its sends, and a download leaves without the credentials an app may add to every request.
-        services.AddSingleton<IHttpMessageHandlerBuilderFilter>(new InnermostSubmitGuard(httpClientName));
+        services.AddSingleton<IHttpMessageHandlerBuilderFilter>(new PipelineEnds(httpClientName));
 
         // The key travels in Authorization, and IHttpClientFactory's Trace logs list the request headers. They are
         // redacted by default, but a caller who names their own headers with RedactLoggedHeaders replaces that
@@ -138,7 +138,7 @@ public static class NanoBananaServiceCollectionExtensions
     /// primary handler of the app's, for this client or for every client), so that each handler configured for the
     /// client sits between the announcer and the other two.
     /// </summary>
-    private sealed class InnermostSubmitGuard(string httpClientName) : IHttpMessageHandlerBuilderFilter
+    private sealed class PipelineEnds(string httpClientName) : IHttpMessageHandlerBuilderFilter
     {
         public Action<HttpMessageHandlerBuilder> Configure(Action<HttpMessageHandlerBuilder> next) => builder =>
         {

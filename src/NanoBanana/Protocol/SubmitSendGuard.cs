@@ -1,7 +1,8 @@
 namespace NanoBanana.Protocol;
 
 /// <summary>
-/// The last handler before the transport in the HttpClient the DI registration builds: it hands the transport a fresh copy
+/// One of the two handlers right above the transport in the HttpClient the DI registration builds (the other is
+/// <see cref="CredentialFreeDownloads"/>): it hands the transport a fresh copy
 /// of a submit's body (<see cref="SubmitContent.ForTheWire"/>) whose sends count with the body's. A handler above that
 /// read the body as a string or bytes (a logging handler's <c>ReadAsStringAsync</c>) made HttpContent keep a buffer of
 /// it, which every later send copies to the wire without asking the body: a handler that then repeats the submit (a

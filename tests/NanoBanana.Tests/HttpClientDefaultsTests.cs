@@ -321,6 +321,28 @@ public sealed class HttpClientDefaultsTests
         Assert.Contains(sent, r => r.Cookie); // the API calls keep what the app added
     }
 
+    [Fact]
+    public async Task The_pipeline_runs_the_apps_handlers_between_the_announcer_and_the_guards_above_the_transport()
+    {
+        // The order the README gives: the announcer, handlers for every client, the SDK's handler, handlers added on
+        // .HttpClient, the submit guard, the download handler, the transport (the app's when it sets one).
+        var (services, _) = App();
+        services.ConfigureHttpClientDefaults(h => h.AddHttpMessageHandler(() => new AddsTheAppsCookie()));
+        services.AddNanoBanana(o => o.ApiKey = Emu.Key).HttpClient.AddHttpMessageHandler(() => new LogsTheBodyAsString());
+        await using var provider = services.BuildServiceProvider();
+
+        var chain = new List<string>();
+        for (HttpMessageHandler? h = provider.GetRequiredService<IHttpMessageHandlerFactory>().CreateHandler("NanoBanana"); h is not null; h = (h as DelegatingHandler)?.InnerHandler)
+        {
+            chain.Add(h.GetType().Name);
+        }
+
+        string[] ours = ["Announcer", nameof(AddsTheAppsCookie), "NanoBananaResilienceHandler", nameof(LogsTheBodyAsString), "SubmitSendGuard", "CredentialFreeDownloads", nameof(SocketsHttpHandler)];
+        Assert.Equal(ours, chain.Where(ours.Contains));
+        Assert.Equal(nameof(SocketsHttpHandler), chain[^1]);
+        Assert.Equal("CredentialFreeDownloads", chain[^2]);
+    }
+
     private sealed class AddsTheAppsCookie : DelegatingHandler
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)

@@ -293,8 +293,10 @@ public sealed class HttpClientDefaultsTests
         }
     }
 
-    [Fact]
-    public async Task Credentials_the_app_adds_to_every_request_never_go_with_a_download()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // a host the caller lists in Limits:AllowedOutputHosts (a private CDN that wants the token) keeps them
+    public async Task Credentials_the_app_adds_to_every_request_never_go_with_a_download(bool listed)
     {
         // An app that authenticates to its own services adds its token (and a session cookie) to every HttpClient. The
         // SDK's downloads go to hosts the service names (a CDN): the app's credentials must not go with them. The API
@@ -305,7 +307,15 @@ public sealed class HttpClientDefaultsTests
             .ConfigureHttpClient(c => c.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "app-token"))
             .AddHttpMessageHandler(() => new AddsTheAppsCookie()));
         var sent = new System.Collections.Concurrent.ConcurrentQueue<(string Path, bool Cookie)>();
-        services.AddNanoBanana(o => { emulator.ConfigureClient(o); o.ApiKey = Emu.Key; })
+        services.AddNanoBanana(o =>
+            {
+                emulator.ConfigureClient(o);
+                o.ApiKey = Emu.Key;
+                if (listed)
+                {
+                    o.Limits.AllowedOutputHosts.Add(emulator.BaseAddress.Host);
+                }
+            })
             .HttpClient.ConfigurePrimaryHttpMessageHandler(() => new RecordsWhatLeaves(sent) { InnerHandler = new SocketsHttpHandler() });
         await using var provider = services.BuildServiceProvider();
         var client = provider.GetRequiredService<INanoBananaClient>();
@@ -315,9 +325,9 @@ public sealed class HttpClientDefaultsTests
 
         var downloads = emulator.Requests.Where(r => r.Kind == "output").ToList();
         Assert.NotEmpty(downloads);
-        Assert.All(downloads, r => Assert.False(r.HasAuthorization));
+        Assert.All(downloads, r => Assert.Equal(listed, r.HasAuthorization));
         Assert.All(emulator.Requests.Where(r => r.Kind is "submit" or "poll"), r => Assert.True(r.AuthorizationValid));
-        Assert.All(sent.Where(r => downloads.Any(d => d.Path == r.Path)), r => Assert.False(r.Cookie));
+        Assert.All(sent.Where(r => downloads.Any(d => d.Path == r.Path)), r => Assert.Equal(listed, r.Cookie));
         Assert.Contains(sent, r => r.Cookie); // the API calls keep what the app added
     }
 

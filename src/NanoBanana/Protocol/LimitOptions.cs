@@ -27,7 +27,8 @@ public sealed class LimitOptions
     /// Hosts whose output URLs are fetched even though they are private or plain http (a private CDN), e.g.
     /// <c>cdn.internal.example</c> or <c>10.0.4.7</c>. Otherwise outputs must be https on a public address; loopback
     /// outputs are allowed only when the API itself is on loopback (the emulator). Link-local and metadata addresses are
-    /// never fetched unless listed here.
+    /// never fetched unless listed here. With dependency injection, a download leaves without the <c>Authorization</c> and
+    /// <c>Cookie</c> headers a handler or default header of the app's added, except to a host listed here.
     /// </summary>
     public IList<string> AllowedOutputHosts { get; private set; } = [];
 

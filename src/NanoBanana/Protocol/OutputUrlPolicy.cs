@@ -33,6 +33,9 @@ internal sealed class OutputUrlPolicy
     /// </summary>
     public string PoolKey => (_apiOnLoopback ? "api-on-loopback" : "api-elsewhere") + "|" + string.Join(",", _allowed.Order(StringComparer.OrdinalIgnoreCase));
 
+    /// <summary>Whether the caller listed the host of <paramref name="uri"/> in <see cref="LimitOptions.AllowedOutputHosts"/>.</summary>
+    public bool Lists(Uri uri) => uri.IsAbsoluteUri && _allowed.Contains(uri.Host.Trim('[', ']'));
+
     /// <summary>How host names are resolved before a download connects (a seam for tests; DNS by default).</summary>
     public Func<string, CancellationToken, Task<IPAddress[]>> Resolve { get; set; } = Dns.GetHostAddressesAsync;
 

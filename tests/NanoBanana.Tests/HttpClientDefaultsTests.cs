@@ -353,6 +353,29 @@ public sealed class HttpClientDefaultsTests
         Assert.Equal("CredentialFreeDownloads", chain[^2]);
     }
 
+    [Fact]
+    public async Task A_transport_set_for_every_client_is_not_the_sdks_which_keeps_its_own()
+    {
+        // The SDK's transport judges a download's addresses when it connects and follows no redirects; a transport the
+        // app sets for every client would lose both unseen. The README says so, and how to give the SDK one of the app's.
+        var (services, _) = App();
+        services.ConfigureHttpClientDefaults(h => h.ConfigurePrimaryHttpMessageHandler(() => new HttpClientHandler { UseProxy = false }));
+        services.AddNanoBanana(o => o.ApiKey = Emu.Key);
+        await using var provider = services.BuildServiceProvider();
+
+        HttpMessageHandler last = provider.GetRequiredService<IHttpMessageHandlerFactory>().CreateHandler("NanoBanana");
+        while (last is DelegatingHandler { InnerHandler: { } inner })
+        {
+            last = inner;
+        }
+
+        var transport = Assert.IsType<SocketsHttpHandler>(last);
+        Assert.False(transport.AllowAutoRedirect);
+        Assert.NotNull(transport.ConnectCallback);
+        Assert.True(transport.UseProxy); // the process's proxy: HttpClient.DefaultProxy, which HTTPS_PROXY sets
+        Assert.Null(transport.Proxy);
+    }
+
     private sealed class AddsTheAppsCookie : DelegatingHandler
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)

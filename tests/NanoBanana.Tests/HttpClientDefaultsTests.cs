@@ -83,6 +83,23 @@ public sealed class HttpClientDefaultsTests
     }
 
     [Fact]
+    public async Task An_app_wide_http_client_timeout_does_not_cut_a_sync_mode_wait_short()
+    {
+        // HttpClient.Timeout set for every client (100 s by default; here a fifth of the job): the SDK's own timeouts
+        // govern its client, so a sync-mode submit held for the job's length is not cut off, its job billed unseen.
+        await using var emulator = await Emu.StartAsync(o => (o.LatencySampler, o.FaultRate) = ((_, _) => 1.0, 0), timeScale: 1);
+        var (services, _) = App();
+        services.ConfigureHttpClientDefaults(h => h.ConfigureHttpClient(c => c.Timeout = TimeSpan.FromMilliseconds(200)));
+        services.AddNanoBanana(o => { emulator.ConfigureClient(o); o.ApiKey = Emu.Key; o.UseSyncMode = true; });
+        await using var provider = services.BuildServiceProvider();
+
+        var result = await provider.GetRequiredService<INanoBananaClient>().GenerateAsync(new ImageJob("a lamp"));
+        Assert.NotEmpty(await result.Images[0].GetBytesAsync());
+        Assert.Equal(1, emulator.Count("submit"));
+        Assert.Equal(0, emulator.Count("poll"));
+    }
+
+    [Fact]
     public async Task An_app_wide_handler_s_timeouts_do_not_cut_a_sync_mode_wait_short()
     {
         // Sync mode holds the submit open until the job ends: a job of a second against an app-wide total timeout of

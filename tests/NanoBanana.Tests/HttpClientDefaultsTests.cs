@@ -393,6 +393,42 @@ public sealed class HttpClientDefaultsTests
         Assert.Null(transport.Proxy);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_401_says_when_a_handler_of_the_apps_replaced_the_sdks_key(bool replaced)
+    {
+        // A token handler the app adds to every HttpClient sets its own Authorization on the SDK's requests too. The
+        // service answers 401; "check the API key" would send the developer to a key that is right.
+        await using var emulator = await Emu.StartAsync();
+        var (services, _) = App();
+        if (replaced)
+        {
+            services.ConfigureHttpClientDefaults(h => h.AddHttpMessageHandler(() => new SetsTheAppsToken()));
+        }
+
+        services.AddNanoBanana(o => { emulator.ConfigureClient(o); o.ApiKey = replaced ? Emu.Key : "sk-wrong-0123456789"; });
+        await using var provider = services.BuildServiceProvider();
+
+        var ex = await Record.ExceptionAsync(() => provider.GetRequiredService<INanoBananaClient>().GenerateAsync(new ImageJob("a lamp")));
+        Assert.Equal(0, emulator.AcceptedSubmits);
+        var api = Assert.IsAssignableFrom<NanoBananaApiException>(ex);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, api.StatusCode);
+        Assert.Equal(replaced, ex.Message.Contains("replaced or removed the SDK's Authorization header", StringComparison.Ordinal));
+        Assert.Equal(!replaced, ex.Message.Contains("Check the API key", StringComparison.Ordinal));
+        Assert.DoesNotContain("app-token", ex.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(Emu.Key, ex.ToString(), StringComparison.Ordinal);
+    }
+
+    private sealed class SetsTheAppsToken : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "app-token");
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+
     private sealed class AddsTheAppsCookie : DelegatingHandler
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)

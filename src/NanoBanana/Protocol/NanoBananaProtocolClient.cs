@@ -701,7 +701,22 @@ public class NanoBananaProtocolClient
             (body, cut) = ([], false);
         }
 
-        return WireParser.ApiError(response.StatusCode, response.ReasonPhrase, body, cut, NanoBananaResilienceHandler.RetryAfter(response.Headers.RetryAfter, TimeProvider.System), Redactor, predictionId, operation);
+        var hint = response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden && AuthorizationReplaced(response.RequestMessage)
+            ? ". The key was not what the service saw: a handler in the HttpClient's pipeline replaced or removed the SDK's Authorization header (a token handler your app adds to every HttpClient, say); leave the SDK's client out of it."
+            : null;
+        return WireParser.ApiError(response.StatusCode, response.ReasonPhrase, body, cut, NanoBananaResilienceHandler.RetryAfter(response.Headers.RetryAfter, TimeProvider.System), Redactor, predictionId, operation, hint);
+    }
+
+    // Whether an API request went out without the Authorization header the SDK gave it. Compared, never shown.
+    private bool AuthorizationReplaced(HttpRequestMessage? request)
+    {
+        if (request is null || string.IsNullOrEmpty(_apiKey) || !_profile.IsApiOrigin(request.RequestUri))
+        {
+            return false;
+        }
+
+        var expected = _profile.AuthScheme == AuthScheme.Bearer ? $"Bearer {_apiKey}" : _apiKey;
+        return !request.Headers.TryGetValues("Authorization", out var sent) || !string.Equals(string.Join(", ", sent), expected, StringComparison.Ordinal);
     }
 
     private static ResponseLimitExceededException TooLarge(string what, long limit, string limitName, string? predictionId, Exception? inner) =>

@@ -476,7 +476,7 @@ internal static class WireParser
     }
 
     /// <summary>Builds the exception for an HTTP error response from any of the documented error body shapes.</summary>
-    public static NanoBananaApiException ApiError(HttpStatusCode status, string? reasonPhrase, ReadOnlySpan<byte> body, bool bodyWasCut, TimeSpan? retryAfter, SecretRedactor redactor, string? predictionId, string operation)
+    public static NanoBananaApiException ApiError(HttpStatusCode status, string? reasonPhrase, ReadOnlySpan<byte> body, bool bodyWasCut, TimeSpan? retryAfter, SecretRedactor redactor, string? predictionId, string operation, string? hint = null)
     {
         string? code = null;
         string? message = null;
@@ -539,7 +539,7 @@ internal static class WireParser
             .Append(code is null ? "" : $" [{code}]")
             .Append(message is null ? "" : $": {message}")
             .Append(predictionId is null ? "" : $" (prediction {Diagnostics.SafeText.Value(predictionId)})")
-            .Append(HintFor(status))
+            .Append(hint ?? HintFor(status))
             .ToString();
 
         // The reason phrase comes from the service too: the whole text passes the redactor once more.

@@ -634,12 +634,15 @@ public class NanoBananaProtocolClient
         }
     }
 
+    // The Authorization header's value for the configured key and scheme.
+    private string AuthorizationValue => _profile.AuthScheme == AuthScheme.Bearer ? $"Bearer {_apiKey}" : _apiKey!;
+
     private void Authorize(HttpRequestMessage message)
     {
         // The key goes only to the configured API origin, per request (never as a default header).
         if (!string.IsNullOrEmpty(_apiKey) && _profile.IsApiOrigin(message.RequestUri))
         {
-            message.Headers.TryAddWithoutValidation("Authorization", _profile.AuthScheme == AuthScheme.Bearer ? $"Bearer {_apiKey}" : _apiKey);
+            message.Headers.TryAddWithoutValidation("Authorization", AuthorizationValue);
         }
     }
 
@@ -715,8 +718,7 @@ public class NanoBananaProtocolClient
             return false;
         }
 
-        var expected = _profile.AuthScheme == AuthScheme.Bearer ? $"Bearer {_apiKey}" : _apiKey;
-        return !request.Headers.TryGetValues("Authorization", out var sent) || !string.Equals(string.Join(", ", sent), expected, StringComparison.Ordinal);
+        return !request.Headers.TryGetValues("Authorization", out var sent) || !string.Equals(string.Join(", ", sent), AuthorizationValue, StringComparison.Ordinal);
     }
 
     private static ResponseLimitExceededException TooLarge(string what, long limit, string limitName, string? predictionId, Exception? inner) =>

@@ -164,8 +164,9 @@ public static class NanoBananaServiceCollectionExtensions
     /// Leaves a generic resilience handler added for every HttpClient of the app (ConfigureHttpClientDefaults, as the .NET
     /// Aspire service defaults do) out of this client's pipeline. Around the SDK's handler it would repeat a submit the
     /// service may have accepted (a 500, a timeout), paying twice for one job, and its timeouts (10 s an attempt, 30 s in
-    /// all, by default) would cut sync-mode submits (and polls carrying an inline image) short. Handlers added to this client itself come
-    /// later and stay; the submit's body refuses to leave twice whatever repeats it (<see cref="SubmitContent"/>).
+    /// all, by default) would cut sync-mode submits (and polls carrying an inline image) short. Handlers added to this
+    /// client itself come later and stay; the submit's body refuses to leave twice whatever repeats it
+    /// (<see cref="SubmitContent"/>).
     /// </summary>
     internal static void LeaveOutAppWideResilience(IList<DelegatingHandler> handlers, IServiceProvider services, string httpClientName)
     {

@@ -637,10 +637,13 @@ public class NanoBananaProtocolClient
     // The Authorization header's value for the configured key and scheme.
     private string AuthorizationValue => _profile.AuthScheme == AuthScheme.Bearer ? $"Bearer {_apiKey}" : _apiKey!;
 
+    // Whether a request to this address carries the key: there is one, and the address is the configured API origin.
+    private bool CarriesKey(Uri? address) => !string.IsNullOrEmpty(_apiKey) && _profile.IsApiOrigin(address);
+
     private void Authorize(HttpRequestMessage message)
     {
         // The key goes only to the configured API origin, per request (never as a default header).
-        if (!string.IsNullOrEmpty(_apiKey) && _profile.IsApiOrigin(message.RequestUri))
+        if (CarriesKey(message.RequestUri))
         {
             message.Headers.TryAddWithoutValidation("Authorization", AuthorizationValue);
         }
@@ -713,7 +716,7 @@ public class NanoBananaProtocolClient
     // Whether an API request went out without the Authorization header the SDK gave it. Compared, never shown.
     private bool AuthorizationReplaced(HttpRequestMessage? request)
     {
-        if (request is null || string.IsNullOrEmpty(_apiKey) || !_profile.IsApiOrigin(request.RequestUri))
+        if (request is null || !CarriesKey(request.RequestUri))
         {
             return false;
         }

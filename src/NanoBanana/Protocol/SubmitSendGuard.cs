@@ -17,48 +17,53 @@ internal sealed class SubmitSendGuard : DelegatingHandler
     /// <inheritdoc />
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        if (SubmitContent.Of(request) is not { } body)
-        {
-            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (!ReferenceEquals(request.Content, body))
-        {
-            body.CountSendInsideAnotherBody();
-            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        }
-
-        request.Content = body.ForTheWire();
+        var body = SendCopy(request);
         try
         {
             return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            request.Content = body;
+            Restore(request, body);
         }
     }
 
     /// <inheritdoc />
     protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        if (SubmitContent.Of(request) is not { } body)
-        {
-            return base.Send(request, cancellationToken);
-        }
-
-        if (!ReferenceEquals(request.Content, body))
-        {
-            body.CountSendInsideAnotherBody();
-            return base.Send(request, cancellationToken);
-        }
-
-        request.Content = body.ForTheWire();
+        var body = SendCopy(request);
         try
         {
             return base.Send(request, cancellationToken);
         }
         finally
+        {
+            Restore(request, body);
+        }
+    }
+
+    // Puts a counting copy of a submit's body on the request and returns the body to put back; counts a send of a body a
+    // handler replaced; leaves every other request as it is (null).
+    private static SubmitContent? SendCopy(HttpRequestMessage request)
+    {
+        if (SubmitContent.Of(request) is not { } body)
+        {
+            return null;
+        }
+
+        if (!ReferenceEquals(request.Content, body))
+        {
+            body.CountSendInsideAnotherBody();
+            return null;
+        }
+
+        request.Content = body.ForTheWire();
+        return body;
+    }
+
+    private static void Restore(HttpRequestMessage request, SubmitContent? body)
+    {
+        if (body is not null)
         {
             request.Content = body;
         }

@@ -24,6 +24,33 @@ public sealed class HttpClientDefaultsTests
         return (services, logs);
     }
 
+    // The default client (name empty) or a keyed one, on the emulator with the test key.
+    private static INanoBananaBuilder AddClient(IServiceCollection services, string name, NanoBananaEmulator emulator)
+    {
+        void Configure(NanoBananaOptions o)
+        {
+            emulator.ConfigureClient(o);
+            o.ApiKey = Emu.Key;
+        }
+
+        return name.Length == 0 ? services.AddNanoBanana(Configure) : services.AddNanoBanana(name, null, Configure);
+    }
+
+    private static INanoBananaClient Client(IServiceProvider provider, string name) =>
+        name.Length == 0 ? provider.GetRequiredService<INanoBananaClient>() : provider.GetRequiredKeyedService<INanoBananaClient>(name);
+
+    // The handlers of the SDK's default HttpClient as IHttpClientFactory builds them, outermost first.
+    private static List<HttpMessageHandler> Pipeline(IServiceProvider provider)
+    {
+        var chain = new List<HttpMessageHandler>();
+        for (HttpMessageHandler? h = provider.GetRequiredService<IHttpMessageHandlerFactory>().CreateHandler("NanoBanana"); h is not null; h = (h as DelegatingHandler)?.InnerHandler)
+        {
+            chain.Add(h);
+        }
+
+        return chain;
+    }
+
     [Theory]
     [InlineData(true, false, "")]
     [InlineData(false, false, "")]
@@ -48,20 +75,14 @@ public sealed class HttpClientDefaultsTests
             Defaults();
         }
 
-        void Configure(NanoBananaOptions o)
-        {
-            emulator.ConfigureClient(o);
-            o.ApiKey = Emu.Key;
-        }
-
-        _ = name.Length == 0 ? services.AddNanoBanana(Configure) : services.AddNanoBanana(name, null, Configure);
+        AddClient(services, name, emulator);
         if (!defaultsFirst)
         {
             Defaults();
         }
 
         await using var provider = services.BuildServiceProvider();
-        var client = name.Length == 0 ? provider.GetRequiredService<INanoBananaClient>() : provider.GetRequiredKeyedService<INanoBananaClient>(name);
+        var client = Client(provider, name);
 
         // A 500 to a submit: the emulator created the job. Both handlers retry a 500, whatever the method.
         emulator.EnqueueFault(FaultKind.InternalError, FaultTarget.Submit);
@@ -243,17 +264,11 @@ public sealed class HttpClientDefaultsTests
         await using var emulator = await Emu.StartAsync();
         var (services, _) = App();
         var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        void Configure(NanoBananaOptions o)
-        {
-            emulator.ConfigureClient(o);
-            o.ApiKey = Emu.Key;
-        }
-
-        (name.Length == 0 ? services.AddNanoBanana(Configure) : services.AddNanoBanana(name, null, Configure))
+        AddClient(services, name, emulator)
             .HttpClient.AddHttpMessageHandler(() => new LogsTheBodyAsString())
             .AddHttpMessageHandler(() => new HoldsSubmits(held));
         await using var provider = services.BuildServiceProvider();
-        var client = name.Length == 0 ? provider.GetRequiredService<INanoBananaClient>() : provider.GetRequiredKeyedService<INanoBananaClient>(name);
+        var client = Client(provider, name);
 
         using var cts = new CancellationTokenSource();
         var job = client.GenerateAsync(new ImageJob("a lamp"), cts.Token);
@@ -358,12 +373,7 @@ public sealed class HttpClientDefaultsTests
         services.AddNanoBanana(o => o.ApiKey = Emu.Key).HttpClient.AddHttpMessageHandler(() => new LogsTheBodyAsString());
         await using var provider = services.BuildServiceProvider();
 
-        var chain = new List<string>();
-        for (HttpMessageHandler? h = provider.GetRequiredService<IHttpMessageHandlerFactory>().CreateHandler("NanoBanana"); h is not null; h = (h as DelegatingHandler)?.InnerHandler)
-        {
-            chain.Add(h.GetType().Name);
-        }
-
+        var chain = Pipeline(provider).ConvertAll(h => h.GetType().Name);
         string[] ours = ["Announcer", nameof(AddsTheAppsCookie), "NanoBananaResilienceHandler", nameof(LogsTheBodyAsString), "SubmitSendGuard", "CredentialFreeDownloads", nameof(SocketsHttpHandler)];
         Assert.Equal(ours, chain.Where(ours.Contains));
         Assert.Equal(nameof(SocketsHttpHandler), chain[^1]);
@@ -380,13 +390,7 @@ public sealed class HttpClientDefaultsTests
         services.AddNanoBanana(o => o.ApiKey = Emu.Key);
         await using var provider = services.BuildServiceProvider();
 
-        HttpMessageHandler last = provider.GetRequiredService<IHttpMessageHandlerFactory>().CreateHandler("NanoBanana");
-        while (last is DelegatingHandler { InnerHandler: { } inner })
-        {
-            last = inner;
-        }
-
-        var transport = Assert.IsType<SocketsHttpHandler>(last);
+        var transport = Assert.IsType<SocketsHttpHandler>(Pipeline(provider)[^1]);
         Assert.False(transport.AllowAutoRedirect);
         Assert.NotNull(transport.ConnectCallback);
         Assert.True(transport.UseProxy); // the process's proxy: HttpClient.DefaultProxy, which HTTPS_PROXY sets

@@ -44,6 +44,9 @@ public sealed record EmulatedJob
     /// <summary>Polls received for this job.</summary>
     public int Polls { get; init; }
 
+    /// <summary>Answers that reported this job completed: a sync answer, polls and webhook deliveries.</summary>
+    public int CompletedAnswers { get; init; }
+
     /// <summary>Stopwatch timestamp of the first poll (or sync answer) that reported the job terminal; 0 if none yet.</summary>
     public long FirstTerminalReportTimestamp { get; init; }
 }

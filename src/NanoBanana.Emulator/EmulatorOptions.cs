@@ -78,6 +78,9 @@ public sealed class EmulatorOptions
     /// <summary>The size of a <see cref="FaultKind.HugeOutput"/> download. Default 512 MiB.</summary>
     public long HugeOutputBytes { get; set; } = 512L * 1024 * 1024;
 
+    /// <summary>How many answers report a <see cref="FaultKind.LateOutputs"/> job completed without its outputs. Default 2.</summary>
+    public int LateOutputsAnswers { get; set; } = 2;
+
     /// <summary>The host used in poll URLs by <see cref="FaultKind.ForeignPollUrl"/>.</summary>
     public Uri ForeignPollBaseUrl { get; set; } = new("https://foreign.example.invalid/");
 
@@ -250,6 +253,7 @@ public sealed class EmulatorOptions
             (nameof(OversizedBodyBytes), OversizedBodyBytes, 1),
             (nameof(HugeOutputBytes), HugeOutputBytes, 1),
             (nameof(WebhookAttempts), WebhookAttempts, 1),
+            (nameof(LateOutputsAnswers), LateOutputsAnswers, 1),
         })
         {
             if (value < least)

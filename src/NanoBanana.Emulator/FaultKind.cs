@@ -99,4 +99,11 @@ public enum FaultKind
     /// 99999. The job itself runs and completes normally.
     /// </summary>
     AbsurdNumbers,
+
+    /// <summary>
+    /// Submit target only: the job completes, but its first <see cref="EmulatorOptions.LateOutputsAnswers"/> answers
+    /// that report it completed (a sync answer, polls, the webhook) list <c>outputs: []</c>, as a relay that marks a
+    /// job done before it has stored its outputs would; every later answer lists them.
+    /// </summary>
+    LateOutputs,
 }

@@ -6,6 +6,7 @@ namespace NanoBanana.Emulator;
 internal sealed class JobRecord(string id, ImageModel model, long createdTimestamp, long completeTimestamp, DateTimeOffset createdAt)
 {
     private int _polls;
+    private int _completedAnswers;
 
     public string Id { get; } = id;
 
@@ -55,6 +56,11 @@ internal sealed class JobRecord(string id, ImageModel model, long createdTimesta
 
     public int CountPoll() => Interlocked.Increment(ref _polls);
 
+    public int CompletedAnswers => Volatile.Read(ref _completedAnswers);
+
+    /// <summary>Counts an answer that reports the job completed, and returns how many have (this one included).</summary>
+    public int CountCompletedAnswer() => Interlocked.Increment(ref _completedAnswers);
+
     public bool IsDone(long now) => Fate != JobFate.Never && now >= CompleteTimestamp;
 
     public EmulatedJob ToView() => new()
@@ -72,6 +78,7 @@ internal sealed class JobRecord(string id, ImageModel model, long createdTimesta
         ForeignPollUrl = ForeignPollUrl,
         HostileOutput = HostileOutput,
         Polls = Polls,
+        CompletedAnswers = CompletedAnswers,
         FirstTerminalReportTimestamp = FirstTerminalReportTimestamp,
     };
 }

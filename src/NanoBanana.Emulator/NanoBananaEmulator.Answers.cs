@@ -275,9 +275,12 @@ public sealed partial class NanoBananaEmulator
         w.WriteStartArray(name);
         if (done && job.Fate == JobFate.Completed)
         {
+            var answer = job.CountCompletedAnswer();
             switch (job.HostileOutput)
             {
                 case FaultKind.EmptyOutputs:
+                    break;
+                case FaultKind.LateOutputs when answer <= _options.LateOutputsAnswers:
                     break;
                 case FaultKind.UndecodableOutput:
                     w.WriteStringValue("iVBORw0KGgo%%%%not-base64%%%%");
@@ -286,7 +289,7 @@ public sealed partial class NanoBananaEmulator
                     w.WriteStringValue("http://169.254.169.254/latest/meta-data/iam/security-credentials/");
                     break;
                 default:
-                    w.WriteStringValue(job.Base64 && job.HostileOutput is null ? Convert.ToBase64String(Png(job)) : OutputUrl(job));
+                    w.WriteStringValue(job.Base64 && job.HostileOutput is null or FaultKind.LateOutputs ? Convert.ToBase64String(Png(job)) : OutputUrl(job));
                     break;
             }
         }

@@ -157,7 +157,7 @@ public sealed partial class NanoBananaEmulator
             case FaultKind.AbsurdNumbers:
                 job.AbsurdNumbers = true;
                 break;
-            case FaultKind.UndecodableOutput or FaultKind.MetadataOutputUrl or FaultKind.NonImageOutput or FaultKind.HugeOutput or FaultKind.DripOutput or FaultKind.EmptyOutputs or FaultKind.RedirectOutput:
+            case FaultKind.UndecodableOutput or FaultKind.MetadataOutputUrl or FaultKind.NonImageOutput or FaultKind.HugeOutput or FaultKind.DripOutput or FaultKind.EmptyOutputs or FaultKind.RedirectOutput or FaultKind.LateOutputs:
                 job.HostileOutput = fault;
                 break;
         }

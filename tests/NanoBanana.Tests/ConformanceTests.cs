@@ -157,6 +157,9 @@ public class ConformanceTests
         return Task.CompletedTask;
     }
 
+    // The first answer that reports a job completed without outputs, and every recheck of it (PollingOptions).
+    private static readonly int EmptyAnswers = 1 + new Polling.PollingOptions().EmptyCompletionRechecks;
+
     public static readonly Case[] All =
     [
         // --- poll answers -------------------------------------------------------------------------------------
@@ -196,11 +199,16 @@ public class ConformanceTests
             FallsBackKeeping("Task expired before it ran")),
         new("poll: an unknown but present status", "protocol.md: any other value, keep polling", FaultTarget.Poll,
             Json("""{"data":{"id":"%ID%","status":"queued"}}"""), KeepsPolling) { Repeat = 5 },
-        new("poll: completed with outputs []", "GPT Proto docs example; WaveSpeedAI Go SDK test", FaultTarget.Poll,
+        new("poll: completed with outputs [], then with them", "a relay that marks a job done before it lists the outputs", FaultTarget.Poll,
+            Json("""{"code":200,"message":"success","data":{"id":"%ID%","status":"completed","outputs":[],"error":""}}"""), ImageOfFirstJob),
+        new("poll: completed with outputs [] to every recheck", "GPT Proto docs example; WaveSpeedAI Go SDK test", FaultTarget.Poll,
             Json("""{"code":200,"message":"success","data":{"id":"%ID%","status":"completed","outputs":[],"error":""}}"""),
-            run => FailsWithoutResubmit(run, "completed without outputs")),
-        new("poll: completed with outputs null and no id", "WaveSpeedAI Go SDK test", FaultTarget.Poll,
-            Json("""{"data":{"status":"completed","outputs":null}}"""), run => FailsWithoutResubmit(run, "completed without outputs")),
+            run => FailsWithoutResubmit(run, "completed without outputs, and listed none when polled 3 more times")) { Repeat = EmptyAnswers },
+        new("poll: completed with outputs null and no id, then with them", "a relay that marks a job done before it lists the outputs", FaultTarget.Poll,
+            Json("""{"data":{"status":"completed","outputs":null}}"""), ImageOfFirstJob),
+        new("poll: completed with outputs null and no id to every recheck", "WaveSpeedAI Go SDK test", FaultTarget.Poll,
+            Json("""{"data":{"status":"completed","outputs":null}}"""),
+            run => FailsWithoutResubmit(run, "completed without outputs, and listed none when polled 3 more times")) { Repeat = EmptyAnswers },
         new("poll: no status at all", "relays that drop fields", FaultTarget.Poll,
             Json("""{"code":200,"message":"success","data":{"id":"%ID%","outputs":[]}}"""), run => Malformed(run, "no data.status")) { Repeat = 20 },
         new("poll: empty data object", "relays that drop fields", FaultTarget.Poll,

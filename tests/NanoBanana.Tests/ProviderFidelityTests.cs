@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using NanoBanana.Emulator;
+using NanoBanana.Polling;
 using NanoBanana.Protocol;
 
 namespace NanoBanana.Tests;
@@ -195,7 +196,11 @@ public class ProviderFidelityTests
     {
         await using var emulator = await Emu.StartAsync();
         using var client = Emu.Client(emulator, o => o.FallbackOnEmptyOutput = true);
-        emulator.EnqueueReply(new EmulatorReply(200, """{"data":{"status":"completed","outputs":[]}}"""), FaultTarget.Poll);
+        for (var i = 0; i <= new PollingOptions().EmptyCompletionRechecks; i++) // the answer, and every recheck of it
+        {
+            emulator.EnqueueReply(new EmulatorReply(200, """{"data":{"status":"completed","outputs":[]}}"""), FaultTarget.Poll);
+        }
+
         var result = await client.GenerateAsync(new ImageJob("a lamp"));
         Assert.Equal(2, emulator.AcceptedSubmits);
         Assert.Contains("without outputs", result.Attempts[0].Error, StringComparison.Ordinal);

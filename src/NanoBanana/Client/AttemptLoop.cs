@@ -190,7 +190,7 @@ internal sealed class AttemptLoop
         }
 
         var operation = new ImageGenerationOperation(_host, state, _job, _decision, _attempts);
-        state.Latest = prediction;
+        _host.Waiter.Record(state, prediction);
         if (prediction.Status.IsTerminal)
         {
             _host.Waiter.RecordImmediate(state, prediction);

@@ -74,8 +74,12 @@ public class ImageGenerationOperation
     /// <summary>The latest prediction as the service reported it.</summary>
     public virtual Prediction? LatestPrediction => _state.Latest;
 
-    /// <summary>Whether the prediction reached a terminal status.</summary>
-    public virtual bool HasCompleted => _state.Status.IsTerminal;
+    /// <summary>
+    /// Whether the prediction reached a terminal status. A prediction reported <c>completed</c> without outputs has not
+    /// while rechecks remain (<see cref="Polling.PollingOptions.EmptyCompletionRechecks"/>): waits and
+    /// <see cref="UpdateStatusAsync"/> ask again whether the outputs follow.
+    /// </summary>
+    public virtual bool HasCompleted => _state.Ended;
 
     /// <summary>Whether <see cref="Value"/> is available.</summary>
     public virtual bool HasValue => _value is not null;
@@ -101,18 +105,21 @@ public class ImageGenerationOperation
                 throw _outputFailure;
             }
 
-            if (_state.Latest is { Status.IsTerminal: true } p)
+            if (_state.Ended && _state.Latest is { } p)
             {
                 throw Failure(p);
             }
 
-            throw new InvalidOperationException($"Prediction {Diagnostics.SafeText.Value(Id)} has not completed yet (status {Status}). Call WaitForCompletionAsync or UpdateStatusAsync.");
+            throw new InvalidOperationException(_state.AwaitingOutputs
+                ? $"Prediction {Diagnostics.SafeText.Value(Id)} was reported completed without outputs, which are asked for again ({_client.Protocol.Setting("Polling:EmptyCompletionRechecks")}). Call WaitForCompletionAsync or UpdateStatusAsync."
+                : $"Prediction {Diagnostics.SafeText.Value(Id)} has not completed yet (status {Status}). Call WaitForCompletionAsync or UpdateStatusAsync.");
         }
     }
 
     /// <summary>
     /// Checks the status once and returns it. Like the wait loop, an unreadable answer or a transient failure is retried
-    /// a few times with backoff, all within the job's deadline.
+    /// a few times with backoff, all within the job's deadline. A prediction reported completed without outputs is
+    /// checked again by the next call while rechecks remain (<see cref="HasCompleted"/> stays false until then).
     /// </summary>
     /// <exception cref="PredictionTimeoutException">The deadline passed before the service answered (the id is in the exception).</exception>
     /// <exception cref="PredictionCanceledException">The caller cancelled (the id is in the exception).</exception>
@@ -428,7 +435,8 @@ public class ImageGenerationOperation
                   $"({p.UnreadOutputShape}; it reads strings, and objects with {string.Join(", ", WireParser.OutputNames)}). The run is likely billed and its image exists, " +
                   "so the job was not sent to another model; please report the shape."
                 : outputsMissing
-                ? $"{who} completed without outputs. A completed run may be billed, so the job was not sent to another model ({_client.Protocol.Setting("FallbackOnEmptyOutput")} allows it)."
+                ? $"{who} completed without outputs{Rechecked()}. A completed run may be billed, so the job was not sent to another model ({_client.Protocol.Setting("FallbackOnEmptyOutput")} allows it)."
+                    + (Id.Length == 0 ? "" : $" If its outputs are only late, resuming it gets them: {PredictionWaiter.ResumeCall(Id, Model.Id)}.")
                 : $"{who} ended {p.Status}{(p.ErrorCode is { } c ? $" (code {c})" : "")}: {p.Error ?? "no error message"}."
                     + (p.IsCallerError ? " The provider refused the prompt or its inputs; another model would refuse it too, so none was tried." : ""))
         {
@@ -441,6 +449,14 @@ public class ImageGenerationOperation
             OutputsUnread = outputsMissing && p.UnreadOutputs > 0,
         };
     }
+
+    // How long the waits asked again for outputs the completion did not list, in the failure's message.
+    private string Rechecked() => (_state.EmptyCompletions - 1) switch
+    {
+        <= 0 => "",
+        1 => ", and listed none when polled once more",
+        var n => $", and listed none when polled {n} more times",
+    };
 
     /// <inheritdoc />
     public override string ToString() => $"Operation {Diagnostics.SafeText.Value(Id)} on {Model.DisplayName}: {Status}";

@@ -112,4 +112,10 @@ internal static partial class Log
 
     [LoggerMessage(34, LogLevel.Information, "HttpClient '{HttpClient}' leaves out {Handlers}, added for every HttpClient of the app (ConfigureHttpClientDefaults): a generic retry could send a billable submit twice, and its timeouts would cut sync-mode waits short. The SDK's own handler retries what is safe to repeat. To have one anyway, add it to this client (builder.HttpClient); a submit is still never sent twice")]
     public static partial void AppWideResilienceLeftOut(ILogger logger, string httpClient, string handlers);
+
+    [LoggerMessage(35, LogLevel.Information, "Prediction {PredictionId} on {Model} was reported completed without outputs; asking again in {DelayMs} ms (recheck {Recheck} of at most {Rechecks}), since a relay may mark a job done before it lists the outputs")]
+    public static partial void RecheckingOutputs(ILogger logger, string predictionId, string model, double delayMs, int recheck, int rechecks);
+
+    [LoggerMessage(36, LogLevel.Warning, "Recheck {Recheck} of prediction {PredictionId}, reported completed without outputs, failed ({Error}); the wait ends on the completion without outputs")]
+    public static partial void RecheckFailed(ILogger logger, int recheck, string predictionId, string error);
 }

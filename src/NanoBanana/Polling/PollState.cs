@@ -77,4 +77,24 @@ internal sealed class PollState
 
     /// <summary>The status last reported to a progress callback, if any.</summary>
     public PredictionStatus? LastReported { get; set; }
+
+    /// <summary>Answers that reported the prediction completed without outputs (<see cref="CompletedWithoutOutputs"/>).</summary>
+    public int EmptyCompletions { get; set; }
+
+    /// <summary>
+    /// Whether the latest answer reported the prediction completed without outputs and it is to be asked about again
+    /// (<see cref="PollingOptions.EmptyCompletionRechecks"/>): until then, the prediction does not count as ended (nor
+    /// does its empty completion as a failure).
+    /// </summary>
+    public bool AwaitingOutputs { get; set; }
+
+    /// <summary>Whether the latest answer ended the prediction, and no wait is still asking for outputs it did not list.</summary>
+    public bool Ended => Status.IsTerminal && !AwaitingOutputs;
+
+    /// <summary>
+    /// Whether <paramref name="prediction"/> reports the job completed without listing an output (none read, none in a
+    /// shape the SDK does not read): a relay that marks a job done before it has stored the outputs answers so.
+    /// </summary>
+    public static bool CompletedWithoutOutputs(Prediction prediction) =>
+        prediction.Status.IsCompleted && prediction.Outputs.Count == 0 && prediction.UnreadOutputs == 0;
 }

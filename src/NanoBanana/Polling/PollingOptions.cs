@@ -53,6 +53,20 @@ public sealed class PollingOptions
     public int MaxConsecutivePollFailures { get; set; } = 3;
 
     /// <summary>
+    /// How many more times a wait polls a prediction the service reported <c>completed</c> without outputs before it
+    /// ends in <see cref="PredictionFailedException"/> ("completed without outputs"). A relay that marks a job done
+    /// before it has stored the outputs answers so for a moment; taken at its word, a paid job whose image exists would
+    /// fail. The polls go out <see cref="MinInterval"/> × 2, × 4, × 8 … after the answer (0.5, 1 and 2 s by default),
+    /// only while they fit before the deadline, and teach the schedule nothing (the job completed when it was first
+    /// reported so). Default 3; 0 takes the first such answer as final.
+    /// </summary>
+    public int EmptyCompletionRechecks { get; set; } = 3;
+
+    // The most rechecks a wait may be asked for: the last one goes out MinInterval × 2^MaxEmptyCompletionRechecks after
+    // the one before.
+    internal const int MaxEmptyCompletionRechecks = 8;
+
+    /// <summary>
     /// Budget mode: when set, the adaptive schedule sends no more polls per job than a fixed loop at this interval
     /// would on the learned completion-time distribution (planned 3% under it), placed to minimise detection lag; when
     /// no plan under it has less lag than the loop itself (a service much faster than the interval), the loop's polls. The
@@ -109,6 +123,11 @@ public sealed class PollingOptions
         if (MaxConsecutiveMalformed < 0 || MaxConsecutivePollFailures < 0)
         {
             yield return $"{path}: MaxConsecutiveMalformed and MaxConsecutivePollFailures must be zero or more.";
+        }
+
+        if (EmptyCompletionRechecks is < 0 or > MaxEmptyCompletionRechecks)
+        {
+            yield return $"{path}:EmptyCompletionRechecks must be between 0 and {MaxEmptyCompletionRechecks} (got {EmptyCompletionRechecks}).";
         }
     }
 

@@ -126,8 +126,27 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
             state.LastPendingRoundTrip = state.LastRoundTrip.TotalSeconds;
         }
 
-        state.Latest = prediction;
+        Record(state, prediction);
         return prediction;
+    }
+
+    /// <summary>
+    /// Makes <paramref name="prediction"/> the latest answer about the job. An answer that reports it completed without
+    /// outputs leaves it awaiting them (not ended) while rechecks remain: set before the answer is, and cleared after, so
+    /// that a reader never takes such an answer for the end.
+    /// </summary>
+    public void Record(PollState state, Prediction prediction)
+    {
+        if (PollState.CompletedWithoutOutputs(prediction) && state.Id.Length > 0 && ++state.EmptyCompletions <= options.EmptyCompletionRechecks)
+        {
+            state.AwaitingOutputs = true;
+            state.Latest = prediction;
+        }
+        else
+        {
+            state.Latest = prediction;
+            state.AwaitingOutputs = false;
+        }
     }
 
     /// <summary>Records a completion time from an immediate (sync-mode) answer: the service answered when the job finished.</summary>
@@ -387,19 +406,36 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         while (true)
         {
             Report(state, progress);
-            if (state.Latest is { Status.IsTerminal: true } done)
-            {
-                return done;
-            }
-
-            var elapsed = Elapsed(state);
             var deadlineTimestamp = deadline.Timestamp;
             var remaining = time.GetElapsedTime(time.GetTimestamp(), deadlineTimestamp);
+            if (state.Latest is { Status.IsTerminal: true } done)
+            {
+                if (RecheckDelay(state, remaining) is not { } recheck)
+                {
+                    state.AwaitingOutputs = false;
+                    return done;
+                }
+
+                // Reported completed, but no output listed: ask again shortly, as long as that fits before the deadline.
+                // A failing recheck ends the wait on the completion already seen, as it would have ended without one.
+                Log.RecheckingOutputs(logger, state.LogId, state.Model.Id, recheck.TotalMilliseconds, state.EmptyCompletions, options.EmptyCompletionRechecks);
+                await DelayAsync(recheck, cancellationToken).ConfigureAwait(false);
+                if (await RecheckAsync(state, deadline, cancellationToken).ConfigureAwait(false) is { } failed)
+                {
+                    state.AwaitingOutputs = false;
+                    Log.RecheckFailed(logger, state.EmptyCompletions, state.LogId, failed.Message);
+                    return done;
+                }
+
+                continue;
+            }
+
             if (remaining <= TimeSpan.Zero)
             {
                 throw Timeout(state, deadlineTimestamp);
             }
 
+            var elapsed = Elapsed(state);
             var wake = schedules.WakeToken; // before the schedules are read: a wait that joins after this wakes the sleep below
             var delay = state.StartUnknown && state.PollCount == 0
                 ? TimeSpan.Zero // re-attached by id, or accepted by an answer that broke off: ask at once
@@ -438,6 +474,36 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
 
             sendBy = null;
             await CheckCoreAsync(state, deadline, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // How long to wait before polling again a prediction reported completed without outputs (MinInterval × 2 after the
+    // first such answer, × 4 after the second …), or null when the answer stands: it is not such an answer, the rechecks
+    // are spent (Record), or the next one and its answer (two round trips) would not fit before the deadline.
+    private TimeSpan? RecheckDelay(PollState state, TimeSpan remaining)
+    {
+        if (!state.AwaitingOutputs)
+        {
+            return null;
+        }
+
+        var delay = TimeSpan.FromTicks(options.MinInterval.Ticks << state.EmptyCompletions);
+        var roundTrip = state.PollCount > 0 ? state.LastRoundTrip : TimeSpan.FromSeconds(statistics.TypicalRoundTrip());
+        return delay + (roundTrip * 2) < remaining ? delay : null;
+    }
+
+    // One recheck of a prediction reported completed without outputs: the SDK's own failures (a timeout, a poll that keeps
+    // failing) are returned, not thrown, since the wait already has its answer; the caller's cancellation throws.
+    private async Task<NanoBananaException?> RecheckAsync(PollState state, WaitDeadline deadline, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await CheckCoreAsync(state, deadline, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (NanoBananaException ex)
+        {
+            return ex;
         }
     }
 
@@ -509,7 +575,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
 
     // The call that resumes: with the id as an exact, printable literal (SafeText.Quoted) when that is no longer than a
     // shown value may be, otherwise with the exception's PredictionId, which always holds the exact id.
-    private static string ResumeCall(string id, string modelId) =>
+    internal static string ResumeCall(string id, string modelId) =>
         SafeText.Quoted(id) is { Length: <= SafeText.MaxValueChars + 2 } literal
             ? $"client.ResumeAsync({literal}, \"{modelId}\")"
             : $"client.ResumeAsync(exception.PredictionId, \"{modelId}\")";

@@ -23,6 +23,7 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable, IA
     private IReferenceImageUploader? _providerUploader;
     private readonly CompletionTimesStore? _completionTimes;
     private bool _disposed;
+    private IDisposable? _keyFollower;
 
     /// <summary>Creates a client with its own <see cref="HttpClient"/> (with the resilience handler). One line, no DI.</summary>
     /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
@@ -152,6 +153,49 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable, IA
 
     /// <summary>The raw protocol client.</summary>
     public NanoBananaProtocolClient Protocol { get; }
+
+    /// <summary>
+    /// Replaces the API key for every request from now on, without rebuilding the client: a key rotated after a leak
+    /// takes effect at once, in waits already under way too (their next poll carries it), and nothing is sent again.
+    /// Requests already sent keep the key they left with, and the old key stays hidden in messages, since an answer to
+    /// one of them may echo it. The DI registration calls it when the configuration the client is bound to reloads with
+    /// another key. <see cref="Options"/> keep the key the client was built with (it is never shown).
+    /// </summary>
+    /// <param name="apiKey">The new key: not empty, and sendable in a header.</param>
+    /// <exception cref="ArgumentException">The key is empty or cannot be sent in a header; the client keeps its key.</exception>
+    public void UpdateApiKey(string apiKey)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        Protocol.ReplaceApiKey(apiKey);
+    }
+
+    /// <summary>
+    /// Follows the API key of the options named <paramref name="name"/> in <paramref name="monitor"/>: when the
+    /// configuration reloads with another key, the client sends it from then on (<see cref="UpdateApiKey"/>). Options
+    /// that fail validation never reach the listener (the monitor refuses them), so the client keeps its key. Until disposed.
+    /// </summary>
+    internal void FollowApiKey(Microsoft.Extensions.Options.IOptionsMonitor<NanoBananaOptions> monitor, string name)
+    {
+        _keyFollower = monitor.OnChange((changed, changedName) =>
+        {
+            if (!string.Equals(changedName ?? "", name, StringComparison.Ordinal) || _disposed || changed.EffectiveApiKey is not { Length: > 0 } key)
+            {
+                return;
+            }
+
+            try
+            {
+                if (Protocol.ReplaceApiKey(key))
+                {
+                    Log.ApiKeyChanged(Logger, Protocol.Setting("ApiKey"));
+                }
+            }
+            catch (ArgumentException ex)
+            {
+                Log.ApiKeyChangeRefused(Logger, Protocol.Setting("ApiKey"), ex.Message); // never thrown into the configuration's reload
+            }
+        });
+    }
 
     /// <summary>The default poll schedule (adaptive).</summary>
     public IPollSchedule DefaultSchedule { get; }
@@ -373,6 +417,7 @@ public class NanoBananaClient : INanoBananaClient, IAttemptHost, IDisposable, IA
     {
         if (!_disposed && disposing)
         {
+            _keyFollower?.Dispose();
             _completionTimes?.Dispose();
             _ownedHttp?.Dispose();
         }

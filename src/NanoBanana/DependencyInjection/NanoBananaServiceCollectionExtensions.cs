@@ -112,11 +112,18 @@ public static class NanoBananaServiceCollectionExtensions
             o.ShouldRedactHeaderValue = header => string.Equals(header, "Authorization", StringComparison.OrdinalIgnoreCase) || configured(header);
         });
 
-        NanoBananaClient Create(IServiceProvider sp) => new(
-            sp.GetRequiredService<IOptionsMonitor<NanoBananaOptions>>().Get(name),
-            sp.GetRequiredService<IHttpClientFactory>().CreateClient(httpClientName),
-            sp.GetService<ILoggerFactory>(),
-            sp.GetService<TimeProvider>());
+        // The client reads its options once; only its key follows a configuration that reloads (a key rotated in a vault).
+        NanoBananaClient Create(IServiceProvider sp)
+        {
+            var monitor = sp.GetRequiredService<IOptionsMonitor<NanoBananaOptions>>();
+            var client = new NanoBananaClient(
+                monitor.Get(name),
+                sp.GetRequiredService<IHttpClientFactory>().CreateClient(httpClientName),
+                sp.GetService<ILoggerFactory>(),
+                sp.GetService<TimeProvider>());
+            client.FollowApiKey(monitor, name ?? Options.DefaultName);
+            return client;
+        }
 
         if (string.IsNullOrEmpty(name))
         {

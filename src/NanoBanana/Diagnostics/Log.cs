@@ -118,4 +118,10 @@ internal static partial class Log
 
     [LoggerMessage(36, LogLevel.Warning, "Recheck {Recheck} of prediction {PredictionId}, reported completed without outputs, failed ({Error}); the wait ends on the completion without outputs")]
     public static partial void RecheckFailed(ILogger logger, int recheck, string predictionId, string error);
+
+    [LoggerMessage(37, LogLevel.Information, "The API key in {Setting} changed with the configuration; requests from now on carry the new key")]
+    public static partial void ApiKeyChanged(ILogger logger, string setting);
+
+    [LoggerMessage(38, LogLevel.Warning, "The API key in {Setting} changed with the configuration, to one the client cannot send ({Problem}); the client keeps its key")]
+    public static partial void ApiKeyChangeRefused(ILogger logger, string setting, string problem);
 }

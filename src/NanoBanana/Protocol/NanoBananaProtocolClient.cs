@@ -14,7 +14,9 @@ public class NanoBananaProtocolClient
     private const int MaxErrorBodyBytes = 64 * 1024;
     private readonly HttpClient _http;
     private readonly ProviderProfile _profile;
-    private readonly string? _apiKey;
+    private volatile string? _apiKey; // replaced whole by UpdateApiKey: a request reads it once
+    private volatile SecretRedactor _redactor;
+    private readonly object _keyGate = new(); // a key change sets the redactor and the key together
     private readonly RetryOptions _retry;
     private readonly LimitOptions _limits;
     private readonly string _settingsPath;
@@ -36,7 +38,7 @@ public class NanoBananaProtocolClient
         _retry = options.Retry;
         _limits = options.Limits;
         _settingsPath = options.SettingsPath;
-        Redactor = new SecretRedactor(_apiKey);
+        _redactor = new SecretRedactor(_apiKey);
         _outputPolicy = new OutputUrlPolicy(options.Limits.AllowedOutputHosts, _profile.BaseUrl);
         Statuses = new StatusVocabulary(options.StatusAliases);
     }
@@ -49,7 +51,7 @@ public class NanoBananaProtocolClient
         _retry = new RetryOptions();
         _limits = new LimitOptions();
         _settingsPath = ProtocolOptions.DefaultSettingsPath;
-        Redactor = SecretRedactor.None;
+        _redactor = SecretRedactor.None;
         _outputPolicy = new OutputUrlPolicy([], new Uri("https://localhost/"));
         Statuses = StatusVocabulary.Default;
     }
@@ -61,8 +63,44 @@ public class NanoBananaProtocolClient
     /// </summary>
     internal string Setting(string key) => _settingsPath + ":" + key;
 
-    /// <summary>The redactor every text from the service passes through.</summary>
-    internal SecretRedactor Redactor { get; }
+    /// <summary>The redactor every text from the service passes through: it hides the key, and every key the client had before.</summary>
+    internal SecretRedactor Redactor => _redactor;
+
+    /// <summary>
+    /// Replaces the API key for every request from now on (a key rotated in the provider's console, say); requests
+    /// already sent keep the key they left with. The old key stays hidden in messages, since an answer to such a request
+    /// may echo it.
+    /// </summary>
+    /// <param name="apiKey">The new key: not empty, and sendable in a header.</param>
+    /// <exception cref="ArgumentException">The key is empty or cannot be sent in a header; the client keeps its key.</exception>
+    public virtual void UpdateApiKey(string apiKey) => ReplaceApiKey(apiKey);
+
+    /// <summary>As <see cref="UpdateApiKey"/>; false when the key is the one the client sends already.</summary>
+    internal bool ReplaceApiKey(string? apiKey)
+    {
+        var key = apiKey?.Trim();
+        if (string.IsNullOrEmpty(key))
+        {
+            throw new ArgumentException("The API key must not be empty; the client keeps its key.", nameof(apiKey));
+        }
+
+        if (ProtocolOptions.UnsendableKey(key) is { } problem)
+        {
+            throw new ArgumentException($"The API key {problem}; the client keeps its key.", nameof(apiKey));
+        }
+
+        lock (_keyGate)
+        {
+            if (string.Equals(key, _apiKey, StringComparison.Ordinal))
+            {
+                return false;
+            }
+
+            _redactor = _redactor.With(key); // hidden before it can be sent, so no answer can show it unredacted
+            _apiKey = key;
+            return true;
+        }
+    }
 
     /// <summary>How statuses are read: the SDK's words and the user's aliases for them.</summary>
     internal StatusVocabulary Statuses { get; }
@@ -634,18 +672,21 @@ public class NanoBananaProtocolClient
         }
     }
 
-    // The Authorization header's value for the configured key and scheme.
-    private string AuthorizationValue => _profile.AuthScheme == AuthScheme.Bearer ? $"Bearer {_apiKey}" : _apiKey!;
+    // The Authorization value the SDK set on a request, kept with it: a 401 compares the header that left against it
+    // (the key may have changed since the request left).
+    private static readonly HttpRequestOptionsKey<string> SentAuthorization = new("NanoBanana.Authorization");
 
-    // Whether a request to this address carries the key: there is one, and the address is the configured API origin.
-    private bool CarriesKey(Uri? address) => !string.IsNullOrEmpty(_apiKey) && _profile.IsApiOrigin(address);
+    // The Authorization header's value for a key and the configured scheme.
+    private string AuthorizationValue(string key) => _profile.AuthScheme == AuthScheme.Bearer ? $"Bearer {key}" : key;
 
     private void Authorize(HttpRequestMessage message)
     {
         // The key goes only to the configured API origin, per request (never as a default header).
-        if (CarriesKey(message.RequestUri))
+        if (_apiKey is { Length: > 0 } key && _profile.IsApiOrigin(message.RequestUri))
         {
-            message.Headers.TryAddWithoutValidation("Authorization", AuthorizationValue);
+            var value = AuthorizationValue(key);
+            message.Headers.TryAddWithoutValidation("Authorization", value);
+            message.Options.Set(SentAuthorization, value);
         }
     }
 
@@ -716,12 +757,23 @@ public class NanoBananaProtocolClient
     // Whether an API request went out without the Authorization header the SDK gave it. Compared, never shown.
     private bool AuthorizationReplaced(HttpRequestMessage? request)
     {
-        if (request is null || !CarriesKey(request.RequestUri))
+        if (request is null)
         {
             return false;
         }
 
-        return !request.Headers.TryGetValues("Authorization", out var sent) || !string.Equals(string.Join(", ", sent), AuthorizationValue, StringComparison.Ordinal);
+        if (!request.Options.TryGetValue(SentAuthorization, out var given))
+        {
+            // A request a handler built anew has lost its options: judged against the key the SDK sends now.
+            if (_apiKey is not { Length: > 0 } key || !_profile.IsApiOrigin(request.RequestUri))
+            {
+                return false;
+            }
+
+            given = AuthorizationValue(key);
+        }
+
+        return !request.Headers.TryGetValues("Authorization", out var sent) || !string.Equals(string.Join(", ", sent), given, StringComparison.Ordinal);
     }
 
     private static ResponseLimitExceededException TooLarge(string what, long limit, string limitName, string? predictionId, Exception? inner) =>

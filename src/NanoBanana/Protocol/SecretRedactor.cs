@@ -17,22 +17,48 @@ internal sealed class SecretRedactor
     // A key's leading part at the very end of a cut text is masked from this many characters on.
     private const int MinTailPrefix = 4;
 
-    private readonly string? _secret;
+    // The keys to hide: the client's key, and after a key change every key it had before (an answer to a request that
+    // left with the old key may still echo it).
+    private readonly string[] _secrets;
 
     public SecretRedactor(string? secret)
+        : this(string.IsNullOrEmpty(secret) ? [] : [secret])
     {
-        _secret = string.IsNullOrEmpty(secret) ? null : secret;
+    }
+
+    private SecretRedactor(string[] secrets)
+    {
+        _secrets = secrets;
     }
 
     /// <summary>A redactor with nothing to hide.</summary>
-    public static SecretRedactor None { get; } = new(null);
+    public static SecretRedactor None { get; } = new((string?)null);
 
-    /// <summary>Removes the key from a text.</summary>
+    /// <summary>
+    /// A redactor that hides <paramref name="secret"/> as well as every key this one hides. The longest is removed first:
+    /// a key that contains another would otherwise lose only that part, and the rest of it would show.
+    /// </summary>
+    public SecretRedactor With(string? secret) =>
+        string.IsNullOrEmpty(secret) || _secrets.Contains(secret, StringComparer.Ordinal)
+            ? this
+            : new([.. _secrets.Append(secret).OrderByDescending(s => s.Length)]);
+
+    /// <summary>Removes the keys from a text.</summary>
     /// <param name="text">The text (null passes through).</param>
-    /// <param name="textWasCut">Whether the text was cut from something longer: a trailing leading part of the key is masked too.</param>
+    /// <param name="textWasCut">Whether the text was cut from something longer: a trailing leading part of a key is masked too.</param>
     public string? Redact(string? text, bool textWasCut = false)
     {
-        if (text is null || _secret is null || text.Length == 0)
+        foreach (var secret in _secrets)
+        {
+            text = RedactOne(text, secret, textWasCut);
+        }
+
+        return text;
+    }
+
+    private static string? RedactOne(string? text, string secret, bool textWasCut)
+    {
+        if (text is null || text.Length == 0)
         {
             return text;
         }
@@ -42,8 +68,8 @@ internal sealed class SecretRedactor
         var i = 0;
         while (i < text.Length)
         {
-            var matched = MatchAt(text, i, out var partial);
-            if (matched > 0 || (partial && textWasCut && text.Length - i >= Math.Min(MinTailPrefix, _secret.Length)))
+            var matched = MatchAt(text, i, secret, out var partial);
+            if (matched > 0 || (partial && textWasCut && text.Length - i >= Math.Min(MinTailPrefix, secret.Length)))
             {
                 var length = matched > 0 ? matched : text.Length - i;
                 output ??= new StringBuilder(text.Length);
@@ -67,11 +93,11 @@ internal sealed class SecretRedactor
 
     // Matches the key at position start, each of its characters either literal or escaped. Returns the length of the
     // text matched (0 for no match); partial is true when the text ended in the middle of a match.
-    private int MatchAt(string text, int start, out bool partial)
+    private static int MatchAt(string text, int start, string secret, out bool partial)
     {
         partial = false;
         var position = start;
-        foreach (var expected in _secret!)
+        foreach (var expected in secret)
         {
             if (position >= text.Length)
             {

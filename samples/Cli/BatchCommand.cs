@@ -139,6 +139,7 @@ public static partial class CliApp
                     BatchOutcome.Completed => $"completed on {result.ModelId}, ${result.CostUsd.ToString(CultureInfo.InvariantCulture)} -> {result.OutputPath}",
                     BatchOutcome.AlreadyCompleted => $"already done ({result.OutputPath})",
                     BatchOutcome.Pending => $"accepted as {ShownId(result.PredictionId)}, not finished: {ForTheCommandLine(result.Error ?? "")} (a re-run resumes it)",
+                    BatchOutcome.NotSent => $"not sent, nothing billed: {ForTheCommandLine(result.Error ?? "")} (a re-run sends it)",
                     _ => $"{result.Outcome}: {(result.Error is null ? null : ForTheCommandLine(result.Error))}",
                 };
                 lock (console)

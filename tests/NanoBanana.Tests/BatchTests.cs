@@ -89,6 +89,67 @@ public class BatchTests
         Assert.Equal(1, emulator.AcceptedSubmits);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public async Task A_revoked_key_stops_the_batch_sending_and_a_rerun_with_a_working_key_sends_the_rest(int concurrency)
+    {
+        // A key revoked mid-batch used to fail every job left, one refused submit each, and the journal kept them as
+        // failed, so a re-run with a working key skipped them all.
+        await using var emulator = await Emu.StartAsync();
+        var logs = new CapturingLoggerProvider();
+        using var client = Emu.Client(emulator, loggers: logs);
+        var journal = new InMemoryPredictionJournal();
+        var jobs = Enumerable.Range(0, 12).Select(i => Job($"k{i}")).ToList();
+        await RunAsync(client, jobs.Take(2), new BatchOptions { Journal = journal });
+
+        emulator.Options.ApiKey = "sk-the-new-key-0000"; // the client's key is revoked
+        var before = emulator.Count("submit");
+        var results = await RunAsync(client, jobs, new BatchOptions { Journal = journal, MaxConcurrency = concurrency });
+
+        Assert.Equal(2, results.Count(r => r.Outcome == BatchOutcome.AlreadyCompleted));
+        Assert.Equal(10, results.Count(r => r.Outcome == BatchOutcome.NotSent));
+        Assert.InRange(emulator.Count("submit") - before, 1, concurrency); // the refusals in flight when it came, no more
+        Assert.All(results.Where(r => r.Outcome == BatchOutcome.NotSent), r => Assert.Contains("401", r.Error, StringComparison.Ordinal));
+        Assert.Equal(2, emulator.AcceptedSubmits);
+        var entries = (await journal.ReadAsync()).Where(e => e.Key is not ("k0" or "k1")).ToList();
+        Assert.All(entries, e => Assert.Equal((JournalState.Claimed, 0m), (e.State, e.ChargeUsd))); // unsent, nothing reserved
+        Assert.Single(logs.Entries, e => e.Message.Contains("the batch sends no more jobs", StringComparison.Ordinal));
+
+        emulator.Options.ApiKey = Emu.Key; // a working key again
+        var rerun = await RunAsync(client, jobs, new BatchOptions { Journal = journal, MaxConcurrency = concurrency });
+        Assert.Equal(2, rerun.Count(r => r.Outcome == BatchOutcome.AlreadyCompleted));
+        Assert.Equal(10, rerun.Count(r => r.Outcome == BatchOutcome.Completed));
+        Assert.Equal(12, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
+    public async Task An_empty_balance_is_the_accounts_and_a_job_no_model_could_take_is_not_sent_rather_than_failed()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        var journal = new InMemoryPredictionJournal();
+        var jobs = Enumerable.Range(0, 4).Select(i => Job($"k{i}")).ToList();
+
+        // Every model unavailable for the first job (one candidate: a batch allows no fallback unless the job does).
+        emulator.EnqueueFault(FaultKind.Unavailable, FaultTarget.Submit);
+        var first = await RunAsync(client, jobs.Take(2), new BatchOptions { Journal = journal, MaxConcurrency = 1 });
+        Assert.Equal([BatchOutcome.NotSent, BatchOutcome.Completed], first.OrderBy(r => r.Key).Select(r => r.Outcome));
+
+        // Then the balance runs out: GPT Proto answers 403 (there is no 402).
+        emulator.EnqueueReply(new EmulatorReply(403, """{"error":{"message":"Insufficient balance","type":"403"}}""") { AcceptsJob = false }, FaultTarget.Submit);
+        var before = emulator.Count("submit");
+        var second = await RunAsync(client, jobs, new BatchOptions { Journal = journal, MaxConcurrency = 1 });
+        Assert.Equal(1, emulator.Count("submit") - before);
+        Assert.Equal(3, second.Count(r => r.Outcome == BatchOutcome.NotSent));
+        Assert.Contains(second, r => r.Outcome == BatchOutcome.NotSent && r.Error!.Contains("Insufficient balance", StringComparison.Ordinal));
+
+        var third = await RunAsync(client, jobs, new BatchOptions { Journal = journal, MaxConcurrency = 1 }); // topped up
+        Assert.Equal(3, third.Count(r => r.Outcome == BatchOutcome.Completed));
+        Assert.Equal(4, emulator.AcceptedSubmits);
+        Assert.All(await journal.ReadAsync(), e => Assert.Equal(JournalState.Completed, e.State));
+    }
+
     [Fact]
     public async Task Results_stream_per_job_and_a_bad_job_does_not_stop_the_batch()
     {

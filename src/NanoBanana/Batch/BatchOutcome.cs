@@ -23,4 +23,12 @@ public enum BatchOutcome
 
     /// <summary>Accepted, but the wait ended (deadline or cancellation); a re-run resumes it by its prediction id.</summary>
     Pending,
+
+    /// <summary>
+    /// Not submitted, or refused before it was accepted, and nothing billed: the service refused the account (a bad or
+    /// revoked key, no balance: 401, 402 or 403), after which the batch sends no more jobs, or the service could not take
+    /// the job (unavailable, 503, or unreachable; every model so when the job allows a fallback). Nothing in it is the
+    /// job's fault, so it is not recorded as failed: a re-run sends it.
+    /// </summary>
+    NotSent,
 }

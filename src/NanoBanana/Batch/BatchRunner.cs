@@ -44,6 +44,9 @@ internal sealed class BatchRunner : IDisposable
     private BatchProgress _state = new();
     private readonly ConcurrentDictionary<string, long> _unknownSince = new(StringComparer.Ordinal);
 
+    // Set once the service refuses the account (401, 402, 403): no job of this run is sent after it.
+    private volatile string? _accountRefused;
+
     public BatchRunner(INanoBananaClient client, BatchOptions options, IProgress<BatchProgress>? progress)
     {
         options.Validate();
@@ -300,6 +303,11 @@ internal sealed class BatchRunner : IDisposable
             }
 
             // Submit (new, skipped before, or unknown with the caller's consent). A later unknown outcome waits afresh.
+            if (_accountRefused is { } refused)
+            {
+                return await NotSentAsync(key, job, modelId: null, refused).ConfigureAwait(false);
+            }
+
             _unknownSince.TryRemove(key, out _);
             RoutingDecision decision;
             ImageJob toSend;
@@ -358,6 +366,11 @@ internal sealed class BatchRunner : IDisposable
             using (permit)
             await using (new SharedTicket(_journal as ISharedAccountGate, ticket, _logger))
             {
+                if (_accountRefused is { } refusedMeanwhile)
+                {
+                    return await NotSentAsync(key, job, decision.Model.Id, refusedMeanwhile).ConfigureAwait(false);
+                }
+
                 var day = DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime);
                 if (!await _journal.BeginSubmitAsync(key, _options.WorkerId, reserve, _options.BudgetUsd, _options.DailyBudgetUsd, day, ct).ConfigureAwait(false))
                 {
@@ -382,6 +395,23 @@ internal sealed class BatchRunner : IDisposable
                     _slots.Decrease();
                     rateLimited++;
                     Update(s => s with { RateLimited = s.RateLimited + 1, Concurrency = _slots.Limit });
+                }
+                catch (NanoBananaApiException ex) when (IsAccountRefusal(ex))
+                {
+                    // The account, not the job: a bad or revoked key, no balance. Every other job would get the same answer,
+                    // so none is sent after it; each stays unsent in the journal, and a re-run (with a key or balance that
+                    // works) sends them.
+                    if (Interlocked.CompareExchange(ref _accountRefused, $"the service refused the account ({ex.Message})", null) is null)
+                    {
+                        Log.BatchAccountRefused(_logger, (int)ex.StatusCode!.Value, SafeText.Value(key));
+                    }
+
+                    return await NotSentAsync(key, job, decision.Model.Id, ex.Message).ConfigureAwait(false);
+                }
+                catch (NanoBananaApiException ex) when (IsServiceUnavailable(ex))
+                {
+                    // Unavailable or unreachable, nothing billed: not the job's fault, so not a failure for good.
+                    return await NotSentAsync(key, job, decision.Model.Id, ex.Message).ConfigureAwait(false);
                 }
                 catch (NanoBananaApiException ex)
                 {
@@ -547,6 +577,24 @@ internal sealed class BatchRunner : IDisposable
                 }
             }
         }
+    }
+
+    // A refusal of the account rather than of the job: a bad or revoked key (401), payment required (402), a bad token or
+    // an empty balance (403; protocol.md). A content-policy refusal is the prompt's.
+    private static bool IsAccountRefusal(NanoBananaApiException ex) =>
+        ex is not ContentPolicyException && ex.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.PaymentRequired or HttpStatusCode.Forbidden;
+
+    // Refused before acceptance for a reason of the service's, not the job's: unavailable (a 503 that is not a
+    // content-policy refusal), unreachable before anything was sent, or every model so (NoModelAcceptedException).
+    private static bool IsServiceUnavailable(NanoBananaApiException ex) =>
+        ex is NoModelAcceptedException
+        || (ex is not ContentPolicyException && (ex.StatusCode == HttpStatusCode.ServiceUnavailable || ex.ErrorCode == NanoBananaErrorCodes.ConnectionFailed));
+
+    // A job left unsent: its entry goes back to claimable (its reservation returned), so that a re-run sends it.
+    private async Task<BatchItemResult> NotSentAsync(string key, ImageJob job, string? modelId, string why)
+    {
+        await _journal.ReleaseAsync(key, CancellationToken.None).ConfigureAwait(false);
+        return new BatchItemResult { Key = key, Outcome = BatchOutcome.NotSent, ModelId = modelId, Size = job.Size, Error = why };
     }
 
     private void Publish(ChannelWriter<BatchItemResult> results, BatchItemResult result)

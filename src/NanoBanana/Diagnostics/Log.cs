@@ -124,4 +124,7 @@ internal static partial class Log
 
     [LoggerMessage(38, LogLevel.Warning, "The API key in {Setting} changed with the configuration, to one the client cannot send ({Problem}); the client keeps its key")]
     public static partial void ApiKeyChangeRefused(ILogger logger, string setting, string problem);
+
+    [LoggerMessage(39, LogLevel.Warning, "The service refused the account ({StatusCode}) at the submit of job {Key}: the batch sends no more jobs, since each would be refused the same way. Accepted jobs are still collected; the jobs not sent stay unsent in the journal, and a re-run with a working key or balance sends them")]
+    public static partial void BatchAccountRefused(ILogger logger, int statusCode, string key);
 }

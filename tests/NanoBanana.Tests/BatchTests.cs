@@ -151,6 +151,25 @@ public class BatchTests
     }
 
     [Fact]
+    public async Task A_job_completed_without_outputs_stays_pending_and_a_rerun_collects_outputs_listed_later()
+    {
+        // Paid and perhaps with an image: journaled as failed, no re-run would have asked for it again.
+        await using var emulator = await Emu.StartAsync(o => o.LateOutputsAnswers = 5); // more than the 1 + 3 a wait sees
+        using var client = Emu.Client(emulator);
+        var journal = new InMemoryPredictionJournal();
+        emulator.EnqueueFault(FaultKind.LateOutputs, FaultTarget.Submit);
+
+        var first = Assert.Single(await RunAsync(client, [Job("k")], new BatchOptions { Journal = journal }));
+        Assert.Equal(BatchOutcome.Pending, first.Outcome);
+        Assert.Contains("completed without outputs", first.Error, StringComparison.Ordinal);
+        Assert.Equal(JournalState.Accepted, Assert.Single(await journal.ReadAsync()).State);
+
+        var again = Assert.Single(await RunAsync(client, [Job("k")], new BatchOptions { Journal = journal }));
+        Assert.Equal((BatchOutcome.Completed, first.PredictionId), (again.Outcome, again.PredictionId));
+        Assert.Equal(1, emulator.Count("submit"));
+    }
+
+    [Fact]
     public async Task Results_stream_per_job_and_a_bad_job_does_not_stop_the_batch()
     {
         await using var emulator = await Emu.StartAsync();

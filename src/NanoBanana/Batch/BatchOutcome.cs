@@ -21,7 +21,10 @@ public enum BatchOutcome
     /// </summary>
     OutcomeUnknown,
 
-    /// <summary>Accepted, but the wait ended (deadline or cancellation); a re-run resumes it by its prediction id.</summary>
+    /// <summary>
+    /// Accepted, but the wait ended (deadline or cancellation), or the prediction completed without an output that could
+    /// be read (its image may exist); a re-run resumes it by its prediction id.
+    /// </summary>
     Pending,
 
     /// <summary>

@@ -502,6 +502,13 @@ internal sealed class BatchRunner : IDisposable
         {
             result = await operation.WaitForCompletionAsync(ct).ConfigureAwait(false);
         }
+        catch (PredictionFailedException ex) when (new Protocol.PredictionStatus(ex.Status ?? "").IsCompleted)
+        {
+            // Completed, so paid, yet no output could be read: none listed even after the rechecks (a relay that lists
+            // them late), or in a shape this SDK does not read. The image may exist, so the journal keeps the job
+            // accepted and a re-run asks for it again, by its id; it is never submitted again.
+            return accepted with { Error = ex.Message };
+        }
         catch (PredictionFailedException ex)
         {
             // Counted as billed: GPT Proto bills accepted submits; WaveSpeed refunds failed tasks later.

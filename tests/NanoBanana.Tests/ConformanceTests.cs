@@ -144,6 +144,20 @@ public class ConformanceTests
         return Task.CompletedTask;
     }
 
+    // The start of the page a Cloudflare gateway answers with for its own 5xx codes (in our words).
+    private static string CloudflarePage(int code, string title) =>
+        $"<!DOCTYPE html><html><head><title>example.com | {code}: {title}</title></head><body><h1>Error {code}</h1><p>{title}</p><p>Cloudflare Ray ID: 8f2b</p></body></html>";
+
+    // A gateway's 5xx to a submit the service may have got: an unknown outcome, never repeated, never sent elsewhere.
+    private static Func<Run, Task> OutcomeUnknownAt(int status) => run =>
+    {
+        var ex = run.Throws<SubmitOutcomeUnknownException>();
+        Assert.Equal((HttpStatusCode)status, ex.StatusCode);
+        Assert.Contains($"answered {status}", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(1, run.Submits);
+        return Task.CompletedTask;
+    };
+
     private static Task OutcomeUnknown(Run run, string? providerMessage)
     {
         var ex = run.Throws<SubmitOutcomeUnknownException>();
@@ -253,6 +267,22 @@ public class ConformanceTests
             Json("""{"error":{"message":"Internal error while scheduling the task","type":"500"}}""", 500),
             run => OutcomeUnknown(run, "Internal error while scheduling the task")),
         new("submit: 502 plain text", "gateways", FaultTarget.Submit, Text("Bad Gateway", 502, accepts: true), run => OutcomeUnknown(run, "Bad Gateway")),
+        new("submit: Cloudflare 524, the service slower than the gateway's 100 s", "Cloudflare's 5xx codes: 524 a timeout occurred", FaultTarget.Submit,
+            Text(CloudflarePage(524, "A timeout occurred"), 524, "text/html", accepts: true), OutcomeUnknownAt(524)),
+        new("submit: Cloudflare 520, an answer the gateway could not read", "Cloudflare's 5xx codes: 520 unknown error", FaultTarget.Submit,
+            Text(CloudflarePage(520, "Web server is returning an unknown error"), 520, "text/html", accepts: true), OutcomeUnknownAt(520)),
+        new("submit: a 5xx no list names", "any gateway", FaultTarget.Submit, Text("upstream hiccup", 599, accepts: true), OutcomeUnknownAt(599)),
+        new("submit: Cloudflare 522, the gateway could not reach the service", "Cloudflare's 5xx codes: 522 connection timed out", FaultTarget.Submit,
+            Text(CloudflarePage(522, "Connection timed out"), 522, "text/html", accepts: false),
+            async run =>
+            {
+                // Nothing reached the service: sent again at once, as a connection that failed is.
+                var result = run.Succeeds();
+                Assert.Equal(AttemptOutcome.Completed, Assert.Single(result.Attempts).Outcome);
+                Assert.Equal(2, run.Submits);
+                Assert.Equal(1, run.Accepted);
+                await AssertPngAsync(result);
+            }),
         new("submit: 200 envelope carrying code 500", "WaveSpeedAI envelope", FaultTarget.Submit,
             Json("""{"code":500,"message":"internal server error","data":null}"""), run => OutcomeUnknown(run, "internal server error")),
         new("submit: 401 plain text", "WaveSpeedAI SDK tests (\"API Error\")", FaultTarget.Submit, Text("API Error", 401),
@@ -284,6 +314,13 @@ public class ConformanceTests
         new("submit (sync): sync timeout 5004", "protocol.md sync mode", FaultTarget.Submit,
             Json("""{"code":200,"message":"success","data":{"id":"%ID%","status":"processing","error":"Sync mode timed out","code":5004}}"""),
             ImageOfFirstJob) { Sync = true },
+        new("submit (sync): Cloudflare 524 while the job runs", "a sync wait longer than Cloudflare's 100 s", FaultTarget.Submit,
+            Text(CloudflarePage(524, "A timeout occurred"), 524, "text/html", accepts: true),
+            async run =>
+            {
+                await OutcomeUnknownAt(524)(run);
+                Assert.Contains("In sync mode the service gives the prediction id only when the job ends", run.Error!.Message, StringComparison.Ordinal);
+            }) { Sync = true },
         new("submit (sync): failed without an id", "WaveSpeedAI SDK tests (sync failure)", FaultTarget.Submit,
             Json("""{"code":200,"message":"success","data":{"status":"failed","error":"Task failed: internal error","code":5000}}"""),
             async run =>

@@ -192,6 +192,21 @@ public class ProviderFidelityTests
     }
 
     [Fact]
+    public async Task A_gateway_that_could_not_reach_the_service_took_nothing_so_the_job_moves_on_when_not_sent_again()
+    {
+        // Cloudflare's 522: the gateway never reached the service. With the transport's resend turned off, the job goes to
+        // the next model as after a 503; a 524 (the service got it) would be an unknown outcome instead (ConformanceTests).
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator, o => o.Retry.RetrySubmitWhenNotSent = false);
+        emulator.EnqueueReply(new EmulatorReply(522, "<html><title>522: Connection timed out</title></html>", "text/html") { AcceptsJob = false }, FaultTarget.Submit);
+        var result = await client.GenerateAsync(new ImageJob("a lamp"));
+        Assert.Equal(AttemptOutcome.NotAccepted, result.Attempts[0].Outcome);
+        Assert.Contains("could not reach it, so nothing was accepted or billed", result.Attempts[0].Error, StringComparison.Ordinal);
+        Assert.Equal(2, emulator.Count("submit"));
+        Assert.Equal(1, emulator.AcceptedSubmits);
+    }
+
+    [Fact]
     public async Task Completed_without_outputs_moves_on_only_when_the_caller_opts_in()
     {
         await using var emulator = await Emu.StartAsync();

@@ -595,7 +595,8 @@ internal sealed class BatchRunner : IDisposable
     // content-policy refusal), unreachable before anything was sent, or every model so (NoModelAcceptedException).
     private static bool IsServiceUnavailable(NanoBananaApiException ex) =>
         ex is NoModelAcceptedException
-        || (ex is not ContentPolicyException && (ex.StatusCode == HttpStatusCode.ServiceUnavailable || ex.ErrorCode == NanoBananaErrorCodes.ConnectionFailed));
+        || (ex is not ContentPolicyException && (ex.StatusCode == HttpStatusCode.ServiceUnavailable || ex.ErrorCode == NanoBananaErrorCodes.ConnectionFailed))
+        || Protocol.SubmitStatus.ServiceNeverReached(ex.StatusCode);
 
     // A job left unsent: its entry goes back to claimable (its reservation returned), so that a re-run sends it.
     private async Task<BatchItemResult> NotSentAsync(string key, ImageJob job, string? modelId, string why)

@@ -236,6 +236,7 @@ internal sealed class AttemptLoop
     // The service answered the submit with a refusal that another model might not get: overloaded, unavailable,
     // rate limited, or unreachable before sending. Bad requests, auth and balance errors are not retried elsewhere.
     private static bool IsNotAcceptedServiceSide(NanoBananaApiException ex) =>
-        ex is not ContentPolicyException
-        && ex.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests || ex.ErrorCode == NanoBananaErrorCodes.ConnectionFailed;
+        (ex is not ContentPolicyException && ex.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests)
+        || ex.ErrorCode == NanoBananaErrorCodes.ConnectionFailed
+        || SubmitStatus.ServiceNeverReached(ex.StatusCode);
 }

@@ -366,9 +366,17 @@ public class NanoBananaProtocolClient
             };
         }
 
-        if (error.StatusCode is HttpStatusCode.InternalServerError or HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout)
+        if (SubmitStatus.OutcomeUnknown(error.StatusCode))
         {
-            return OutcomeUnknown(request, path, $"the service answered {(int)error.StatusCode} after receiving the request", error);
+            // 500, 502, 504, and a gateway's 520 or 524 (Cloudflare's: the service got the request and took longer than
+            // the gateway's 100 s, as a sync-mode wait on a long job does), or any other 5xx but 503: the job may exist.
+            return OutcomeUnknown(request, path, $"the service answered {(int)error.StatusCode!.Value} after receiving the request", error);
+        }
+
+        if (SubmitStatus.ServiceNeverReached(error.StatusCode))
+        {
+            return NanoBananaApiException.Restated(
+                $"{error.Message} A gateway in front of the service could not reach it, so nothing was accepted or billed.", error);
         }
 
         return error;

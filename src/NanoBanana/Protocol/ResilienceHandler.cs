@@ -208,6 +208,7 @@ internal sealed class NanoBananaResilienceHandler : DelegatingHandler
     private bool IsSafeToRetrySubmit(Outcome<HttpResponseMessage> outcome) => outcome switch
     {
         { Exception: HttpRequestException ex } => _options.RetrySubmitWhenNotSent && SurelyNotSent(ex),
+        { Result: { StatusCode: var gateway } } when SubmitStatus.ServiceNeverReached(gateway) => _options.RetrySubmitWhenNotSent, // one hop further, the same
         { Result: { StatusCode: HttpStatusCode.TooManyRequests } r } =>
             r.RequestMessage?.Options.TryGetValue(RetryOnRateLimitOption, out var retry) == true ? retry : _options.RetrySubmitOnRateLimit,
         _ => false,

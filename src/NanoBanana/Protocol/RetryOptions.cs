@@ -27,7 +27,10 @@ public sealed class RetryOptions
     /// <summary>Timeout of a sync-mode submit. Default 3 minutes.</summary>
     public TimeSpan SyncSubmitTimeout { get; set; } = TimeSpan.FromMinutes(3);
 
-    /// <summary>Retry a submit whose connection could not be established (nothing was sent, nothing billed). Default true.</summary>
+    /// <summary>
+    /// Retry a submit whose connection could not be established, or that a gateway answered it could not pass on
+    /// (Cloudflare's 521, 522, 523, 525, 526, 530): nothing reached the service, nothing was billed. Default true.
+    /// </summary>
     public bool RetrySubmitWhenNotSent { get; set; } = true;
 
     /// <summary>

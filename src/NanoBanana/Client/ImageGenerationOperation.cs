@@ -450,7 +450,7 @@ public class ImageGenerationOperation
         };
     }
 
-    // How long the waits asked again for outputs the completion did not list, in the failure's message.
+    // How many more polls still listed no outputs after the first empty completion, in the failure's message.
     private string Rechecked() => (_state.EmptyCompletions - 1) switch
     {
         <= 0 => "",

@@ -88,7 +88,7 @@ internal sealed class PollState
     /// </summary>
     public bool AwaitingOutputs { get; set; }
 
-    /// <summary>Whether the latest answer ended the prediction, and no wait is still asking for outputs it did not list.</summary>
+    /// <summary>Whether the latest answer ended the prediction, with no recheck of an empty completion still due.</summary>
     public bool Ended => Status.IsTerminal && !AwaitingOutputs;
 
     /// <summary>

@@ -170,6 +170,39 @@ public class BatchTests
     }
 
     [Fact]
+    public async Task A_caller_slower_than_the_batch_holds_it_back_so_finished_results_do_not_pile_up()
+    {
+        // Each result may carry its image in memory (inline outputs): a batch that ran on while its caller was busy with
+        // one result kept every later one waiting in memory.
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        var gate = new object();
+        var consumed = 0;
+        var mostWaiting = 0;
+        var progress = new SyncProgress<BatchProgress>(p =>
+        {
+            lock (gate)
+            {
+                mostWaiting = Math.Max(mostWaiting, p.Completed - consumed);
+            }
+        });
+        var jobs = Enumerable.Range(0, 16).Select(i => new BatchJob($"k{i}", new ImageJob($"prompt {i}") { PinnedTier = ImageTier.NanoBanana, Base64Output = true }));
+        await foreach (var result in client.RunBatchAsync(jobs, new BatchOptions { MaxConcurrency = 2 }, progress))
+        {
+            Assert.Equal(BatchOutcome.Completed, result.Outcome);
+            await Task.Delay(100); // the caller's own work with each image
+            lock (gate)
+            {
+                consumed++;
+            }
+        }
+
+        Assert.Equal(16, consumed);
+        Assert.Equal(16, emulator.AcceptedSubmits);
+        Assert.InRange(mostWaiting, 1, (2 * 2) + 1); // queued (as many as the concurrency), held by jobs waiting to hand theirs over, the one in hand
+    }
+
+    [Fact]
     public async Task Results_stream_per_job_and_a_bad_job_does_not_stop_the_batch()
     {
         await using var emulator = await Emu.StartAsync();

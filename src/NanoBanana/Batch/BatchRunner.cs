@@ -47,6 +47,10 @@ internal sealed class BatchRunner : IDisposable
     // Set once the service refuses the account (401, 402, 403): no job of this run is sent after it.
     private volatile string? _accountRefused;
 
+    // Cancelled when the caller stops reading results (done, or left the loop): a job waiting to hand its result over
+    // gives up then.
+    private readonly CancellationTokenSource _readerGone = new();
+
     public BatchRunner(INanoBananaClient client, BatchOptions options, IProgress<BatchProgress>? progress)
     {
         options.Validate();
@@ -78,7 +82,10 @@ internal sealed class BatchRunner : IDisposable
     public async IAsyncEnumerable<BatchItemResult> RunAsync(IAsyncEnumerable<BatchJob> jobs, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var results = Channel.CreateUnbounded<BatchItemResult>();
+
+        // Results wait for the caller: a caller busy with one holds the batch back once as many are queued as jobs may
+        // run at once. Unbounded, the batch ran on and every result (with its image, when inline) waited in memory.
+        var results = Channel.CreateBounded<BatchItemResult>(new BoundedChannelOptions(Math.Max(1, _options.MaxConcurrency)) { SingleReader = true });
         var producer = Task.Run(() => ProduceAsync(jobs, results.Writer, stop.Token), CancellationToken.None);
         try
         {
@@ -90,6 +97,7 @@ internal sealed class BatchRunner : IDisposable
         finally
         {
             // The caller stopped reading (or everything is done): stop the producer and let it put its house in order.
+            await _readerGone.CancelAsync().ConfigureAwait(false);
             await stop.CancelAsync().ConfigureAwait(false);
             await producer.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             Dispose();
@@ -101,6 +109,7 @@ internal sealed class BatchRunner : IDisposable
 
     public void Dispose()
     {
+        _readerGone.Dispose();
         _slots.Dispose(); // the account's limiters are shared with other batches of the client: not disposed here
     }
 
@@ -177,7 +186,7 @@ internal sealed class BatchRunner : IDisposable
                     Update(s => s with { Seen = s.Seen + 1 });
                     if ((Invalid(job, seenKeys) ?? SameFile(job!, seenFiles)) is { } problem)
                     {
-                        Publish(results, new BatchItemResult { Key = job?.Key ?? "", Outcome = BatchOutcome.Failed, Error = problem });
+                        await PublishAsync(results, new BatchItemResult { Key = job?.Key ?? "", Outcome = BatchOutcome.Failed, Error = problem }).ConfigureAwait(false);
                         continue;
                     }
 
@@ -259,7 +268,7 @@ internal sealed class BatchRunner : IDisposable
                 return;
             }
 
-            Publish(results, result);
+            await PublishAsync(results, result).ConfigureAwait(false); // holding the slot: a busy caller holds the batch back
         }
     }
 
@@ -605,7 +614,7 @@ internal sealed class BatchRunner : IDisposable
         return new BatchItemResult { Key = key, Outcome = BatchOutcome.NotSent, ModelId = modelId, Size = job.Size, Error = why };
     }
 
-    private void Publish(ChannelWriter<BatchItemResult> results, BatchItemResult result)
+    private async ValueTask PublishAsync(ChannelWriter<BatchItemResult> results, BatchItemResult result)
     {
         Update(s => result.Outcome switch
         {
@@ -614,7 +623,15 @@ internal sealed class BatchRunner : IDisposable
             BatchOutcome.Failed => s with { Failed = s.Failed + 1 },
             _ => s with { NotDone = s.NotDone + 1 },
         });
-        results.TryWrite(result);
+        try
+        {
+            // Not the caller's cancellation: a cancelled batch still hands over what its jobs came to while the caller reads.
+            await results.WriteAsync(result, _readerGone.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_readerGone.IsCancellationRequested)
+        {
+            // Nobody reads any more: the journal has the job's fate.
+        }
     }
 
     private void Update(Func<BatchProgress, BatchProgress> change)

@@ -133,7 +133,7 @@ public static partial class CliApp
         {
             await foreach (var result in client.RunBatchAsync(Readable(file, unreadable, () => total++, ct), options, null, ct))
             {
-                results.Add(result);
+                results.Add(result with { Result = null }); // kept for the summary: the image (saved already) is not held for the whole run
                 var what = result.Outcome switch
                 {
                     BatchOutcome.Completed => $"completed on {result.ModelId}, ${result.CostUsd.ToString(CultureInfo.InvariantCulture)} -> {result.OutputPath}",

@@ -6,6 +6,8 @@ namespace NanoBanana.Tests;
 /// <summary>Batches over real HTTP against the emulator: limits, 429s, budgets, the journal, restarts, take-over.</summary>
 public class BatchTests
 {
+    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(60); // a liveness guard (a hang fails the test), never a speed claim
+
     private static BatchJob Job(string key, ImageTier tier = ImageTier.NanoBanana) => new(key, new ImageJob($"prompt {key}") { PinnedTier = tier });
 
     private static async Task<List<BatchItemResult>> RunAsync(INanoBananaClient client, IEnumerable<BatchJob> jobs, BatchOptions options, IProgress<BatchProgress>? progress = null, CancellationToken ct = default)
@@ -200,6 +202,40 @@ public class BatchTests
         Assert.Equal(16, consumed);
         Assert.Equal(16, emulator.AcceptedSubmits);
         Assert.InRange(mostWaiting, 1, (2 * 2) + 1); // queued (as many as the concurrency), held by jobs waiting to hand theirs over, the one in hand
+    }
+
+    [Fact]
+    public async Task A_batch_whose_caller_is_busy_leaves_the_accounts_tasks_to_another_batch()
+    {
+        // Two batches on one account share its tasks. The jobs of one whose caller is busy wait to hand their results
+        // over: they must not hold the account's tasks meanwhile, or the other batch waits on a caller it does not know.
+        await using var emulator = await Emu.StartAsync();
+        using var client = Emu.Client(emulator);
+        var limits = new AccountLimits(2, 1000);
+        var busy = new TaskCompletionSource();
+        var stalled = new TaskCompletionSource();
+        var progress = new SyncProgress<BatchProgress>(p =>
+        {
+            if (p.Completed >= 5) // 1 in the caller's hand, 2 queued, 2 jobs waiting to hand theirs over
+            {
+                stalled.TrySetResult();
+            }
+        });
+        var first = Task.Run(async () =>
+        {
+            await foreach (var _ in client.RunBatchAsync(Enumerable.Range(0, 8).Select(i => Job($"a{i}")), new BatchOptions { Limits = limits, MaxConcurrency = 2 }, progress))
+            {
+                await busy.Task;
+            }
+        });
+        await stalled.Task.WaitAsync(Guard);
+
+        var second = await RunAsync(client, Enumerable.Range(0, 4).Select(i => Job($"b{i}")), new BatchOptions { Limits = limits }).WaitAsync(Guard);
+
+        Assert.Equal(4, second.Count(r => r.Outcome == BatchOutcome.Completed));
+        busy.SetResult();
+        await first.WaitAsync(Guard);
+        Assert.Equal(12, emulator.AcceptedSubmits);
     }
 
     [Fact]

@@ -146,7 +146,18 @@ internal sealed class BatchRunner : IDisposable
 
     private sealed class BothLeases(RateLimitLease first, RateLimitLease second) : RateLimitLease
     {
+        private int _secondReleased;
+
         public override bool IsAcquired => first.IsAcquired && second.IsAcquired;
+
+        /// <summary>Gives the account's task back before the batch's own slot (a job done at the service, waiting for the caller).</summary>
+        public void ReleaseSecond()
+        {
+            if (Interlocked.Exchange(ref _secondReleased, 1) == 0)
+            {
+                second.Dispose();
+            }
+        }
 
         public override IEnumerable<string> MetadataNames => [];
 
@@ -160,7 +171,7 @@ internal sealed class BatchRunner : IDisposable
         {
             if (disposing)
             {
-                second.Dispose();
+                ReleaseSecond();
                 first.Dispose();
             }
 
@@ -268,7 +279,10 @@ internal sealed class BatchRunner : IDisposable
                 return;
             }
 
-            await PublishAsync(results, result).ConfigureAwait(false); // holding the slot: a busy caller holds the batch back
+            // The job is done at the service: the account's task goes back at once (other batches on the account may use
+            // it), while this batch's own slot is held until the caller takes the result, so a busy caller holds it back.
+            (slot as BothLeases)?.ReleaseSecond();
+            await PublishAsync(results, result).ConfigureAwait(false);
         }
     }
 

@@ -388,6 +388,35 @@ public class CliTests
     }
 
     [Fact]
+    public async Task A_batch_on_a_revoked_key_sends_one_submit_says_the_rest_were_not_sent_and_a_rerun_sends_them()
+    {
+        await using var emulator = await Emu.StartAsync();
+        using var temp = new TempFolder("nb-cli-revoked-");
+        var dir = temp.FullName;
+        var jobs = Path.Combine(dir, "jobs.jsonl");
+        await File.WriteAllLinesAsync(jobs, Enumerable.Range(1, 4).Select(i => $"{{\"key\":\"sku-{i}\",\"prompt\":\"a lamp {i}\"}}"));
+        var db = Path.Combine(dir, "batch.db");
+        emulator.Options.ApiKey = "sk-the-account-moved-on-0000"; // the CLI's key is revoked
+
+        var (console, output) = TestConsole();
+        var code = await CliApp.RunAsync(["batch", jobs, "--journal", db, "--out", dir, "--concurrency", "1", .. At(emulator)], console);
+        var text = output.ToString();
+        Assert.NotEqual(0, code);
+        Assert.Equal(4, text.Split('\n').Count(l => l.Contains("not sent, nothing billed", StringComparison.Ordinal) && l.Contains("(a re-run sends it)", StringComparison.Ordinal)));
+        Assert.Contains("NotSent 4", text, StringComparison.Ordinal);
+        Assert.Equal(1, emulator.Count("submit"));
+        var entries = await new NanoBanana.Journal.Sqlite.SqlitePredictionJournal(db, "jobs").ReadAsync();
+        Assert.All(entries, e => Assert.Equal((NanoBanana.Batch.JournalState.Claimed, 0m), (e.State, e.ChargeUsd)));
+
+        emulator.Options.ApiKey = Emu.Key; // a working key again
+        (console, output) = TestConsole();
+        code = await CliApp.RunAsync(["batch", jobs, "--journal", db, "--out", dir, "--concurrency", "1", .. At(emulator)], console);
+        Assert.True(code == 0, output.ToString());
+        Assert.Equal(4, emulator.AcceptedSubmits);
+        Assert.Equal(4, Directory.GetFiles(dir, "sku-*.png").Length);
+    }
+
+    [Fact]
     public async Task A_batch_job_left_pending_shows_its_id_on_one_line()
     {
         // A job a journal holds as accepted under an id the service no longer knows stays pending, and batch prints

@@ -398,8 +398,9 @@ public class CliTests
         var db = Path.Combine(dir, "batch.db");
         emulator.Options.ApiKey = "sk-the-account-moved-on-0000"; // the CLI's key is revoked
 
+        string[] batch = ["batch", jobs, "--journal", db, "--out", dir, "--concurrency", "1", .. At(emulator)];
         var (console, output) = TestConsole();
-        var code = await CliApp.RunAsync(["batch", jobs, "--journal", db, "--out", dir, "--concurrency", "1", .. At(emulator)], console);
+        var code = await CliApp.RunAsync(batch, console);
         var text = output.ToString();
         Assert.NotEqual(0, code);
         Assert.Equal(4, text.Split('\n').Count(l => l.Contains("not sent, nothing billed", StringComparison.Ordinal) && l.Contains("(a re-run sends it)", StringComparison.Ordinal)));
@@ -410,7 +411,7 @@ public class CliTests
 
         emulator.Options.ApiKey = Emu.Key; // a working key again
         (console, output) = TestConsole();
-        code = await CliApp.RunAsync(["batch", jobs, "--journal", db, "--out", dir, "--concurrency", "1", .. At(emulator)], console);
+        code = await CliApp.RunAsync(batch, console);
         Assert.True(code == 0, output.ToString());
         Assert.Equal(4, emulator.AcceptedSubmits);
         Assert.Equal(4, Directory.GetFiles(dir, "sku-*.png").Length);

@@ -614,12 +614,10 @@ internal sealed class BatchRunner : IDisposable
     private static bool IsAccountRefusal(NanoBananaApiException ex) =>
         ex is not ContentPolicyException && ex.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.PaymentRequired or HttpStatusCode.Forbidden;
 
-    // Refused before acceptance for a reason of the service's, not the job's: unavailable (a 503 that is not a
-    // content-policy refusal), unreachable before anything was sent, or every model so (NoModelAcceptedException).
+    // Refused before acceptance for a reason of the service's, not the job's (the rule a single job falls back by; a 429
+    // is caught before this), or every model so (NoModelAcceptedException).
     private static bool IsServiceUnavailable(NanoBananaApiException ex) =>
-        ex is NoModelAcceptedException
-        || (ex is not ContentPolicyException && (ex.StatusCode == HttpStatusCode.ServiceUnavailable || ex.ErrorCode == NanoBananaErrorCodes.ConnectionFailed))
-        || Protocol.SubmitStatus.ServiceNeverReached(ex.StatusCode);
+        ex is NoModelAcceptedException || Protocol.SubmitStatus.NotAcceptedServiceSide(ex);
 
     // A job left unsent: its entry goes back to claimable (its reservation returned), so that a re-run sends it.
     private async Task<BatchItemResult> NotSentAsync(string key, ImageJob job, string? modelId, string why)

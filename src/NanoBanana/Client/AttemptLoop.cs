@@ -139,7 +139,7 @@ internal sealed class AttemptLoop
             // is answered as the job is created.
             return (prediction, model, _sync ? start : _host.Waiter.AcceptedTimestamp(start));
         }
-        catch (NanoBananaApiException ex) when (IsNotAcceptedServiceSide(ex) && _allowFallback && _host.Options.FallbackWhenNotAccepted && _candidates.Count - _roundStart > 1)
+        catch (NanoBananaApiException ex) when (SubmitStatus.NotAcceptedServiceSide(ex) && _allowFallback && _host.Options.FallbackWhenNotAccepted && _candidates.Count - _roundStart > 1)
         {
             _attempts.Add(new GenerationAttempt(model, null, AttemptOutcome.NotAccepted, ex.Message, time.GetElapsedTime(start)));
             Log.NotAccepted(_host.Logger, model.Id, ex.Message);
@@ -232,11 +232,4 @@ internal sealed class AttemptLoop
             Attempts = [.. _attempts],
         };
     }
-
-    // The service answered the submit with a refusal that another model might not get: overloaded, unavailable,
-    // rate limited, or unreachable before sending. Bad requests, auth and balance errors are not retried elsewhere.
-    private static bool IsNotAcceptedServiceSide(NanoBananaApiException ex) =>
-        (ex is not ContentPolicyException && ex.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests)
-        || ex.ErrorCode == NanoBananaErrorCodes.ConnectionFailed
-        || SubmitStatus.ServiceNeverReached(ex.StatusCode);
 }

@@ -452,7 +452,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
                 // once more, early enough for the answer to arrive in time (two round trips, and at least the minimum
                 // interval, before the deadline), unless that would come within the minimum interval of the last answer.
                 // At most once per deadline (so per wait, unless a later wait joined): one request more, never a loop.
-                var roundTrip = state.PollCount > 0 ? state.LastRoundTrip : TimeSpan.FromSeconds(statistics.TypicalRoundTrip());
+                var roundTrip = RoundTrip(state);
                 var lastLook = remaining - TimeSpan.FromTicks(Math.Max(roundTrip.Ticks * 2, options.MinInterval.Ticks));
                 if (lastLookBefore == deadlineTimestamp || lastLook <= TimeSpan.Zero || (state.PollCount > 0 && lastLook < options.MinInterval))
                 {
@@ -477,6 +477,9 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         }
     }
 
+    // This job's last round trip, or before its first poll the typical one of the client's recent polls.
+    private TimeSpan RoundTrip(PollState state) => state.PollCount > 0 ? state.LastRoundTrip : TimeSpan.FromSeconds(statistics.TypicalRoundTrip());
+
     // How long to wait before polling again a prediction reported completed without outputs (MinInterval × 2 after the
     // first such answer, × 4 after the second …), or null when the answer stands: it is not such an answer, the rechecks
     // are spent (Record), or the next one and its answer (two round trips) would not fit before the deadline.
@@ -488,7 +491,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
         }
 
         var delay = TimeSpan.FromTicks(options.MinInterval.Ticks << state.EmptyCompletions);
-        var roundTrip = state.PollCount > 0 ? state.LastRoundTrip : TimeSpan.FromSeconds(statistics.TypicalRoundTrip());
+        var roundTrip = RoundTrip(state);
         return delay + (roundTrip * 2) < remaining ? delay : null;
     }
 
@@ -530,7 +533,7 @@ internal sealed class PredictionWaiter(NanoBananaProtocolClient protocol, Latenc
                 // one of the client's recent polls. (Subtracting the whole round trip landed every poll half a
                 // round trip early; keeping MinInterval between answer and send as well landed polls late whenever
                 // the round trip was a large part of the gap.)
-                var roundTrip = state.PollCount > 0 ? state.LastRoundTrip : TimeSpan.FromSeconds(statistics.TypicalRoundTrip());
+                var roundTrip = RoundTrip(state);
                 var compensated = delay - (roundTrip / 2);
                 delay = compensated > TimeSpan.Zero ? compensated : TimeSpan.Zero;
             }
